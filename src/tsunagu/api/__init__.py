@@ -1,0 +1,1 @@
+"""HTTP layer: the CKAN Action API and file downloads, thin over the action registry."""

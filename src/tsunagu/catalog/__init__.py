@@ -1,0 +1,1 @@
+"""The catalog: organisations, groups, datasets, resources, memberships and their history."""

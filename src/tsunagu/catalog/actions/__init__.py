@@ -1,0 +1,1 @@
+"""CKAN-named catalog actions, split by what they act on."""

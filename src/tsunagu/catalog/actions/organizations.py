@@ -1,0 +1,295 @@
+"""organization_* actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from tsunagu.accounts.models import User
+from tsunagu.catalog import authz, validation
+from tsunagu.catalog.activity import record_activity
+from tsunagu.catalog.dictize import organization_dict
+from tsunagu.catalog.lookup import by_id_or_name, require_id
+from tsunagu.catalog.models import Dataset, Membership, Organization
+from tsunagu.catalog.revision import bump_revision
+from tsunagu.catalog.search_params import search_query
+from tsunagu.context import Context
+from tsunagu.errors import NotFound, ValidationError, require
+from tsunagu.registry import action
+from tsunagu.search.interface import SearchResult
+
+_SORTS = {"name": Organization.name, "title": Organization.title}
+
+
+def _clean(context: Context, data: dict[str, Any], current: Organization | None) -> dict[str, Any]:
+    errors: validation.Errors = {}
+    values: dict[str, Any] = {"name": validation.check_name(data.get("name"), "name", errors)}
+    for field in ("title", "description", "image_url", "contact_email", "contact_phone", "url"):
+        values[field] = validation.as_text(data, field, errors)
+    if not values["title"]:
+        validation.add(errors, "title", "必須項目です (Missing value)")
+    validation.check_email(values["contact_email"], "contact_email", errors)
+    validation.check_url(values["url"], "url", errors)
+    kind = validation.as_text(data, "kind", errors) or "other"
+    if kind not in validation.ORG_KINDS:
+        validation.add(
+            errors, "kind", f"次のいずれかを指定してください: {', '.join(validation.ORG_KINDS)}"
+        )
+    values["kind"] = kind
+    values["local_gov_code"] = validation.check_local_gov_code(
+        validation.as_text(data, "local_gov_code", errors), errors
+    )
+    if kind in ("prefecture", "municipality") and not values["local_gov_code"]:
+        validation.add(
+            errors,
+            "local_gov_code",
+            "都道府県・市区町村には全国地方公共団体コードが必要です "
+            "(Required for prefectures and municipalities)",
+        )
+    for field in ("latitude", "longitude"):
+        raw = data.get(field)
+        values[field] = None
+        if raw not in (None, ""):
+            try:
+                values[field] = float(raw)
+            except (TypeError, ValueError):
+                validation.add(errors, field, "数値で指定してください (Must be a number)")
+    values["parent_id"] = None
+    if data.get("parent"):
+        try:
+            values["parent_id"] = by_id_or_name(
+                context.session, Organization, str(data["parent"])
+            ).id
+        except NotFound:
+            validation.add(
+                errors, "parent", "親組織が見つかりません (Parent organization not found)"
+            )
+    if values["name"]:
+        clash = context.session.scalar(
+            select(Organization.id).where(Organization.name == values["name"])
+        )
+        if clash and (current is None or clash != current.id):
+            validation.add(
+                errors,
+                "name",
+                "この名前は既に使われています (Group name already exists in database)",
+            )
+    require(errors)
+    return values
+
+
+def _datasets(context: Context, org: Organization, rows: int) -> SearchResult:
+    """The organisation's datasets that the caller may see."""
+    query = search_query(
+        context,
+        {
+            "fq": f'owner_org:"{org.id}"',
+            "rows": rows,
+            "sort": "title_string asc",
+            "include_private": True,
+        },
+    )
+    context.services.search.refresh(context.session)
+    return context.services.search.search(query)
+
+
+def _public_counts(context: Context) -> dict[str, int]:
+    query = search_query(context, {"rows": 0, "facet.field": ["organization"], "facet.limit": -1})
+    context.services.search.refresh(context.session)
+    return context.services.search.search(query).facets.get("organization", {})
+
+
+def _as_dict(context: Context, org: Organization) -> dict[str, Any]:
+    parent = context.session.get(Organization, org.parent_id) if org.parent_id else None
+    data = organization_dict(org, parent.name if parent else None)
+    data["package_count"] = _datasets(context, org, 0).count
+    return data
+
+
+@action("organization_create", write=True)
+def organization_create(context: Context, data: dict[str, Any]) -> dict[str, Any]:
+    authz.require_sysadmin(context)
+    values = _clean(context, data, None)
+    org = Organization(**values, revision=bump_revision(context.session))
+    context.session.add(org)
+    context.session.flush()
+    result = _as_dict(context, org)
+    record_activity(context, org.id, "new organization", result)
+    return result
+
+
+@action("organization_update", write=True)
+def organization_update(context: Context, data: dict[str, Any]) -> dict[str, Any]:
+    org = by_id_or_name(context.session, Organization, require_id(data), deleted=False)
+    authz.require_role(context, org.id, "admin")
+    values = _clean(context, {**data, "name": data.get("name", org.name)}, org)
+    title_changed = values["title"] != org.title or values["name"] != org.name
+    for key, value in values.items():
+        setattr(org, key, value)
+    org.revision = bump_revision(context.session)
+    if title_changed:
+        # Search documents carry the organisation's name and title: reindex its datasets.
+        for dataset in context.session.scalars(select(Dataset).where(Dataset.owner_org == org.id)):
+            dataset.revision = org.revision
+    context.session.flush()
+    result = _as_dict(context, org)
+    record_activity(context, org.id, "changed organization", result)
+    return result
+
+
+@action("organization_patch", write=True)
+def organization_patch(context: Context, data: dict[str, Any]) -> dict[str, Any]:
+    org = by_id_or_name(context.session, Organization, require_id(data), deleted=False)
+    current = organization_dict(org)
+    current["parent"] = data.get("parent", org.parent_id)
+    return organization_update(context, {**current, **data, "id": org.id})
+
+
+@action("organization_delete", write=True)
+def organization_delete(context: Context, data: dict[str, Any]) -> None:
+    org = by_id_or_name(context.session, Organization, require_id(data), deleted=False)
+    authz.require_sysadmin(context)
+    active = context.session.scalar(
+        select(func.count())
+        .select_from(Dataset)
+        .where(Dataset.owner_org == org.id, Dataset.state != "deleted")
+    )
+    if active:
+        raise ValidationError(
+            {
+                "id": [
+                    f"データセットが {active} 件残っているため削除できません "
+                    "(Organization still has datasets)"
+                ]
+            }
+        )
+    org.state = "deleted"
+    org.revision = bump_revision(context.session)
+    record_activity(context, org.id, "deleted organization", organization_dict(org))
+
+
+@action("organization_show")
+def organization_show(context: Context, data: dict[str, Any]) -> dict[str, Any]:
+    org = by_id_or_name(context.session, Organization, require_id(data), deleted=False)
+    result = _as_dict(context, org)
+    if validation.as_bool(data, "include_datasets", {}, default=False):
+        result["packages"] = _datasets(context, org, 1000).results
+    if validation.as_bool(data, "include_users", {}, default=False) and authz.has_role(
+        context, org.id, "member"
+    ):
+        rows = context.session.execute(
+            select(User, Membership.capacity)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.organization_id == org.id)
+            .order_by(User.name)
+        )
+        result["users"] = [
+            {"id": u.id, "name": u.name, "fullname": u.fullname, "capacity": cap} for u, cap in rows
+        ]
+    return result
+
+
+@action("organization_list")
+def organization_list(context: Context, data: dict[str, Any]) -> list[Any]:
+    errors: validation.Errors = {}
+    all_fields = validation.as_bool(data, "all_fields", errors)
+    sort = str(data.get("sort") or "title asc")
+    sort_field, _, direction = sort.partition(" ")
+    if sort_field not in _SORTS and sort_field != "package_count":
+        validation.add(errors, "sort", "name, title, package_count のいずれかで並べ替えてください")
+    limit, offset = validation.paging(data, errors)
+    require(errors)
+    stmt = select(Organization).where(Organization.state == "active")
+    wanted = data.get("organizations")
+    if wanted:
+        names = wanted if isinstance(wanted, list) else str(wanted).split(",")
+        stmt = stmt.where(Organization.name.in_(names))
+    orgs = list(context.session.scalars(stmt))
+    counts = _public_counts(context)
+    key_fn = {
+        "name": lambda o: o.name,
+        "title": lambda o: o.title or o.name,
+        "package_count": lambda o: counts.get(o.name, 0),
+    }[sort_field if sort_field in _SORTS or sort_field == "package_count" else "title"]
+    orgs.sort(key=key_fn, reverse=direction.strip().lower() == "desc")
+    orgs = orgs[offset : offset + limit if limit is not None else None]
+    if not all_fields:
+        return [o.name for o in orgs]
+    parents = {o.id: o.name for o in context.session.scalars(select(Organization))}
+    out = []
+    for org in orgs:
+        item = organization_dict(org, parents.get(org.parent_id or ""))
+        item["package_count"] = counts.get(org.name, 0)
+        out.append(item)
+    return out
+
+
+@action("organization_list_for_user")
+def organization_list_for_user(context: Context, data: dict[str, Any]) -> list[dict[str, Any]]:
+    permission = str(data.get("permission") or "manage_group")
+    role = {"read": "member", "create_dataset": "editor", "manage_group": "admin"}.get(
+        permission, "editor"
+    )
+    stmt = select(Organization).where(Organization.state == "active").order_by(Organization.name)
+    if not context.is_sysadmin:
+        stmt = stmt.where(Organization.id.in_(authz.member_organization_ids(context, role)))
+    return [organization_dict(o) for o in context.session.scalars(stmt)]
+
+
+@action("organization_member_create", write=True)
+def organization_member_create(context: Context, data: dict[str, Any]) -> dict[str, Any]:
+    org = by_id_or_name(context.session, Organization, require_id(data), deleted=False)
+    authz.require_role(context, org.id, "admin")
+    errors: validation.Errors = {}
+    role = str(data.get("role") or "")
+    if role not in authz.ROLE_RANK:
+        validation.add(errors, "role", "admin, editor, member のいずれかを指定してください")
+    username = str(data.get("username") or "")
+    user = context.session.scalar(
+        select(User).where((User.name == username) | (User.id == username))
+    )
+    if user is None:
+        validation.add(errors, "username", f"ユーザーが見つかりません: {username} (User not found)")
+    require(errors)
+    assert user is not None
+    membership = context.session.scalar(
+        select(Membership).where(
+            Membership.user_id == user.id, Membership.organization_id == org.id
+        )
+    )
+    if membership is None:
+        membership = Membership(user_id=user.id, organization_id=org.id, capacity=role)
+        context.session.add(membership)
+    else:
+        membership.capacity = role
+    context.capacities.pop(org.id, None)
+    record_activity(
+        context, org.id, "changed organization", {"member": user.name, "capacity": role}
+    )
+    return {
+        "group_id": org.id,
+        "table_name": "user",
+        "table_id": user.id,
+        "capacity": role,
+        "state": "active",
+    }
+
+
+@action("organization_member_delete", write=True)
+def organization_member_delete(context: Context, data: dict[str, Any]) -> None:
+    org = by_id_or_name(context.session, Organization, require_id(data), deleted=False)
+    authz.require_role(context, org.id, "admin")
+    username = str(data.get("username") or data.get("user_id") or "")
+    user = context.session.scalar(
+        select(User).where((User.name == username) | (User.id == username))
+    )
+    if user is None:
+        raise NotFound(f"ユーザーが見つかりません: {username} (User not found)")
+    membership = context.session.scalar(
+        select(Membership).where(
+            Membership.user_id == user.id, Membership.organization_id == org.id
+        )
+    )
+    if membership is not None:
+        context.session.delete(membership)

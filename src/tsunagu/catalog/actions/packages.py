@@ -1,0 +1,202 @@
+"""package_* actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+
+from tsunagu.catalog import authz, validation
+from tsunagu.catalog.datasets import apply_package, clean_package, touch
+from tsunagu.catalog.dictize import package_dict
+from tsunagu.catalog.lookup import by_id_or_name, require_id
+from tsunagu.catalog.models import Dataset
+from tsunagu.catalog.resources import apply_resource, new_resource
+from tsunagu.catalog.search_params import search_query
+from tsunagu.context import Context
+from tsunagu.errors import NotAuthorized, NotFound, require
+from tsunagu.registry import action
+from tsunagu.storage.types import new_id
+
+
+def _readable(context: Context, dataset: Dataset) -> Dataset:
+    if not authz.can_read_dataset(
+        context, dataset.owner_org, dataset.private, dataset.state, dataset.creator_user_id
+    ):
+        # Hiding existence: a private dataset looks the same as a missing one to outsiders.
+        if dataset.state == "deleted" or not context.user:
+            raise NotFound("データセットが見つかりません (Dataset not found)")
+        raise NotAuthorized(
+            f"このデータセットを見る権限がありません (Not authorized to read "
+            f"package {dataset.name})"
+        )
+    return dataset
+
+
+def _editable(context: Context, ref: str) -> Dataset:
+    dataset = by_id_or_name(context.session, Dataset, ref)
+    if dataset.state == "deleted" and not context.is_sysadmin:
+        raise NotFound("データセットが見つかりません (Dataset not found)")
+    _readable(context, dataset)
+    if not (
+        authz.has_role(context, dataset.owner_org, "editor")
+        or (
+            dataset.state == "draft" and context.user and context.user.id == dataset.creator_user_id
+        )
+    ):
+        raise NotAuthorized(
+            f"このデータセットを編集する権限がありません (User not authorized to "
+            f"edit package {dataset.name})"
+        )
+    return dataset
+
+
+def _save_resources(context: Context, dataset: Dataset, resources: list[dict[str, Any]]) -> None:
+    by_id = {r.id: r for r in dataset.resources if r.state != "deleted"}
+    kept = []
+    for position, data in enumerate(resources):
+        resource = by_id.pop(str(data.get("id") or ""), None) or new_resource(dataset)
+        apply_resource(context, dataset, resource, data)
+        resource.position = position
+        kept.append(resource)
+    for resource in by_id.values():
+        resource.state = "deleted"
+    dataset.resources = kept + list(by_id.values())
+
+
+@action("package_create", write=True)
+def package_create(context: Context, data: dict[str, Any]) -> dict[str, Any]:
+    authz.require_login(context)
+    package = clean_package(context, data, None)
+    dataset = Dataset(id=new_id(), creator_user_id=context.user.id if context.user else None)
+    apply_package(context, dataset, package)
+    context.session.add(dataset)
+    if package.resources:
+        _save_resources(context, dataset, package.resources)
+    return touch(context, dataset, "new package")
+
+
+@action("package_update", write=True)
+def package_update(context: Context, data: dict[str, Any]) -> dict[str, Any]:
+    dataset = _editable(context, require_id(data) if data.get("id") else require_id(data, "name"))
+    package = clean_package(context, {**data, "name": data.get("name", dataset.name)}, dataset)
+    if package.values["owner_org"] != dataset.owner_org:
+        authz.require_role(context, dataset.owner_org, "editor")
+    apply_package(context, dataset, package)
+    if package.resources is not None:
+        _save_resources(context, dataset, package.resources)
+    return touch(context, dataset, "changed package")
+
+
+@action("package_patch", write=True)
+def package_patch(context: Context, data: dict[str, Any]) -> dict[str, Any]:
+    dataset = _editable(context, require_id(data))
+    current = package_dict(context.session, dataset, context.settings.site_url)
+    current["owner_org"] = dataset.owner_org
+    merged = {**current, **data, "id": dataset.id}
+    if "resources" not in data:
+        merged.pop("resources", None)
+    return package_update(context, merged)
+
+
+@action("package_delete", write=True)
+def package_delete(context: Context, data: dict[str, Any]) -> None:
+    dataset = _editable(context, require_id(data))
+    dataset.state = "deleted"
+    touch(context, dataset, "deleted package")
+
+
+@action("package_show")
+def package_show(context: Context, data: dict[str, Any]) -> Any:
+    ref = require_id(data)
+    search = context.services.search
+    search.refresh(context.session)
+    indexed = search.get(ref)
+    if indexed is not None and authz.can_read_dataset(
+        context, indexed.owner_org, indexed.private, indexed.state, indexed.creator_user_id
+    ):
+        # Served from the index as ready-made JSON: no queries beyond the freshness check.
+        return orjson.Fragment(indexed.raw)
+    dataset = _readable(context, by_id_or_name(context.session, Dataset, ref))
+    return package_dict(context.session, dataset, context.settings.site_url)
+
+
+@action("package_list")
+def package_list(context: Context, data: dict[str, Any]) -> list[str]:
+    errors: validation.Errors = {}
+    limit, offset = validation.paging(data, errors)
+    require(errors)
+    stmt = (
+        select(Dataset.name)
+        .where(Dataset.state == "active", Dataset.private.is_(False))
+        .order_by(Dataset.name)
+        .offset(offset)
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(context.session.scalars(stmt))
+
+
+@action("package_search")
+def package_search(context: Context, data: dict[str, Any]) -> dict[str, Any]:
+    query = search_query(context, data)
+    context.services.search.refresh(context.session)
+    result = context.services.search.search(query)
+    return {
+        "count": result.count,
+        "facets": result.facets,
+        "results": result.results,
+        "sort": query.sort or "score desc, metadata_modified desc",
+        "search_facets": result.search_facets,
+    }
+
+
+@action("current_package_list_with_resources")
+def current_package_list_with_resources(context: Context, data: dict[str, Any]) -> list[Any]:
+    errors: validation.Errors = {}
+    limit, offset = validation.paging(data, errors, default_limit=10, max_limit=1000)
+    require(errors)
+    query = search_query(
+        context,
+        {"rows": limit, "start": offset, "sort": "metadata_modified desc", "include_private": True},
+    )
+    context.services.search.refresh(context.session)
+    return context.services.search.search(query).results
+
+
+@action("package_autocomplete")
+def package_autocomplete(context: Context, data: dict[str, Any]) -> list[dict[str, str]]:
+    errors: validation.Errors = {}
+    q = validation.as_text(data, "q", errors, limit=200)
+    limit, _ = validation.paging(data, errors, default_limit=10, max_limit=100)
+    require(errors)
+    if not q:
+        return []
+    query = search_query(
+        context, {"q": f'"{q}"' if " " in q else q, "rows": limit, "fl": "name,title"}
+    )
+    context.services.search.refresh(context.session)
+    found = context.services.search.search(query).results
+    by_name = search_query(
+        context, {"fq": f"name:{_escape(q.lower())}*", "rows": limit, "fl": "name,title"}
+    )
+    found = context.services.search.search(by_name).results + found
+    out: list[dict[str, str]] = []
+    for item in found:
+        if any(o["name"] == item["name"] for o in out):
+            continue
+        match_field = "name" if item["name"].startswith(q.lower()) else "title"
+        out.append(
+            {
+                "name": item["name"],
+                "title": item["title"],
+                "match_field": match_field,
+                "match_displayed": item[match_field],
+            }
+        )
+    return out[: limit or 10]
+
+
+def _escape(text: str) -> str:
+    return "".join("\\" + c if not (c.isalnum() or c in "-_") else c for c in text)

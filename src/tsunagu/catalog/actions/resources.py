@@ -1,0 +1,59 @@
+"""resource_* actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tsunagu.catalog.actions.packages import _editable, _readable
+from tsunagu.catalog.datasets import touch
+from tsunagu.catalog.dictize import resource_dict
+from tsunagu.catalog.lookup import require_id, resource_by_id
+from tsunagu.catalog.resources import apply_resource, new_resource
+from tsunagu.context import Context
+from tsunagu.registry import action
+
+
+def _result(context: Context, package: dict[str, Any], resource_id: str) -> dict[str, Any]:
+    return next(r for r in package["resources"] if r["id"] == resource_id)
+
+
+@action("resource_create", write=True)
+def resource_create(context: Context, data: dict[str, Any]) -> dict[str, Any]:
+    dataset = _editable(context, require_id(data, "package_id"))
+    resource = new_resource(dataset)
+    apply_resource(context, dataset, resource, data)
+    dataset.resources.append(resource)
+    return _result(context, touch(context, dataset, "changed package"), resource.id)
+
+
+@action("resource_update", write=True)
+def resource_update(context: Context, data: dict[str, Any]) -> dict[str, Any]:
+    resource = resource_by_id(context.session, require_id(data))
+    dataset = _editable(context, resource.dataset_id)
+    apply_resource(context, dataset, resource, data)
+    return _result(context, touch(context, dataset, "changed package"), resource.id)
+
+
+@action("resource_patch", write=True)
+def resource_patch(context: Context, data: dict[str, Any]) -> dict[str, Any]:
+    resource = resource_by_id(context.session, require_id(data))
+    _editable(context, resource.dataset_id)
+    current = resource_dict(resource, context.settings.site_url)
+    if resource.url_type == "upload":
+        current["url"] = resource.url
+    return resource_update(context, {**current, **data})
+
+
+@action("resource_delete", write=True)
+def resource_delete(context: Context, data: dict[str, Any]) -> None:
+    resource = resource_by_id(context.session, require_id(data))
+    dataset = _editable(context, resource.dataset_id)
+    resource.state = "deleted"
+    touch(context, dataset, "changed package")
+
+
+@action("resource_show")
+def resource_show(context: Context, data: dict[str, Any]) -> dict[str, Any]:
+    resource = resource_by_id(context.session, require_id(data))
+    _readable(context, resource.dataset)
+    return resource_dict(resource, context.settings.site_url)

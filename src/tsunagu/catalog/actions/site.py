@@ -1,0 +1,31 @@
+"""status_show and site_read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tsunagu import __version__
+from tsunagu.context import Context
+from tsunagu.registry import action
+
+# The CKAN version whose Action API we follow; clients use it to pick features.
+CKAN_API_COMPATIBLE = "2.10.4"
+
+
+@action("status_show")
+def status_show(context: Context, data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "site_title": context.settings.site_title,
+        "site_description": "都道府県と市町村の共同オープンデータカタログ",
+        "site_url": context.settings.site_url,
+        "ckan_version": CKAN_API_COMPATIBLE,
+        "tsunagu_version": __version__,
+        "error_emails_to": None,
+        "locale_default": "ja",
+        "extensions": ["tsunagu"],
+    }
+
+
+@action("site_read")
+def site_read(context: Context, data: dict[str, Any]) -> bool:
+    return True

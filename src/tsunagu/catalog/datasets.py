@@ -1,0 +1,174 @@
+"""Creating and changing datasets: checked input applied to rows, plus what follows every change
+(revision bump, search refresh, activity)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from tsunagu.catalog import authz, validation
+from tsunagu.catalog.activity import record_activity
+from tsunagu.catalog.dictize import package_dict
+from tsunagu.catalog.lookup import by_id_or_name
+from tsunagu.catalog.models import Dataset, DatasetExtra, Group, Organization, Tag
+from tsunagu.catalog.revision import bump_revision
+from tsunagu.context import Context
+from tsunagu.errors import NotFound, require
+from tsunagu.storage.types import utcnow
+
+_TEXT_FIELDS = (
+    "title",
+    "notes",
+    "author",
+    "maintainer",
+    "url",
+    "version",
+    "frequency",
+    "spatial",
+    "type",
+)
+STATES = ("active", "draft")
+
+
+@dataclass
+class PackageInput:
+    values: dict[str, Any]
+    tags: list[str] | None
+    groups: list[Group] | None
+    extras: dict[str, str] | None
+    resources: list[dict[str, Any]] | None
+
+
+def clean_package(context: Context, data: dict[str, Any], current: Dataset | None) -> PackageInput:
+    errors: validation.Errors = {}
+    values: dict[str, Any] = {"name": validation.check_name(data.get("name"), "name", errors)}
+    for field in _TEXT_FIELDS:
+        values[field] = validation.as_text(data, field, errors)
+    values["type"] = values["type"] or "dataset"
+    if not values["title"]:
+        validation.add(errors, "title", "必須項目です (Missing value)")
+    for field in ("author_email", "maintainer_email"):
+        values[field] = validation.check_email(
+            validation.as_text(data, field, errors), field, errors
+        )
+    validation.check_url(values["url"], "url", errors)
+    values["license_id"] = validation.check_license(
+        validation.as_text(data, "license_id", errors), errors
+    )
+    for field in ("temporal_start", "temporal_end"):
+        values[field] = validation.check_iso_date(
+            validation.as_text(data, field, errors), field, errors
+        )
+    values["private"] = validation.as_bool(data, "private", errors)
+    state = validation.as_text(data, "state", errors) or (current.state if current else "active")
+    if state not in STATES and not (current and state == current.state):
+        validation.add(
+            errors, "state", "active か draft を指定してください (Must be active or draft)"
+        )
+    values["state"] = state
+    values["owner_org"] = _owner_org(context, data, errors)
+    if values["name"]:
+        clash = context.session.scalar(select(Dataset.id).where(Dataset.name == values["name"]))
+        if clash and (current is None or clash != current.id):
+            validation.add(
+                errors, "name", "この URL は既に使われています (That URL is already in use.)"
+            )
+    tags = validation.tag_names(data, errors)
+    groups = _groups(context, validation.ref_names(data, "groups", errors), errors)
+    extras = validation.extras_list(data, errors)
+    resources = data.get("resources")
+    if resources is not None and not (
+        isinstance(resources, list) and all(isinstance(r, dict) for r in resources)
+    ):
+        validation.add(
+            errors,
+            "resources",
+            "リソースの辞書のリストで指定してください (Must be a list of resource dicts)",
+        )
+    require(errors)
+    return PackageInput(values, tags, groups, extras, resources)
+
+
+def _owner_org(context: Context, data: dict[str, Any], errors: validation.Errors) -> str | None:
+    ref = data.get("owner_org")
+    if not ref:
+        validation.add(
+            errors, "owner_org", "組織を指定してください (An organization must be provided)"
+        )
+        return None
+    try:
+        org = by_id_or_name(context.session, Organization, str(ref), deleted=False)
+    except NotFound:
+        validation.add(
+            errors, "owner_org", f"組織が見つかりません: {ref} (Organization does not exist)"
+        )
+        return None
+    if not authz.has_role(context, org.id, "editor"):
+        validation.add(
+            errors,
+            "owner_org",
+            "この組織にデータセットを登録する権限がありません "
+            "(You cannot add a dataset to this organization)",
+        )
+    return org.id
+
+
+def _groups(
+    context: Context, refs: list[str] | None, errors: validation.Errors
+) -> list[Group] | None:
+    if refs is None:
+        return None
+    groups = []
+    for ref in refs:
+        try:
+            groups.append(by_id_or_name(context.session, Group, ref, deleted=False))
+        except NotFound:
+            validation.add(errors, "groups", f"グループが見つかりません: {ref} (Group not found)")
+    return groups
+
+
+def _tags(context: Context, names: list[str]) -> list[Tag]:
+    existing = {t.name: t for t in context.session.scalars(select(Tag).where(Tag.name.in_(names)))}
+    tags = []
+    for name in names:
+        tag = existing.get(name)
+        if tag is None:
+            tag = Tag(name=name)
+            context.session.add(tag)
+            existing[name] = tag
+        tags.append(tag)
+    return tags
+
+
+def apply_package(context: Context, dataset: Dataset, package: PackageInput) -> None:
+    for key, value in package.values.items():
+        setattr(dataset, key, value)
+    if package.tags is not None:
+        dataset.tags = _tags(context, package.tags)
+    if package.groups is not None:
+        dataset.groups = package.groups
+    if package.extras is not None:
+        current = {e.key: e for e in dataset.extras}
+        dataset.extras = [current.get(k) or DatasetExtra(key=k) for k in package.extras]
+        for extra in dataset.extras:
+            extra.value = package.extras[extra.key]
+
+
+def touch(context: Context, dataset: Dataset, activity_type: str) -> dict[str, Any]:
+    """Record a change to a dataset: new revision, timestamps, activity; returns its dict."""
+    dataset.revision = bump_revision(context.session)
+    dataset.metadata_modified = utcnow()
+    context.session.flush()
+    context.session.expire(dataset, ["tags", "groups", "extras", "resources"])
+    result = package_dict(context.session, dataset, context.settings.site_url)
+    record_activity(
+        context,
+        dataset.id,
+        activity_type,
+        {"package": result},
+        owner_org=dataset.owner_org,
+        private=dataset.private or dataset.state != "active",
+    )
+    return result

@@ -1,0 +1,135 @@
+"""Resource rows and their files."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tsunagu.catalog import validation
+from tsunagu.catalog.models import Dataset, Resource
+from tsunagu.catalog.uploads import Upload, check_upload
+from tsunagu.context import Context
+from tsunagu.errors import ValidationError, require
+from tsunagu.storage.files import UploadTooLarge
+from tsunagu.storage.types import new_id, utcnow
+
+# Keys with a column of their own; anything else a client sends is kept in ``extras``.
+CORE_KEYS = {
+    "id",
+    "package_id",
+    "name",
+    "description",
+    "url",
+    "url_type",
+    "format",
+    "mimetype",
+    "size",
+    "hash",
+    "last_modified",
+    "position",
+    "state",
+    "created",
+    "metadata_modified",
+    "upload",
+    "clear_upload",
+    "datastore_active",
+    "storage_key",
+}
+
+
+def is_upload(value: Any) -> bool:
+    return hasattr(value, "file") and hasattr(value, "filename")
+
+
+def apply_resource(
+    context: Context, dataset: Dataset, resource: Resource, data: dict[str, Any]
+) -> None:
+    """Set a resource's fields from CKAN-style input, storing an uploaded file if one came."""
+    errors: validation.Errors = {}
+    upload = data.get("upload")
+    name = validation.as_text(data, "name", errors, limit=1000)
+    description = validation.as_text(data, "description", errors)
+    url = validation.as_text(data, "url", errors, limit=2000)
+    fmt = validation.as_text(data, "format", errors, limit=50)
+    if upload is not None and upload != "" and not is_upload(upload):
+        validation.add(
+            errors,
+            "upload",
+            "ファイルを multipart/form-data で送ってください "
+            "(Upload must be a file sent as multipart/form-data)",
+        )
+    keeps_upload = (
+        resource.url_type == "upload"
+        and not is_upload(upload)
+        and (not url or url == resource.url or url.endswith("/" + resource.url))
+    )
+    if not is_upload(upload) and not keeps_upload:
+        if not url:
+            validation.add(
+                errors,
+                "url",
+                "URL かファイルのどちらかを指定してください (Provide a url or upload a file)",
+            )
+        else:
+            validation.check_url(url, "url", errors)
+    extras = {k: v for k, v in data.items() if k not in CORE_KEYS and not k.startswith("__")}
+    require(errors)
+    resource.name = name
+    resource.description = description
+    resource.extras = {**(resource.extras or {}), **extras} if keeps_upload else extras
+    resource.metadata_modified = utcnow()
+    if is_upload(upload):
+        _store(context, resource, upload, fmt)
+    elif not keeps_upload:
+        resource.url = url
+        resource.url_type = ""
+        resource.storage_key = ""
+        resource.format = fmt or _format_from_url(url)
+        resource.mimetype = validation.as_text(data, "mimetype", errors)
+        resource.size = None
+        resource.hash = ""
+    else:
+        resource.format = fmt or resource.format
+    dataset.metadata_modified = utcnow()
+
+
+def _store(context: Context, resource: Resource, upload: Upload, fmt: str) -> None:
+    checked = check_upload(upload)
+    if not resource.id:
+        resource.id = new_id()
+    key = f"resources/{resource.id}/{checked.filename}"
+    try:
+        stored = context.services.files.store(key, upload.file, context.settings.max_upload_bytes)
+    except UploadTooLarge as exc:
+        raise ValidationError(
+            {
+                "upload": [
+                    f"ファイルが大きすぎます（上限 {exc.limit // (1024 * 1024)} MB） "
+                    f"(File exceeds the upload limit of {exc.limit} bytes)"
+                ]
+            }
+        ) from None
+    if resource.storage_key and resource.storage_key != key:
+        context.services.files.delete(resource.storage_key)
+    resource.storage_key = key
+    resource.url = checked.filename
+    resource.url_type = "upload"
+    resource.format = fmt or checked.format
+    resource.mimetype = checked.mimetype
+    resource.size = stored.size
+    resource.hash = f"sha256:{stored.sha256}"
+    resource.last_modified = utcnow()
+
+
+def _format_from_url(url: str) -> str:
+    tail = url.split("?", 1)[0].rsplit("/", 1)[-1]
+    return tail.rsplit(".", 1)[-1].upper() if "." in tail else ""
+
+
+def new_resource(dataset: Dataset) -> Resource:
+    positions = [r.position for r in dataset.resources if r.state != "deleted"]
+    return Resource(
+        id=new_id(),
+        dataset_id=dataset.id,
+        position=(max(positions) + 1) if positions else 0,
+        extras={},
+    )

@@ -1,0 +1,209 @@
+"""Input checks shared by the catalog actions. Each collects field errors instead of failing fast,
+so a publisher sees every problem with a form at once."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from tsunagu.catalog.licenses import ALIASES, get_license
+from tsunagu.catalog.local_codes import is_valid_local_gov_code
+
+Errors = dict[str, list[str]]
+
+NAME_RE = re.compile(r"^[a-z0-9_\-]{2,100}$")
+TAG_RE = re.compile(r"^[\w \-.・ー]{1,100}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+ORG_KINDS = ("prefecture", "prefectural_department", "municipality", "other")
+MAX_TEXT = 100_000
+
+
+def add(errors: Errors, field: str, message: str) -> None:
+    errors.setdefault(field, []).append(message)
+
+
+def as_text(data: dict[str, Any], field: str, errors: Errors, *, limit: int = MAX_TEXT) -> str:
+    value = data.get(field)
+    if value is None:
+        return ""
+    if not isinstance(value, str | int | float):
+        add(errors, field, "文字列で指定してください (Must be a string)")
+        return ""
+    text = str(value).strip()
+    if len(text) > limit:
+        add(errors, field, f"{limit} 文字以内にしてください (Must be at most {limit} characters)")
+    return text
+
+
+def as_bool(data: dict[str, Any], field: str, errors: Errors, default: bool = False) -> bool:
+    value = data.get(field, default)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in {"true", "1", "yes", "on"}:
+        return True
+    if isinstance(value, str) and value.strip().lower() in {"false", "0", "no", "off", ""}:
+        return False
+    if isinstance(value, int):
+        return bool(value)
+    add(errors, field, "true か false で指定してください (Must be a boolean)")
+    return default
+
+
+def check_name(value: Any, field: str, errors: Errors) -> str:
+    if not isinstance(value, str) or not value.strip():
+        add(errors, field, "必須項目です (Missing value)")
+        return ""
+    name = value.strip()
+    if not NAME_RE.match(name):
+        add(
+            errors,
+            field,
+            "半角英小文字・数字・「-」「_」の 2〜100 文字で指定してください "
+            "(Must be 2-100 lowercase alphanumeric characters, - or _)",
+        )
+    return name
+
+
+def check_email(value: str, field: str, errors: Errors) -> str:
+    if value and not EMAIL_RE.match(value):
+        add(errors, field, "メールアドレスの形式が正しくありません (Invalid e-mail address)")
+    return value
+
+
+def check_url(value: str, field: str, errors: Errors) -> str:
+    if value and not re.match(r"^(https?|ftp)://", value, re.IGNORECASE):
+        add(
+            errors,
+            field,
+            "http:// か https:// で始まる URL を指定してください (Must be an http(s) URL)",
+        )
+    return value
+
+
+def check_license(value: str, errors: Errors) -> str:
+    if not value:
+        return ""
+    license = get_license(value)
+    if license is None:
+        add(errors, "license_id", f"不明なライセンスです: {value} (Unknown license)")
+        return value
+    return ALIASES.get(value, license.id)
+
+
+def check_iso_date(value: str, field: str, errors: Errors) -> str:
+    if value:
+        try:
+            date.fromisoformat(value[:10])
+        except ValueError:
+            add(
+                errors, field, "日付は YYYY-MM-DD 形式で指定してください (Must be an ISO 8601 date)"
+            )
+    return value
+
+
+def check_local_gov_code(value: str, errors: Errors) -> str | None:
+    if not value:
+        return None
+    if not is_valid_local_gov_code(value):
+        add(
+            errors,
+            "local_gov_code",
+            "全国地方公共団体コードは検査数字付きの 6 桁です "
+            "(Invalid 6-digit local government code or check digit)",
+        )
+    return value
+
+
+def tag_names(data: dict[str, Any], errors: Errors) -> list[str] | None:
+    """Tags from ``tags`` (list of dicts or strings) or ``tag_string`` ("a,b"); None if absent."""
+    raw: list[Any]
+    if "tags" in data and data["tags"] is not None:
+        raw = data["tags"] if isinstance(data["tags"], list) else [data["tags"]]
+    elif "tag_string" in data:
+        raw = [t for t in str(data["tag_string"] or "").split(",")]
+    else:
+        return None
+    names: list[str] = []
+    for item in raw:
+        name = item.get("name") if isinstance(item, dict) else item
+        if not isinstance(name, str):
+            add(errors, "tags", "タグ名は文字列で指定してください (Tag names must be strings)")
+            continue
+        name = name.strip()
+        if not name:
+            continue
+        if not TAG_RE.match(name):
+            add(
+                errors,
+                "tags",
+                f"タグ「{name}」に使えない文字が含まれています (Tag contains invalid characters)",
+            )
+        elif name not in names:
+            names.append(name)
+    return names
+
+
+def ref_names(data: dict[str, Any], field: str, errors: Errors) -> list[str] | None:
+    """Group references as CKAN sends them: list of {"name"}/{"id"} dicts or plain strings."""
+    if field not in data or data[field] is None:
+        return None
+    raw = data[field] if isinstance(data[field], list) else [data[field]]
+    refs: list[str] = []
+    for item in raw:
+        ref = (item.get("name") or item.get("id")) if isinstance(item, dict) else item
+        if not isinstance(ref, str) or not ref:
+            add(errors, field, "名前か ID で指定してください (Must be given by name or id)")
+            continue
+        refs.append(ref)
+    return refs
+
+
+def extras_list(data: dict[str, Any], errors: Errors) -> dict[str, str] | None:
+    if "extras" not in data or data["extras"] is None:
+        return None
+    raw = data["extras"]
+    if not isinstance(raw, list):
+        add(
+            errors,
+            "extras",
+            "key と value の組のリストで指定してください (Must be a list of key/value pairs)",
+        )
+        return {}
+    extras: dict[str, str] = {}
+    for item in raw:
+        if not isinstance(item, dict) or not isinstance(item.get("key"), str) or not item["key"]:
+            add(errors, "extras", "各要素に key が必要です (Each extra needs a key)")
+            continue
+        if item.get("deleted"):
+            continue
+        value = item.get("value", "")
+        extras[item["key"]] = value if isinstance(value, str) else str(value)
+    return extras
+
+
+def paging(
+    data: dict[str, Any],
+    errors: Errors,
+    *,
+    default_limit: int | None = None,
+    max_limit: int | None = None,
+) -> tuple[int | None, int]:
+    """CKAN's ``limit``/``offset`` pair, checked."""
+    limit, offset = default_limit, 0
+    for field in ("limit", "offset"):
+        raw = data.get(field)
+        if raw in (None, ""):
+            continue
+        try:
+            number = int(raw)
+            if number < 0:
+                raise ValueError
+        except (TypeError, ValueError):
+            add(errors, field, "0 以上の整数で指定してください (Must be a natural number)")
+            continue
+        if field == "limit":
+            limit = min(number, max_limit) if max_limit is not None else number
+        else:
+            offset = number
+    return limit, offset

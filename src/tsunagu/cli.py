@@ -1,0 +1,148 @@
+"""The ``tsunagu`` command: serve the site, manage the database, users, tokens and demo data."""
+
+from __future__ import annotations
+
+import getpass
+import os
+
+import typer
+from sqlalchemy import select
+
+from tsunagu.accounts.models import User
+from tsunagu.bootstrap import action_context, build_services
+from tsunagu.config import Settings
+from tsunagu.errors import ActionError, ValidationError
+from tsunagu.registry import call_action
+from tsunagu.storage.migrate import upgrade
+
+app = typer.Typer(help="つなぐ (Tsunagu): オープンデータカタログ", no_args_is_help=True)
+db_app = typer.Typer(help="データベースの管理 (database)", no_args_is_help=True)
+demo_app = typer.Typer(help="デモデータ (demo data)", no_args_is_help=True)
+user_app = typer.Typer(help="ユーザーの管理 (users)", no_args_is_help=True)
+token_app = typer.Typer(help="API トークン (API tokens)", no_args_is_help=True)
+search_app = typer.Typer(help="検索インデックス (search index)", no_args_is_help=True)
+for sub, name in (
+    (db_app, "db"),
+    (demo_app, "demo"),
+    (user_app, "user"),
+    (token_app, "token"),
+    (search_app, "search"),
+):
+    app.add_typer(sub, name=name)
+
+
+def _fail(error: ActionError) -> None:
+    detail = error.errors if isinstance(error, ValidationError) else error.message
+    typer.secho(f"エラー: {detail}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1", port: int = 5000, workers: int = 1, reload: bool = False
+) -> None:
+    """サイトと API を起動します (serve the site and API)."""
+    import uvicorn
+
+    upgrade(build_services(Settings.from_env()).engine)
+    uvicorn.run(
+        "tsunagu.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """スキーマを最新にします (apply migrations)."""
+    upgrade(build_services(Settings.from_env()).engine)
+    typer.echo("データベースを最新の状態にしました。")
+
+
+@demo_app.command("load")
+def demo_load(
+    if_empty: bool = typer.Option(False, "--if-empty", help="カタログが空のときだけ読み込む"),
+) -> None:
+    """デモデータ（山口県と市町）を読み込みます (load the demo catalog)."""
+    from tsunagu.demo.loader import catalog_is_empty, load_demo
+
+    services = build_services(Settings.from_env())
+    upgrade(services.engine)
+    if if_empty and not catalog_is_empty(services):
+        typer.echo("カタログにデータがあるため、デモデータは読み込みませんでした。")
+        return
+    try:
+        summary = load_demo(services, progress=typer.echo)
+    except ActionError as error:
+        _fail(error)
+    typer.echo(f"デモデータを読み込みました: {summary}")
+
+
+@user_app.command("create")
+def user_create(
+    name: str,
+    email: str = "",
+    fullname: str = "",
+    sysadmin: bool = typer.Option(False, "--sysadmin"),
+    password: str = typer.Option(
+        "", envvar="TSUNAGU_NEW_PASSWORD", help="省略すると入力を求めます"
+    ),
+) -> None:
+    """ユーザーを作成します (create a user)."""
+    services = build_services(Settings.from_env())
+    upgrade(services.engine)
+    if not password:
+        password = getpass.getpass("パスワード: ")
+    try:
+        with action_context(services, ignore_auth=True) as context:
+            user = call_action(
+                "user_create",
+                context,
+                {
+                    "name": name,
+                    "email": email,
+                    "fullname": fullname,
+                    "password": password,
+                    "sysadmin": sysadmin,
+                },
+            )
+    except ActionError as error:
+        _fail(error)
+    typer.echo(
+        f"ユーザー {user['name']} を作成しました" + ("（システム管理者）" if sysadmin else "")
+    )
+
+
+@token_app.command("create")
+def token_create(user: str, name: str = "cli") -> None:
+    """API トークンを発行します。表示は一度だけです (issue an API token; shown once)."""
+    services = build_services(Settings.from_env())
+    upgrade(services.engine)
+    try:
+        with action_context(services, ignore_auth=True) as context:
+            owner = context.session.scalar(select(User).where(User.name == user))
+            if owner is None:
+                typer.secho(f"ユーザーが見つかりません: {user}", fg=typer.colors.RED, err=True)
+                raise typer.Exit(1)
+            result = call_action("api_token_create", context, {"user": owner.id, "name": name})
+    except ActionError as error:
+        _fail(error)
+    typer.echo(result["token"])
+
+
+@search_app.command("rebuild")
+def search_rebuild() -> None:
+    """検索インデックスを作り直せるか確かめます (time a full index build)."""
+    services = build_services(Settings.from_env())
+    with services.sessions() as session:
+        count = services.search.rebuild(session)
+    typer.echo(f"{count} 件のデータセットを索引しました。")
+
+
+def main() -> None:
+    os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    app()

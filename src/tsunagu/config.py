@@ -1,0 +1,45 @@
+"""One typed settings object, read from the environment (``TSUNAGU_*``)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"TSUNAGU_{name}", default)
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = field(default_factory=lambda: Path(_env("DATA_DIR", "./data")))
+    database_url: str = ""
+    site_url: str = "http://127.0.0.1:5000"
+    site_title: str = "つなぐ オープンデータカタログ"
+    max_upload_bytes: int = 100 * 1024 * 1024
+    secret_key: str = ""
+    api_version: int = 3
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        data_dir = Path(_env("DATA_DIR", "./data"))
+        values: dict[str, object] = {
+            "data_dir": data_dir,
+            "database_url": _env("DATABASE_URL", ""),
+            "site_url": _env("SITE_URL", "http://127.0.0.1:5000").rstrip("/"),
+            "site_title": _env("SITE_TITLE", "つなぐ オープンデータカタログ"),
+            "max_upload_bytes": int(_env("MAX_UPLOAD_BYTES", str(100 * 1024 * 1024))),
+            "secret_key": _env("SECRET_KEY", ""),
+        }
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]
+
+    @property
+    def effective_database_url(self) -> str:
+        # The embedded default: one SQLite file beside the uploaded files.
+        return self.database_url or f"sqlite:///{(self.data_dir / 'tsunagu.db').resolve()}"
+
+    @property
+    def storage_dir(self) -> Path:
+        return self.data_dir / "files"

@@ -1,0 +1,64 @@
+"""Errors every action may raise; the API maps each to CKAN's error envelope and HTTP status."""
+
+from __future__ import annotations
+
+
+class ActionError(Exception):
+    error_type = "Internal Server Error"
+    status = 500
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+
+    def as_dict(self) -> dict[str, object]:
+        return {"__type": self.error_type, "message": self.message}
+
+
+class NotFound(ActionError):
+    error_type = "Not Found Error"
+    status = 404
+
+    def __init__(self, message: str = "見つかりません (Not found)") -> None:
+        super().__init__(message)
+
+
+class NotAuthorized(ActionError):
+    error_type = "Authorization Error"
+    status = 403
+
+    def __init__(self, message: str = "この操作の権限がありません (Access denied)") -> None:
+        super().__init__(message)
+
+
+class ValidationError(ActionError):
+    """Field errors as CKAN returns them: ``{"name": ["..."], "__type": "Validation Error"}``."""
+
+    error_type = "Validation Error"
+    status = 409
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+        self.errors = errors
+
+    def as_dict(self) -> dict[str, object]:
+        return {"__type": self.error_type, **self.errors}
+
+
+class SearchQueryError(ActionError):
+    error_type = "Search Query Error"
+    status = 409
+
+    def as_dict(self) -> dict[str, object]:
+        return {"__type": self.error_type, "message": self.message}
+
+
+class BadRequest(ActionError):
+    error_type = "Bad request"
+    status = 400
+
+
+def require(errors: dict[str, list[str]]) -> None:
+    """Raise one ValidationError carrying every collected field error."""
+    if errors:
+        raise ValidationError(errors)

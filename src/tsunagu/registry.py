@@ -1,0 +1,63 @@
+"""The action registry: every capability is a named action that API, web and CLI all call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from tsunagu.context import Context
+from tsunagu.errors import NotFound
+
+DataDict = dict[str, Any]
+Action = Callable[[Context, DataDict], Any]
+
+_ACTIONS: dict[str, Action] = {}
+# Actions that change state must be called with POST over HTTP (as in CKAN).
+_WRITE_ACTIONS: set[str] = set()
+
+
+def action(name: str, *, write: bool = False) -> Callable[[Action], Action]:
+    def register(fn: Action) -> Action:
+        _ACTIONS[name] = fn
+        if write:
+            _WRITE_ACTIONS.add(name)
+        return fn
+
+    return register
+
+
+def _load() -> None:
+    # Importing the action modules registers them; kept here so importers get a full registry.
+    from tsunagu.accounts import actions as _accounts  # noqa: F401
+    from tsunagu.catalog.actions import (  # noqa: F401
+        activity,
+        groups,
+        organizations,
+        packages,
+        resources,
+        site,
+        tags,
+    )
+
+
+def get_action(name: str) -> Action:
+    if not _ACTIONS:
+        _load()
+    try:
+        return _ACTIONS[name]
+    except KeyError:
+        raise NotFound(f"アクションが見つかりません (Action name not known: {name})") from None
+
+
+def is_write_action(name: str) -> bool:
+    return name in _WRITE_ACTIONS
+
+
+def action_names() -> list[str]:
+    if not _ACTIONS:
+        _load()
+    return sorted(_ACTIONS)
+
+
+def call_action(name: str, context: Context, data: DataDict | None = None) -> Any:
+    return get_action(name)(context, dict(data or {}))

@@ -1,0 +1,1 @@
+"""Embedded full-text search for the catalog."""

@@ -1,0 +1,137 @@
+"""How a package dict becomes an index document: exact-match values, normalised text, sort keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from tsunagu.search.normalize import normalize_text, tokenize, unigrams
+
+# Free-text fields a query may name (title:避難所), and where their words are indexed.
+TEXT_FIELDS = (
+    "title",
+    "notes",
+    "author",
+    "maintainer",
+    "res_name",
+    "res_description",
+    "text",
+    "url",
+    "version",
+)
+
+
+@dataclass(slots=True)
+class IndexDocument:
+    id: str
+    name: str
+    owner_org: str | None
+    private: bool
+    state: str
+    creator_user_id: str | None
+    raw: bytes
+    title_sort: str
+    metadata_modified: str
+    metadata_created: str
+    num_resources: int
+    num_tags: int
+    # Exact-match fields (organization, tags, res_format …) → display values.
+    values: dict[str, list[str]]
+    # Normalised text per free-text field, kept to confirm phrase matches.
+    texts: dict[str, str]
+    # Human titles of slug values, for facet display (organization name → title).
+    titles: dict[str, dict[str, str]] = field(default_factory=dict)
+    title_terms: set[str] = field(default_factory=set)
+    body_terms: set[str] = field(default_factory=set)
+    chars: set[str] = field(default_factory=set)
+
+
+def _strings(items: list[Any], key: str) -> list[str]:
+    return [str(item[key]) for item in items if isinstance(item, dict) and item.get(key)]
+
+
+def build_document(package: dict[str, Any]) -> IndexDocument:
+    org = package.get("organization") or {}
+    resources = package.get("resources") or []
+    tags = _strings(package.get("tags") or [], "name")
+    groups = package.get("groups") or []
+    extras = {
+        e["key"]: str(e.get("value", ""))
+        for e in package.get("extras") or []
+        if isinstance(e, dict) and e.get("key")
+    }
+    values: dict[str, list[str]] = {
+        "id": [package["id"]],
+        "name": [package["name"]],
+        "organization": [org["name"]] if org.get("name") else [],
+        "owner_org": [package["owner_org"]] if package.get("owner_org") else [],
+        "groups": _strings(groups, "name"),
+        "tags": tags,
+        "res_format": sorted({str(r["format"]).upper() for r in resources if r.get("format")}),
+        "license_id": [package["license_id"]] if package.get("license_id") else [],
+        "state": [package.get("state") or "active"],
+        "type": [package.get("type") or "dataset"],
+        "capacity": ["private" if package.get("private") else "public"],
+        "frequency": [package["frequency"]] if package.get("frequency") else [],
+        "spatial": [package["spatial"]] if package.get("spatial") else [],
+        "local_gov_code": [org["local_gov_code"]] if org.get("local_gov_code") else [],
+        "kind": [org["kind"]] if org.get("kind") else [],
+    }
+    for key, value in extras.items():
+        values[f"extras_{key}"] = [value]
+    res_names = " ".join(_strings(resources, "name"))
+    res_descriptions = " ".join(_strings(resources, "description"))
+    texts = {
+        "title": normalize_text(package.get("title") or package["name"]),
+        "notes": normalize_text(package.get("notes") or ""),
+        "author": normalize_text(package.get("author") or ""),
+        "maintainer": normalize_text(package.get("maintainer") or ""),
+        "res_name": normalize_text(res_names),
+        "res_description": normalize_text(res_descriptions),
+        "url": normalize_text(package.get("url") or ""),
+        "version": normalize_text(package.get("version") or ""),
+    }
+    # Everything a resident might type, beyond the title, goes into the body text.
+    body_parts = [
+        texts["notes"],
+        texts["author"],
+        texts["maintainer"],
+        texts["res_name"],
+        texts["res_description"],
+        " ".join(tags),
+        org.get("title") or "",
+        org.get("name") or "",
+        " ".join(_strings(groups, "title")),
+        package.get("spatial") or "",
+        package["name"].replace("-", " "),
+        " ".join(extras.values()),
+    ]
+    body = normalize_text(" ".join(body_parts))
+    texts["text"] = texts["title"] + " " + body
+    return IndexDocument(
+        id=package["id"],
+        name=package["name"],
+        owner_org=package.get("owner_org"),
+        private=bool(package.get("private")),
+        state=package.get("state") or "active",
+        creator_user_id=package.get("creator_user_id"),
+        raw=orjson.dumps(package),
+        title_sort=texts["title"],
+        metadata_modified=package.get("metadata_modified") or "",
+        metadata_created=package.get("metadata_created") or "",
+        num_resources=len(resources),
+        num_tags=len(tags),
+        values=values,
+        texts=texts,
+        titles={
+            "organization": {org["name"]: org.get("title") or org["name"]}
+            if org.get("name")
+            else {},
+            "groups": {g["name"]: g.get("title") or g["name"] for g in groups if g.get("name")},
+        },
+        title_terms=set(tokenize(texts["title"])),
+        body_terms=set(tokenize(body)),
+        chars=unigrams(texts["text"]),
+    )

@@ -1,0 +1,212 @@
+"""Evaluate a parsed q/fq against the in-memory index, giving the set of matching documents."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from pyroaring import BitMap
+
+from tsunagu.errors import SearchQueryError
+from tsunagu.search.documents import TEXT_FIELDS
+from tsunagu.search.interface import FACET_FIELDS, Visibility
+from tsunagu.search.normalize import normalize_text, query_terms
+from tsunagu.search.query_parser import (
+    And,
+    MatchAll,
+    Node,
+    Not,
+    Or,
+    QuerySyntaxError,
+    Range,
+    Term,
+    parse,
+)
+
+if TYPE_CHECKING:
+    from tsunagu.search.memory_index import MemoryIndex
+
+EXACT_FIELDS = (*FACET_FIELDS, "id", "name")
+RANGE_FIELDS = ("metadata_modified", "metadata_created", "num_resources", "num_tags")
+FIELD_ALIASES = {
+    "dataset_type": "type",
+    "organization_id": "owner_org",
+    "tag": "tags",
+    "group": "groups",
+    "license": "license_id",
+    "format": "res_format",
+}
+# Above this many candidates a phrase is not re-checked word by word: bigrams alone decide.
+VERIFY_LIMIT = 50_000
+
+
+def visible_docs(index: MemoryIndex, visibility: Visibility) -> BitMap:
+    states = index.field_postings["state"]
+    active = BitMap(states.get("active", BitMap()))
+    if visibility.all_private:
+        visible = active
+    else:
+        private = index.field_postings["capacity"].get("private", BitMap())
+        visible = active - private
+        owners = index.field_postings["owner_org"]
+        for org_id in visibility.private_orgs:
+            visible |= active & owners.get(normalize_text(org_id), BitMap())
+    if visibility.include_drafts:
+        drafts = states.get("draft", BitMap())
+        if visibility.all_private:
+            visible |= drafts
+        else:
+            for org_id in visibility.draft_orgs:
+                visible |= drafts & index.field_postings["owner_org"].get(
+                    normalize_text(org_id), BitMap()
+                )
+            if visibility.user_id:
+                visible |= BitMap(
+                    d
+                    for d in drafts
+                    if (doc := index.docs[d]) is not None
+                    and doc.creator_user_id == visibility.user_id
+                )
+    return visible
+
+
+def match(index: MemoryIndex, q: str, fq: str, visible: BitMap) -> tuple[BitMap, list[str]]:
+    """Documents matching both q and fq among the visible ones, and the words to rank by."""
+    try:
+        q_node = parse(q)
+        fq_node = parse(fq)
+    except QuerySyntaxError as exc:
+        raise SearchQueryError(f"検索式を解釈できません (Invalid search query): {exc}") from None
+    evaluator = _Evaluator(index, visible)
+    result = evaluator.eval(fq_node) & evaluator.eval(q_node)
+    return result, _ranking_words(q_node)
+
+
+def _ranking_words(node: Node) -> list[str]:
+    if isinstance(node, Term) and node.field in (None, "text", "title"):
+        return [node.value]
+    if isinstance(node, And | Or):
+        return [word for item in node.items for word in _ranking_words(item)]
+    return []
+
+
+class _Evaluator:
+    def __init__(self, index: MemoryIndex, universe: BitMap) -> None:
+        self.index = index
+        self.universe = universe
+
+    def eval(self, node: Node) -> BitMap:
+        if isinstance(node, MatchAll):
+            return BitMap(self.universe)
+        if isinstance(node, And):
+            result = self.eval(node.items[0])
+            for item in node.items[1:]:
+                result = (
+                    (result - self.eval(item.item))
+                    if isinstance(item, Not)
+                    else (result & self.eval(item))
+                )
+            return result
+        if isinstance(node, Or):
+            result = BitMap()
+            for item in node.items:
+                result |= self.eval(item)
+            return result
+        if isinstance(node, Not):
+            return self.universe - self.eval(node.item)
+        if isinstance(node, Range):
+            return self._range(node)
+        return self._term(node)
+
+    def _term(self, term: Term) -> BitMap:
+        field = FIELD_ALIASES.get(term.field or "", term.field)
+        if field is None or field in TEXT_FIELDS:
+            return self._text(field or "text", term.value) & self.universe
+        if field == "private":
+            field, value = "capacity", ("private" if term.value.lower() == "true" else "public")
+            term = Term(field, value)
+        postings = self.index.field_postings.get(field)
+        if postings is None:
+            if field.startswith("extras_") or field in EXACT_FIELDS:
+                return BitMap()
+            raise SearchQueryError(f"検索できない項目です (Unknown search field): {term.field}")
+        key = normalize_text(term.value)
+        if term.wildcard:
+            result = BitMap()
+            for value, bitmap in postings.items():
+                if value.startswith(key):
+                    result |= bitmap
+            return result & self.universe
+        return postings.get(key, BitMap()) & self.universe
+
+    def _text(self, field: str, value: str) -> BitMap:
+        phrase = normalize_text(value)
+        terms = query_terms(phrase)
+        if not terms:
+            return BitMap(self.universe)
+        index = self.index
+        result: BitMap | None = None
+        for term in terms:
+            if len(term) == 1 and not term.isascii():
+                hits = index.char_postings.get(term, BitMap())
+            elif field == "title":
+                hits = index.title_postings.get(term, BitMap())
+            else:
+                hits = index.title_postings.get(term, BitMap()) | index.body_postings.get(
+                    term, BitMap()
+                )
+            result = hits if result is None else result & hits
+            if not result:
+                return BitMap()
+        assert result is not None
+        needs_check = len(terms) > 1 or field not in ("text", "title")
+        if needs_check and len(result) <= VERIFY_LIMIT:
+            docs = index.docs
+            result = BitMap(
+                d for d in result if (doc := docs[d]) is not None and phrase in doc.texts[field]
+            )
+        return result
+
+    def _range(self, node: Range) -> BitMap:
+        if node.field not in RANGE_FIELDS:
+            raise SearchQueryError(f"範囲検索できない項目です (Field not rangeable): {node.field}")
+        numeric = node.field.startswith("num_")
+        low = _bound(node.low, numeric)
+        high = _bound(node.high, numeric)
+        docs = self.index.docs
+        result = BitMap()
+        for docid in self.universe:
+            doc = docs[docid]
+            if doc is None:
+                continue
+            value = getattr(doc, node.field)
+            if low is not None and (value < low or (value == low and not node.include_low)):
+                continue
+            if high is not None and (value > high or (value == high and not node.include_high)):
+                continue
+            result.add(docid)
+        return result
+
+
+_NOW = re.compile(r"^NOW(?:([+-])(\d+)(DAYS?|HOURS?|MONTHS?|YEARS?))?(?:/DAY)?$")
+
+
+def _bound(value: str | None, numeric: bool) -> str | int | None:
+    if value is None:
+        return None
+    if numeric:
+        try:
+            return int(value)
+        except ValueError:
+            raise SearchQueryError(f"数値で指定してください (Not a number): {value}") from None
+    match = _NOW.match(value)
+    if match:
+        now = datetime.now(UTC).replace(tzinfo=None)
+        if match.group(1):
+            amount = int(match.group(2))
+            unit = match.group(3).rstrip("S")
+            days = {"DAY": 1, "HOUR": 1 / 24, "MONTH": 30, "YEAR": 365}[unit] * amount
+            now += timedelta(days=days) if match.group(1) == "+" else -timedelta(days=days)
+        return now.isoformat()
+    return value.rstrip("Z")

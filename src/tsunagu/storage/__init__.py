@@ -1,0 +1,1 @@
+"""Storage backends: the relational database and the file store."""

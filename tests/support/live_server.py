@@ -1,0 +1,77 @@
+"""A real uvicorn server on a free loopback port, running the app in a background thread."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ckanapi
+import uvicorn
+
+from tsunagu.app import create_app
+from tsunagu.bootstrap import action_context, build_services
+from tsunagu.config import Settings
+from tsunagu.context import Services
+from tsunagu.registry import call_action
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    data_dir: Path
+    database_url: str = ""
+    max_upload_bytes: int = 2 * 1024 * 1024
+    port: int = field(default_factory=free_port)
+    services: Services = field(init=False)
+    _server: uvicorn.Server = field(init=False)
+    _thread: threading.Thread = field(init=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> LiveServer:
+        settings = Settings(data_dir=self.data_dir, database_url=self.database_url,
+                            site_url=self.url, max_upload_bytes=self.max_upload_bytes)
+        self.services = build_services(settings)
+        app = create_app(settings, self.services)
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
+                                lifespan="on")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 30
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("test server did not start")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self.services.engine.dispose()
+
+    # -- set-up helpers that act as the system (not through HTTP) --------------------------
+
+    def act(self, name: str, data: dict[str, Any]) -> Any:
+        with action_context(self.services, ignore_auth=True) as context:
+            return call_action(name, context, data)
+
+    def make_user(self, name: str, *, sysadmin: bool = False) -> str:
+        """Create a user and return an API token for it."""
+        self.act("user_create", {"name": name, "email": f"{name}@example.jp",
+                                 "password": f"pw-{name}-0000", "sysadmin": sysadmin})
+        return str(self.act("api_token_create", {"user": name, "name": "test"})["token"])
+
+    def ckan(self, token: str | None = None) -> ckanapi.RemoteCKAN:
+        return ckanapi.RemoteCKAN(self.url, apikey=token, user_agent="tsunagu-tests")
