@@ -40,12 +40,17 @@ class LiveServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> LiveServer:
-        settings = Settings(data_dir=self.data_dir, database_url=self.database_url,
-                            site_url=self.url, max_upload_bytes=self.max_upload_bytes)
+        settings = Settings(
+            data_dir=self.data_dir,
+            database_url=self.database_url,
+            site_url=self.url,
+            max_upload_bytes=self.max_upload_bytes,
+        )
         self.services = build_services(settings)
         app = create_app(settings, self.services)
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                lifespan="on")
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
         self._thread.start()
@@ -69,8 +74,15 @@ class LiveServer:
 
     def make_user(self, name: str, *, sysadmin: bool = False) -> str:
         """Create a user and return an API token for it."""
-        self.act("user_create", {"name": name, "email": f"{name}@example.jp",
-                                 "password": f"pw-{name}-0000", "sysadmin": sysadmin})
+        self.act(
+            "user_create",
+            {
+                "name": name,
+                "email": f"{name}@example.jp",
+                "password": f"pw-{name}-0000",
+                "sysadmin": sysadmin,
+            },
+        )
         return str(self.act("api_token_create", {"user": name, "name": "test"})["token"])
 
     def ckan(self, token: str | None = None) -> ckanapi.RemoteCKAN:
