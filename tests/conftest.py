@@ -13,8 +13,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from support import postgres_server  # noqa: E402
-from support.live_server import LiveServer  # noqa: E402
+from support import postgres_server
+from support.live_server import LiveServer
 
 _pg: postgres_server.PostgresServer | None = None
 _pg_tried = False
