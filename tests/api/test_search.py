@@ -131,7 +131,9 @@ def names(result: dict) -> list[str]:
         ("ＡＥＤ", {"aed-ube"}),  # full-width letters
         ("wi-fi", {"wifi-shimonoseki"}),
         ("フリー", {"wifi-shimonoseki"}),  # half-width katakana in the notes
-        ("ほいくしょ", set()),
+        ("ほいくしょ", {"kosodate-ube"}),  # the reading of the tag 保育所
+        ("ひなんじょ", {"evac-shimonoseki", "evac-ube"}),
+        ("ジンコウ", {"population-pref", "population-ube"}),
         ("保育", {"kosodate-ube"}),
         ("宇部市 人口", {"population-ube"}),
         ('"地域・年齢別人口"', {"population-pref"}),

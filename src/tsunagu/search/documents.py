@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from tsunagu.search.normalize import normalize_text, tokenize, unigrams
+from tsunagu.search.normalize import normalize_text, reading, tokenize, unigrams
 
 # Free-text fields a query may name (title:避難所), and where their words are indexed.
 TEXT_FIELDS = (
@@ -46,6 +46,9 @@ class IndexDocument:
     title_terms: set[str] = field(default_factory=set)
     body_terms: set[str] = field(default_factory=set)
     chars: set[str] = field(default_factory=set)
+    # Hiragana reading of the title and tags, so ひなんじょ finds 避難所.
+    reading: str = ""
+    reading_terms: set[str] = field(default_factory=set)
 
 
 def _strings(items: list[Any], key: str) -> list[str]:
@@ -134,4 +137,6 @@ def build_document(package: dict[str, Any]) -> IndexDocument:
         title_terms=set(tokenize(texts["title"])),
         body_terms=set(tokenize(body)),
         chars=unigrams(texts["text"]),
+        reading=(spoken := " ".join(reading(t) for t in [texts["title"], *tags])),
+        reading_terms=set(tokenize(spoken)),
     )

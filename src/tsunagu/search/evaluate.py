@@ -145,6 +145,22 @@ class _Evaluator:
         terms = query_terms(phrase)
         if not terms:
             return BitMap(self.universe)
+        written = self._written(field, phrase, terms)
+        if field in ("text", "title") and len(phrase) >= 2 and _HIRAGANA.match(phrase):
+            written |= self._spoken(phrase, terms)
+        return written
+
+    def _spoken(self, phrase: str, terms: list[str]) -> BitMap:
+        """Documents whose title or tags are read as the (hiragana) phrase."""
+        result = BitMap(self.universe)
+        for term in terms:
+            result &= self.index.reading_postings.get(term, BitMap())
+            if not result:
+                return result
+        docs = self.index.docs
+        return BitMap(d for d in result if (doc := docs[d]) is not None and phrase in doc.reading)
+
+    def _written(self, field: str, phrase: str, terms: list[str]) -> BitMap:
         index = self.index
         result: BitMap | None = None
         for term in terms:
@@ -189,6 +205,7 @@ class _Evaluator:
         return result
 
 
+_HIRAGANA = re.compile(r"^[\u3041-\u309fー]+$")
 _NOW = re.compile(r"^NOW(?:([+-])(\d+)(DAYS?|HOURS?|MONTHS?|YEARS?))?(?:/DAY)?$")
 
 

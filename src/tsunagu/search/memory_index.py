@@ -39,6 +39,7 @@ class MemoryIndex:
         self.title_postings: dict[str, BitMap] = defaultdict(BitMap)
         self.body_postings: dict[str, BitMap] = defaultdict(BitMap)
         self.char_postings: dict[str, BitMap] = defaultdict(BitMap)
+        self.reading_postings: dict[str, BitMap] = defaultdict(BitMap)
         # field → normalised value → docids; and the display form of each value.
         self.field_postings: dict[str, dict[str, BitMap]] = defaultdict(lambda: defaultdict(BitMap))
         self.display: dict[str, dict[str, str]] = defaultdict(dict)
@@ -91,6 +92,8 @@ class MemoryIndex:
             self.body_postings[term].add(docid)
         for char in doc.chars:
             self.char_postings[char].add(docid)
+        for term in doc.reading_terms:
+            self.reading_postings[term].add(docid)
         for field_name, values in doc.values.items():
             postings = self.field_postings[field_name]
             shown = self.display[field_name]
@@ -119,6 +122,8 @@ class MemoryIndex:
             self.body_postings[term].discard(docid)
         for char in doc.chars:
             self.char_postings[char].discard(docid)
+        for term in doc.reading_terms:
+            self.reading_postings[term].discard(docid)
         for field_name, values in doc.values.items():
             postings = self.field_postings[field_name]
             for value in values:
