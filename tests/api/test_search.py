@@ -137,7 +137,7 @@ def names(result: dict) -> list[str]:
         ("保育", {"kosodate-ube"}),
         ("宇部市 人口", {"population-ube"}),
         ('"地域・年齢別人口"', {"population-pref"}),
-        ("title:避難所", {"evac-ube"}),  # 避難場所 is not 避難所
+        ("title:避難所", {"evac-ube", "evac-shimonoseki"}),  # synonym: 避難場所
         ("tags:防災", {"evac-shimonoseki", "evac-ube"}),
         (
             "人口 OR 観光",

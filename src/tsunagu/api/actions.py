@@ -39,7 +39,7 @@ async def action_endpoint(request: Request) -> Response:
     name = request.path_params["name"]
     help_url = f"{services.settings.site_url}/api/3/action/help_show?name={name}"
     try:
-        if request.method == "GET" and is_write_action(name):
+        if request.method != "POST" and is_write_action(name):
             raise BadRequest(
                 f"このアクションは POST で呼び出してください (Bad request: action "
                 f"{name} requires an HTTP POST request)"

@@ -61,7 +61,10 @@ def clean_package(context: Context, data: dict[str, Any], current: Dataset | Non
         values[field] = validation.check_iso_date(
             validation.as_text(data, field, errors), field, errors
         )
-    values["private"] = validation.as_bool(data, "private", errors)
+    # Omitting `private` on update keeps it: a dataset must never become public by omission.
+    values["private"] = validation.as_bool(
+        data, "private", errors, default=current.private if current else False
+    )
     state = validation.as_text(data, "state", errors) or (current.state if current else "active")
     if state not in STATES and not (current and state == current.state):
         validation.add(

@@ -75,7 +75,7 @@ def apply_resource(
     require(errors)
     resource.name = name
     resource.description = description
-    resource.extras = {**(resource.extras or {}), **extras} if keeps_upload else extras
+    resource.extras = extras
     resource.metadata_modified = utcnow()
     if is_upload(upload):
         _store(context, resource, upload, fmt)
@@ -96,7 +96,9 @@ def _store(context: Context, resource: Resource, upload: Upload, fmt: str) -> No
     checked = check_upload(upload)
     if not resource.id:
         resource.id = new_id()
-    key = f"resources/{resource.id}/{checked.filename}"
+    # A fresh folder per upload: the previous file stays intact until the change is committed
+    # (and is then simply unreferenced), so a failed update cannot lose published data.
+    key = f"resources/{resource.id}/{new_id()[:8]}/{checked.filename}"
     try:
         stored = context.services.files.store(key, upload.file, context.settings.max_upload_bytes)
     except UploadTooLarge as exc:
@@ -108,8 +110,6 @@ def _store(context: Context, resource: Resource, upload: Upload, fmt: str) -> No
                 ]
             }
         ) from None
-    if resource.storage_key and resource.storage_key != key:
-        context.services.files.delete(resource.storage_key)
     resource.storage_key = key
     resource.url = checked.filename
     resource.url_type = "upload"

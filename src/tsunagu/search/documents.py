@@ -110,6 +110,8 @@ def build_document(package: dict[str, Any]) -> IndexDocument:
         package.get("spatial") or "",
         package["name"].replace("-", " "),
         " ".join(extras.values()),
+        texts["url"],
+        texts["version"],
     ]
     body = normalize_text(" ".join(body_parts))
     texts["text"] = texts["title"] + " " + body

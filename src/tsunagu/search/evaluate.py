@@ -23,6 +23,7 @@ from tsunagu.search.query_parser import (
     Term,
     parse,
 )
+from tsunagu.search.synonyms import expand
 
 if TYPE_CHECKING:
     from tsunagu.search.memory_index import MemoryIndex
@@ -85,7 +86,7 @@ def match(index: MemoryIndex, q: str, fq: str, visible: BitMap) -> tuple[BitMap,
 
 def _ranking_words(node: Node) -> list[str]:
     if isinstance(node, Term) and node.field in (None, "text", "title"):
-        return [node.value]
+        return list(expand(node.value)) if not node.phrase else [node.value]
     if isinstance(node, And | Or):
         return [word for item in node.items for word in _ranking_words(item)]
     return []
@@ -122,7 +123,13 @@ class _Evaluator:
     def _term(self, term: Term) -> BitMap:
         field = FIELD_ALIASES.get(term.field or "", term.field)
         if field is None or field in TEXT_FIELDS:
-            return self._text(field or "text", term.value) & self.universe
+            if term.wildcard:
+                return self._prefix(field or "text", term.value) & self.universe
+            words = expand(term.value) if not term.phrase else (term.value,)
+            result = BitMap()
+            for word in words:
+                result |= self._text(field or "text", word)
+            return result & self.universe
         if field == "private":
             field, value = "capacity", ("private" if term.value.lower() == "true" else "public")
             term = Term(field, value)
@@ -176,13 +183,33 @@ class _Evaluator:
             if not result:
                 return BitMap()
         assert result is not None
-        needs_check = len(terms) > 1 or field not in ("text", "title")
+        # Bigrams and single characters are indexed over title and body together; confirm the
+        # field, and confirm that several terms stand together as a phrase.
+        needs_check = len(terms) > 1 or field != "text"
         if needs_check and len(result) <= VERIFY_LIMIT:
             docs = index.docs
             result = BitMap(
                 d for d in result if (doc := docs[d]) is not None and phrase in doc.texts[field]
             )
         return result
+
+    def _prefix(self, field: str, value: str) -> BitMap:
+        """``spo*``: the text before the star, with a trailing ASCII word taken as a prefix."""
+        phrase = normalize_text(value)
+        head, _, last = phrase.rpartition(" ")
+        if not last or not last.isascii() or not last.isalnum():
+            return self._text(field, phrase) if phrase else BitMap(self.universe)
+        sources = [self.index.title_postings]
+        if field != "title":
+            sources.append(self.index.body_postings)
+        words = BitMap()
+        for source in sources:
+            for term, bitmap in source.items():
+                if term.startswith(last):
+                    words |= bitmap
+        if head:
+            words &= self._text(field, head)
+        return words
 
     def _range(self, node: Range) -> BitMap:
         if node.field not in RANGE_FIELDS:
@@ -206,7 +233,18 @@ class _Evaluator:
 
 
 _HIRAGANA = re.compile(r"^[\u3041-\u309fー]+$")
-_NOW = re.compile(r"^NOW(?:([+-])(\d+)(DAYS?|HOURS?|MONTHS?|YEARS?))?(?:/DAY)?$")
+_DATE_MATH = re.compile(
+    r"([+-])(\d+)(SECOND|MINUTE|HOUR|DAY|WEEK|MONTH|YEAR)S?|/(DAY|HOUR|MONTH|YEAR)"
+)
+_UNIT_DAYS = {
+    "SECOND": 1 / 86400,
+    "MINUTE": 1 / 1440,
+    "HOUR": 1 / 24,
+    "DAY": 1,
+    "WEEK": 7,
+    "MONTH": 30,
+    "YEAR": 365,
+}
 
 
 def _bound(value: str | None, numeric: bool) -> str | int | None:
@@ -217,13 +255,32 @@ def _bound(value: str | None, numeric: bool) -> str | int | None:
             return int(value)
         except ValueError:
             raise SearchQueryError(f"数値で指定してください (Not a number): {value}") from None
-    match = _NOW.match(value)
-    if match:
-        now = datetime.now(UTC).replace(tzinfo=None)
-        if match.group(1):
-            amount = int(match.group(2))
-            unit = match.group(3).rstrip("S")
-            days = {"DAY": 1, "HOUR": 1 / 24, "MONTH": 30, "YEAR": 365}[unit] * amount
-            now += timedelta(days=days) if match.group(1) == "+" else -timedelta(days=days)
-        return now.isoformat()
+    if value.startswith("NOW"):
+        return _date_math(value)
     return value.rstrip("Z")
+
+
+def _date_math(value: str) -> str:
+    """Solr date math as CKAN users write it: NOW, NOW-7DAYS, NOW/DAY, NOW/DAY-1DAY."""
+    moment = datetime.now(UTC).replace(tzinfo=None)
+    rest = value[3:]
+    position = 0
+    for match in _DATE_MATH.finditer(rest):
+        if match.start() != position:
+            break
+        position = match.end()
+        if match.group(4):
+            unit = match.group(4)
+            moment = moment.replace(minute=0, second=0, microsecond=0)
+            if unit in ("DAY", "MONTH", "YEAR"):
+                moment = moment.replace(hour=0)
+            if unit in ("MONTH", "YEAR"):
+                moment = moment.replace(day=1)
+            if unit == "YEAR":
+                moment = moment.replace(month=1)
+        else:
+            delta = timedelta(days=_UNIT_DAYS[match.group(3)] * int(match.group(2)))
+            moment = moment + delta if match.group(1) == "+" else moment - delta
+    if position != len(rest):
+        raise SearchQueryError(f"日付の指定が正しくありません (Invalid date math): {value}")
+    return moment.isoformat()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, and_, or_, select
 
 from tsunagu.catalog import authz, validation
 from tsunagu.catalog.actions.packages import _readable
@@ -25,6 +25,20 @@ def _as_dict(activity: Activity) -> dict[str, Any]:
         "activity_type": activity.activity_type,
         "data": activity.data,
     }
+
+
+def _hidden_drafts(context: Context) -> Select[tuple[str]]:
+    """Ids of datasets now in draft that the caller may not read (drafts need editor rights, so
+    a mere member of the owning organisation must not see their activity either)."""
+    stmt = select(Dataset.id).where(
+        Dataset.state == "draft",
+        Dataset.owner_org.not_in(authz.member_organization_ids(context, "editor")),
+    )
+    if context.user is not None:
+        stmt = stmt.where(
+            or_(Dataset.creator_user_id.is_(None), Dataset.creator_user_id != context.user.id)
+        )
+    return stmt
 
 
 def _page(data: dict[str, Any]) -> tuple[int, int]:
@@ -55,6 +69,13 @@ def organization_activity_list(context: Context, data: dict[str, Any]) -> list[d
     stmt = select(Activity).where(or_(Activity.owner_org == org.id, Activity.object_id == org.id))
     if not authz.has_role(context, org.id, "member"):
         stmt = stmt.where(Activity.permission_private.is_(False))
+    elif not context.is_sysadmin:
+        stmt = stmt.where(
+            or_(
+                Activity.permission_private.is_(False),
+                Activity.object_id.not_in(_hidden_drafts(context)),
+            )
+        )
     rows = context.session.scalars(
         stmt.order_by(Activity.timestamp.desc(), Activity.id).offset(offset).limit(limit)
     )
@@ -70,7 +91,13 @@ def recently_changed_packages_activity_list(
     if not context.is_sysadmin:
         readable = authz.member_organization_ids(context, "member")
         stmt = stmt.where(
-            or_(Activity.permission_private.is_(False), Activity.owner_org.in_(readable))
+            or_(
+                Activity.permission_private.is_(False),
+                and_(
+                    Activity.owner_org.in_(readable),
+                    Activity.object_id.not_in(_hidden_drafts(context)),
+                ),
+            )
         )
     rows = context.session.scalars(
         stmt.order_by(Activity.timestamp.desc(), Activity.id).offset(offset).limit(limit)

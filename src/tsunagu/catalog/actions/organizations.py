@@ -107,6 +107,19 @@ def _as_dict(context: Context, org: Organization) -> dict[str, Any]:
     return data
 
 
+def _check_parent(context: Context, org: Organization, parent_id: str | None) -> None:
+    """An organisation may not sit below itself, directly or through its parents."""
+    seen = {org.id}
+    while parent_id is not None:
+        if parent_id in seen:
+            raise ValidationError(
+                {"parent": ["親組織が循環しています (Parent would create a loop)"]}
+            )
+        seen.add(parent_id)
+        parent = context.session.get(Organization, parent_id)
+        parent_id = parent.parent_id if parent else None
+
+
 @action("organization_create", write=True)
 def organization_create(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     authz.require_sysadmin(context)
@@ -124,14 +137,13 @@ def organization_update(context: Context, data: dict[str, Any]) -> dict[str, Any
     org = by_id_or_name(context.session, Organization, require_id(data), deleted=False)
     authz.require_role(context, org.id, "admin")
     values = _clean(context, {**data, "name": data.get("name", org.name)}, org)
-    title_changed = values["title"] != org.title or values["name"] != org.name
+    _check_parent(context, org, values["parent_id"])
     for key, value in values.items():
         setattr(org, key, value)
     org.revision = bump_revision(context.session)
-    if title_changed:
-        # Search documents carry the organisation's name and title: reindex its datasets.
-        for dataset in context.session.scalars(select(Dataset).where(Dataset.owner_org == org.id)):
-            dataset.revision = org.revision
+    # Package dicts embed the organisation (title, kind, code …): reindex its datasets.
+    for dataset in context.session.scalars(select(Dataset).where(Dataset.owner_org == org.id)):
+        dataset.revision = org.revision
     context.session.flush()
     result = _as_dict(context, org)
     record_activity(context, org.id, "changed organization", result)
@@ -264,8 +276,14 @@ def organization_member_create(context: Context, data: dict[str, Any]) -> dict[s
     else:
         membership.capacity = role
     context.capacities.pop(org.id, None)
+    # Who belongs to an organisation is shown to its members only (as organization_show does).
     record_activity(
-        context, org.id, "changed organization", {"member": user.name, "capacity": role}
+        context,
+        org.id,
+        "changed organization",
+        {"member": user.name, "capacity": role},
+        owner_org=org.id,
+        private=True,
     )
     return {
         "group_id": org.id,

@@ -11,7 +11,7 @@ from tsunagu.catalog import authz, validation
 from tsunagu.catalog.datasets import apply_package, clean_package, touch
 from tsunagu.catalog.dictize import package_dict
 from tsunagu.catalog.lookup import by_id_or_name, require_id
-from tsunagu.catalog.models import Dataset
+from tsunagu.catalog.models import Dataset, Organization
 from tsunagu.catalog.resources import apply_resource, new_resource
 from tsunagu.catalog.search_params import search_query
 from tsunagu.context import Context
@@ -27,9 +27,9 @@ def _readable(context: Context, dataset: Dataset) -> Dataset:
         # Hiding existence: a private dataset looks the same as a missing one to outsiders.
         if dataset.state == "deleted" or not context.user:
             raise NotFound("データセットが見つかりません (Dataset not found)")
+        # No name in the message: asked by id, the name itself would be a leak.
         raise NotAuthorized(
-            f"このデータセットを見る権限がありません (Not authorized to read "
-            f"package {dataset.name})"
+            "このデータセットを見る権限がありません (Not authorized to read this package)"
         )
     return dataset
 
@@ -65,9 +65,26 @@ def _save_resources(context: Context, dataset: Dataset, resources: list[dict[str
     dataset.resources = kept + list(by_id.values())
 
 
+def _require_create_rights(context: Context, org_ref: Any) -> None:
+    """As CKAN's package_create auth: adding to an existing organisation needs editor rights
+    there (403). A missing or unknown owner_org is left to validation (409)."""
+    if not org_ref or not isinstance(org_ref, str):
+        return
+    try:
+        org = by_id_or_name(context.session, Organization, org_ref, deleted=False)
+    except NotFound:
+        return
+    if not authz.has_role(context, org.id, "editor"):
+        raise NotAuthorized(
+            "この組織にデータセットを登録する権限がありません "
+            "(User not authorized to add dataset to this organization)"
+        )
+
+
 @action("package_create", write=True)
 def package_create(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     authz.require_login(context)
+    _require_create_rights(context, data.get("owner_org"))
     package = clean_package(context, data, None)
     dataset = Dataset(id=new_id(), creator_user_id=context.user.id if context.user else None)
     apply_package(context, dataset, package)
@@ -173,9 +190,11 @@ def package_autocomplete(context: Context, data: dict[str, Any]) -> list[dict[st
     require(errors)
     if not q:
         return []
-    query = search_query(
-        context, {"q": f'"{q}"' if " " in q else q, "rows": limit, "fl": "name,title"}
-    )
+    words = " ".join(q.replace("\\", " ").replace('"', " ").split())
+    if not words:
+        return []
+    phrase = f'"{words}"'
+    query = search_query(context, {"q": phrase, "rows": limit, "fl": "name,title"})
     context.services.search.refresh(context.session)
     found = context.services.search.search(query).results
     by_name = search_query(

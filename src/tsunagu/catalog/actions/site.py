@@ -26,6 +26,15 @@ def status_show(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@action("help_show")
+def help_show(context: Context, data: dict[str, Any]) -> str:
+    """The documentation of an action, as CKAN's help links expect."""
+    from tsunagu.catalog.lookup import require_id
+    from tsunagu.registry import get_action
+
+    return (get_action(require_id(data, "name")).__doc__ or "").strip()
+
+
 @action("site_read")
 def site_read(context: Context, data: dict[str, Any]) -> bool:
     return True

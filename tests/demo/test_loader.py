@@ -1,0 +1,67 @@
+"""The demo catalog loads through the normal actions and is then usable over the API."""
+
+from __future__ import annotations
+
+import ckanapi
+import pytest
+import requests
+
+from support.live_server import LiveServer
+from tsunagu.demo.loader import catalog_is_empty, load_demo
+
+
+@pytest.fixture(scope="module")
+def demo(server: LiveServer) -> ckanapi.RemoteCKAN:
+    assert catalog_is_empty(server.services)
+    messages: list[str] = []
+    summary = load_demo(server.services, progress=messages.append)
+    assert "データセット" in summary and messages
+    assert not catalog_is_empty(server.services)
+    return server.ckan()
+
+
+def test_prefecture_and_municipalities(demo: ckanapi.RemoteCKAN) -> None:
+    orgs = {o["name"]: o for o in demo.action.organization_list(all_fields=True)}
+    assert orgs["yamaguchi-pref"]["local_gov_code"] == "350001"
+    municipalities = [o for o in orgs.values() if o["kind"] == "municipality"]
+    assert len(municipalities) >= 6
+    assert all(o["latitude"] and o["longitude"] for o in municipalities)
+
+
+def test_demo_is_searchable(demo: ckanapi.RemoteCKAN) -> None:
+    everything = demo.action.package_search(**{"facet.field": '["groups","res_format"]'})
+    assert everything["count"] >= 40
+    assert len(everything["facets"]["groups"]) >= 6
+    assert {"CSV", "XLSX"} <= set(everything["facets"]["res_format"])
+    assert demo.action.package_search(q="避難所")["count"] >= 3
+    assert demo.action.package_search(q="AED")["count"] >= 3
+
+
+def test_private_demo_datasets_hidden(demo: ckanapi.RemoteCKAN, server: LiveServer) -> None:
+    public = set(demo.action.package_list())
+    with server.services.sessions() as session:
+        from sqlalchemy import select
+
+        from tsunagu.catalog.models import Dataset
+
+        private = set(session.scalars(select(Dataset.name).where(Dataset.private.is_(True))))
+    assert private and not (private & public)
+
+
+def test_demo_files_download(demo: ckanapi.RemoteCKAN) -> None:
+    pkg = demo.action.package_search(q="避難", fq="res_format:CSV", rows=1)["results"][0]
+    resource = next(r for r in pkg["resources"] if r["format"] == "CSV")
+    response = requests.get(resource["url"], timeout=10)
+    assert response.status_code == 200
+    assert len(response.content) == resource["size"]
+
+
+def test_demo_login_users(demo: ckanapi.RemoteCKAN, server: LiveServer) -> None:
+    token = server.act("api_token_create", {"user": "shimonoseki-editor", "name": "t"})["token"]
+    editor = server.ckan(token)
+    created = editor.action.package_create(
+        name="editor-made", title="職員が登録", owner_org="shimonoseki-city"
+    )
+    assert created["organization"]["name"] == "shimonoseki-city"
+    with pytest.raises(ckanapi.NotAuthorized):
+        editor.action.package_create(name="elsewhere", title="x", owner_org="ube-city")
