@@ -1,0 +1,467 @@
+"""Who may call each write action: a table of every write action × every kind of caller, driven
+over HTTP with the unmodified ckanapi client, on SQLite and PostgreSQL.
+
+Each cell sets up its own fresh target (a dataset, an organisation, a group …) as the system, calls
+the action as the actor, and then checks both the answer (allowed → HTTP 200; refused →
+``ckanapi.NotAuthorized`` / HTTP 403) and that a refused call changed nothing.
+
+``package_create`` into an organisation where the caller is not an editor is refused with 403,
+as current CKAN does in its ``package_create`` auth function, and not with a ValidationError on
+``owner_org``: the refusal is about rights, so it is answered like every other refusal here. A
+missing or unknown ``owner_org`` remains a validation error (409). Moving an existing dataset into
+an organisation where the caller may not add datasets is a validation error on ``owner_org``, as
+in CKAN (see ``test_moving_a_dataset_needs_rights_in_both_organisations``).
+
+Write calls on a *private* dataset follow the same rules, except that an anonymous caller is told
+the dataset does not exist (404), so that private datasets do not reveal themselves.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import ckanapi
+import orjson
+import pytest
+import requests
+
+from support.live_server import LiveServer
+from tsunagu.errors import NotFound
+from tsunagu.registry import action_names, is_write_action
+
+ACTORS = ("anonymous", "outsider", "member", "editor", "admin", "other_admin", "sysadmin")
+# Role in the target organisation (org A) held by each organisation-bound actor.
+ORG_ROLES = {"member": "member", "editor": "editor", "admin": "admin"}
+
+DATASET_WRITERS = frozenset({"editor", "admin", "sysadmin"})
+ORG_MANAGERS = frozenset({"admin", "sysadmin"})
+SYSADMIN_ONLY = frozenset({"sysadmin"})
+
+CSV = b"\xe5\x90\x8d\xe5\x89\x8d,\xe4\xba\xba\xe5\x8f\xa3\nA,1\n"  # 名前,人口 / A,1
+_serial = itertools.count(1)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{next(_serial)}"
+
+
+@dataclass
+class Actor:
+    name: str
+    user: str | None
+    ckan: ckanapi.RemoteCKAN
+    statuses: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Env:
+    server: LiveServer
+    org_a: str
+    org_b: str
+    actors: dict[str, Actor]
+    victim: str  # a user nobody but the system and a sysadmin may act for
+
+    def act(self, name: str, data: dict[str, Any]) -> Any:
+        # Through JSON, as a client would see it (package_show may answer with an orjson.Fragment).
+        return orjson.loads(orjson.dumps(self.server.act(name, data)))
+
+    def exists(self, name: str, data: dict[str, Any]) -> bool:
+        try:
+            self.act(name, data)
+        except NotFound:
+            return False
+        return True
+
+
+def _actor(server: LiveServer, name: str, user: str | None, token: str | None) -> Actor:
+    ckan = server.ckan(token)
+    actor = Actor(name=name, user=user, ckan=ckan)
+    # RemoteCKAN accepts any requests.Session; this one records each HTTP status it sees.
+    session = requests.Session()
+    session.hooks["response"].append(lambda r, *_a, **_k: actor.statuses.append(r.status_code))
+    ckan.session = session
+    return actor
+
+
+@pytest.fixture(scope="module")
+def env(server: LiveServer) -> Env:
+    org_a, org_b = "matrix-org-a", "matrix-org-b"
+    for org in (org_a, org_b):
+        server.act("organization_create", {"name": org, "title": f"組織 {org}"})
+    actors = {"anonymous": _actor(server, "anonymous", None, None)}
+    for name in ACTORS[1:]:
+        user = f"mx-{name.replace('_', '-')}"
+        token = server.make_user(user, sysadmin=name == "sysadmin")
+        actors[name] = _actor(server, name, user, token)
+    for name, role in ORG_ROLES.items():
+        server.act(
+            "organization_member_create", {"id": org_a, "username": f"mx-{name}", "role": role}
+        )
+    server.act(
+        "organization_member_create", {"id": org_b, "username": "mx-other-admin", "role": "admin"}
+    )
+    server.act(
+        "user_create",
+        {"name": "mx-victim", "email": "victim@example.jp", "password": "pw-victim-0000"},
+    )
+    return Env(server=server, org_a=org_a, org_b=org_b, actors=actors, victim="mx-victim")
+
+
+# -- fresh targets, made as the system ----------------------------------------------------------
+
+
+def fresh_dataset(env: Env) -> dict[str, Any]:
+    pkg = env.act(
+        "package_create",
+        {
+            "name": unique("mx-ds"),
+            "title": "変更前",
+            "owner_org": env.org_a,
+            "resources": [{"url": "https://example.jp/before.csv", "name": "変更前"}],
+        },
+    )
+    return {"id": pkg["id"], "name": pkg["name"], "resource_id": pkg["resources"][0]["id"]}
+
+
+def fresh_org(env: Env) -> dict[str, Any]:
+    """A new organisation where member/editor/admin hold the same roles as in org A."""
+    name = unique("mx-org")
+    env.act("organization_create", {"name": name, "title": "変更前"})
+    for actor, role in ORG_ROLES.items():
+        env.act("organization_member_create", {"id": name, "username": f"mx-{actor}", "role": role})
+    return {"id": name}
+
+
+def fresh_group(env: Env) -> dict[str, Any]:
+    name = unique("mx-group")
+    env.act("group_create", {"name": name, "title": "変更前"})
+    return {"id": name}
+
+
+def fresh_name(_env: Env) -> dict[str, Any]:
+    return {"name": unique("mx-new")}
+
+
+def victim_token(env: Env) -> dict[str, Any]:
+    token = env.act("api_token_create", {"user": env.victim, "name": unique("victim-token")})
+    return {"jti": token["id"]}
+
+
+# -- how to read back whether the write happened ------------------------------------------------
+
+
+def dataset_title(env: Env, ctx: dict[str, Any]) -> str:
+    return str(env.act("package_show", {"id": ctx["id"]})["title"])
+
+
+def resource_name(env: Env, ctx: dict[str, Any]) -> str:
+    return str(env.act("resource_show", {"id": ctx["resource_id"]})["name"])
+
+
+def org_members(env: Env, org: str) -> dict[str, str]:
+    users = env.act("organization_show", {"id": org, "include_users": True})["users"]
+    return {u["name"]: u["capacity"] for u in users}
+
+
+def victim_token_names(env: Env) -> set[str]:
+    return {t["name"] for t in env.act("api_token_list", {"user": env.victim})}
+
+
+def victim_token_ids(env: Env) -> set[str]:
+    return {t["id"] for t in env.act("api_token_list", {"user": env.victim})}
+
+
+@dataclass(frozen=True)
+class Case:
+    allowed: frozenset[str]
+    setup: Callable[[Env], dict[str, Any]]
+    call: Callable[[ckanapi.RemoteCKAN, Env, dict[str, Any]], Any]
+    done: Callable[[Env, dict[str, Any]], bool]  # did the write take effect?
+
+
+CASES: dict[str, Case] = {
+    "package_create": Case(
+        DATASET_WRITERS,
+        fresh_name,
+        lambda c, e, x: c.action.package_create(name=x["name"], title="新規", owner_org=e.org_a),
+        lambda e, x: e.exists("package_show", {"id": x["name"]}),
+    ),
+    "package_update": Case(
+        DATASET_WRITERS,
+        fresh_dataset,
+        lambda c, e, x: c.action.package_update(
+            id=x["id"], name=x["name"], title="変更後", owner_org=e.org_a
+        ),
+        lambda e, x: dataset_title(e, x) == "変更後",
+    ),
+    "package_patch": Case(
+        DATASET_WRITERS,
+        fresh_dataset,
+        lambda c, e, x: c.action.package_patch(id=x["id"], title="変更後"),
+        lambda e, x: dataset_title(e, x) == "変更後",
+    ),
+    "package_delete": Case(
+        DATASET_WRITERS,
+        fresh_dataset,
+        lambda c, e, x: c.action.package_delete(id=x["id"]),
+        lambda e, x: e.act("package_show", {"id": x["id"]})["state"] == "deleted",
+    ),
+    "resource_create": Case(
+        DATASET_WRITERS,
+        fresh_dataset,
+        lambda c, e, x: c.action.resource_create(
+            package_id=x["id"], name="追加", upload=("x.csv", io.BytesIO(CSV))
+        ),
+        lambda e, x: e.act("package_show", {"id": x["id"]})["num_resources"] == 2,
+    ),
+    "resource_update": Case(
+        DATASET_WRITERS,
+        fresh_dataset,
+        lambda c, e, x: c.action.resource_update(
+            id=x["resource_id"], name="変更後", url="https://example.jp/after.csv"
+        ),
+        lambda e, x: resource_name(e, x) == "変更後",
+    ),
+    "resource_patch": Case(
+        DATASET_WRITERS,
+        fresh_dataset,
+        lambda c, e, x: c.action.resource_patch(id=x["resource_id"], name="変更後"),
+        lambda e, x: resource_name(e, x) == "変更後",
+    ),
+    "resource_delete": Case(
+        DATASET_WRITERS,
+        fresh_dataset,
+        lambda c, e, x: c.action.resource_delete(id=x["resource_id"]),
+        lambda e, x: not e.exists("resource_show", {"id": x["resource_id"]}),
+    ),
+    "organization_create": Case(
+        SYSADMIN_ONLY,
+        fresh_name,
+        lambda c, e, x: c.action.organization_create(name=x["name"], title="新しい組織"),
+        lambda e, x: e.exists("organization_show", {"id": x["name"]}),
+    ),
+    "organization_update": Case(
+        ORG_MANAGERS,
+        fresh_org,
+        lambda c, e, x: c.action.organization_update(id=x["id"], title="変更後"),
+        lambda e, x: e.act("organization_show", {"id": x["id"]})["title"] == "変更後",
+    ),
+    "organization_patch": Case(
+        ORG_MANAGERS,
+        fresh_org,
+        lambda c, e, x: c.action.organization_patch(id=x["id"], title="変更後"),
+        lambda e, x: e.act("organization_show", {"id": x["id"]})["title"] == "変更後",
+    ),
+    "organization_member_create": Case(
+        ORG_MANAGERS,
+        fresh_org,
+        lambda c, e, x: c.action.organization_member_create(
+            id=x["id"], username=e.victim, role="editor"
+        ),
+        lambda e, x: org_members(e, x["id"]).get(e.victim) == "editor",
+    ),
+    "organization_member_delete": Case(
+        ORG_MANAGERS,
+        fresh_org,
+        lambda c, e, x: c.action.organization_member_delete(id=x["id"], username="mx-member"),
+        lambda e, x: "mx-member" not in org_members(e, x["id"]),
+    ),
+    "organization_delete": Case(
+        SYSADMIN_ONLY,
+        fresh_org,
+        lambda c, e, x: c.action.organization_delete(id=x["id"]),
+        lambda e, x: not e.exists("organization_show", {"id": x["id"]}),
+    ),
+    "group_create": Case(
+        SYSADMIN_ONLY,
+        fresh_name,
+        lambda c, e, x: c.action.group_create(name=x["name"], title="新しいグループ"),
+        lambda e, x: e.exists("group_show", {"id": x["name"]}),
+    ),
+    "group_update": Case(
+        SYSADMIN_ONLY,
+        fresh_group,
+        lambda c, e, x: c.action.group_update(id=x["id"], title="変更後"),
+        lambda e, x: e.act("group_show", {"id": x["id"]})["title"] == "変更後",
+    ),
+    "user_create": Case(
+        SYSADMIN_ONLY,
+        fresh_name,
+        lambda c, e, x: c.action.user_create(
+            name=x["name"], email=f"{x['name']}@example.jp", password="pw-new-user-0000"
+        ),
+        lambda e, x: e.exists("user_show", {"id": x["name"]}),
+    ),
+    "api_token_create": Case(
+        SYSADMIN_ONLY,
+        fresh_name,
+        lambda c, e, x: c.action.api_token_create(user=e.victim, name=x["name"]),
+        lambda e, x: x["name"] in victim_token_names(e),
+    ),
+    "api_token_revoke": Case(
+        SYSADMIN_ONLY,
+        victim_token,
+        lambda c, e, x: c.action.api_token_revoke(jti=x["jti"]),
+        lambda e, x: x["jti"] not in victim_token_ids(e),
+    ),
+}
+
+
+def test_matrix_covers_every_write_action() -> None:
+    writes = {name for name in action_names() if is_write_action(name)}
+    assert writes == set(CASES), "add new write actions to the authorization matrix"
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("action", list(CASES))
+def test_write_action_authorization(env: Env, action: str, actor: str) -> None:
+    case = CASES[action]
+    caller = env.actors[actor]
+    target = case.setup(env)
+    assert not case.done(env, target)
+    caller.statuses.clear()
+    if actor in case.allowed:
+        case.call(caller.ckan, env, target)
+        assert caller.statuses == [200]
+        assert case.done(env, target)
+        return
+    with pytest.raises(ckanapi.NotAuthorized):
+        case.call(caller.ckan, env, target)
+    assert caller.statuses == [403]
+    assert not case.done(env, target), f"{actor} was refused {action} but it took effect"
+
+
+# -- the transport around the actions -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "action", ["package_create", "package_delete", "organization_create", "user_create"]
+)
+def test_get_on_a_write_action_is_a_bad_request(env: Env, action: str) -> None:
+    token = env.act("api_token_create", {"user": "mx-sysadmin", "name": unique("get")})["token"]
+    name = unique("mx-get")
+    params = {"id": name, "name": name, "title": "GET", "owner_org": env.org_a}
+    response = requests.get(
+        f"{env.server.url}/api/3/action/{action}",
+        params=params,
+        headers={"Authorization": token},
+        timeout=10,
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["success"] is False
+    assert body["error"]["__type"] == "Bad request"
+    assert not env.exists("package_show", {"id": name})
+    assert not env.exists("organization_show", {"id": name})
+
+
+def test_get_on_a_read_action_is_fine(env: Env) -> None:
+    response = requests.get(f"{env.server.url}/api/3/action/package_list", timeout=10)
+    assert response.status_code == 200
+    assert response.json()["success"] is True
+
+
+@pytest.mark.parametrize("action", ["package_list", "status_show", "package_create"])
+@pytest.mark.parametrize("header", ["Authorization", "X-CKAN-API-Key"])
+def test_bad_token_is_refused(env: Env, action: str, header: str) -> None:
+    name = unique("mx-bad-token")
+    response = requests.post(
+        f"{env.server.url}/api/3/action/{action}",
+        json={"name": name, "title": "x", "owner_org": env.org_a},
+        headers={header: "not-a-real-token"},
+        timeout=10,
+    )
+    assert response.status_code == 403
+    body = response.json()
+    assert body["success"] is False
+    assert body["error"]["__type"] == "Authorization Error"
+    assert not env.exists("package_show", {"id": name})
+
+
+def test_bad_token_through_ckanapi(env: Env) -> None:
+    with pytest.raises(ckanapi.NotAuthorized):
+        env.server.ckan("not-a-real-token").action.package_list()
+
+
+def test_revoked_token_is_refused(env: Env) -> None:
+    token = env.act("api_token_create", {"user": "mx-editor", "name": unique("short-lived")})
+    ckan = env.server.ckan(token["token"])
+    assert ckan.action.user_show()["name"] == "mx-editor"
+    ckan.action.api_token_revoke(jti=token["id"])
+    with pytest.raises(ckanapi.NotAuthorized):
+        ckan.action.user_show()
+    with pytest.raises(ckanapi.NotAuthorized):
+        ckan.action.package_create(name=unique("mx-revoked"), title="x", owner_org=env.org_a)
+
+
+@pytest.mark.parametrize(
+    ("actor", "error"),
+    [
+        ("editor", ckanapi.ValidationError),  # may edit in A, but may not add to B
+        ("other_admin", ckanapi.NotAuthorized),  # may add to B, but may not edit A's dataset
+        ("sysadmin", None),
+    ],
+)
+def test_moving_a_dataset_needs_rights_in_both_organisations(
+    env: Env, actor: str, error: type[Exception] | None
+) -> None:
+    target = fresh_dataset(env)
+    move = {"id": target["id"], "name": target["name"], "title": "移動", "owner_org": env.org_b}
+    ckan = env.actors[actor].ckan
+    if error is None:
+        assert ckan.action.package_update(**move)["organization"]["name"] == env.org_b
+        return
+    with pytest.raises(error):
+        ckan.action.package_update(**move)
+    with pytest.raises(error):
+        ckan.action.package_patch(id=target["id"], owner_org=env.org_b)
+    shown = env.act("package_show", {"id": target["id"]})
+    assert shown["organization"]["name"] == env.org_a
+    assert shown["title"] == "変更前"
+
+
+@pytest.mark.parametrize("action", ["package_patch", "resource_patch", "package_delete"])
+@pytest.mark.parametrize("actor", ACTORS)
+def test_writes_to_a_private_dataset(env: Env, actor: str, action: str) -> None:
+    """The same rights as for a public dataset; but an anonymous caller is told the dataset does
+    not exist (404), so that private datasets do not reveal themselves."""
+    target = fresh_dataset(env)
+    env.act("package_patch", {"id": target["id"], "private": True})
+    ckan = env.actors[actor].ckan
+    call = {
+        "package_patch": lambda: ckan.action.package_patch(id=target["id"], title="変更後"),
+        "resource_patch": lambda: ckan.action.resource_patch(
+            id=target["resource_id"], name="変更後"
+        ),
+        "package_delete": lambda: ckan.action.package_delete(id=target["id"]),
+    }[action]
+    if actor in DATASET_WRITERS:
+        call()
+        return
+    with pytest.raises(ckanapi.NotFound if actor == "anonymous" else ckanapi.NotAuthorized):
+        call()
+    shown = env.act("package_show", {"id": target["id"]})
+    assert (shown["state"], shown["title"], shown["resources"][0]["name"]) == (
+        "active",
+        "変更前",
+        "変更前",
+    )
+
+
+@pytest.mark.parametrize("actor", ["outsider", "member", "editor", "sysadmin"])
+@pytest.mark.parametrize("owner_org", [None, "no-such-org"])
+def test_package_create_without_a_real_organisation_is_a_validation_error(
+    env: Env, actor: str, owner_org: str | None
+) -> None:
+    caller = env.actors[actor]
+    name = unique("mx-orphan")
+    caller.statuses.clear()
+    with pytest.raises(ckanapi.ValidationError) as exc:
+        caller.ckan.action.package_create(name=name, title="孤児", owner_org=owner_org)
+    assert caller.statuses == [409]
+    assert "owner_org" in exc.value.error_dict
+    assert not env.exists("package_show", {"id": name})
