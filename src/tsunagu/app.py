@@ -14,10 +14,12 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from tsunagu.api.actions import action_endpoint
+from tsunagu.api.datastore_dump import datastore_dump
 from tsunagu.api.downloads import download
 from tsunagu.bootstrap import build_services
 from tsunagu.config import Settings
 from tsunagu.context import Services
+from tsunagu.datastore.jobs import IngestWorker
 from tsunagu.storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
@@ -38,7 +40,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         with services.sessions() as session:
             count = services.search.rebuild(session)
         log.info("search index ready: %d datasets", count)
+        workers = [IngestWorker(services) for _ in range(settings.ingest_workers)]
+        for worker in workers:
+            worker.start()
         yield
+        for worker in workers:
+            worker.stop()
         services.engine.dispose()
 
     routes = [
@@ -47,6 +54,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         Route("/api/action/{name}", action_endpoint, methods=["GET", "POST"]),
         Route("/dataset/{dataset}/resource/{resource}/download/{filename:path}", download),
         Route("/dataset/{dataset}/resource/{resource}/download", download),
+        Route("/datastore/dump/{resource_id}", datastore_dump),
     ]
     # Read-only API calls from other sites' browsers are part of open data; tokens are never
     # sent cross-origin by browsers without an explicit header, so credentials stay off.

@@ -20,6 +20,12 @@ class Settings:
     max_upload_bytes: int = 100 * 1024 * 1024
     secret_key: str = ""
     api_version: int = 3
+    # Linked resources are fetched for ingest; private and loopback addresses only when allowed.
+    ingest_allow_private_urls: bool = False
+    ingest_max_bytes: int = 500 * 1024 * 1024
+    ingest_workers: int = 1
+    sql_time_limit: float = 10.0
+    sql_row_limit: int = 32_000
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -31,6 +37,11 @@ class Settings:
             "site_title": _env("SITE_TITLE", "つなぐ オープンデータカタログ"),
             "max_upload_bytes": int(_env("MAX_UPLOAD_BYTES", str(100 * 1024 * 1024))),
             "secret_key": _env("SECRET_KEY", ""),
+            "ingest_allow_private_urls": _env("INGEST_ALLOW_PRIVATE_URLS", "") in ("1", "true"),
+            "ingest_max_bytes": int(_env("INGEST_MAX_BYTES", str(500 * 1024 * 1024))),
+            "ingest_workers": int(_env("INGEST_WORKERS", "1")),
+            "sql_time_limit": float(_env("SQL_TIME_LIMIT", "10")),
+            "sql_row_limit": int(_env("SQL_ROW_LIMIT", "32000")),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -12,6 +12,7 @@ from tsunagu.catalog.models import (
     Resource,
     Tag,
 )
+from tsunagu.datastore.models import DatastoreTable, IngestJob
 from tsunagu.storage.database import Base
 
 __all__ = [
@@ -21,7 +22,9 @@ __all__ = [
     "CatalogState",
     "Dataset",
     "DatasetExtra",
+    "DatastoreTable",
     "Group",
+    "IngestJob",
     "Membership",
     "Organization",
     "Resource",

@@ -38,6 +38,7 @@ def _load() -> None:
         site,
         tags,
     )
+    from tsunagu.datastore.actions import read, write  # noqa: F401
 
 
 def get_action(name: str) -> Action:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,8 +31,9 @@ import pytest
 import requests
 
 from support.live_server import LiveServer
+from tsunagu.bootstrap import action_context
 from tsunagu.errors import NotFound
-from tsunagu.registry import action_names, is_write_action
+from tsunagu.registry import action_names, call_action, is_write_action
 
 ACTORS = ("anonymous", "outsider", "member", "editor", "admin", "other_admin", "sysadmin")
 # Role in the target organisation (org A) held by each organisation-bound actor.
@@ -149,6 +151,56 @@ def fresh_name(_env: Env) -> dict[str, Any]:
 def victim_token(env: Env) -> dict[str, Any]:
     token = env.act("api_token_create", {"user": env.victim, "name": unique("victim-token")})
     return {"jti": token["id"]}
+
+
+def fresh_table(env: Env) -> dict[str, Any]:
+    """A dataset with a datastore table made through the API (no file, so no ingest job)."""
+    ctx = fresh_dataset(env)
+    table = env.act(
+        "datastore_create",
+        {
+            "resource": {"package_id": ctx["id"], "name": "表"},
+            "fields": [{"id": "値", "type": "int"}],
+            "records": [{"値": 1}],
+        },
+    )
+    return {**ctx, "table_id": table["resource_id"]}
+
+
+def ingested_upload(env: Env) -> dict[str, Any]:
+    """A dataset whose uploaded CSV has been ingested; remembers that job."""
+    ctx = fresh_dataset(env)
+    with action_context(env.server.services, ignore_auth=True) as context:
+        resource = call_action(
+            "resource_create",
+            context,
+            {"package_id": ctx["id"], "name": "表", "upload": _Upload("t.csv", io.BytesIO(CSV))},
+        )
+    job = wait_for_ingest(env, resource["id"])
+    return {**ctx, "upload_id": resource["id"], "job_id": job}
+
+
+@dataclass
+class _Upload:
+    filename: str
+    file: io.BytesIO
+
+
+def wait_for_ingest(env: Env, resource_id: str) -> str:
+    for _ in range(200):
+        status = env.act("datastore_ingest_status", {"resource_id": resource_id})
+        if status["status"] in ("complete", "error"):
+            return str(status["job_id"])
+        time.sleep(0.05)
+    raise AssertionError("ingest did not finish")
+
+
+def latest_job(env: Env, ctx: dict[str, Any]) -> str:
+    return str(env.act("datastore_ingest_status", {"resource_id": ctx["upload_id"]})["job_id"])
+
+
+def table_count(env: Env, ctx: dict[str, Any]) -> int:
+    return int(env.act("datastore_info", {"id": ctx["table_id"]})["meta"]["count"])
 
 
 # -- how to read back whether the write happened ------------------------------------------------
@@ -301,6 +353,51 @@ CASES: dict[str, Case] = {
         fresh_name,
         lambda c, e, x: c.action.api_token_create(user=e.victim, name=x["name"]),
         lambda e, x: x["name"] in victim_token_names(e),
+    ),
+    "datastore_create": Case(
+        DATASET_WRITERS,
+        fresh_dataset,
+        lambda c, e, x: c.action.datastore_create(
+            resource_id=x["resource_id"], fields=[{"id": "値", "type": "int"}]
+        ),
+        lambda e, x: e.exists("datastore_info", {"id": x["resource_id"]}),
+    ),
+    "datastore_upsert": Case(
+        DATASET_WRITERS,
+        fresh_table,
+        lambda c, e, x: c.action.datastore_upsert(
+            resource_id=x["table_id"], method="insert", records=[{"値": 2}]
+        ),
+        lambda e, x: table_count(e, x) == 2,
+    ),
+    "datastore_delete": Case(
+        DATASET_WRITERS,
+        fresh_table,
+        lambda c, e, x: c.action.datastore_delete(resource_id=x["table_id"]),
+        lambda e, x: not e.exists("datastore_info", {"id": x["table_id"]}),
+    ),
+    "datastore_dictionary_update": Case(
+        DATASET_WRITERS,
+        fresh_table,
+        lambda c, e, x: c.action.datastore_dictionary_update(
+            resource_id=x["table_id"], fields=[{"id": "値", "info": {"label": "変更後"}}]
+        ),
+        lambda e, x: (
+            e.act("datastore_info", {"id": x["table_id"]})["fields"][0]["info"].get("label")
+            == "変更後"
+        ),
+    ),
+    "datastore_ingest": Case(
+        DATASET_WRITERS,
+        ingested_upload,
+        lambda c, e, x: c.action.datastore_ingest(resource_id=x["upload_id"]),
+        lambda e, x: latest_job(e, x) != x["job_id"],
+    ),
+    "xloader_submit": Case(
+        DATASET_WRITERS,
+        ingested_upload,
+        lambda c, e, x: c.action.xloader_submit(resource_id=x["upload_id"]),
+        lambda e, x: latest_job(e, x) != x["job_id"],
     ),
     "api_token_revoke": Case(
         SYSADMIN_ONLY,

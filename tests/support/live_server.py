@@ -45,6 +45,8 @@ class LiveServer:
             database_url=self.database_url,
             site_url=self.url,
             max_upload_bytes=self.max_upload_bytes,
+            # Tests serve linked files from this same loopback server.
+            ingest_allow_private_urls=True,
         )
         self.services = build_services(settings)
         app = create_app(settings, self.services)

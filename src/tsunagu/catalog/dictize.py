@@ -134,6 +134,8 @@ def group_dict(group: Group) -> dict[str, Any]:
 
 
 def resource_url(site_url: str, dataset_id: str, resource: Resource) -> str:
+    if resource.url_type == "datastore":
+        return f"{site_url}/datastore/dump/{resource.id}"
     if resource.url_type != "upload":
         return resource.url
     filename = resource.url.rsplit("/", 1)[-1] or "file"

@@ -57,12 +57,17 @@ def apply_resource(
             "ファイルを multipart/form-data で送ってください "
             "(Upload must be a file sent as multipart/form-data)",
         )
-    keeps_upload = (
+    in_datastore = data.get("url_type") == "datastore" or (
+        resource.url_type == "datastore"
+        and not is_upload(upload)
+        and (not url or url.endswith(f"/datastore/dump/{resource.id}"))
+    )
+    keeps_upload = not in_datastore and (
         resource.url_type == "upload"
         and not is_upload(upload)
         and (not url or url == resource.url or url.endswith("/" + resource.url))
     )
-    if not is_upload(upload) and not keeps_upload:
+    if not is_upload(upload) and not keeps_upload and not in_datastore:
         if not url:
             validation.add(
                 errors,
@@ -77,7 +82,12 @@ def apply_resource(
     resource.description = description
     resource.extras = extras
     resource.metadata_modified = utcnow()
-    if is_upload(upload):
+    if in_datastore:
+        resource.url = ""
+        resource.url_type = "datastore"
+        resource.storage_key = ""
+        resource.format = fmt or "CSV"
+    elif is_upload(upload):
         _store(context, resource, upload, fmt)
     elif not keeps_upload:
         resource.url = url

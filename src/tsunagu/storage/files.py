@@ -32,6 +32,8 @@ class FileStorage(Protocol):
     def exists(self, key: str) -> bool: ...
     def size(self, key: str) -> int: ...
     def delete(self, key: str) -> None: ...
+    def local_path(self, key: str) -> Path | None:
+        """A path readers can open directly, or None when files are not on local disk."""
 
 
 class LocalFileStorage:
@@ -79,6 +81,9 @@ class LocalFileStorage:
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
+
+    def local_path(self, key: str) -> Path | None:
+        return self._path(key)
 
 
 def _chunks(stream: BinaryIO) -> Iterator[bytes]:

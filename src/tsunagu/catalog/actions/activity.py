@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Select, and_, or_, select
 
 from tsunagu.catalog import authz, validation
-from tsunagu.catalog.actions.packages import _readable
+from tsunagu.catalog.access import readable_dataset
 from tsunagu.catalog.dictize import iso
 from tsunagu.catalog.lookup import by_id_or_name, require_id
 from tsunagu.catalog.models import Activity, Dataset, Organization
@@ -50,7 +50,7 @@ def _page(data: dict[str, Any]) -> tuple[int, int]:
 
 @action("package_activity_list")
 def package_activity_list(context: Context, data: dict[str, Any]) -> list[dict[str, Any]]:
-    dataset = _readable(context, by_id_or_name(context.session, Dataset, require_id(data)))
+    dataset = readable_dataset(context, by_id_or_name(context.session, Dataset, require_id(data)))
     limit, offset = _page(data)
     rows = context.session.scalars(
         select(Activity)

@@ -8,6 +8,7 @@ import orjson
 from sqlalchemy import select
 
 from tsunagu.catalog import authz, validation
+from tsunagu.catalog.access import editable_dataset, readable_dataset
 from tsunagu.catalog.datasets import apply_package, clean_package, touch
 from tsunagu.catalog.dictize import package_dict
 from tsunagu.catalog.lookup import by_id_or_name, require_id
@@ -16,40 +17,9 @@ from tsunagu.catalog.resources import apply_resource, new_resource
 from tsunagu.catalog.search_params import search_query
 from tsunagu.context import Context
 from tsunagu.errors import NotAuthorized, NotFound, require
+from tsunagu.events import resource_saved
 from tsunagu.registry import action
 from tsunagu.storage.types import new_id
-
-
-def _readable(context: Context, dataset: Dataset) -> Dataset:
-    if not authz.can_read_dataset(
-        context, dataset.owner_org, dataset.private, dataset.state, dataset.creator_user_id
-    ):
-        # Hiding existence: a private dataset looks the same as a missing one to outsiders.
-        if dataset.state == "deleted" or not context.user:
-            raise NotFound("データセットが見つかりません (Dataset not found)")
-        # No name in the message: asked by id, the name itself would be a leak.
-        raise NotAuthorized(
-            "このデータセットを見る権限がありません (Not authorized to read this package)"
-        )
-    return dataset
-
-
-def _editable(context: Context, ref: str) -> Dataset:
-    dataset = by_id_or_name(context.session, Dataset, ref)
-    if dataset.state == "deleted" and not context.is_sysadmin:
-        raise NotFound("データセットが見つかりません (Dataset not found)")
-    _readable(context, dataset)
-    if not (
-        authz.has_role(context, dataset.owner_org, "editor")
-        or (
-            dataset.state == "draft" and context.user and context.user.id == dataset.creator_user_id
-        )
-    ):
-        raise NotAuthorized(
-            f"このデータセットを編集する権限がありません (User not authorized to "
-            f"edit package {dataset.name})"
-        )
-    return dataset
 
 
 def _save_resources(context: Context, dataset: Dataset, resources: list[dict[str, Any]]) -> None:
@@ -81,6 +51,12 @@ def _require_create_rights(context: Context, org_ref: Any) -> None:
         )
 
 
+def _announce_resources(context: Context, dataset: Dataset) -> None:
+    for resource in dataset.resources:
+        if resource.state == "active":
+            resource_saved(context, resource)
+
+
 @action("package_create", write=True)
 def package_create(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     authz.require_login(context)
@@ -91,24 +67,31 @@ def package_create(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     context.session.add(dataset)
     if package.resources:
         _save_resources(context, dataset, package.resources)
-    return touch(context, dataset, "new package")
+    result = touch(context, dataset, "new package")
+    _announce_resources(context, dataset)
+    return result
 
 
 @action("package_update", write=True)
 def package_update(context: Context, data: dict[str, Any]) -> dict[str, Any]:
-    dataset = _editable(context, require_id(data) if data.get("id") else require_id(data, "name"))
+    dataset = editable_dataset(
+        context, require_id(data) if data.get("id") else require_id(data, "name")
+    )
     package = clean_package(context, {**data, "name": data.get("name", dataset.name)}, dataset)
     if package.values["owner_org"] != dataset.owner_org:
         authz.require_role(context, dataset.owner_org, "editor")
     apply_package(context, dataset, package)
     if package.resources is not None:
         _save_resources(context, dataset, package.resources)
-    return touch(context, dataset, "changed package")
+    result = touch(context, dataset, "changed package")
+    if package.resources is not None:
+        _announce_resources(context, dataset)
+    return result
 
 
 @action("package_patch", write=True)
 def package_patch(context: Context, data: dict[str, Any]) -> dict[str, Any]:
-    dataset = _editable(context, require_id(data))
+    dataset = editable_dataset(context, require_id(data))
     current = package_dict(context.session, dataset, context.settings.site_url)
     current["owner_org"] = dataset.owner_org
     merged = {**current, **data, "id": dataset.id}
@@ -119,7 +102,7 @@ def package_patch(context: Context, data: dict[str, Any]) -> dict[str, Any]:
 
 @action("package_delete", write=True)
 def package_delete(context: Context, data: dict[str, Any]) -> None:
-    dataset = _editable(context, require_id(data))
+    dataset = editable_dataset(context, require_id(data))
     dataset.state = "deleted"
     touch(context, dataset, "deleted package")
 
@@ -135,7 +118,7 @@ def package_show(context: Context, data: dict[str, Any]) -> Any:
     ):
         # Served from the index as ready-made JSON: no queries beyond the freshness check.
         return orjson.Fragment(indexed.raw)
-    dataset = _readable(context, by_id_or_name(context.session, Dataset, ref))
+    dataset = readable_dataset(context, by_id_or_name(context.session, Dataset, ref))
     return package_dict(context.session, dataset, context.settings.site_url)
 
 

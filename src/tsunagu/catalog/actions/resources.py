@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from tsunagu.catalog.actions.packages import _editable, _readable
+from tsunagu.catalog.access import editable_dataset, readable_dataset
 from tsunagu.catalog.datasets import touch
 from tsunagu.catalog.dictize import resource_dict
 from tsunagu.catalog.lookup import require_id, resource_by_id
 from tsunagu.catalog.resources import apply_resource, new_resource
 from tsunagu.context import Context
+from tsunagu.events import resource_saved
 from tsunagu.registry import action
 
 
@@ -19,25 +20,29 @@ def _result(context: Context, package: dict[str, Any], resource_id: str) -> dict
 
 @action("resource_create", write=True)
 def resource_create(context: Context, data: dict[str, Any]) -> dict[str, Any]:
-    dataset = _editable(context, require_id(data, "package_id"))
+    dataset = editable_dataset(context, require_id(data, "package_id"))
     resource = new_resource(dataset)
     apply_resource(context, dataset, resource, data)
     dataset.resources.append(resource)
-    return _result(context, touch(context, dataset, "changed package"), resource.id)
+    result = _result(context, touch(context, dataset, "changed package"), resource.id)
+    resource_saved(context, resource)
+    return result
 
 
 @action("resource_update", write=True)
 def resource_update(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     resource = resource_by_id(context.session, require_id(data))
-    dataset = _editable(context, resource.dataset_id)
+    dataset = editable_dataset(context, resource.dataset_id)
     apply_resource(context, dataset, resource, data)
-    return _result(context, touch(context, dataset, "changed package"), resource.id)
+    result = _result(context, touch(context, dataset, "changed package"), resource.id)
+    resource_saved(context, resource)
+    return result
 
 
 @action("resource_patch", write=True)
 def resource_patch(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     resource = resource_by_id(context.session, require_id(data))
-    _editable(context, resource.dataset_id)
+    editable_dataset(context, resource.dataset_id)
     current = resource_dict(resource, context.settings.site_url)
     if resource.url_type == "upload":
         current["url"] = resource.url
@@ -47,7 +52,7 @@ def resource_patch(context: Context, data: dict[str, Any]) -> dict[str, Any]:
 @action("resource_delete", write=True)
 def resource_delete(context: Context, data: dict[str, Any]) -> None:
     resource = resource_by_id(context.session, require_id(data))
-    dataset = _editable(context, resource.dataset_id)
+    dataset = editable_dataset(context, resource.dataset_id)
     resource.state = "deleted"
     touch(context, dataset, "changed package")
 
@@ -55,5 +60,5 @@ def resource_delete(context: Context, data: dict[str, Any]) -> None:
 @action("resource_show")
 def resource_show(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     resource = resource_by_id(context.session, require_id(data))
-    _readable(context, resource.dataset)
+    readable_dataset(context, resource.dataset)
     return resource_dict(resource, context.settings.site_url)

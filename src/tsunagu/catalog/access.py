@@ -1,0 +1,41 @@
+"""Dataset access checks shared by every action that reads or changes a dataset or its data."""
+
+from __future__ import annotations
+
+from tsunagu.catalog import authz
+from tsunagu.catalog.lookup import by_id_or_name
+from tsunagu.catalog.models import Dataset
+from tsunagu.context import Context
+from tsunagu.errors import NotAuthorized, NotFound
+
+
+def readable_dataset(context: Context, dataset: Dataset) -> Dataset:
+    if not authz.can_read_dataset(
+        context, dataset.owner_org, dataset.private, dataset.state, dataset.creator_user_id
+    ):
+        # Hiding existence: a private dataset looks the same as a missing one to outsiders.
+        if dataset.state == "deleted" or not context.user:
+            raise NotFound("データセットが見つかりません (Dataset not found)")
+        # No name in the message: asked by id, the name itself would be a leak.
+        raise NotAuthorized(
+            "このデータセットを見る権限がありません (Not authorized to read this package)"
+        )
+    return dataset
+
+
+def editable_dataset(context: Context, ref: str) -> Dataset:
+    dataset = by_id_or_name(context.session, Dataset, ref)
+    if dataset.state == "deleted" and not context.is_sysadmin:
+        raise NotFound("データセットが見つかりません (Dataset not found)")
+    readable_dataset(context, dataset)
+    if not (
+        authz.has_role(context, dataset.owner_org, "editor")
+        or (
+            dataset.state == "draft" and context.user and context.user.id == dataset.creator_user_id
+        )
+    ):
+        raise NotAuthorized(
+            f"このデータセットを編集する権限がありません (User not authorized to "
+            f"edit package {dataset.name})"
+        )
+    return dataset

@@ -1,0 +1,1 @@
+"""The datastore: messy public-sector tables turned into typed, queryable tables."""

@@ -1,0 +1,1 @@
+"""datastore_* actions, CKAN-compatible, plus ingest status and re-run."""

@@ -1,0 +1,1 @@
+"""Reading files (CSV/TSV/XLSX/XLS/ODS/JSON/GeoJSON) into typed rows."""

@@ -1,0 +1,59 @@
+"""Shared shapes of the ingest pipeline: what readers produce and what inference decides."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+# Column types, as CKAN's datastore names them (PostgreSQL type names).
+ColumnType = Literal["int", "numeric", "date", "timestamp", "time", "bool", "text"]
+COLUMN_TYPES: tuple[ColumnType, ...] = ("int", "numeric", "date", "timestamp", "time", "bool",
+                                        "text")
+
+# A raw cell: text from CSV; text, number, bool or date/time objects from spreadsheets.
+Cell = object
+
+
+class IngestError(Exception):
+    """A file that cannot be read, with where the problem is (1-based, None when unknown)."""
+
+    def __init__(self, message: str, *, line: int | None = None, column: str | None = None
+                 ) -> None:
+        where = []
+        if line is not None:
+            where.append(f"{line} 行目")
+        if column is not None:
+            where.append(f"列「{column}」")
+        super().__init__(f"{'、'.join(where)}: {message}" if where else message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+@dataclass
+class SourceInfo:
+    """What was detected about the file, reported to staff after ingest."""
+
+    format: str  # "CSV", "TSV", "XLSX", "XLS", "ODS", "JSON", "GeoJSON"
+    encoding: str | None = None  # e.g. "utf-8-sig", "cp932", "euc_jp"
+    delimiter: str | None = None
+    sheet: str | None = None
+    sheets: list[str] = field(default_factory=list)
+    header_line: int = 1  # 1-based line/row of the (last) header row in the source
+    # Text found around the table: title and unit rows above, 「※…」 notes below.
+    notes: list[str] = field(default_factory=list)
+    # Problems that did not stop the ingest (ragged rows padded, duplicate names renamed …).
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RawTable:
+    """A table as found in the source: one flattened header and a stream of rows."""
+
+    columns: list[str]  # unique, non-empty names, in order
+    # (1-based source line, cells); cells exactly len(columns) long, None for an empty cell.
+    # Notes below the table are only known at the end: info.notes is complete once the
+    # iterator is exhausted.
+    rows: Iterator[tuple[int, list[Cell]]]
+    info: SourceInfo

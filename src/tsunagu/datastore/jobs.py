@@ -1,0 +1,140 @@
+"""Ingest jobs: queued in the database inside the action that changed the resource, run by a
+background worker thread in each app process (claiming a job is an atomic UPDATE, so several
+processes can share the queue)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+
+from tsunagu.catalog.models import Resource
+from tsunagu.context import Context, Services
+from tsunagu.datastore.models import IngestJob
+from tsunagu.events import on_resource_saved
+from tsunagu.storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+TABULAR_FORMATS = {"CSV", "TSV", "TXT", "XLSX", "XLS", "XLSM", "ODS", "JSON", "GEOJSON"}
+ACTIVE = ("pending", "running")
+STALE_AFTER = timedelta(minutes=5)
+
+
+def signature(resource: Resource) -> str:
+    """What identifies the file's content: a new upload or a new URL means a new ingest."""
+    return f"{resource.url_type}|{resource.url}|{resource.hash}|{resource.last_modified}"
+
+
+def is_tabular(resource: Resource) -> bool:
+    return resource.format.upper() in TABULAR_FORMATS and bool(resource.url)
+
+
+def latest_job(context: Context, resource_id: str) -> IngestJob | None:
+    return context.session.scalar(
+        select(IngestJob)
+        .where(IngestJob.resource_id == resource_id)
+        .order_by(IngestJob.created.desc())
+        .limit(1)
+    )
+
+
+def submit(
+    context: Context, resource: Resource, options: dict[str, Any] | None = None
+) -> IngestJob:
+    """Queue an ingest; an already queued one for the same resource is reused."""
+    job = latest_job(context, resource.id)
+    options = {**(options or {}), "signature": signature(resource)}
+    if job is not None and job.status == "pending":
+        job.options = options
+        return job
+    job = IngestJob(
+        resource_id=resource.id, options=options, log=[entry("info", "取り込みを受け付けました")]
+    )
+    context.session.add(job)
+    context.session.flush()
+    return job
+
+
+@on_resource_saved
+def _queue_changed_tabular_resource(context: Context, resource: Resource) -> None:
+    if not is_tabular(resource):
+        return
+    job = latest_job(context, resource.id)
+    if job is not None and job.options.get("signature") == signature(resource):
+        return
+    submit(context, resource)
+
+
+def entry(level: str, message: str) -> dict[str, object]:
+    return {"timestamp": utcnow().isoformat(), "level": level, "message": message}
+
+
+def claim_next(services: Services) -> str | None:
+    with services.sessions() as session:
+        candidates = session.scalars(
+            select(IngestJob.id)
+            .where(IngestJob.status == "pending")
+            .order_by(IngestJob.created)
+            .limit(5)
+        ).all()
+        for job_id in candidates:
+            claimed = session.execute(
+                update(IngestJob)
+                .where(IngestJob.id == job_id, IngestJob.status == "pending")
+                .values(status="running", started=utcnow(), heartbeat=utcnow(), rows_done=0)
+            )
+            session.commit()
+            if claimed.rowcount == 1:
+                return job_id
+    return None
+
+
+class IngestWorker:
+    """Runs queued ingest jobs in a background thread until stopped."""
+
+    def __init__(self, services: Services, poll_seconds: float = 0.25) -> None:
+        self.services = services
+        self.poll_seconds = poll_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="ingest-worker", daemon=True)
+
+    def start(self) -> None:
+        self._recover_interrupted()
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def _recover_interrupted(self) -> None:
+        # A job left "running" by a process that died (no heartbeat for a while) is queued again.
+        stale = utcnow() - STALE_AFTER
+        with self.services.sessions() as session:
+            session.execute(
+                update(IngestJob)
+                .where(
+                    IngestJob.status == "running",
+                    (IngestJob.heartbeat < stale)
+                    | (IngestJob.heartbeat.is_(None) & (IngestJob.started < stale)),
+                )
+                .values(status="pending")
+            )
+            session.commit()
+
+    def _loop(self) -> None:
+        from tsunagu.datastore.pipeline import run_job
+
+        while not self._stop.is_set():
+            try:
+                job_id = claim_next(self.services)
+            except Exception:
+                log.exception("could not claim an ingest job")
+                job_id = None
+            if job_id is None:
+                self._stop.wait(self.poll_seconds)
+                continue
+            run_job(self.services, job_id)

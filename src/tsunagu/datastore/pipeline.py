@@ -1,0 +1,253 @@
+"""One ingest: file → detected layout and types → staging table → atomic swap.
+
+Rows load into a staging table in batches (progress is visible while it runs); only when every
+row converted does one transaction drop the previous table and rename the staging one into
+place. Any failure drops the staging table, so the published table stays as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import tempfile
+import uuid
+from dataclasses import asdict, dataclass
+from itertools import chain, islice
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import update
+
+from tsunagu.catalog.models import Resource
+from tsunagu.context import Services
+from tsunagu.datastore import tables
+from tsunagu.datastore.activation import mark_active
+from tsunagu.datastore.fetch import fetch_to_file
+from tsunagu.datastore.ingest.infer import convert_row, converter, infer_types
+from tsunagu.datastore.ingest.model import COLUMN_TYPES, IngestError
+from tsunagu.datastore.ingest.readers import read_table
+from tsunagu.datastore.jobs import entry
+from tsunagu.datastore.models import DatastoreTable, IngestJob
+from tsunagu.datastore.naming import shorten, table_name
+from tsunagu.storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+SAMPLE_ROWS = 1000
+BATCH_ROWS = 5000
+# Columns worth an index when a table is wide: identifiers, names, categories, places, dates.
+_INDEX_HINT = re.compile(
+    r"(id|コード|番号|名称|名前|種別|分類|区分|市区町村|地区|町字|年|日)$", re.IGNORECASE
+)
+MAX_INDEXED_COLUMNS = 12
+
+
+@dataclass
+class _Source:
+    resource_id: str
+    dataset_id: str
+    format: str
+    url: str
+    url_type: str
+    storage_key: str
+    options: dict[str, Any]
+    previous: list[dict[str, Any]]
+
+
+def run_job(services: Services, job_id: str) -> None:
+    try:
+        _ingest(services, job_id)
+    except IngestError as error:
+        _finish(services, job_id, "error", error.message, error.line, error.column)
+    except Exception as error:  # a bug must not kill the worker; the job says what happened
+        log.exception("ingest job %s failed", job_id)
+        _finish(services, job_id, "error", f"予期しないエラーが発生しました: {error}", None, None)
+
+
+def _load_source(services: Services, job_id: str) -> _Source:
+    with services.sessions() as session:
+        job = session.get(IngestJob, job_id)
+        assert job is not None
+        resource = session.get(Resource, job.resource_id)
+        if resource is None or resource.state == "deleted":
+            raise IngestError("リソースが削除されています")
+        meta = session.get(DatastoreTable, resource.id)
+        return _Source(
+            resource.id,
+            resource.dataset_id,
+            resource.format.upper(),
+            resource.url,
+            resource.url_type,
+            resource.storage_key,
+            dict(job.options),
+            list(meta.fields) if meta else [],
+        )
+
+
+def _local_file(services: Services, source: _Source, workdir: Path) -> Path:
+    if source.url_type == "upload":
+        path = services.files.local_path(source.storage_key)
+        if path is not None:
+            return path
+        target = workdir / "upload"
+        with services.files.open(source.storage_key) as stream, target.open("wb") as out:
+            shutil.copyfileobj(stream, out)
+        return target
+    settings = services.settings
+    return fetch_to_file(
+        source.url,
+        workdir,
+        max_bytes=settings.ingest_max_bytes,
+        allow_private=settings.ingest_allow_private_urls,
+    )
+
+
+def _ingest(services: Services, job_id: str) -> None:
+    source = _load_source(services, job_id)
+    with tempfile.TemporaryDirectory(prefix="tsunagu-ingest-") as workdir:
+        path = _local_file(services, source, Path(workdir))
+        raw = read_table(path, source.format, sheet=source.options.get("sheet"))
+        _log(services, job_id, "info", _describe(raw.info))
+        sample = list(islice(raw.rows, SAMPLE_ROWS))
+        fields = _fields(raw.columns, [cells for _, cells in sample], source)
+        staging = table_name(source.resource_id, "_" + uuid.uuid4().hex[:8])
+        with services.engine.begin() as connection:
+            staging_table = tables.create(connection, staging, fields)
+        try:
+            converters = [converter(f["type"]) for f in fields]
+            done = 0
+            batch: list[list[object]] = []
+            for line, cells in chain(sample, raw.rows):
+                batch.append(convert_row(converters, cells, line, raw.columns))
+                if len(batch) >= BATCH_ROWS:
+                    done = _flush(services, job_id, staging_table, batch, done)
+            done = _flush(services, job_id, staging_table, batch, done)
+            _publish(services, job_id, source, staging, fields, done, raw.info)
+        except BaseException:
+            with services.engine.begin() as connection:
+                tables.drop(connection, staging)
+            raise
+
+
+def _fields(
+    columns: list[str], sample: list[list[object]], source: _Source
+) -> list[dict[str, Any]]:
+    inferred = infer_types(columns, sample)
+    previous = {str(f["id"]): f for f in source.previous}
+    requested = source.options.get("types") or {}
+    taken: set[str] = set()
+    fields = []
+    for name, kind in zip(columns, inferred, strict=True):
+        stored = shorten(name, taken)
+        taken.add(stored)
+        info = dict((previous.get(stored) or {}).get("info") or {})
+        override = requested.get(name) or info.get("type_override")
+        if override in COLUMN_TYPES:
+            kind = override
+            info["type_override"] = override
+        if stored != name:
+            info["original_name"] = name
+        fields.append({"id": stored, "type": kind, "info": info})
+    return fields
+
+
+def _flush(
+    services: Services, job_id: str, table: Any, batch: list[list[object]], done: int
+) -> int:
+    if not batch:
+        return done
+    with services.engine.begin() as connection:
+        tables.insert_rows(connection, table, batch)
+    done += len(batch)
+    batch.clear()
+    with services.sessions() as session:
+        session.execute(
+            update(IngestJob)
+            .where(IngestJob.id == job_id)
+            .values(rows_done=done, heartbeat=utcnow())
+        )
+        session.commit()
+    return done
+
+
+def index_columns(fields: list[dict[str, Any]]) -> list[str]:
+    names = [str(f["id"]) for f in fields]
+    if len(names) <= MAX_INDEXED_COLUMNS:
+        return names
+    hinted = [n for n in names if _INDEX_HINT.search(n)]
+    return (hinted or names)[:MAX_INDEXED_COLUMNS]
+
+
+def _publish(
+    services: Services,
+    job_id: str,
+    source: _Source,
+    staging: str,
+    fields: list[dict[str, Any]],
+    rows: int,
+    info: Any,
+) -> None:
+    final = table_name(source.resource_id)
+    with services.sessions() as session:
+        connection = session.connection()
+        meta = session.get(DatastoreTable, source.resource_id)
+        if meta is not None:
+            tables.drop(connection, meta.table_name)
+        tables.rename(connection, staging, final)
+        tables.build_indexes(connection, final, index_columns(fields))
+        if meta is None:
+            meta = DatastoreTable(resource_id=source.resource_id, table_name=final)
+            session.add(meta)
+        meta.table_name = final
+        meta.fields = fields
+        meta.row_count = rows
+        meta.source = asdict(info)
+        meta.modified = utcnow()
+        mark_active(session, source.resource_id, True)
+        job = session.get(IngestJob, job_id)
+        assert job is not None
+        job.status = "complete"
+        job.rows_done = rows
+        job.finished = utcnow()
+        job.error = ""
+        job.log = [
+            *job.log,
+            *(entry("warning", w) for w in info.warnings),
+            entry("info", f"{rows} 行を取り込みました"),
+        ]
+        session.commit()
+
+
+def _describe(info: Any) -> str:
+    parts = [f"形式 {info.format}"]
+    if info.encoding:
+        parts.append(f"文字コード {info.encoding}")
+    if info.sheet:
+        parts.append(f"シート「{info.sheet}」")
+    parts.append(f"列名は {info.header_line} 行目")
+    return "、".join(parts)
+
+
+def _log(services: Services, job_id: str, level: str, message: str) -> None:
+    with services.sessions() as session:
+        job = session.get(IngestJob, job_id)
+        if job is not None:
+            job.log = [*job.log, entry(level, message)]
+            session.commit()
+
+
+def _finish(
+    services: Services, job_id: str, status: str, message: str, line: int | None, column: str | None
+) -> None:
+    with services.sessions() as session:
+        job = session.get(IngestJob, job_id)
+        if job is None:
+            return
+        job.status = status
+        job.error = message
+        job.error_line = line
+        job.error_column = column
+        job.finished = utcnow()
+        job.log = [*job.log, entry("error", message)]
+        session.commit()

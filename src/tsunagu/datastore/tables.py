@@ -1,0 +1,183 @@
+"""Physical datastore tables: create, fill, index, swap and drop, on SQLite or PostgreSQL.
+
+Each table has the user's columns plus ``_id`` (row number) and ``_full_text`` (every value of the
+row, for ``q``), indexed by FTS5 trigram on SQLite and pg_trgm on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    Time,
+    text,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.types import TypeEngine
+
+from tsunagu.datastore.ingest.model import ColumnType
+
+SQL_TYPES: dict[str, type[TypeEngine[Any]]] = {
+    "int": BigInteger,
+    "numeric": Float,
+    "date": Date,
+    "timestamp": DateTime,
+    "time": Time,
+    "bool": Boolean,
+    "text": Text,
+}
+# Aliases clients send to datastore_create, as CKAN accepts them.
+TYPE_ALIASES = {
+    "integer": "int",
+    "int4": "int",
+    "int8": "int",
+    "bigint": "int",
+    "float": "numeric",
+    "float8": "numeric",
+    "double precision": "numeric",
+    "number": "numeric",
+    "boolean": "bool",
+    "string": "text",
+    "varchar": "text",
+    "datetime": "timestamp",
+    "timestamptz": "timestamp",
+}
+FULL_TEXT_SEPARATOR = "\u3000"
+
+
+def canonical_type(name: str) -> ColumnType | None:
+    value = TYPE_ALIASES.get(name.lower(), name.lower())
+    return value if value in SQL_TYPES else None  # type: ignore[return-value]
+
+
+def table_object(name: str, fields: Sequence[dict[str, Any]]) -> Table:
+    # SQLite numbers rows itself only for a column declared exactly INTEGER PRIMARY KEY.
+    row_id = BigInteger().with_variant(Integer(), "sqlite")
+    columns = [Column("_id", row_id, primary_key=True, autoincrement=True)]
+    columns += [Column(str(f["id"]), SQL_TYPES[str(f["type"])]()) for f in fields]
+    columns.append(Column("_full_text", Text))
+    return Table(name, MetaData(), *columns)
+
+
+def full_text(values: Iterable[object]) -> str:
+    return FULL_TEXT_SEPARATOR.join(str(v) for v in values if v is not None and v != "")
+
+
+def create(connection: Connection, name: str, fields: Sequence[dict[str, Any]]) -> Table:
+    table = table_object(name, fields)
+    table.create(connection)
+    return table
+
+
+def insert_rows(connection: Connection, table: Table, rows: list[list[object]]) -> None:
+    """Insert converted rows (values in field order); _full_text is derived here."""
+    names = [c.name for c in table.columns if c.name not in ("_id", "_full_text")]
+    if connection.dialect.name == "sqlite":
+        # The DB-API executemany with positional parameters is several times faster than
+        # SQLAlchemy's per-row dict binding, and this is the hot loop of every ingest.
+        placeholders = ", ".join("?" for _ in range(len(names) + 1))
+        columns = ", ".join(_quote(n) for n in [*names, "_full_text"])
+        raw = connection.connection.driver_connection
+        raw.executemany(  # type: ignore[union-attr]
+            f"INSERT INTO {_quote(table.name)} ({columns}) VALUES ({placeholders})",
+            [(*(_sqlite_value(v) for v in row), full_text(row)) for row in rows],
+        )
+        return
+    connection.execute(
+        table.insert(),
+        [{**dict(zip(names, row, strict=True)), "_full_text": full_text(row)} for row in rows],
+    )
+
+
+def _sqlite_value(value: object) -> object:
+    # Store dates and times as ISO text, as SQLAlchemy's SQLite types read them back.
+    if hasattr(value, "isoformat") and not isinstance(value, bool):
+        return (
+            value.isoformat(sep=" ")
+            if hasattr(value, "hour") and hasattr(value, "day")
+            else value.isoformat()
+        )
+    return value
+
+
+def build_indexes(connection: Connection, name: str, index_columns: Sequence[str]) -> None:
+    """Full-text index plus an index per column users filter on (called after bulk load)."""
+    suffix = uuid.uuid4().hex[:8]
+    for position, column in enumerate(index_columns):
+        connection.execute(
+            text(
+                f"CREATE INDEX {_quote(f'ix_{suffix}_{position}')} ON {_quote(name)} "
+                f"({_quote(column)})"
+            )
+        )
+    if connection.dialect.name == "sqlite":
+        fts = _quote(name + "_fts")
+        connection.execute(
+            text(
+                f"CREATE VIRTUAL TABLE {fts} USING fts5(_full_text, content={_quote(name)}, "
+                f"content_rowid='_id', tokenize='trigram case_sensitive 0')"
+            )
+        )
+        connection.execute(text(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')"))
+        _sqlite_fts_triggers(connection, name)
+    else:
+        connection.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+        connection.execute(
+            text(
+                f"CREATE INDEX {_quote(f'ft_{suffix}')} ON {_quote(name)} "
+                f"USING gin (_full_text gin_trgm_ops)"
+            )
+        )
+        connection.execute(text(f"ANALYZE {_quote(name)}"))
+
+
+def _sqlite_fts_triggers(connection: Connection, name: str) -> None:
+    # Keeps the external-content FTS index in step with datastore_upsert/datastore_delete.
+    table, fts = _quote(name), _quote(name + "_fts")
+    for event, body in (
+        ("AFTER INSERT", f"INSERT INTO {fts}(rowid, _full_text) VALUES (new._id, new._full_text);"),
+        (
+            "AFTER DELETE",
+            f"INSERT INTO {fts}({fts}, rowid, _full_text) "
+            f"VALUES ('delete', old._id, old._full_text);",
+        ),
+        (
+            "AFTER UPDATE",
+            f"INSERT INTO {fts}({fts}, rowid, _full_text) "
+            f"VALUES ('delete', old._id, old._full_text); "
+            f"INSERT INTO {fts}(rowid, _full_text) VALUES (new._id, new._full_text);",
+        ),
+    ):
+        trigger = _quote(f"{name}_{event.split()[1].lower()}")
+        connection.execute(text(f"CREATE TRIGGER {trigger} {event} ON {table} BEGIN {body} END"))
+
+
+def drop(connection: Connection, name: str) -> None:
+    if connection.dialect.name == "sqlite":
+        connection.execute(text(f"DROP TABLE IF EXISTS {_quote(name + '_fts')}"))
+    connection.execute(text(f"DROP TABLE IF EXISTS {_quote(name)}"))
+
+
+def rename(connection: Connection, old: str, new: str) -> None:
+    """Rename a freshly loaded table; call before build_indexes (the FTS table names it)."""
+    connection.execute(text(f"ALTER TABLE {_quote(old)} RENAME TO {_quote(new)}"))
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def quote(identifier: str) -> str:
+    return _quote(identifier)
