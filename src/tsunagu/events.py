@@ -22,6 +22,20 @@ def on_resource_saved(listener: ResourceListener) -> ResourceListener:
     return listener
 
 
+_resource_deleted: list[ResourceListener] = []
+
+
 def resource_saved(context: Context, resource: Resource) -> None:
     for listener in _resource_saved:
+        listener(context, resource)
+
+
+def on_resource_deleted(listener: ResourceListener) -> ResourceListener:
+    if listener not in _resource_deleted:
+        _resource_deleted.append(listener)
+    return listener
+
+
+def resource_deleted(context: Context, resource: Resource) -> None:
+    for listener in _resource_deleted:
         listener(context, resource)

@@ -281,3 +281,15 @@ def test_delete_whole_table(setup: tuple[ckanapi.RemoteCKAN, str]) -> None:
     with pytest.raises(ckanapi.NotFound):
         admin.action.datastore_search(resource_id=rid)
     assert admin.action.resource_show(id=rid)["datastore_active"] is False
+
+
+def test_deleting_the_resource_drops_its_table(setup: tuple[ckanapi.RemoteCKAN, str]) -> None:
+    admin, _ = setup
+    rid = admin.action.datastore_create(
+        resource={"package_id": "evac", "name": "消える表"},
+        fields=[{"id": "a", "type": "int"}],
+        records=[{"a": 1}],
+    )["resource_id"]
+    admin.action.resource_delete(id=rid)
+    with pytest.raises(ckanapi.NotFound):
+        admin.action.datastore_search_sql(sql=f'SELECT * FROM "{rid}"')

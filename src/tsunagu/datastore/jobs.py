@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from tsunagu.catalog.models import Resource
 from tsunagu.context import Context, Services
 from tsunagu.datastore.models import IngestJob
-from tsunagu.events import on_resource_saved
+from tsunagu.events import on_resource_deleted, on_resource_saved
 from tsunagu.storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,23 @@ def _queue_changed_tabular_resource(context: Context, resource: Resource) -> Non
     if job is not None and job.options.get("signature") == signature(resource):
         return
     submit(context, resource)
+
+
+@on_resource_deleted
+def _drop_table_of_deleted_resource(context: Context, resource: Resource) -> None:
+    # As in CKAN: a deleted resource's datastore table goes with it.
+    from tsunagu.datastore import tables
+    from tsunagu.datastore.models import DatastoreTable
+
+    meta = context.session.get(DatastoreTable, resource.id)
+    if meta is not None:
+        tables.drop(context.session.connection(), meta.table_name)
+        context.session.delete(meta)
+    for job in context.session.scalars(
+        select(IngestJob).where(IngestJob.resource_id == resource.id, IngestJob.status == "pending")
+    ):
+        job.status = "error"
+        job.error = "リソースが削除されました"
 
 
 def entry(level: str, message: str) -> dict[str, object]:

@@ -10,7 +10,7 @@ from tsunagu.catalog.dictize import resource_dict
 from tsunagu.catalog.lookup import require_id, resource_by_id
 from tsunagu.catalog.resources import apply_resource, new_resource
 from tsunagu.context import Context
-from tsunagu.events import resource_saved
+from tsunagu.events import resource_deleted, resource_saved
 from tsunagu.registry import action
 
 
@@ -55,6 +55,7 @@ def resource_delete(context: Context, data: dict[str, Any]) -> None:
     dataset = editable_dataset(context, resource.dataset_id)
     resource.state = "deleted"
     touch(context, dataset, "changed package")
+    resource_deleted(context, resource)
 
 
 @action("resource_show")
