@@ -98,15 +98,9 @@ def test_infer_column(values: list[object], expected: str) -> None:
     [
         "団体コード",
         "全国地方公共団体コード",
-        "施設番号",
         "郵便番号",
         "電話番号",
         "電話",
-        "ID",
-        "施設ID",
-        "ＩＤ",
-        "facility_id",
-        "Id",
         "TEL",
         "FAX番号",
         "zip",
@@ -119,7 +113,25 @@ def test_code_named_columns_stay_text(name: str) -> None:
     assert infer_column(["352012", "352021"], name) == "text"
 
 
-@pytest.mark.parametrize("name", ["人口", "世帯数", "hotel_rooms", "valid", "idea", None])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "人口",
+        "世帯数",
+        "hotel_rooms",
+        "valid",
+        "idea",
+        None,
+        # A plain number or ID column is a row number unless its values have leading zeros.
+        "番号",
+        "施設番号",
+        "ID",
+        "施設ID",
+        "ＩＤ",
+        "facility_id",
+        "Id",
+    ],
+)
 def test_other_names_do_not_force_text(name: str | None) -> None:
     assert infer_column(["352012", "352021"], name) == "int"
 

@@ -48,8 +48,8 @@ _LEADING_ZERO_RE = re.compile(r"\s*[+\-]?[0０][0-9０-９]")
 # Matched against the half-width, case-folded name; ASCII words must stand alone ("hotel" is
 # not "tel"), except "code", which also ends compounds such as "zipcode".
 _CODE_NAME_RE = re.compile(
-    r"コード|番号|郵便|電話|ファクス|ファックス|〒|code"
-    r"|(?<![a-z])(?:id|tel|fax|zip|phone|postal)(?![a-z])"
+    r"コード|郵便|電話|ファクス|ファックス|〒|内線|法人番号|code"
+    r"|(?<![a-z])(?:tel|fax|zip|phone|postal)(?![a-z])"
 )
 
 
@@ -63,8 +63,9 @@ def infer_column(values: Sequence[Cell], name: str | None = None) -> ColumnType:
     Preference: int → numeric → date → timestamp → time → bool → text. A column that is all
     missing, or has one value no typed parser accepts, is text. Values with a significant
     leading zero ("01", "001234") rule out int and numeric, and a column named like an
-    identifier (コード, 番号, ID, 郵便, 電話, TEL, FAX, code …) is text whatever it holds, so
-    codes, postal and phone numbers keep their exact spelling.
+    code (コード, 郵便, 電話, 内線, 法人番号, TEL, FAX, code …) is text whatever it holds, so
+    codes, postal and phone numbers keep their exact spelling. A plain 番号 or ID column of
+    numbers without leading zeros is a row number and stays int.
     """
     if name is not None and _is_code_name(name):
         return "text"
