@@ -8,8 +8,15 @@ from typing import Literal
 
 # Column types, as CKAN's datastore names them (PostgreSQL type names).
 ColumnType = Literal["int", "numeric", "date", "timestamp", "time", "bool", "text"]
-COLUMN_TYPES: tuple[ColumnType, ...] = ("int", "numeric", "date", "timestamp", "time", "bool",
-                                        "text")
+COLUMN_TYPES: tuple[ColumnType, ...] = (
+    "int",
+    "numeric",
+    "date",
+    "timestamp",
+    "time",
+    "bool",
+    "text",
+)
 
 # A raw cell: text from CSV; text, number, bool or date/time objects from spreadsheets.
 Cell = object
@@ -18,8 +25,7 @@ Cell = object
 class IngestError(Exception):
     """A file that cannot be read, with where the problem is (1-based, None when unknown)."""
 
-    def __init__(self, message: str, *, line: int | None = None, column: str | None = None
-                 ) -> None:
+    def __init__(self, message: str, *, line: int | None = None, column: str | None = None) -> None:
         where = []
         if line is not None:
             where.append(f"{line} 行目")
