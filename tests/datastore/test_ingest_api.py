@@ -81,7 +81,12 @@ def test_ingest_corpus_file(admin: ckanapi.RemoteCKAN, entry: dict[str, Any]) ->
             resource_id=resource["id"], sort="_id", offset=sample["row"], limit=1
         )["records"][0]
         assert record[sample["column"]] == sample["value"], sample
-    assert admin.action.resource_show(id=resource["id"])["datastore_active"] is True
+    shown = admin.action.resource_show(id=resource["id"])
+    assert shown["datastore_active"] is True
+    for note in entry.get("notes") or []:
+        assert any(note in n for n in shown["datastore_notes"])
+    if {"緯度", "経度"} <= set(entry["columns"]):
+        assert info["meta"]["point"] == {"latitude": "緯度", "longitude": "経度"}
 
 
 @pytest.mark.parametrize("entry", BAD, ids=[e["file"] for e in BAD])

@@ -8,12 +8,21 @@ from tsunagu.catalog.models import Dataset, Resource
 from tsunagu.catalog.revision import bump_revision
 
 
-def mark_active(session: Session, resource_id: str, active: bool) -> None:
-    """Flag the resource and make its dataset reindex, so package_show reports datastore_active."""
+def mark_active(
+    session: Session, resource_id: str, active: bool, notes: list[str] | None = None
+) -> None:
+    """Flag the resource and make its dataset reindex, so package_show reports datastore_active.
+
+    ``notes`` are the title, unit and 「※…」 lines found around the table in the file; they are
+    kept on the resource because they often say what the numbers mean.
+    """
     resource = session.get(Resource, resource_id)
     if resource is None:
         return
-    resource.extras = {**(resource.extras or {}), "datastore_active": active}
+    extras = {**(resource.extras or {}), "datastore_active": active}
+    if notes is not None:
+        extras["datastore_notes"] = notes
+    resource.extras = extras
     dataset = session.get(Dataset, resource.dataset_id)
     if dataset is not None:
         dataset.revision = bump_revision(session)

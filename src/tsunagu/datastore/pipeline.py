@@ -204,7 +204,7 @@ def _publish(
         meta.row_count = rows
         meta.source = asdict(info)
         meta.modified = utcnow()
-        mark_active(session, source.resource_id, True)
+        mark_active(session, source.resource_id, True, notes=list(info.notes))
         job = session.get(IngestJob, job_id)
         assert job is not None
         job.status = "complete"

@@ -10,6 +10,7 @@ from tsunagu.catalog.dictize import iso
 from tsunagu.context import Context
 from tsunagu.datastore import search, sql
 from tsunagu.datastore.access import readable_resource, resource_id_of, table_meta
+from tsunagu.datastore.ingest.infer import point_columns
 from tsunagu.datastore.jobs import latest_job
 from tsunagu.datastore.models import DatastoreTable
 from tsunagu.errors import NotFound, require
@@ -73,6 +74,7 @@ def datastore_info(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     resource_id = resource_id_of(data)
     readable_resource(context, resource_id)
     meta = table_meta(context, resource_id)
+    point = point_columns([str(f["id"]) for f in meta.fields])
     return {
         "meta": {
             "count": meta.row_count,
@@ -80,6 +82,13 @@ def datastore_info(context: Context, data: dict[str, Any]) -> dict[str, Any]:
             "aliases": [],
             "source": meta.source,
             "primary_key": meta.primary_key,
+            # The latitude and longitude columns that make each row a point on a map.
+            "point": {
+                "latitude": meta.fields[point[0]]["id"],
+                "longitude": meta.fields[point[1]]["id"],
+            }
+            if point
+            else None,
         },
         "fields": [
             {
