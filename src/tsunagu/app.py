@@ -9,8 +9,7 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Route
 
 from tsunagu.api.actions import action_endpoint
@@ -20,14 +19,14 @@ from tsunagu.bootstrap import build_services
 from tsunagu.config import Settings
 from tsunagu.context import Services
 from tsunagu.datastore.jobs import IngestWorker
+from tsunagu.errors import ActionError
 from tsunagu.storage.migrate import upgrade
+from tsunagu.web.routes import action_error_page
+from tsunagu.web.routes import routes as web_routes
+from tsunagu.web.secret import secret_key
+from tsunagu.web.security import SecurityHeaders
 
 log = logging.getLogger(__name__)
-
-
-async def home(request: Request) -> Response:
-    # The portal comes with the web capability; until then the API is the front door.
-    return RedirectResponse("/api/3/action/status_show")
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Starlette:
@@ -49,23 +48,37 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         services.engine.dispose()
 
     routes = [
-        Route("/", home),
         Route("/api/{version:int}/action/{name}", action_endpoint, methods=["GET", "POST"]),
         Route("/api/action/{name}", action_endpoint, methods=["GET", "POST"]),
         Route("/dataset/{dataset}/resource/{resource}/download/{filename:path}", download),
         Route("/dataset/{dataset}/resource/{resource}/download", download),
         Route("/datastore/dump/{resource_id}", datastore_dump),
+        *web_routes(),
     ]
     # Read-only API calls from other sites' browsers are part of open data; tokens are never
     # sent cross-origin by browsers without an explicit header, so credentials stay off.
     middleware = [
+        Middleware(SecurityHeaders),
+        Middleware(
+            SessionMiddleware,
+            secret_key=secret_key(settings),
+            session_cookie="tsunagu_session",
+            same_site="lax",
+            https_only=settings.site_url.startswith("https"),
+            max_age=8 * 3600,
+        ),
         Middleware(
             CORSMiddleware,
             allow_origins=["*"],
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type", "X-CKAN-API-Key"],
-        )
+        ),
     ]
-    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={ActionError: action_error_page},
+    )
     app.state.services = services
     return app

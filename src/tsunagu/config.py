@@ -26,6 +26,8 @@ class Settings:
     ingest_workers: int = 1
     sql_time_limit: float = 10.0
     sql_row_limit: int = 32_000
+    # Map base tiles (GSI 地理院タイル); empty for a blank base, e.g. on a closed network.
+    map_tiles: str = "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png"
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -42,6 +44,9 @@ class Settings:
             "ingest_workers": int(_env("INGEST_WORKERS", "1")),
             "sql_time_limit": float(_env("SQL_TIME_LIMIT", "10")),
             "sql_row_limit": int(_env("SQL_ROW_LIMIT", "32000")),
+            "map_tiles": _env(
+                "MAP_TILES", "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png"
+            ),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

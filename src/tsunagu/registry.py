@@ -26,8 +26,16 @@ def action(name: str, *, write: bool = False) -> Callable[[Action], Action]:
     return register
 
 
+_loaded = False
+
+
 def _load() -> None:
-    # Importing the action modules registers them; kept here so importers get a full registry.
+    # Importing the action modules registers them; kept here so importers get a full registry
+    # even when some action module was imported directly first.
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
     from tsunagu.accounts import actions as _accounts  # noqa: F401
     from tsunagu.catalog.actions import (  # noqa: F401
         activity,
@@ -42,8 +50,7 @@ def _load() -> None:
 
 
 def get_action(name: str) -> Action:
-    if not _ACTIONS:
-        _load()
+    _load()
     try:
         return _ACTIONS[name]
     except KeyError:
@@ -55,8 +62,7 @@ def is_write_action(name: str) -> bool:
 
 
 def action_names() -> list[str]:
-    if not _ACTIONS:
-        _load()
+    _load()
     return sorted(_ACTIONS)
 
 

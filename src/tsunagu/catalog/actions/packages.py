@@ -107,8 +107,7 @@ def package_delete(context: Context, data: dict[str, Any]) -> None:
     touch(context, dataset, "deleted package")
 
 
-@action("package_show")
-def package_show(context: Context, data: dict[str, Any]) -> Any:
+def _show(context: Context, data: dict[str, Any]) -> bytes | dict[str, Any]:
     ref = require_id(data)
     search = context.services.search
     search.refresh(context.session)
@@ -117,9 +116,21 @@ def package_show(context: Context, data: dict[str, Any]) -> Any:
         context, indexed.owner_org, indexed.private, indexed.state, indexed.creator_user_id
     ):
         # Served from the index as ready-made JSON: no queries beyond the freshness check.
-        return orjson.Fragment(indexed.raw)
+        return indexed.raw
     dataset = readable_dataset(context, by_id_or_name(context.session, Dataset, ref))
     return package_dict(context.session, dataset, context.settings.site_url)
+
+
+@action("package_show")
+def package_show(context: Context, data: dict[str, Any]) -> Any:
+    shown = _show(context, data)
+    return orjson.Fragment(shown) if isinstance(shown, bytes) else shown
+
+
+def package_show_dict(context: Context, data: dict[str, Any]) -> dict[str, Any]:
+    """package_show for callers inside the process (pages), always as a dict."""
+    shown = _show(context, data)
+    return orjson.loads(shown) if isinstance(shown, bytes) else shown
 
 
 @action("package_list")

@@ -1,0 +1,1 @@
+"""The portal: server-rendered pages for residents, developers and municipal staff."""

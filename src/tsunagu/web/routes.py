@@ -1,0 +1,54 @@
+"""URL map of the portal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from tsunagu.errors import ActionError
+from tsunagu.web.session import page_context
+from tsunagu.web.templating import render
+from tsunagu.web.views import public, staff
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/", public.home),
+        Route("/dataset", public.search),
+        Route("/dataset/{name}", public.dataset),
+        Route("/organization", public.organizations),
+        Route("/organization/{name}", public.organization),
+        Route("/api-guide", public.api_guide),
+        Route("/user/login", staff.login_page, methods=["GET"]),
+        Route("/user/login", staff.login, methods=["POST"]),
+        Route("/user/logout", staff.logout, methods=["POST"]),
+        Route("/staff", staff.dashboard),
+        Route("/staff/dataset/new", staff.new_dataset_page, methods=["GET"]),
+        Route("/staff/dataset/new", staff.save_dataset, methods=["POST"]),
+        Route("/staff/dataset/{name}", staff.manage_dataset),
+        Route("/staff/dataset/{name}/edit", staff.save_dataset, methods=["POST"]),
+        Route("/staff/dataset/{name}/upload", staff.upload, methods=["POST"]),
+        Route("/staff/dataset/{name}/publish", staff.publish, methods=["POST"]),
+        Route(
+            "/staff/dataset/{name}/resource/{resource_id}/types", staff.set_types, methods=["POST"]
+        ),
+        Route("/staff/tokens", staff.tokens_page, methods=["GET"]),
+        Route("/staff/tokens", staff.create_token, methods=["POST"]),
+        Route("/staff/tokens/revoke", staff.revoke_token, methods=["POST"]),
+        Route("/staff/organization/{org}/members", staff.members_page, methods=["GET"]),
+        Route("/staff/organization/{org}/members", staff.add_member, methods=["POST"]),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+
+
+async def action_error_page(request: Request, exc: Exception) -> Response:
+    """An action refused a page request: show why, in the page's language, not a traceback."""
+    assert isinstance(exc, ActionError)
+    with page_context(request):
+        return render(request, "error.html", status_code=exc.status, message=exc.message)

@@ -1,0 +1,67 @@
+"""Security headers on every response, and CSRF tokens for every form."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tsunagu.errors import NotAuthorized
+
+GSI_TILES = "https://cyberjapandata.gsi.go.jp"
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; "
+    f"img-src 'self' data: {GSI_TILES}; connect-src 'self'; font-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'"
+)
+# Embeddable map/chart pages may be framed by any site; nothing else may.
+EMBED_CSP = CSP.replace("frame-ancestors 'self'", "frame-ancestors *")
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        embed = scope["path"].startswith("/embed/")
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {name.lower() for name, _ in headers}
+                extra = {
+                    b"content-security-policy": (EMBED_CSP if embed else CSP).encode(),
+                    b"x-content-type-options": b"nosniff",
+                    b"referrer-policy": b"strict-origin-when-cross-origin",
+                    b"permissions-policy": b"camera=(), microphone=(), geolocation=()",
+                }
+                if not embed:
+                    extra[b"x-frame-options"] = b"SAMEORIGIN"
+                headers += [(k, v) for k, v in extra.items() if k not in names]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return str(token)
+
+
+def check_csrf(request: Request, form: FormData) -> None:
+    sent = str(form.get("csrf_token") or request.headers.get("x-csrf-token") or "")
+    expected = str(request.session.get("csrf") or "")
+    if not expected or not hmac.compare_digest(sent, expected):
+        raise NotAuthorized(
+            "フォームの有効期限が切れました。もう一度お試しください (CSRF check failed)"
+        )

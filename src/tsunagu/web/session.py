@@ -1,0 +1,48 @@
+"""Who is signed in (a user id in the signed session cookie) and contexts for page actions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+
+from tsunagu.accounts.models import User
+from tsunagu.context import Context, Services
+from tsunagu.registry import call_action
+
+
+def services_of(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+def signed_in_user(session: Session, request: Request) -> User | None:
+    user_id = request.session.get("user_id")
+    if not user_id:
+        return None
+    user = session.get(User, user_id)
+    return user if user is not None and user.state == "active" else None
+
+
+@contextmanager
+def page_context(request: Request) -> Iterator[Context]:
+    """A context acting as the signed-in user; commits when the block succeeds."""
+    services = services_of(request)
+    session = services.sessions()
+    try:
+        context = Context(services=services, session=session, user=signed_in_user(session, request))
+        request.state.user = context.user
+        yield context
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def act(request: Request, name: str, data: dict[str, Any] | None = None) -> Any:
+    with page_context(request) as context:
+        return call_action(name, context, data or {})

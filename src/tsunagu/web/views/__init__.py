@@ -1,0 +1,1 @@
+"""Page handlers, thin over the same actions the API calls."""

@@ -1,0 +1,241 @@
+"""Pages for residents and developers: home, search, dataset, organisations, API guide."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tsunagu.catalog.actions.packages import package_show_dict
+from tsunagu.catalog.licenses import get_license
+from tsunagu.errors import NotAuthorized, NotFound
+from tsunagu.web.jsonld import dataset_jsonld
+from tsunagu.web.session import act, page_context
+from tsunagu.web.templating import query_string, render
+
+PAGE_SIZE = 20
+FACETS = ("organization", "groups", "tags", "res_format", "license_id")
+FACET_TITLES = {
+    "organization": "組織",
+    "groups": "カテゴリ",
+    "tags": "タグ",
+    "res_format": "形式",
+    "license_id": "ライセンス",
+}
+SORTS = {
+    "": "関連度順",
+    "metadata_modified desc": "更新日の新しい順",
+    "title_string asc": "タイトル順",
+    "metadata_created desc": "公開日の新しい順",
+}
+
+
+def home(request: Request) -> Response:
+    with page_context(request) as context:
+        from tsunagu.registry import call_action
+
+        everything = call_action(
+            "package_search",
+            context,
+            {
+                "rows": 6,
+                "sort": "metadata_modified desc",
+                "facet.field": ["groups", "organization", "res_format"],
+                "facet.limit": -1,
+            },
+        )
+        groups = call_action(
+            "group_list", context, {"all_fields": True, "sort": "package_count desc"}
+        )
+        organizations = call_action("organization_list", context, {"all_fields": True})
+    publishing = everything["facets"].get("organization", {})
+    municipalities = [o for o in organizations if o["kind"] in ("municipality", "prefecture")]
+    points = [
+        {"lat": o["latitude"], "lon": o["longitude"], "label": o["title"]}
+        for o in municipalities
+        if o.get("latitude") and o.get("longitude")
+    ]
+    return render(
+        request,
+        "home.html",
+        datasets=everything["results"],
+        total=everything["count"],
+        groups=groups,
+        organizations=organizations,
+        municipalities=municipalities,
+        publishing=publishing,
+        points=points,
+        formats=everything["facets"].get("res_format", {}),
+    )
+
+
+def _filters(request: Request) -> dict[str, list[str]]:
+    return {f: request.query_params.getlist(f) for f in FACETS if request.query_params.getlist(f)}
+
+
+def _fq(filters: dict[str, list[str]]) -> str:
+    parts = []
+    for field, values in filters.items():
+        for value in values:
+            escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+            parts.append(f'{field}:"{escaped}"')
+    return " AND ".join(parts)
+
+
+def search(request: Request) -> Response:
+    q = request.query_params.get("q", "").strip()
+    sort = request.query_params.get("sort", "")
+    sort = sort if sort in SORTS else ""
+    try:
+        page = max(1, int(request.query_params.get("page", "1")))
+    except ValueError:
+        page = 1
+    filters = _filters(request)
+    error = None
+    try:
+        result = act(
+            request,
+            "package_search",
+            {
+                "q": q,
+                "fq": _fq(filters),
+                "rows": PAGE_SIZE,
+                "start": (page - 1) * PAGE_SIZE,
+                "sort": sort,
+                "facet.field": list(FACETS),
+                "facet.limit": 20,
+                "include_private": True,
+            },
+        )
+    except Exception as exc:  # a malformed query is shown on the page, not as a crash
+        from tsunagu.errors import ActionError
+
+        if not isinstance(exc, ActionError):
+            raise
+        error = exc.message
+        result = {"count": 0, "results": [], "search_facets": {}}
+    pages = max(1, -(-result["count"] // PAGE_SIZE))
+    return render(
+        request,
+        "search.html",
+        q=q,
+        sort=sort,
+        sorts=SORTS,
+        filters=filters,
+        result=result,
+        page=page,
+        pages=pages,
+        error=error,
+        facets=_facet_links(q, sort, filters, result["search_facets"]),
+    )
+
+
+def _facet_links(
+    q: str, sort: str, filters: dict[str, list[str]], search_facets: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Each facet value with the URL that toggles it, keeping the other filters."""
+    out = []
+    for field in FACETS:
+        facet = search_facets.get(field)
+        if not facet or not facet["items"]:
+            continue
+        items = []
+        for item in facet["items"]:
+            active = item["name"] in filters.get(field, [])
+            chosen = {
+                f: [v for v in vs if not (f == field and v == item["name"])]
+                for f, vs in filters.items()
+            }
+            if not active:
+                chosen.setdefault(field, []).append(item["name"])
+            items.append(
+                {
+                    **item,
+                    "active": active,
+                    "href": "/dataset?" + query_string({"q": q, "sort": sort, **chosen}),
+                }
+            )
+        out.append({"field": field, "title": FACET_TITLES[field], "items": items})
+    return out
+
+
+def _table_views(context: Any, resource: dict[str, Any]) -> dict[str, Any] | None:
+    """Preview rows, map and chart settings for a resource with a datastore table."""
+    from tsunagu.registry import call_action
+
+    if not resource.get("datastore_active"):
+        return None
+    try:
+        info = call_action("datastore_info", context, {"id": resource["id"]})
+        first = call_action(
+            "datastore_search", context, {"resource_id": resource["id"], "limit": PAGE_SIZE}
+        )
+    except (NotFound, NotAuthorized):
+        return None
+    numeric = [f for f in info["fields"] if f["type"] in ("int", "numeric")]
+    return {
+        "info": info,
+        "first": first,
+        "point": info["meta"].get("point"),
+        "numeric": numeric,
+        "columns": info["fields"],
+    }
+
+
+def dataset(request: Request) -> Response:
+    name = request.path_params["name"]
+    from tsunagu.registry import call_action
+
+    with page_context(request) as context:
+        try:
+            package = package_show_dict(context, {"id": name})
+        except (NotFound, NotAuthorized):
+            return render(request, "not_found.html", status_code=404)
+        views = {r["id"]: _table_views(context, r) for r in package["resources"]}
+        activity = call_action("package_activity_list", context, {"id": package["id"], "limit": 10})
+        can_edit = _can_edit(context, package)
+    license = get_license(package.get("license_id") or "")
+    settings = request.app.state.services.settings
+    return render(
+        request,
+        "dataset.html",
+        package=package,
+        views=views,
+        activity=activity,
+        license=license,
+        can_edit=can_edit,
+        site_url=settings.site_url,
+        tiles=settings.map_tiles,
+        jsonld=dataset_jsonld(package, settings.site_url),
+    )
+
+
+def _can_edit(context: Any, package: dict[str, Any]) -> bool:
+    from tsunagu.catalog import authz
+
+    return authz.has_role(context, package.get("owner_org"), "editor")
+
+
+def organizations(request: Request) -> Response:
+    orgs = act(request, "organization_list", {"all_fields": True})
+    return render(request, "organizations.html", organizations=orgs)
+
+
+def organization(request: Request) -> Response:
+    try:
+        org = act(
+            request,
+            "organization_show",
+            {"id": request.path_params["name"], "include_datasets": True},
+        )
+    except NotFound:
+        return render(request, "not_found.html", status_code=404)
+    return render(request, "organization.html", org=org)
+
+
+def api_guide(request: Request) -> Response:
+    from tsunagu.registry import action_names
+
+    settings = request.app.state.services.settings
+    return render(request, "api.html", actions=action_names(), site_url=settings.site_url)

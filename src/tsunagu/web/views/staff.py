@@ -1,0 +1,399 @@
+"""Pages for municipal staff: sign in, their organisations, guided publishing, members, tokens.
+
+Every change goes through the same actions as the API (so the same rights and checks), and every
+form carries a CSRF token.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from tsunagu.accounts.models import User
+from tsunagu.accounts.passwords import verify_password
+from tsunagu.catalog.access import editable_dataset
+from tsunagu.catalog.actions.packages import package_show_dict
+from tsunagu.catalog.licenses import LICENSES
+from tsunagu.datastore.ingest.model import COLUMN_TYPES
+from tsunagu.errors import ActionError, NotAuthorized, NotFound, ValidationError
+from tsunagu.registry import call_action
+from tsunagu.web.security import check_csrf
+from tsunagu.web.session import page_context, services_of
+from tsunagu.web.templating import render
+
+TYPE_LABELS = {
+    "int": "整数",
+    "numeric": "数値",
+    "date": "日付",
+    "timestamp": "日時",
+    "time": "時刻",
+    "bool": "真偽値",
+    "text": "文字列",
+}
+
+
+def _login_required(request: Request) -> Response | None:
+    if not request.session.get("user_id"):
+        return RedirectResponse(f"/user/login?next={request.url.path}", status_code=303)
+    return None
+
+
+async def _form(request: Request) -> FormData:
+    form = await request.form(max_files=1, max_fields=200, max_part_size=1024 * 1024)
+    check_csrf(request, form)
+    return form
+
+
+# -- signing in -----------------------------------------------------------------------------
+
+
+def login_page(request: Request) -> Response:
+    with page_context(request):
+        return render(
+            request,
+            "login.html",
+            next=request.query_params.get("next", "/staff"),
+            error=None,
+            name="",
+        )
+
+
+def _check_password(request: Request, name: str, password: str) -> str | None:
+    with services_of(request).sessions() as session:
+        user = session.scalar(select(User).where(User.name == name, User.state == "active"))
+        if user is None or not verify_password(user.password_hash, password):
+            return None
+        return user.id
+
+
+async def login(request: Request) -> Response:
+    form = await _form(request)
+    name = str(form.get("name") or "").strip()
+    target = str(form.get("next") or "/staff")
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/staff"  # only local redirects: no open redirect through the login form
+    user_id = await run_in_threadpool(
+        _check_password, request, name, str(form.get("password") or "")
+    )
+    if user_id is None:
+        with page_context(request):
+            return render(
+                request,
+                "login.html",
+                status_code=400,
+                next=target,
+                name=name,
+                error="ユーザー名またはパスワードが違います。",
+            )
+    request.session.clear()  # a new session on sign-in, against session fixation
+    request.session["user_id"] = user_id
+    return RedirectResponse(target, status_code=303)
+
+
+async def logout(request: Request) -> Response:
+    await _form(request)
+    request.session.clear()
+    return RedirectResponse("/", status_code=303)
+
+
+# -- dashboard and datasets -----------------------------------------------------------------
+
+
+def dashboard(request: Request) -> Response:
+    if (redirect := _login_required(request)) is not None:
+        return redirect
+    with page_context(request) as context:
+        orgs = call_action("organization_list_for_user", context, {"permission": "read"})
+        mine = call_action(
+            "package_search",
+            context,
+            {
+                "fq": " OR ".join(f'owner_org:"{o["id"]}"' for o in orgs) or "id:none",
+                "include_private": True,
+                "include_drafts": True,
+                "rows": 100,
+                "sort": "metadata_modified desc",
+            },
+        )
+    return render(request, "staff/dashboard.html", orgs=orgs, datasets=mine["results"])
+
+
+def _editable_orgs(request: Request, context: Any) -> list[dict[str, Any]]:
+    return call_action("organization_list_for_user", context, {"permission": "create_dataset"})
+
+
+def new_dataset_page(request: Request) -> Response:
+    if (redirect := _login_required(request)) is not None:
+        return redirect
+    with page_context(request) as context:
+        orgs = _editable_orgs(request, context)
+        groups = call_action("group_list", context, {"all_fields": True})
+    return render(
+        request,
+        "staff/dataset_form.html",
+        orgs=orgs,
+        groups=groups,
+        licenses=LICENSES,
+        values={},
+        errors={},
+        package=None,
+    )
+
+
+def _package_data(form: FormData) -> dict[str, Any]:
+    return {
+        "name": str(form.get("name") or "").strip(),
+        "title": str(form.get("title") or "").strip(),
+        "notes": str(form.get("notes") or ""),
+        "owner_org": str(form.get("owner_org") or ""),
+        "license_id": str(form.get("license_id") or ""),
+        "frequency": str(form.get("frequency") or ""),
+        "spatial": str(form.get("spatial") or ""),
+        "tag_string": str(form.get("tag_string") or ""),
+        "groups": [{"name": g} for g in form.getlist("groups")],
+        "private": form.get("private") == "on",
+    }
+
+
+async def save_dataset(request: Request) -> Response:
+    if (redirect := _login_required(request)) is not None:
+        return redirect
+    form = await _form(request)
+    data = _package_data(form)
+    editing = request.path_params.get("name")
+
+    def save() -> Response:
+        with page_context(request) as context:
+            try:
+                if editing:
+                    current = package_show_dict(context, {"id": editing})
+                    result = call_action("package_patch", context, {**data, "id": current["id"]})
+                else:
+                    result = call_action("package_create", context, {**data, "state": "draft"})
+            except ValidationError as error:
+                context.session.rollback()
+                return render(
+                    request,
+                    "staff/dataset_form.html",
+                    status_code=400,
+                    orgs=_editable_orgs(request, context),
+                    groups=call_action("group_list", context, {"all_fields": True}),
+                    licenses=LICENSES,
+                    values=data,
+                    errors=error.errors,
+                    package={"name": editing} if editing else None,
+                )
+        return RedirectResponse(f"/staff/dataset/{result['name']}", status_code=303)
+
+    return await run_in_threadpool(save)
+
+
+def manage_dataset(request: Request) -> Response:
+    if (redirect := _login_required(request)) is not None:
+        return redirect
+    with page_context(request) as context:
+        try:
+            package = package_show_dict(context, {"id": request.path_params["name"]})
+            editable_dataset(context, package["id"])
+        except (NotFound, NotAuthorized):
+            return render(request, "not_found.html", status_code=404)
+        statuses = {}
+        for resource in package["resources"]:
+            try:
+                statuses[resource["id"]] = call_action(
+                    "datastore_ingest_status", context, {"resource_id": resource["id"]}
+                )
+            except NotFound:
+                statuses[resource["id"]] = None
+        orgs = _editable_orgs(request, context)
+        groups = call_action("group_list", context, {"all_fields": True})
+    values = {
+        **package,
+        "tag_string": ",".join(t["name"] for t in package["tags"]),
+        "groups": [{"name": g["name"]} for g in package["groups"]],
+    }
+    return render(
+        request,
+        "staff/dataset_manage.html",
+        package=package,
+        statuses=statuses,
+        type_labels=TYPE_LABELS,
+        column_types=COLUMN_TYPES,
+        orgs=orgs,
+        groups=groups,
+        licenses=LICENSES,
+        values=values,
+        errors={},
+    )
+
+
+def _wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "")
+
+
+async def upload(request: Request) -> Response:
+    if (redirect := _login_required(request)) is not None:
+        return redirect
+    try:
+        form = await _form(request)
+    except ActionError as error:
+        return JSONResponse({"errors": {"csrf_token": [error.message]}}, status_code=403)
+    name = request.path_params["name"]
+    file = form.get("upload")
+
+    def save() -> dict[str, Any]:
+        with page_context(request) as context:
+            package = package_show_dict(context, {"id": name})
+            data: dict[str, Any] = {
+                "package_id": package["id"],
+                "name": str(form.get("resource_name") or "")
+                or (file.filename if isinstance(file, UploadFile) else ""),
+            }
+            if isinstance(file, UploadFile) and file.filename:
+                data["upload"] = file
+            else:
+                data["url"] = str(form.get("url") or "")
+            return call_action("resource_create", context, data)
+
+    try:
+        resource = await run_in_threadpool(save)
+    except ValidationError as error:
+        if _wants_json(request):
+            return JSONResponse({"errors": error.errors}, status_code=400)
+        return RedirectResponse(f"/staff/dataset/{name}?error=upload", status_code=303)
+    target = f"/staff/dataset/{name}#resource-{resource['id']}"
+    if _wants_json(request):
+        return JSONResponse({"redirect": target})
+    return RedirectResponse(target, status_code=303)
+
+
+async def set_types(request: Request) -> Response:
+    """Staff correct the detected column types; the table is re-cast with them."""
+    if (redirect := _login_required(request)) is not None:
+        return redirect
+    form = await _form(request)
+    resource_id = request.path_params["resource_id"]
+    fields = [
+        {"id": key[len("type:") :], "info": {"type_override": str(value)}}
+        for key, value in form.multi_items()
+        if key.startswith("type:")
+    ]
+
+    def save() -> None:
+        with page_context(request) as context:
+            call_action(
+                "datastore_dictionary_update",
+                context,
+                {"resource_id": resource_id, "fields": fields},
+            )
+
+    await run_in_threadpool(save)
+    return RedirectResponse(
+        f"/staff/dataset/{request.path_params['name']}#resource-{resource_id}", status_code=303
+    )
+
+
+async def publish(request: Request) -> Response:
+    if (redirect := _login_required(request)) is not None:
+        return redirect
+    await _form(request)
+    name = request.path_params["name"]
+
+    def save() -> None:
+        with page_context(request) as context:
+            call_action("package_patch", context, {"id": name, "state": "active"})
+
+    await run_in_threadpool(save)
+    return RedirectResponse(f"/dataset/{name}", status_code=303)
+
+
+# -- tokens and members ---------------------------------------------------------------------
+
+
+def tokens_page(request: Request) -> Response:
+    if (redirect := _login_required(request)) is not None:
+        return redirect
+    with page_context(request) as context:
+        tokens = call_action("api_token_list", context, {})
+    return render(request, "staff/tokens.html", tokens=tokens, new_token=None)
+
+
+async def create_token(request: Request) -> Response:
+    if (redirect := _login_required(request)) is not None:
+        return redirect
+    form = await _form(request)
+
+    def save() -> Response:
+        with page_context(request) as context:
+            created = call_action(
+                "api_token_create", context, {"name": str(form.get("name") or "") or "portal"}
+            )
+            tokens = call_action("api_token_list", context, {})
+        # The secret is shown exactly once, on this response; it is never stored in clear.
+        return render(request, "staff/tokens.html", tokens=tokens, new_token=created["token"])
+
+    return await run_in_threadpool(save)
+
+
+async def revoke_token(request: Request) -> Response:
+    if (redirect := _login_required(request)) is not None:
+        return redirect
+    form = await _form(request)
+
+    def save() -> None:
+        with page_context(request) as context:
+            call_action("api_token_revoke", context, {"jti": str(form.get("id") or "")})
+
+    await run_in_threadpool(save)
+    return RedirectResponse("/staff/tokens", status_code=303)
+
+
+def members_page(request: Request) -> Response:
+    if (redirect := _login_required(request)) is not None:
+        return redirect
+    with page_context(request) as context:
+        try:
+            org = call_action(
+                "organization_show",
+                context,
+                {"id": request.path_params["org"], "include_users": True},
+            )
+        except NotFound:
+            return render(request, "not_found.html", status_code=404)
+    return render(request, "staff/members.html", org=org, errors={})
+
+
+async def add_member(request: Request) -> Response:
+    if (redirect := _login_required(request)) is not None:
+        return redirect
+    form = await _form(request)
+    org_name = request.path_params["org"]
+
+    def save() -> Response:
+        with page_context(request) as context:
+            try:
+                call_action(
+                    "organization_member_create",
+                    context,
+                    {
+                        "id": org_name,
+                        "username": str(form.get("username") or ""),
+                        "role": str(form.get("role") or ""),
+                    },
+                )
+            except ValidationError as error:
+                context.session.rollback()
+                org = call_action(
+                    "organization_show", context, {"id": org_name, "include_users": True}
+                )
+                return render(
+                    request, "staff/members.html", status_code=400, org=org, errors=error.errors
+                )
+        return RedirectResponse(f"/staff/organization/{org_name}/members", status_code=303)
+
+    return await run_in_threadpool(save)
