@@ -20,6 +20,7 @@ run: $(STAMP)
 	$(BIN)/tsunagu serve --host 127.0.0.1 --port 5000
 
 test: $(STAMP)
+	bash scripts/system_deps.sh
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q

@@ -33,6 +33,7 @@ import requests
 from support.live_server import LiveServer
 from tsunagu.bootstrap import action_context
 from tsunagu.errors import NotFound
+from tsunagu.rawjson import serialise_default
 from tsunagu.registry import action_names, call_action, is_write_action
 
 ACTORS = ("anonymous", "outsider", "member", "editor", "admin", "other_admin", "sysadmin")
@@ -69,7 +70,7 @@ class Env:
 
     def act(self, name: str, data: dict[str, Any]) -> Any:
         # Through JSON, as a client would see it (package_show may answer with an orjson.Fragment).
-        return orjson.loads(orjson.dumps(self.server.act(name, data)))
+        return orjson.loads(orjson.dumps(self.server.act(name, data), default=serialise_default))
 
     def exists(self, name: str, data: dict[str, Any]) -> bool:
         try:

@@ -8,13 +8,14 @@ import orjson
 from starlette.responses import Response
 
 from tsunagu.errors import ActionError
+from tsunagu.rawjson import serialise_default
 
 
 class JSONResponse(Response):
     media_type = "application/json;charset=utf-8"
 
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS, default=serialise_default)
 
 
 def success(help_url: str, result: Any) -> Response:

@@ -6,6 +6,7 @@ row, for ``q``), indexed by FTS5 trigram on SQLite and pg_trgm on PostgreSQL.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -63,16 +64,23 @@ def canonical_type(name: str) -> ColumnType | None:
 
 
 def table_object(name: str, fields: Sequence[dict[str, Any]]) -> Table:
+    return _table_object(name, tuple((str(f["id"]), str(f["type"])) for f in fields))
+
+
+# One Table object per name and columns: SQLAlchemy's compiled-statement cache is keyed on the
+# Table's identity, so a fresh object per request would compile every query again.
+@functools.lru_cache(maxsize=256)
+def _table_object(name: str, fields: tuple[tuple[str, str], ...]) -> Table:
     # SQLite numbers rows itself only for a column declared exactly INTEGER PRIMARY KEY.
     row_id = BigInteger().with_variant(Integer(), "sqlite")
     columns = [Column("_id", row_id, primary_key=True, autoincrement=True)]
-    columns += [Column(str(f["id"]), SQL_TYPES[str(f["type"])]()) for f in fields]
+    columns += [Column(column, SQL_TYPES[kind]()) for column, kind in fields]
     columns.append(Column("_full_text", Text))
     return Table(name, MetaData(), *columns)
 
 
 def full_text(values: Iterable[object]) -> str:
-    return FULL_TEXT_SEPARATOR.join(str(v) for v in values if v is not None and v != "")
+    return FULL_TEXT_SEPARATOR.join([str(v) for v in values if v is not None and v != ""])
 
 
 def create(connection: Connection, name: str, fields: Sequence[dict[str, Any]]) -> Table:
@@ -101,7 +109,14 @@ def insert_rows(connection: Connection, table: Table, rows: list[list[object]]) 
     )
 
 
+# Values SQLite binds as they are; checked first because hasattr() on them is slow (it raises
+# and catches AttributeError), and this runs on every cell of every ingest.
+_SQLITE_NATIVE = frozenset({str, int, float, type(None)})
+
+
 def _sqlite_value(value: object) -> object:
+    if value.__class__ in _SQLITE_NATIVE:
+        return value
     # Store dates and times as ISO text, as SQLAlchemy's SQLite types read them back.
     if hasattr(value, "isoformat") and not isinstance(value, bool):
         return (

@@ -65,7 +65,7 @@ class SearchQuery:
 @dataclass
 class SearchResult:
     count: int
-    # Each item is a package dict, or an orjson.Fragment holding one already serialised.
+    # Each item is a package dict, or a RawJSON holding one already serialised.
     results: list[Any]
     facets: dict[str, dict[str, int]]
     search_facets: dict[str, dict[str, Any]]

@@ -14,6 +14,7 @@ import orjson
 from pyroaring import BitMap
 
 from tsunagu.errors import SearchQueryError
+from tsunagu.rawjson import RawJSON
 from tsunagu.search.interface import SORT_FIELDS
 from tsunagu.search.normalize import normalize_text, query_terms
 
@@ -138,7 +139,7 @@ def render(index: MemoryIndex, docids: list[int], fl: list[str] | None) -> list[
         doc = docs[docid]
         assert doc is not None
         if fl is None:
-            out.append(orjson.Fragment(doc.raw))
+            out.append(RawJSON(doc.raw))
         else:
             package = orjson.loads(doc.raw)
             out.append({key: package.get(key) for key in fl})

@@ -28,7 +28,7 @@ def language_of(request: Request) -> str:
 def translator(language: str):  # type: ignore[no-untyped-def]
     messages = catalog(language)
 
-    def translate(message: str, **values: object) -> str:
+    def translate(message: str, /, **values: object) -> str:
         text = messages.get(message, message)
         return text.format(**values) if values else text
 

@@ -18,6 +18,7 @@ from tsunagu.catalog.search_params import search_query
 from tsunagu.context import Context
 from tsunagu.errors import NotAuthorized, NotFound, require
 from tsunagu.events import resource_saved
+from tsunagu.rawjson import RawJSON
 from tsunagu.registry import action
 from tsunagu.storage.types import new_id
 
@@ -124,7 +125,7 @@ def _show(context: Context, data: dict[str, Any]) -> bytes | dict[str, Any]:
 @action("package_show")
 def package_show(context: Context, data: dict[str, Any]) -> Any:
     shown = _show(context, data)
-    return orjson.Fragment(shown) if isinstance(shown, bytes) else shown
+    return RawJSON(shown) if isinstance(shown, bytes) else shown
 
 
 def package_show_dict(context: Context, data: dict[str, Any]) -> dict[str, Any]:

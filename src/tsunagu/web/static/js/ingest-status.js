@@ -1,0 +1,218 @@
+/*
+ * ingest-status.js — follows a datastore ingest job until it completes or fails.
+ * Classic script: <script src="/static/js/ingest-status.js" defer></script>. Needs no library.
+ * Without JS the server-rendered text stays (the user can reload the page).
+ *
+ * MARKUP CONTRACT:
+ *   <section class="ingest-status"
+ *            data-status-url="/api/3/action/datastore_ingest_status?resource_id=RESOURCE_ID"
+ *            data-label-pending="待機中"
+ *            data-label-running="取り込み中：{rows} 行"
+ *            data-label-complete="完了：{rows} 行"
+ *            data-label-error="エラー：{message}"
+ *            data-label-error-line="{line} 行目"              optional, appended to {message}
+ *            data-label-error-column="{column} 列目"          optional, appended to {message}
+ *            data-label-unavailable="状況を取得できません。再試行しています…"   optional
+ *            aria-labelledby="…">
+ *     <progress class="ingest-progress" aria-label="取り込みの進み具合"></progress>
+ *     <p class="ingest-text" aria-live="polite">待機中</p>
+ *   </section>
+ * The script GETs data-status-url every second (every 5 s while the tab is hidden, backing off
+ * to 10 s after errors; a 404 "no job yet" counts as pending). Response: CKAN envelope whose
+ * result has status pending|running|complete|error, rows_done, job_id and
+ * error {message, line, column}. The progress bar is indeterminate while pending/running, full on
+ * complete, hidden on error. The live text changes on every status change and, while running, at
+ * most every 3 s. On complete the page reloads once (location.reload(), remembered per job in
+ * sessionStorage so a page that still shows the section does not reload again) so the server
+ * renders the detected columns. The section gets data-state="pending|running|complete|error".
+ */
+(function () {
+  'use strict';
+
+  const INTERVAL_MS = 1000;
+  const HIDDEN_INTERVAL_MS = 5000;
+  const MAX_BACKOFF_MS = 10000;
+  const RUNNING_TEXT_EVERY_MS = 3000;
+
+  function fill(template, values) {
+    return String(template).replace(/\{(\w+)\}/g, (match, key) =>
+      Object.prototype.hasOwnProperty.call(values, key) ? String(values[key]) : match);
+  }
+
+  function formatNumber(value) {
+    try {
+      return new Intl.NumberFormat(document.documentElement.lang || 'ja').format(value);
+    } catch (_) {
+      return String(value);
+    }
+  }
+
+  function alreadyReloaded(key) {
+    try {
+      return window.sessionStorage.getItem(key) === '1';
+    } catch (_) {
+      return null; // storage unavailable
+    }
+  }
+
+  function rememberReload(key) {
+    try {
+      window.sessionStorage.setItem(key, '1');
+      return true;
+    } catch (_) {
+      return false;
+    }
+  }
+
+  function setup(section) {
+    const url = section.dataset.statusUrl;
+    if (!url) return;
+    const d = section.dataset;
+    const labels = {
+      pending: d.labelPending || '…',
+      running: d.labelRunning || '{rows}',
+      complete: d.labelComplete || '{rows}',
+      error: d.labelError || '{message}',
+      errorLine: d.labelErrorLine || '{line} 行目',
+      errorColumn: d.labelErrorColumn || '{column} 列目',
+      unavailable: d.labelUnavailable || '状況を取得できません。再試行しています…',
+    };
+    const progress = section.querySelector('progress.ingest-progress');
+    const textEl = section.querySelector('.ingest-text');
+    let lastState = null;
+    let lastTextAt = 0;
+    let failures = 0;
+    let sawIncomplete = false;
+    let timer = 0;
+    let inFlight = false;
+    let notFound = 0;
+
+    function setText(message) {
+      if (!textEl || textEl.textContent === message) return;
+      textEl.textContent = message;
+      lastTextAt = Date.now();
+    }
+
+    function show(state, result) {
+      const changed = state !== lastState;
+      lastState = state;
+      section.dataset.state = state;
+      if (textEl) textEl.classList.toggle('is-error', state === 'error');
+      const rows = formatNumber(Number(result.rows_done) || 0);
+      if (progress) {
+        if (state === 'complete') {
+          progress.hidden = false;
+          progress.max = 1;
+          progress.value = 1;
+        } else if (state === 'error') {
+          progress.hidden = true;
+        } else {
+          progress.hidden = false;
+          progress.removeAttribute('value'); // indeterminate: the total row count is unknown
+        }
+      }
+      if (state === 'running') {
+        if (changed || Date.now() - lastTextAt >= RUNNING_TEXT_EVERY_MS) setText(fill(labels.running, { rows }));
+      } else if (state === 'complete') {
+        setText(fill(labels.complete, { rows }));
+      } else if (state === 'error') {
+        const error = result.error || {};
+        let message = error.message ? String(error.message) : '';
+        if (error.line !== null && error.line !== undefined) message += ' ' + fill(labels.errorLine, { line: formatNumber(error.line) });
+        if (error.column !== null && error.column !== undefined && error.column !== '') {
+          message += ' ' + fill(labels.errorColumn, { column: error.column });
+        }
+        setText(fill(labels.error, { message: message.trim(), rows }));
+      } else {
+        setText(fill(labels.pending, { rows }));
+      }
+    }
+
+    function schedule(delay) {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(poll, delay);
+    }
+
+    function nextDelay() {
+      if (failures) return Math.min(MAX_BACKOFF_MS, INTERVAL_MS * 2 ** failures);
+      return document.hidden ? HIDDEN_INTERVAL_MS : INTERVAL_MS;
+    }
+
+    async function poll() {
+      if (inFlight) return;
+      inFlight = true;
+      try {
+        await pollOnce();
+      } finally {
+        inFlight = false;
+      }
+    }
+
+    async function pollOnce() {
+      let body = null;
+      let status = 0;
+      try {
+        const response = await fetch(url, { headers: { Accept: 'application/json' }, credentials: 'same-origin', cache: 'no-store' });
+        status = response.status;
+        try {
+          body = await response.json();
+        } catch (_) {
+          body = null;
+        }
+      } catch (_) {
+        status = 0;
+      }
+      const result = body && body.success !== false ? body.result : null;
+      if (status === 404) {
+        // The job may not exist yet: count it as pending, polling more slowly after a minute.
+        failures = 0;
+        notFound += 1;
+        show('pending', {});
+        sawIncomplete = true;
+        schedule(notFound > 60 ? HIDDEN_INTERVAL_MS : nextDelay());
+        return;
+      }
+      notFound = 0;
+      if (!result || status < 200 || status >= 300) {
+        failures += 1;
+        if (failures >= 3) setText(labels.unavailable);
+        schedule(nextDelay());
+        return;
+      }
+      failures = 0;
+      const state = ['pending', 'running', 'complete', 'error'].includes(result.status) ? result.status : 'pending';
+      show(state, result);
+      if (state === 'pending' || state === 'running') {
+        sawIncomplete = true;
+        schedule(nextDelay());
+        return;
+      }
+      if (state === 'complete') {
+        const key = 'tsunagu:ingest-reloaded:' + (result.job_id || result.resource_id || url);
+        const done = alreadyReloaded(key);
+        // Reload once per job; without sessionStorage, only if this page saw the job unfinished.
+        if (done === false || (done === null && sawIncomplete)) {
+          rememberReload(key);
+          window.location.reload();
+        }
+      }
+      // error, or complete after the one reload: stop polling.
+    }
+
+    document.addEventListener('visibilitychange', () => {
+      if (!document.hidden && (lastState === null || lastState === 'pending' || lastState === 'running')) schedule(0);
+    });
+    poll();
+  }
+
+  function init() {
+    document.querySelectorAll('.ingest-status').forEach((section) => {
+      if (section.dataset.ingestReady) return;
+      section.dataset.ingestReady = 'true';
+      setup(section);
+    });
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
+  else init();
+})();

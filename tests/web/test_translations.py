@@ -1,0 +1,373 @@
+"""The English UI catalog: complete, not stale, placeholders intact, and actually used."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import string
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
+from typing import Any
+
+import pytest
+from starlette.requests import Request
+
+from tsunagu.datastore.ingest.model import COLUMN_TYPES
+from tsunagu.web.i18n import LOCALES, translator
+from tsunagu.web.templating import environment
+from tsunagu.web.views.public import FACET_TITLES, SORTS
+from tsunagu.web.views.staff import TYPE_LABELS
+
+ROOT = Path(__file__).resolve().parents[2]
+EN_JSON = LOCALES / "en.json"
+
+
+def _load_extractor() -> ModuleType:
+    path = ROOT / "scripts" / "extract_messages.py"
+    spec = importlib.util.spec_from_file_location("extract_messages", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+extractor = _load_extractor()
+
+
+@pytest.fixture(scope="module")
+def ids() -> list[str]:
+    return extractor.extract_ids()
+
+
+@pytest.fixture(scope="module")
+def en() -> dict[str, str]:
+    def no_duplicates(pairs: list[tuple[str, str]]) -> dict[str, str]:
+        keys = [k for k, _ in pairs]
+        duplicated = sorted({k for k in keys if keys.count(k) > 1})
+        assert not duplicated, f"duplicate keys in en.json: {duplicated}"
+        return dict(pairs)
+
+    return json.loads(EN_JSON.read_text(encoding="utf-8"), object_pairs_hook=no_duplicates)
+
+
+def _placeholders(text: str) -> list[str]:
+    return sorted(name for _, name, _, _ in string.Formatter().parse(text) if name is not None)
+
+
+# -- the extractor --------------------------------------------------------------------------
+
+
+def test_extractor_finds_every_kind_of_id(ids: list[str]) -> None:
+    assert ids == sorted(set(ids))
+    assert "データを探す" in ids  # _("…") in a template
+    assert "コピーしました" in ids  # _('…') in an attribute
+    assert "{page} / {pages} ページ" in ids  # _("…", page=…) with placeholders
+    assert {"作成", "更新", "削除", "管理者", "編集者"} <= set(ids)  # literal dicts in _()
+    assert "関連度順" in ids and "タイトル順" in ids  # SORTS
+    assert "組織" in ids and "形式" in ids  # FACET_TITLES
+    assert "整数" in ids and "真偽値" in ids  # TYPE_LABELS
+    assert "ユーザー名またはパスワードが違います。" in ids  # error= passed to render()
+    # Keys of the literal dicts are lookup keys, not messages.
+    assert not {"new package", "admin", "editor"} & set(ids)
+
+
+def test_extractor_reads_literals_but_not_keys() -> None:
+    found, dynamic = extractor.template_ids(
+        '{{ _("あ") }}{{ _({"k": "い"}.get(x, "う")) }}{{ _(["え", "お"][i]) }}'
+        '{{ _("か" if c else "き") }}{{ _("{n} 件", n=1) }}{{ _(error) }}{{ _(obj.title) }}'
+    )
+    assert found == {"あ", "い", "う", "え", "お", "か", "き", "{n} 件"}
+    assert dynamic == {"error"}
+
+
+def test_check_mode_reports_missing_and_stale() -> None:
+    assert extractor.check(["a", "b"], {"a": "A", "b": " ", "c": "C"}) == [
+        "missing: b",
+        "stale: c",
+    ]
+    assert extractor.main(["--check"]) == 0
+
+
+# -- the catalog ----------------------------------------------------------------------------
+
+
+def test_every_id_has_an_english_translation(ids: list[str], en: dict[str, str]) -> None:
+    missing = [i for i in ids if not en.get(i, "").strip()]
+    assert not missing, f"untranslated ids: {missing}"
+
+
+def test_no_stale_entries(ids: list[str], en: dict[str, str]) -> None:
+    stale = sorted(set(en) - set(ids))
+    assert not stale, f"entries no template or view uses: {stale}"
+
+
+def test_placeholders_match(en: dict[str, str]) -> None:
+    wrong = {
+        key: (_placeholders(key), _placeholders(text))
+        for key, text in en.items()
+        if _placeholders(key) != _placeholders(text)
+    }
+    assert not wrong, f"placeholders differ (id, translation): {wrong}"
+    for key, text in en.items():  # and every translation formats cleanly
+        values = dict.fromkeys(_placeholders(key), "1")
+        text.format(**values)
+
+
+def test_translations_are_english(en: dict[str, str]) -> None:
+    japanese = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff01-\uff5e\u3001-\u303f]")
+    leftovers = {k: v for k, v in en.items() if japanese.search(v)}
+    assert not leftovers, f"Japanese left in translations: {leftovers}"
+
+
+def test_catalog_file_is_canonical(en: dict[str, str]) -> None:
+    text = EN_JSON.read_text(encoding="utf-8")
+    assert text == json.dumps(en, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def test_translator() -> None:
+    english, japanese = translator("en"), translator("ja")
+    assert english("データを探す") == "Find data"
+    assert english("職員ログイン") == "Staff sign-in"
+    assert english("{page} / {pages} ページ", page=2, pages=5) == "Page 2 of 5"
+    assert english("まだ翻訳されていない文") == "まだ翻訳されていない文"
+    for message in ("データを探す", "非公開", "ユーザー名またはパスワードが違います。"):
+        assert japanese(message) == message
+    assert japanese("{n} 件", n=3) == "3 件"
+
+
+# -- rendered pages -------------------------------------------------------------------------
+
+# Kana and kanji: Japanese letters. (Full-width punctuation the templates write between
+# messages, such as "：" or "（…）", is not checked here.)
+JAPANESE_LETTERS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]+")
+# Attributes that carry data, not UI text: the map attribution names the tile provider and
+# data-label-name-column names a column to look for in Japanese source data.
+DATA_ATTRIBUTES = {"data-attribution", "data-label-name-column"}
+
+
+class _TextCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.texts: list[str] = []
+        self.stack: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        self.stack.append((tag, values))
+        self.texts += [v for k, v in attrs if v and k not in DATA_ATTRIBUTES]
+
+    def handle_endtag(self, tag: str) -> None:
+        while self.stack and self.stack.pop()[0] != tag:
+            pass
+
+    def handle_data(self, data: str) -> None:
+        if self.stack and self.stack[-1][1].get("hreflang") == "ja":
+            return  # the language switch names Japanese in Japanese on purpose
+        if any(tag in ("script", "style", "pre") for tag, _ in self.stack):
+            return  # code samples search Japanese data on purpose (q="避難所")
+        self.texts.append(data)
+
+
+def _request(path: str = "/", query: str = "lang=en") -> Request:
+    settings = SimpleNamespace(map_tiles="", site_url="http://testserver")
+    app = SimpleNamespace(state=SimpleNamespace(services=SimpleNamespace(settings=settings)))
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": path,
+        "query_string": query.encode(),
+        "headers": [],
+        "app": app,
+    }
+    return Request(scope)
+
+
+ORG = {
+    "id": "org-1",
+    "name": "sample-city",
+    "title": "Sample City",
+    "description": "A city.",
+    "kind": "municipality",
+    "local_gov_code": "352012",
+    "contact_email": "opendata@example.jp",
+    "url": "https://example.jp",
+    "package_count": 1,
+    "latitude": 34.0,
+    "longitude": 131.0,
+    "users": [{"name": "alice", "fullname": "Alice", "capacity": "admin"}],
+}
+FIELDS = [
+    {"id": "name", "type": "text", "info": {}},
+    {"id": "count", "type": "int", "info": {}},
+]
+RESOURCE = {
+    "id": "res-1",
+    "name": "shelters.csv",
+    "format": "CSV",
+    "url": "http://testserver/shelters.csv",
+    "description": "Shelters.",
+    "datastore_active": True,
+    "datastore_notes": ["source note"],
+}
+PACKAGE = {
+    "id": "pkg-1",
+    "name": "shelters",
+    "title": "Shelters",
+    "notes": "All shelters.",
+    "private": True,
+    "state": "draft",
+    "organization": ORG,
+    "owner_org": "org-1",
+    "license_id": "cc-by-4.0",
+    "frequency": "yearly",
+    "spatial": "Sample City",
+    "temporal_start": "2020",
+    "temporal_end": "2024",
+    "metadata_modified": "2024-04-01T09:00:00",
+    "tags": [{"name": "disaster"}],
+    "groups": [{"name": "safety", "title": "Safety"}],
+    "resources": [RESOURCE],
+}
+LICENSE = SimpleNamespace(id="cc-by-4.0", title="CC BY 4.0", url="https://example.org/by")
+VIEW = {
+    "info": {"fields": FIELDS, "meta": {}},
+    "first": {"total": 1, "records": [{"name": "Hall", "count": 3}]},
+    "point": {"lat": "lat", "lon": "lon"},
+    "numeric": [FIELDS[1]],
+    "columns": FIELDS,
+}
+FORM = {
+    "orgs": [ORG],
+    "groups": [{"name": "safety", "title": "Safety"}],
+    "licenses": [LICENSE],
+    "values": {"title": "Shelters"},
+    "errors": {"title": ["too short"]},
+}
+PAGES: dict[str, dict[str, Any]] = {
+    "home.html": {
+        "datasets": [PACKAGE],
+        "total": 1,
+        "groups": [{"name": "safety", "title": "Safety", "package_count": 1}],
+        "organizations": [ORG],
+        "municipalities": [ORG],
+        "publishing": {"sample-city": 1},
+        "points": [{"lat": 34.0, "lon": 131.0, "label": "Sample City"}],
+        "formats": {"CSV": 1},
+    },
+    "search.html": {
+        "q": "shelter",
+        "sort": "",
+        "sorts": SORTS,
+        "filters": {"tags": ["disaster"]},
+        "result": {"count": 45, "results": [PACKAGE]},
+        "page": 2,
+        "pages": 3,
+        "error": None,
+        "facets": [
+            {
+                "field": field,
+                "title": title,
+                "items": [
+                    {"display_name": "Value", "count": 1, "href": "/dataset", "active": True}
+                ],
+            }
+            for field, title in FACET_TITLES.items()
+        ],
+    },
+    "dataset.html": {
+        "package": PACKAGE,
+        "views": {"res-1": VIEW},
+        "activity": [
+            {"timestamp": "2024-04-01T09:00:00", "activity_type": t}
+            for t in ("new package", "changed package", "deleted package")
+        ],
+        "license": LICENSE,
+        "can_edit": True,
+        "site_url": "http://testserver",
+        "tiles": "",
+        "jsonld": {},
+    },
+    "organizations.html": {"organizations": [ORG]},
+    "organization.html": {"org": {**ORG, "packages": [PACKAGE]}},
+    "api.html": {"actions": ["package_search"], "site_url": "http://testserver"},
+    "login.html": {
+        "next": "/staff",
+        "error": "ユーザー名またはパスワードが違います。",
+        "name": "x",
+    },
+    "error.html": {"message": "Something failed."},
+    "not_found.html": {},
+    "staff/dashboard.html": {"orgs": [ORG], "datasets": [PACKAGE]},
+    "staff/dataset_form.html": {**FORM, "package": None},
+    "staff/dataset_manage.html": {
+        **FORM,
+        "package": {**PACKAGE, "resources": [RESOURCE, {**RESOURCE, "id": "res-2"}]},
+        "statuses": {
+            "res-1": {
+                "status": "complete",
+                "rows_done": 10,
+                "fields": FIELDS,
+                "source": {"notes": ["note"]},
+            },
+            "res-2": {"status": "running", "rows_done": 5},
+        },
+        "type_labels": TYPE_LABELS,
+        "column_types": COLUMN_TYPES,
+    },
+    "staff/members.html": {"org": ORG, "errors": {}},
+    "staff/tokens.html": {
+        "tokens": [{"id": "t1", "name": "script", "created_at": "2024-04-01", "last_access": None}],
+        "new_token": "secret-token",
+    },
+}
+
+
+def _render(template: str, language: str, values: dict[str, Any]) -> str:
+    return environment.get_template(template).render(
+        request=_request(),
+        _=translator(language),
+        lang=language,
+        other_lang="ja" if language == "en" else "en",
+        user=SimpleNamespace(name="alice") if template.startswith("staff/") else None,
+        csrf_token="token",
+        site_title="Sample Open Data",
+        **values,
+    )
+
+
+@pytest.mark.parametrize("template", sorted(PAGES))
+def test_english_pages_have_no_japanese_ui_text(template: str) -> None:
+    collector = _TextCollector()
+    collector.feed(_render(template, "en", PAGES[template]))
+    leftovers = sorted({m for text in collector.texts for m in JAPANESE_LETTERS.findall(text)})
+    assert not leftovers, f"{template}: Japanese left in the English page: {leftovers}"
+
+
+@pytest.mark.parametrize("template", ["home.html", "dataset.html", "staff/dataset_manage.html"])
+def test_japanese_pages_render_the_ids(template: str) -> None:
+    page = _render(template, "ja", PAGES[template])
+    assert "データを探す" in page and "Find data" not in page
+
+
+def test_every_page_template_is_rendered() -> None:
+    pages = {
+        p.relative_to(extractor.TEMPLATES).as_posix()
+        for p in extractor.template_files()
+        if not p.name.startswith("_") and p.name != "base.html"
+    }
+    assert pages <= set(PAGES), f"templates without a rendering test: {sorted(pages - set(PAGES))}"
+
+
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_ingest_error_status_renders(language: str) -> None:
+    values = dict(PAGES["staff/dataset_manage.html"])
+    values["statuses"] = {
+        **values["statuses"],
+        "res-2": {"status": "error", "error": {"message": "bad", "line": 3, "column": "A"}},
+    }
+    page = _render("staff/dataset_manage.html", language, values)
+    assert "bad" in page
