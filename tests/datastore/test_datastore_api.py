@@ -206,6 +206,24 @@ def test_search_sql_refuses(setup: tuple[ckanapi.RemoteCKAN, str], statement: st
     assert admin.action.datastore_info(id=rid)["meta"]["count"] == 3
 
 
+def test_search_sql_functions_and_numbers(
+    setup: tuple[ckanapi.RemoteCKAN, str], backend: str
+) -> None:
+    admin, rid = setup
+    pad = "lpad(\"ID\", 5, '0')" if backend == "postgresql" else "substr('00' || \"ID\", -5)"
+    result = admin.action.datastore_search_sql(
+        sql=f'SELECT sum("収容人数") AS total, avg("収容人数") AS mean, {pad} AS padded '
+        f'FROM "{rid}" GROUP BY "ID" ORDER BY "ID"'
+    )
+    assert result["records"][0]["padded"] == "00001"
+    assert isinstance(result["records"][0]["total"], int)
+    ctes = admin.action.datastore_search_sql(
+        sql=f'WITH big AS (SELECT * FROM "{rid}" WHERE "収容人数" > 100) SELECT count(*) AS n '
+        f"FROM big"
+    )
+    assert ctes["records"] == [{"n": 2}]
+
+
 def test_search_sql_time_limit(setup: tuple[ckanapi.RemoteCKAN, str], server: LiveServer) -> None:
     admin, rid = setup
     services = server.services

@@ -12,6 +12,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import sqlglot
@@ -106,6 +107,12 @@ ALLOWED_FUNCTIONS = {
     "TIMETOSTR",
     "STRTOTIME",
     "NUMBERTOSTR",
+    # sqlglot's own names for lpad/rpad, date_trunc, datetime(), now().
+    "PAD",
+    "TIMESTAMPTRUNC",
+    "DATETIME",
+    "TSORDSTOTIMESTAMP",
+    "NOW",
 }
 _FORBIDDEN_NODES = (
     exp.Insert,
@@ -140,10 +147,15 @@ def _reject(message: str) -> ValidationError:
     return ValidationError({"sql": [message]})
 
 
-def rewrite(sql: str, dialect: str, resolve: Callable[[str], str]) -> str:
+def rewrite(
+    sql: str, dialect: str, resolve: Callable[[str], str], existing_relations: set[str]
+) -> str:
     """Check the statement and return it with resource ids replaced by physical table names.
 
     ``resolve`` maps a resource id to its table name, raising NotFound/NotAuthorized itself.
+    ``existing_relations`` are the (lower-cased) names of every table and view in the database:
+    a CTE may not take one of those names, because inside some scopes the name would then
+    reach the real table instead of the CTE.
     """
     read = "postgres" if dialect == "postgresql" else "sqlite"
     try:
@@ -165,6 +177,12 @@ def rewrite(sql: str, dialect: str, resolve: Callable[[str], str]) -> str:
             if name.replace("_", "") not in ALLOWED_FUNCTIONS:
                 raise _reject(f"関数 {name} は使えません (Function not allowed: {name})")
     cte_names = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    shadowing = sorted(n for n in cte_names if n.lower() in existing_relations)
+    if shadowing:
+        raise _reject(
+            f"WITH の名前に既存の表と同じ名前は使えません: {', '.join(shadowing)} "
+            f"(CTE names must not shadow existing tables)"
+        )
     tables = list(tree.find_all(exp.Table))
     if not tables:
         raise _reject("データストアの表を FROM に指定してください (Query a datastore table)")
@@ -175,6 +193,16 @@ def rewrite(sql: str, dialect: str, resolve: Callable[[str], str]) -> str:
             raise _reject(f"表 {table.sql()} は使えません (Only datastore tables allowed)")
         table.set("this", exp.to_identifier(resolve(table.name), quoted=True))
     return tree.sql(dialect=read)
+
+
+def relation_names(engine: Engine) -> set[str]:
+    """Every table and view name in the database, in any schema, lower-cased."""
+    if engine.dialect.name == "sqlite":
+        query = "SELECT name FROM sqlite_master"
+    else:
+        query = "SELECT relname FROM pg_catalog.pg_class"
+    with engine.connect() as connection:
+        return {str(name).lower() for (name,) in connection.exec_driver_sql(query)}
 
 
 def execute(
@@ -243,9 +271,16 @@ def _timeout(limit: float) -> ValidationError:
 _PY_TYPES = {bool: "bool", int: "int", float: "numeric", str: "text"}
 
 
+def _plain(value: Any) -> Any:
+    # PostgreSQL answers sums, averages and EXTRACT with Decimal, which JSON cannot carry.
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
 def _result(names: list[str], rows: list[tuple[Any, ...]], row_limit: int) -> SqlResult:
     truncated = len(rows) > row_limit
-    rows = rows[:row_limit]
+    rows = [tuple(_plain(v) for v in row) for row in rows[:row_limit]]
     fields = []
     for position, name in enumerate(names):
         sample = next((r[position] for r in rows if r[position] is not None), None)

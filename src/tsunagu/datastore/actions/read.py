@@ -54,7 +54,8 @@ def datastore_search_sql(context: Context, data: dict[str, Any]) -> dict[str, An
         allowed.add(meta.table_name)
         return meta.table_name
 
-    rewritten = sql.rewrite(statement, context.services.engine.dialect.name, resolve)
+    engine = context.services.engine
+    rewritten = sql.rewrite(statement, engine.dialect.name, resolve, sql.relation_names(engine))
     settings = context.settings
     result = sql.execute(
         context.services.engine,
