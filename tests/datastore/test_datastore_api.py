@@ -311,3 +311,22 @@ def test_deleting_the_resource_drops_its_table(setup: tuple[ckanapi.RemoteCKAN, 
     admin.action.resource_delete(id=rid)
     with pytest.raises(ckanapi.NotFound):
         admin.action.datastore_search_sql(sql=f'SELECT * FROM "{rid}"')
+
+
+def test_resource_update_keeps_datastore_state(setup: tuple[ckanapi.RemoteCKAN, str]) -> None:
+    admin, rid = setup
+    admin.action.resource_patch(id=rid, description="説明を追加")
+    assert admin.action.resource_show(id=rid)["datastore_active"] is True
+
+
+def test_upsert_with_unknown_row_id_is_refused(setup: tuple[ckanapi.RemoteCKAN, str]) -> None:
+    admin, _ = setup
+    rid = admin.action.datastore_create(
+        resource={"package_id": "evac", "name": "主キーなし"},
+        fields=[{"id": "a", "type": "int"}],
+        records=[{"a": 1}],
+    )["resource_id"]
+    with pytest.raises(ckanapi.ValidationError):
+        admin.action.datastore_upsert(resource_id=rid, records=[{"_id": 999, "a": 2}])
+    admin.action.datastore_upsert(resource_id=rid, records=[{"_id": 1, "a": 5}])
+    assert admin.action.datastore_search(resource_id=rid)["records"][0]["a"] == 5

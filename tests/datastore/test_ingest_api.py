@@ -206,3 +206,38 @@ def test_private_and_loopback_addresses_are_not_fetched(tmp_path: Path) -> None:
     ):
         with pytest.raises(IngestError):
             fetch_to_file(url, tmp_path, max_bytes=1000, allow_private=False)
+
+
+def test_reserved_column_names_in_files_are_renamed(admin: ckanapi.RemoteCKAN) -> None:
+    resource = admin.action.resource_create(
+        package_id="corpus",
+        name="reserved",
+        format="CSV",
+        upload=("reserved.csv", io.BytesIO("_id,_full_text,名称\n1,a,b\n".encode())),
+    )
+    assert wait(admin, resource["id"])["status"] == "complete"
+    names = [f["id"] for f in admin.action.datastore_info(id=resource["id"])["fields"]]
+    assert names == ["id", "full_text", "名称"]
+
+
+def test_failed_type_override_is_forgotten(admin: ckanapi.RemoteCKAN) -> None:
+    entry = next(e for e in GOOD if e["file"] == "utf8_bom_population.csv")
+    resource = upload(admin, entry)
+    wait(admin, resource["id"])
+    admin.action.datastore_dictionary_update(
+        resource_id=resource["id"], fields=[{"id": "町丁目名", "info": {"type_override": "int"}}]
+    )
+    assert wait(admin, resource["id"])["status"] == "error"
+    fields = {f["id"]: f for f in admin.action.datastore_info(id=resource["id"])["fields"]}
+    assert fields["町丁目名"]["type"] == "text"
+    assert "type_override" not in fields["町丁目名"]["info"]
+    admin.action.datastore_ingest(resource_id=resource["id"])
+    assert wait(admin, resource["id"])["status"] == "complete"
+
+
+def test_indexes_are_reported(admin: ckanapi.RemoteCKAN) -> None:
+    entry = next(e for e in GOOD if e["file"] == "utf8_bom_population.csv")
+    resource = upload(admin, entry)
+    wait(admin, resource["id"])
+    fields = admin.action.datastore_info(id=resource["id"])["fields"]
+    assert any(f["schema"]["is_index"] for f in fields)

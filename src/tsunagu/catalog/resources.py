@@ -12,6 +12,7 @@ from tsunagu.errors import ValidationError, require
 from tsunagu.storage.files import UploadTooLarge
 from tsunagu.storage.types import new_id, utcnow
 
+SYSTEM_KEYS = {"datastore_active", "datastore_notes"}
 # Keys with a column of their own; anything else a client sends is kept in ``extras``.
 CORE_KEYS = {
     "id",
@@ -80,7 +81,9 @@ def apply_resource(
     require(errors)
     resource.name = name
     resource.description = description
-    resource.extras = extras
+    # Keys the platform maintains (datastore state) survive a client's update of the resource.
+    system = {k: v for k, v in (resource.extras or {}).items() if k in SYSTEM_KEYS}
+    resource.extras = {**extras, **system}
     resource.metadata_modified = utcnow()
     if in_datastore:
         resource.url = ""

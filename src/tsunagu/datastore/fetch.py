@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 import tempfile
 from pathlib import Path
@@ -34,7 +35,9 @@ def _check_address(url: str, allow_private: bool) -> None:
 
 
 def fetch_to_file(url: str, directory: Path, *, max_bytes: int, allow_private: bool) -> Path:
-    target = Path(tempfile.mkstemp(dir=directory, prefix="fetch-")[1])
+    handle, name = tempfile.mkstemp(dir=directory, prefix="fetch-")
+    os.close(handle)
+    target = Path(name)
     current = url
     with httpx.Client(timeout=TIMEOUT, follow_redirects=False) as client:
         for _ in range(MAX_REDIRECTS + 1):

@@ -48,6 +48,8 @@ def submit(
     """Queue an ingest; an already queued one for the same resource is reused."""
     job = latest_job(context, resource.id)
     options = {**(options or {}), "signature": signature(resource)}
+    if "sheet" not in options and job is not None and job.options.get("sheet"):
+        options["sheet"] = job.options["sheet"]  # the sheet staff chose stays chosen
     if job is not None and job.status == "pending":
         job.options = options
         return job

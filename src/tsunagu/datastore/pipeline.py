@@ -41,6 +41,14 @@ _INDEX_HINT = re.compile(
     r"(id|コード|番号|名称|名前|種別|分類|区分|市区町村|地区|町字|年|日)$", re.IGNORECASE
 )
 MAX_INDEXED_COLUMNS = 12
+# Names staff know the encodings by (the codec name follows in brackets for developers).
+ENCODING_NAMES = {
+    "cp932": "Shift_JIS（cp932）",
+    "utf-8-sig": "UTF-8（BOM 付き）",
+    "utf-8": "UTF-8",
+    "euc_jp": "EUC-JP（euc_jp）",
+    "utf-16": "UTF-16",
+}
 
 
 @dataclass
@@ -139,7 +147,8 @@ def _fields(
     taken: set[str] = set()
     fields = []
     for name, kind in zip(columns, inferred, strict=True):
-        stored = shorten(name, taken)
+        # Names starting with "_" are the datastore's own (_id, _full_text).
+        stored = shorten(name.lstrip("_") or "列" if name.startswith("_") else name, taken)
         taken.add(stored)
         info = dict((previous.get(stored) or {}).get("info") or {})
         override = requested.get(name) or info.get("type_override")
@@ -192,15 +201,21 @@ def _publish(
     with services.sessions() as session:
         connection = session.connection()
         meta = session.get(DatastoreTable, source.resource_id)
+        resource = session.get(Resource, source.resource_id)
+        if resource is None or resource.state == "deleted":
+            # Deleted while this job ran: publish nothing (the caller drops the staging table).
+            raise IngestError("取り込み中にリソースが削除されました")
         if meta is not None:
             tables.drop(connection, meta.table_name)
         tables.rename(connection, staging, final)
-        tables.build_indexes(connection, final, index_columns(fields))
+        indexed = index_columns(fields)
+        tables.build_indexes(connection, final, indexed)
         if meta is None:
             meta = DatastoreTable(resource_id=source.resource_id, table_name=final)
             session.add(meta)
         meta.table_name = final
         meta.fields = fields
+        meta.indexes = indexed
         meta.row_count = rows
         meta.source = asdict(info)
         meta.modified = utcnow()
@@ -222,7 +237,7 @@ def _publish(
 def _describe(info: Any) -> str:
     parts = [f"形式 {info.format}"]
     if info.encoding:
-        parts.append(f"文字コード {info.encoding}")
+        parts.append(f"文字コード {ENCODING_NAMES.get(info.encoding, info.encoding)}")
     if info.sheet:
         parts.append(f"シート「{info.sheet}」")
     parts.append(f"列名は {info.header_line} 行目")
@@ -250,4 +265,21 @@ def _finish(
         job.error_column = column
         job.finished = utcnow()
         job.log = [*job.log, entry("error", message)]
+        _forget_failed_overrides(session, job)
         session.commit()
+
+
+def _forget_failed_overrides(session: Any, job: IngestJob) -> None:
+    """A type override that made the ingest fail is not kept, or every later upload would fail
+    the same way; the published table still has its previous types."""
+    failed = job.options.get("types") or {}
+    meta = session.get(DatastoreTable, job.resource_id)
+    if not failed or meta is None:
+        return
+    fields = []
+    for field in meta.fields:
+        info = dict(field.get("info") or {})
+        if field["id"] in failed and info.get("type_override") == failed[field["id"]]:
+            info.pop("type_override")
+        fields.append({**field, "info": info})
+    meta.fields = fields

@@ -17,7 +17,7 @@ from tsunagu.catalog.resources import apply_resource, new_resource
 from tsunagu.catalog.search_params import search_query
 from tsunagu.context import Context
 from tsunagu.errors import NotAuthorized, NotFound, require
-from tsunagu.events import resource_saved
+from tsunagu.events import resource_deleted, resource_saved
 from tsunagu.rawjson import RawJSON
 from tsunagu.registry import action
 from tsunagu.storage.types import new_id
@@ -33,6 +33,7 @@ def _save_resources(context: Context, dataset: Dataset, resources: list[dict[str
         kept.append(resource)
     for resource in by_id.values():
         resource.state = "deleted"
+        resource_deleted(context, resource)
     dataset.resources = kept + list(by_id.values())
 
 

@@ -214,7 +214,7 @@ def _update(
         where = [table.c[k] == row[k] for k in keys]
         existing = connection.execute(select(table).where(*where)).mappings().first()
         if existing is None:
-            if not insert_missing:
+            if not insert_missing or keys == ["_id"]:
                 raise ValidationError(
                     {"records": [f"{number} 件目: 更新する行がありません (key not found)"]}
                 )

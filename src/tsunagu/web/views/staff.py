@@ -278,19 +278,27 @@ async def set_types(request: Request) -> Response:
         return redirect
     form = await _form(request)
     resource_id = request.path_params["resource_id"]
-    fields = [
-        {"id": key[len("type:") :], "info": {"type_override": str(value)}}
+    chosen = {
+        key[len("type:") :]: str(value)
         for key, value in form.multi_items()
         if key.startswith("type:")
-    ]
+    }
 
     def save() -> None:
         with page_context(request) as context:
-            call_action(
-                "datastore_dictionary_update",
-                context,
-                {"resource_id": resource_id, "fields": fields},
-            )
+            current = call_action("datastore_info", context, {"id": resource_id})["fields"]
+            # Only the columns staff changed become overrides; the rest stay inferred.
+            changed = [
+                {"id": f["id"], "info": {"type_override": chosen[f["id"]]}}
+                for f in current
+                if f["id"] in chosen and chosen[f["id"]] != f["type"]
+            ]
+            if changed:
+                call_action(
+                    "datastore_dictionary_update",
+                    context,
+                    {"resource_id": resource_id, "fields": changed},
+                )
 
     await run_in_threadpool(save)
     return RedirectResponse(

@@ -28,7 +28,9 @@
  *     </div>
  *     <p class="ds-chart-status" aria-live="polite"></p>
  *     <table class="ds-chart-table visually-hidden"><caption>グラフの値</caption>
- *       <thead></thead><tbody></tbody></table>     (the script creates it if missing)
+ *       <thead></thead><tbody></tbody></table>     (the script creates it if missing; a
+ *         visually-hidden one is moved into <div class="visually-hidden ds-chart-table-wrap">,
+ *         because a long table ignores the 1px box and would stretch the page)
  *   </form>
  * On submit (default prevented): GET data-api?resource_id&limit=1000&fields=x,y (a JSON list when a
  * name contains a comma)[&sort="x" asc for line charts]; the previous chart is destroyed; the
@@ -149,6 +151,15 @@
       table = document.createElement('table');
       table.className = 'ds-chart-table visually-hidden';
       (status || holder).insertAdjacentElement('afterend', table);
+    }
+    // A table ignores height/overflow, so a long visually-hidden one still stretches the page:
+    // hide a wrapper <div> instead (the table keeps its semantics).
+    if (table.classList.contains('visually-hidden')) {
+      const wrap = document.createElement('div');
+      wrap.className = 'visually-hidden ds-chart-table-wrap';
+      table.replaceWith(wrap);
+      wrap.appendChild(table);
+      table.classList.remove('visually-hidden');
     }
     const thead = table.tHead || table.createTHead();
     const tbody = table.tBodies[0] || table.createTBody();

@@ -220,6 +220,8 @@
     const map = L.map(el, {
       zoomControl: false,
       scrollWheelZoom: false,
+      minZoom: 2,
+      maxZoom: 18, // markercluster needs it even when there is no tile layer
       zoomAnimation: !reduceMotion,
       fadeAnimation: !reduceMotion,
       markerZoomAnimation: !reduceMotion,
@@ -269,9 +271,19 @@
     // Keyboard users get focus moved into an opened popup and back to its marker on close.
     let keyboard = false;
     let opener = null;
-    el.addEventListener('keydown', () => { keyboard = true; }, true);
+    let openPopup = null;
+    el.addEventListener('keydown', (event) => {
+      keyboard = true;
+      // Leaflet only handles Esc while the map container itself has focus; a focused marker or
+      // popup should close it too.
+      if (event.key === 'Escape' && openPopup) {
+        event.preventDefault();
+        map.closePopup(openPopup);
+      }
+    }, true);
     el.addEventListener('pointerdown', () => { keyboard = false; }, true);
     map.on('popupopen', (event) => {
+      openPopup = event.popup;
       const node = event.popup.getElement();
       if (!node) return;
       const close = node.querySelector('.leaflet-popup-close-button');
@@ -287,6 +299,7 @@
       }
     });
     map.on('popupclose', (event) => {
+      if (openPopup === event.popup) openPopup = null;
       const node = event.popup.getElement();
       const focusWasInside = node && (node.contains(document.activeElement) || document.activeElement === document.body);
       if (opener && focusWasInside && document.contains(opener)) opener.focus({ preventScroll: true });
@@ -367,7 +380,8 @@
         });
         finish();
       })
-      .catch(() => {
+      .catch((error) => {
+        if (window.console) console.error('map.js:', error);
         el.classList.remove('is-loading');
         map.setView(JAPAN, 5);
         showMessage(labels.error);

@@ -20,8 +20,8 @@
  *     <progress class="upload-progress" max="100" value="0" hidden></progress>
  *     <p class="upload-status" aria-live="polite"></p>
  *   </form>
- * The script sends new FormData(form) (plus the submit button's name=value) with XMLHttpRequest to form.action (method from
- * the form), header "Accept: application/json". Server replies:
+ * The script sends new FormData(form) (plus the submit button's name=value) with XMLHttpRequest to
+ * the form's action attribute with its method, header "Accept: application/json". Server replies:
  *   2xx {"redirect": "/…"}                      → status shows data-label-done, then navigates
  *                                                  (same-origin URLs only);
  *   400/409 {"errors": {"field": ["message"]}}  → for each field named in the form: a
@@ -157,8 +157,10 @@
       const submitter = event.submitter;
       if (submitter && submitter.name && !data.has(submitter.name)) data.append(submitter.name, submitter.value);
 
+      // getAttribute, not form.action/form.method: a control named "action" would shadow them.
+      const action = new URL(form.getAttribute('action') || window.location.href, document.baseURI).href;
       const xhr = new XMLHttpRequest();
-      xhr.open((form.getAttribute('method') || 'post').toUpperCase(), form.action);
+      xhr.open((form.getAttribute('method') || 'post').toUpperCase(), action);
       xhr.setRequestHeader('Accept', 'application/json');
       xhr.responseType = 'text';
       form.setAttribute('aria-busy', 'true');
@@ -195,7 +197,7 @@
             window.location.assign(target);
             return; // stay busy: the page is going away
           }
-          if (!body && xhr.responseURL && sameOriginUrl(xhr.responseURL) && xhr.responseURL !== form.action) {
+          if (!body && xhr.responseURL && sameOriginUrl(xhr.responseURL) && xhr.responseURL !== action) {
             // The server answered with a redirect to an HTML page: go there.
             window.location.assign(xhr.responseURL);
             return;
