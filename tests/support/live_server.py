@@ -47,6 +47,8 @@ class LiveServer:
             max_upload_bytes=self.max_upload_bytes,
             # Tests serve linked files from this same loopback server.
             ingest_allow_private_urls=True,
+            # No network at test time: maps use a blank base instead of GSI tiles.
+            map_tiles="",
         )
         self.services = build_services(settings)
         app = create_app(settings, self.services)

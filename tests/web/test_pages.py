@@ -204,7 +204,7 @@ def test_guided_publishing_over_http(site: LiveServer) -> None:
         headers={"Accept": "application/json"},
         timeout=10,
     )
-    assert uploaded.json()["redirect"].startswith("/staff/dataset/ube-aed")
+    assert uploaded.json()["redirect"].startswith("/staff/dataset/ube-aed?uploaded=")
     published = session.post(
         site.url + "/staff/dataset/ube-aed/publish",
         data={"csrf_token": token},
@@ -220,3 +220,29 @@ def test_english_switch(site: LiveServer) -> None:
     response = requests.get(site.url + "/?lang=en", timeout=10)
     assert '<html lang="en">' in response.text
     assert response.cookies.get("lang") == "en"
+
+
+def test_api_reads_follow_the_session_but_writes_do_not(site: LiveServer) -> None:
+    session, _ = _login(site, "web-editor", "pw-web-editor-0000")
+    shown = session.get(
+        site.url + "/api/3/action/package_show", params={"id": "secret"}, timeout=10
+    )
+    assert shown.status_code == 200
+    write = session.post(
+        site.url + "/api/3/action/package_patch",
+        json={"id": "secret", "title": "changed through a cookie"},
+        timeout=10,
+    )
+    assert write.status_code in (403, 404)  # anonymous: the private dataset does not exist
+    assert (
+        site.ckan(site.make_user("web-checker", sysadmin=True)).action.package_show(id="secret")[
+            "title"
+        ]
+        == "秘密の名簿"
+    )
+    assert (
+        requests.get(
+            site.url + "/api/3/action/package_show", params={"id": "secret"}, timeout=10
+        ).status_code
+        == 404
+    )

@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tsunagu.accounts.models import User
 from tsunagu.api.envelope import failure, success
 from tsunagu.api.identity import resolve_user, token_from
 from tsunagu.api.params import read_params
@@ -19,11 +20,16 @@ from tsunagu.registry import get_action, is_write_action
 log = logging.getLogger(__name__)
 
 
-def _run(services: Services, name: str, data: dict[str, Any], token: str) -> Any:
+def _run(
+    services: Services, name: str, data: dict[str, Any], token: str, session_user_id: str | None
+) -> Any:
     fn = get_action(name)
     session = services.sessions()
     try:
-        context = Context(services=services, session=session, user=resolve_user(session, token))
+        user = resolve_user(session, token)
+        if user is None and session_user_id:
+            user = session.get(User, session_user_id)
+        context = Context(services=services, session=session, user=user)
         result = fn(context, data)
         session.commit()
         return result
@@ -45,7 +51,14 @@ async def action_endpoint(request: Request) -> Response:
                 f"{name} requires an HTTP POST request)"
             )
         data = await read_params(request, services.settings.max_upload_bytes)
-        result = await run_in_threadpool(_run, services, name, data, token_from(request))
+        # The portal's own scripts read with the signed-in session; writes always need a token,
+        # so a cookie can never be used to change anything (no CSRF through the API).
+        session_user = None
+        if request.method == "GET" and not is_write_action(name):
+            session_user = request.session.get("user_id")
+        result = await run_in_threadpool(
+            _run, services, name, data, token_from(request), session_user
+        )
     except ActionError as error:
         return failure(help_url, error)
     except Exception:

@@ -266,7 +266,8 @@ async def upload(request: Request) -> Response:
         if _wants_json(request):
             return JSONResponse({"errors": error.errors}, status_code=400)
         return RedirectResponse(f"/staff/dataset/{name}?error=upload", status_code=303)
-    target = f"/staff/dataset/{name}#resource-{resource['id']}"
+    # A new query string (not just a fragment) so the browser really loads the page again.
+    target = f"/staff/dataset/{name}?uploaded={resource['id']}#resource-{resource['id']}"
     if _wants_json(request):
         return JSONResponse({"redirect": target})
     return RedirectResponse(target, status_code=303)

@@ -30,7 +30,8 @@
  * <p class="ds-popup-title">), then up to 8 other non-empty properties as a <dl>; property names
  * starting with "_" are skipped. The map fits the bounds of the points. Keyboard: the map itself
  * is focusable (arrows pan, +/− zoom); markers and clusters are buttons (Enter opens/zooms); an
- * opened popup takes focus and Esc returns it to the marker. On an empty or failed load a
+ * opened popup (tabindex="0", scrolls when taller than the map) takes focus and Esc
+ * returns it to the marker. On an empty or failed load a
  * <p class="ds-map-status" role="status"> is inserted after the map. Scroll-wheel zoom is only on
  * while the map has focus, so the page scrolls normally past it.
  */
@@ -261,10 +262,15 @@
     group.addTo(map);
     const shapes = L.featureGroup().addTo(map); // lines and polygons, if a GeoJSON has any
 
+    // A popup taller than the map scrolls inside itself instead of panning the map away.
+    function popupOptions() {
+      return { minWidth: 200, maxWidth: 320, maxHeight: Math.max(160, el.clientHeight - 100), autoPanPadding: [16, 16] };
+    }
+
     function addMarker(lat, lon, popup, index) {
       const name = popup.name || fill(labels.marker, { n: formatNumber(index + 1) });
       const marker = L.marker([lat, lon], { alt: name, title: name, keyboard: true });
-      marker.bindPopup(popup.element, { maxWidth: 320, autoPanPadding: [16, 16] });
+      marker.bindPopup(popup.element, popupOptions());
       group.addLayer(marker);
     }
 
@@ -291,10 +297,11 @@
         close.setAttribute('aria-label', labels.close);
         close.title = labels.close;
       }
+      // Focusable, so a popup that scrolls (maxHeight) can be scrolled with the keyboard.
+      const content = node.querySelector('.ds-popup') || node;
+      content.tabIndex = 0;
       if (keyboard) {
         opener = document.activeElement;
-        const content = node.querySelector('.ds-popup') || node;
-        content.tabIndex = -1;
         content.focus({ preventScroll: true });
       }
     });
@@ -372,7 +379,7 @@
             try {
               L.geoJSON(feature, {
                 pointToLayer: (_, latlng) => L.marker(latlng, { alt: popup.name || fill(labels.marker, { n: index + 1 }) }),
-              }).bindPopup(popup.element).addTo(shapes);
+              }).bindPopup(popup.element, popupOptions()).addTo(shapes);
             } catch (_) {
               /* skip malformed geometry */
             }

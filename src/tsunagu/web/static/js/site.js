@@ -38,7 +38,8 @@
   }
 
   let announcer = null;
-  function announce(message) {
+  // The live region must be in the page before its text changes, so it is made at start-up.
+  function ensureAnnouncer() {
     if (!announcer) {
       announcer = document.getElementById('site-announcer');
       if (!announcer) {
@@ -49,6 +50,11 @@
         document.body.appendChild(announcer);
       }
     }
+    return announcer;
+  }
+
+  function announce(message) {
+    ensureAnnouncer();
     // Clear first so the same message twice in a row is announced again.
     announcer.textContent = '';
     window.setTimeout(() => { announcer.textContent = message; }, 50);
@@ -119,7 +125,9 @@
   }
 
   function init() {
-    document.querySelectorAll('pre.copyable').forEach((pre) => {
+    const blocks = document.querySelectorAll('pre.copyable');
+    if (blocks.length) ensureAnnouncer();
+    blocks.forEach((pre) => {
       if (pre.dataset.copyReady) return;
       pre.dataset.copyReady = 'true';
       setupCopy(pre);
