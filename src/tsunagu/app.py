@@ -15,6 +15,7 @@ from starlette.routing import Route
 from tsunagu.api.actions import action_endpoint
 from tsunagu.api.datastore_dump import datastore_dump
 from tsunagu.api.downloads import download
+from tsunagu.api.openapi import openapi_endpoint
 from tsunagu.bootstrap import build_services
 from tsunagu.config import Settings
 from tsunagu.context import Services
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         Route("/dataset/{dataset}/resource/{resource}/download/{filename:path}", download),
         Route("/dataset/{dataset}/resource/{resource}/download", download),
         Route("/datastore/dump/{resource_id}", datastore_dump),
+        Route("/openapi.json", openapi_endpoint),
         *web_routes(),
     ]
     # Read-only API calls from other sites' browsers are part of open data; tokens are never

@@ -160,3 +160,38 @@ def test_staff_pages_accessibility(page: Any, path: str) -> None:
     for width, viewport in VIEWPORTS.items():
         page.set_viewport_size(viewport)
         screenshot(page, f"{slug}-{width}")
+
+
+def test_hostile_cells_do_not_run_in_the_browser(page: Any, demo_server: LiveServer) -> None:
+    payload = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
+    demo_server.act(
+        "package_create",
+        {
+            "name": "xss-probe",
+            "title": "XSS " + payload,
+            "owner_org": "shimonoseki-city",
+            "notes": payload,
+            "tags": [{"name": "xss"}],
+        },
+    )
+    demo_server.act(
+        "datastore_create",
+        {
+            "resource": {"package_id": "xss-probe", "name": "表 " + payload},
+            "fields": [
+                {"id": "名称", "type": "text"},
+                {"id": "緯度", "type": "numeric"},
+                {"id": "経度", "type": "numeric"},
+                {"id": "値", "type": "int"},
+            ],
+            "records": [{"名称": payload, "緯度": 34.0, "経度": 131.0, "値": i} for i in range(45)],
+        },
+    )
+    page.goto("/dataset/xss-probe")
+    preview = page.locator(".ds-preview").first
+    preview.get_by_role("button", name="次へ").click()
+    preview.get_by_label("絞り込み").fill("img")
+    page.locator(".leaflet-marker-icon, .marker-cluster").first.click()
+    page.wait_for_timeout(500)
+    assert page.dialogs == []  # type: ignore[attr-defined]
+    assert page.locator("img[src=x]").count() == 0

@@ -246,3 +246,21 @@ def test_api_reads_follow_the_session_but_writes_do_not(site: LiveServer) -> Non
         ).status_code
         == 404
     )
+
+
+def test_openapi_document(site: LiveServer) -> None:
+    spec = requests.get(site.url + "/openapi.json", timeout=10).json()
+    assert spec["openapi"].startswith("3.")
+    assert "/api/3/action/package_search" in spec["paths"]
+    assert "get" not in spec["paths"]["/api/3/action/package_create"]
+    assert "/openapi.json" in get(site, "/api-guide").text
+
+
+def test_embed_page_may_be_framed(site: LiveServer) -> None:
+    rid = site.ckan().action.package_show(id="evac")["resources"][0]["id"]
+    response = get(site, f"/embed/resource/{rid}")
+    assert response.status_code == 200
+    assert "frame-ancestors *" in response.headers["content-security-policy"]
+    assert "x-frame-options" not in response.headers
+    assert 'class="ds-map"' in response.text and "<script>alert" not in response.text
+    assert "frame-ancestors 'self'" in get(site, "/").headers["content-security-policy"]

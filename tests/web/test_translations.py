@@ -294,6 +294,12 @@ PAGES: dict[str, dict[str, Any]] = {
     "organizations.html": {"organizations": [ORG]},
     "organization.html": {"org": {**ORG, "packages": [PACKAGE]}},
     "api.html": {"actions": ["package_search"], "site_url": "http://testserver"},
+    "embed.html": {
+        "resource": {"id": "res-1", "name": "Sheet", "package_id": "p"},
+        "view": VIEW,
+        "tiles": "",
+        "site_url": "http://testserver",
+    },
     "login.html": {
         "next": "/staff",
         "error": "ユーザー名またはパスワードが違います。",

@@ -25,6 +25,7 @@ def routes() -> list[BaseRoute]:
         Route("/organization", public.organizations),
         Route("/organization/{name}", public.organization),
         Route("/api-guide", public.api_guide),
+        Route("/embed/resource/{resource_id}", public.embed),
         Route("/user/login", staff.login_page, methods=["GET"]),
         Route("/user/login", staff.login, methods=["POST"]),
         Route("/user/logout", staff.logout, methods=["POST"]),

@@ -10,6 +10,7 @@ from starlette.responses import Response
 from tsunagu.catalog.actions.packages import package_show_dict
 from tsunagu.catalog.licenses import get_license
 from tsunagu.errors import NotAuthorized, NotFound
+from tsunagu.registry import call_action
 from tsunagu.web.jsonld import dataset_jsonld
 from tsunagu.web.session import act, page_context
 from tsunagu.web.templating import query_string, render
@@ -215,6 +216,26 @@ def _can_edit(context: Any, package: dict[str, Any]) -> bool:
     from tsunagu.catalog import authz
 
     return authz.has_role(context, package.get("owner_org"), "editor")
+
+
+def embed(request: Request) -> Response:
+    """A resource's map and chart on their own, for other sites to frame."""
+    resource_id = request.path_params["resource_id"]
+    with page_context(request) as context:
+        try:
+            resource = call_action("resource_show", context, {"id": resource_id})
+        except (NotFound, NotAuthorized):
+            return render(request, "not_found.html", status_code=404)
+        view = _table_views(context, resource)
+    settings = request.app.state.services.settings
+    return render(
+        request,
+        "embed.html",
+        resource=resource,
+        view=view,
+        tiles=settings.map_tiles,
+        site_url=settings.site_url,
+    )
 
 
 def organizations(request: Request) -> Response:

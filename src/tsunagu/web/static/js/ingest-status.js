@@ -9,12 +9,16 @@
  *            data-label-pending="待機中"
  *            data-label-running="取り込み中：{rows} 行"
  *            data-label-complete="完了：{rows} 行"
+ *            data-state="pending|running|complete|error"     the status the server rendered with;
+ *                                                            complete/error → the script does nothing
  *            data-label-error="エラー：{message}"
- *            data-label-error-line="{line} 行目"              optional, appended to {message}
- *            data-label-error-column="{column} 列目"          optional, appended to {message}
+ *            data-label-error-line="（{line} 行目）"                    optional, appended to {message}
+ *            data-label-error-line-column="（{line} 行目、列「{column}」）" optional, appended to {message}
+ *            data-label-error-column="（列「{column}」）"               optional, appended to {message}
  *            data-label-unavailable="状況を取得できません。再試行しています…"   optional
+ *            data-label-progress="取り込みの進み具合"   optional: aria-label for an unlabelled <progress>
  *            aria-labelledby="…">
- *     <progress class="ingest-progress" aria-label="取り込みの進み具合"></progress>
+ *     <progress class="ingest-progress"></progress>
  *     <p class="ingest-text" aria-live="polite">待機中</p>
  *   </section>
  * The script GETs data-status-url every second (every 5 s while the tab is hidden, backing off
@@ -24,7 +28,7 @@
  * complete, hidden on error. The live text changes on every status change and, while running, at
  * most every 3 s. On complete the page reloads once (location.reload(), remembered per job in
  * sessionStorage so a page that still shows the section does not reload again) so the server
- * renders the detected columns. The section gets data-state="pending|running|complete|error".
+ * renders the detected columns. The section's data-state follows the job.
  */
 (function () {
   'use strict';
@@ -73,16 +77,25 @@
       running: d.labelRunning || '{rows}',
       complete: d.labelComplete || '{rows}',
       error: d.labelError || '{message}',
-      errorLine: d.labelErrorLine || '{line} 行目',
-      errorColumn: d.labelErrorColumn || '{column} 列目',
+      errorLine: d.labelErrorLine || '（{line} 行目）',
+      errorLineColumn: d.labelErrorLineColumn || '（{line} 行目、列「{column}」）',
+      errorColumn: d.labelErrorColumn || '（列「{column}」）',
       unavailable: d.labelUnavailable || '状況を取得できません。再試行しています…',
+      progress: d.labelProgress || '取り込みの進み具合',
     };
+    // The server already rendered a finished job: nothing to follow.
+    const initial = d.state;
+    if (initial === 'complete' || initial === 'error') return;
     const progress = section.querySelector('progress.ingest-progress');
+    if (progress && !progress.hasAttribute('aria-label') && !progress.hasAttribute('aria-labelledby') &&
+        !(progress.labels && progress.labels.length)) {
+      progress.setAttribute('aria-label', labels.progress);
+    }
     const textEl = section.querySelector('.ingest-text');
     let lastState = null;
     let lastTextAt = 0;
     let failures = 0;
-    let sawIncomplete = false;
+    let sawIncomplete = initial === 'pending' || initial === 'running';
     let timer = 0;
     let inFlight = false;
     let notFound = 0;
@@ -117,12 +130,14 @@
         setText(fill(labels.complete, { rows }));
       } else if (state === 'error') {
         const error = result.error || {};
+        const hasLine = error.line !== null && error.line !== undefined && error.line !== '';
+        const hasColumn = error.column !== null && error.column !== undefined && error.column !== '';
+        const where = { line: hasLine ? formatNumber(error.line) : '', column: hasColumn ? String(error.column) : '' };
         let message = error.message ? String(error.message) : '';
-        if (error.line !== null && error.line !== undefined) message += ' ' + fill(labels.errorLine, { line: formatNumber(error.line) });
-        if (error.column !== null && error.column !== undefined && error.column !== '') {
-          message += ' ' + fill(labels.errorColumn, { column: error.column });
-        }
-        setText(fill(labels.error, { message: message.trim(), rows }));
+        if (hasLine && hasColumn) message += fill(labels.errorLineColumn, where);
+        else if (hasLine) message += fill(labels.errorLine, where);
+        else if (hasColumn) message += fill(labels.errorColumn, where);
+        setText(fill(labels.error, { message, rows }));
       } else {
         setText(fill(labels.pending, { rows }));
       }

@@ -26,7 +26,9 @@
  *                                                  (same-origin URLs only);
  *   400/409 {"errors": {"field": ["message"]}}  → for each field named in the form: a
  *        <p class="field-error" id="FORMID-FIELD-error"> after the input (after its <label> when
- *        the input is inside one), aria-invalid="true" and the id added to aria-describedby; the
+ *        the input is inside one, after its parent <p> when the field is <p><label/> <input></p>;
+ *        at the end of the <fieldset> for radios/checkboxes), aria-invalid="true" and the id added
+ *        to aria-describedby (FORMID is the form's id, else upload-form-N); the
  *        first invalid field gets focus. Errors for names not in the form (or hidden inputs) go
  *        into .upload-status. CKAN-style {"error": {"message": …}} is shown there too.
  *   anything else                               → data-label-error with {status}.
@@ -125,9 +127,12 @@
         p.id = formKey + '-' + idPart(name) + '-error';
         p.textContent = messages.join(' ');
         const group = element.type === 'radio' || element.type === 'checkbox' ? element.closest('fieldset') : null;
-        const label = element.closest('label');
+        // After the input; after its <label> when it sits inside one, and after its <p> when the
+        // field is written as <p><label>…</label> <input></p> (a <p> cannot hold a <p>).
+        const parent = element.parentElement;
+        const anchor = element.closest('label') || (parent && parent.tagName === 'P' ? parent : element);
         if (group) group.appendChild(p);
-        else (label || element).insertAdjacentElement('afterend', p);
+        else anchor.insertAdjacentElement('afterend', p);
         const targets = element.type === 'radio' || element.type === 'checkbox'
           ? Array.from(form.querySelectorAll('[name="' + CSS.escape(name) + '"]'))
           : [element];
