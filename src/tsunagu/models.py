@@ -14,6 +14,7 @@ from tsunagu.catalog.models import (
 )
 from tsunagu.datastore.models import DatastoreTable, IngestJob
 from tsunagu.storage.database import Base
+from tsunagu.usage.models import DatasetUsage
 
 __all__ = [
     "Activity",
@@ -22,6 +23,7 @@ __all__ = [
     "CatalogState",
     "Dataset",
     "DatasetExtra",
+    "DatasetUsage",
     "DatastoreTable",
     "Group",
     "IngestJob",

@@ -8,7 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-from conftest import database_url_for
+from support.databases import database_url_for
 from tsunagu.models import Base
 from tsunagu.storage.database import make_engine
 from tsunagu.storage.migrate import current, upgrade

@@ -264,3 +264,13 @@ def test_embed_page_may_be_framed(site: LiveServer) -> None:
     assert "x-frame-options" not in response.headers
     assert 'class="ds-map"' in response.text and "<script>alert" not in response.text
     assert "frame-ancestors 'self'" in get(site, "/").headers["content-security-policy"]
+
+
+def test_most_used_datasets_on_home(site: LiveServer) -> None:
+    package = site.ckan().action.package_show(id="evac")
+    for _ in range(3):
+        requests.get(f"{site.url}/datastore/dump/{package['resources'][0]['id']}", timeout=10)
+    home = get(site, "/").text
+    assert "よく使われているデータ" in home
+    popular = home.split("popular-heading", 1)[1].split("</section>", 1)[0]
+    assert "/dataset/evac" in popular and "秘密の名簿" not in popular

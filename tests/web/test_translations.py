@@ -257,6 +257,7 @@ PAGES: dict[str, dict[str, Any]] = {
         "publishing": {"sample-city": 1},
         "points": [{"lat": 34.0, "lon": 131.0, "label": "Sample City"}],
         "formats": {"CSV": 1},
+        "popular": [PACKAGE],
     },
     "search.html": {
         "q": "shelter",

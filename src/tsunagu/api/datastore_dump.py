@@ -17,6 +17,7 @@ from tsunagu.context import Context, Services
 from tsunagu.datastore import dump, search
 from tsunagu.datastore.access import readable_resource, table_meta
 from tsunagu.errors import ActionError, ValidationError
+from tsunagu.usage.counters import count
 
 MEDIA = {
     "csv": "text/csv",
@@ -51,6 +52,7 @@ def _prepare(
         request = search.parse_request(meta, {**params, "limit": None})
         body = dump.stream(services.engine, meta, request, fmt, encoding, limit)
         stem = (resource.name or resource_id).replace("/", "_")
+        count(services.sessions, resource.dataset_id, download=True)
         return body, fmt, stem, encoding
 
 

@@ -15,6 +15,7 @@ from tsunagu.catalog.models import Resource
 from tsunagu.context import Context, Services
 from tsunagu.errors import ActionError, NotFound
 from tsunagu.storage.files import iter_file
+from tsunagu.usage.counters import count
 
 
 def _locate(services: Services, dataset_ref: str, resource_id: str, token: str) -> Resource:
@@ -49,6 +50,7 @@ async def download(request: Request) -> Response:
         return JSONResponse({"success": False, "error": error.as_dict()}, status_code=error.status)
     if not services.files.exists(resource.storage_key):
         return JSONResponse({"success": False, "error": NotFound().as_dict()}, status_code=404)
+    await run_in_threadpool(count, services.sessions, resource.dataset_id, download=True)
     filename = resource.url.rsplit("/", 1)[-1] or "file"
     headers = {
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",

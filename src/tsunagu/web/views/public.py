@@ -11,6 +11,7 @@ from tsunagu.catalog.actions.packages import package_show_dict
 from tsunagu.catalog.licenses import get_license
 from tsunagu.errors import NotAuthorized, NotFound
 from tsunagu.registry import call_action
+from tsunagu.usage.counters import count, most_downloaded
 from tsunagu.web.jsonld import dataset_jsonld
 from tsunagu.web.session import act, page_context
 from tsunagu.web.templating import query_string, render
@@ -50,6 +51,7 @@ def home(request: Request) -> Response:
             "group_list", context, {"all_fields": True, "sort": "package_count desc"}
         )
         organizations = call_action("organization_list", context, {"all_fields": True})
+        popular = _most_used(context)
     publishing = everything["facets"].get("organization", {})
     municipalities = [o for o in organizations if o["kind"] in ("municipality", "prefecture")]
     points = [
@@ -68,7 +70,22 @@ def home(request: Request) -> Response:
         publishing=publishing,
         points=points,
         formats=everything["facets"].get("res_format", {}),
+        popular=popular,
     )
+
+
+def _most_used(context: Any, limit: int = 6) -> list[Any]:
+    """The most downloaded datasets the caller may see (through search, so never private)."""
+    ids = most_downloaded(context.session, limit * 3)
+    if not ids:
+        return []
+    found = call_action(
+        "package_search",
+        context,
+        {"fq": " OR ".join(f'id:"{i}"' for i in ids), "rows": len(ids)},
+    )["results"]
+    order = {dataset_id: position for position, dataset_id in enumerate(ids)}
+    return sorted(found, key=lambda p: order[p["id"]])[:limit]
 
 
 def _filters(request: Request) -> dict[str, list[str]]:
@@ -194,6 +211,7 @@ def dataset(request: Request) -> Response:
         except (NotFound, NotAuthorized):
             return render(request, "not_found.html", status_code=404)
         views = {r["id"]: _table_views(context, r) for r in package["resources"]}
+        count(context.services.sessions, package["id"], download=False)
         activity = call_action("package_activity_list", context, {"id": package["id"], "limit": 10})
         can_edit = _can_edit(context, package)
     license = get_license(package.get("license_id") or "")

@@ -1,0 +1,1 @@
+"""Usage counts: how often each dataset is viewed and downloaded."""
