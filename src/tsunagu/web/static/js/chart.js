@@ -46,21 +46,11 @@
   const FILL = 'rgba(31, 95, 168, 0.85)';
   const FONT = '"Hiragino Sans", "Hiragino Kaku Gothic ProN", "Noto Sans JP", "Yu Gothic", YuGothic, Meiryo, sans-serif';
 
-  function fill(template, values) {
-    return String(template).replace(/\{(\w+)\}/g, (match, key) =>
-      Object.prototype.hasOwnProperty.call(values, key) ? String(values[key]) : match);
-  }
+  // Shared helpers from site.js (loaded first on every page).
+  const { fill, formatNumber } = window.Tsunagu;
 
   function lang() {
     return document.documentElement.lang || 'ja';
-  }
-
-  function formatNumber(value) {
-    try {
-      return new Intl.NumberFormat(lang()).format(value);
-    } catch (_) {
-      return String(value);
-    }
   }
 
   function text(value) {

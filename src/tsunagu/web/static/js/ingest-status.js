@@ -38,18 +38,8 @@
   const MAX_BACKOFF_MS = 10000;
   const RUNNING_TEXT_EVERY_MS = 3000;
 
-  function fill(template, values) {
-    return String(template).replace(/\{(\w+)\}/g, (match, key) =>
-      Object.prototype.hasOwnProperty.call(values, key) ? String(values[key]) : match);
-  }
-
-  function formatNumber(value) {
-    try {
-      return new Intl.NumberFormat(document.documentElement.lang || 'ja').format(value);
-    } catch (_) {
-      return String(value);
-    }
-  }
+  // Shared helpers from site.js (loaded first on every page).
+  const { fill, formatNumber } = window.Tsunagu;
 
   function alreadyReloaded(key) {
     try {

@@ -42,18 +42,8 @@
   const MAX_PROPERTIES = 8;
   const JAPAN = [36.2, 138.25];
 
-  function fill(template, values) {
-    return String(template).replace(/\{(\w+)\}/g, (match, key) =>
-      Object.prototype.hasOwnProperty.call(values, key) ? String(values[key]) : match);
-  }
-
-  function formatNumber(value) {
-    try {
-      return new Intl.NumberFormat(document.documentElement.lang || 'ja').format(value);
-    } catch (_) {
-      return String(value);
-    }
-  }
+  // Shared helpers from site.js (loaded first on every page).
+  const { fill, formatNumber } = window.Tsunagu;
 
   function text(value) {
     if (value === null || value === undefined) return '';

@@ -49,18 +49,8 @@
   const DEBOUNCE_MS = 350;
   let counter = 0;
 
-  function fill(template, values) {
-    return String(template).replace(/\{(\w+)\}/g, (match, key) =>
-      Object.prototype.hasOwnProperty.call(values, key) ? String(values[key]) : match);
-  }
-
-  function formatNumber(value) {
-    try {
-      return new Intl.NumberFormat(document.documentElement.lang || 'ja').format(value);
-    } catch (_) {
-      return String(value);
-    }
-  }
+  // Shared helpers from site.js (loaded first on every page).
+  const { fill, formatNumber } = window.Tsunagu;
 
   function cellText(value) {
     if (value === null || value === undefined) return '';

@@ -23,6 +23,21 @@
  *    submitting asks window.confirm(data-confirm) and cancels when declined. (Without JS the
  *    form posts directly, so the server must not rely on this for safety.)
  */
+// Helpers the other scripts share: window.Tsunagu.fill("{n} 件", {n: 3}), .formatNumber(1234).
+window.Tsunagu = Object.freeze({
+  fill(template, values) {
+    return String(template).replace(/\{(\w+)\}/g, (match, key) =>
+      Object.prototype.hasOwnProperty.call(values, key) ? String(values[key]) : match);
+  },
+  formatNumber(value) {
+    try {
+      return new Intl.NumberFormat(document.documentElement.lang || 'ja').format(value);
+    } catch (_) {
+      return String(value);
+    }
+  },
+});
+
 (function () {
   'use strict';
 

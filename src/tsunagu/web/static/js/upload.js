@@ -40,10 +40,8 @@
 
   let counter = 0;
 
-  function fill(template, values) {
-    return String(template).replace(/\{(\w+)\}/g, (match, key) =>
-      Object.prototype.hasOwnProperty.call(values, key) ? String(values[key]) : match);
-  }
+  // Shared helpers from site.js (loaded first on every page).
+  const { fill } = window.Tsunagu;
 
   function idPart(value) {
     return String(value).replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '') || 'field';
