@@ -13,7 +13,8 @@ from sqlalchemy import select, update
 
 from tsunagu.catalog.models import Resource
 from tsunagu.context import Context, Services
-from tsunagu.datastore.models import IngestJob
+from tsunagu.datastore import tables
+from tsunagu.datastore.models import DatastoreTable, IngestJob
 from tsunagu.events import on_resource_deleted, on_resource_saved
 from tsunagu.storage.types import utcnow
 
@@ -74,9 +75,6 @@ def _queue_changed_tabular_resource(context: Context, resource: Resource) -> Non
 @on_resource_deleted
 def _drop_table_of_deleted_resource(context: Context, resource: Resource) -> None:
     # As in CKAN: a deleted resource's datastore table goes with it.
-    from tsunagu.datastore import tables
-    from tsunagu.datastore.models import DatastoreTable
-
     meta = context.session.get(DatastoreTable, resource.id)
     if meta is not None:
         tables.drop(context.session.connection(), meta.table_name)

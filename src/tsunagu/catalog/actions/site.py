@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tsunagu import __version__
+from tsunagu.catalog.lookup import require_id
 from tsunagu.context import Context
 from tsunagu.registry import action
 
@@ -29,8 +30,7 @@ def status_show(context: Context, data: dict[str, Any]) -> dict[str, Any]:
 @action("help_show")
 def help_show(context: Context, data: dict[str, Any]) -> str:
     """The documentation of an action, as CKAN's help links expect."""
-    from tsunagu.catalog.lookup import require_id
-    from tsunagu.registry import get_action
+    from tsunagu.registry import get_action  # the registry imports this module
 
     return (get_action(require_id(data, "name")).__doc__ or "").strip()
 

@@ -7,10 +7,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tsunagu.catalog import authz
 from tsunagu.catalog.actions.packages import package_show_dict
 from tsunagu.catalog.licenses import get_license
-from tsunagu.errors import NotAuthorized, NotFound
-from tsunagu.registry import call_action
+from tsunagu.errors import ActionError, NotAuthorized, NotFound
+from tsunagu.registry import action_names, call_action
 from tsunagu.usage.counters import count, most_downloaded
 from tsunagu.web.jsonld import dataset_jsonld
 from tsunagu.web.session import act, page_context
@@ -35,8 +36,6 @@ SORTS = {
 
 def home(request: Request) -> Response:
     with page_context(request) as context:
-        from tsunagu.registry import call_action
-
         everything = call_action(
             "package_search",
             context,
@@ -126,11 +125,7 @@ def search(request: Request) -> Response:
                 "include_private": True,
             },
         )
-    except Exception as exc:  # a malformed query is shown on the page, not as a crash
-        from tsunagu.errors import ActionError
-
-        if not isinstance(exc, ActionError):
-            raise
+    except ActionError as exc:  # a malformed query is shown on the page, not as a crash
         error = exc.message
         result = {"count": 0, "results": [], "search_facets": {}}
     pages = max(1, -(-result["count"] // PAGE_SIZE))
@@ -180,8 +175,6 @@ def _facet_links(
 
 def _table_views(context: Any, resource: dict[str, Any]) -> dict[str, Any] | None:
     """Preview rows, map and chart settings for a resource with a datastore table."""
-    from tsunagu.registry import call_action
-
     if not resource.get("datastore_active"):
         return None
     try:
@@ -203,8 +196,6 @@ def _table_views(context: Any, resource: dict[str, Any]) -> dict[str, Any] | Non
 
 def dataset(request: Request) -> Response:
     name = request.path_params["name"]
-    from tsunagu.registry import call_action
-
     with page_context(request) as context:
         try:
             package = package_show_dict(context, {"id": name})
@@ -231,8 +222,6 @@ def dataset(request: Request) -> Response:
 
 
 def _can_edit(context: Any, package: dict[str, Any]) -> bool:
-    from tsunagu.catalog import authz
-
     return authz.has_role(context, package.get("owner_org"), "editor")
 
 
@@ -274,7 +263,5 @@ def organization(request: Request) -> Response:
 
 
 def api_guide(request: Request) -> Response:
-    from tsunagu.registry import action_names
-
     settings = request.app.state.services.settings
     return render(request, "api.html", actions=action_names(), site_url=settings.site_url)
