@@ -12,7 +12,7 @@ from starlette.staticfiles import StaticFiles
 from tsunagu.errors import ActionError
 from tsunagu.web.session import page_context
 from tsunagu.web.templating import render
-from tsunagu.web.views import public, staff
+from tsunagu.web.views import accounts, public, staff
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -39,11 +39,11 @@ def routes() -> list[BaseRoute]:
         Route(
             "/staff/dataset/{name}/resource/{resource_id}/types", staff.set_types, methods=["POST"]
         ),
-        Route("/staff/tokens", staff.tokens_page, methods=["GET"]),
-        Route("/staff/tokens", staff.create_token, methods=["POST"]),
-        Route("/staff/tokens/revoke", staff.revoke_token, methods=["POST"]),
-        Route("/staff/organization/{org}/members", staff.members_page, methods=["GET"]),
-        Route("/staff/organization/{org}/members", staff.add_member, methods=["POST"]),
+        Route("/staff/tokens", accounts.tokens_page, methods=["GET"]),
+        Route("/staff/tokens", accounts.create_token, methods=["POST"]),
+        Route("/staff/tokens/revoke", accounts.revoke_token, methods=["POST"]),
+        Route("/staff/organization/{org}/members", accounts.members_page, methods=["GET"]),
+        Route("/staff/organization/{org}/members", accounts.add_member, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
 

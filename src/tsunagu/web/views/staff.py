@@ -37,13 +37,13 @@ TYPE_LABELS = {
 }
 
 
-def _login_required(request: Request) -> Response | None:
+def login_required(request: Request) -> Response | None:
     if not request.session.get("user_id"):
         return RedirectResponse(f"/user/login?next={request.url.path}", status_code=303)
     return None
 
 
-async def _form(request: Request) -> FormData:
+async def read_form(request: Request) -> FormData:
     form = await request.form(max_files=1, max_fields=200, max_part_size=1024 * 1024)
     check_csrf(request, form)
     return form
@@ -72,7 +72,7 @@ def _check_password(request: Request, name: str, password: str) -> str | None:
 
 
 async def login(request: Request) -> Response:
-    form = await _form(request)
+    form = await read_form(request)
     name = str(form.get("name") or "").strip()
     target = str(form.get("next") or "/staff")
     if not target.startswith("/") or target.startswith("//"):
@@ -96,7 +96,7 @@ async def login(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
-    await _form(request)
+    await read_form(request)
     request.session.clear()
     return RedirectResponse("/", status_code=303)
 
@@ -105,7 +105,7 @@ async def logout(request: Request) -> Response:
 
 
 def dashboard(request: Request) -> Response:
-    if (redirect := _login_required(request)) is not None:
+    if (redirect := login_required(request)) is not None:
         return redirect
     with page_context(request) as context:
         orgs = call_action("organization_list_for_user", context, {"permission": "read"})
@@ -128,7 +128,7 @@ def _editable_orgs(request: Request, context: Any) -> list[dict[str, Any]]:
 
 
 def new_dataset_page(request: Request) -> Response:
-    if (redirect := _login_required(request)) is not None:
+    if (redirect := login_required(request)) is not None:
         return redirect
     with page_context(request) as context:
         orgs = _editable_orgs(request, context)
@@ -161,9 +161,9 @@ def _package_data(form: FormData) -> dict[str, Any]:
 
 
 async def save_dataset(request: Request) -> Response:
-    if (redirect := _login_required(request)) is not None:
+    if (redirect := login_required(request)) is not None:
         return redirect
-    form = await _form(request)
+    form = await read_form(request)
     data = _package_data(form)
     editing = request.path_params.get("name")
 
@@ -194,7 +194,7 @@ async def save_dataset(request: Request) -> Response:
 
 
 def manage_dataset(request: Request) -> Response:
-    if (redirect := _login_required(request)) is not None:
+    if (redirect := login_required(request)) is not None:
         return redirect
     with page_context(request) as context:
         try:
@@ -237,10 +237,10 @@ def _wants_json(request: Request) -> bool:
 
 
 async def upload(request: Request) -> Response:
-    if (redirect := _login_required(request)) is not None:
+    if (redirect := login_required(request)) is not None:
         return redirect
     try:
-        form = await _form(request)
+        form = await read_form(request)
     except ActionError as error:
         return JSONResponse({"errors": {"csrf_token": [error.message]}}, status_code=403)
     name = request.path_params["name"]
@@ -275,9 +275,9 @@ async def upload(request: Request) -> Response:
 
 async def set_types(request: Request) -> Response:
     """Staff correct the detected column types; the table is re-cast with them."""
-    if (redirect := _login_required(request)) is not None:
+    if (redirect := login_required(request)) is not None:
         return redirect
-    form = await _form(request)
+    form = await read_form(request)
     resource_id = request.path_params["resource_id"]
     chosen = {
         key[len("type:") :]: str(value)
@@ -308,9 +308,9 @@ async def set_types(request: Request) -> Response:
 
 
 async def publish(request: Request) -> Response:
-    if (redirect := _login_required(request)) is not None:
+    if (redirect := login_required(request)) is not None:
         return redirect
-    await _form(request)
+    await read_form(request)
     name = request.path_params["name"]
 
     def save() -> None:
@@ -319,90 +319,3 @@ async def publish(request: Request) -> Response:
 
     await run_in_threadpool(save)
     return RedirectResponse(f"/dataset/{name}", status_code=303)
-
-
-# -- tokens and members ---------------------------------------------------------------------
-
-
-def tokens_page(request: Request) -> Response:
-    if (redirect := _login_required(request)) is not None:
-        return redirect
-    with page_context(request) as context:
-        tokens = call_action("api_token_list", context, {})
-    return render(request, "staff/tokens.html", tokens=tokens, new_token=None)
-
-
-async def create_token(request: Request) -> Response:
-    if (redirect := _login_required(request)) is not None:
-        return redirect
-    form = await _form(request)
-
-    def save() -> Response:
-        with page_context(request) as context:
-            created = call_action(
-                "api_token_create", context, {"name": str(form.get("name") or "") or "portal"}
-            )
-            tokens = call_action("api_token_list", context, {})
-        # The secret is shown exactly once, on this response; it is never stored in clear.
-        return render(request, "staff/tokens.html", tokens=tokens, new_token=created["token"])
-
-    return await run_in_threadpool(save)
-
-
-async def revoke_token(request: Request) -> Response:
-    if (redirect := _login_required(request)) is not None:
-        return redirect
-    form = await _form(request)
-
-    def save() -> None:
-        with page_context(request) as context:
-            call_action("api_token_revoke", context, {"jti": str(form.get("id") or "")})
-
-    await run_in_threadpool(save)
-    return RedirectResponse("/staff/tokens", status_code=303)
-
-
-def members_page(request: Request) -> Response:
-    if (redirect := _login_required(request)) is not None:
-        return redirect
-    with page_context(request) as context:
-        try:
-            org = call_action(
-                "organization_show",
-                context,
-                {"id": request.path_params["org"], "include_users": True},
-            )
-        except NotFound:
-            return render(request, "not_found.html", status_code=404)
-    return render(request, "staff/members.html", org=org, errors={})
-
-
-async def add_member(request: Request) -> Response:
-    if (redirect := _login_required(request)) is not None:
-        return redirect
-    form = await _form(request)
-    org_name = request.path_params["org"]
-
-    def save() -> Response:
-        with page_context(request) as context:
-            try:
-                call_action(
-                    "organization_member_create",
-                    context,
-                    {
-                        "id": org_name,
-                        "username": str(form.get("username") or ""),
-                        "role": str(form.get("role") or ""),
-                    },
-                )
-            except ValidationError as error:
-                context.session.rollback()
-                org = call_action(
-                    "organization_show", context, {"id": org_name, "include_users": True}
-                )
-                return render(
-                    request, "staff/members.html", status_code=400, org=org, errors=error.errors
-                )
-        return RedirectResponse(f"/staff/organization/{org_name}/members", status_code=303)
-
-    return await run_in_threadpool(save)
