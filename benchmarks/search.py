@@ -1,0 +1,1700 @@
+"""Search and package_show benchmark over a synthetic Japanese catalog (see benchmarks/README.md).
+
+Steps, all in one run so that every figure has a baseline measured on the same machine state:
+
+1. generate N synthetic datasets (seeded) and bulk-insert them into a fresh SQLite catalog;
+2. build the in-memory index (time, RSS);
+3. time a fixed query mix three ways, interleaved query by query: the index itself
+   (``MemoryIndex.search``), the HTTP API of a real uvicorn server, and raw SQLite doing the
+   same work (FTS5 trigram / LIKE, GROUP BY facets, ORDER BY … LIMIT/OFFSET);
+4. measure package_show throughput against ``uvicorn --workers 2`` (wrk, or a Python load
+   generator), beside a raw SQLite lookup loop.
+
+Usage: ``python benchmarks/search.py [--datasets 100000] [--queries 300] [--quick]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import json
+import multiprocessing
+import os
+import platform
+import random
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, ClassVar
+
+import httpx
+import numpy as np
+from sqlalchemy import insert, select, update
+
+ROOT = Path(__file__).resolve().parent
+WORK = ROOT / ".work"
+REPO = ROOT.parent
+
+
+# A benchmark that imports this module (benchmarks/portal.py) takes its own snapshot and names
+# it here first, so that importing never replaces .work/src under a search.py run in progress.
+SRC_ENV = "TSUNAGU_BENCH_SEARCH_SRC"
+
+
+def _snapshot_source() -> Path:
+    """Copy src/tsunagu aside so that edits made during a run cannot mix code versions; the
+    in-process engine and the server both import this copy."""
+    given = os.environ.get(SRC_ENV)
+    if given:
+        return Path(given)
+    target = WORK / "src"
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(
+        REPO / "src" / "tsunagu",
+        target / "tsunagu",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+    )
+    return target
+
+
+def _source_state() -> str:
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no", "--", "src"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        ).stdout.split("\n")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    changed = [line[3:] for line in dirty if line.strip()]
+    return f"`{head}`" + (f" + uncommitted changes to {', '.join(changed)}" if changed else "")
+
+
+SRC = _snapshot_source()
+SOURCE_STATE = _source_state()
+sys.path.insert(0, str(SRC))
+
+from tsunagu.bootstrap import action_context, build_services  # noqa: E402
+from tsunagu.catalog.dictize import package_dicts  # noqa: E402
+from tsunagu.catalog.local_codes import check_digit  # noqa: E402
+from tsunagu.catalog.models import (  # noqa: E402
+    CatalogState,
+    Dataset,
+    Group,
+    Organization,
+    Resource,
+    Tag,
+    dataset_group,
+    dataset_tag,
+)
+from tsunagu.catalog.search_params import search_query  # noqa: E402
+from tsunagu.config import Settings  # noqa: E402
+from tsunagu.context import Context  # noqa: E402
+from tsunagu.registry import call_action  # noqa: E402
+from tsunagu.search.interface import SearchQuery  # noqa: E402
+from tsunagu.storage.migrate import upgrade  # noqa: E402
+
+# Bump when the generator changes, so --reuse never picks up a catalog of another shape.
+GENERATOR_VERSION = 1
+TARGET_SEARCH_P95_MS = 30.0
+TARGET_SHOW_RPS = 800.0
+ADMIN = "bench-admin"
+
+# -- vocabulary ---------------------------------------------------------------------------------
+
+
+def words(text: str) -> list[str]:
+    return text.split()
+
+
+# (title, slug, kind, first five digits of the 全国地方公共団体コード)
+ORGS: list[tuple[str, str, str, str]] = [
+    ("山口県", "yamaguchi-pref", "prefecture", "35000"),
+    ("下関市", "shimonoseki-city", "municipality", "35201"),
+    ("宇部市", "ube-city", "municipality", "35202"),
+    ("山口市", "yamaguchi-city", "municipality", "35203"),
+    ("萩市", "hagi-city", "municipality", "35204"),
+    ("防府市", "hofu-city", "municipality", "35206"),
+    ("下松市", "kudamatsu-city", "municipality", "35207"),
+    ("岩国市", "iwakuni-city", "municipality", "35208"),
+    ("光市", "hikari-city", "municipality", "35210"),
+    ("長門市", "nagato-city", "municipality", "35211"),
+    ("柳井市", "yanai-city", "municipality", "35212"),
+    ("美祢市", "mine-city", "municipality", "35213"),
+    ("周南市", "shunan-city", "municipality", "35215"),
+    ("山陽小野田市", "sanyo-onoda-city", "municipality", "35216"),
+    ("周防大島町", "suooshima-town", "municipality", "35305"),
+    ("和木町", "waki-town", "municipality", "35321"),
+    ("上関町", "kaminoseki-town", "municipality", "35341"),
+    ("田布施町", "tabuse-town", "municipality", "35343"),
+    ("平生町", "hirao-town", "municipality", "35344"),
+    ("阿武町", "abu-town", "municipality", "35502"),
+    ("広島県", "hiroshima-pref", "prefecture", "34000"),
+    ("広島市", "hiroshima-city", "municipality", "34100"),
+    ("呉市", "kure-city", "municipality", "34202"),
+    ("尾道市", "onomichi-city", "municipality", "34205"),
+    ("福山市", "fukuyama-city", "municipality", "34207"),
+    ("福岡県", "fukuoka-pref", "prefecture", "40000"),
+    ("北九州市", "kitakyushu-city", "municipality", "40100"),
+    ("福岡市", "fukuoka-city", "municipality", "40130"),
+    ("久留米市", "kurume-city", "municipality", "40203"),
+    ("島根県", "shimane-pref", "prefecture", "32000"),
+    ("松江市", "matsue-city", "municipality", "32201"),
+    ("浜田市", "hamada-city", "municipality", "32202"),
+    ("出雲市", "izumo-city", "municipality", "32203"),
+    ("鳥取県", "tottori-pref", "prefecture", "31000"),
+    ("鳥取市", "tottori-city", "municipality", "31201"),
+    ("米子市", "yonago-city", "municipality", "31202"),
+    ("岡山県", "okayama-pref", "prefecture", "33000"),
+    ("岡山市", "okayama-city", "municipality", "33100"),
+    ("倉敷市", "kurashiki-city", "municipality", "33202"),
+    ("愛媛県", "ehime-pref", "prefecture", "38000"),
+    ("松山市", "matsuyama-city", "municipality", "38201"),
+    ("今治市", "imabari-city", "municipality", "38202"),
+    ("徳島市", "tokushima-city", "municipality", "36201"),
+    ("高松市", "takamatsu-city", "municipality", "37201"),
+    ("高知市", "kochi-city", "municipality", "39201"),
+    ("佐賀市", "saga-city", "municipality", "41201"),
+    ("長崎市", "nagasaki-city", "municipality", "42201"),
+    ("熊本市", "kumamoto-city", "municipality", "43100"),
+    ("大分市", "oita-city", "municipality", "44201"),
+    ("別府市", "beppu-city", "municipality", "44202"),
+]
+GROUPS: list[tuple[str, str]] = [
+    ("bousai", "防災・安全"),
+    ("kosodate", "子育て・教育"),
+    ("kanko", "観光・文化"),
+    ("kenko", "健康・福祉"),
+    ("kankyo", "環境・エネルギー"),
+    ("kotsu", "交通・インフラ"),
+    ("tokei", "人口・統計"),
+    ("gyosei", "行政・財政"),
+    ("sangyo", "産業・経済"),
+    ("kurashi", "くらし・住まい"),
+]
+# (title word, group, core tags)
+TOPICS: list[tuple[str, str, list[str]]] = [
+    ("指定緊急避難場所", "bousai", ["避難所", "防災", "災害"]),
+    ("避難所一覧", "bousai", ["避難所", "防災"]),
+    ("ハザードマップ", "bousai", ["防災", "ハザードマップ", "地図"]),
+    ("洪水浸水想定区域", "bousai", ["防災", "洪水", "河川"]),
+    ("土砂災害警戒区域", "bousai", ["防災", "土砂災害"]),
+    ("津波浸水想定", "bousai", ["防災", "津波"]),
+    ("消防水利", "bousai", ["消防", "防災"]),
+    ("救急出動件数", "bousai", ["救急", "消防", "統計"]),
+    ("AED設置場所", "kenko", ["AED", "医療", "公共施設"]),
+    ("医療機関一覧", "kenko", ["医療", "病院"]),
+    ("介護サービス事業所", "kenko", ["介護", "福祉"]),
+    ("薬局一覧", "kenko", ["医療", "薬局"]),
+    ("健康診断受診率", "kenko", ["健康", "統計"]),
+    ("予防接種実施医療機関", "kenko", ["医療", "予防接種"]),
+    ("人口統計", "tokei", ["人口", "統計"]),
+    ("年齢別人口", "tokei", ["人口", "統計", "年齢"]),
+    ("町丁別世帯数", "tokei", ["人口", "世帯"]),
+    ("出生数・死亡数", "tokei", ["人口", "人口動態"]),
+    ("転入転出者数", "tokei", ["人口", "人口動態"]),
+    ("将来人口推計", "tokei", ["人口", "推計"]),
+    ("観光施設一覧", "kanko", ["観光", "施設"]),
+    ("観光客数", "kanko", ["観光", "統計"]),
+    ("宿泊者数", "kanko", ["観光", "宿泊"]),
+    ("文化財一覧", "kanko", ["文化財", "観光"]),
+    ("イベント情報", "kanko", ["イベント", "観光"]),
+    ("温泉施設", "kanko", ["温泉", "観光"]),
+    ("子育て支援施設", "kosodate", ["子育て", "施設"]),
+    ("保育園一覧", "kosodate", ["子育て", "保育園"]),
+    ("幼稚園一覧", "kosodate", ["子育て", "幼稚園"]),
+    ("小学校一覧", "kosodate", ["教育", "学校"]),
+    ("学校給食献立", "kosodate", ["教育", "給食"]),
+    ("児童館", "kosodate", ["子育て", "児童"]),
+    ("図書館蔵書数", "kosodate", ["図書館", "教育"]),
+    ("公共施設一覧", "gyosei", ["公共施設", "施設"]),
+    ("公衆トイレ", "kurashi", ["公共施設", "トイレ"]),
+    ("公衆無線LAN", "kurashi", ["Wi-Fi", "公共施設"]),
+    ("公園一覧", "kurashi", ["公園", "公共施設"]),
+    ("空き家バンク", "kurashi", ["空き家", "住宅"]),
+    ("市営住宅", "kurashi", ["住宅", "公共施設"]),
+    ("地価公示", "kurashi", ["地価", "土地"]),
+    ("ごみ収集日", "kankyo", ["ごみ", "環境"]),
+    ("ごみ分別辞典", "kankyo", ["ごみ", "分別"]),
+    ("大気汚染測定結果", "kankyo", ["大気", "環境"]),
+    ("水質検査結果", "kankyo", ["水質", "環境"]),
+    ("気象観測データ", "kankyo", ["気象", "環境"]),
+    ("再生可能エネルギー導入量", "kankyo", ["エネルギー", "環境"]),
+    ("バス停留所", "kotsu", ["バス", "交通"]),
+    ("駐車場一覧", "kotsu", ["駐車場", "交通"]),
+    ("道路工事情報", "kotsu", ["道路", "交通"]),
+    ("橋梁点検結果", "kotsu", ["橋梁", "インフラ"]),
+    ("予算書", "gyosei", ["予算", "財政"]),
+    ("決算状況", "gyosei", ["決算", "財政"]),
+    ("入札結果", "gyosei", ["入札", "契約"]),
+    ("職員数", "gyosei", ["職員", "統計"]),
+    ("投票所一覧", "gyosei", ["選挙", "投票所"]),
+    ("選挙結果", "gyosei", ["選挙", "統計"]),
+    ("事業所数", "sangyo", ["事業所", "統計"]),
+    ("農業産出額", "sangyo", ["農業", "統計"]),
+    ("漁獲量", "sangyo", ["漁業", "統計"]),
+    ("有効求人倍率", "sangyo", ["雇用", "統計"]),
+]
+EXTRA_TAGS = words("""
+オープンデータ 標準データセット 推奨データセット 位置情報 緯度経度 一覧 施設情報 月次 年次 随時更新 地図 GIS
+5つ星 CSV 機械判読 安全 安心 くらし 高齢者 障害者 外国人 多言語 英語 バリアフリー
+夜間 休日 緊急 点検 調査 計画 条例 補助金 助成 申請 届出 窓口
+相談 講座 スポーツ 体育館 プール 公民館 集会所 コミュニティ 自治会 ボランティア NPO 男女共同参画
+国際交流 姉妹都市 ふるさと納税 移住 定住 就職 創業 中小企業 商店街 特産品 農産物 水産物
+林業 森林 河川 海岸 港湾 空港 鉄道 自転車 タクシー 渋滞 交通事故 防犯
+犯罪 火災 地震 台風 大雨 熱中症 感染症 ワクチン 検診 がん 歯科 妊婦
+乳幼児 ひとり親 放課後 学童 奨学金 給付 手当
+""")
+YEAR_TAGS = [f"令和{n}年度" for n in range(1, 8)] + [f"平成{n}年度" for n in range(20, 31)]
+DEPARTMENTS = words("""
+総務課 防災危機管理課 観光振興課 子育て支援課 健康増進課 環境政策課 情報政策課 統計調査課
+都市計画課 財政課 教育委員会 選挙管理委員会
+""")
+FORMATS = [
+    ("CSV", "csv", "text/csv"),
+    ("XLSX", "xlsx", "application/vnd.ms-excel"),
+    ("PDF", "pdf", "application/pdf"),
+    ("JSON", "json", "application/json"),
+]
+FORMAT_WEIGHTS = [0.5, 0.2, 0.2, 0.1]
+LICENSES = ["cc-by-4.0", "pdl-1.0", "cc0-1.0"]
+LICENSE_WEIGHTS = [0.6, 0.25, 0.15]
+FREQUENCIES = ["", "年次", "月次", "随時", "四半期"]
+
+FACET_FIELDS = ["organization", "groups", "tags", "res_format", "license_id"]
+WORDS_2 = words("""
+人口 避難 観光 AED 子育 公園 統計 防災 施設 医療 保育 給食
+津波 介護 温泉 選挙 駐車 図書
+""")
+PHRASES = words("""
+避難所 子育て支援 公共施設 人口統計 観光客数 ハザードマップ 指定緊急避難場所 保育園
+下関市 医療機関 ごみ分別 土砂災害警戒区域 バス停留所 文化財 令和5年度 学校給食
+空き家バンク 介護サービス 年齢別人口 標準データセット
+""")
+
+
+def all_tags() -> list[str]:
+    seen: dict[str, None] = {}
+    for _, _, core in TOPICS:
+        seen.update(dict.fromkeys(core))
+    seen.update(dict.fromkeys(EXTRA_TAGS))
+    seen.update(dict.fromkeys(o[0] for o in ORGS))
+    seen.update(dict.fromkeys(YEAR_TAGS))
+    seen.update(dict.fromkeys(t[0] for t in TOPICS))
+    seen.update(dict.fromkeys(g[1] for g in GROUPS))
+    return list(seen)[:300]
+
+
+# -- small helpers -------------------------------------------------------------------------------
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def rss_mb(pid: int | str = "self") -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def child_pids(pid: int) -> list[int]:
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            children += [int(c) for c in (task / "children").read_text().split()]
+    return children
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def pct(samples: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(samples), q)) if samples else float("nan")
+
+
+def seeded_uuid(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def machine_info() -> dict[str, str]:
+    cpu = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    return {
+        "nproc": str(os.cpu_count()),
+        "cpu": cpu,
+        "ram": mem,
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "kernel": platform.release(),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+# -- 1. the synthetic catalog --------------------------------------------------------------------
+
+
+@dataclass
+class Catalog:
+    db_path: Path
+    data_dir: Path
+    datasets: int
+    token: str
+    public_names: list[str]
+    generate_seconds: float = 0.0
+    insert_seconds: float = 0.0
+    rows: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"sqlite:///{self.db_path}"
+
+
+def _sanity_through_actions(services: Any) -> str:
+    """One user, organisation and dataset made by the real actions; returns an API token."""
+    with action_context(services, ignore_auth=True) as context:
+        call_action(
+            "user_create",
+            context,
+            {
+                "name": ADMIN,
+                "email": "bench@example.jp",
+                "password": "bench-password-0000",
+                "sysadmin": True,
+            },
+        )
+    with action_context(services, ignore_auth=True) as context:
+        token = call_action("api_token_create", context, {"user": ADMIN, "name": "bench"})["token"]
+    with action_context(services, ignore_auth=True) as context:
+        call_action(
+            "organization_create",
+            context,
+            {"name": "bench-sanity-org", "title": "ベンチマーク確認用組織", "kind": "other"},
+        )
+    with action_context(services, ignore_auth=True) as context:
+        call_action(
+            "package_create",
+            context,
+            {
+                "name": "bench-sanity-dataset",
+                "title": "確認用 避難所一覧",
+                "notes": "アクション経由で作成した確認用データセットです。",
+                "owner_org": "bench-sanity-org",
+                "license_id": "cc-by-4.0",
+                "tags": [{"name": "避難所"}, {"name": "防災"}],
+                "resources": [
+                    {
+                        "name": "避難所一覧（CSV）",
+                        "url": "https://example.jp/a.csv",
+                        "format": "CSV",
+                    },
+                ],
+            },
+        )
+    return str(token)
+
+
+def _check_shape(services: Any, bulk_id: str) -> None:
+    """A bulk-inserted dataset must dictize exactly like one made through the actions."""
+    with services.sessions() as session:
+        sanity_id = session.scalar(select(Dataset.id).where(Dataset.name == "bench-sanity-dataset"))
+        dicts = package_dicts(session, [sanity_id, bulk_id], services.settings.site_url)
+    made, bulk = dicts[sanity_id], dicts[bulk_id]
+    problems = []
+    if set(made) != set(bulk):
+        problems.append(f"package keys differ: {set(made) ^ set(bulk)}")
+    for key in ("organization",):
+        if set(made[key]) != set(bulk[key]):
+            problems.append(f"{key} keys differ: {set(made[key]) ^ set(bulk[key])}")
+    if set(made["resources"][0]) != set(bulk["resources"][0]):
+        problems.append("resource keys differ")
+    for key, value in made.items():
+        if key in ("groups", "extras", "organization", "resources", "tags"):
+            continue
+        if (value is None) != (bulk[key] is None) and key not in ("creator_user_id",):
+            problems.append(f"{key}: action gives {value!r}, bulk gives {bulk[key]!r}")
+    if problems:
+        raise SystemExit("bulk rows do not match the action-made dataset:\n" + "\n".join(problems))
+
+
+def create_catalog(n: int, seed: int, reuse: bool, data_dir: Path | None = None) -> Catalog:
+    WORK.mkdir(parents=True, exist_ok=True)
+    data_dir = data_dir or WORK / f"catalog-{n}-s{seed}"
+    db_path = data_dir / "tsunagu.db"
+    marker = data_dir / "catalog.json"
+    if reuse and marker.exists():
+        info = json.loads(marker.read_text())
+        if info.get("version") == GENERATOR_VERSION and info.get("datasets") == n:
+            log(f"reusing {db_path}")
+            return Catalog(
+                db_path, data_dir, n, info["token"], info["public_names"], rows=info.get("rows", {})
+            )
+    if data_dir.exists():
+        shutil.rmtree(data_dir)
+    data_dir.mkdir(parents=True)
+    settings = Settings(data_dir=data_dir, database_url=f"sqlite:///{db_path}")
+    services = build_services(settings)
+    upgrade(services.engine)
+    token = _sanity_through_actions(services)
+
+    log(f"generating {n:,} datasets (seed {seed})")
+    started = time.perf_counter()
+    rng = random.Random(seed)
+    tag_names = all_tags()
+    with services.sessions() as session:
+        # The action-made dataset already created a few tags: reuse their rows.
+        existing = {name: tag_id for name, tag_id in session.execute(select(Tag.name, Tag.id))}
+    tag_ids = {name: existing.get(name) or seeded_uuid(rng) for name in tag_names}
+    # Popular tags get most of the use, as on real portals.
+    tag_weights = [1 / (i + 1) ** 0.9 for i in range(len(tag_names))]
+    with services.sessions() as session:
+        base_revision = int(session.scalar(select(CatalogState.revision)) or 0)
+    revision = base_revision
+    created = datetime(2025, 4, 1, 9, 0, 0)
+    org_rows, org_ids = [], []
+    for title, slug, kind, code5 in ORGS:
+        revision += 1
+        org_id = seeded_uuid(rng)
+        org_ids.append(org_id)
+        org_rows.append(
+            {
+                "id": org_id,
+                "name": slug,
+                "title": title,
+                "description": f"{title}のオープンデータを公開しています。",
+                "image_url": "",
+                "kind": kind,
+                "local_gov_code": code5 + check_digit(code5),
+                "parent_id": None,
+                "contact_email": f"opendata@{slug}.example.jp",
+                "contact_phone": "",
+                "url": "",
+                "latitude": None,
+                "longitude": None,
+                "state": "active",
+                "created": created,
+                "revision": revision,
+            }
+        )
+    group_rows, group_ids = [], {}
+    for slug, title in GROUPS:
+        revision += 1
+        group_ids[slug] = seeded_uuid(rng)
+        group_rows.append(
+            {
+                "id": group_ids[slug],
+                "name": slug,
+                "title": title,
+                "description": f"{title}に関するデータ",
+                "image_url": "",
+                "state": "active",
+                "created": created,
+                "revision": revision,
+            }
+        )
+    org_weights = [
+        (3.0 if o[2] == "prefecture" else 1.0) / (i + 1) ** 0.5 for i, o in enumerate(ORGS)
+    ]
+    muni_titles = [o[0] for o in ORGS if o[2] == "municipality"]
+    dataset_rows: list[dict[str, Any]] = []
+    resource_rows: list[dict[str, Any]] = []
+    tag_links: list[dict[str, str]] = []
+    group_links: list[dict[str, str]] = []
+    public_names: list[str] = []
+    epoch = datetime(2015, 1, 1)
+    span = (datetime(2026, 11, 1) - epoch).total_seconds()
+    for i in range(n):
+        revision += 1
+        org_index = rng.choices(range(len(ORGS)), org_weights)[0]
+        org_title, org_slug, org_kind, _ = ORGS[org_index]
+        place = (
+            rng.choice(muni_titles)
+            if org_kind == "prefecture" and rng.random() < 0.4
+            else org_title
+        )
+        topic, group, core = rng.choice(TOPICS)
+        year = rng.randint(2015, 2025)
+        reiwa = f"令和{year - 2018}年度" if year >= 2019 else f"平成{year - 1988}年度"
+        year_text = reiwa if rng.random() < 0.6 else f"{year}年度"
+        title = rng.choice(
+            [
+                f"{place}{topic}",
+                f"{place} {topic}（{year_text}）",
+                f"{topic}（{place}）",
+                f"{year_text} {place}の{topic}",
+                f"【{place}】{topic}データ",
+            ]
+        )
+        other_topic = rng.choice(TOPICS)[0]
+        department = rng.choice(DEPARTMENTS)
+        sentences = [
+            f"{place}が公開している{topic}のデータです。",
+            f"{year_text}時点の情報を掲載しています。",
+            f"{topic}について、所在地・連絡先・緯度経度などを提供します。",
+            f"本データは{dict(GROUPS)[group]}分野の標準データセットに準拠しています。",
+            rng.choice(["データは年1回更新します。", "毎月更新しています。", "随時更新します。"]),
+            f"関連データとして{other_topic}もあわせてご利用ください。",
+            "利用にあたっては出典を明記してください。",
+            f"詳細は{place}のホームページをご確認ください。",
+        ]
+        notes = "".join(sentences[:2] + rng.sample(sentences[2:], rng.randint(1, 4)))
+        dataset_id = seeded_uuid(rng)
+        name = f"{org_slug}-{i:06d}"
+        private = rng.random() < 0.05
+        created_at = epoch + timedelta(seconds=rng.random() * span)
+        modified_at = created_at + timedelta(seconds=rng.random() * 86400 * 400)
+        dataset_rows.append(
+            {
+                "id": dataset_id,
+                "name": name,
+                "title": title,
+                "notes": notes,
+                "type": "dataset",
+                "owner_org": org_ids[org_index],
+                "license_id": rng.choices(LICENSES, LICENSE_WEIGHTS)[0],
+                "author": f"{org_title}{department}",
+                "author_email": "",
+                "maintainer": f"{org_title}{department}",
+                "maintainer_email": f"opendata@{org_slug}.example.jp",
+                "url": "",
+                "version": "",
+                "frequency": rng.choice(FREQUENCIES),
+                "spatial": place if rng.random() < 0.5 else "",
+                "temporal_start": "",
+                "temporal_end": "",
+                "private": private,
+                "state": "active",
+                "creator_user_id": None,
+                "metadata_created": created_at,
+                "metadata_modified": min(modified_at, datetime(2026, 11, 20)),
+                "revision": revision,
+            }
+        )
+        if not private:
+            public_names.append(name)
+        tags = list(dict.fromkeys(rng.sample(core, rng.randint(1, len(core)))))
+        if rng.random() < 0.7:
+            tags.append(place)
+        if rng.random() < 0.5:
+            tags.append(reiwa)
+        tags += rng.choices(tag_names, tag_weights, k=rng.randint(0, 3))
+        for tag in dict.fromkeys(tags):
+            tag_links.append({"dataset_id": dataset_id, "tag_id": tag_ids[tag]})
+        chosen_groups = {group} if rng.random() < 0.8 else set()
+        if rng.random() < 0.15:
+            chosen_groups.add(rng.choice(GROUPS)[0])
+        for slug in chosen_groups:
+            group_links.append({"dataset_id": dataset_id, "group_id": group_ids[slug]})
+        for position in range(rng.choices([1, 2, 3, 4], [0.4, 0.3, 0.2, 0.1])[0]):
+            fmt, ext, mime = rng.choices(FORMATS, FORMAT_WEIGHTS)[0]
+            resource_rows.append(
+                {
+                    "id": seeded_uuid(rng),
+                    "dataset_id": dataset_id,
+                    "position": position,
+                    "name": f"{topic}（{fmt}）"
+                    if position == 0
+                    else f"{topic} {year}年 {position + 1}",
+                    "description": f"{place}の{topic}（{year_text}）",
+                    "url": f"https://opendata.example.jp/{org_slug}/{i:06d}/{position}.{ext}",
+                    "url_type": "",
+                    "storage_key": "",
+                    "format": fmt,
+                    "mimetype": mime,
+                    "size": rng.randint(1_000, 5_000_000),
+                    "hash": "",
+                    "last_modified": modified_at,
+                    "created": created_at,
+                    "metadata_modified": modified_at,
+                    "state": "active",
+                    "extras": {},
+                }
+            )
+    generate_seconds = time.perf_counter() - started
+
+    log(
+        f"inserting {len(dataset_rows):,} datasets, {len(resource_rows):,} resources, "
+        f"{len(tag_links):,} tag links"
+    )
+    started = time.perf_counter()
+    with services.engine.begin() as conn:
+        conn.execute(insert(Organization.__table__), org_rows)
+        conn.execute(insert(Group.__table__), group_rows)
+        new_tags = [{"id": v, "name": k} for k, v in tag_ids.items() if k not in existing]
+        conn.execute(insert(Tag.__table__), new_tags)
+        for table, rows in (
+            (Dataset.__table__, dataset_rows),
+            (Resource.__table__, resource_rows),
+            (dataset_tag, tag_links),
+            (dataset_group, group_links),
+        ):
+            for start in range(0, len(rows), 10_000):
+                conn.execute(insert(table), rows[start : start + 10_000])
+        conn.execute(update(CatalogState).where(CatalogState.id == 1).values(revision=revision))
+    insert_seconds = time.perf_counter() - started
+    with services.sessions() as session:
+        state_revision = session.scalar(select(CatalogState.revision))
+        max_revision = session.scalar(select(Dataset.revision).order_by(Dataset.revision.desc()))
+    if state_revision != max_revision:
+        raise SystemExit(f"revision mismatch: catalog {state_revision}, dataset {max_revision}")
+    _check_shape(services, dataset_rows[0]["id"])
+    services.engine.dispose()
+    rows = {
+        "datasets": len(dataset_rows),
+        "resources": len(resource_rows),
+        "tags": len(tag_ids),
+        "tag_links": len(tag_links),
+        "group_links": len(group_links),
+        "private": len(dataset_rows) - len(public_names),
+    }
+    marker.write_text(
+        json.dumps(
+            {
+                "version": GENERATOR_VERSION,
+                "datasets": n,
+                "token": token,
+                "public_names": public_names,
+                "rows": rows,
+            }
+        )
+    )
+    catalog = Catalog(
+        db_path, data_dir, n, token, public_names, generate_seconds, insert_seconds, rows
+    )
+    del dataset_rows, resource_rows, tag_links, group_links
+    gc.collect()
+    return catalog
+
+
+# -- 3a. the query mix -------------------------------------------------------------------------
+
+
+@dataclass
+class Query:
+    kind: str
+    words: list[str] = field(default_factory=list)
+    # AND over fields, OR over the values of one field.
+    fq: list[tuple[str, list[str]]] = field(default_factory=list)
+    facets: list[str] = field(default_factory=list)
+    sort: str = ""
+    start: int = 0
+    rows: int = 10
+    private: bool = False
+
+    def params(self) -> dict[str, str]:
+        out: dict[str, str] = {"rows": str(self.rows)}
+        if self.words:
+            out["q"] = " ".join(self.words)
+        if self.fq:
+            parts = []
+            for field_name, values in self.fq:
+                terms = [f'{field_name}:"{v}"' for v in values]
+                parts.append(terms[0] if len(terms) == 1 else "(" + " OR ".join(terms) + ")")
+            out["fq"] = " AND ".join(parts)
+        if self.facets:
+            out["facet.field"] = json.dumps(self.facets, ensure_ascii=False)
+        if self.sort:
+            out["sort"] = self.sort
+        if self.start:
+            out["start"] = str(self.start)
+        if self.private:
+            out["include_private"] = "true"
+        return out
+
+
+KIND_WEIGHTS = {
+    "word2": 0.18,
+    "phrase": 0.14,
+    "multi": 0.10,
+    "facets": 0.14,
+    "fq": 0.14,
+    "fq_or": 0.08,
+    "paging": 0.10,
+    "sort": 0.07,
+    "private": 0.05,
+}
+SORTS = ["", "score desc, metadata_modified desc", "metadata_modified desc", "title_string asc"]
+
+
+def make_queries(count: int, seed: int) -> list[Query]:
+    rng = random.Random(seed + 1)
+    kinds: list[str] = []
+    for kind, weight in KIND_WEIGHTS.items():
+        kinds += [kind] * max(1, round(weight * count))
+    rng.shuffle(kinds)
+    orgs = [o[1] for o in ORGS]
+    popular_tags = all_tags()[:60]
+    formats = [f[0] for f in FORMATS]
+    munis = [o[0] for o in ORGS]
+
+    def maybe_facets(p: float = 0.5) -> list[str]:
+        return list(FACET_FIELDS) if rng.random() < p else []
+
+    def any_word() -> list[str]:
+        return [rng.choice(WORDS_2 + PHRASES)]
+
+    queries = []
+    for kind in kinds[:count]:
+        q = Query(kind)
+        if kind == "word2":
+            q.words, q.facets, q.rows = [rng.choice(WORDS_2)], maybe_facets(), rng.choice([10, 20])
+        elif kind == "phrase":
+            q.words, q.facets = [rng.choice(PHRASES)], maybe_facets()
+        elif kind == "multi":
+            q.words = rng.choice(
+                [
+                    [rng.choice(munis), rng.choice(PHRASES)],
+                    [rng.choice(WORDS_2), rng.choice(PHRASES)],
+                    [rng.choice(WORDS_2), str(rng.randint(2015, 2025))],
+                    [rng.choice(munis), rng.choice(WORDS_2), rng.choice(WORDS_2)],
+                ]
+            )
+            q.facets = maybe_facets()
+        elif kind == "facets":
+            q.words = [] if rng.random() < 0.4 else any_word()
+            q.facets = list(FACET_FIELDS)
+        elif kind == "fq":
+            q.words = [] if rng.random() < 0.5 else any_word()
+            q.fq = rng.choice(
+                [
+                    [("organization", [rng.choice(orgs)])],
+                    [("tags", [rng.choice(popular_tags)])],
+                    [("res_format", [rng.choice(formats)])],
+                    [("organization", [rng.choice(orgs)]), ("tags", [rng.choice(popular_tags)])],
+                    [("tags", [rng.choice(popular_tags)]), ("res_format", ["CSV"])],
+                    [("groups", [rng.choice(GROUPS)[0]])],
+                    [("license_id", [rng.choice(LICENSES)])],
+                ]
+            )
+            q.facets = maybe_facets()
+        elif kind == "fq_or":
+            q.words = [] if rng.random() < 0.5 else any_word()
+            q.fq = rng.choice(
+                [
+                    [("res_format", rng.sample(formats, 2))],
+                    [("organization", rng.sample(orgs, rng.randint(2, 4)))],
+                    [("tags", rng.sample(popular_tags, 2)), ("organization", [rng.choice(orgs)])],
+                    [("groups", [g[0] for g in rng.sample(GROUPS, 2)]), ("res_format", ["CSV"])],
+                ]
+            )
+            q.facets = maybe_facets()
+        elif kind == "paging":
+            q.words = [] if rng.random() < 0.6 else [rng.choice(["人口", "施設", "観光", "防災"])]
+            q.start = rng.choice([10, 20, 50, 100, 200, 500, 800, 1000])
+            q.rows = rng.choice([10, 20, 50, 100])
+            q.sort = rng.choice(SORTS)
+            q.facets = maybe_facets(0.3)
+        elif kind == "sort":
+            q.words = [] if rng.random() < 0.4 else any_word()
+            q.sort = rng.choice(SORTS[1:])
+            q.rows = rng.choice([10, 20])
+            q.facets = maybe_facets()
+        elif kind == "private":
+            q.words = [] if rng.random() < 0.4 else any_word()
+            q.private = True
+            q.facets = maybe_facets()
+        queries.append(q)
+    return queries
+
+
+# -- 4. the raw SQLite baseline ----------------------------------------------------------------
+
+
+class Baseline:
+    """Plain SQLite doing the same work: FTS5 trigram (LIKE for words under three characters),
+    filters by indexed columns and link tables, GROUP BY facets, ORDER BY … LIMIT/OFFSET."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.conn: sqlite3.Connection | None = None
+
+    def build(self, catalog: Catalog, raw_by_id: dict[str, bytes]) -> float:
+        started = time.perf_counter()
+        self.path.unlink(missing_ok=True)
+        src = sqlite3.connect(catalog.db_path)
+        conn = sqlite3.connect(self.path)
+        conn.executescript(
+            """
+            PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;
+            CREATE TABLE doc(id INTEGER PRIMARY KEY, uuid TEXT NOT NULL, name TEXT NOT NULL,
+                org TEXT, license_id TEXT, private INTEGER NOT NULL, modified TEXT NOT NULL,
+                title_sort TEXT NOT NULL, raw TEXT NOT NULL);
+            CREATE TABLE doc_tag(doc INTEGER NOT NULL, value TEXT NOT NULL);
+            CREATE TABLE doc_fmt(doc INTEGER NOT NULL, value TEXT NOT NULL);
+            CREATE TABLE doc_group(doc INTEGER NOT NULL, value TEXT NOT NULL);
+            CREATE VIRTUAL TABLE doc_fts USING fts5(title, body, tokenize='trigram');
+            """
+        )
+        by_dataset: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        for dataset_id, name in src.execute(
+            "SELECT dt.dataset_id, t.name FROM dataset_tag dt JOIN tag t ON t.id = dt.tag_id"
+        ):
+            by_dataset[dataset_id]["tags"].append(name)
+        for dataset_id, name, title in src.execute(
+            'SELECT dg.dataset_id, g.name, g.title FROM dataset_group dg JOIN "group" g '
+            "ON g.id = dg.group_id"
+        ):
+            by_dataset[dataset_id]["groups"].append(name)
+            by_dataset[dataset_id]["group_titles"].append(title)
+        for dataset_id, name, description, fmt in src.execute(
+            "SELECT dataset_id, name, description, upper(format) FROM resource "
+            "WHERE state = 'active' ORDER BY dataset_id, position"
+        ):
+            extra = by_dataset[dataset_id]
+            extra["res_text"] += [name, description]
+            if fmt and fmt not in extra["formats"]:
+                extra["formats"].append(fmt)
+        docs, fts, tags, fmts, groups = [], [], [], [], []
+        rows = src.execute(
+            "SELECT d.id, d.name, d.title, d.notes, d.author, d.maintainer, d.spatial, "
+            "d.license_id, d.private, d.metadata_modified, o.name, o.title FROM dataset d "
+            "LEFT JOIN organization o ON o.id = d.owner_org WHERE d.state = 'active' "
+            "ORDER BY d.rowid"
+        )
+        for docid, (
+            uid,
+            name,
+            title,
+            notes,
+            author,
+            maintainer,
+            spatial,
+            license_id,
+            private,
+            modified,
+            org_name,
+            org_title,
+        ) in enumerate(rows, start=1):
+            extra = by_dataset.get(uid, {})
+            body = " ".join(
+                [
+                    notes,
+                    author,
+                    maintainer,
+                    *extra.get("res_text", []),
+                    *extra.get("tags", []),
+                    org_title or "",
+                    *extra.get("group_titles", []),
+                    spatial,
+                ]
+            )
+            docs.append(
+                (
+                    docid,
+                    uid,
+                    name,
+                    org_name,
+                    license_id,
+                    int(private),
+                    modified,
+                    title,
+                    raw_by_id[uid].decode(),
+                )
+            )
+            fts.append((docid, title, body))
+            tags += [(docid, v) for v in extra.get("tags", [])]
+            fmts += [(docid, v) for v in extra.get("formats", [])]
+            groups += [(docid, v) for v in extra.get("groups", [])]
+        conn.executemany("INSERT INTO doc VALUES (?,?,?,?,?,?,?,?,?)", docs)
+        conn.executemany("INSERT INTO doc_fts(rowid, title, body) VALUES (?,?,?)", fts)
+        conn.executemany("INSERT INTO doc_tag VALUES (?,?)", tags)
+        conn.executemany("INSERT INTO doc_fmt VALUES (?,?)", fmts)
+        conn.executemany("INSERT INTO doc_group VALUES (?,?)", groups)
+        conn.executescript(
+            """
+            CREATE UNIQUE INDEX doc_name ON doc(name);
+            CREATE INDEX doc_org ON doc(org);
+            CREATE INDEX doc_license ON doc(license_id);
+            CREATE INDEX doc_modified ON doc(modified);
+            CREATE INDEX doc_title_sort ON doc(title_sort);
+            CREATE INDEX doc_tag_value ON doc_tag(value, doc);
+            CREATE INDEX doc_tag_doc ON doc_tag(doc, value);
+            CREATE INDEX doc_fmt_value ON doc_fmt(value, doc);
+            CREATE INDEX doc_fmt_doc ON doc_fmt(doc, value);
+            CREATE INDEX doc_group_value ON doc_group(value, doc);
+            CREATE INDEX doc_group_doc ON doc_group(doc, value);
+            ANALYZE;
+            """
+        )
+        conn.commit()
+        conn.close()
+        src.close()
+        return time.perf_counter() - started
+
+    def open(self) -> None:
+        self.conn = sqlite3.connect(self.path, check_same_thread=False)
+        self.conn.execute("PRAGMA cache_size = -200000")
+        self.conn.execute("CREATE TEMP TABLE m(id INTEGER PRIMARY KEY, score REAL)")
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+
+    _FACET_SQL: ClassVar[dict[str, str]] = {
+        "organization": "SELECT d.org, count(*) c FROM m JOIN doc d ON d.id = m.id "
+        "WHERE d.org IS NOT NULL GROUP BY d.org",
+        "license_id": "SELECT d.license_id, count(*) c FROM m JOIN doc d ON d.id = m.id "
+        "WHERE d.license_id != '' GROUP BY d.license_id",
+        "tags": "SELECT t.value, count(*) c FROM m JOIN doc_tag t ON t.doc = m.id GROUP BY t.value",
+        "res_format": "SELECT t.value, count(*) c FROM m JOIN doc_fmt t ON t.doc = m.id "
+        "GROUP BY t.value",
+        "groups": "SELECT t.value, count(*) c FROM m JOIN doc_group t ON t.doc = m.id "
+        "GROUP BY t.value",
+    }
+    _LINK_TABLE: ClassVar[dict[str, str]] = {
+        "tags": "doc_tag",
+        "res_format": "doc_fmt",
+        "groups": "doc_group",
+    }
+    _COLUMN: ClassVar[dict[str, str]] = {"organization": "d.org", "license_id": "d.license_id"}
+    _ORDER: ClassVar[dict[str, str]] = {
+        "": "m.score, d.modified DESC, d.id",
+        "score desc, metadata_modified desc": "m.score, d.modified DESC, d.id",
+        "metadata_modified desc": "d.modified DESC, d.id",
+        "title_string asc": "d.title_sort, d.id",
+    }
+
+    def search(self, query: Query) -> tuple[int, dict[str, dict[str, int]], list[str]]:
+        assert self.conn is not None
+        conn = self.conn
+        fts_words = [w for w in query.words if len(w) >= 3]
+        like_words = [w for w in query.words if len(w) < 3]
+        where: list[str] = []
+        params: list[Any] = []
+        if fts_words:
+            source = "doc_fts JOIN doc d ON d.id = doc_fts.rowid"
+            score = "bm25(doc_fts)"
+            where.append("doc_fts MATCH ?")
+            params.append(" AND ".join('"' + w.replace('"', '""') + '"' for w in fts_words))
+        elif like_words:
+            source = "doc_fts JOIN doc d ON d.id = doc_fts.rowid"
+            score = "0"
+        else:
+            source = "doc d"
+            score = "0"
+        for word in like_words:
+            where.append("(doc_fts.title LIKE ? OR doc_fts.body LIKE ?)")
+            params += [f"%{word}%"] * 2
+        if not query.private:
+            where.append("d.private = 0")
+        for field_name, values in query.fq:
+            marks = ",".join("?" * len(values))
+            if field_name in self._LINK_TABLE:
+                where.append(
+                    f"d.id IN (SELECT doc FROM {self._LINK_TABLE[field_name]} "
+                    f"WHERE value IN ({marks}))"
+                )
+            else:
+                where.append(f"{self._COLUMN[field_name]} IN ({marks})")
+            params += values
+        conn.execute("DELETE FROM m")
+        conn.execute(
+            f"INSERT INTO m(id, score) SELECT d.id, {score} FROM {source} "
+            f"WHERE {' AND '.join(where) or '1'}",
+            params,
+        )
+        count = conn.execute("SELECT count(*) FROM m").fetchone()[0]
+        facets = {}
+        for field_name in query.facets:
+            sql = self._FACET_SQL[field_name] + " ORDER BY c DESC, 1 LIMIT 50"
+            facets[field_name] = dict(conn.execute(sql).fetchall())
+        page = [
+            row[0]
+            for row in conn.execute(
+                f"SELECT d.raw FROM m JOIN doc d ON d.id = m.id ORDER BY {self._ORDER[query.sort]} "
+                "LIMIT ? OFFSET ?",
+                (query.rows, query.start),
+            )
+        ]
+        return count, facets, page
+
+
+# -- the server ---------------------------------------------------------------------------------
+
+
+class Server:
+    """``uvicorn tsunagu.asgi:app`` in a subprocess on a free loopback port."""
+
+    def __init__(self, catalog: Catalog, workers: int) -> None:
+        self.catalog = catalog
+        self.workers = workers
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = WORK / f"uvicorn-{self.port}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.ready_seconds = float("nan")
+
+    def start(self, timeout: float = 900) -> Server:
+        env = {
+            **os.environ,
+            "TSUNAGU_DATA_DIR": str(self.catalog.data_dir),
+            "TSUNAGU_DATABASE_URL": self.catalog.url,
+            "TSUNAGU_SITE_URL": self.url,
+            "PYTHONPATH": str(SRC),
+        }
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "tsunagu.asgi:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+            "--no-access-log",
+            "--log-level",
+            "info",
+        ]
+        started = time.perf_counter()
+        with self.log_path.open("wb") as out:
+            self.proc = subprocess.Popen(
+                command,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                cwd=WORK,
+            )
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited early; see {self.log_path}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"server not ready after {timeout:.0f} s; see {self.log_path}")
+            text = self.log_path.read_text(errors="replace")
+            if "Traceback" in text:
+                raise RuntimeError(f"a server process failed; see {self.log_path}")
+            if text.count("Application startup complete") >= self.workers:
+                try:
+                    response = httpx.get(f"{self.url}/api/3/action/status_show", timeout=5)
+                except httpx.HTTPError:
+                    response = None
+                if response is not None and response.status_code == 200:
+                    break
+                if response is not None:
+                    raise RuntimeError(
+                        f"status_show answered {response.status_code}; see {self.log_path}"
+                    )
+            time.sleep(0.5)
+        self.ready_seconds = time.perf_counter() - started
+        return self
+
+    def rss(self) -> list[float]:
+        """RSS in MiB of each process that serves requests (the workers, or the one process)."""
+        if self.proc is None:
+            return []
+        pids = child_pids(self.proc.pid) if self.workers > 1 else [self.proc.pid]
+        # uvicorn's multiprocessing also starts a resource tracker: not a worker.
+        pids = [pid for pid in pids if b"resource_tracker" not in _cmdline(pid)]
+        return [rss_mb(pid) for pid in pids]
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+
+# -- 3b. timing the mix -------------------------------------------------------------------------
+
+
+@dataclass
+class Timings:
+    engine: list[float] = field(default_factory=list)
+    http: list[float] = field(default_factory=list)
+    raw: list[float] = field(default_factory=list)
+
+
+def run_mix(
+    queries: list[Query],
+    services: Any,
+    server: Server,
+    baseline: Baseline,
+    token: str,
+    passes: int,
+) -> tuple[dict[str, Timings], dict[str, Any]]:
+    with services.sessions() as session:
+        anonymous = Context(services=services, session=session)
+        admin = Context(services=services, session=session, ignore_auth=True)
+        prepared: list[SearchQuery] = [
+            search_query(admin if q.private else anonymous, q.params()) for q in queries
+        ]
+    index = services.search
+    client = httpx.Client(base_url=server.url, timeout=60)
+    admin_headers = {"Authorization": token}
+    by_kind: dict[str, Timings] = defaultdict(Timings)
+    checks = {
+        "engine_vs_http": 0,
+        "engine_vs_raw": 0,
+        "raw_mismatch_examples": [],
+        "http_errors": 0,
+        "counts": [],
+    }
+
+    def call_engine(i: int) -> None:
+        index.search(prepared[i])
+
+    def call_http(i: int) -> None:
+        q = queries[i]
+        client.get(
+            "/api/3/action/package_search",
+            params=q.params(),
+            headers=admin_headers if q.private else None,
+        ).raise_for_status()
+
+    def call_raw(i: int) -> None:
+        baseline.search(queries[i])
+
+    systems = (("engine", call_engine), ("http", call_http), ("raw", call_raw))
+    try:
+        # Warm-up pass, not timed: every system sees every query once, and counts are compared.
+        for q, prepared_query in zip(queries, prepared, strict=True):
+            result = index.search(prepared_query)
+            response = client.get(
+                "/api/3/action/package_search",
+                params=q.params(),
+                headers=admin_headers if q.private else None,
+            )
+            raw_count, _, _ = baseline.search(q)
+            body = response.json()
+            if response.status_code != 200 or not body.get("success"):
+                checks["http_errors"] += 1
+                continue
+            checks["engine_vs_http"] += body["result"]["count"] == result.count
+            checks["engine_vs_raw"] += raw_count == result.count
+            checks["counts"].append(result.count)
+            if raw_count != result.count and len(checks["raw_mismatch_examples"]) < 5:
+                checks["raw_mismatch_examples"].append(
+                    f"{q.params()}: tsunagu {result.count}, sqlite {raw_count}"
+                )
+        log("warm-up pass done")
+        # Timed passes. Each system runs the whole mix in its own loop: interleaving them query
+        # by query lets SQLite's full scans evict the server's working set from the CPU caches
+        # between its requests, which roughly doubled the HTTP times measured.
+        for run in range(1, passes + 1):
+            for name, call in systems:
+                for i, q in enumerate(queries):
+                    t0 = time.perf_counter()
+                    call(i)
+                    getattr(by_kind[q.kind], name).append((time.perf_counter() - t0) * 1000)
+            log(f"timed pass {run}/{passes} done")
+    finally:
+        client.close()
+    return dict(by_kind), checks
+
+
+# -- 5. package_show throughput ---------------------------------------------------------------
+
+
+def ensure_wrk(allow_install: bool) -> str | None:
+    found = shutil.which("wrk")
+    if found or not allow_install or os.geteuid() != 0 or not shutil.which("apt-get"):
+        return found
+    log("wrk not found: apt-get install -y wrk")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    try:
+        subprocess.run(
+            ["apt-get", "install", "-y", "-q", "wrk"],
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+    except (subprocess.SubprocessError, OSError):
+        try:
+            subprocess.run(
+                ["apt-get", "update", "-q"], env=env, check=True, capture_output=True, timeout=300
+            )
+            subprocess.run(
+                ["apt-get", "install", "-y", "-q", "wrk"],
+                env=env,
+                check=True,
+                capture_output=True,
+                timeout=300,
+            )
+        except (subprocess.SubprocessError, OSError) as error:
+            log(f"could not install wrk ({error}); using the Python load generator")
+    return shutil.which("wrk")
+
+
+WRK_SCRIPT = """
+local paths = {}
+for line in io.lines("%(paths)s") do paths[#paths + 1] = line end
+local counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format("GET", paths[math.random(#paths)])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "WRKJSON {\\"requests\\": %%d, \\"duration_us\\": %%d, \\"socket_errors\\": \\"%%d connect, "
+    .. "%%d read, %%d write, %%d timeout\\", \\"errors\\": %%d, "
+    .. "\\"status_errors\\": %%d, \\"p50_us\\": %%d, \\"p90_us\\": %%d, \\"p99_us\\": %%d, "
+    .. "\\"mean_us\\": %%f, \\"max_us\\": %%d}\\n",
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.timeout,
+    e.connect + e.read + e.write + e.timeout, e.status,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.mean,
+    latency.max))
+end
+"""
+
+
+def run_wrk(
+    wrk: str, url: str, paths: list[str], seconds: int, connections: int, threads: int
+) -> dict[str, Any]:
+    paths_file = WORK / "wrk-paths.txt"
+    paths_file.write_text("\n".join(paths) + "\n")
+    script = WORK / "wrk-random.lua"
+    script.write_text(WRK_SCRIPT % {"paths": paths_file})
+    command = [
+        wrk,
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+        url,
+    ]
+    output = subprocess.run(
+        command, capture_output=True, text=True, timeout=seconds + 60, check=True
+    ).stdout
+    line = next(line for line in output.splitlines() if line.startswith("WRKJSON "))
+    data = json.loads(line.removeprefix("WRKJSON "))
+    return {
+        "tool": f"wrk -t{threads} -c{connections}",
+        "requests": data["requests"],
+        "rps": data["requests"] / (data["duration_us"] / 1e6),
+        "errors": data["errors"] + data["status_errors"],
+        "error_detail": f"{data['socket_errors']}, {data['status_errors']} non-2xx",
+        "p50_ms": data["p50_us"] / 1000,
+        "p90_ms": data["p90_us"] / 1000,
+        "p99_ms": data["p99_us"] / 1000,
+        "mean_ms": data["mean_us"] / 1000,
+        "max_ms": data["max_us"] / 1000,
+    }
+
+
+def _load_worker(args: tuple[str, int, list[str], float, int, int]) -> tuple[list[float], int]:
+    import http.client
+    import threading
+
+    host, port, paths, seconds, threads, seed = args
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+
+    def loop(thread_seed: int) -> None:
+        rng = random.Random(thread_seed)
+        connection = http.client.HTTPConnection(host, port, timeout=10)
+        mine: list[float] = []
+        failed = 0
+        deadline = time.perf_counter() + seconds
+        while (now := time.perf_counter()) < deadline:
+            try:
+                connection.request("GET", rng.choice(paths))
+                response = connection.getresponse()
+                response.read()
+                if response.status != 200:
+                    failed += 1
+            except (OSError, http.client.HTTPException):
+                failed += 1
+                connection.close()
+                connection = http.client.HTTPConnection(host, port, timeout=10)
+                continue
+            mine.append((time.perf_counter() - now) * 1000)
+        connection.close()
+        with lock:
+            latencies.extend(mine)
+            errors[0] += failed
+
+    workers = [threading.Thread(target=loop, args=(seed * 100 + i,)) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return latencies, errors[0]
+
+
+def run_python_load(
+    port: int, paths: list[str], seconds: int, processes: int, threads: int
+) -> dict[str, Any]:
+    context = multiprocessing.get_context("spawn")
+    started = time.perf_counter()
+    with context.Pool(processes) as pool:
+        parts = pool.map(
+            _load_worker,
+            [("127.0.0.1", port, paths, seconds, threads, i) for i in range(processes)],
+        )
+    elapsed = time.perf_counter() - started
+    latencies = [x for part, _ in parts for x in part]
+    return {
+        "tool": f"Python http.client, {processes} processes x {threads} keep-alive connections",
+        "requests": len(latencies),
+        "rps": len(latencies) / max(seconds, elapsed - 1.0),
+        "errors": sum(e for _, e in parts),
+        "p50_ms": pct(latencies, 50),
+        "p90_ms": pct(latencies, 90),
+        "p99_ms": pct(latencies, 99),
+        "mean_ms": float(np.mean(latencies)) if latencies else float("nan"),
+        "max_ms": max(latencies, default=float("nan")),
+    }
+
+
+def raw_lookup_qps(db_path: Path, sql: str, names: list[str], seconds: float) -> float:
+    conn = sqlite3.connect(db_path)
+    rng = random.Random(7)
+    done = 0
+    deadline = time.perf_counter() + seconds
+    started = time.perf_counter()
+    while time.perf_counter() < deadline:
+        for name in rng.choices(names, k=500):
+            conn.execute(sql, (name,)).fetchone()
+        done += 500
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return done / elapsed
+
+
+# -- reporting ------------------------------------------------------------------------------------
+
+
+def fmt_ms(value: float) -> str:
+    return f"{value:.1f}" if value >= 10 else f"{value:.2f}"
+
+
+def ratio(a: float, b: float) -> str:
+    if b <= 0:
+        return "n/a"
+    return f"{a / b:.3f}×" if a / b < 0.1 else f"{a / b:.2f}×"
+
+
+def render(report: dict[str, Any]) -> str:
+    machine = report["machine"]
+    by_kind: dict[str, Timings] = report["by_kind"]
+    everything = Timings()
+    for timings in by_kind.values():
+        everything.engine += timings.engine
+        everything.http += timings.http
+        everything.raw += timings.raw
+    lines = [
+        "## Search (catalog core)",
+        "",
+        f"Measured {machine['date']} with `{report['argv']}` on source {SOURCE_STATE}.",
+        "",
+        f"- Machine: {machine['nproc']} cores ({machine['cpu']}), {machine['ram']} RAM, "
+        f"Python {machine['python']}, SQLite {machine['sqlite']}, Linux {machine['kernel']}; "
+        f"1-min load average {report['load'][0]:.1f} at the start, {report['load'][1]:.1f} at "
+        "the end (other work on the machine shares the cores).",
+        f"- Catalog: {report['rows'].get('datasets', report['datasets']):,} synthetic datasets "
+        f"(+1 made through the action API) from {len(ORGS)} organisations, {len(GROUPS)} "
+        f"groups, {report['rows'].get('tags', 300)} tags; "
+        f"{report['rows'].get('resources', 0):,} resources (CSV/XLSX/PDF/JSON); "
+        f"{report['rows'].get('private', 0):,} private. Embedded default: one SQLite file.",
+    ]
+    if report.get("generate_seconds"):
+        lines.append(
+            f"- Generate {report['generate_seconds']:.1f} s, bulk insert "
+            f"{report['insert_seconds']:.1f} s (SQLAlchemy Core into the migrated tables)."
+        )
+    lines += [
+        f"- Index build (`MemoryIndex.rebuild`, in-process): **{report['build_seconds']:.1f} s**; "
+        f"benchmark process RSS {report['rss_before']:.0f} → {report['rss_after']:.0f} MiB "
+        f"(+{report['rss_after'] - report['rss_before']:.0f} MiB for the index). "
+        f"Server ready (2 workers building their indexes side by side) in "
+        f"{report['server_ready']:.1f} s; worker RSS "
+        + ", ".join(f"{r:.0f}" for r in report["server_rss"])
+        + " MiB"
+        + (
+            " ("
+            + ", ".join(f"{r:.0f}" for r in report["server_rss_after"])
+            + " MiB after the runs)."
+            if report.get("server_rss_after")
+            else "."
+        ),
+        f"- Baseline SQLite (FTS5 trigram + link tables) built in {report['baseline_seconds']:.1f} s.",
+        "",
+        f"### package_search: {len(everything.http)} timed queries "
+        f"({report['queries']} distinct × {report['passes']} passes, after one warm-up pass)",
+        "",
+        "Times in ms. *engine* = `MemoryIndex.search()` in-process; *HTTP* = "
+        "`GET /api/3/action/package_search` on uvicorn (keep-alive httpx client, sequential); "
+        "*SQLite* = raw SQLite doing the same work in the same run. In each timed pass the "
+        "three run the whole mix one after another, each in its own loop.",
+        "",
+        "| | p50 | p95 | p99 | mean | p50 vs SQLite | p95 vs SQLite |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    raw50, raw95 = pct(everything.raw, 50), pct(everything.raw, 95)
+    for label, samples in (
+        ("engine", everything.engine),
+        ("HTTP", everything.http),
+        ("SQLite", everything.raw),
+    ):
+        p50, p95 = pct(samples, 50), pct(samples, 95)
+        lines.append(
+            f"| {label} | {fmt_ms(p50)} | {fmt_ms(p95)} | {fmt_ms(pct(samples, 99))} | "
+            f"{fmt_ms(float(np.mean(samples)))} | {ratio(p50, raw50)} | {ratio(p95, raw95)} |"
+        )
+    lines += [
+        "",
+        "Per kind of query (p50 / p95 / p99, ms; few samples per kind, so p99 is rough):",
+        "",
+        "| kind | n | engine | HTTP | SQLite | HTTP/SQLite p95 |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for kind in KIND_WEIGHTS:
+        t = by_kind.get(kind)
+        if not t:
+            continue
+        cells = [
+            " / ".join(fmt_ms(pct(samples, q)) for q in (50, 95, 99))
+            for samples in (t.engine, t.http, t.raw)
+        ]
+        lines.append(
+            f"| {kind} | {len(t.http)} | {' | '.join(cells)}"
+            f" | {ratio(pct(t.http, 95), pct(t.raw, 95))} |"
+        )
+    checks = report["checks"]
+    total = report["queries"]
+    lines += [
+        "",
+        "Kinds: *word2* two-character words (人口, 避難, AED …); *phrase* 3+ characters; "
+        "*multi* 2–3 words; *facets* the five portal facets, with or without q; *fq* filters on "
+        "organization/tags/res_format/groups/license_id; *fq_or* boolean OR in fq; *paging* "
+        "start 10–1000, rows up to 100; *sort* metadata_modified desc / title_string asc / "
+        "score; *private* include_private as sysadmin. About half carry the five facets.",
+        f"Result counts: HTTP = engine for {checks['engine_vs_http']}/{total} queries; "
+        f"SQLite = engine for {checks['engine_vs_raw']}/{total}; HTTP errors: "
+        f"{checks['http_errors']}. Median hit count {int(np.median(checks['counts'] or [0])):,}.",
+    ]
+    if checks["raw_mismatch_examples"]:
+        lines.append("Count differences with SQLite (first few):")
+        lines += [f"- `{example}`" for example in checks["raw_mismatch_examples"]]
+    lines.append("")
+    show = report["show"]
+    lines += [
+        "### package_show throughput",
+        "",
+        f"`uvicorn tsunagu.asgi:app --workers 2`, `GET /api/3/action/package_show?id=<random "
+        f"public name>` for {report['show_seconds']} s with {show['tool']}"
+        + (
+            ""
+            if show["tool"].startswith("wrk")
+            else " (the load generator shares the 2 cores with the server)"
+        )
+        + ".",
+        "",
+        "| | requests/s | p50 ms | p90 ms | p99 ms | errors |",
+        "|---|---:|---:|---:|---:|---:|",
+        f"| package_show | **{show['rps']:,.0f}** | {fmt_ms(show['p50_ms'])} | "
+        f"{fmt_ms(show['p90_ms'])} | {fmt_ms(show['p99_ms'])} | {show['errors']} |",
+    ]
+    floor = report.get("status")
+    if floor:
+        lines.append(
+            f"| status_show (framework floor) | {floor['rps']:,.0f} | {fmt_ms(floor['p50_ms'])} | "
+            f"{fmt_ms(floor['p90_ms'])} | {fmt_ms(floor['p99_ms'])} | {floor['errors']} |"
+        )
+    for label, run in (("package_show", show), ("status_show", floor or {})):
+        if run.get("errors"):
+            lines.append(f"\n{label} errors: {run.get('error_detail', run['errors'])}.")
+    lines += [
+        "",
+        f"Raw SQLite baseline, one Python thread, same run: `SELECT * FROM dataset WHERE name = ?` "
+        f"{report['raw_row_qps']:,.0f} queries/s; `SELECT raw FROM doc WHERE name = ?` (the whole "
+        f"package JSON) {report['raw_json_qps']:,.0f} queries/s. package_show over HTTP is "
+        f"{ratio(show['rps'], report['raw_row_qps'])} the dataset-row lookup rate.",
+        "",
+        "### Targets",
+        "",
+    ]
+    http95 = pct(everything.http, 95)
+    met = http95 <= TARGET_SEARCH_P95_MS
+    lines.append(
+        f"- package_search p95 over HTTP ≤ {TARGET_SEARCH_P95_MS:.0f} ms: "
+        f"**{'met' if met else 'MISSED'}** ({fmt_ms(http95)} ms)."
+    )
+    met = show["rps"] >= TARGET_SHOW_RPS
+    lines.append(
+        f"- package_show ≥ {TARGET_SHOW_RPS:.0f} requests/s: **{'met' if met else 'MISSED'}** "
+        f"({show['rps']:,.0f} requests/s)."
+    )
+    return "\n".join(lines) + "\n"
+
+
+# -- main -----------------------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--datasets", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--passes", type=int, default=2, help="timed passes over the mix")
+    parser.add_argument("--seconds", type=int, default=15, help="package_show load duration")
+    parser.add_argument("--seed", type=int, default=20261125)
+    parser.add_argument("--quick", action="store_true", help="5k datasets, short runs")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="reuse a catalog generated earlier with the same size and seed",
+    )
+    parser.add_argument("--no-wrk", action="store_true", help="use the Python load generator")
+    parser.add_argument("--no-install", action="store_true", help="never apt-get install wrk")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--output", type=Path, default=None, help="write the Markdown here")
+    args = parser.parse_args()
+    if args.quick:
+        args.datasets, args.queries, args.seconds = 5_000, min(args.queries, 100), 5
+    argv = " ".join(["python benchmarks/search.py", *sys.argv[1:]])
+    machine = machine_info()
+    load_start = os.getloadavg()[0]
+
+    catalog = create_catalog(args.datasets, args.seed, args.reuse)
+    log(f"catalog ready: {catalog.rows}")
+
+    settings = Settings(data_dir=catalog.data_dir, database_url=catalog.url)
+    services = build_services(settings)
+    gc.collect()
+    rss_before = rss_mb()
+    log("building the index in-process")
+    started = time.perf_counter()
+    with services.sessions() as session:
+        indexed = services.search.rebuild(session)
+    build_seconds = time.perf_counter() - started
+    gc.collect()
+    rss_after = rss_mb()
+    log(f"indexed {indexed:,} datasets in {build_seconds:.1f} s; RSS {rss_after:.0f} MiB")
+
+    index = services.search
+    raw_by_id = {doc.id: doc.raw for doc in index.docs if doc is not None}
+    baseline = Baseline(catalog.data_dir / "baseline.db")
+    log("building the SQLite baseline")
+    baseline_seconds = baseline.build(catalog, raw_by_id)
+    del raw_by_id
+    baseline.open()
+
+    queries = make_queries(args.queries, args.seed)
+    server = Server(catalog, workers=2)
+    report: dict[str, Any] = {
+        "machine": machine,
+        "argv": argv,
+        "datasets": args.datasets,
+        "rows": catalog.rows,
+        "generate_seconds": catalog.generate_seconds,
+        "insert_seconds": catalog.insert_seconds,
+        "build_seconds": build_seconds,
+        "rss_before": rss_before,
+        "rss_after": rss_after,
+        "baseline_seconds": baseline_seconds,
+        "queries": len(queries),
+        "passes": args.passes,
+        "show_seconds": args.seconds,
+    }
+    try:
+        log("starting uvicorn --workers 2 (each worker builds its index)")
+        server.start()
+        report["server_ready"] = server.ready_seconds
+        report["server_rss"] = server.rss()
+        log(f"server ready in {server.ready_seconds:.1f} s at {server.url}")
+
+        by_kind, checks = run_mix(queries, services, server, baseline, catalog.token, args.passes)
+        report["by_kind"], report["checks"] = by_kind, checks
+
+        names = catalog.public_names
+        paths = [f"/api/3/action/package_show?id={name}" for name in names]
+        wrk = None if args.no_wrk else ensure_wrk(not args.no_install)
+        # Short warm-up so both workers have touched their code paths.
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            for path in random.Random(3).choices(paths, k=200):
+                client.get(path).raise_for_status()
+        log(f"package_show load for {args.seconds} s")
+        if wrk:
+            report["show"] = run_wrk(wrk, server.url, paths, args.seconds, args.connections, 1)
+            report["status"] = run_wrk(
+                wrk,
+                server.url,
+                ["/api/3/action/status_show"],
+                min(args.seconds, 5),
+                args.connections,
+                1,
+            )
+        else:
+            report["show"] = run_python_load(
+                server.port, paths, args.seconds, 2, max(1, args.connections // 8)
+            )
+        report["server_rss_after"] = server.rss()
+    finally:
+        server.stop()
+        baseline.close()
+    report["raw_row_qps"] = raw_lookup_qps(
+        catalog.db_path, "SELECT * FROM dataset WHERE name = ?", catalog.public_names, 3
+    )
+    report["raw_json_qps"] = raw_lookup_qps(
+        baseline.path, "SELECT raw FROM doc WHERE name = ?", catalog.public_names, 3
+    )
+    report["load"] = (load_start, os.getloadavg()[0])
+    markdown = render(report)
+    output = args.output or WORK / f"search-results-{args.datasets}.md"
+    output.write_text(markdown)
+    timings = {kind: vars(t) for kind, t in report["by_kind"].items()}
+    output.with_suffix(".json").write_text(json.dumps({"timings_ms": timings}, indent=1))
+    print(markdown)
+    log(f"Markdown written to {output}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
