@@ -1225,8 +1225,10 @@ def render_ingest(report: dict[str, Any], backend: str) -> list[str]:
     for key, label in (("one_thread", "in-memory, 1 thread"), ("file", "file-backed database")):
         d = duck.get(key)
         if d:
+            if key == "file":
+                label += f", {d['threads']} threads"
             lines.append(
-                f"| DuckDB, {label} ({d['threads']} threads) | {d['seconds']:.2f} | "
+                f"| DuckDB, {label} | {d['seconds']:.2f} | "
                 f"{d['rows'] / d['seconds']:,.0f} | "
                 f"{rps / (d['rows'] / d['seconds']):.3f}× |"
             )
