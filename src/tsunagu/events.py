@@ -1,16 +1,22 @@
 """In-process notifications between capabilities, so the catalog need not import the datastore.
 
-Listeners run inside the action's transaction: whatever they write commits or rolls back with it.
+Resource listeners run inside the action's transaction: whatever they write commits or rolls back
+with it. Ingest listeners run in the worker after the job has finished, with their own sessions.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from tsunagu.catalog.models import Resource
-    from tsunagu.context import Context
+    from tsunagu.context import Context, Services
+
+log = logging.getLogger(__name__)
 
 ResourceListener = Callable[["Context", "Resource"], None]
 _resource_saved: list[ResourceListener] = []
@@ -39,3 +45,34 @@ def on_resource_deleted(listener: ResourceListener) -> ResourceListener:
 def resource_deleted(context: Context, resource: Resource) -> None:
     for listener in _resource_deleted:
         listener(context, resource)
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    """An ingest job that just finished; `path` (the local copy of the file) exists only while
+    the listeners run, so they can read the file without fetching it again."""
+
+    resource_id: str
+    path: Path
+    format: str
+    sheet: str | None
+    error: str | None = None  # the reason the file could not be loaded, or None on success
+
+
+IngestListener = Callable[["Services", IngestOutcome], None]
+_ingest_finished: list[IngestListener] = []
+
+
+def on_ingest_finished(listener: IngestListener) -> IngestListener:
+    if listener not in _ingest_finished:
+        _ingest_finished.append(listener)
+    return listener
+
+
+def ingest_finished(services: Services, outcome: IngestOutcome) -> None:
+    """Run the listeners; one that fails is logged and skipped, as the ingest itself is done."""
+    for listener in _ingest_finished:
+        try:
+            listener(services, outcome)
+        except Exception:
+            log.exception("ingest listener %s failed for %s", listener, outcome.resource_id)

@@ -12,13 +12,14 @@ import re
 import shutil
 import tempfile
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import update
 
+from tsunagu import events
 from tsunagu.catalog.models import Resource
 from tsunagu.context import Services
 from tsunagu.datastore import tables
@@ -30,6 +31,7 @@ from tsunagu.datastore.ingest.readers import read_table
 from tsunagu.datastore.jobs import entry
 from tsunagu.datastore.models import DatastoreTable, IngestJob
 from tsunagu.datastore.naming import shorten, table_name
+from tsunagu.events import IngestOutcome
 from tsunagu.storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -115,27 +117,38 @@ def _ingest(services: Services, job_id: str) -> None:
     source = _load_source(services, job_id)
     with tempfile.TemporaryDirectory(prefix="tsunagu-ingest-") as workdir:
         path = _local_file(services, source, Path(workdir))
-        raw = read_table(path, source.format, sheet=source.options.get("sheet"))
-        _log(services, job_id, "info", _describe(raw.info))
-        sample = list(islice(raw.rows, SAMPLE_ROWS))
-        fields = _fields(raw.columns, [cells for _, cells in sample], source)
-        staging = table_name(source.resource_id, "_" + uuid.uuid4().hex[:8])
-        with services.engine.begin() as connection:
-            staging_table = tables.create(connection, staging, fields)
+        sheet = source.options.get("sheet")
+        outcome = IngestOutcome(source.resource_id, path, source.format, sheet)
         try:
-            converters = [converter(f["type"]) for f in fields]
-            done = 0
-            batch: list[list[object]] = []
-            for line, cells in chain(sample, raw.rows):
-                batch.append(convert_row(converters, cells, line, raw.columns))
-                if len(batch) >= BATCH_ROWS:
-                    done = _flush(services, job_id, staging_table, batch, done)
-            done = _flush(services, job_id, staging_table, batch, done)
-            _publish(services, job_id, source, staging, fields, done, raw.info)
-        except BaseException:
-            with services.engine.begin() as connection:
-                tables.drop(connection, staging)
+            _load(services, job_id, source, path)
+        except IngestError as error:
+            events.ingest_finished(services, replace(outcome, error=error.message))
             raise
+        events.ingest_finished(services, outcome)
+
+
+def _load(services: Services, job_id: str, source: _Source, path: Path) -> None:
+    raw = read_table(path, source.format, sheet=source.options.get("sheet"))
+    _log(services, job_id, "info", _describe(raw.info))
+    sample = list(islice(raw.rows, SAMPLE_ROWS))
+    fields = _fields(raw.columns, [cells for _, cells in sample], source)
+    staging = table_name(source.resource_id, "_" + uuid.uuid4().hex[:8])
+    with services.engine.begin() as connection:
+        staging_table = tables.create(connection, staging, fields)
+    try:
+        converters = [converter(f["type"]) for f in fields]
+        done = 0
+        batch: list[list[object]] = []
+        for line, cells in chain(sample, raw.rows):
+            batch.append(convert_row(converters, cells, line, raw.columns))
+            if len(batch) >= BATCH_ROWS:
+                done = _flush(services, job_id, staging_table, batch, done)
+        done = _flush(services, job_id, staging_table, batch, done)
+        _publish(services, job_id, source, staging, fields, done, raw.info)
+    except BaseException:
+        with services.engine.begin() as connection:
+            tables.drop(connection, staging)
+        raise
 
 
 def _fields(
