@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tsunagu.catalog.models import Resource
+    from tsunagu.catalog.models import Dataset, Resource
     from tsunagu.context import Context, Services
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,23 @@ def on_resource_deleted(listener: ResourceListener) -> ResourceListener:
 def resource_deleted(context: Context, resource: Resource) -> None:
     for listener in _resource_deleted:
         listener(context, resource)
+
+
+DatasetListener = Callable[["Context", "Dataset"], None]
+_dataset_saving: list[DatasetListener] = []
+
+
+def on_dataset_saving(listener: DatasetListener) -> DatasetListener:
+    if listener not in _dataset_saving:
+        _dataset_saving.append(listener)
+    return listener
+
+
+def dataset_saving(context: Context, dataset: Dataset) -> None:
+    """A dataset or its resources changed and are about to be committed. A listener may raise
+    (e.g. ValidationError) to refuse the change: the whole action then rolls back."""
+    for listener in _dataset_saving:
+        listener(context, dataset)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from tsunagu.catalog.models import (
     Tag,
 )
 from tsunagu.datastore.models import DatastoreTable, IngestJob
+from tsunagu.quality.models import ResourceQuality
 from tsunagu.storage.database import Base
 from tsunagu.usage.models import DatasetUsage
 
@@ -30,6 +31,7 @@ __all__ = [
     "Membership",
     "Organization",
     "Resource",
+    "ResourceQuality",
     "Tag",
     "User",
 ]

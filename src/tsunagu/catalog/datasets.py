@@ -16,6 +16,7 @@ from tsunagu.catalog.models import Dataset, DatasetExtra, Group, Organization, T
 from tsunagu.catalog.revision import bump_revision
 from tsunagu.context import Context
 from tsunagu.errors import NotFound, require
+from tsunagu.events import dataset_saving
 from tsunagu.storage.types import utcnow
 
 _TEXT_FIELDS = (
@@ -165,6 +166,8 @@ def touch(context: Context, dataset: Dataset, activity_type: str) -> dict[str, A
     dataset.metadata_modified = utcnow()
     context.session.flush()
     context.session.expire(dataset, ["tags", "groups", "extras", "resources"])
+    if dataset.state != "deleted":
+        dataset_saving(context, dataset)
     result = package_dict(context.session, dataset, context.settings.site_url)
     record_activity(
         context,

@@ -26,6 +26,7 @@ from tsunagu.catalog.models import (
     dataset_group,
     dataset_tag,
 )
+from tsunagu.quality.rating import dataset_rating, rate_resource
 
 # Columns of Dataset that appear in package dicts as they are.
 _DATASET_FIELDS = (
@@ -142,7 +143,10 @@ def resource_url(site_url: str, dataset_id: str, resource: Resource) -> str:
     return f"{site_url}/dataset/{dataset_id}/resource/{resource.id}/download/{quote(filename)}"
 
 
-def resource_dict(resource: Resource, site_url: str) -> dict[str, Any]:
+def resource_dict(
+    resource: Resource, site_url: str, license_open: bool | None = None
+) -> dict[str, Any]:
+    """A resource as CKAN shows it; with `license_open` known, also its quality rating."""
     data: dict[str, Any] = {key: getattr(resource, key) for key in _RESOURCE_FIELDS}
     extras = resource.extras or {}
     data.update(
@@ -157,7 +161,12 @@ def resource_dict(resource: Resource, site_url: str) -> dict[str, Any]:
     )
     # Extra keys a client sent are echoed back at top level, as CKAN does.
     for key, value in extras.items():
-        data.setdefault(key, value)
+        if key != "quality":
+            data.setdefault(key, value)
+    if license_open is not None:
+        data["quality"] = rate_resource(
+            extras.get("quality"), license_open, resource.format, resource.url_type
+        )
     return data
 
 
@@ -218,32 +227,39 @@ def _dictize_batch(
         select(DatasetExtra).where(DatasetExtra.dataset_id.in_(ids)).order_by(DatasetExtra.key)
     ):
         extras[extra.dataset_id].append({"key": extra.key, "value": extra.value})
-    resources: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    resources: dict[str, list[Resource]] = defaultdict(list)
     for resource in session.scalars(
         select(Resource)
         .where(Resource.dataset_id.in_(ids), Resource.state == "active")
         .order_by(Resource.dataset_id, Resource.position)
     ):
-        resources[resource.dataset_id].append(resource_dict(resource, site_url))
+        resources[resource.dataset_id].append(resource)
 
     out: dict[str, dict[str, Any]] = {}
     for dataset in datasets:
         license = get_license(dataset.license_id)
+        license_open = bool(license and license.is_open)
+        resource_dicts = [resource_dict(r, site_url, license_open) for r in resources[dataset.id]]
+        stars, score = dataset_rating(
+            (r["quality"]["stars"], r["quality"]["score"]) for r in resource_dicts
+        )
         data: dict[str, Any] = {key: getattr(dataset, key) for key in _DATASET_FIELDS}
         data.update(
             {
                 "license_title": license.title if license else dataset.license_id,
                 "license_url": license.url if license else "",
-                "isopen": bool(license and license.is_open),
+                "isopen": license_open,
                 "metadata_created": iso(dataset.metadata_created),
                 "metadata_modified": iso(dataset.metadata_modified),
                 "organization": orgs.get(dataset.owner_org) if dataset.owner_org else None,
                 "tags": tags[dataset.id],
                 "groups": groups[dataset.id],
                 "extras": extras[dataset.id],
-                "resources": resources[dataset.id],
+                "resources": resource_dicts,
                 "num_tags": len(tags[dataset.id]),
-                "num_resources": len(resources[dataset.id]),
+                "num_resources": len(resource_dicts),
+                "quality_stars": stars,
+                "quality_score": score,
                 "relationships_as_object": [],
                 "relationships_as_subject": [],
             }

@@ -12,7 +12,9 @@ from tsunagu.errors import ValidationError, require
 from tsunagu.storage.files import UploadTooLarge
 from tsunagu.storage.types import new_id, utcnow
 
-SYSTEM_KEYS = {"datastore_active", "datastore_notes"}
+# Keys the platform maintains on a resource (datastore state, quality check summary): a client
+# can neither set them nor clear them.
+SYSTEM_KEYS = {"datastore_active", "datastore_notes", "quality"}
 # Keys with a column of their own; anything else a client sends is kept in ``extras``.
 CORE_KEYS = {
     "id",
@@ -77,7 +79,11 @@ def apply_resource(
             )
         else:
             validation.check_url(url, "url", errors)
-    extras = {k: v for k, v in data.items() if k not in CORE_KEYS and not k.startswith("__")}
+    extras = {
+        k: v
+        for k, v in data.items()
+        if k not in CORE_KEYS and k not in SYSTEM_KEYS and not k.startswith("__")
+    }
     require(errors)
     resource.name = name
     resource.description = description

@@ -38,6 +38,8 @@ class IndexDocument:
     metadata_created: str
     num_resources: int
     num_tags: int
+    quality_stars: int
+    quality_score: int
     # Exact-match fields (organization, tags, res_format …) → display values.
     values: dict[str, list[str]]
     # Normalised text per free-text field, kept to confirm phrase matches.
@@ -89,6 +91,15 @@ def build_document(package: dict[str, Any]) -> IndexDocument:
         "spatial": [package["spatial"]] if package.get("spatial") else [],
         "local_gov_code": [org["local_gov_code"]] if org.get("local_gov_code") else [],
         "kind": [org["kind"]] if org.get("kind") else [],
+        "quality_stars": [str(int(package.get("quality_stars") or 0))],
+        # The standard datasets (自治体標準オープンデータセット) the resources follow.
+        "quality_standard": sorted(
+            {
+                str(r["quality"]["standard"])
+                for r in resources
+                if isinstance(r.get("quality"), dict) and r["quality"].get("standard")
+            }
+        ),
     }
     for key, value in extras.items():
         values[f"extras_{key}"] = [value]
@@ -138,6 +149,8 @@ def build_document(package: dict[str, Any]) -> IndexDocument:
         metadata_created=package.get("metadata_created") or "",
         num_resources=len(resources),
         num_tags=len(tags),
+        quality_stars=int(package.get("quality_stars") or 0),
+        quality_score=int(package.get("quality_score") or 0),
         values=values,
         texts=texts,
         titles={

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
     from tsunagu.search.memory_index import MemoryIndex
 
 EXACT_FIELDS = (*FACET_FIELDS, "id", "name")
-RANGE_FIELDS = ("metadata_modified", "metadata_created", "num_resources", "num_tags")
+NUMERIC_FIELDS = ("num_resources", "num_tags", "quality_stars", "quality_score")
+RANGE_FIELDS = ("metadata_modified", "metadata_created", *NUMERIC_FIELDS)
 FIELD_ALIASES = {
     "dataset_type": "type",
     "organization_id": "owner_org",
@@ -246,7 +247,7 @@ class _Evaluator:
     def _range(self, node: Range) -> BitMap:
         if node.field not in RANGE_FIELDS:
             raise SearchQueryError(f"範囲検索できない項目です (Field not rangeable): {node.field}")
-        numeric = node.field.startswith("num_")
+        numeric = node.field in NUMERIC_FIELDS
         low = _bound(node.low, numeric)
         high = _bound(node.high, numeric)
         docs = self.index.docs

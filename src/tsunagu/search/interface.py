@@ -23,6 +23,8 @@ FACET_FIELDS = (
     "spatial",
     "local_gov_code",
     "kind",
+    "quality_stars",
+    "quality_standard",
 )
 SORT_FIELDS = (
     "score",
@@ -32,6 +34,8 @@ SORT_FIELDS = (
     "name",
     "num_resources",
     "num_tags",
+    "quality_stars",
+    "quality_score",
 )
 
 

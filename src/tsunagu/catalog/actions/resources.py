@@ -7,6 +7,7 @@ from typing import Any
 from tsunagu.catalog.access import editable_dataset, readable_dataset
 from tsunagu.catalog.datasets import touch
 from tsunagu.catalog.dictize import resource_dict
+from tsunagu.catalog.licenses import get_license
 from tsunagu.catalog.lookup import require_id, resource_by_id
 from tsunagu.catalog.resources import apply_resource, new_resource
 from tsunagu.context import Context
@@ -61,5 +62,6 @@ def resource_delete(context: Context, data: dict[str, Any]) -> None:
 @action("resource_show")
 def resource_show(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     resource = resource_by_id(context.session, require_id(data))
-    readable_dataset(context, resource.dataset)
-    return resource_dict(resource, context.settings.site_url)
+    dataset = readable_dataset(context, resource.dataset)
+    license = get_license(dataset.license_id)
+    return resource_dict(resource, context.settings.site_url, bool(license and license.is_open))
