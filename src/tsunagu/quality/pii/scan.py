@@ -1,0 +1,478 @@
+"""The personal-data scan: every cell of every sheet, findings masked, one pass.
+
+A table is planned once from its header and a sample (columns.plan_table); each row then asks
+two questions in order. Does the row describe a person (a name that is not a 法人's)? Then
+what in the row is personal data: 個人番号 anywhere, mobile numbers, phone numbers and e-mail
+addresses by column and row, birth dates, addresses down to 番地 and 本籍.
+
+法人 and individuals (食品等営業許可 and similar registers): a legal-form marker (株式会社,
+(株), 医療法人 …) or a filled 法人名/法人番号 column makes the row a business's, and then the
+operator's and 代表者's names, address and phone are business data, published through the
+commercial register anyway. The same columns holding a name without such a marker are a sole
+trader's own name and block publishing: MHLW's nationwide open data of food business permits
+fills 法人名/法人番号/法人住所 for companies only and leaves individuals' names out.
+
+Facility data: in a table of facilities (a standard was given, or a 名称/施設名 column and no
+people), phone, fax and mail columns are the facility's contacts and pass. A mobile number or
+a free-mail address there is only a warning: small facilities (集会所, 子ども食堂) do publish a
+caretaker's mobile on purpose, but it is worth a second look.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tsunagu.datastore.ingest.layout import NO_TABLE
+from tsunagu.datastore.ingest.model import IngestError
+from tsunagu.datastore.ingest.readers import read_table
+from tsunagu.datastore.ingest.values import parse_date
+from tsunagu.quality.findings import Report
+from tsunagu.quality.pii.columns import SAMPLE_ROWS, ColumnPlan, TablePlan, plan_table
+from tsunagu.quality.pii.emails import find_emails, mask_email
+from tsunagu.quality.pii.messages import make_finding, not_scanned
+from tsunagu.quality.pii.mynumber import (
+    is_valid_my_number,
+    looks_like_timestamp,
+    mask_my_number,
+    twelve_digit_runs,
+)
+from tsunagu.quality.pii.names import (
+    has_banchi,
+    is_organisation,
+    looks_like_person,
+    mask_address,
+    mask_name,
+)
+from tsunagu.quality.pii.phones import find_phones, mask_phone, phone_from_number
+from tsunagu.quality.pii.text import LONG_DIGITS_RE, MIN_NUMBER_TEXT, cell_text, fold
+
+if TYPE_CHECKING:
+    from tsunagu.quality.standards import Standard
+
+_WORKBOOKS = ("XLSX", "XLS", "ODS")
+EMPTY_SHEET = "は空です"  # the reader's words for a sheet with no cells
+Row = tuple[int, list[object]]
+
+
+@dataclass
+class PiiResult:
+    report: Report  # error findings block publishing
+    rows: int
+    scanned: bool  # False when the file (or part of it) could not be read as a table
+
+    @property
+    def blocked(self) -> bool:
+        return self.report.total("error") > 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scanned": self.scanned,
+            "rows": self.rows,
+            "blocked": self.blocked,
+            "report": self.report.to_dict(),
+        }
+
+
+class _ReadFailed(Exception):
+    """The reader gave up in the middle of a table."""
+
+
+def _guarded(rows: Iterable[Row]) -> Iterator[Row]:
+    """Rows, with a reader's failure turned into _ReadFailed so the scan's own bugs still raise."""
+    iterator = iter(rows)
+    while True:
+        try:
+            row = next(iterator)
+        except StopIteration:
+            return
+        except IngestError as exc:
+            raise _ReadFailed(exc.message if exc.line is None else str(exc)) from None
+        except (OSError, ValueError, UnicodeError) as exc:
+            raise _ReadFailed(f"{type(exc).__name__}") from None
+        yield row
+
+
+class _TableScan:
+    def __init__(self, plan: TablePlan, report: Report, sheet: str | None) -> None:
+        self.plan = plan
+        self.report = report
+        self.sheet = sheet
+        self.columns = plan.columns
+        self.name_plans = plan.names
+        self.special = bool(plan.births or plan.addresses)
+        self.corporate_check = bool(plan.organisations or plan.operators)
+
+    def _add(
+        self,
+        rule: str,
+        what: str,
+        line: int,
+        plan: ColumnPlan,
+        mask: Callable[[str], str],
+        raw: str,
+    ) -> None:
+        report = self.report
+        count = report.counts.get(rule, 0)
+        if count >= report.cap_per_rule:
+            # Past the cap only the count matters: skip building the message and the mask.
+            report.counts[rule] = count + 1
+            return
+        value = mask(raw)
+        report.add(
+            make_finding(rule, what, line=line, column=plan.name, value=value, sheet=self.sheet)
+        )
+
+    def _is_corporate(self, cells: list[object]) -> bool:
+        for plan in self.plan.organisations:
+            if cell_text(cells[plan.index]) is not None:
+                return True
+        for plan in self.plan.operators:
+            text = cell_text(cells[plan.index])
+            if text is not None and is_organisation(text):
+                return True
+        return False
+
+    def row(self, line: int, cells: list[object]) -> None:
+        corporate = self.corporate_check and self._is_corporate(cells)
+        person = False
+        for plan in self.name_plans:
+            text = cell_text(cells[plan.index])
+            if text is None:
+                continue
+            if plan.name_kind == "operator":
+                if corporate or is_organisation(text):
+                    continue
+                if looks_like_person(text):
+                    person = True
+                    self._add(
+                        "pii.person_column",
+                        "法人の名前ではなく、個人の氏名と思われる値です"
+                        "（法人名や法人の代表者名は公開できますが、個人事業者などの氏名は"
+                        "個人情報です）",
+                        line,
+                        plan,
+                        mask_name,
+                        text,
+                    )
+            elif looks_like_person(text, strict=plan.strict_names):
+                person = True
+                what = (
+                    "個人の氏名（読み）と思われる値です"
+                    if plan.kana
+                    else "個人の氏名と思われる値です"
+                )
+                self._add("pii.person_column", what, line, plan, mask_name, text)
+        long_digits = LONG_DIGITS_RE.search
+        for plan, cell in zip(self.columns, cells, strict=True):
+            if cell is None:
+                continue
+            if isinstance(cell, str):
+                if len(cell) >= MIN_NUMBER_TEXT and long_digits(cell) is not None:
+                    self._numbers(line, plan, fold(cell), person, corporate)
+                if "@" in cell or "＠" in cell:
+                    self._emails(line, plan, fold(cell), person, corporate)
+            elif type(cell) is int and cell >= 100_000_000:
+                self._integer(line, plan, cell, person, corporate)
+        if self.special:
+            self._birth_and_address(line, cells, person, corporate)
+
+    # --- numbers -------------------------------------------------------------------------
+
+    def _numbers(
+        self, line: int, plan: ColumnPlan, folded: str, person: bool, corporate: bool
+    ) -> None:
+        if not plan.my_number_off:
+            self._my_numbers(line, plan, twelve_digit_runs(folded))
+        phones = find_phones(folded)
+        if plan.code_column:
+            phones = [p for p in phones if not p.bare]
+        if phones:
+            self._phones(line, plan, phones, person, corporate)
+
+    def _integer(
+        self, line: int, plan: ColumnPlan, value: int, person: bool, corporate: bool
+    ) -> None:
+        text = str(value)
+        if len(text) == 12 and not plan.my_number_off:
+            self._my_numbers(line, plan, [text])
+        elif plan.contact and (phone := phone_from_number(value)) is not None:
+            self._phones(line, plan, [phone], person, corporate)
+
+    def _my_numbers(self, line: int, plan: ColumnPlan, runs: list[str]) -> None:
+        for digits in runs:
+            if is_valid_my_number(digits):
+                if not plan.my_number_header and looks_like_timestamp(digits):
+                    continue
+                self._add(
+                    "pii.my_number",
+                    "個人番号（マイナンバー）と思われる 12 桁の番号があります（検査用数字も一致）",
+                    line,
+                    plan,
+                    mask_my_number,
+                    digits,
+                )
+                return
+        if plan.my_number_header and runs:
+            self._add(
+                "pii.my_number_suspect",
+                "個人番号の列と思われますが、検査用数字が一致しない 12 桁の番号です",
+                line,
+                plan,
+                mask_my_number,
+                runs[0],
+            )
+
+    def _phones(
+        self, line: int, plan: ColumnPlan, phones: list[Any], person: bool, corporate: bool
+    ) -> None:
+        facility_side = plan.facility_contact or (plan.contact_owner == "operator" and corporate)
+        mobile = next((p for p in phones if p.kind == "mobile"), None)
+        if mobile is not None:
+            if facility_side:
+                self._add(
+                    "pii.facility_mobile_phone",
+                    "施設の連絡先が携帯電話の番号です",
+                    line,
+                    plan,
+                    mask_phone,
+                    mobile.digits,
+                )
+            else:
+                self._add(
+                    "pii.mobile_phone",
+                    "携帯電話の番号があります",
+                    line,
+                    plan,
+                    mask_phone,
+                    mobile.digits,
+                )
+        other = next((p for p in phones if p.kind != "mobile"), None)
+        if other is None:
+            return
+        if plan.contact_owner == "personal":
+            reason = "列名から個人の連絡先と思われます"
+        elif person and not facility_side:
+            reason = "個人の氏名と同じ行にあります"
+        else:
+            return
+        self._add(
+            "pii.personal_phone",
+            f"個人の電話番号と思われる番号があります（{reason}）",
+            line,
+            plan,
+            mask_phone,
+            other.digits,
+        )
+
+    # --- e-mail --------------------------------------------------------------------------
+
+    def _emails(
+        self, line: int, plan: ColumnPlan, folded: str, person: bool, corporate: bool
+    ) -> None:
+        facility_side = plan.facility_contact or (plan.contact_owner == "operator" and corporate)
+        for email in find_emails(folded):
+            if plan.contact_owner == "personal":
+                reason = "列名から個人の連絡先と思われます"
+            elif person and not facility_side:
+                reason = "個人の氏名と同じ行にあります"
+            elif email.kind == "personal" and facility_side:
+                self._add(
+                    "pii.facility_personal_email",
+                    "施設の連絡先がフリーメールまたは携帯電話会社のメールアドレスです",
+                    line,
+                    plan,
+                    mask_email,
+                    email.address,
+                )
+                return
+            elif email.kind == "personal":
+                reason = "フリーメール・携帯電話会社・プロバイダのアドレスです"
+            else:
+                continue  # an organisation's own or a public body's address
+            self._add(
+                "pii.email",
+                f"個人のメールアドレスと思われます（{reason}）",
+                line,
+                plan,
+                mask_email,
+                email.address,
+            )
+            return
+
+    # --- birth dates and addresses -------------------------------------------------------
+
+    def _birth_and_address(
+        self, line: int, cells: list[object], person: bool, corporate: bool
+    ) -> None:
+        for plan in self.plan.births:
+            text = cell_text(cells[plan.index])
+            if text is None:
+                continue
+            if person:
+                self._add(
+                    "pii.birth_date_with_name",
+                    "個人の氏名と同じ行に生年月日があります",
+                    line,
+                    plan,
+                    _mask_birth,
+                    text,
+                )
+            else:
+                what = "生年月日と思われる日付があります"
+                self._add("pii.birth_date", what, line, plan, _mask_birth, text)
+        for plan in self.plan.addresses:
+            text = cell_text(cells[plan.index])
+            if text is None:
+                continue
+            if plan.address == "honseki":
+                self._add("pii.person_column", "本籍があります", line, plan, mask_address, text)
+                continue
+            if plan.address == "facility" or not has_banchi(text):
+                continue
+            if plan.address == "personal":
+                what = "個人の住所（番地まで）と思われる値です（列名が個人の住所）"
+            elif person and not (plan.address == "operator" and corporate):
+                what = "個人の氏名と同じ行に、番地までの住所があります"
+            elif not person and self._gender_and_age(cells):
+                what = "性別・年齢と番地までの住所が同じ行にあり、個人が特定されるおそれがあります"
+            else:
+                continue
+            self._add("pii.person_column", what, line, plan, mask_address, text)
+
+    def _gender_and_age(self, cells: list[object]) -> bool:
+        gender, age = self.plan.gender, self.plan.age
+        if gender is None or age is None:
+            return False
+        return (
+            cell_text(cells[gender.index]) is not None and cell_text(cells[age.index]) is not None
+        )
+
+
+def _mask_birth(text: str) -> str:
+    """The year only: 1980-**-**."""
+    try:
+        day = parse_date(text)
+    except ValueError:
+        day = None
+    return f"{day.year}-**-**" if day else text[:2] + "***"
+
+
+def _scan_table(
+    columns: list[str],
+    rows: Iterable[Row],
+    report: Report,
+    *,
+    standard: Standard | None,
+    sheet: str | None,
+) -> tuple[int, str | None]:
+    """Scan one table into `report`: (rows scanned, why reading stopped early or None).
+
+    Rows read before a reader failure are still scanned: what they hold is reported.
+    """
+    iterator = _guarded(rows)
+    width = len(columns)
+    sample: list[Row] = []
+    failure: str | None = None
+    try:
+        for line, cells in iterator:
+            sample.append((line, _fit(cells, width)))
+            if len(sample) >= SAMPLE_ROWS:
+                break
+    except _ReadFailed as exc:
+        failure = str(exc)
+    plan = plan_table(columns, [cells for _, cells in sample], standard)
+    scan = _TableScan(plan, report, sheet)
+    for line, cells in sample:
+        scan.row(line, cells)
+    count = len(sample)
+    if failure is not None:
+        return count, failure
+    try:
+        for line, cells in iterator:
+            scan.row(line, cells if len(cells) == width else _fit(cells, width))
+            count += 1
+    except _ReadFailed as exc:
+        return count, str(exc)
+    return count, None
+
+
+def _fit(cells: list[object], width: int) -> list[object]:
+    if len(cells) == width:
+        return cells
+    return (list(cells) + [None] * width)[:width]
+
+
+def scan_rows(
+    columns: list[str],
+    rows: Iterable[tuple[int, list[object]]],
+    *,
+    standard: Standard | None = None,
+    cap_per_rule: int = 20,
+) -> PiiResult:
+    """Scan rows already read: (1-based source line, cells) as read_table yields them."""
+    report = Report(cap_per_rule)
+    count, failure = _scan_table(list(columns), rows, report, standard=standard, sheet=None)
+    if failure is not None:
+        report.add(not_scanned(failure))
+    return PiiResult(report, count, failure is None)
+
+
+def scan_file(
+    path: Path,
+    fmt: str | None,
+    *,
+    sheet: str | None = None,
+    standard: Standard | None = None,
+    cap_per_rule: int = 20,
+) -> PiiResult:
+    """Scan a resource file; every sheet of a workbook (`sheet`, when given, goes first).
+
+    The whole file is what gets published, so a workbook's other sheets, hidden ones
+    included, are scanned too. Never raises for a bad file: an unreadable file gives
+    scanned=False and a `pii.not_scanned` info finding. A sheet that is empty or holds no
+    table (a cover page) is skipped, with an info finding for the latter; any other sheet
+    that cannot be read, or a table whose reading stops midway, makes scanned False.
+    """
+    report = Report(cap_per_rule)
+    try:
+        table = _open(path, fmt, sheet)
+    except _ReadFailed as exc:
+        report.add(not_scanned(str(exc)))
+        return PiiResult(report, 0, False)
+    workbook = table.info.format in _WORKBOOKS
+    first = table.info.sheet if workbook else None
+    count, failure = _scan_table(table.columns, table.rows, report, standard=standard, sheet=first)
+    scanned = failure is None
+    if failure is not None:
+        report.add(not_scanned(failure, first))
+    for name in table.info.sheets if workbook else []:
+        if name == first:
+            continue
+        try:
+            other = _open(path, fmt, name, fallback=False)
+        except _ReadFailed as exc:
+            reason = str(exc)
+            if EMPTY_SHEET not in reason:
+                report.add(not_scanned(reason, name))
+                scanned = scanned and NO_TABLE in reason
+            continue
+        rows, failure = _scan_table(other.columns, other.rows, report, standard=None, sheet=name)
+        count += rows
+        if failure is not None:
+            report.add(not_scanned(failure, name))
+            scanned = False
+    return PiiResult(report, count, scanned)
+
+
+def _open(path: Path, fmt: str | None, sheet: str | None, *, fallback: bool = True) -> Any:
+    try:
+        return read_table(Path(path), fmt, sheet=sheet)
+    except IngestError as exc:
+        if sheet is not None and fallback:
+            return _open(path, fmt, None)
+        raise _ReadFailed(exc.message) from None
+    except (OSError, ValueError, UnicodeError, KeyError, RuntimeError) as exc:
+        raise _ReadFailed(f"ファイルを読めませんでした（{type(exc).__name__}）") from None
