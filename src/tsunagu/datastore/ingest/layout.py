@@ -47,6 +47,11 @@ class Layout:
     body_rows: int  # data rows seen in the lookahead
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    title_lines: list[int] = field(default_factory=list)
+    header_lines: list[int] = field(default_factory=list)
+    unit_line: int | None = None
+    unnamed: dict[str, int] = field(default_factory=dict)  # given name → 1-based column
+    renamed: dict[str, str] = field(default_factory=dict)  # new name → name as written
 
 
 def _filled(cells: Sequence[Cell]) -> list[int]:
@@ -86,6 +91,7 @@ def detect_layout(
     header_rows = list(range(top, last + 1))
     body_start = last + 1
     unit_note = None
+    unit_line = None
     if (
         body_start < len(scan)
         and filled[body_start]
@@ -93,6 +99,7 @@ def detect_layout(
     ):
         # A unit row right under the header would make every numeric column look like text.
         unit_note = row_text(scan[body_start][1])
+        unit_line = scan[body_start][0]
         body_start += 1
 
     layout = Layout(
@@ -105,6 +112,9 @@ def detect_layout(
         body_rows=0,
     )
     layout.notes = [row_text(scan[k][1]) for k in nonblank if k < top]
+    layout.title_lines = [scan[k][0] for k in nonblank if k < top]
+    layout.header_lines = [scan[h][0] for h in header_rows]
+    layout.unit_line = unit_line
     if unit_note:
         layout.notes.append(unit_note)
     grid = _header_grid(scan, header_rows, merges)
@@ -247,6 +257,7 @@ def _name_columns(
             continue  # spacer column: nothing above, nothing below
         if name is None:
             name = f"列{i + 1 + col_offset}"
+            layout.unnamed[name] = i + 1 + col_offset
             (added if i >= width or i > max(named) else unnamed).append(name)
         layout.columns.append(name)
         layout.source_cols.append(i)
@@ -254,11 +265,16 @@ def _name_columns(
         layout.warnings.append(f"列名が空の列に仮の名前を付けました: {'、'.join(unnamed)}")
     if added:
         layout.warnings.append(f"列名より右にも値があったため列を追加しました: {'、'.join(added)}")
-    layout.columns = unique_names(layout.columns, layout.warnings)
+    layout.columns = unique_names(layout.columns, layout.warnings, layout.renamed)
 
 
-def unique_names(names: Sequence[str], warnings: list[str]) -> list[str]:
-    """Make names unique: the second 「名前」 becomes 「名前_2」, and so on."""
+def unique_names(
+    names: Sequence[str], warnings: list[str], renamed_to: dict[str, str] | None = None
+) -> list[str]:
+    """Make names unique: the second 「名前」 becomes 「名前_2」, and so on.
+
+    `renamed_to`, when given, receives new name → name as written for each renamed column.
+    """
     taken = set(names)
     seen: set[str] = set()
     out, renamed = [], []
@@ -268,6 +284,8 @@ def unique_names(names: Sequence[str], warnings: list[str]) -> list[str]:
             while f"{name}_{n}" in taken:
                 n += 1
             renamed.append(f"{name} → {name}_{n}")
+            if renamed_to is not None:
+                renamed_to[f"{name}_{n}"] = name
             name = f"{name}_{n}"
             taken.add(name)
         seen.add(name)
@@ -297,9 +315,47 @@ def build_table(
     info.header_line = layout.header_line
     info.notes.extend(layout.notes)
     info.warnings.extend(layout.warnings)
-    body = itertools.chain(head[layout.body_start :], rows)
+    _record_layout(info, layout, merges)
+    body = _observed(itertools.chain(head[layout.body_start :], rows), info)
     return RawTable(
         columns=layout.columns,
         rows=iter_body(body, layout, info, max_cells=max_cells, ragged=ragged),
         info=info,
     )
+
+
+def _record_layout(info: SourceInfo, layout: Layout, merges: Sequence[Merge]) -> None:
+    """Copy what the quality checks report (title rows, header rows, merges …) into `info`."""
+    info.notes_above = len(layout.notes)
+    info.title_lines = layout.title_lines
+    info.header_lines = layout.header_lines
+    info.unit_line = layout.unit_line
+    info.unnamed_columns = layout.unnamed
+    info.renamed_columns = layout.renamed
+    info.header_width = layout.header_width
+    top = layout.header_lines[0] if layout.header_lines else layout.header_line
+    name_at = dict(zip(layout.source_cols, layout.columns, strict=True))
+    for line0, col0, line1, col1 in merges:
+        if line1 < top or (line0 == line1 and col0 == col1):
+            continue  # title rows above the table are reported on their own
+        name = next((name_at[c] for c in range(col0, col1 + 1) if c in name_at), None)
+        if name is not None:
+            info.merged_cells.append((line0, line1, name))
+
+
+def _observed(rows: Iterator[Row], info: SourceInfo) -> Iterator[Row]:
+    """The rows, showing blank and ragged ones to `info.row_observer` when a consumer set one.
+
+    The observer is looked up at the first row, after read_table has returned, so the ingest
+    (which sets none) pays nothing per row.
+    """
+    observe = info.row_observer
+    if observe is None:
+        yield from rows
+        return
+    width = info.header_width
+    for row in rows:
+        cells = row[1]
+        if len(cells) != width or cells.count(None) == width:
+            observe(row[0], cells)
+        yield row

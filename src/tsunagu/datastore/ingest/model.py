@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -51,6 +51,19 @@ class SourceInfo:
     notes: list[str] = field(default_factory=list)
     # Problems that did not stop the ingest (ragged rows padded, duplicate names renamed …).
     warnings: list[str] = field(default_factory=list)
+    # Layout facts for the quality checks, which report each problem at its source line.
+    title_lines: list[int] = field(default_factory=list)  # non-blank rows above the header
+    header_lines: list[int] = field(default_factory=list)  # the header rows (several: merged)
+    unit_line: int | None = None  # a unit row (「人」「千円」) right under the header
+    notes_above: int = 0  # how many of `notes` were found above the table
+    unnamed_columns: dict[str, int] = field(default_factory=dict)  # given name → 1-based column
+    renamed_columns: dict[str, str] = field(default_factory=dict)  # new name → name as written
+    # Merged cells in or under the header (spreadsheets): first line, last line, column name.
+    merged_cells: list[tuple[int, int, str]] = field(default_factory=list)
+    header_width: int = 0  # cells in the (last) header row
+    # Set by a consumer before iterating the rows: called with every row below the header
+    # (data, notes, blank rows) that is blank or has another cell count than the header row.
+    row_observer: Callable[[int, list[object]], None] | None = None
 
 
 @dataclass
