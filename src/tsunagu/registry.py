@@ -47,6 +47,7 @@ def _load() -> None:
         tags,
     )
     from tsunagu.datastore.actions import read, write  # noqa: F401
+    from tsunagu.quality import actions as _quality  # noqa: F401
 
 
 def get_action(name: str) -> Action:

@@ -32,6 +32,8 @@ import requests
 
 from support.live_server import LiveServer
 from tsunagu.bootstrap import action_context
+from tsunagu.catalog.models import Dataset
+from tsunagu.catalog.revision import bump_revision
 from tsunagu.errors import NotFound
 from tsunagu.rawjson import serialise_default
 from tsunagu.registry import action_names, call_action, is_write_action
@@ -45,6 +47,7 @@ ORG_MANAGERS = frozenset({"admin", "sysadmin"})
 SYSADMIN_ONLY = frozenset({"sysadmin"})
 
 CSV = b"\xe5\x90\x8d\xe5\x89\x8d,\xe4\xba\xba\xe5\x8f\xa3\nA,1\n"  # 名前,人口 / A,1
+PII_CSV = "氏名,携帯電話\n山田 太郎,090-1234-5678\n佐藤 花子,080-2345-6789\n".encode()
 _serial = itertools.count(1)
 
 
@@ -194,6 +197,45 @@ def wait_for_ingest(env: Env, resource_id: str) -> str:
             return str(status["job_id"])
         time.sleep(0.05)
     raise AssertionError("ingest did not finish")
+
+
+def checked_upload(env: Env) -> dict[str, Any]:
+    """An ingested upload whose quality check has run; remembers when."""
+    ctx = ingested_upload(env)
+    for _ in range(200):
+        checked = env.act("resource_validation_show", {"id": ctx["upload_id"]}).get("checked")
+        if checked:
+            return {**ctx, "checked": checked}
+        time.sleep(0.05)
+    raise AssertionError("quality check did not run")
+
+
+def blocked_public_upload(env: Env) -> dict[str, Any]:
+    """A public dataset holding an upload the personal-data guard flags. The guard refuses to
+    make such a dataset public, so the system flips the flag directly, as a stand-in for data
+    published before the guard existed."""
+    ctx = fresh_dataset(env)
+    env.act("package_patch", {"id": ctx["id"], "private": True})
+    with action_context(env.server.services, ignore_auth=True) as context:
+        resource = call_action(
+            "resource_create",
+            context,
+            {
+                "package_id": ctx["id"],
+                "name": "名簿",
+                "upload": _Upload("p.csv", io.BytesIO(PII_CSV)),
+            },
+        )
+        dataset = context.session.get(Dataset, ctx["id"])
+        assert dataset is not None
+        dataset.private = False
+        dataset.revision = bump_revision(context.session)
+    return {**ctx, "upload_id": resource["id"]}
+
+
+def pii_overridden(env: Env, ctx: dict[str, Any]) -> bool:
+    shown = env.act("resource_validation_show", {"id": ctx["upload_id"]})
+    return bool((shown.get("pii") or {}).get("override"))
 
 
 def latest_job(env: Env, ctx: dict[str, Any]) -> str:
@@ -399,6 +441,28 @@ CASES: dict[str, Case] = {
         ingested_upload,
         lambda c, e, x: c.action.xloader_submit(resource_id=x["upload_id"]),
         lambda e, x: latest_job(e, x) != x["job_id"],
+    ),
+    "resource_validation_run": Case(
+        DATASET_WRITERS,
+        checked_upload,
+        lambda c, e, x: c.action.resource_validation_run(id=x["upload_id"]),
+        lambda e, x: (
+            e.act("resource_validation_show", {"id": x["upload_id"]})["checked"] != x["checked"]
+        ),
+    ),
+    "resource_autofix": Case(
+        DATASET_WRITERS,
+        ingested_upload,
+        lambda c, e, x: c.action.resource_autofix(id=x["upload_id"]),
+        lambda e, x: e.act("package_show", {"id": x["id"]})["num_resources"] == 3,
+    ),
+    "resource_pii_override": Case(
+        ORG_MANAGERS,
+        blocked_public_upload,
+        lambda c, e, x: c.action.resource_pii_override(
+            id=x["upload_id"], reason="本人の同意を得て公開する名簿です"
+        ),
+        pii_overridden,
     ),
     "api_token_revoke": Case(
         SYSADMIN_ONLY,

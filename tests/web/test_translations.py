@@ -212,7 +212,44 @@ RESOURCE = {
     "description": "Shelters.",
     "datastore_active": True,
     "datastore_notes": ["source note"],
+    "quality": {
+        "stars": 3,
+        "score": 82,
+        "checked": "2024-04-01T09:00:00",
+        "standard": "evacuation_space",
+    },
 }
+FINDINGS = {
+    "summary": {"error": 1, "warning": 1, "info": 0},
+    "findings": [
+        {
+            "rule": "cells.wareki",
+            "severity": "error",
+            "row": 3,
+            "column": "date",
+            "message": "Era.",
+        },
+        {
+            "rule": "layout.title_row",
+            "severity": "warning",
+            "row": 1,
+            "message": "Title.",
+            "fix": "Delete.",
+        },
+        {"rule": "schema.extra_column", "severity": "info", "column": "x", "message": "Extra."},
+    ],
+    "truncated": True,
+}
+REPORT = {
+    "checkable": True,
+    "status": "complete",
+    "checked": "2024-04-01T09:00:00",
+    "standard": "evacuation_space",
+    "standard_guessed": True,
+    "report": FINDINGS,
+    "pii": {"blocked": True, "override": None, "report": FINDINGS},
+}
+STANDARDS = {"evacuation_space": "03 Evacuation spaces"}
 PACKAGE = {
     "id": "pkg-1",
     "name": "shelters",
@@ -231,6 +268,8 @@ PACKAGE = {
     "tags": [{"name": "disaster"}],
     "groups": [{"name": "safety", "title": "Safety"}],
     "resources": [RESOURCE],
+    "quality_stars": 3,
+    "quality_score": 82,
 }
 LICENSE = SimpleNamespace(id="cc-by-4.0", title="CC BY 4.0", url="https://example.org/by")
 VIEW = {
@@ -282,6 +321,8 @@ PAGES: dict[str, dict[str, Any]] = {
     "dataset.html": {
         "package": PACKAGE,
         "views": {"res-1": VIEW},
+        "reports": {"res-1": REPORT},
+        "standards": STANDARDS,
         "activity": [
             {"timestamp": "2024-04-01T09:00:00", "activity_type": t}
             for t in ("new package", "changed package", "deleted package")
@@ -293,7 +334,16 @@ PAGES: dict[str, dict[str, Any]] = {
         "jsonld": {},
     },
     "organizations.html": {"organizations": [ORG]},
-    "organization.html": {"org": {**ORG, "packages": [PACKAGE]}},
+    "organization.html": {
+        "org": {**ORG, "packages": [PACKAGE]},
+        "quality": {
+            "score_mean": 82.0,
+            "num_datasets": 1,
+            "stars": {str(n): int(n == 3) for n in range(6)},
+            "standards": {"evacuation_space": 1},
+        },
+        "standards": STANDARDS,
+    },
     "api.html": {"actions": ["package_search"], "site_url": "http://testserver"},
     "embed.html": {
         "resource": {"id": "res-1", "name": "Sheet", "package_id": "p"},
@@ -324,6 +374,20 @@ PAGES: dict[str, dict[str, Any]] = {
         },
         "type_labels": TYPE_LABELS,
         "column_types": COLUMN_TYPES,
+        "reports": {
+            "res-1": REPORT,
+            "res-2": {
+                **REPORT,
+                "pii": {
+                    "blocked": True,
+                    "override": {"user_name": "alice", "reason": "Consent."},
+                    "report": FINDINGS,
+                },
+            },
+        },
+        "standards": STANDARDS,
+        "is_admin": True,
+        "page_errors": {"pii": ["Blocked."]},
     },
     "staff/members.html": {"org": ORG, "errors": {}},
     "staff/tokens.html": {

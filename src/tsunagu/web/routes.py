@@ -12,7 +12,7 @@ from starlette.staticfiles import StaticFiles
 from tsunagu.errors import ActionError
 from tsunagu.web.session import page_context
 from tsunagu.web.templating import render
-from tsunagu.web.views import accounts, public, staff
+from tsunagu.web.views import accounts, public, staff, staff_quality
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -38,6 +38,21 @@ def routes() -> list[BaseRoute]:
         Route("/staff/dataset/{name}/publish", staff.publish, methods=["POST"]),
         Route(
             "/staff/dataset/{name}/resource/{resource_id}/types", staff.set_types, methods=["POST"]
+        ),
+        Route(
+            "/staff/dataset/{name}/resource/{resource_id}/check",
+            staff_quality.check,
+            methods=["POST"],
+        ),
+        Route(
+            "/staff/dataset/{name}/resource/{resource_id}/autofix",
+            staff_quality.autofix,
+            methods=["POST"],
+        ),
+        Route(
+            "/staff/dataset/{name}/resource/{resource_id}/pii-override",
+            staff_quality.pii_override,
+            methods=["POST"],
         ),
         Route("/staff/tokens", accounts.tokens_page, methods=["GET"]),
         Route("/staff/tokens", accounts.create_token, methods=["POST"]),

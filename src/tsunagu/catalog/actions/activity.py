@@ -52,12 +52,13 @@ def _page(data: dict[str, Any]) -> tuple[int, int]:
 def package_activity_list(context: Context, data: dict[str, Any]) -> list[dict[str, Any]]:
     dataset = readable_dataset(context, by_id_or_name(context.session, Dataset, require_id(data)))
     limit, offset = _page(data)
+    stmt = select(Activity).where(Activity.object_id == dataset.id)
+    if not authz.has_role(context, dataset.owner_org, "member"):
+        # Entries made while the dataset was private, and internal ones (a personal-data
+        # override's reason), are for the organisation only.
+        stmt = stmt.where(Activity.permission_private.is_(False))
     rows = context.session.scalars(
-        select(Activity)
-        .where(Activity.object_id == dataset.id)
-        .order_by(Activity.timestamp.desc(), Activity.id)
-        .offset(offset)
-        .limit(limit)
+        stmt.order_by(Activity.timestamp.desc(), Activity.id).offset(offset).limit(limit)
     )
     return [_as_dict(a) for a in rows]
 

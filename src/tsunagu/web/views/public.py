@@ -14,23 +14,35 @@ from tsunagu.errors import ActionError, NotAuthorized, NotFound
 from tsunagu.registry import action_names, call_action
 from tsunagu.usage.counters import count, most_downloaded
 from tsunagu.web.jsonld import dataset_jsonld
+from tsunagu.web.quality import facet_label, standard_titles
 from tsunagu.web.session import act, page_context
 from tsunagu.web.templating import query_string, render
 
 PAGE_SIZE = 20
-FACETS = ("organization", "groups", "tags", "res_format", "license_id")
+FACETS = (
+    "organization",
+    "groups",
+    "tags",
+    "res_format",
+    "license_id",
+    "quality_stars",
+    "quality_standard",
+)
 FACET_TITLES = {
     "organization": "組織",
     "groups": "カテゴリ",
     "tags": "タグ",
     "res_format": "形式",
     "license_id": "ライセンス",
+    "quality_stars": "オープンデータの星",
+    "quality_standard": "標準データセット",
 }
 SORTS = {
     "": "関連度順",
     "metadata_modified desc": "更新日の新しい順",
     "title_string asc": "タイトル順",
     "metadata_created desc": "公開日の新しい順",
+    "quality_score desc": "品質スコアの高い順",
 }
 
 
@@ -165,12 +177,24 @@ def _facet_links(
             items.append(
                 {
                     **item,
+                    "display_name": facet_label(field, item["name"], item["display_name"]),
                     "active": active,
                     "href": "/dataset?" + query_string({"q": q, "sort": sort, **chosen}),
                 }
             )
         out.append({"field": field, "title": FACET_TITLES[field], "items": items})
     return out
+
+
+def _validation_reports(context: Any, package: dict[str, Any]) -> dict[str, Any]:
+    """The latest validation report of each checked resource, for the quality section."""
+    reports = {}
+    for resource in package["resources"]:
+        if (resource.get("quality") or {}).get("checked"):
+            reports[resource["id"]] = call_action(
+                "resource_validation_show", context, {"id": resource["id"]}
+            )
+    return reports
 
 
 def _table_views(context: Any, resource: dict[str, Any]) -> dict[str, Any] | None:
@@ -202,6 +226,7 @@ def dataset(request: Request) -> Response:
         except (NotFound, NotAuthorized):
             return render(request, "not_found.html", status_code=404)
         views = {r["id"]: _table_views(context, r) for r in package["resources"]}
+        reports = _validation_reports(context, package)
         count(context.services.sessions, package["id"], download=False)
         activity = call_action("package_activity_list", context, {"id": package["id"], "limit": 10})
         can_edit = _can_edit(context, package)
@@ -212,6 +237,8 @@ def dataset(request: Request) -> Response:
         "dataset.html",
         package=package,
         views=views,
+        reports=reports,
+        standards=standard_titles(),
         activity=activity,
         license=license,
         can_edit=can_edit,
@@ -257,9 +284,12 @@ def organization(request: Request) -> Response:
             "organization_show",
             {"id": request.path_params["name"], "include_datasets": True},
         )
+        quality = act(request, "organization_quality_show", {"id": org["id"]})
     except NotFound:
         return render(request, "not_found.html", status_code=404)
-    return render(request, "organization.html", org=org)
+    return render(
+        request, "organization.html", org=org, quality=quality, standards=standard_titles()
+    )
 
 
 def api_guide(request: Request) -> Response:

@@ -16,12 +16,14 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from tsunagu.accounts.models import User
 from tsunagu.accounts.passwords import verify_password
+from tsunagu.catalog import authz
 from tsunagu.catalog.access import editable_dataset
 from tsunagu.catalog.actions.packages import package_show_dict
 from tsunagu.catalog.licenses import LICENSES
 from tsunagu.datastore.ingest.model import COLUMN_TYPES
 from tsunagu.errors import ActionError, NotAuthorized, NotFound, ValidationError
 from tsunagu.registry import call_action
+from tsunagu.web.quality import standard_titles
 from tsunagu.web.security import check_csrf
 from tsunagu.web.session import page_context, services_of
 from tsunagu.web.templating import render
@@ -197,21 +199,36 @@ def manage_dataset(request: Request) -> Response:
     if (redirect := login_required(request)) is not None:
         return redirect
     with page_context(request) as context:
+        return manage_page(request, context, request.path_params["name"])
+
+
+def manage_page(
+    request: Request,
+    context: Any,
+    name: str,
+    errors: dict[str, list[str]] | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The guided publishing page; `errors` (e.g. a refused publish) are shown at the top."""
+    try:
+        package = package_show_dict(context, {"id": name})
+        editable_dataset(context, package["id"])
+    except (NotFound, NotAuthorized):
+        return render(request, "not_found.html", status_code=404)
+    statuses = {}
+    reports = {}
+    for resource in package["resources"]:
         try:
-            package = package_show_dict(context, {"id": request.path_params["name"]})
-            editable_dataset(context, package["id"])
-        except (NotFound, NotAuthorized):
-            return render(request, "not_found.html", status_code=404)
-        statuses = {}
-        for resource in package["resources"]:
-            try:
-                statuses[resource["id"]] = call_action(
-                    "datastore_ingest_status", context, {"resource_id": resource["id"]}
-                )
-            except NotFound:
-                statuses[resource["id"]] = None
-        orgs = _editable_orgs(request, context)
-        groups = call_action("group_list", context, {"all_fields": True})
+            statuses[resource["id"]] = call_action(
+                "datastore_ingest_status", context, {"resource_id": resource["id"]}
+            )
+        except NotFound:
+            statuses[resource["id"]] = None
+        reports[resource["id"]] = call_action(
+            "resource_validation_show", context, {"id": resource["id"]}
+        )
+    orgs = _editable_orgs(request, context)
+    groups = call_action("group_list", context, {"all_fields": True})
     values = {
         **package,
         "tag_string": ",".join(t["name"] for t in package["tags"]),
@@ -220,8 +237,12 @@ def manage_dataset(request: Request) -> Response:
     return render(
         request,
         "staff/dataset_manage.html",
+        status_code=status_code,
         package=package,
         statuses=statuses,
+        reports=reports,
+        standards=standard_titles(),
+        is_admin=authz.has_role(context, package["owner_org"], "admin"),
         type_labels=TYPE_LABELS,
         column_types=COLUMN_TYPES,
         orgs=orgs,
@@ -229,6 +250,7 @@ def manage_dataset(request: Request) -> Response:
         licenses=LICENSES,
         values=values,
         errors={},
+        page_errors=errors or {},
     )
 
 
@@ -313,9 +335,13 @@ async def publish(request: Request) -> Response:
     await read_form(request)
     name = request.path_params["name"]
 
-    def save() -> None:
+    def save() -> Response:
         with page_context(request) as context:
-            call_action("package_patch", context, {"id": name, "state": "active"})
+            try:
+                call_action("package_patch", context, {"id": name, "state": "active"})
+            except ValidationError as error:  # e.g. the personal-data guard refused it
+                context.session.rollback()
+                return manage_page(request, context, name, error.errors, status_code=409)
+        return RedirectResponse(f"/dataset/{name}", status_code=303)
 
-    await run_in_threadpool(save)
-    return RedirectResponse(f"/dataset/{name}", status_code=303)
+    return await run_in_threadpool(save)
