@@ -30,6 +30,10 @@ Row = Sequence[object]
 FIXED_DATETIME = datetime(2025, 4, 1, 9, 0, 0)
 ZIP_TIMESTAMP = (2025, 4, 1, 9, 0, 0)
 
+# Where the demo catalog's pages are taken to live, for absolute URLs in files (the standard's
+# URL columns want https://…). A reserved TLD, like the demo's mail addresses.
+PORTAL_URL = "https://opendata.tsunagu.example"
+
 DEMO_NOTE = "※本データはデモ用に作成した架空のデータです（地名・施設名以外の値は実在しません）。"
 
 
@@ -418,3 +422,46 @@ def location_values(muni: Municipality, site: Site, building: str = "") -> list[
         site.lat,
         site.lon,
     ]
+
+
+def location_record(muni: Municipality, site: Site, building: str = "") -> dict[str, object]:
+    """LOCATION_COLUMNS → value, for rows built as records."""
+    return dict(zip(LOCATION_COLUMNS, location_values(muni, site, building), strict=True))
+
+
+# The contact block shared by most facility sets (preschool and care insert FAX番号 after 内線番号).
+CONTACT_COLUMNS = [
+    "電話番号",
+    "内線番号",
+    "連絡先メールアドレス",
+    "連絡先FormURL",
+    "連絡先備考（その他、SNSなど）",
+    "郵便番号",
+]
+IMAGE_COLUMNS = ["画像", "画像_ライセンス"]
+HEIGHT_COLUMNS = ["高度の種別", "高度の値"]
+
+
+def project(
+    header: Sequence[str], record: dict[str, object], *, allowed: Iterable[str] = ()
+) -> list[object]:
+    """The record's values in header order ("" where it has none).
+
+    A key that is neither in `header` nor in `allowed` (the clean layout, for an older layout
+    that drops columns) is a typo in a generator, so it raises instead of vanishing.
+    """
+    unknown = set(record) - set(header) - set(allowed)
+    if unknown:
+        raise ValueError(f"columns not in the header: {sorted(unknown)}")
+    return [record.get(name, "") for name in header]
+
+
+def corporate_number(local_gov_code: str) -> str:
+    """法人番号 of a local government: check digit + 000020 + its 6-digit code.
+
+    The check digit is 9 − (Σ Pn×Qn mod 9), Pn the n-th digit from the right of the 12-digit
+    base and Qn 1 for odd n, 2 for even n (法人番号の指定等に関する省令 第2条).
+    """
+    base = f"000020{local_gov_code}"
+    total = sum(int(d) * (1 if n % 2 else 2) for n, d in enumerate(reversed(base), start=1))
+    return f"{9 - total % 9}{base}"

@@ -179,9 +179,9 @@ def municipal_datasets() -> list[DemoDataset]:
     # 宇部市: everything exported from an older system: Shift_JIS, "1,200", 和暦.
     add("ube-city", "evacuation_space", csv(bousai.evacuation_space, SJIS, messy=True))
     add("ube-city", "aed_location", csv(bousai.aed_location, SJIS, messy=True))
-    add("ube-city", "medical_institution", csv(welfare.medical_institution, SJIS))
+    add("ube-city", "medical_institution", csv(welfare.medical_institution, SJIS, messy=True))
     add("ube-city", "population", csv(population.population, SJIS, messy=True))
-    add("ube-city", "public_wireless_lan", csv(facilities.public_wireless_lan, SJIS))
+    add("ube-city", "public_wireless_lan", csv(facilities.public_wireless_lan, SJIS, messy=True))
     # 山口市: clean UTF-8 CSVs, a couple of Excel files, events also as JSON.
     add("yamaguchi-city", "evacuation_space", csv(bousai.evacuation_space))
     add("yamaguchi-city", "public_facility", csv(facilities.public_facility))
@@ -192,14 +192,14 @@ def municipal_datasets() -> list[DemoDataset]:
     add("yamaguchi-city", "event", csv(tourism.event), other("JSON", tourism.event_json))
     add("yamaguchi-city", "population", csv(population.population))
     # 萩市
-    add("hagi-city", "cultural_property", csv(tourism.cultural_property, SJIS, use_wareki=True))
+    add("hagi-city", "cultural_property", csv(tourism.cultural_property, SJIS, messy=True))
     add("hagi-city", "tourism", csv(tourism.tourism))
     add("hagi-city", "evacuation_space", csv(bousai.evacuation_space))
     add("hagi-city", "public_toilet", csv(facilities.public_toilet, SJIS, zenkaku_counts=True))
     # 防府市
     add("hofu-city", "aed_location", csv(bousai.aed_location))
     add("hofu-city", "evacuation_space", csv(bousai.evacuation_space, messy=True))
-    add("hofu-city", "fire_hydrant", csv(bousai.fire_hydrant))
+    add("hofu-city", "fire_hydrant", csv(bousai.fire_hydrant, messy=True))
     add("hofu-city", "population_trend", csv(population.population_trend, SJIS))
     # 下松市
     add("kudamatsu-city", "aed_location", csv(bousai.aed_location))
@@ -217,7 +217,7 @@ def municipal_datasets() -> list[DemoDataset]:
     add("nagato-city", "public_toilet", csv(facilities.public_toilet))
     add("nagato-city", "evacuation_space", csv(bousai.evacuation_space))
     # 柳井市
-    add("yanai-city", "cultural_property", csv(tourism.cultural_property, use_wareki=True))
+    add("yanai-city", "cultural_property", csv(tourism.cultural_property))
     add("yanai-city", "aed_location", csv(bousai.aed_location))
     add("yanai-city", "event", csv(tourism.event, SJIS, messy=True))
     # 美祢市 (CC0, as some cities choose)
@@ -227,7 +227,7 @@ def municipal_datasets() -> list[DemoDataset]:
     add("shunan-city", "evacuation_space", csv(bousai.evacuation_space))
     add("shunan-city", "aed_location", csv(bousai.aed_location))
     add("shunan-city", "child_care_facility", csv(welfare.child_care_facility))
-    add("shunan-city", "care_service", csv(welfare.care_service, SJIS))
+    add("shunan-city", "care_service", csv(welfare.care_service, SJIS, messy=True))
     add("shunan-city", "fire_hydrant", csv(bousai.fire_hydrant), private=True)
     add("shunan-city", "population", csv(population.population, slash_dates=True))
     add("shunan-city", "bus_stop", csv(facilities.bus_stop))

@@ -10,13 +10,20 @@ from __future__ import annotations
 from datetime import date
 
 from tsunagu.demo.common import (
+    CONTACT_COLUMNS,
+    HEIGHT_COLUMNS,
+    IMAGE_COLUMNS,
     LOCATION_COLUMNS,
     MISSING,
     Site,
+    corporate_number,
     csv_bytes,
+    fiscal_wareki,
     json_bytes,
+    location_record,
     location_values,
     phone,
+    project,
     rng_for,
     sites,
     thousands,
@@ -39,26 +46,29 @@ HAZARDS = [
 EVACUATION_HEADER = [
     "全国地方公共団体コード",
     "ID",
-    "地方公共団体名",
     "名称",
     "名称_カナ",
     "名称_英字",
     *LOCATION_COLUMNS,
     "標高",
-    "電話番号",
-    "内線番号",
-    "連絡先メールアドレス",
-    "連絡先FormURL",
-    "連絡先備考（その他、SNSなど）",
-    "郵便番号",
+    *CONTACT_COLUMNS,
+    "市区町村コード",
+    "地方公共団体名",
     *HAZARDS,
     "指定避難所との重複",
     "想定収容人数",
     "対象となる町会・自治会",
     "URL",
-    "画像",
-    "画像_ライセンス",
+    *IMAGE_COLUMNS,
     "備考",
+]
+
+# The older layout kept by messy exports: 地方公共団体名 third and no 市区町村コード.
+EVACUATION_OLD_HEADER = [
+    "全国地方公共団体コード",
+    "ID",
+    "地方公共団体名",
+    *[c for c in EVACUATION_HEADER[2:] if c not in ("市区町村コード", "地方公共団体名")],
 ]
 
 
@@ -91,45 +101,43 @@ def _evacuation_sites(muni: Municipality) -> list[tuple[Site, list[str], bool, i
 
 
 def evacuation_space(slug: str, *, encoding: str = "utf-8-sig", messy: bool = False) -> bytes:
-    """指定緊急避難場所 (03). messy: thousands separators, full-width house numbers, 和暦."""
+    """指定緊急避難場所 (03). messy: the older column layout, thousands separators, full-width
+    house numbers, － for missing values and 和暦 in 備考."""
     muni = BY_SLUG[slug]
     rows = []
     for index, (site, flags, shelter, capacity, tel) in enumerate(_evacuation_sites(muni), 1):
-        location = location_values(muni, site)
+        location = location_record(muni, site)
         if messy:
-            location[2] = zenkaku(location[2])  # 所在地_連結表記 typed with full-width digits
+            location["所在地_連結表記"] = zenkaku(location["所在地_連結表記"])
         note = ""
         if site.kind == "park":
             note = "屋外のため雨天時は近隣の指定避難所へ"
         elif messy and index % 7 == 0:
             note = f"{wareki(date(2023, 4, 1), 'short')}指定"
-        rows.append(
-            [
-                muni.code,
-                f"{muni.code}{index:04d}" if not messy else index,
-                muni.name,
-                site.name,
-                site.kana,
-                site.en,
-                *location,
-                "" if not messy else MISSING,
-                tel or (MISSING if messy else ""),
-                "",
-                "",
-                "",
-                "",
-                site.area.zip,
-                *flags,
-                "1" if shelter else "",
-                thousands(capacity) if messy else capacity,
-                f"{site.area.label}地区自治会連合会",
-                "",
-                "",
-                "",
-                note,
-            ]
-        )
-    return csv_bytes(EVACUATION_HEADER, rows, encoding=encoding)
+        record: dict[str, object] = {
+            "全国地方公共団体コード": muni.code,
+            "ID": f"{muni.code}{index:04d}" if not messy else index,
+            "名称": site.name,
+            "名称_カナ": site.kana,
+            "名称_英字": site.en,
+            **location,
+            "標高": "" if not messy else MISSING,
+            "電話番号": tel or (MISSING if messy else ""),
+            "郵便番号": site.area.zip,
+            "市区町村コード": muni.code,
+            "地方公共団体名": muni.name,
+            **dict(zip(HAZARDS, flags, strict=True)),
+            "指定避難所との重複": "1" if shelter else "",
+            "想定収容人数": thousands(capacity) if messy else capacity,
+            "対象となる町会・自治会": f"{site.area.label}地区自治会連合会",
+            "備考": note,
+        }
+        if messy:
+            rows.append(project(EVACUATION_OLD_HEADER, record, allowed=EVACUATION_HEADER))
+        else:
+            rows.append(project(EVACUATION_HEADER, record))
+    header = EVACUATION_OLD_HEADER if messy else EVACUATION_HEADER
+    return csv_bytes(header, rows, encoding=encoding)
 
 
 def evacuation_space_geojson(slug: str) -> bytes:
@@ -171,9 +179,9 @@ AED_HEADER = [
     "名称_カナ",
     "名称_英字",
     *LOCATION_COLUMNS,
+    *HEIGHT_COLUMNS,
     "設置位置",
-    "電話番号",
-    "内線番号",
+    *CONTACT_COLUMNS,
     "法人番号",
     "団体名",
     "利用可能曜日",
@@ -182,8 +190,15 @@ AED_HEADER = [
     "利用可能日時特記事項",
     "小児対応設備の有無",
     "URL",
+    *IMAGE_COLUMNS,
     "備考",
 ]
+
+# What an older 消防 system exports: no 高度・連絡先・画像 columns, and its own 設置年月日.
+_AED_OLD_DROPPED = {*HEIGHT_COLUMNS, *CONTACT_COLUMNS[2:], *IMAGE_COLUMNS}
+AED_OLD_HEADER = [c for c in AED_HEADER if c not in _AED_OLD_DROPPED]
+AED_OLD_HEADER.insert(AED_OLD_HEADER.index("URL"), "設置年月日")
+
 
 _AED_PLACES = {
     "es": ("職員室前廊下", "月,火,水,木,金", "08:00", "17:00", "学校休業日は利用不可"),
@@ -202,7 +217,8 @@ _AED_PLACES = {
 
 
 def aed_location(slug: str, *, encoding: str = "utf-8-sig", messy: bool = False) -> bytes:
-    """AED設置箇所 (01). messy: 曜日 written as 月～金, times as 8時30分, 和暦 in 備考."""
+    """AED設置箇所 (08). messy: the older layout with a 設置年月日 column in 和暦, 曜日 written
+    as 月～金 and times as 8時30分."""
     muni = BY_SLUG[slug]
     rng = rng_for(f"{muni.code}_aed_location")
     rows = []
@@ -214,38 +230,50 @@ def aed_location(slug: str, *, encoding: str = "utf-8-sig", messy: bool = False)
             start = f"{int(start[:2])}時{start[3:]}分"
             end = f"{int(end[:2])}時{end[3:]}分"
         installed = date(2016 + rng.randint(0, 8), rng.randint(1, 12), rng.randint(1, 28))
-        note = f"{wareki(installed)}設置" if messy else f"設置日 {installed.isoformat()}"
-        rows.append(
-            [
-                muni.code,
-                index,
-                muni.name,
-                site.name,
-                site.kana,
-                site.en,
-                *location_values(muni, site),
-                position,
-                phone(rng, muni),
-                "",
-                "",
-                muni.name,
-                days,
-                start,
-                end,
-                remark,
-                "有" if rng.random() < 0.6 else "無",
-                "",
-                note,
-            ]
-        )
-    return csv_bytes(AED_HEADER, rows, encoding=encoding)
+        record: dict[str, object] = {
+            "全国地方公共団体コード": muni.code,
+            "ID": index,
+            "地方公共団体名": muni.name,
+            "名称": site.name,
+            "名称_カナ": site.kana,
+            "名称_英字": site.en,
+            **location_record(muni, site),
+            "設置位置": position,
+            "電話番号": phone(rng, muni),
+            "郵便番号": site.area.zip,
+            "法人番号": corporate_number(muni.code),
+            "団体名": muni.name,
+            "利用可能曜日": days,
+            "開始時間": start,
+            "終了時間": end,
+            "利用可能日時特記事項": remark,
+            "小児対応設備の有無": "有" if rng.random() < 0.6 else "無",
+        }
+        if messy:
+            record["設置年月日"] = wareki(installed)
+            rows.append(project(AED_OLD_HEADER, record, allowed=AED_HEADER))
+        else:
+            record["備考"] = f"設置日 {installed.isoformat()}"
+            rows.append(project(AED_HEADER, record))
+    return csv_bytes(AED_OLD_HEADER if messy else AED_HEADER, rows, encoding=encoding)
 
 
 HYDRANT_HEADER = [
     "全国地方公共団体コード",
     "ID",
     "地方公共団体名",
-    "消防水利の種類",
+    "種別",
+    *LOCATION_COLUMNS,
+    "口径",
+    "備考",
+]
+
+# The fire service's own register: a unit in the column name and three columns of its own.
+HYDRANT_REGISTER_HEADER = [
+    "全国地方公共団体コード",
+    "ID",
+    "地方公共団体名",
+    "種別",
     "所在地_連結表記",
     "所在地_町字",
     "所在地_番地以下",
@@ -259,8 +287,10 @@ HYDRANT_HEADER = [
 ]
 
 
-def fire_hydrant(slug: str, *, encoding: str = "utf-8-sig") -> bytes:
-    """消防水利施設 (hydrants and cisterns, 100+ rows; good for map clustering)."""
+def fire_hydrant(slug: str, *, encoding: str = "utf-8-sig", messy: bool = False) -> bytes:
+    """消防水利施設 (14; hydrants and cisterns, 100+ rows, good for map clustering).
+
+    messy: the fire service's register layout (口径（mm）, 設置形式, 容量, 設置年度 in 和暦)."""
     muni = BY_SLUG[slug]
     rng = rng_for(f"{muni.code}_fire_hydrant")
     rows = []
@@ -271,22 +301,32 @@ def fire_hydrant(slug: str, *, encoding: str = "utf-8-sig") -> bytes:
             site = Site(rng, area, "park")
             hydrant = rng.random() < 0.75
             year = rng.randint(1975, 2024)
-            rows.append(
-                [
-                    muni.code,
-                    f"W{index:05d}",
-                    muni.name,
-                    "消火栓" if hydrant else "防火水槽",
-                    location_values(muni, site)[2],
-                    area.town,
-                    site.number,
-                    site.lat,
-                    site.lon,
-                    rng.choice(["地下式", "地下式", "地上式"]) if hydrant else "有蓋",
-                    rng.choice([75, 100, 150]) if hydrant else "",
-                    "" if hydrant else rng.choice([20, 40, 40, 60, 100]),
-                    year,
-                    "" if rng.random() < 0.9 else "使用不可（修繕予定）",
-                ]
-            )
-    return csv_bytes(HYDRANT_HEADER, rows, encoding=encoding)
+            form = rng.choice(["地下式", "地下式", "地上式"]) if hydrant else "有蓋"
+            bore = rng.choice([75, 100, 150]) if hydrant else ""
+            volume = "" if hydrant else rng.choice([20, 40, 40, 60, 100])
+            out_of_use = rng.random() >= 0.9
+            common: dict[str, object] = {
+                "全国地方公共団体コード": muni.code,
+                "ID": f"W{index:05d}",
+                "地方公共団体名": muni.name,
+                "種別": "消火栓" if hydrant else "防火水槽",
+                **location_record(muni, site),
+            }
+            if messy:
+                record = {
+                    **common,
+                    "設置形式": form,
+                    "口径（mm）": bore,
+                    "容量（立方メートル）": volume,
+                    "設置年度": fiscal_wareki(year),
+                    "備考": "使用不可（修繕予定）" if out_of_use else "",
+                }
+                rows.append(project(HYDRANT_REGISTER_HEADER, record, allowed=LOCATION_COLUMNS))
+                continue
+            notes = [form if hydrant else f"{form}、容量{volume}立方メートル"]
+            if out_of_use:
+                notes.append("使用不可（修繕予定）")
+            record = {**common, "口径": bore, "備考": "、".join(notes)}
+            rows.append(project(HYDRANT_HEADER, record))
+    header = HYDRANT_REGISTER_HEADER if messy else HYDRANT_HEADER
+    return csv_bytes(header, rows, encoding=encoding)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import pairwise
 
-from tsunagu.demo.common import csv_bytes, json_bytes, pdf_bytes, rng_for
+from tsunagu.demo.common import PORTAL_URL, csv_bytes, json_bytes, pdf_bytes, rng_for
 from tsunagu.demo.places import PREF_CODE
 
 _DEMO_LINE = "※本資料はデモ用に作成した架空の文書です。"
@@ -193,7 +193,7 @@ def opendata_list(
                 frequency,
                 license_id,
                 "2025-04-01" if slug else "",
-                f"/dataset/{slug}" if slug else "",
+                f"{PORTAL_URL}/dataset/{slug}" if slug else "",
                 note,
             ]
         )

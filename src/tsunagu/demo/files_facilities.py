@@ -8,13 +8,18 @@ full-width digits in addresses, "－" for missing values and 和暦 dates in fre
 from __future__ import annotations
 
 from tsunagu.demo.common import (
+    CONTACT_COLUMNS,
+    HEIGHT_COLUMNS,
+    IMAGE_COLUMNS,
     LOCATION_COLUMNS,
     MISSING,
     Site,
+    corporate_number,
     csv_bytes,
     jitter,
-    location_values,
+    location_record,
     phone,
+    project,
     rng_for,
     sites,
     zenkaku,
@@ -31,12 +36,8 @@ PUBLIC_FACILITY_HEADER = [
     "名称_通称",
     "POIコード",
     *LOCATION_COLUMNS,
-    "電話番号",
-    "内線番号",
-    "連絡先メールアドレス",
-    "連絡先FormURL",
-    "連絡先備考（その他、SNSなど）",
-    "郵便番号",
+    *HEIGHT_COLUMNS,
+    *CONTACT_COLUMNS,
     "法人番号",
     "団体名",
     "利用可能曜日",
@@ -45,10 +46,8 @@ PUBLIC_FACILITY_HEADER = [
     "利用可能日時特記事項",
     "説明",
     "バリアフリー情報",
-    "駐車場情報",
     "URL",
-    "画像",
-    "画像_ライセンス",
+    *IMAGE_COLUMNS,
     "備考",
 ]
 
@@ -68,58 +67,39 @@ _FACILITY_INFO = {
 
 
 def public_facility(slug: str, *, encoding: str = "utf-8-sig") -> bytes:
-    """公共施設 (05)."""
+    """公共施設 (01). The set has no parking column, so parking goes to 備考."""
     muni = BY_SLUG[slug]
     rng = rng_for(f"{muni.code}_public_facility")
     rows = []
     for index, site in enumerate(sites(rng, muni, tuple(_FACILITY_INFO), share=0.7), 1):
         description, days, start, end = _FACILITY_INFO[site.kind]
-        rows.append(
-            [
-                muni.code,
-                f"{index:05d}",
-                muni.name,
-                site.name,
-                site.kana,
-                site.en,
-                "",
-                "",
-                *location_values(muni, site),
-                phone(rng, muni),
-                "",
-                "",
-                "",
-                "",
-                site.area.zip,
-                "",
-                muni.name,
-                days,
-                start,
-                end,
-                "祝日・年末年始（12月29日～1月3日）は休館",
-                description,
-                rng.choice(
-                    ["車椅子使用者用トイレあり", "スロープ・多目的トイレあり", "エレベーターあり"]
-                ),
-                f"{rng.randrange(10, 120, 5)}台（無料）",
-                "",
-                "",
-                "",
-                "",
-            ]
-        )
+        record: dict[str, object] = {
+            "全国地方公共団体コード": muni.code,
+            "ID": f"{index:05d}",
+            "地方公共団体名": muni.name,
+            "名称": site.name,
+            "名称_カナ": site.kana,
+            "名称_英字": site.en,
+            **location_record(muni, site),
+            "電話番号": phone(rng, muni),
+            "郵便番号": site.area.zip,
+            "法人番号": corporate_number(muni.code),
+            "団体名": muni.name,
+            "利用可能曜日": days,
+            "開始時間": start,
+            "終了時間": end,
+            "利用可能日時特記事項": "祝日・年末年始（12月29日～1月3日）は休館",
+            "説明": description,
+            "バリアフリー情報": rng.choice(
+                ["車椅子使用者用トイレあり", "スロープ・多目的トイレあり", "エレベーターあり"]
+            ),
+            "備考": f"駐車場{rng.randrange(10, 120, 5)}台（無料）",
+        }
+        rows.append(project(PUBLIC_FACILITY_HEADER, record))
     return csv_bytes(PUBLIC_FACILITY_HEADER, rows, encoding=encoding)
 
 
-TOILET_HEADER = [
-    "全国地方公共団体コード",
-    "ID",
-    "地方公共団体名",
-    "名称",
-    "名称_カナ",
-    "名称_英字",
-    *LOCATION_COLUMNS,
-    "設置位置",
+_TOILET_COUNTS = [
     "男性トイレ総数",
     "男性トイレ数（小便器）",
     "男性トイレ数（和式）",
@@ -131,15 +111,38 @@ TOILET_HEADER = [
     "男女共用トイレ数（和式）",
     "男女共用トイレ数（洋式）",
     "バリアフリートイレ数",
+]
+_TOILET_TAIL = [
     "車椅子使用者用トイレ有無",
     "乳幼児用設備設置トイレ有無",
     "オストメイト設置トイレ有無",
     "利用開始時間",
     "利用終了時間",
     "利用可能時間特記事項",
-    "画像",
-    "画像_ライセンス",
+    *IMAGE_COLUMNS,
     "備考",
+]
+_TOILET_NAMES = ["全国地方公共団体コード", "ID", "地方公共団体名", "名称", "名称_カナ"]
+
+TOILET_HEADER = [
+    *_TOILET_NAMES,
+    "名称_英語",
+    *LOCATION_COLUMNS[:-2],
+    "設置位置",
+    *LOCATION_COLUMNS[-2:],
+    *HEIGHT_COLUMNS,
+    *_TOILET_COUNTS,
+    *_TOILET_TAIL,
+]
+
+# The layout of the earlier 推奨データセット, still common: 名称_英字 and 設置位置 after 経度.
+TOILET_OLD_HEADER = [
+    *_TOILET_NAMES,
+    "名称_英字",
+    *LOCATION_COLUMNS,
+    "設置位置",
+    *_TOILET_COUNTS,
+    *_TOILET_TAIL,
 ]
 
 _TOILET_SPOTS = ("駅前", "海岸", "公園", "バスターミナル", "観光駐車場", "港")
@@ -155,7 +158,8 @@ _TOILET_EN = ("Station Square", "Beach", "Park", "Bus Terminal", "Tourist Parkin
 
 
 def public_toilet(slug: str, *, encoding: str = "utf-8-sig", zenkaku_counts: bool = False) -> bytes:
-    """公衆トイレ (13). zenkaku_counts: counts typed as full-width digits, － for none."""
+    """公衆トイレ (13). zenkaku_counts: the older layout, counts typed as full-width digits and
+    － for none."""
     muni = BY_SLUG[slug]
     rng = rng_for(f"{muni.code}_public_toilet")
     rows = []
@@ -184,32 +188,52 @@ def public_toilet(slug: str, *, encoding: str = "utf-8-sig", zenkaku_counts: boo
                 count_cells: list[object] = [zenkaku(c) if c else MISSING for c in counts]
             else:
                 count_cells = list(counts)
-            rows.append(
-                [
-                    muni.code,
-                    index,
-                    muni.name,
-                    f"{site.area.label}{_TOILET_SPOTS[spot]}公衆トイレ",
-                    f"{site.area.kana}{_TOILET_KANA[spot]}コウシュウトイレ",
-                    f"{site.area.roman} {_TOILET_EN[spot]} Public Toilet",
-                    *location_values(muni, site),
-                    "屋外（独立棟）",
-                    *count_cells,
-                    "有" if accessible else "無",
-                    "有" if accessible and rng.random() < 0.7 else "無",
-                    "有" if accessible and rng.random() < 0.4 else "無",
-                    "" if rng.random() < 0.7 else "07:00",
-                    "" if rng.random() < 0.7 else "21:00",
-                    "24時間利用可（夜間は照明あり）" if rng.random() < 0.5 else "",
-                    "",
-                    "",
-                    "",
-                ]
-            )
-    return csv_bytes(TOILET_HEADER, rows, encoding=encoding)
+            english = f"{site.area.roman} {_TOILET_EN[spot]} Public Toilet"
+            record: dict[str, object] = {
+                "全国地方公共団体コード": muni.code,
+                "ID": index,
+                "地方公共団体名": muni.name,
+                "名称": f"{site.area.label}{_TOILET_SPOTS[spot]}公衆トイレ",
+                "名称_カナ": f"{site.area.kana}{_TOILET_KANA[spot]}コウシュウトイレ",
+                "名称_英字" if zenkaku_counts else "名称_英語": english,
+                **location_record(muni, site),
+                "設置位置": "屋外（独立棟）",
+                **dict(zip(_TOILET_COUNTS, count_cells, strict=True)),
+                "車椅子使用者用トイレ有無": "有" if accessible else "無",
+                "乳幼児用設備設置トイレ有無": "有" if accessible and rng.random() < 0.7 else "無",
+                "オストメイト設置トイレ有無": "有" if accessible and rng.random() < 0.4 else "無",
+                "利用開始時間": "" if rng.random() < 0.7 else "07:00",
+                "利用終了時間": "" if rng.random() < 0.7 else "21:00",
+                "利用可能時間特記事項": (
+                    "24時間利用可（夜間は照明あり）" if rng.random() < 0.5 else ""
+                ),
+            }
+            header = TOILET_OLD_HEADER if zenkaku_counts else TOILET_HEADER
+            rows.append(project(header, record, allowed=TOILET_HEADER))
+    return csv_bytes(
+        TOILET_OLD_HEADER if zenkaku_counts else TOILET_HEADER, rows, encoding=encoding
+    )
 
 
 WIFI_HEADER = [
+    "全国地方公共団体コード",
+    "法人番号",
+    "ID",
+    "地方公共団体名",
+    "名称",
+    "名称_カナ",
+    "名称_英語",
+    *LOCATION_COLUMNS,
+    "設置者",
+    *CONTACT_COLUMNS,
+    "SSID",
+    "提供エリア",
+    "URL",
+    "備考",
+]
+
+# A system export that keeps columns of its own (hours, authentication, languages).
+WIFI_OLD_HEADER = [
     "全国地方公共団体コード",
     "ID",
     "地方公共団体名",
@@ -232,40 +256,51 @@ WIFI_HEADER = [
 ]
 
 
-def public_wireless_lan(slug: str, *, encoding: str = "utf-8-sig") -> bytes:
-    """公衆無線LANアクセスポイント (09)."""
+def public_wireless_lan(slug: str, *, encoding: str = "utf-8-sig", messy: bool = False) -> bytes:
+    """公衆無線LANアクセスポイント (07). messy: an export with columns of its own (利用時間,
+    認証方法, 対応言語) and 名称_英字."""
     muni = BY_SLUG[slug]
     rng = rng_for(f"{muni.code}_public_wireless_lan")
     ssid = f"{muni.roman.replace('-', '_')}_Free_Wi-Fi"
     rows = []
     found = sites(rng, muni, ("kominkan", "library", "branch", "gym"), share=0.6)
     for index, site in enumerate(found, 1):
-        rows.append(
-            [
-                muni.code,
-                index,
-                muni.name,
-                site.name,
-                site.kana,
-                site.en,
-                *location_values(muni, site),
-                muni.name,
-                phone(rng, muni),
-                "",
-                rng.choice(["1階 ロビー", "1階 待合スペース", "2階 学習室", "玄関ホール"]),
-                ssid,
-                "08:30",
-                rng.choice(["17:15", "21:00", "22:00"]),
-                "施設の開館時間内。災害時は00000JAPANとして開放",
-                rng.choice(
-                    ["メールアドレス認証", "SNSアカウント認証", "認証なし（利用規約に同意）"]
-                ),
-                "日本語,英語,中国語,韓国語",
-                "",
-                "",
-            ]
-        )
-    return csv_bytes(WIFI_HEADER, rows, encoding=encoding)
+        tel = phone(rng, muni)
+        position = rng.choice(["1階 ロビー", "1階 待合スペース", "2階 学習室", "玄関ホール"])
+        closing = rng.choice(["17:15", "21:00", "22:00"])
+        auth = rng.choice(["メールアドレス認証", "SNSアカウント認証", "認証なし（利用規約に同意）"])
+        record: dict[str, object] = {
+            "全国地方公共団体コード": muni.code,
+            "ID": index,
+            "地方公共団体名": muni.name,
+            "名称": site.name,
+            "名称_カナ": site.kana,
+            **location_record(muni, site),
+            "設置者": muni.name,
+            "電話番号": tel,
+            "SSID": ssid,
+        }
+        if messy:
+            record |= {
+                "名称_英字": site.en,
+                "設置位置": position,
+                "利用開始時間": "08:30",
+                "利用終了時間": closing,
+                "利用可能時間特記事項": "施設の開館時間内。災害時は00000JAPANとして開放",
+                "認証方法": auth,
+                "対応言語": "日本語,英語,中国語,韓国語",
+            }
+            rows.append(project(WIFI_OLD_HEADER, record))
+            continue
+        record |= {
+            "法人番号": corporate_number(muni.code),
+            "名称_英語": site.en,
+            "郵便番号": site.area.zip,
+            "提供エリア": f"{position}周辺",
+            "備考": f"利用時間 8:30～{closing}（施設の開館時間内）。災害時は00000JAPANとして開放",
+        }
+        rows.append(project(WIFI_HEADER, record))
+    return csv_bytes(WIFI_OLD_HEADER if messy else WIFI_HEADER, rows, encoding=encoding)
 
 
 BUS_STOP_HEADER = [

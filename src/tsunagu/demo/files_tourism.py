@@ -7,14 +7,17 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from tsunagu.demo.common import (
+    IMAGE_COLUMNS,
     LOCATION_COLUMNS,
     PREF_NAME,
     Site,
     csv_bytes,
     json_bytes,
+    location_record,
     location_values,
     new_workbook,
     phone,
+    project,
     rng_for,
     wareki,
     workbook_bytes,
@@ -53,6 +56,7 @@ TOURISM_HEADER = [
     "料金（基本）",
     "料金（詳細）",
     "説明",
+    "説明_英字",
     "アクセス方法",
     "駐車場情報",
     "バリアフリー情報",
@@ -67,7 +71,7 @@ TOURISM_HEADER = [
 
 
 def tourism(slug: str, *, encoding: str = "utf-8-sig") -> bytes:
-    """観光施設 (06)."""
+    """観光施設 (11)."""
     muni = BY_SLUG[slug]
     rng = rng_for(f"{muni.code}_tourism")
     rows = []
@@ -91,6 +95,7 @@ def tourism(slug: str, *, encoding: str = "utf-8-sig") -> bytes:
                 fee,
                 f"大人{rng.randrange(200, 2200, 10):,}円、小中学生半額" if paid else "",
                 text,
+                "",
                 f"最寄りのバス停から徒歩約{rng.randint(2, 15)}分",
                 f"普通車{rng.randrange(20, 300, 10)}台" if rng.random() < 0.8 else "なし",
                 rng.choice(["車椅子での見学可（一部除く）", "多目的トイレあり", ""]),
@@ -106,7 +111,7 @@ def tourism(slug: str, *, encoding: str = "utf-8-sig") -> bytes:
     return csv_bytes(TOURISM_HEADER, rows, encoding=encoding)
 
 
-EVENT_HEADER = [
+_EVENT_HEAD = [
     "全国地方公共団体コード",
     "ID",
     "地方公共団体名",
@@ -126,9 +131,8 @@ EVENT_HEADER = [
     "連絡先内線番号",
     "主催者",
     "場所名称",
-    "所在地_連結表記",
-    "緯度",
-    "経度",
+]
+_EVENT_TAIL = [
     "アクセス方法",
     "駐車場情報",
     "定員",
@@ -136,8 +140,12 @@ EVENT_HEADER = [
     "参加申込終了時間",
     "参加申込方法",
     "URL",
-    "備考",
 ]
+
+EVENT_HEADER = [*_EVENT_HEAD, *LOCATION_COLUMNS, *_EVENT_TAIL, *IMAGE_COLUMNS, "備考"]
+
+# The earlier, shorter layout: the address in one column and no image columns.
+EVENT_OLD_HEADER = [*_EVENT_HEAD, "所在地_連結表記", "緯度", "経度", *_EVENT_TAIL, "備考"]
 
 # Small recurring municipal events, placed in a district's community hall.
 COMMUNITY_EVENTS = (
@@ -211,7 +219,7 @@ def _event_records(muni: Municipality) -> list[_Event]:
     return records
 
 
-def _event_row(muni: Municipality, index: int, ev: _Event, *, messy: bool) -> list[object]:
+def _event_record(muni: Municipality, index: int, ev: _Event, *, messy: bool) -> dict[str, object]:
     def day(d: date | None) -> str:
         if d is None:
             return ""
@@ -224,55 +232,54 @@ def _event_row(muni: Municipality, index: int, ev: _Event, *, messy: bool) -> li
     capacity: object = ""
     if ev.capacity is not None:
         capacity = f"{ev.capacity}名" if messy else ev.capacity
-    return [
-        muni.code,
-        index,
-        muni.name,
-        ev.name,
-        ev.kana,
-        ev.en,
-        day(ev.first),
-        day(ev.last),
-        clock(ev.start),
-        clock(ev.end),
-        "雨天決行（荒天時中止）" if festival else "",
-        ev.text,
-        ev.fee,
-        "",
-        f"{muni.name}{'観光振興課' if festival else '地域振興課'}",
-        phone(rng_for(f"{muni.code}_{ev.name}"), muni),
-        "",
-        f"{ev.name}実行委員会" if festival else muni.name,
-        ev.place,
-        location_values(muni, ev.site)[2],
-        ev.site.lat,
-        ev.site.lon,
-        "公共交通機関をご利用ください",
-        "臨時駐車場あり" if festival else "あり",
-        capacity,
-        day(ev.apply_by),
-        clock("17:00") if ev.apply_by else "",
-        "電話または申込フォーム" if ev.apply_by else "",
-        "",
-        "",
-    ]
+    return {
+        "全国地方公共団体コード": muni.code,
+        "ID": index,
+        "地方公共団体名": muni.name,
+        "イベント名": ev.name,
+        "イベント名_カナ": ev.kana,
+        "イベント名_英字": ev.en,
+        "開始日": day(ev.first),
+        "終了日": day(ev.last),
+        "開始時間": clock(ev.start),
+        "終了時間": clock(ev.end),
+        "開始日時特記事項": "雨天決行（荒天時中止）" if festival else "",
+        "説明": ev.text,
+        "料金（基本）": ev.fee,
+        "連絡先名称": f"{muni.name}{'観光振興課' if festival else '地域振興課'}",
+        "連絡先電話番号": phone(rng_for(f"{muni.code}_{ev.name}"), muni),
+        "主催者": f"{ev.name}実行委員会" if festival else muni.name,
+        "場所名称": ev.place,
+        **location_record(muni, ev.site),
+        "アクセス方法": "公共交通機関をご利用ください",
+        "駐車場情報": "臨時駐車場あり" if festival else "あり",
+        "定員": capacity,
+        "参加申込終了日": day(ev.apply_by),
+        "参加申込終了時間": clock("17:00") if ev.apply_by else "",
+        "参加申込方法": "電話または申込フォーム" if ev.apply_by else "",
+    }
 
 
 def event(slug: str, *, encoding: str = "utf-8-sig", messy: bool = False) -> bytes:
-    """イベント (04). messy: 和暦 dates (令和7年8月13日), 19時50分 times, 定員 as 100名."""
+    """イベント (12). messy: the older layout, 和暦 dates (令和7年8月13日), 19時50分 times and
+    定員 as 100名."""
     muni = BY_SLUG[slug]
+    header = EVENT_OLD_HEADER if messy else EVENT_HEADER
     rows = [
-        _event_row(muni, i, record, messy=messy) for i, record in enumerate(_event_records(muni), 1)
+        project(header, _event_record(muni, i, record, messy=messy), allowed=EVENT_HEADER)
+        for i, record in enumerate(_event_records(muni), 1)
     ]
-    return csv_bytes(EVENT_HEADER, rows, encoding=encoding)
+    return csv_bytes(header, rows, encoding=encoding)
 
 
 def event_json(slug: str) -> bytes:
     """The same events as JSON records keyed by the standard column names."""
     muni = BY_SLUG[slug]
     items = [
-        dict(zip(EVENT_HEADER, _event_row(muni, i, record, messy=False), strict=True))
-        for i, record in enumerate(_event_records(muni), 1)
+        dict(zip(EVENT_HEADER, project(EVENT_HEADER, record), strict=True))
+        for record in (
+            _event_record(muni, i, ev, messy=False) for i, ev in enumerate(_event_records(muni), 1)
+        )
     ]
     return json_bytes(
         {
@@ -292,6 +299,29 @@ CULTURAL_HEADER = [
     "名称",
     "名称_カナ",
     "名称_英字",
+    "文化財分類",
+    "種類",
+    "場所名称",
+    *LOCATION_COLUMNS,
+    "員数",
+    "員数（単位）",
+    "所有者等",
+    "時代",
+    "概要",
+    "説明",
+    "URL",
+    *IMAGE_COLUMNS,
+    "備考",
+]
+
+# The 教育委員会's register: its own 指定区分 and 指定年月日 columns, the address in one column.
+CULTURAL_REGISTER_HEADER = [
+    "全国地方公共団体コード",
+    "ID",
+    "地方公共団体名",
+    "名称",
+    "名称_カナ",
+    "名称_英字",
     "指定区分",
     "文化財分類",
     "種類",
@@ -304,10 +334,16 @@ CULTURAL_HEADER = [
     "指定年月日",
     "概要",
     "URL",
-    "画像",
-    "画像_ライセンス",
+    *IMAGE_COLUMNS,
     "備考",
 ]
+
+_UNITS = {"建造物": "棟", "彫刻": "躯"}
+
+
+def _classification(designation: str, category: str) -> str:
+    """文化財分類: 国宝 and 重要… already say who designated them; others get 市指定… etc."""
+    return category if category.startswith(("国宝", "重要")) else f"{designation}指定{category}"
 
 
 def _generic_properties(
@@ -336,7 +372,8 @@ def _generic_properties(
     return found
 
 
-def _cultural_rows(slug: str, *, use_wareki: bool) -> list[list[object]]:
+def _cultural_rows(slug: str, *, register: bool) -> list[list[object]]:
+    """Rows of CULTURAL_HEADER, or of CULTURAL_REGISTER_HEADER (和暦 指定年月日) if `register`."""
     muni = BY_SLUG[slug]
     rng = rng_for(f"{muni.code}_cultural_property")
     properties = list(PROPERTIES.get(slug, ())) + _generic_properties(rng, muni, 1, "市")
@@ -344,52 +381,54 @@ def _cultural_rows(slug: str, *, use_wareki: bool) -> list[list[object]]:
     for index, prop in enumerate(properties, 1):
         name, kana, en, designation, category, kind, era, place, lat, lon, designated = prop
         site = _site_at(rng, muni, lat, lon)
-        day = date.fromisoformat(designated)
-        rows.append(
-            [
-                muni.code,
-                index,
-                muni.name,
-                name,
-                kana,
-                en,
-                f"{designation}指定",
-                category,
-                kind,
-                era,
-                place,
-                location_values(muni, site)[2],
-                lat if designation == "国" else site.lat,
-                lon if designation == "国" else site.lon,
-                1 if kind in ("建造物", "彫刻") else "",
-                wareki(day) if use_wareki else designated,
-                f"{place}に所在する{category}",
-                "",
-                "",
-                "",
-                "",
-            ]
-        )
+        record: dict[str, object] = {
+            "全国地方公共団体コード": muni.code,
+            "ID": index,
+            "地方公共団体名": muni.name,
+            "名称": name,
+            "名称_カナ": kana,
+            "名称_英字": en,
+            "種類": kind,
+            "場所名称": place,
+            **location_record(muni, site),
+            "員数": 1 if kind in _UNITS else "",
+            "時代": era,
+            "概要": f"{place}に所在する{category}",
+        }
+        if register:
+            record |= {
+                "指定区分": f"{designation}指定",
+                "文化財分類": category,
+                "指定年月日": wareki(date.fromisoformat(designated)),
+            }
+            rows.append(project(CULTURAL_REGISTER_HEADER, record, allowed=CULTURAL_HEADER))
+            continue
+        record |= {
+            "文化財分類": _classification(designation, category),
+            "員数（単位）": _UNITS.get(kind, ""),
+            "備考": f"指定日 {designated}",
+        }
+        rows.append(project(CULTURAL_HEADER, record))
     return rows
 
 
-def cultural_property(slug: str, *, encoding: str = "utf-8-sig", use_wareki: bool = False) -> bytes:
-    """文化財 (02). use_wareki: 指定年月日 as 平成31年4月30日 (as most registers keep them)."""
-    return csv_bytes(
-        CULTURAL_HEADER, _cultural_rows(slug, use_wareki=use_wareki), encoding=encoding
-    )
+def cultural_property(slug: str, *, encoding: str = "utf-8-sig", messy: bool = False) -> bytes:
+    """文化財 (02). messy: the 教育委員会's register layout with 指定年月日 in 和暦
+    (平成31年4月30日, as most registers keep them)."""
+    header = CULTURAL_REGISTER_HEADER if messy else CULTURAL_HEADER
+    return csv_bytes(header, _cultural_rows(slug, register=messy), encoding=encoding)
 
 
 def cultural_property_xlsx(slug: str) -> bytes:
-    """文化財 as a workbook: title row, header, and a 出典 note under the table."""
+    """文化財 as a workbook: title row, the register's header, and a 出典 note under the table."""
     muni = BY_SLUG[slug]
     workbook = new_workbook()
     sheet = workbook.active
     sheet.title = "文化財一覧"
     write_table(
         sheet,
-        CULTURAL_HEADER,
-        _cultural_rows(slug, use_wareki=True),
+        CULTURAL_REGISTER_HEADER,
+        _cultural_rows(slug, register=True),
         title=f"{muni.name}内の指定文化財一覧",
         note=f"※出典：{muni.name}教育委員会 文化財保護課調べ（令和7年4月1日現在）",
     )
@@ -397,7 +436,7 @@ def cultural_property_xlsx(slug: str) -> bytes:
 
 
 def prefectural_cultural_property(*, encoding: str = "utf-8-sig") -> bytes:
-    """県指定文化財 across all cities, with 和暦 指定年月日."""
+    """県指定文化財 across all cities."""
     rng = rng_for(f"{PREF_CODE}_cultural_property")
     rows = []
     index = 0
@@ -405,31 +444,31 @@ def prefectural_cultural_property(*, encoding: str = "utf-8-sig") -> bytes:
         for prop in _generic_properties(rng, muni, 1, "県")[:3]:
             index += 1
             name, kana, en, _d, category, kind, era, place, lat, lon, designated = prop
-            rows.append(
-                [
-                    PREF_CODE,
-                    f"K{index:04d}",
-                    PREF_NAME,
-                    name,
-                    kana,
-                    en,
-                    "県指定",
-                    category,
-                    kind,
-                    era,
-                    f"{muni.name}{place}",
-                    f"{PREF_NAME}{muni.name}{nearest_area(muni, lat, lon).town}",
-                    lat,
-                    lon,
-                    1 if kind in ("建造物", "彫刻") else "",
-                    wareki(date.fromisoformat(designated)),
-                    f"{muni.name}{place}地区に伝わる{category}",
-                    "",
-                    "",
-                    "",
-                    "",
-                ]
-            )
+            town = nearest_area(muni, lat, lon).town
+            record: dict[str, object] = {
+                "全国地方公共団体コード": PREF_CODE,
+                "ID": f"K{index:04d}",
+                "地方公共団体名": PREF_NAME,
+                "名称": name,
+                "名称_カナ": kana,
+                "名称_英字": en,
+                "文化財分類": _classification("県", category),
+                "種類": kind,
+                "場所名称": f"{muni.name}{place}",
+                "所在地_全国地方公共団体コード": muni.code,
+                "所在地_連結表記": f"{PREF_NAME}{muni.name}{town}",
+                "所在地_都道府県": PREF_NAME,
+                "所在地_市区町村": muni.name,
+                "所在地_町字": town,
+                "緯度": lat,
+                "経度": lon,
+                "員数": 1 if kind in _UNITS else "",
+                "員数（単位）": _UNITS.get(kind, ""),
+                "時代": era,
+                "概要": f"{muni.name}{place}地区に伝わる{category}",
+                "備考": f"指定日 {designated}",
+            }
+            rows.append(project(CULTURAL_HEADER, record))
     return csv_bytes(CULTURAL_HEADER, rows, encoding=encoding)
 
 
@@ -439,11 +478,11 @@ def prefectural_event(*, encoding: str = "utf-8-sig") -> bytes:
     index = 0
     for slug in FESTIVALS:
         muni = BY_SLUG[slug]
-        for record in _event_records(muni):
-            if record.capacity is not None:
+        for ev in _event_records(muni):
+            if ev.capacity is not None:
                 continue  # the prefecture only lists the big festivals
             index += 1
-            row = _event_row(muni, index, record, messy=False)
-            row[0], row[2] = PREF_CODE, PREF_NAME
-            rows.append(row)
+            record = _event_record(muni, index, ev, messy=False)
+            record |= {"全国地方公共団体コード": PREF_CODE, "地方公共団体名": PREF_NAME}
+            rows.append(project(EVENT_HEADER, record))
     return csv_bytes(EVENT_HEADER, rows, encoding=encoding)
