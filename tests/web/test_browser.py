@@ -195,3 +195,67 @@ def test_hostile_cells_do_not_run_in_the_browser(page: Any, demo_server: LiveSer
     page.wait_for_timeout(500)
     assert page.dialogs == []  # type: ignore[attr-defined]
     assert page.locator("img[src=x]").count() == 0
+
+
+QUALITY = Path(__file__).resolve().parents[1] / "data" / "quality"
+
+
+def test_staff_sees_the_report_fixes_it_and_the_pii_guard(
+    page: Any, demo_server: LiveServer
+) -> None:
+    sign_in(page, "shimonoseki-admin")
+    page.get_by_role("link", name="データを公開する").click()
+    page.get_by_label("タイトル").fill("下関市 避難場所（品質試験）")
+    page.get_by_label(re.compile("URL に使う名前")).fill("browser-quality")
+    page.get_by_role("button", name="下書きを作成して次へ").click()
+    page.wait_for_url(re.compile("/staff/dataset/browser-quality"))
+
+    page.get_by_label("ファイル", exact=True).set_input_files(
+        str(QUALITY / "validation" / "03_evacuation_broken.csv")
+    )
+    page.get_by_role("button", name="アップロード").click()
+    page.locator(".columns-table").wait_for(timeout=30_000)
+    # The check runs right after the ingest: reload until the report is there.
+    for _ in range(100):
+        if page.locator(".staff-quality summary").count():
+            break
+        page.wait_for_timeout(200)
+        page.reload()
+    page.locator(".staff-quality summary").first.click()
+    assert page.locator(".staff-quality .finding").count() >= 1
+    assert axe_violations(page) == []
+    screenshot(page, "staff-quality-report-desktop")
+
+    page.get_by_role("button", name="機械判読用に直したファイルを作る").first.click()
+    page.wait_for_url(re.compile("/staff/dataset/browser-quality"))
+    assert page.locator("article.resource").count() == 2
+    assert "機械判読用に修正" in page.locator("article.resource h3").nth(1).inner_text()
+
+    page.get_by_label("ファイル", exact=True).set_input_files(
+        str(QUALITY / "pii" / "personal_phone.csv")
+    )
+    page.get_by_role("button", name="アップロード").click()
+    page.wait_for_url(re.compile("uploaded="))
+    page.get_by_role("button", name="公開する").click()
+    alert = page.locator(".error[role=alert]")
+    alert.wait_for()
+    assert "個人情報" in alert.inner_text()
+    pii = page.locator(".pii-alert").first
+    pii.wait_for()
+    assert axe_violations(page) == []
+    screenshot(page, "staff-pii-blocked-desktop")
+    pii.get_by_label(re.compile("公開してよい理由")).fill(
+        "試験用の架空の名簿で、公開して問題ありません"
+    )
+    pii.get_by_role("button", name="理由を記録して公開を許可する").click()
+    page.wait_for_url(re.compile("/staff/dataset/browser-quality"))
+    assert "公開を許可しました" in page.locator(".pii-alert").first.inner_text()
+    page.get_by_role("button", name="公開する").click()
+    page.wait_for_url(re.compile("/dataset/browser-quality$"))
+    quality = page.locator(".quality-slot")
+    assert "品質スコア" in quality.inner_text()
+    assert page.locator(".resource-quality .stars").count() == 3
+    assert axe_violations(page) == []
+    for width, viewport in VIEWPORTS.items():
+        page.set_viewport_size(viewport)
+        screenshot(page, f"dataset-quality-{width}")
