@@ -17,6 +17,10 @@ import ckanapi
 import pytest
 
 from support.live_server import LiveServer
+from tsunagu.catalog.models import Resource
+from tsunagu.events import IngestOutcome
+from tsunagu.quality.gate import check_after_ingest
+from tsunagu.quality.models import ResourceQuality
 from tsunagu.quality.standards import get_standard
 
 EVACUATION = get_standard("evacuation_space")
@@ -354,3 +358,26 @@ def test_private_reports_do_not_leak(site: dict[str, ckanapi.RemoteCKAN]) -> Non
         fq="quality_standard:evacuation_space", rows=1000
     )
     assert "q-private-report" not in [p["name"] for p in found["results"]]
+
+
+def test_a_check_of_a_replaced_file_is_not_stored(
+    server: LiveServer, site: dict[str, ckanapi.RemoteCKAN]
+) -> None:
+    """An ingest that finishes after its file was replaced must not vouch for the new file."""
+
+    server.act("package_create", {"name": "q-race", "title": "race", "owner_org": "shimonoseki"})
+    resource = server.act(
+        "resource_create",
+        {"package_id": "q-race", "url": "https://example.jp/x.csv", "format": "CSV"},
+    )
+    with server.services.sessions() as session:
+        row = session.get(Resource, resource["id"])
+        assert row is not None
+        row.url_type, row.hash = "upload", "sha256:" + "0" * 64  # "the new file"
+        session.query(ResourceQuality).filter_by(resource_id=row.id).delete()
+        session.commit()
+    old_file = server.data_dir / "old.csv"
+    old_file.write_bytes(clean_evacuation_csv())
+    check_after_ingest(server.services, IngestOutcome(resource["id"], old_file, "CSV", None))
+    with server.services.sessions() as session:
+        assert session.get(ResourceQuality, resource["id"]) is None

@@ -14,6 +14,8 @@ never serves the data through its API, search or SQL.
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -185,6 +187,8 @@ def check_after_ingest(services: Services, outcome: IngestOutcome) -> None:
         resource = session.get(Resource, outcome.resource_id)
         if resource is None or resource.state != "active" or not is_checkable(resource):
             return
+        if not _is_current_file(resource, outcome.path):
+            return  # replaced while this ingest ran: the new file's own ingest checks it
         record = check_file(session, resource, outcome.path, sheet=outcome.sheet)
         dataset = session.get(Dataset, resource.dataset_id)
         if (
@@ -195,6 +199,18 @@ def check_after_ingest(services: Services, outcome: IngestOutcome) -> None:
         ):
             withdraw_table(session, resource)
         session.commit()
+
+
+def _is_current_file(resource: Resource, path: Path) -> bool:
+    """Whether `path` holds the resource's current upload. Results are stored under the current
+    file's hash, so a check of an older file must not be stored (it would vouch for the new one)."""
+    if resource.url_type != "upload" or not resource.hash.startswith("sha256:"):
+        return True
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    return resource.hash == f"sha256:{digest.hexdigest()}"
 
 
 def withdraw_table(session: Session, resource: Resource) -> None:
