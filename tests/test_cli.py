@@ -23,7 +23,7 @@ def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
 def test_help_lists_commands(runner: CliRunner) -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ("serve", "db", "demo", "user", "token", "search"):
+    for command in ("serve", "db", "demo", "user", "token", "search", "quality"):
         assert command in result.output
 
 
@@ -68,3 +68,9 @@ def test_demo_load_only_when_empty(runner: CliRunner) -> None:
     assert "読み込みませんでした" in second.output
     rebuilt = runner.invoke(app, ["search", "rebuild"])
     assert "索引しました" in rebuilt.output
+    checked = runner.invoke(app, ["quality", "check"])
+    assert checked.exit_code == 0, checked.output
+    assert "件を検査しました（検査できなかったもの 0 件）" in checked.output
+    assert "個人情報の可能性あり" not in checked.output  # the demo holds facility data only
+    again = runner.invoke(app, ["quality", "check"])
+    assert "検査が必要なリソースはありません" in again.output

@@ -12,6 +12,7 @@ from tsunagu.accounts.models import User
 from tsunagu.bootstrap import action_context, build_services
 from tsunagu.config import Settings
 from tsunagu.errors import ActionError, ValidationError
+from tsunagu.quality.batch import check_many, resources_to_check
 from tsunagu.registry import call_action
 from tsunagu.storage.migrate import upgrade
 
@@ -21,12 +22,14 @@ demo_app = typer.Typer(help="デモデータ (demo data)", no_args_is_help=True)
 user_app = typer.Typer(help="ユーザーの管理 (users)", no_args_is_help=True)
 token_app = typer.Typer(help="API トークン (API tokens)", no_args_is_help=True)
 search_app = typer.Typer(help="検索インデックス (search index)", no_args_is_help=True)
+quality_app = typer.Typer(help="データの品質 (data quality)", no_args_is_help=True)
 for sub, name in (
     (db_app, "db"),
     (demo_app, "demo"),
     (user_app, "user"),
     (token_app, "token"),
     (search_app, "search"),
+    (quality_app, "quality"),
 ):
     app.add_typer(sub, name=name)
 
@@ -141,6 +144,31 @@ def search_rebuild() -> None:
     with services.sessions() as session:
         count = services.search.rebuild(session)
     typer.echo(f"{count} 件のデータセットを索引しました。")
+
+
+@quality_app.command("check")
+def quality_check(
+    everything: bool = typer.Option(False, "--all", help="検査済みのものも検査し直します"),
+) -> None:
+    """表のリソースを検査します。既定では、まだ検査していないものと、ファイルが変わったもの
+    (check tabular resources not yet checked, or all with --all)."""
+    services = build_services(Settings.from_env())
+    pending = resources_to_check(services, everything=everything)
+    if not pending:
+        typer.echo("検査が必要なリソースはありません。")
+        return
+    failed = 0
+    for number, done in enumerate(check_many(services, pending), start=1):
+        line = f"{number}/{len(pending)} {done.name or done.resource_id}: "
+        if done.status == "complete":
+            line += f"エラー {done.errors} 件・警告 {done.warnings} 件"
+            if done.pii_blocked:
+                line += "・個人情報の可能性あり"
+        else:
+            failed += 1
+            line += f"検査できませんでした（{done.message}）"
+        typer.echo(line)
+    typer.echo(f"{len(pending)} 件を検査しました（検査できなかったもの {failed} 件）。")
 
 
 def main() -> None:

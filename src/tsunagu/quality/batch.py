@@ -1,0 +1,68 @@
+"""Checking many resources at once: after an upgrade, or when the standard schemas change."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from tsunagu.catalog.models import Dataset, Resource
+from tsunagu.context import Services
+from tsunagu.quality.models import ResourceQuality
+from tsunagu.quality.service import check_resource, is_checkable, signature
+
+
+@dataclass(frozen=True)
+class Checked:
+    resource_id: str
+    name: str
+    status: str
+    errors: int
+    warnings: int
+    pii_blocked: bool
+    message: str = ""
+
+
+def resources_to_check(services: Services, *, everything: bool = False) -> list[str]:
+    """Ids of active tabular resources never checked, or checked on another file than now."""
+    with services.sessions() as session:
+        rows = session.execute(
+            select(Resource, ResourceQuality)
+            .join(Dataset, Dataset.id == Resource.dataset_id)
+            .outerjoin(ResourceQuality, ResourceQuality.resource_id == Resource.id)
+            .where(Resource.state == "active", Dataset.state != "deleted")
+            .order_by(Dataset.name, Resource.position)
+        ).all()
+        return [
+            resource.id
+            for resource, record in rows
+            if is_checkable(resource)
+            and (everything or record is None or record.signature != signature(resource))
+        ]
+
+
+def check_many(services: Services, resource_ids: list[str]) -> Iterator[Checked]:
+    """Check each resource in its own transaction, so one bad file never stops the rest."""
+    for resource_id in resource_ids:
+        with services.sessions() as session:
+            resource = session.get(Resource, resource_id)
+            if resource is None:
+                continue
+            try:
+                record = check_resource(services, session, resource)
+                session.commit()
+            except Exception as error:  # reported, and the batch goes on
+                session.rollback()
+                yield Checked(resource_id, resource.name, "error", 0, 0, False, str(error))
+                continue
+            summary = (record.report or {}).get("summary") or {}
+            yield Checked(
+                resource_id,
+                resource.name,
+                record.status,
+                int(summary.get("error", 0)),
+                int(summary.get("warning", 0)),
+                record.pii_blocked,
+                record.error,
+            )
