@@ -381,3 +381,34 @@ def test_a_check_of_a_replaced_file_is_not_stored(
     check_after_ingest(server.services, IngestOutcome(resource["id"], old_file, "CSV", None))
     with server.services.sessions() as session:
         assert session.get(ResourceQuality, resource["id"]) is None
+
+
+LINKED_TTL = b"""@prefix owl: <http://www.w3.org/2002/07/owl#> .
+@prefix schema: <http://schema.org/> .
+<https://data.example.lg.jp/facility/1> a schema:Place ;
+    schema:name "\xe4\xb8\x8b\xe9\x96\xa2\xe5\xb8\x82\xe5\xbd\xb9\xe6\x89\x80" ;
+    owl:sameAs <http://ja.dbpedia.org/resource/Shimonoseki> .
+"""
+UNLINKED_TTL = b"""@prefix schema: <http://schema.org/> .
+<https://data.example.lg.jp/facility/1> a schema:Place ;
+    schema:containedIn <https://data.example.lg.jp/city/352012> .
+"""
+
+
+def test_rdf_links_earn_the_fifth_star(site: dict[str, ckanapi.RemoteCKAN]) -> None:
+    editor = site["editor"]
+    new_dataset(editor, "q-rdf")
+    linked = upload(editor, "q-rdf", "linked.ttl", LINKED_TTL, format="TTL")
+    plain = upload(editor, "q-rdf", "plain.ttl", UNLINKED_TTL, format="TTL")
+    broken = upload(editor, "q-rdf", "broken.ttl", b"<not rdf", format="TTL")
+    stars = {
+        r["id"]: r["quality"]["stars"] for r in editor.action.package_show(id="q-rdf")["resources"]
+    }
+    assert stars == {linked["id"]: 5, plain["id"]: 4, broken["id"]: 4}
+    report = editor.action.resource_validation_show(id=linked["id"])
+    assert report["report"]["rdf"]["links"] == 1
+    assert report["report"]["rdf"]["examples"] == ["http://ja.dbpedia.org/resource/Shimonoseki"]
+    failed = editor.action.resource_validation_show(id=broken["id"])
+    assert failed["status"] == "error" and "RDF" in failed["error"]
+    with pytest.raises(ckanapi.ValidationError):
+        editor.action.resource_autofix(id=linked["id"])

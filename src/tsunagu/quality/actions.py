@@ -27,6 +27,7 @@ from tsunagu.quality.service import (
     check_resource,
     declared_standard,
     is_checkable,
+    is_table_file,
     local_copy,
     validation_dict,
 )
@@ -86,8 +87,8 @@ def resource_validation_run(context: Context, data: dict[str, Any]) -> dict[str,
         raise ValidationError(
             {
                 "id": [
-                    "表形式（CSV・Excel・JSON など）のリソースだけを検査できます "
-                    "(Only tabular resources can be validated)"
+                    "表形式（CSV・Excel・JSON など）と RDF のリソースだけを検査できます "
+                    "(Only tabular and RDF resources can be checked)"
                 ]
             }
         )
@@ -127,7 +128,7 @@ def resource_autofix(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     """Make a machine-readable copy of a table as a new resource beside the original."""
     resource = resource_by_id(context.session, require_id(data))
     dataset = editable_dataset(context, resource.dataset_id)
-    if not is_checkable(resource):
+    if not is_table_file(resource):
         raise ValidationError(
             {"id": ["表形式のリソースだけを自動修正できます (Only tabular resources can be fixed)"]}
         )

@@ -35,7 +35,7 @@ from tsunagu.quality.service import (
     STANDARD_KEY,
     check_file,
     declared_standard,
-    is_checkable,
+    is_table_file,
     local_copy,
     signature,
     store_pii,
@@ -65,7 +65,7 @@ def guard_dataset(context: Context, dataset: Dataset) -> None:
             continue
         reason = _take_override_reason(resource)
         _check_declared_standard(resource)
-        if resource.url_type != "upload" or not is_checkable(resource):
+        if resource.url_type != "upload" or not is_table_file(resource):
             continue
         if not (is_public(dataset) or reason):
             continue
@@ -185,7 +185,7 @@ def check_after_ingest(services: Services, outcome: IngestOutcome) -> None:
     """Validate and scan the file the ingest just read; withdraw a public table with PII."""
     with services.sessions() as session:
         resource = session.get(Resource, outcome.resource_id)
-        if resource is None or resource.state != "active" or not is_checkable(resource):
+        if resource is None or resource.state != "active" or not is_table_file(resource):
             return
         if not _is_current_file(resource, outcome.path):
             return  # replaced while this ingest ran: the new file's own ingest checks it

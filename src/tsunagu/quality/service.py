@@ -18,10 +18,12 @@ from sqlalchemy.orm import Session
 
 from tsunagu.catalog.models import Dataset, Organization, Resource
 from tsunagu.catalog.revision import bump_revision
-from tsunagu.context import Services
+from tsunagu.context import Context, Services
 from tsunagu.datastore.fetch import fetch_to_file
 from tsunagu.datastore.ingest.model import IngestError
+from tsunagu.events import on_resource_saved
 from tsunagu.quality.areas import area_bbox
+from tsunagu.quality.linked import LinkCheck, check_links, is_rdf
 from tsunagu.quality.models import ResourceQuality
 from tsunagu.quality.pii import PiiResult, scan_file
 from tsunagu.quality.rating import TABULAR, normal_format
@@ -39,8 +41,13 @@ def signature(resource: Resource) -> str:
     return resource.hash if resource.url_type == "upload" and resource.hash else resource.url
 
 
-def is_checkable(resource: Resource) -> bool:
+def is_table_file(resource: Resource) -> bool:
     return normal_format(resource.format) in TABULAR and resource.url_type != "datastore"
+
+
+def is_checkable(resource: Resource) -> bool:
+    """Tables are validated and scanned; RDF files are checked for links (★★★★★)."""
+    return is_table_file(resource) or (is_rdf(resource.format) and resource.url_type != "datastore")
 
 
 def declared_standard(resource: Resource) -> Standard | None:
@@ -79,6 +86,10 @@ def check_file(
     """Validate and scan `path` (the resource's file) and store both; the caller commits."""
     record = session.get(ResourceQuality, resource.id) or ResourceQuality(resource_id=resource.id)
     session.add(record)
+    if is_rdf(resource.format):
+        _store_links(record, resource, check_links(path, resource.format))
+        _summarise(session, resource, record)
+        return record
     options = _validation_options(session, resource, sheet)
     result = validate_file(path, resource.format, options)
     standard = options.standard
@@ -111,6 +122,23 @@ def _store_validation(
     record.report = result.to_dict()
 
 
+def _store_links(record: ResourceQuality, resource: Resource, links: LinkCheck) -> None:
+    record.status = "error" if links.error else "complete"
+    record.error = links.error or ""
+    record.signature = signature(resource)
+    record.checked = utcnow()
+    record.standard_id = None
+    record.standard_guessed = False
+    record.rows = links.triples
+    record.report = {
+        "summary": {"error": 0, "warning": 0, "info": 0},
+        "rules": {},
+        "findings": [],
+        "truncated": False,
+        "rdf": links.to_dict(),
+    }
+
+
 def store_pii(record: ResourceQuality, resource: Resource, result: PiiResult) -> None:
     record.pii_signature = signature(resource)
     record.pii = result.to_dict()
@@ -136,6 +164,7 @@ def _summarise(session: Session, resource: Resource, record: ResourceQuality) ->
             "rows": record.rows,
             "rules": distinct,
             "findings": dict(report.get("summary") or {}),
+            "linked": bool((report.get("rdf") or {}).get("linked")),
         },
     }
     dataset = session.get(Dataset, resource.dataset_id)
@@ -182,6 +211,18 @@ def check_resource(services: Services, session: Session, resource: Resource) -> 
         record.report = {}
         _summarise(session, resource, record)
         return record
+
+
+@on_resource_saved
+def check_uploaded_rdf(context: Context, resource: Resource) -> None:
+    """RDF has no ingest job: an uploaded file's links are counted while it is saved."""
+    if resource.url_type != "upload" or not is_rdf(resource.format):
+        return
+    record = context.session.get(ResourceQuality, resource.id)
+    if record is not None and record.signature == signature(resource):
+        return
+    with local_copy(context.services, resource) as path:
+        check_file(context.session, resource, path)
 
 
 def validation_dict(record: ResourceQuality | None, *, with_pii: bool) -> dict[str, Any]:
