@@ -7,6 +7,7 @@ types, patterns, enums and required flags, ID unique, plus the duplicate-row che
 is a child process so its peak memory (VmHWM) is its own.
 
     .venv/bin/python benchmarks/quality.py --rows 1000000 [--prefix 100000] [--skip-frictionless]
+        [--read]  (also time the datastore reader alone: what validation adds is the difference)
 """
 
 from __future__ import annotations
@@ -167,7 +168,15 @@ def child(kind: str, path: Path) -> dict[str, Any]:
 
     started = time.perf_counter()
     cpu = time.process_time()
-    if kind == "tsunagu":
+    if kind == "read":  # the datastore reader alone, as validate_file drives it
+        from tsunagu.datastore.ingest.readers import read_table
+        from tsunagu.quality.validate.layout import RowObserver
+
+        table = read_table(path, "CSV")
+        table.info.row_observer = RowObserver(table.info.header_width)
+        rows = sum(1 for _ in table.rows)
+        counts = {}
+    elif kind == "tsunagu":
         options = ValidationOptions(standard=get_standard(STANDARD), local_gov_code=CITY[0])
         result = validate_file(path, "CSV", options)
         rows = result.rows
@@ -244,6 +253,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--prefix", type=int, default=0, help="also compare on the first N rows")
     parser.add_argument("--skip-frictionless", action="store_true")
+    parser.add_argument(
+        "--read", action="store_true", help="also time read_table alone on the same file"
+    )
     parser.add_argument("--child", nargs=2, metavar=("KIND", "PATH"))
     args = parser.parse_args()
     if args.child:
@@ -263,11 +275,19 @@ def main() -> None:
     for rows, target in targets:
         runs = {"tsunagu": run_child("tsunagu", target)}
         print(json.dumps(runs["tsunagu"], ensure_ascii=False), flush=True)
+        if args.read:
+            runs["read"] = run_child("read", target)
+            print(json.dumps(runs["read"], ensure_ascii=False), flush=True)
+            # What validation adds to the reader's own work, in CPU seconds.
+            runs["validation_cpu_s"] = round(runs["tsunagu"]["cpu_s"] - runs["read"]["cpu_s"], 2)
         if not args.skip_frictionless:
             runs["frictionless"] = run_child("frictionless", target)
             print(json.dumps(runs["frictionless"], ensure_ascii=False), flush=True)
             runs["ratio"] = round(
                 runs["tsunagu"]["rows_per_s"] / max(runs["frictionless"]["rows_per_s"], 1), 2
+            )
+            runs["cpu_ratio"] = round(
+                runs["frictionless"]["cpu_s"] / max(runs["tsunagu"]["cpu_s"], 0.01), 2
             )
         results[str(rows)] = runs
     results["machine_end"] = machine()

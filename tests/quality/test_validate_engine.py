@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import csv
+import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tsunagu.datastore.ingest.readers import read_table
+from tsunagu.quality.areas import area_bbox
 from tsunagu.quality.standards import get_standard
-from tsunagu.quality.validate import ValidationOptions, ValidationResult, validate_file
+from tsunagu.quality.validate import ValidationOptions, ValidationResult, engine, validate_file
+from tsunagu.quality.validate.columns import ColumnCheck, Pending
 
 
 def _write(path: Path, rows: list[list[str]], encoding: str = "utf-8") -> Path:
@@ -126,3 +130,105 @@ def test_the_reader_works_unchanged_without_an_observer(tmp_path: Path) -> None:
     table.info.row_observer = lambda line, cells: seen.append((line, len(cells)))
     list(table.rows)
     assert seen == [(3, 2), (4, 1)]
+
+
+def _planted_file(path: Path, rows: int, seed: int) -> Path:
+    """A 03 指定緊急避難場所 file of mostly unique values (so the direct path runs) in which
+    about one row in ten carries a mistake of some kind, repeated rows and IDs included."""
+    standard = get_standard("evacuation_space")
+    names = [f.name for f in standard.fields]
+    rng = random.Random(seed)
+    mistakes = {
+        "全国地方公共団体コード": ["132011", "13201", "131016", "１３２０１２", "－"],
+        "ID": ["", " 12", "００１"],
+        "名称": ["㈱八王子", "ﾊﾁｵｳｼﾞ", "名称　", "=SUM(A1)", "荳ｭ螟ｮ蝗ｳ", "a\tb", "x" * 5001,
+               "一行目\n二行目", "令和2年4月1日", "2020/4/1", "N/A", "bell\x07"],
+        "緯度": ["139.3", "35,6", "北緯35度", "", "NaN", "12.5"],
+        "経度": ["35.65", "", "200"],
+        "電話番号": ["０４２-６２６-３１１１", "042(626)3111", "内線なし"],
+        "郵便番号": ["1928501", "192-85", "〒192-8501"],
+        "想定収容人数": ["1,200人", "約100", "△5", "1.5", "－"],
+        "災害種別_地震": ["○", "有", "2"],
+        "URL": ["www.example.jp", "https://example.jp/ a"],
+        "連絡先メールアドレス": ["bosai@", "a@b.jp c@d.jp"],
+        "所在地_連結表記": ["", "－"],
+    }  # fmt: skip
+    previous: list[str] | None = None
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        out = csv.writer(handle, lineterminator="\n")
+        out.writerow(names)
+        for n in range(1, rows + 1):
+            row = {name: "" for name in names}
+            row.update(
+                {
+                    "全国地方公共団体コード": "132012",
+                    "ID": f"{n:06d}",
+                    "名称": f"避難場所{n}",
+                    "所在地_連結表記": f"東京都八王子市元本郷町{n}",
+                    "緯度": f"{35.62 + rng.random() * 0.1:.6f}",
+                    "経度": f"{139.25 + rng.random() * 0.1:.6f}",
+                    "電話番号": f"042-{n:07d}",
+                    "郵便番号": "192-8501",
+                    "想定収容人数": str(n),
+                    "URL": f"https://example.jp/{n}",
+                    "連絡先メールアドレス": f"bosai{n}@example.jp",
+                    "災害種別_地震": "1",
+                }
+            )
+            roll = rng.random()
+            if roll < 0.1:
+                column = rng.choice(list(mistakes))
+                row[column] = rng.choice(mistakes[column])
+            elif roll < 0.11:
+                row["緯度"], row["経度"] = row["経度"], row["緯度"]
+            elif roll < 0.12:
+                row["緯度"], row["経度"] = "43.06", "141.35"  # 札幌: in Japan, not in 八王子
+            values = [row[name] for name in names]
+            roll = rng.random()
+            if roll < 0.01 and previous is not None:
+                values = previous  # a repeated row
+            elif roll < 0.02 and previous is not None:
+                values = [*values]
+                values[names.index("ID")] = previous[names.index("ID")]  # a repeated ID
+            out.writerow(values)
+            previous = values
+    return path
+
+
+def _cell_by_cell(self: ColumnCheck, values: Any, lines: Any, out: list[Pending]) -> None:
+    for i, value in enumerate(values):
+        if issues := self.inspect(value):
+            self._pend(out, lines[i], value, issues)
+
+
+def _findings(path: Path) -> tuple[int, dict[str, int], list[tuple[Any, ...]]]:
+    options = ValidationOptions(
+        standard=get_standard("evacuation_space"),
+        local_gov_code="132012",
+        area=area_bbox("132012"),
+        cap_per_rule=10**6,
+    )
+    result = validate_file(path, None, options)
+    found = [(f.rule, f.row, f.column, f.value, f.message, f.fix) for f in result.report.findings]
+    return result.rows, dict(result.report.counts), found
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_fast_paths_find_exactly_what_the_cell_by_cell_reference_finds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    path = _planted_file(tmp_path / "planted.csv", 6000, seed)
+    fast = _findings(path)
+    monkeypatch.setattr(ColumnCheck, "run", _cell_by_cell)
+    monkeypatch.setattr(engine, "BATCH_ROWS", 2048)  # the batch size before the fast paths
+    assert fast == _findings(path)
+    fired = set(fast[1])
+    assert fired >= {
+        "cells.platform_dependent", "cells.halfwidth_kana", "cells.spaces", "cells.formula",
+        "file.mojibake", "cells.control_char", "cells.too_long", "cells.multiple_values",
+        "cells.wareki", "cells.date_format", "cells.placeholder", "cells.fullwidth",
+        "cells.number_format", "codes.check_digit", "codes.format", "codes.other_municipality",
+        "schema.type", "schema.pattern", "schema.enum", "schema.required_value", "geo.swapped",
+        "geo.outside_japan", "geo.outside_area", "geo.format", "rows.duplicate",
+        "rows.duplicate_id",
+    }  # fmt: skip

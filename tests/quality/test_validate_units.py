@@ -69,6 +69,67 @@ def test_batched_checks_find_exactly_what_cell_by_cell_checks_find(
     assert expected  # the list does exercise the checks
 
 
+def _unique_values(rng: random.Random, count: int) -> list[object]:
+    """Values that hardly repeat (as in ID, name, URL or coordinate columns), with about one
+    in twenty a tricky value, some empty cells, and a few typed cells from a spreadsheet."""
+    forms = [
+        "{n}", "{n}.5", "名前{n}", "https://example.jp/{n}", "03-{n:04d}", "a{n}@example.jp",
+        "13{n:04d}", "2020-01-{d:02d}", "ｶﾅ{n}", "{n} ", "０{n}",
+    ]  # fmt: skip
+    values: list[object] = []
+    for n in range(count):
+        roll = rng.random()
+        if roll < 0.05:
+            values.append(rng.choice(TRICKY))
+        elif roll < 0.06:
+            values.append(None)
+        elif roll < 0.062:
+            values.append(rng.choice([n, n + 0.5, date(2020, 1, 1 + n % 28)]))
+        else:
+            values.append(rng.choice(forms).format(n=n, d=1 + n % 28))
+    return values
+
+
+@pytest.mark.parametrize("expect", EXPECTATIONS)
+@pytest.mark.parametrize("required", [True, False])
+def test_direct_path_for_unique_columns_agrees_with_cell_by_cell_checks(
+    expect: Expectation | None, required: bool
+) -> None:
+    rng = random.Random(11)
+    values = _unique_values(rng, 6000)
+    values[3000:3512] = [f"行{n}" for n in range(512)]  # one clean batch: nothing to find
+    lines = list(range(2, len(values) + 2))
+    batched: list[Pending] = []
+    check = ColumnCheck(0, "列", "列", expect, required=required)
+    took_direct = 0
+    for start in range(0, len(values), 512):  # the engine's batch size
+        took_direct += check.direct > 0
+        check.run(values[start : start + 512], lines[start : start + 512], batched)
+    reference = ColumnCheck(0, "列", "列", expect, required=required)
+    expected = [
+        (line, 0, rule, "列", value, detail)
+        for line, value in zip(lines, values, strict=True)
+        for rule, detail in reference.inspect(value)
+    ]
+    assert sorted(batched, key=repr) == sorted(expected, key=repr)
+    assert expected
+    if check.filters is not None:
+        assert took_direct >= 5  # the direct path did run
+
+
+def test_direct_path_declines_cells_it_cannot_join() -> None:
+    check = ColumnCheck(0, "列", "列", Expectation(kind="number"))
+    lines = list(range(2, 302))
+    out: list[Pending] = []
+    assert not check._run_direct([*map(str, range(299)), 5], lines, out)  # a typed cell
+    assert not check._run_direct([*map(str, range(299)), "1\n2"], lines, out)  # a line break
+    assert out == []
+    assert check._run_direct([*map(str, range(299)), None], lines, out)
+    assert out == []  # an empty optional cell is fine
+    assert check._run_direct([*map(str, range(299)), "12人"], lines, out)
+    assert [(line, rule) for line, _, rule, *_ in out] == [(301, "cells.number_format")]
+
+
 @pytest.mark.parametrize(
     ("text", "rules"),
     [

@@ -51,20 +51,25 @@ class DuplicateRows:
     def _ids(
         self, values: Sequence[object], lines: Sequence[int], repeated: set[int], out: list[Pending]
     ) -> None:
+        present: list[tuple[int, int]] | None = None  # (ID hash, line) when some IDs are empty
         try:
-            keys = [None if v is None else hash(v) for v in values]
+            if None in values:
+                keys = [None if v is None else hash(v) for v in values]
+                present = [(k, line) for k, line in zip(keys, lines, strict=True) if k is not None]
+            else:
+                keys = list(map(hash, values))  # every row has an ID: no test per cell
         except TypeError:
             return
         ids = self.ids
-        present = [(k, line) for k, line in zip(keys, lines, strict=True) if k is not None]
-        unique = {k for k, _ in present}
-        if len(unique) == len(present) and ids.keys().isdisjoint(unique):
-            ids.update(present)
+        if present is None:
+            unique, count = set(keys), len(keys)
+        else:
+            unique, count = {k for k, _ in present}, len(present)
+        if len(unique) == count and ids.keys().isdisjoint(unique):
+            ids.update(zip(keys, lines, strict=True) if present is None else present)
             return
         index = self.id_column if self.id_column is not None else -1
-        for (key, line), value in zip(
-            ((k, line) for k, line in zip(keys, lines, strict=True)), values, strict=True
-        ):
+        for key, line, value in zip(keys, lines, values, strict=True):
             if key is None:
                 continue
             first = ids.setdefault(key, line)
