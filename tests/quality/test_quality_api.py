@@ -255,6 +255,12 @@ def test_validation_run_on_demand_and_bad_requests(site: dict[str, ckanapi.Remot
     assert again["report"]["summary"]["error"] == 0
     with pytest.raises(ckanapi.ValidationError):
         editor.action.resource_validation_run(id=package["resources"][0]["id"])
+    # A linked file that cannot be fetched (here: a loopback address) is reported, not raised.
+    link = editor.action.resource_create(
+        package_id="q-on-demand", url="http://127.0.0.1:9/shelters.csv", format="CSV"
+    )
+    unreachable = editor.action.resource_validation_run(id=link["id"])
+    assert unreachable["status"] == "error" and unreachable["error"]
     with pytest.raises(ckanapi.NotFound):
         editor.action.resource_validation_show(id="no-such-resource")
     with pytest.raises(ckanapi.NotAuthorized):

@@ -7,7 +7,6 @@ The full report lives in `resource_quality`; a small summary goes on the resourc
 
 from __future__ import annotations
 
-import logging
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +22,7 @@ from tsunagu.datastore.fetch import fetch_to_file
 from tsunagu.datastore.ingest.model import IngestError
 from tsunagu.events import on_resource_saved
 from tsunagu.quality.areas import area_bbox
+from tsunagu.quality.findings import Report
 from tsunagu.quality.linked import LinkCheck, check_links, is_rdf
 from tsunagu.quality.models import ResourceQuality
 from tsunagu.quality.pii import PiiResult, scan_file
@@ -30,8 +30,6 @@ from tsunagu.quality.rating import TABULAR, normal_format
 from tsunagu.quality.standards import Standard, UnknownStandard, get_standard
 from tsunagu.quality.validate import ValidationOptions, ValidationResult, validate_file
 from tsunagu.storage.types import utcnow
-
-log = logging.getLogger(__name__)
 
 STANDARD_KEY = "standard"  # resource key where staff declare the standard dataset it follows
 
@@ -104,39 +102,44 @@ def check_file(
     return record
 
 
+def _store(
+    record: ResourceQuality,
+    resource: Resource,
+    report: dict[str, Any],
+    *,
+    error: str = "",
+    rows: int = 0,
+    standard_id: str | None = None,
+    guessed: bool = False,
+) -> None:
+    record.status = "error" if error else "complete"
+    record.error = error
+    record.signature = signature(resource)
+    record.checked = utcnow()
+    record.standard_id = standard_id
+    record.standard_guessed = guessed
+    record.rows = rows
+    record.report = report
+
+
 def _store_validation(
     record: ResourceQuality, resource: Resource, result: ValidationResult
 ) -> None:
-    unreadable = "file.unreadable" in result.report.counts
-    record.status = "error" if unreadable else "complete"
-    record.error = (
-        next((f.message for f in result.report.findings if f.rule == "file.unreadable"), "")
-        if unreadable
-        else ""
+    unreadable = [f.message for f in result.report.findings if f.rule == "file.unreadable"]
+    _store(
+        record,
+        resource,
+        result.to_dict(),
+        error=unreadable[0] if unreadable else "",
+        rows=result.rows,
+        standard_id=result.standard_id,
+        guessed=result.guessed,
     )
-    record.signature = signature(resource)
-    record.checked = utcnow()
-    record.standard_id = result.standard_id
-    record.standard_guessed = result.guessed
-    record.rows = result.rows
-    record.report = result.to_dict()
 
 
 def _store_links(record: ResourceQuality, resource: Resource, links: LinkCheck) -> None:
-    record.status = "error" if links.error else "complete"
-    record.error = links.error or ""
-    record.signature = signature(resource)
-    record.checked = utcnow()
-    record.standard_id = None
-    record.standard_guessed = False
-    record.rows = links.triples
-    record.report = {
-        "summary": {"error": 0, "warning": 0, "info": 0},
-        "rules": {},
-        "findings": [],
-        "truncated": False,
-        "rdf": links.to_dict(),
-    }
+    report = {**Report().to_dict(), "rdf": links.to_dict()}
+    _store(record, resource, report, error=links.error or "", rows=links.triples)
 
 
 def store_pii(record: ResourceQuality, resource: Resource, result: PiiResult) -> None:
@@ -204,11 +207,7 @@ def check_resource(services: Services, session: Session, resource: Resource) -> 
             resource_id=resource.id
         )
         session.add(record)
-        record.status = "error"
-        record.error = error.message
-        record.signature = signature(resource)
-        record.checked = utcnow()
-        record.report = {}
+        _store(record, resource, {}, error=error.message)
         _summarise(session, resource, record)
         return record
 
