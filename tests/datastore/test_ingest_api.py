@@ -208,6 +208,11 @@ def test_private_and_loopback_addresses_are_not_fetched(tmp_path: Path) -> None:
             fetch_to_file(url, tmp_path, max_bytes=1000, allow_private=False)
 
 
+def test_a_refused_connection_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(IngestError, match="取得できませんでした"):
+        fetch_to_file("http://127.0.0.1:9/x.csv", tmp_path, max_bytes=1000, allow_private=True)
+
+
 def test_reserved_column_names_in_files_are_renamed(admin: ckanapi.RemoteCKAN) -> None:
     resource = admin.action.resource_create(
         package_id="corpus",

@@ -35,6 +35,16 @@ def _check_address(url: str, allow_private: bool) -> None:
 
 
 def fetch_to_file(url: str, directory: Path, *, max_bytes: int, allow_private: bool) -> Path:
+    """Download `url` into a new file in `directory`; IngestError says why when it cannot."""
+    try:
+        return _fetch(url, directory, max_bytes=max_bytes, allow_private=allow_private)
+    except httpx.TimeoutException:
+        raise IngestError(f"時間内に取得できませんでした（タイムアウト）: {url}") from None
+    except httpx.HTTPError as error:  # refused, reset, TLS, malformed response …
+        raise IngestError(f"取得できませんでした（{type(error).__name__}）: {url}") from None
+
+
+def _fetch(url: str, directory: Path, *, max_bytes: int, allow_private: bool) -> Path:
     handle, name = tempfile.mkstemp(dir=directory, prefix="fetch-")
     os.close(handle)
     target = Path(name)
