@@ -11,7 +11,9 @@ import logging
 import re
 import shutil
 import tempfile
+import time
 import uuid
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
 from itertools import chain, islice
 from pathlib import Path
@@ -25,8 +27,13 @@ from tsunagu.context import Services
 from tsunagu.datastore import tables
 from tsunagu.datastore.activation import mark_active
 from tsunagu.datastore.fetch import fetch_to_file
-from tsunagu.datastore.ingest.infer import convert_row, converter, infer_types
-from tsunagu.datastore.ingest.model import COLUMN_TYPES, IngestError
+from tsunagu.datastore.ingest.infer import (
+    Converter,
+    column_converter,
+    convert_row,
+    infer_types,
+)
+from tsunagu.datastore.ingest.model import COLUMN_TYPES, Cell, IngestError
 from tsunagu.datastore.ingest.readers import read_table
 from tsunagu.datastore.jobs import entry
 from tsunagu.datastore.models import DatastoreTable, IngestJob
@@ -38,11 +45,16 @@ log = logging.getLogger(__name__)
 
 SAMPLE_ROWS = 1000
 BATCH_ROWS = 5000
+PROGRESS_SECONDS = 1.0
 # Columns worth an index when a table is wide: identifiers, names, categories, places, dates.
 _INDEX_HINT = re.compile(
     r"(id|コード|番号|名称|名前|種別|分類|区分|市区町村|地区|町字|年|日)$", re.IGNORECASE
 )
 MAX_INDEXED_COLUMNS = 12
+# A column repeats when its sample (of at least this many values) has at most this share of
+# distinct values.
+MIN_REPEAT_SAMPLE = 20
+REPEAT_SHARE = 0.5
 # Names staff know the encodings by (the codec name follows in brackets for developers).
 ENCODING_NAMES = {
     "cp932": "Shift_JIS（cp932）",
@@ -131,24 +143,64 @@ def _load(services: Services, job_id: str, source: _Source, path: Path) -> None:
     raw = read_table(path, source.format, sheet=source.options.get("sheet"))
     _log(services, job_id, "info", _describe(raw.info))
     sample = list(islice(raw.rows, SAMPLE_ROWS))
-    fields = _fields(raw.columns, [cells for _, cells in sample], source)
+    sample_cells = [cells for _, cells in sample]
+    fields = _fields(raw.columns, sample_cells, source)
     staging = table_name(source.resource_id, "_" + uuid.uuid4().hex[:8])
     with services.engine.begin() as connection:
         staging_table = tables.create(connection, staging, fields)
     try:
-        converters = [converter(f["type"]) for f in fields]
-        done = 0
-        batch: list[list[object]] = []
-        for line, cells in chain(sample, raw.rows):
-            batch.append(convert_row(converters, cells, line, raw.columns))
-            if len(batch) >= BATCH_ROWS:
-                done = _flush(services, job_id, staging_table, batch, done)
-        done = _flush(services, job_id, staging_table, batch, done)
-        _publish(services, job_id, source, staging, fields, done, raw.info)
+        converters = _converters(services.engine.dialect.name, fields)
+        rows = (
+            convert_row(converters, cells, line, raw.columns)
+            for line, cells in chain(sample, raw.rows)
+        )
+        done = _insert_all(services, job_id, staging_table, rows)
+        indexed = index_columns(fields, sample_cells)
+        _publish(services, job_id, source, staging, fields, indexed, done, raw.info)
     except BaseException:
         with services.engine.begin() as connection:
             tables.drop(connection, staging)
         raise
+
+
+def _converters(dialect: str, fields: list[dict[str, Any]]) -> list[Converter]:
+    # On SQLite the conversion to the stored form (dates as ISO text) is folded in, so that it
+    # is remembered with the parsed value.
+    return [
+        column_converter(
+            f["type"], tables.sqlite_stored(f["type"]) if dialect == "sqlite" else None
+        )
+        for f in fields
+    ]
+
+
+def _insert_all(services: Services, job_id: str, table: Any, rows: Iterator[list[object]]) -> int:
+    """Load every row into the staging table, a transaction per batch of BATCH_ROWS.
+
+    Each batch is read and converted before its transaction begins, so on SQLite the write lock
+    is free while Python works and web requests can write in between. The job's progress is
+    updated in the batch's own transaction, about once a second (PROGRESS_SECONDS) rather than
+    per batch through a separate session as before.
+    """
+    done = 0
+    with services.engine.connect() as connection:
+        reported = time.monotonic()
+        while batch := list(islice(rows, BATCH_ROWS)):
+            with connection.begin():
+                tables.insert_rows(connection, table, batch)
+                done += len(batch)
+                if time.monotonic() - reported >= PROGRESS_SECONDS:
+                    _progress(connection, job_id, done)
+                    reported = time.monotonic()
+        with connection.begin():
+            _progress(connection, job_id, done)
+    return done
+
+
+def _progress(connection: Any, job_id: str, done: int) -> None:
+    connection.execute(
+        update(IngestJob).where(IngestJob.id == job_id).values(rows_done=done, heartbeat=utcnow())
+    )
 
 
 def _fields(
@@ -174,31 +226,25 @@ def _fields(
     return fields
 
 
-def _flush(
-    services: Services, job_id: str, table: Any, batch: list[list[object]], done: int
-) -> int:
-    if not batch:
-        return done
-    with services.engine.begin() as connection:
-        tables.insert_rows(connection, table, batch)
-    done += len(batch)
-    batch.clear()
-    with services.sessions() as session:
-        session.execute(
-            update(IngestJob)
-            .where(IngestJob.id == job_id)
-            .values(rows_done=done, heartbeat=utcnow())
-        )
-        session.commit()
-    return done
+def index_columns(fields: list[dict[str, Any]], sample: Sequence[Sequence[Cell]] = ()) -> list[str]:
+    """Columns worth a B-tree index: those named like identifiers, categories, places or dates,
+    and those whose values repeat in the sample (categories users filter on), except decimal
+    measurements. Every index costs about a second per million rows to build, and a column of
+    all-different names, addresses or coordinates is searched with q rather than filtered."""
+    chosen = []
+    for position, field in enumerate(fields):
+        name = str(field["id"])
+        if _INDEX_HINT.search(name) or (
+            field["type"] != "numeric"
+            and _repeats([row[position] for row in sample if position < len(row)])
+        ):
+            chosen.append(name)
+    return chosen[:MAX_INDEXED_COLUMNS]
 
 
-def index_columns(fields: list[dict[str, Any]]) -> list[str]:
-    names = [str(f["id"]) for f in fields]
-    if len(names) <= MAX_INDEXED_COLUMNS:
-        return names
-    hinted = [n for n in names if _INDEX_HINT.search(n)]
-    return (hinted or names)[:MAX_INDEXED_COLUMNS]
+def _repeats(values: list[Cell]) -> bool:
+    present = [v for v in values if v is not None]
+    return len(present) >= MIN_REPEAT_SAMPLE and len(set(present)) <= len(present) * REPEAT_SHARE
 
 
 def _publish(
@@ -207,6 +253,7 @@ def _publish(
     source: _Source,
     staging: str,
     fields: list[dict[str, Any]],
+    indexed: list[str],
     rows: int,
     info: Any,
 ) -> None:
@@ -221,7 +268,6 @@ def _publish(
         if meta is not None:
             tables.drop(connection, meta.table_name)
         tables.rename(connection, staging, final)
-        indexed = index_columns(fields)
         tables.build_indexes(connection, final, indexed)
         if meta is None:
             meta = DatastoreTable(resource_id=source.resource_id, table_name=final)

@@ -7,21 +7,23 @@ parameter, so nothing a client sends becomes SQL text.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
-from sqlalchemy import Select, Table, Text, and_, cast, func, literal_column, or_, select, text
-from sqlalchemy.engine import Connection
+from sqlalchemy import Table, literal_column, text
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql.elements import ColumnElement
 
 from tsunagu.catalog import validation
+from tsunagu.datastore.access import TableInfo
 from tsunagu.datastore.ingest.infer import converter
 from tsunagu.datastore.ingest.values import to_halfwidth
-from tsunagu.datastore.models import DatastoreTable
-from tsunagu.datastore.tables import quote, table_object
+from tsunagu.datastore.tables import SQL_TYPES, quote
 from tsunagu.errors import require
 
 DEFAULT_LIMIT = 100
@@ -29,6 +31,13 @@ MAX_LIMIT = 32_000
 RECORD_FORMATS = ("objects", "lists", "csv", "tsv")
 # Queries shorter than a trigram cannot use the full-text index and scan instead.
 MIN_INDEXED_CHARS = 3
+
+
+class HasFields(Protocol):
+    """A table's data dictionary holder: a DatastoreTable row or a TableInfo."""
+
+    @property
+    def fields(self) -> list[dict[str, Any]]: ...
 
 
 @dataclass
@@ -80,7 +89,7 @@ def _as_dict(value: Any, field: str, errors: validation.Errors) -> dict[str, Any
 _SORT_PART = re.compile(r'^\s*(?:"((?:[^"]|"")+)"|([^\s"]+))(?:\s+(asc|desc))?\s*$', re.IGNORECASE)
 
 
-def parse_request(meta: DatastoreTable, data: dict[str, Any]) -> SearchRequest:
+def parse_request(meta: HasFields, data: dict[str, Any]) -> SearchRequest:
     errors: validation.Errors = {}
     types = {str(f["id"]): str(f["type"]) for f in meta.fields}
     known = {"_id", *types}
@@ -155,54 +164,233 @@ def parse_request(meta: DatastoreTable, data: dict[str, Any]) -> SearchRequest:
 def where_clause(
     connection: Connection, table: Table, request: SearchRequest
 ) -> ColumnElement[bool]:
-    conditions: list[ColumnElement[bool]] = []
+    """The request's filters and q as a SQLAlchemy clause on ``table`` (datastore_delete and the
+    dump use it; datastore_search runs the same conditions as plain SQL, see ``run``)."""
+    sql = _Sql(connection.dialect, named=True)
+    types = {"_id": "int", **{c.name: _type_of(c) for c in table.columns}}
+    conditions = _conditions(sql, table.name, types, request)
+    match = _fts_query(connection.dialect, request)
+    if match is not None:
+        conditions.append(_in_fts(sql, table.name, match))
+    if not conditions:
+        return literal_column("1") == 1
+    params = {f"p{i}": value for i, value in enumerate(sql.params)}
+    return text(" AND ".join(conditions)).bindparams(**params)  # type: ignore[return-value]
+
+
+def _type_of(column: Any) -> str:
+    for kind, sql_type in SQL_TYPES.items():
+        if type(column.type) is sql_type:
+            return kind
+    return "text"
+
+
+class _Sql:
+    """Placeholders and bound values in the driver's own style (or SQLAlchemy's ``:name``)."""
+
+    def __init__(self, dialect: Dialect, *, named: bool = False) -> None:
+        self.dialect = dialect
+        self.params: list[object] = []
+        self.named = named
+        self.qmark = dialect.paramstyle == "qmark"
+
+    def bind(self, value: object) -> str:
+        self.params.append(value)
+        if self.named:
+            return f":p{len(self.params) - 1}"
+        return "?" if self.qmark else "%s"
+
+    def name(self, *parts: str) -> str:
+        quoted = ".".join(quote(p) for p in parts)
+        if self.named:
+            # In SQLAlchemy text() a colon starts a parameter name unless escaped.
+            return quoted.replace(":", "\\:")
+        # With pyformat parameters a literal % must be doubled (column names may contain one).
+        return quoted if self.qmark else quoted.replace("%", "%%")
+
+
+def _conditions(sql: _Sql, name: str, types: dict[str, str], request: SearchRequest) -> list[str]:
+    """Filters, column q and the full-text words the index cannot serve, as SQL conditions."""
+    conditions: list[str] = []
     for column, values in request.filters.items():
-        col = table.c[column]
-        non_null = [v for v in values if v is not None]
-        parts = [col.in_(non_null)] if non_null else []
+        ref = sql.name(name, column)
+        bind = _bind_processor(sql.dialect, types[column])
+        non_null = [v if bind is None or v is None else bind(v) for v in values if v is not None]
+        parts = []
+        if non_null:
+            parts.append(f"{ref} IN ({', '.join(sql.bind(v) for v in non_null)})")
         if len(non_null) != len(values):
-            parts.append(col.is_(None))
-        conditions.append(or_(*parts))
+            parts.append(f"{ref} IS NULL")
+        if parts:
+            conditions.append(parts[0] if len(parts) == 1 else f"({' OR '.join(parts)})")
     if isinstance(request.q, dict):
         for column, word in request.q.items():
-            conditions.append(_contains(cast(table.c[column], Text), word))
+            conditions.append(_contains(sql, f"CAST({sql.name(name, column)} AS TEXT)", word))
     elif request.q:
-        for word in to_halfwidth(request.q).split():
-            conditions.append(_full_text_match(connection, table.name, table, word))
-    return and_(*conditions) if conditions else literal_column("1") == 1
+        for word in _words(request.q):
+            if not _indexed(sql.dialect, word):
+                conditions.append(_contains(sql, sql.name(name, "_full_text"), word))
+    return conditions
 
 
-def _contains(column: ColumnElement[Any], word: str) -> ColumnElement[bool]:
+def _words(q: str) -> list[str]:
+    return to_halfwidth(q).split()
+
+
+def _indexed(dialect: Dialect, word: str) -> bool:
+    return dialect.name == "sqlite" and len(word) >= MIN_INDEXED_CHARS
+
+
+def _fts_query(dialect: Dialect, request: SearchRequest) -> str | None:
+    """The FTS5 query for the words of ``q`` the trigram index serves (SQLite), or None."""
+    if not isinstance(request.q, str) or not request.q:
+        return None
+    phrases = [
+        '"' + word.replace('"', '""') + '"' for word in _words(request.q) if _indexed(dialect, word)
+    ]
+    return " AND ".join(phrases) if phrases else None
+
+
+def _contains(sql: _Sql, expression: str, word: str) -> str:
     escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return column.ilike(f"%{escaped}%", escape="\\")
+    pattern = sql.bind(f"%{escaped}%")
+    if sql.dialect.name == "postgresql":
+        return f"{expression} ILIKE {pattern} ESCAPE '\\'"
+    return f"lower({expression}) LIKE lower({pattern}) ESCAPE '\\'"
 
 
-def _full_text_match(
-    connection: Connection, name: str, table: Any, word: str
-) -> ColumnElement[bool]:
-    if connection.dialect.name == "sqlite" and len(word) >= MIN_INDEXED_CHARS:
-        fts = quote(name + "_fts")
-        phrase = '"' + word.replace('"', '""') + '"'
-        return table.c["_id"].in_(
-            select(literal_column("rowid"))
-            .select_from(text(fts))
-            .where(text(f"{fts} MATCH :phrase").bindparams(phrase=phrase))
+def _in_fts(sql: _Sql, name: str, match: str) -> str:
+    fts = sql.name(name + "_fts")
+    return (
+        f"{sql.name(name, '_id')} IN (SELECT rowid FROM {fts} WHERE {fts} MATCH {sql.bind(match)})"
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _bind_processor(dialect: Dialect, kind: str) -> Callable[[Any], Any] | None:
+    # The conversion SQLAlchemy applies to a value bound to a column of this type, so values
+    # compare with stored ones exactly as they did through SQLAlchemy statements.
+    sql_type = SQL_TYPES[kind]()
+    return sql_type.dialect_impl(dialect).bind_processor(dialect)  # type: ignore[no-any-return]
+
+
+@functools.lru_cache(maxsize=256)
+def _result_processor(dialect: Dialect, kind: str, coltype: Any) -> Callable[[Any], Any] | None:
+    # SQLite returns dates and times as ISO text and booleans as 0/1; this turns them into the
+    # Python values the API has always returned.
+    sql_type = SQL_TYPES[kind]()
+    return sql_type.dialect_impl(dialect).result_processor(dialect, coltype)  # type: ignore[no-any-return]
+
+
+@dataclass
+class _Parts:
+    """A request's pieces of SQL, shared by the page and the count statements."""
+
+    dialect: Dialect
+    table: str
+    columns: str
+    conditions: list[str]
+    params: list[object]
+    # The FTS5 query of q's indexed words, and whether it is the only condition.
+    match: str | None
+    match_only: bool
+
+    def fts(self) -> str:
+        return _Sql(self.dialect).name(self.table + "_fts")
+
+
+def _parts(dialect: Dialect, meta: TableInfo, request: SearchRequest, names: list[str]) -> _Parts:
+    sql = _Sql(dialect)
+    conditions = _conditions(sql, meta.table_name, meta.types, request)
+    match = _fts_query(dialect, request)
+    return _Parts(
+        dialect,
+        meta.table_name,
+        ", ".join(sql.name(meta.table_name, n) for n in names),
+        conditions,
+        sql.params,
+        match,
+        match is not None and not conditions and not request.distinct,
+    )
+
+
+def _page_sql(parts: _Parts, request: SearchRequest, names: list[str]) -> tuple[str, list[object]]:
+    sql = _Sql(parts.dialect)
+    table, row_id = sql.name(parts.table), sql.name(parts.table, "_id")
+    if parts.match_only and not request.sort:
+        # Read in the FTS index's rowid (= _id) order so that LIMIT stops the scan early.
+        # CROSS JOIN keeps the FTS table as the outer loop: SQLite may otherwise walk the table
+        # and run the MATCH once per row (seconds on a million rows).
+        fts = parts.fts()
+        statement = (
+            f"SELECT {parts.columns} FROM {fts} CROSS JOIN {table} ON {row_id} = {fts}.rowid "
+            f"WHERE {fts} MATCH {sql.bind(parts.match)} ORDER BY {fts}.rowid"
         )
-    return _contains(table.c["_full_text"], word)
+    else:
+        sql.params += parts.params
+        where = list(parts.conditions)
+        if parts.match is not None:
+            where.append(_in_fts(sql, parts.table, parts.match))
+        order = [f"{sql.name(parts.table, c)} {'DESC' if d else 'ASC'}" for c, d in request.sort]
+        if not request.distinct or "_id" in names:
+            order.append(f"{row_id} ASC")
+        distinct = "DISTINCT " if request.distinct else ""
+        statement = f"SELECT {distinct}{parts.columns} FROM {table}{_where(where)}"
+        if order:
+            statement += f" ORDER BY {', '.join(order)}"
+    statement += f" LIMIT {sql.bind(request.limit)} OFFSET {sql.bind(request.offset)}"
+    return statement, sql.params
 
 
-def run(connection: Connection, meta: DatastoreTable, request: SearchRequest) -> dict[str, Any]:
-    table = table_object(meta.table_name, meta.fields)
-    names = request.fields or ["_id", *(str(f["id"]) for f in meta.fields)]
-    where = where_clause(connection, table, request)
-    stmt: Select[Any] = select(*(table.c[n] for n in names)).where(where)
+def _count_sql(parts: _Parts, request: SearchRequest) -> tuple[str, list[object]]:
+    sql = _Sql(parts.dialect)
+    if parts.match_only:
+        # The external-content index mirrors the table through its triggers, so counting its
+        # matches is exact and needs no lookup in the table.
+        fts = parts.fts()
+        return f"SELECT count(*) FROM {fts} WHERE {fts} MATCH {sql.bind(parts.match)}", sql.params
+    sql.params += parts.params
+    where = list(parts.conditions)
+    if parts.match is not None:
+        where.append(_in_fts(sql, parts.table, parts.match))
+    table = sql.name(parts.table)
     if request.distinct:
-        stmt = stmt.distinct()
-    order = [table.c[c].desc() if d else table.c[c].asc() for c, d in request.sort]
-    if not request.distinct or "_id" in names:
-        order.append(table.c["_id"].asc())
-    stmt = stmt.order_by(*order).limit(request.limit).offset(request.offset)
-    rows = connection.execute(stmt).all()
+        statement = (
+            f"SELECT count(*) FROM (SELECT DISTINCT {parts.columns} FROM {table}{_where(where)}) "
+            f"AS counted"
+        )
+    else:
+        statement = f"SELECT count(*) FROM {table}{_where(where)}"
+    return statement, sql.params
+
+
+def run(connection: Connection, meta: TableInfo, request: SearchRequest) -> dict[str, Any]:
+    """Run a parsed request on the request's own DB-API connection (so in its transaction).
+
+    The SQL is written here rather than built with SQLAlchemy: this is the datastore's hottest
+    read path, and for a 100-row page statement construction, cache lookups and result
+    processing cost more than the query. Every identifier is a checked column name, quoted;
+    every value is a bound parameter. On SQLite a ``q`` alone is served by the FTS5 index in
+    its own order (page) and counted on the FTS table (total).
+    """
+    dialect = connection.dialect
+    names = request.fields or list(meta.types)
+    parts = _parts(dialect, meta, request, names)
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(*_page_sql(parts, request, names))
+        rows = cursor.fetchall()
+        processors = [
+            _result_processor(dialect, meta.types[n], d[1])
+            for n, d in zip(names, cursor.description, strict=True)
+        ]
+        total = None
+        if request.include_total:
+            cursor.execute(*_count_sql(parts, request))
+            total = int(cursor.fetchone()[0])
+    finally:
+        cursor.close()
+    rows = _processed(rows, processors)
     result: dict[str, Any] = {
         "resource_id": meta.resource_id,
         "fields": [f for f in field_dicts(meta) if f["id"] in names],
@@ -210,22 +398,41 @@ def run(connection: Connection, meta: DatastoreTable, request: SearchRequest) ->
         "offset": request.offset,
         "_links": {"start": "", "next": ""},
     }
-    if request.include_total:
-        count_source = select(*(table.c[n] for n in names)).where(where)
-        if request.distinct:
-            count_source = count_source.distinct()
-        result["total"] = connection.execute(
-            select(func.count()).select_from(count_source.subquery())
-        ).scalar_one()
+    if total is not None:
+        result["total"] = total
         result["total_was_estimated"] = False
     result["records"] = _format(rows, names, request.records_format)
     return result
 
 
-def field_dicts(meta: DatastoreTable) -> list[dict[str, Any]]:
+def _processed(
+    rows: list[tuple[Any, ...]], processors: list[Callable[[Any], Any] | None]
+) -> list[Any]:
+    """Rows with the few columns that need it (dates, times, booleans) converted in place."""
+    converting = [(i, p) for i, p in enumerate(processors) if p is not None]
+    if not converting:
+        return rows
+    out = []
+    for row in rows:
+        values = list(row)
+        for i, process in converting:
+            if values[i] is not None:
+                values[i] = process(values[i])
+        out.append(values)
+    return out
+
+
+def _where(conditions: list[str]) -> str:
+    return f" WHERE {' AND '.join(conditions)}" if conditions else ""
+
+
+def field_dicts(meta: HasFields) -> list[dict[str, Any]]:
     return [
         {"id": "_id", "type": "int"},
-        *({"id": f["id"], "type": f["type"], "info": f.get("info") or {}} for f in meta.fields),
+        *(
+            {"id": f["id"], "type": f["type"], "info": dict(f.get("info") or {})}
+            for f in meta.fields
+        ),
     ]
 
 

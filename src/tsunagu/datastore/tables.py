@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -26,6 +26,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeEngine
 
 from tsunagu.datastore.ingest.model import ColumnType
@@ -56,6 +57,8 @@ TYPE_ALIASES = {
     "timestamptz": "timestamp",
 }
 FULL_TEXT_SEPARATOR = "\u3000"
+# Memory FTS5 may fill with terms before writing them out (see build_indexes).
+FTS_HASH_BYTES = 64 << 20
 
 
 def canonical_type(name: str) -> ColumnType | None:
@@ -100,8 +103,22 @@ def insert_rows(connection: Connection, table: Table, rows: list[list[object]]) 
         raw = connection.connection.driver_connection
         raw.executemany(  # type: ignore[union-attr]
             f"INSERT INTO {_quote(table.name)} ({columns}) VALUES ({placeholders})",
-            [(*(_sqlite_value(v) for v in row), full_text(row)) for row in rows],
+            sqlite_parameters(table, rows),
         )
+        return
+    if connection.dialect.driver == "psycopg":
+        # COPY streams the rows in one command: several times faster than an INSERT per row.
+        columns = ", ".join(_quote(n) for n in [*names, "_full_text"])
+        statement = f"COPY {_quote(table.name)} ({columns}) FROM STDIN"
+        raw = connection.connection.driver_connection
+        dbapi = connection.dialect.dbapi
+        try:
+            with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+                for row in rows:
+                    copy.write_row((*row, full_text(row)))
+        except dbapi.Error as error:  # type: ignore[union-attr]
+            # Raised as SQLAlchemy raises driver errors, so callers catch IntegrityError etc.
+            raise DBAPIError.instance(statement, None, error, dbapi.Error) from error  # type: ignore[union-attr]
         return
     connection.execute(
         table.insert(),
@@ -109,9 +126,43 @@ def insert_rows(connection: Connection, table: Table, rows: list[list[object]]) 
     )
 
 
+_TEMPORAL = (Date, DateTime, Time)
+
+
+def sqlite_parameters(table: Table, rows: list[list[object]]) -> list[tuple[object, ...]]:
+    """Rows as SQLite binds them, each followed by its _full_text."""
+    # Converted values are str, int, float, bool or None, which sqlite3 binds as they are,
+    # except in date and time columns (to ISO text; values the ingest already stored that way
+    # pass through _sqlite_value unchanged).
+    temporal = [
+        i
+        for i, c in enumerate(c for c in table.columns if c.name not in ("_id", "_full_text"))
+        if isinstance(c.type, _TEMPORAL)
+    ]
+    separator = FULL_TEXT_SEPARATOR
+    out: list[tuple[object, ...]] = []
+    for row in rows:
+        copied = False
+        for i in temporal:
+            value = row[i]
+            if value is not None and value.__class__ is not str:
+                if not copied:
+                    row, copied = list(row), True
+                row[i] = _sqlite_value(value)
+        # As full_text(): str(date) is its ISO text, so converting first changes nothing.
+        out.append((*row, separator.join([str(v) for v in row if v is not None and v != ""])))
+    return out
+
+
+def sqlite_stored(kind: str) -> Callable[[object], object] | None:
+    """The conversion insert_rows applies on SQLite to a value of a column of ``kind``, for
+    callers that convert cells once and reuse the result (None: values are bound as they are)."""
+    return _sqlite_value if kind in ("date", "timestamp", "time") else None
+
+
 # Values SQLite binds as they are; checked first because hasattr() on them is slow (it raises
 # and catches AttributeError), and this runs on every cell of every ingest.
-_SQLITE_NATIVE = frozenset({str, int, float, type(None)})
+_SQLITE_NATIVE = frozenset({str, int, float, bool, type(None)})
 
 
 def _sqlite_value(value: object) -> object:
@@ -144,6 +195,12 @@ def build_indexes(connection: Connection, name: str, index_columns: Sequence[str
                 f"CREATE VIRTUAL TABLE {fts} USING fts5(_full_text, content={_quote(name)}, "
                 f"content_rowid='_id', tokenize='trigram case_sensitive 0')"
             )
+        )
+        # FTS5 flushes its in-memory term list to a new segment, and later merges the
+        # segments, each time the list reaches "hashsize" (1 MB by default); a larger list
+        # means far fewer segments to merge and builds the index about a third faster.
+        connection.execute(
+            text(f"INSERT INTO {fts}({fts}, rank) VALUES ('hashsize', {FTS_HASH_BYTES})")
         )
         connection.execute(text(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')"))
         _sqlite_fts_triggers(connection, name)

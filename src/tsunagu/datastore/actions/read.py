@@ -9,7 +9,12 @@ from tsunagu.catalog import validation
 from tsunagu.catalog.dictize import iso
 from tsunagu.context import Context
 from tsunagu.datastore import search, sql
-from tsunagu.datastore.access import readable_resource, resource_id_of, table_meta
+from tsunagu.datastore.access import (
+    readable_resource,
+    readable_table,
+    resource_id_of,
+    table_meta,
+)
 from tsunagu.datastore.ingest.infer import point_columns
 from tsunagu.datastore.jobs import latest_job
 from tsunagu.datastore.models import DatastoreTable
@@ -20,10 +25,9 @@ from tsunagu.registry import action
 @action("datastore_search")
 def datastore_search(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     resource_id = resource_id_of(data)
-    readable_resource(context, resource_id)
-    meta = table_meta(context, resource_id)
-    request = search.parse_request(meta, data)
-    result = search.run(context.session.connection(), meta, request)
+    table = readable_table(context, resource_id)
+    request = search.parse_request(table, data)
+    result = search.run(context.session.connection(), table, request)
     base = "/api/3/action/datastore_search?"
     params = {"resource_id": resource_id, "limit": request.limit}
     result["_links"] = {

@@ -63,15 +63,16 @@ def iter_body(
     wide_width = max(header_width, cols[-1] + 1 if cols else 0)
     count = 0
 
-    def cut(line: int, cells: list[Cell]) -> Row | None:
+    def cut(line: int, cells: list[Cell], filled: int) -> Row | None:
+        """`filled`: how many cells are not None (the caller counted them already)."""
         nonlocal count
-        filled = len(cells) - cells.count(None)
         if identity and len(cells) == ncols:
             out = cells
+            kept = filled  # the same list
         else:
             size = len(cells)
             out = [cells[i] if i < size else None for i in cols]
-        kept = ncols - out.count(None)
+            kept = ncols - out.count(None)
         lost = kept < filled
         if lost:
             dropped.add(line)
@@ -102,11 +103,11 @@ def iter_body(
             continue
         # A data row: what was held was data after all.
         for held_line, held_cells in held:
-            if row := cut(held_line, held_cells):
+            if row := cut(held_line, held_cells, len(held_cells) - held_cells.count(None)):
                 yield row
         held.clear()
         in_tail = False
-        if row := cut(line, cells):
+        if row := cut(line, cells, filled):
             yield row
 
     info.notes.extend(row_text(cells) for _, cells in held)

@@ -599,6 +599,13 @@ def normalize_text(cell: Cell) -> str | None:
     floats without ".0", dates and times in ISO form (a space between date and time), booleans
     as "true"/"false".
     """
+    if cell.__class__ is str:
+        # _prep and _missing_text(strict=True) inlined: this runs on every text cell.
+        if cell.isascii() or _FOLDABLE_RE.search(cell) is None:  # type: ignore[union-attr]
+            s = cell.strip()  # type: ignore[union-attr]
+        else:
+            s = cell.translate(_HALFWIDTH).strip()  # type: ignore[union-attr]
+        return s if s and s.strip(_PLACEHOLDER_CHARS) else None
     if isinstance(cell, str):
         s = _prep(cell)
         return None if _missing_text(s, strict=True) else s
