@@ -37,6 +37,7 @@ from tsunagu.quality.service import (
     declared_standard,
     is_table_file,
     local_copy,
+    record_for,
     signature,
     store_pii,
 )
@@ -104,9 +105,7 @@ def scanned(services: Services, session: Session, resource: Resource) -> Resourc
     record = session.get(ResourceQuality, resource.id)
     if record is not None and record.pii_signature == signature(resource):
         return record
-    if record is None:
-        record = ResourceQuality(resource_id=resource.id)
-        session.add(record)
+    record = record_for(session, resource.id)
     with local_copy(services, resource) as path:
         result = scan_file(path, resource.format, standard=declared_standard(resource))
     store_pii(record, resource, result)

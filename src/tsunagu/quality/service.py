@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tsunagu.catalog.models import Dataset, Organization, Resource
@@ -82,8 +83,7 @@ def check_file(
     sheet: str | None = None,
 ) -> ResourceQuality:
     """Validate and scan `path` (the resource's file) and store both; the caller commits."""
-    record = session.get(ResourceQuality, resource.id) or ResourceQuality(resource_id=resource.id)
-    session.add(record)
+    record = record_for(session, resource.id)
     if is_rdf(resource.format):
         _store_links(record, resource, check_links(path, resource.format))
         _summarise(session, resource, record)
@@ -99,6 +99,22 @@ def check_file(
     _store_validation(record, resource, result)
     store_pii(record, resource, scan_file(path, resource.format, sheet=sheet, standard=standard))
     _summarise(session, resource, record)
+    return record
+
+
+def record_for(session: Session, resource_id: str) -> ResourceQuality:
+    """The resource's row, made if missing. The ingest worker and a request may both make it
+    at once: the loser of that race takes the winner's row instead of failing."""
+    record = session.get(ResourceQuality, resource_id)
+    if record is not None:
+        return record
+    try:
+        with session.begin_nested():
+            record = ResourceQuality(resource_id=resource_id)
+            session.add(record)
+    except IntegrityError:
+        record = session.get(ResourceQuality, resource_id, populate_existing=True)
+        assert record is not None
     return record
 
 
@@ -203,10 +219,7 @@ def check_resource(services: Services, session: Session, resource: Resource) -> 
         with local_copy(services, resource) as path:
             return check_file(session, resource, path)
     except IngestError as error:  # the linked file could not be fetched
-        record = session.get(ResourceQuality, resource.id) or ResourceQuality(
-            resource_id=resource.id
-        )
-        session.add(record)
+        record = record_for(session, resource.id)
         _store(record, resource, {}, error=error.message)
         _summarise(session, resource, record)
         return record
