@@ -221,6 +221,10 @@ def test_staff_sees_the_report_fixes_it_and_the_pii_guard(
             break
         page.wait_for_timeout(200)
         page.reload()
+    assert "列名から推定" in page.locator(".staff-quality").first.inner_text()
+    page.get_by_role("button", name=re.compile("指定緊急避難場所」として登録する")).click()
+    page.wait_for_url(re.compile("/staff/dataset/browser-quality"))
+    assert "列名から推定" not in page.locator(".staff-quality").first.inner_text()
     page.locator(".staff-quality summary").first.click()
     assert page.locator(".staff-quality .finding").count() >= 1
     assert axe_violations(page) == []

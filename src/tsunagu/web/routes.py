@@ -50,6 +50,11 @@ def routes() -> list[BaseRoute]:
             methods=["POST"],
         ),
         Route(
+            "/staff/dataset/{name}/resource/{resource_id}/standard",
+            staff_quality.declare_standard,
+            methods=["POST"],
+        ),
+        Route(
             "/staff/dataset/{name}/resource/{resource_id}/pii-override",
             staff_quality.pii_override,
             methods=["POST"],

@@ -64,3 +64,15 @@ async def pii_override(request: Request) -> Response:
         )
 
     return await _resource_action(request, run)
+
+
+async def declare_standard(request: Request) -> Response:
+    """Staff accept the standard Tsunagu guessed: it is declared and the file checked again."""
+
+    def run(context: Any, resource_id: str, fields: dict[str, Any]) -> None:
+        call_action(
+            "resource_patch", context, {"id": resource_id, "standard": fields.get("standard", "")}
+        )
+        call_action("resource_validation_run", context, {"id": resource_id})
+
+    return await _resource_action(request, run)
