@@ -158,21 +158,24 @@ class ColumnCheck:
             hits.update(i for i, v in enumerate(values) if v is None)
         if not hits:
             return True
-        clean, bad = self.clean, self.bad
         for i in sorted(hits):
             value = values[i]
-            issues = bad.get(value)
-            if issues is None:
-                issues = self.inspect(value)
-                if not issues:
-                    if len(clean) < CACHE_VALUES:
-                        clean.add(value)
-                    continue
-                if len(bad) < CACHE_VALUES:
-                    bad[value] = issues
-            if issues:
+            if issues := self._issues_of(value):
                 self._pend(out, lines[i], value, issues)
         return True
+
+    def _issues_of(self, value: object) -> tuple[Issue, ...]:
+        """The value's issues, remembered (bounded) as bad or clean for the next batches."""
+        issues = self.bad.get(value)
+        if issues is None:
+            issues = self.inspect(value)
+            if not issues:
+                if len(self.clean) < CACHE_VALUES:
+                    self.clean.add(value)
+                return ()
+            if len(self.bad) < CACHE_VALUES:
+                self.bad[value] = issues
+        return issues
 
     def _hits(self, joined: str, texts: Sequence[str]) -> set[int]:
         """Positions in `texts` of the cells that may have a problem, from their join
@@ -226,18 +229,9 @@ class ColumnCheck:
 
     def _judge(self, distinct: set[object]) -> dict[object, tuple[Issue, ...]]:
         found: dict[object, tuple[Issue, ...]] = {}
-        clean, bad = self.clean, self.bad
         for value in self._suspects(distinct):
-            issues = bad.get(value)
-            if issues is None:
-                issues = self.inspect(value)
-                if not issues:
-                    if len(clean) < CACHE_VALUES:
-                        clean.add(value)
-                    continue
-                if len(bad) < CACHE_VALUES:
-                    bad[value] = issues
-            found[value] = issues
+            if issues := self._issues_of(value):
+                found[value] = issues
         return found
 
     def _pend_found(
