@@ -1,0 +1,54 @@
+"""和暦: the Japanese eras from 明治 on, their spellings and their date ranges."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import NamedTuple
+
+from tsunagu.datastore.ingest.messages import _show
+from tsunagu.datastore.ingest.model import Cell
+
+
+class _Era(NamedTuple):
+    name: str
+    offset: int  # Gregorian year = offset + era year
+    start: dt.date
+    end: dt.date
+
+
+# Changeover days belong to both eras, as both spellings occur (明治45年7月30日 = 大正元年7月30日).
+# 明治 starts on the Gregorian equivalent of its first day; dates before 1873 were written in the
+# lunisolar calendar and are taken as Gregorian here.
+_MEIJI = _Era("明治", 1867, dt.date(1868, 1, 25), dt.date(1912, 7, 30))
+_TAISHO = _Era("大正", 1911, dt.date(1912, 7, 30), dt.date(1926, 12, 25))
+_SHOWA = _Era("昭和", 1925, dt.date(1926, 12, 25), dt.date(1989, 1, 7))
+_HEISEI = _Era("平成", 1988, dt.date(1989, 1, 8), dt.date(2019, 4, 30))
+_REIWA = _Era("令和", 2018, dt.date(2019, 5, 1), dt.date.max)
+_ERAS: dict[str, _Era] = {}
+for _era, _aliases in (
+    (_MEIJI, ("明治", "明", "M", "m", "㍾")),
+    (_TAISHO, ("大正", "大", "T", "t", "㍽")),
+    (_SHOWA, ("昭和", "昭", "S", "s", "㍼")),
+    (_HEISEI, ("平成", "平", "H", "h", "㍻")),
+    (_REIWA, ("令和", "令", "R", "r", "㋿")),
+):
+    for _alias in _aliases:
+        _ERAS[_alias] = _era
+
+_ERA = r"明治|大正|昭和|平成|令和|[明大昭平令MTSHRmtshr㍾㍽㍼㍻㋿]"
+_EY = r"[0-9]{1,2}|元"  # era year; 元年 is year 1
+
+
+def _era_range(era: _Era) -> str:
+    start = f"{era.start.year}年{era.start.month}月{era.start.day}日"
+    if era.end == dt.date.max:
+        return f"{era.name}は{start}から"
+    return f"{era.name}は{start}〜{era.end.year}年{era.end.month}月{era.end.day}日"
+
+
+def _era_year(token: str, era_year: str, cell: Cell) -> tuple[_Era, int]:
+    era = _ERAS[token]
+    n = 1 if era_year == "元" else int(era_year)
+    if n == 0:
+        raise ValueError(f"{_show(cell)} の{era.name}0年はありません（1年目は元年または1年です）")
+    return era, era.offset + n
