@@ -22,6 +22,7 @@ from tsunagu.context import Services
 from tsunagu.datastore.jobs import IngestWorker
 from tsunagu.errors import ActionError
 from tsunagu.storage.migrate import upgrade
+from tsunagu.usage.counters import UsageFlusher
 from tsunagu.web.routes import action_error_page
 from tsunagu.web.routes import routes as web_routes
 from tsunagu.web.secret import secret_key
@@ -43,7 +44,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         workers = [IngestWorker(services) for _ in range(settings.ingest_workers)]
         for worker in workers:
             worker.start()
+        # Page views and downloads are counted in memory and written every few seconds.
+        usage = UsageFlusher(services.sessions)
+        usage.start()
         yield
+        usage.stop()
         for worker in workers:
             worker.stop()
         services.engine.dispose()
