@@ -1,16 +1,25 @@
-"""The tsunagu command: database, users, tokens, demo data."""
+"""The tsunagu command: database, users, tokens, demo data, stored files."""
 
 from __future__ import annotations
 
+import io
+import os
+import time
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from tsunagu.accounts.tokens import user_for_token
-from tsunagu.bootstrap import build_services
+from tsunagu.bootstrap import action_context, build_services
+from tsunagu.catalog.models import Resource
 from tsunagu.cli import app
 from tsunagu.config import Settings
+from tsunagu.context import Services
+from tsunagu.registry import call_action
+from tsunagu.storage.migrate import upgrade
 
 
 @pytest.fixture
@@ -23,7 +32,7 @@ def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
 def test_help_lists_commands(runner: CliRunner) -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ("serve", "db", "demo", "user", "token", "search", "quality"):
+    for command in ("serve", "db", "demo", "user", "token", "search", "quality", "files"):
         assert command in result.output
 
 
@@ -74,3 +83,94 @@ def test_demo_load_only_when_empty(runner: CliRunner) -> None:
     assert "個人情報の可能性あり" not in checked.output  # the demo holds facility data only
     again = runner.invoke(app, ["quality", "check"])
     assert "検査が必要なリソースはありません" in again.output
+
+
+# --- files gc ---------------------------------------------------------------------------------
+
+
+def _upload(services: Services, action: str, data: dict[str, Any], body: bytes) -> str:
+    """Run a resource action with an uploaded CSV; returns the resource's storage key."""
+    with action_context(services, ignore_auth=True) as context:
+        upload = SimpleNamespace(filename="list.csv", file=io.BytesIO(body))
+        rid = call_action(action, context, {**data, "upload": upload})["id"]
+        return context.session.get(Resource, rid).storage_key
+
+
+def _age(services: Services, key: str, hours: float) -> Path:
+    path = services.settings.storage_dir / key
+    then = time.time() - hours * 3600
+    os.utime(path, (then, then))
+    return path
+
+
+def test_files_gc_with_nothing_stored(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["files", "gc"])
+    assert result.exit_code == 0, result.output
+    assert "削除できるファイルはありません（参照中 0 件）" in result.output
+
+
+def test_files_gc_lists_then_deletes_only_old_orphans(runner: CliRunner, tmp_path: Path) -> None:
+    services = build_services(Settings(data_dir=tmp_path, ingest_workers=0))
+    upgrade(services.engine)
+    with action_context(services, ignore_auth=True) as context:
+        call_action("organization_create", context, {"name": "ube", "title": "宇部市"})
+        call_action(
+            "package_create", context, {"name": "evac", "title": "避難所", "owner_org": "ube"}
+        )
+    old = _upload(services, "resource_create", {"package_id": "evac"}, b"a,b\n1,2\n")
+    rid = services.sessions().query(Resource.id).filter_by(storage_key=old).scalar()
+    fresh = _upload(services, "resource_update", {"id": rid}, b"a,b\n3,4\n")
+    current = _upload(services, "resource_update", {"id": rid}, b"a,b\n5,6\n")
+    # A deleted resource keeps its file: it can be restored until the row itself is gone.
+    deleted = _upload(services, "resource_create", {"package_id": "evac"}, b"x\n1\n")
+    with action_context(services, ignore_auth=True) as context:
+        gone = context.session.query(Resource.id).filter_by(storage_key=deleted).scalar()
+        call_action("resource_delete", context, {"id": gone})
+    old_path = _age(services, old, 48)
+    for key in (current, deleted):
+        _age(services, key, 48)  # old, but referenced
+    services.engine.dispose()
+
+    listed = runner.invoke(app, ["files", "gc"])
+    assert listed.exit_code == 0, listed.output
+    assert old in listed.output and "8 バイト" in listed.output
+    for kept in (fresh, current, deleted):
+        assert kept not in listed.output
+    assert "新しいファイル 1 件" in listed.output  # the fresh orphan, inside the grace period
+    assert "--delete を付けて" in listed.output
+    assert old_path.exists()  # a dry run deletes nothing
+
+    removed = runner.invoke(app, ["files", "gc", "--delete"])
+    assert removed.exit_code == 0, removed.output
+    assert "1 件を削除し、8 バイトを解放しました" in removed.output
+    assert not old_path.exists() and not old_path.parent.exists()  # no empty folder left
+    for kept in (fresh, current, deleted):
+        assert (tmp_path / "files" / kept).exists()
+
+    again = runner.invoke(app, ["files", "gc", "--delete"])
+    assert "削除できるファイルはありません（参照中 2 件）" in again.output
+
+    everything = runner.invoke(app, ["files", "gc", "--delete", "--older-than-hours", "0"])
+    assert "1 件を削除し" in everything.output
+    assert not (tmp_path / "files" / fresh).exists()
+    assert (tmp_path / "files" / current).exists() and (tmp_path / "files" / deleted).exists()
+
+
+def test_files_gc_rejects_a_negative_grace_period(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["files", "gc", "--older-than-hours", "-1"])
+    assert result.exit_code == 1
+    assert "0 以上の時間数を指定してください" in result.output
+
+
+def test_files_gc_refuses_storage_it_cannot_list(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def remote_storage(settings: Settings) -> Services:
+        services = build_services(settings)
+        services.files = SimpleNamespace()  # type: ignore[assignment]  # e.g. S3, not local disk
+        return services
+
+    monkeypatch.setattr("tsunagu.cli.build_services", remote_storage)
+    result = runner.invoke(app, ["files", "gc"])
+    assert result.exit_code == 1
+    assert "ローカルディスクだけです" in result.output

@@ -23,6 +23,7 @@ user_app = typer.Typer(help="ユーザーの管理 (users)", no_args_is_help=Tru
 token_app = typer.Typer(help="API トークン (API tokens)", no_args_is_help=True)
 search_app = typer.Typer(help="検索インデックス (search index)", no_args_is_help=True)
 quality_app = typer.Typer(help="データの品質 (data quality)", no_args_is_help=True)
+files_app = typer.Typer(help="アップロードされたファイル (stored files)", no_args_is_help=True)
 for sub, name in (
     (db_app, "db"),
     (demo_app, "demo"),
@@ -30,6 +31,7 @@ for sub, name in (
     (token_app, "token"),
     (search_app, "search"),
     (quality_app, "quality"),
+    (files_app, "files"),
 ):
     app.add_typer(sub, name=name)
 
@@ -169,6 +171,66 @@ def quality_check(
             line += f"検査できませんでした（{done.message}）"
         typer.echo(line)
     typer.echo(f"{len(pending)} 件を検査しました（検査できなかったもの {failed} 件）。")
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}（{n:,} バイト）"
+    return f"{n} バイト"
+
+
+@files_app.command("gc")
+def files_gc(
+    delete: bool = typer.Option(False, "--delete", help="見つけたファイルを削除します"),
+    older_than_hours: float = typer.Option(
+        24.0, "--older-than-hours", help="この時間より新しいファイルには触れません"
+    ),
+) -> None:
+    """どのリソースからも参照されていない古いファイルを一覧・削除します
+    (list, or delete with --delete, stored files no resource refers to)."""
+    from datetime import timedelta
+
+    from tsunagu.catalog import files_gc as gc
+
+    if older_than_hours < 0:
+        typer.secho(
+            "エラー: --older-than-hours には 0 以上の時間数を指定してください（例: 24）。",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(1)
+    services = build_services(Settings.from_env())
+    upgrade(services.engine)
+    try:
+        found = gc.scan(services, timedelta(hours=older_than_hours))
+    except gc.UnsupportedStorage:
+        typer.secho(
+            "エラー: このファイル保存先は一覧できないため、整理できません"
+            "（対応しているのはローカルディスクだけです）。",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(1) from None
+    for entry in found.orphans:
+        stamp = entry.modified.strftime("%Y-%m-%d %H:%M")
+        typer.echo(f"{entry.key}\t{_size(entry.size)}\t{stamp} UTC")
+    if found.recent:
+        typer.echo(
+            f"参照されていない新しいファイル {len(found.recent)} 件は、アップロード中の可能性が"
+            f"あるため残しました（{older_than_hours:g} 時間以内）。"
+        )
+    if not found.orphans:
+        typer.echo(f"削除できるファイルはありません（参照中 {found.referenced} 件）。")
+        return
+    if not delete:
+        typer.echo(
+            f"参照されていないファイル {len(found.orphans)} 件（合計 {_size(found.orphan_bytes)}）"
+            "が見つかりました。削除するには --delete を付けて実行してください。"
+        )
+        return
+    deleted, freed = gc.delete(services, found.orphans)
+    typer.echo(f"{deleted} 件を削除し、{_size(freed)}を解放しました。")
 
 
 def main() -> None:
