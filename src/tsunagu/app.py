@@ -21,6 +21,7 @@ from tsunagu.config import Settings
 from tsunagu.context import Services
 from tsunagu.datastore.jobs import IngestWorker
 from tsunagu.errors import ActionError
+from tsunagu.quality.worker import QualityWorker
 from tsunagu.storage.migrate import upgrade
 from tsunagu.usage.counters import UsageFlusher
 from tsunagu.web.routes import action_error_page
@@ -44,6 +45,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         workers = [IngestWorker(services) for _ in range(settings.ingest_workers)]
         for worker in workers:
             worker.start()
+        quality = QualityWorker(services)  # checks each ingested file without holding up ingest
+        quality.start()
         # Page views and downloads are counted in memory and written every few seconds.
         usage = UsageFlusher(services.sessions)
         usage.start()
@@ -51,6 +54,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         usage.stop()
         for worker in workers:
             worker.stop()
+        quality.stop()
         services.engine.dispose()
 
     routes = [

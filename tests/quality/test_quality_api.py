@@ -18,8 +18,7 @@ import pytest
 
 from support.live_server import LiveServer
 from tsunagu.catalog.models import Resource
-from tsunagu.events import IngestOutcome
-from tsunagu.quality.gate import check_after_ingest
+from tsunagu.quality.gate import run_check
 from tsunagu.quality.models import ResourceQuality
 from tsunagu.quality.standards import get_standard
 
@@ -384,7 +383,7 @@ def test_a_check_of_a_replaced_file_is_not_stored(
         session.commit()
     old_file = server.data_dir / "old.csv"
     old_file.write_bytes(clean_evacuation_csv())
-    check_after_ingest(server.services, IngestOutcome(resource["id"], old_file, "CSV", None))
+    run_check(server.services, resource["id"], old_file)
     with server.services.sessions() as session:
         assert session.get(ResourceQuality, resource["id"]) is None
 

@@ -24,8 +24,11 @@ class Checked:
     message: str = ""
 
 
-def resources_to_check(services: Services, *, everything: bool = False) -> list[str]:
-    """Ids of active tabular resources never checked, or checked on another file than now."""
+def resources_to_check(
+    services: Services, *, everything: bool = False, uploads_only: bool = False
+) -> list[str]:
+    """Ids of active checkable resources never checked, or checked on another file than now;
+    `uploads_only` leaves out linked files (checking them means fetching them)."""
     with services.sessions() as session:
         rows = session.execute(
             select(Resource, ResourceQuality)
@@ -38,6 +41,7 @@ def resources_to_check(services: Services, *, everything: bool = False) -> list[
             resource.id
             for resource, record in rows
             if is_checkable(resource)
+            and not (uploads_only and resource.url_type != "upload")
             and (everything or record is None or record.signature != signature(resource))
         ]
 

@@ -42,6 +42,7 @@ from tsunagu.quality.service import (
     store_pii,
 )
 from tsunagu.quality.standards import UnknownStandard, get_standard
+from tsunagu.quality.worker import worker_for
 from tsunagu.storage.types import utcnow
 
 OVERRIDE_KEY = "pii_override_reason"
@@ -181,14 +182,35 @@ def _block_messages(resource: Resource, record: ResourceQuality) -> list[str]:
 
 @on_ingest_finished
 def check_after_ingest(services: Services, outcome: IngestOutcome) -> None:
-    """Validate and scan the file the ingest just read; withdraw a public table with PII."""
+    """Hand the file the ingest just read to the quality worker (or check it now if none runs)."""
+    worker = worker_for(services)
+    if worker is None:
+        run_check(services, outcome.resource_id, outcome.path, outcome.sheet)
+        return
     with services.sessions() as session:
         resource = session.get(Resource, outcome.resource_id)
+        stored = resource is not None and resource.url_type == "upload"
+    worker.hand_over(outcome, stored_upload=stored)
+
+
+def run_check(
+    services: Services, resource_id: str, path: Path | None, sheet: str | None = None
+) -> None:
+    """Validate and scan a resource's file (`path`, or the stored upload when None) and store
+    the result; a public table with personal data is withdrawn."""
+    with services.sessions() as session:
+        resource = session.get(Resource, resource_id)
         if resource is None or resource.state != "active" or not is_table_file(resource):
             return
-        if not _is_current_file(resource, outcome.path):
+        if path is None:
+            if resource.url_type != "upload":
+                return
+            with local_copy(services, resource) as stored:
+                record = check_file(session, resource, stored, sheet=sheet)
+        elif not _is_current_file(resource, path):
             return  # replaced while this ingest ran: the new file's own ingest checks it
-        record = check_file(session, resource, outcome.path, sheet=outcome.sheet)
+        else:
+            record = check_file(session, resource, path, sheet=sheet)
         dataset = session.get(Dataset, resource.dataset_id)
         if (
             dataset is not None
