@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from tsunagu.catalog.models import CatalogState
+from tsunagu.catalog.models import CatalogState, Dataset
 
 
 def bump_revision(session: Session) -> int:
@@ -25,3 +25,15 @@ def bump_revision(session: Session) -> int:
 
 def current_revision(session: Session) -> int:
     return int(session.scalar(select(CatalogState.revision).where(CatalogState.id == 1)) or 0)
+
+
+def lock_dataset(session: Session, dataset_id: str) -> Dataset | None:
+    """Lock a dataset's row before a background writer changes its resources.
+
+    Actions write the dataset row, then its resources, then the counter; a background writer
+    (ingest or quality worker) that touched a resource or the counter first could deadlock with
+    them on PostgreSQL, so it takes the dataset row first, in the same order.
+    """
+    return session.scalars(
+        select(Dataset).where(Dataset.id == dataset_id).with_for_update()
+    ).first()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from tsunagu.catalog.models import Dataset, Resource
-from tsunagu.catalog.revision import bump_revision
+from tsunagu.catalog.models import Resource
+from tsunagu.catalog.revision import bump_revision, lock_dataset
 
 
 def mark_active(
@@ -19,10 +19,10 @@ def mark_active(
     resource = session.get(Resource, resource_id)
     if resource is None:
         return
+    dataset = lock_dataset(session, resource.dataset_id)
     extras = {**(resource.extras or {}), "datastore_active": active}
     if notes is not None:
         extras["datastore_notes"] = notes
     resource.extras = extras
-    dataset = session.get(Dataset, resource.dataset_id)
     if dataset is not None:
         dataset.revision = bump_revision(session)

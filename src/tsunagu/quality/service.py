@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tsunagu.catalog.models import Dataset, Organization, Resource
-from tsunagu.catalog.revision import bump_revision
+from tsunagu.catalog.revision import bump_revision, lock_dataset
 from tsunagu.context import Context, Services
 from tsunagu.datastore.fetch import fetch_to_file
 from tsunagu.datastore.ingest.model import IngestError
@@ -166,6 +166,7 @@ def store_pii(record: ResourceQuality, resource: Resource, result: PiiResult) ->
 
 def _summarise(session: Session, resource: Resource, record: ResourceQuality) -> None:
     """Put the short summary on the resource and have its dataset reindexed."""
+    dataset = lock_dataset(session, resource.dataset_id)
     report = record.report or {}
     rules = report.get("rules") or {}
     distinct: dict[str, int] = {"error": 0, "warning": 0, "info": 0}
@@ -186,7 +187,6 @@ def _summarise(session: Session, resource: Resource, record: ResourceQuality) ->
             "linked": bool((report.get("rdf") or {}).get("linked")),
         },
     }
-    dataset = session.get(Dataset, resource.dataset_id)
     if dataset is not None:
         dataset.revision = bump_revision(session)
 
