@@ -1058,9 +1058,10 @@ class Baseline:
 class Server:
     """``uvicorn tsunagu.asgi:app`` in a subprocess on a free loopback port."""
 
-    def __init__(self, catalog: Catalog, workers: int) -> None:
+    def __init__(self, catalog: Catalog, workers: int, src: Path = SRC) -> None:
         self.catalog = catalog
         self.workers = workers
+        self.src = src.resolve()
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = WORK / f"uvicorn-{self.port}.log"
@@ -1073,7 +1074,7 @@ class Server:
             "TSUNAGU_DATA_DIR": str(self.catalog.data_dir),
             "TSUNAGU_DATABASE_URL": self.catalog.url,
             "TSUNAGU_SITE_URL": self.url,
-            "PYTHONPATH": str(SRC),
+            "PYTHONPATH": str(self.src),
         }
         command = [
             sys.executable,
@@ -1153,6 +1154,8 @@ class Timings:
     engine: list[float] = field(default_factory=list)
     http: list[float] = field(default_factory=list)
     raw: list[float] = field(default_factory=list)
+    # HTTP on a server running the previous code (--before-src), for a before/after comparison.
+    http_before: list[float] = field(default_factory=list)
 
 
 def run_mix(
@@ -1162,6 +1165,7 @@ def run_mix(
     baseline: Baseline,
     token: str,
     passes: int,
+    before: Server | None = None,
 ) -> tuple[dict[str, Timings], dict[str, Any]]:
     with services.sessions() as session:
         anonymous = Context(services=services, session=session)
@@ -1171,6 +1175,7 @@ def run_mix(
         ]
     index = services.search
     client = httpx.Client(base_url=server.url, timeout=60)
+    before_client = httpx.Client(base_url=before.url, timeout=60) if before else None
     admin_headers = {"Authorization": token}
     by_kind: dict[str, Timings] = defaultdict(Timings)
     checks = {
@@ -1179,6 +1184,8 @@ def run_mix(
         "raw_mismatch_examples": [],
         "http_errors": 0,
         "counts": [],
+        "before_vs_http": 0,
+        "before_mismatch_examples": [],
     }
 
     def call_engine(i: int) -> None:
@@ -1195,7 +1202,18 @@ def run_mix(
     def call_raw(i: int) -> None:
         baseline.search(queries[i])
 
-    systems = (("engine", call_engine), ("http", call_http), ("raw", call_raw))
+    def call_http_before(i: int) -> None:
+        assert before_client is not None
+        q = queries[i]
+        before_client.get(
+            "/api/3/action/package_search",
+            params=q.params(),
+            headers=admin_headers if q.private else None,
+        ).raise_for_status()
+
+    systems = [("engine", call_engine), ("http", call_http), ("raw", call_raw)]
+    if before_client is not None:
+        systems.insert(2, ("http_before", call_http_before))
     try:
         # Warm-up pass, not timed: every system sees every query once, and counts are compared.
         for q, prepared_query in zip(queries, prepared, strict=True):
@@ -1211,6 +1229,24 @@ def run_mix(
                 checks["http_errors"] += 1
                 continue
             checks["engine_vs_http"] += body["result"]["count"] == result.count
+            if before_client is not None:
+                # Same count, same first page and same facets as the previous code.
+                old = before_client.get(
+                    "/api/3/action/package_search",
+                    params=q.params(),
+                    headers=admin_headers if q.private else None,
+                ).json()["result"]
+                new = body["result"]
+                same = (
+                    old["count"] == new["count"]
+                    and [r["id"] for r in old["results"]] == [r["id"] for r in new["results"]]
+                    and old.get("facets") == new.get("facets")
+                )
+                checks["before_vs_http"] += same
+                if not same and len(checks["before_mismatch_examples"]) < 5:
+                    checks["before_mismatch_examples"].append(
+                        f"{q.params()}: before {old['count']}, now {new['count']}"
+                    )
             checks["engine_vs_raw"] += raw_count == result.count
             checks["counts"].append(result.count)
             if raw_count != result.count and len(checks["raw_mismatch_examples"]) < 5:
@@ -1230,6 +1266,8 @@ def run_mix(
             log(f"timed pass {run}/{passes} done")
     finally:
         client.close()
+        if before_client is not None:
+            before_client.close()
     return dict(by_kind), checks
 
 
@@ -1429,6 +1467,7 @@ def render(report: dict[str, Any]) -> str:
         everything.engine += timings.engine
         everything.http += timings.http
         everything.raw += timings.raw
+        everything.http_before += timings.http_before
     lines = [
         "## Search (catalog core)",
         "",
@@ -1478,11 +1517,10 @@ def render(report: dict[str, Any]) -> str:
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     raw50, raw95 = pct(everything.raw, 50), pct(everything.raw, 95)
-    for label, samples in (
-        ("engine", everything.engine),
-        ("HTTP", everything.http),
-        ("SQLite", everything.raw),
-    ):
+    rows = [("engine", everything.engine), ("HTTP", everything.http)]
+    if everything.http_before:
+        rows.append(("HTTP, previous code", everything.http_before))
+    for label, samples in (*rows, ("SQLite", everything.raw)):
         p50, p95 = pct(samples, 50), pct(samples, 95)
         lines.append(
             f"| {label} | {fmt_ms(p50)} | {fmt_ms(p95)} | {fmt_ms(pct(samples, 99))} | "
@@ -1492,17 +1530,17 @@ def render(report: dict[str, Any]) -> str:
         "",
         "Per kind of query (p50 / p95 / p99, ms; few samples per kind, so p99 is rough):",
         "",
-        "| kind | n | engine | HTTP | SQLite | HTTP/SQLite p95 |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| kind | n | engine | HTTP | "
+        + ("HTTP, previous code | " if everything.http_before else "")
+        + "SQLite | HTTP/SQLite p95 |",
+        "|---|---:|---:|---:|" + ("---:|" if everything.http_before else "") + "---:|---:|",
     ]
     for kind in KIND_WEIGHTS:
         t = by_kind.get(kind)
         if not t:
             continue
-        cells = [
-            " / ".join(fmt_ms(pct(samples, q)) for q in (50, 95, 99))
-            for samples in (t.engine, t.http, t.raw)
-        ]
+        columns = [t.engine, t.http, *([t.http_before] if everything.http_before else []), t.raw]
+        cells = [" / ".join(fmt_ms(pct(samples, q)) for q in (50, 95, 99)) for samples in columns]
         lines.append(
             f"| {kind} | {len(t.http)} | {' | '.join(cells)}"
             f" | {ratio(pct(t.http, 95), pct(t.raw, 95))} |"
@@ -1520,6 +1558,15 @@ def render(report: dict[str, Any]) -> str:
         f"SQLite = engine for {checks['engine_vs_raw']}/{total}; HTTP errors: "
         f"{checks['http_errors']}. Median hit count {int(np.median(checks['counts'] or [0])):,}.",
     ]
+    if everything.http_before:
+        lines.append(
+            f"Previous code ({report['before_src']}, its own 2-worker server, same run): same "
+            f"count, first page and facets for {checks['before_vs_http']}/{total} queries; its "
+            "workers' RSS "
+            + ", ".join(f"{r:.0f}" for r in report.get("before_rss", []))
+            + f" MiB, ready in {report.get('before_ready', float('nan')):.1f} s."
+        )
+        lines += [f"- `{example}`" for example in checks["before_mismatch_examples"]]
     if checks["raw_mismatch_examples"]:
         lines.append("Count differences with SQLite (first few):")
         lines += [f"- `{example}`" for example in checks["raw_mismatch_examples"]]
@@ -1595,7 +1642,21 @@ def main() -> int:
     parser.add_argument("--no-install", action="store_true", help="never apt-get install wrk")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--output", type=Path, default=None, help="write the Markdown here")
+    parser.add_argument(
+        "--before-src",
+        type=Path,
+        default=None,
+        help="a directory holding a previous tsunagu package (e.g. `git archive HEAD "
+        "src/tsunagu | tar -x -C DIR --strip-components=1`): a second server runs it and its "
+        "HTTP times and results are compared in the same run",
+    )
     args = parser.parse_args()
+    if args.before_src:
+        # Absolute: the server runs in .work, and a PYTHONPATH entry that does not exist there
+        # would silently fall back to the installed (current) code.
+        args.before_src = args.before_src.resolve()
+        if not (args.before_src / "tsunagu" / "__init__.py").exists():
+            parser.error(f"--before-src {args.before_src}: no tsunagu package there")
     if args.quick:
         args.datasets, args.queries, args.seconds = 5_000, min(args.queries, 100), 5
     argv = " ".join(["python benchmarks/search.py", *sys.argv[1:]])
@@ -1628,6 +1689,7 @@ def main() -> int:
 
     queries = make_queries(args.queries, args.seed)
     server = Server(catalog, workers=2)
+    before = Server(catalog, workers=2, src=args.before_src) if args.before_src else None
     report: dict[str, Any] = {
         "machine": machine,
         "argv": argv,
@@ -1649,8 +1711,18 @@ def main() -> int:
         report["server_ready"] = server.ready_seconds
         report["server_rss"] = server.rss()
         log(f"server ready in {server.ready_seconds:.1f} s at {server.url}")
+        if before is not None:
+            # Started after the first is ready, so neither's start-up time is shared.
+            log(f"starting a second server on the previous code in {args.before_src}")
+            before.start()
+            report["before_src"] = str(args.before_src)
+            report["before_ready"] = before.ready_seconds
+            report["before_rss"] = before.rss()
+            log(f"previous-code server ready in {before.ready_seconds:.1f} s at {before.url}")
 
-        by_kind, checks = run_mix(queries, services, server, baseline, catalog.token, args.passes)
+        by_kind, checks = run_mix(
+            queries, services, server, baseline, catalog.token, args.passes, before
+        )
         report["by_kind"], report["checks"] = by_kind, checks
 
         names = catalog.public_names
@@ -1678,6 +1750,8 @@ def main() -> int:
         report["server_rss_after"] = server.rss()
     finally:
         server.stop()
+        if before is not None:
+            before.stop()
         baseline.close()
     report["raw_row_qps"] = raw_lookup_qps(
         catalog.db_path, "SELECT * FROM dataset WHERE name = ?", catalog.public_names, 3

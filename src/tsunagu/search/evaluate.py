@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from itertools import accumulate, compress, repeat
 from typing import TYPE_CHECKING
 
 from pyroaring import BitMap
@@ -13,6 +12,7 @@ from tsunagu.errors import SearchQueryError
 from tsunagu.search.documents import TEXT_FIELDS
 from tsunagu.search.interface import FACET_FIELDS, Visibility
 from tsunagu.search.normalize import normalize_text, query_terms
+from tsunagu.search.phrases import CACHE_MIN_CANDIDATES, READING, PhraseKey
 from tsunagu.search.query_parser import (
     And,
     MatchAll,
@@ -42,35 +42,6 @@ FIELD_ALIASES = {
 }
 # Above this many candidates a phrase is not re-checked word by word: bigrams alone decide.
 VERIFY_LIMIT = 50_000
-
-
-class PhraseCorpus:
-    """The normalised text of one field of every document, joined into one string.
-
-    Confirming a phrase is then ``str.find`` over each candidate's slice, looped in C and in
-    memory order: ~3x faster at 100k documents than visiting every document's own string, which
-    made phrase checks most of package_search's time. Rebuilt lazily after index changes.
-    """
-
-    def __init__(self) -> None:
-        self._fields: dict[str, tuple[str, list[int], list[int]]] = {}
-
-    def invalidate(self) -> None:
-        self._fields.clear()
-
-    def containing(self, index: MemoryIndex, field: str, phrase: str, docids: BitMap) -> BitMap:
-        built = self._fields.get(field)
-        if built is None:
-            texts = [doc.texts.get(field, "") if doc else "" for doc in index.docs]
-            starts = list(accumulate((len(text) + 1 for text in texts), initial=0))
-            ends = [start + len(text) for start, text in zip(starts, texts, strict=False)]
-            built = self._fields[field] = ("\x00".join(texts), starts, ends)
-        corpus, starts, ends = built
-        ids = docids.to_array()
-        found = map(
-            corpus.find, repeat(phrase), map(starts.__getitem__, ids), map(ends.__getitem__, ids)
-        )
-        return BitMap(compress(ids, map((-1).__ne__, found)))
 
 
 def visible_docs(index: MemoryIndex, visibility: Visibility) -> BitMap:
@@ -136,10 +107,15 @@ class _Evaluator:
         if isinstance(node, And):
             result = self.eval(node.items[0])
             for item in node.items[1:]:
+                if not result:
+                    break
+                # Later items only matter within what the earlier ones left, so they are
+                # evaluated there: phrase checks and range scans then walk fewer documents.
+                narrowed = _Evaluator(self.index, result)
                 result = (
-                    (result - self.eval(item.item))
+                    (result - narrowed.eval(item.item))
                     if isinstance(item, Not)
-                    else (result & self.eval(item))
+                    else (result & narrowed.eval(item))
                 )
             return result
         if isinstance(node, Or):
@@ -187,21 +163,32 @@ class _Evaluator:
             return BitMap(self.universe)
         written = self._written(field, phrase, terms)
         if field in ("text", "title") and len(phrase) >= 2 and _HIRAGANA.match(phrase):
-            written |= self._spoken(phrase, terms)
+            written = written | self._spoken(phrase, terms)
         return written
 
     def _spoken(self, phrase: str, terms: list[str]) -> BitMap:
         """Documents whose title or tags are read as the (hiragana) phrase."""
-        result = BitMap(self.universe)
+        index = self.index
+        key = PhraseKey(READING, phrase, tuple(terms))
+        if (cached := index.phrase_cache.get(key)) is not None:
+            return cached & self.universe
+        candidates: BitMap | None = None
         for term in terms:
-            result &= self.index.reading_postings.get(term, BitMap())
-            if not result:
-                return result
-        docs = self.index.docs
-        return BitMap(d for d in result if (doc := docs[d]) is not None and phrase in doc.reading)
+            hits = index.reading_postings.get(term, BitMap())
+            candidates = hits if candidates is None else candidates & hits
+            if not candidates:
+                return BitMap()
+        assert candidates is not None
+        return self._confirmed(key, candidates)
 
     def _written(self, field: str, phrase: str, terms: list[str]) -> BitMap:
         index = self.index
+        # Bigrams and single characters are indexed over title and body together; the field
+        # must be confirmed, and that several terms stand together as a phrase.
+        needs_check = len(terms) > 1 or field != "text"
+        key = PhraseKey(field, phrase, tuple(terms))
+        if needs_check and (cached := index.phrase_cache.get(key)) is not None:
+            return cached & self.universe
         result: BitMap | None = None
         for term in terms:
             if len(term) == 1 and not term.isascii():
@@ -216,15 +203,31 @@ class _Evaluator:
             if not result:
                 return BitMap()
         assert result is not None
-        # Bigrams and single characters are indexed over title and body together; confirm the
-        # field, and confirm that several terms stand together as a phrase.
-        needs_check = len(terms) > 1 or field != "text"
-        if needs_check:
-            # Only documents the caller could get are worth checking.
-            result &= self.universe
-        if needs_check and len(result) <= VERIFY_LIMIT:
-            result = index.phrase_corpus.containing(index, field, phrase, result)
-        return result
+        if not needs_check:
+            # May be a posting list itself: the caller must not change it in place.
+            return result
+        if len(result) > VERIFY_LIMIT:
+            visible = result & self.universe
+            if len(visible) > VERIFY_LIMIT:
+                return visible
+            return index.phrase_corpus.containing(index, field, phrase, visible)
+        return self._confirmed(key, result)
+
+    def _confirmed(self, key: PhraseKey, candidates: BitMap) -> BitMap:
+        """The candidates (within the universe) that hold a phrase not in the cache; remembered
+        when common.
+
+        A common phrase is confirmed over all its candidates, not just the visible ones, so that
+        the answer serves every caller; unless the universe (fq, or earlier words) leaves so few
+        of them that confirming just those is much cheaper.
+        """
+        index = self.index
+        visible = candidates & self.universe
+        if len(candidates) >= CACHE_MIN_CANDIDATES and 4 * len(visible) >= len(candidates):
+            confirmed = index.phrase_corpus.containing(index, key.field, key.phrase, candidates)
+            index.phrase_cache.put(key, confirmed)
+            return confirmed & self.universe
+        return index.phrase_corpus.containing(index, key.field, key.phrase, visible)
 
     def _prefix(self, field: str, value: str) -> BitMap:
         """``spo*``: the text before the star, with a trailing ASCII word taken as a prefix."""

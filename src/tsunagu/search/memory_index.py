@@ -24,6 +24,7 @@ from tsunagu.search import evaluate, facets, ranking
 from tsunagu.search.documents import IndexDocument, build_document
 from tsunagu.search.interface import IndexedDataset, SearchQuery, SearchResult
 from tsunagu.search.normalize import normalize_text
+from tsunagu.search.phrases import PhraseCache, PhraseCorpus
 
 # Index size from which a rebuild freezes the index's objects out of the garbage collector.
 FREEZE_MIN_DOCS = 10_000
@@ -49,7 +50,8 @@ class MemoryIndex:
         self.display: dict[str, dict[str, str]] = defaultdict(dict)
         self.facet_titles: dict[str, dict[str, str]] = defaultdict(dict)
         self.sort_keys = ranking.SortKeys()
-        self.phrase_corpus = evaluate.PhraseCorpus()
+        self.phrase_corpus = PhraseCorpus()
+        self.phrase_cache = PhraseCache()
 
     # -- keeping in step with the database -------------------------------------------------
 
@@ -116,7 +118,8 @@ class MemoryIndex:
         for field_name, titles in doc.titles.items():
             self.facet_titles[field_name].update(titles)
         self.sort_keys.invalidate()
-        self.phrase_corpus.invalidate()
+        # The phrase corpus needs no notice: it appends new docids when next used.
+        self.phrase_cache.add_document(docid, doc)
 
     def _remove(self, dataset_id: str) -> None:
         docid = self.docid_by_ref.get(dataset_id)
@@ -147,7 +150,7 @@ class MemoryIndex:
                     if not bitmap:
                         del postings[key]
         self.sort_keys.invalidate()
-        self.phrase_corpus.invalidate()
+        self.phrase_cache.remove_document(docid)
 
     # -- reading ------------------------------------------------------------------------------
 

@@ -81,7 +81,9 @@ def parse_sort(sort: str) -> list[tuple[str, bool]]:
 def _scores(
     index: MemoryIndex, docids: np.ndarray, matched: BitMap, words: list[str]
 ) -> np.ndarray:
-    scores = np.zeros(len(docids), dtype=np.float64)
+    # Summed per docid in a dense array, then read for the matches: placing each term's hits
+    # among the matches by binary search cost ~0.4 ms per term at 40k matches.
+    by_docid = np.zeros(len(index.docs), dtype=np.float64)
     total = max(len(index.all_docs), 1)
     for word in words:
         for term in query_terms(normalize_text(word)):
@@ -96,9 +98,9 @@ def _scores(
                 if not hits:
                     continue
                 idf = math.log(1 + total / (len(bitmap) + 1))
-                positions = np.searchsorted(docids, np.frombuffer(hits.to_array(), np.uint32))
-                scores[positions] += weight * idf
-    return scores
+                # A term counts once per document: the hits are distinct, so += is safe.
+                by_docid[np.frombuffer(hits.to_array(), np.uint32)] += weight * idf
+    return by_docid[docids]
 
 
 def order(
