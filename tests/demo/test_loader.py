@@ -65,3 +65,15 @@ def test_demo_login_users(demo: ckanapi.RemoteCKAN, server: LiveServer) -> None:
     assert created["organization"]["name"] == "shimonoseki-city"
     with pytest.raises(ckanapi.NotAuthorized):
         editor.action.package_create(name="elsewhere", title="x", owner_org="ube-city")
+
+
+def test_opendata_list_links_point_at_this_site(
+    demo: ckanapi.RemoteCKAN, server: LiveServer
+) -> None:
+    found = demo.action.package_search(q='title:"オープンデータ一覧"', rows=10)["results"]
+    assert found, "the demo has オープンデータ一覧 files"
+    resource = next(r for p in found for r in p["resources"] if r["format"] == "CSV")
+    text = requests.get(resource["url"], timeout=10).content.decode("utf-8-sig")
+    site = server.services.settings.site_url.rstrip("/")
+    assert f"{site}/dataset/" in text
+    assert "tsunagu.example" not in text

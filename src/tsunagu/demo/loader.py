@@ -13,6 +13,7 @@ from tsunagu.accounts.models import User
 from tsunagu.bootstrap import action_context
 from tsunagu.catalog.models import Dataset, Organization
 from tsunagu.context import Context, Services
+from tsunagu.demo.common import PORTAL_URL
 from tsunagu.demo.content import DemoCatalog, DemoDataset, demo_catalog
 from tsunagu.registry import call_action
 
@@ -103,6 +104,13 @@ def _organizations(context: Context, catalog: DemoCatalog) -> None:
             )
 
 
+def _on_this_site(context: Context, content: bytes) -> bytes:
+    """Links in the demo files (the オープンデータ一覧) point at the site being loaded. The URL is
+    ASCII, so the bytes are the same in UTF-8 and Shift_JIS files."""
+    site = context.settings.site_url.rstrip("/").encode("ascii", "ignore")
+    return content.replace(PORTAL_URL.encode("ascii"), site) if site else content
+
+
 def _dataset(context: Context, dataset: DemoDataset) -> None:
     call_action(
         "package_create",
@@ -134,6 +142,8 @@ def _dataset(context: Context, dataset: DemoDataset) -> None:
                 "name": resource.name,
                 "description": resource.description,
                 "format": resource.format,
-                "upload": _FileUpload(resource.filename, io.BytesIO(resource.content())),
+                "upload": _FileUpload(
+                    resource.filename, io.BytesIO(_on_this_site(context, resource.content()))
+                ),
             },
         )
