@@ -17,10 +17,11 @@ from tsunagu.catalog.lookup import by_id_or_name, require_id, resource_by_id
 from tsunagu.catalog.models import Dataset, Organization, Resource
 from tsunagu.context import Context
 from tsunagu.datastore.ingest.model import IngestError
-from tsunagu.errors import NotFound, ValidationError, require
-from tsunagu.quality import gate  # noqa: F401  (registers the guard and the ingest listener)
+from tsunagu.errors import NotAuthorized, NotFound, ValidationError, require
 from tsunagu.quality.autofix import autofix_file
-from tsunagu.quality.gate import override, scanned
+
+# Importing the gate registers the personal-data guard and the after-ingest checks.
+from tsunagu.quality.gate import override, require_override_rights, scanned
 from tsunagu.quality.models import ResourceQuality
 from tsunagu.quality.rating import STAR_LABELS
 from tsunagu.quality.service import (
@@ -63,7 +64,7 @@ def quality_standard_show(context: Context, data: dict[str, Any]) -> dict[str, A
 def _can_edit(context: Context, dataset: Dataset) -> bool:
     try:
         editable_dataset(context, dataset.id)
-    except Exception:
+    except (NotFound, NotAuthorized):
         return False
     return True
 
@@ -106,6 +107,7 @@ def resource_pii_override(context: Context, data: dict[str, Any]) -> dict[str, A
     require(errors)
     resource = resource_by_id(context.session, require_id(data))
     dataset = editable_dataset(context, resource.dataset_id)
+    require_override_rights(context, dataset)  # before the scan: refusals stay cheap
     record = scanned(context.services, context.session, resource)
     if not record.pii_blocked:
         raise ValidationError(

@@ -114,15 +114,19 @@ def scanned(services: Services, session: Session, resource: Resource) -> Resourc
     return record
 
 
-def override(
-    context: Context, dataset: Dataset, resource: Resource, record: ResourceQuality, reason: str
-) -> None:
-    """Record an org admin's decision to publish this file despite the findings."""
+def require_override_rights(context: Context, dataset: Dataset) -> None:
     if not authz.has_role(context, dataset.owner_org, "admin"):
         raise NotAuthorized(
             "個人情報の可能性がある指摘を確認して公開できるのは、組織の管理者だけです "
             "(Only an organization admin can override the personal data check)"
         )
+
+
+def override(
+    context: Context, dataset: Dataset, resource: Resource, record: ResourceQuality, reason: str
+) -> None:
+    """Record an org admin's decision to publish this file despite the findings."""
+    require_override_rights(context, dataset)
     if len(reason) < MIN_REASON_CHARS:
         raise ValidationError(
             {
