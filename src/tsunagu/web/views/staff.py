@@ -329,6 +329,17 @@ async def set_types(request: Request) -> Response:
     )
 
 
+def _check_unscanned(context: Any, name: str) -> None:
+    """The refused publish rolled its scans back with it: check the files the background check
+    has not reached yet, so the page can show the findings and the admin's override form."""
+    package = package_show_dict(context, {"id": name})
+    for resource in package["resources"]:
+        report = call_action("resource_validation_show", context, {"id": resource["id"]})
+        if report["checkable"] and not (report.get("pii") or {}).get("report"):
+            call_action("resource_validation_run", context, {"id": resource["id"]})
+    context.session.commit()
+
+
 async def publish(request: Request) -> Response:
     if (redirect := login_required(request)) is not None:
         return redirect
@@ -341,6 +352,8 @@ async def publish(request: Request) -> Response:
                 call_action("package_patch", context, {"id": name, "state": "active"})
             except ValidationError as error:  # e.g. the personal-data guard refused it
                 context.session.rollback()
+                if "pii" in error.errors:
+                    _check_unscanned(context, name)
                 return manage_page(request, context, name, error.errors, status_code=409)
         return RedirectResponse(f"/dataset/{name}", status_code=303)
 
