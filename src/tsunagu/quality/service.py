@@ -89,15 +89,9 @@ def check_file(
         _summarise(session, resource, record)
         return record
     options = _validation_options(session, resource, sheet)
-    result = validate_file(path, resource.format, options)
-    standard = options.standard
-    if standard is None and result.standard_id:
-        try:
-            standard = get_standard(result.standard_id)
-        except UnknownStandard:
-            standard = None
-    _store_validation(record, resource, result)
-    store_pii(record, resource, scan_file(path, resource.format, sheet=sheet, standard=standard))
+    _store_validation(record, resource, validate_file(path, resource.format, options))
+    pii = scan_file(path, resource.format, sheet=sheet, standard=options.standard)
+    store_pii(record, resource, pii)
     _summarise(session, resource, record)
     return record
 

@@ -12,10 +12,10 @@ commercial register anyway. The same columns holding a name without such a marke
 trader's own name and block publishing: MHLW's nationwide open data of food business permits
 fills 法人名/法人番号/法人住所 for companies only and leaves individuals' names out.
 
-Facility data: in a table of facilities (a standard was given, or a 名称/施設名 column and no
-people), phone, fax and mail columns are the facility's contacts and pass. A mobile number or
-a free-mail address there is only a warning: small facilities (集会所, 子ども食堂) do publish a
-caretaker's mobile on purpose, but it is worth a second look.
+Facility data: in a table of facilities (a standard was given or is guessed from the columns,
+or a 名称/施設名 column and no people), phone, fax and mail columns are the facility's contacts
+and pass. A mobile number or a free-mail address there is only a warning: small facilities
+(集会所, 子ども食堂) do publish a caretaker's mobile on purpose, but it is worth a second look.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ from tsunagu.quality.pii.names import (
 )
 from tsunagu.quality.pii.phones import find_phones, mask_phone, phone_from_number
 from tsunagu.quality.pii.text import LONG_DIGITS_RE, MIN_NUMBER_TEXT, cell_text, fold
+from tsunagu.quality.standards import guess_standard
 
 if TYPE_CHECKING:
     from tsunagu.quality.standards import Standard
@@ -383,6 +384,11 @@ def _scan_table(
                 break
     except _ReadFailed as exc:
         failure = str(exc)
+    if standard is None:
+        # The ingest's check and the publishing guard must judge a file alike: both rely on
+        # the standard its columns show when none is declared.
+        guess = guess_standard(columns)
+        standard = guess.standard if guess else None
     plan = plan_table(columns, [cells for _, cells in sample], standard)
     scan = _TableScan(plan, report, sheet)
     for line, cells in sample:
