@@ -30,8 +30,9 @@ def resources_to_check(
     """Ids of active checkable resources never checked, or checked on another file than now;
     `uploads_only` leaves out linked files (checking them means fetching them)."""
     with services.sessions() as session:
+        # Only the signatures: the stored reports can be large and are not needed here.
         rows = session.execute(
-            select(Resource, ResourceQuality)
+            select(Resource, ResourceQuality.signature)
             .join(Dataset, Dataset.id == Resource.dataset_id)
             .outerjoin(ResourceQuality, ResourceQuality.resource_id == Resource.id)
             .where(Resource.state == "active", Dataset.state != "deleted")
@@ -39,10 +40,10 @@ def resources_to_check(
         ).all()
         return [
             resource.id
-            for resource, record in rows
+            for resource, checked in rows
             if is_checkable(resource)
             and not (uploads_only and resource.url_type != "upload")
-            and (everything or record is None or record.signature != signature(resource))
+            and (everything or checked != signature(resource))
         ]
 
 

@@ -34,6 +34,7 @@ from tsunagu.quality.pii import scan_file
 from tsunagu.quality.service import (
     STANDARD_KEY,
     check_file,
+    check_resource,
     declared_standard,
     is_table_file,
     local_copy,
@@ -208,9 +209,8 @@ def run_check(
             return
         if path is None:
             if resource.url_type != "upload":
-                return
-            with local_copy(services, resource) as stored:
-                record = check_file(session, resource, stored, sheet=sheet)
+                return  # a linked file is only fetched for its ingest or on demand
+            record = check_resource(services, session, resource, sheet=sheet)
         elif not _is_current_file(resource, path):
             return  # replaced while this ingest ran: the new file's own ingest checks it
         else:

@@ -207,11 +207,13 @@ def local_copy(services: Services, resource: Resource) -> Iterator[Path]:
         )
 
 
-def check_resource(services: Services, session: Session, resource: Resource) -> ResourceQuality:
+def check_resource(
+    services: Services, session: Session, resource: Resource, *, sheet: str | None = None
+) -> ResourceQuality:
     """Check a resource now (on demand): fetch or open its file, validate, scan, store."""
     try:
         with local_copy(services, resource) as path:
-            return check_file(session, resource, path)
+            return check_file(session, resource, path, sheet=sheet)
     except IngestError as error:  # the linked file could not be fetched
         record = record_for(session, resource.id)
         _store(record, resource, {}, error=error.message)
