@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from tsunagu.catalog.models import Dataset, Resource
@@ -18,28 +18,30 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+L = TypeVar("L", bound=Callable[..., None])
+
+
+def _registrar(listeners: list[L]) -> Callable[[L], L]:
+    """A decorator adding a listener to `listeners` once (modules may be imported again)."""
+
+    def register(listener: L) -> L:
+        if listener not in listeners:
+            listeners.append(listener)
+        return listener
+
+    return register
+
+
 ResourceListener = Callable[["Context", "Resource"], None]
 _resource_saved: list[ResourceListener] = []
-
-
-def on_resource_saved(listener: ResourceListener) -> ResourceListener:
-    if listener not in _resource_saved:
-        _resource_saved.append(listener)
-    return listener
-
-
 _resource_deleted: list[ResourceListener] = []
+on_resource_saved = _registrar(_resource_saved)
+on_resource_deleted = _registrar(_resource_deleted)
 
 
 def resource_saved(context: Context, resource: Resource) -> None:
     for listener in _resource_saved:
         listener(context, resource)
-
-
-def on_resource_deleted(listener: ResourceListener) -> ResourceListener:
-    if listener not in _resource_deleted:
-        _resource_deleted.append(listener)
-    return listener
 
 
 def resource_deleted(context: Context, resource: Resource) -> None:
@@ -49,12 +51,7 @@ def resource_deleted(context: Context, resource: Resource) -> None:
 
 DatasetListener = Callable[["Context", "Dataset"], None]
 _dataset_saving: list[DatasetListener] = []
-
-
-def on_dataset_saving(listener: DatasetListener) -> DatasetListener:
-    if listener not in _dataset_saving:
-        _dataset_saving.append(listener)
-    return listener
+on_dataset_saving = _registrar(_dataset_saving)
 
 
 def dataset_saving(context: Context, dataset: Dataset) -> None:
@@ -78,12 +75,7 @@ class IngestOutcome:
 
 IngestListener = Callable[["Services", IngestOutcome], None]
 _ingest_finished: list[IngestListener] = []
-
-
-def on_ingest_finished(listener: IngestListener) -> IngestListener:
-    if listener not in _ingest_finished:
-        _ingest_finished.append(listener)
-    return listener
+on_ingest_finished = _registrar(_ingest_finished)
 
 
 def ingest_finished(services: Services, outcome: IngestOutcome) -> None:
