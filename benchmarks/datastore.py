@@ -46,51 +46,12 @@ from typing import Any
 
 import httpx
 import numpy as np
+from snapshot import snapshot_source, source_state
 
 ROOT = Path(__file__).resolve().parent
 WORK = ROOT / ".work"
 REPO = ROOT.parent
 SRC_ENV = "TSUNAGU_BENCH_DATASTORE_SRC"
-
-
-def _snapshot_source() -> Path:
-    """Copy src/tsunagu aside so that edits made during a run cannot mix code versions; the
-    child ingest processes and the server import this copy too (children inherit the path)."""
-    given = os.environ.get(SRC_ENV)
-    if given:
-        return Path(given)
-    target = WORK / "src-datastore"
-    if target.exists():
-        shutil.rmtree(target)
-    shutil.copytree(
-        REPO / "src" / "tsunagu",
-        target / "tsunagu",
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
-    )
-    os.environ[SRC_ENV] = str(target)
-    return target
-
-
-def _source_state() -> str:
-    try:
-        head = subprocess.run(
-            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=30,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no", "--", "src"],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=30,
-        ).stdout.split("\n")
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    changed = [line[3:] for line in dirty if line.strip()]
-    return f"`{head}`" + (f" + uncommitted changes to {', '.join(changed)}" if changed else "")
 
 
 def _before_source(ref: str, paths: list[str]) -> tuple[Path | None, list[str]]:
@@ -125,7 +86,7 @@ def _before_source(ref: str, paths: list[str]) -> tuple[Path | None, list[str]]:
     return target, changed
 
 
-SRC = _snapshot_source()
+SRC = snapshot_source(SRC_ENV, "src-datastore")
 sys.path.insert(0, str(SRC))
 
 from tsunagu.bootstrap import action_context, build_services  # noqa: E402
@@ -1416,7 +1377,7 @@ def render(report: dict[str, Any]) -> str:
         "## Datastore",
         "",
         f"Measured {machine['date']} with `python benchmarks/datastore.py {report['argv']}` "
-        f"on source {_source_state()}.",
+        f"on source {source_state()}.",
         "",
         f"- Machine: {machine['nproc']} cores ({machine['cpu']}), {machine['ram']} RAM, "
         f"Python {machine['python']}, SQLite {machine['sqlite']}, DuckDB {machine['duckdb']}, "

@@ -36,26 +36,14 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import numpy as np
+from snapshot import snapshot_source
 
-HERE = Path(__file__).resolve().parent
-PORTAL_SRC = HERE / ".work" / "src-portal"
 SRC_ENV = "TSUNAGU_BENCH_SEARCH_SRC"  # the same name as search.SRC_ENV
 
 
-def _snapshot_source() -> Path:
-    """This run's own copy of src/tsunagu (search.py's copy in .work/src may be in use by a
-    search.py run): edits made while the benchmark runs cannot mix code versions."""
-    if PORTAL_SRC.exists():
-        shutil.rmtree(PORTAL_SRC)
-    shutil.copytree(
-        HERE.parent / "src" / "tsunagu",
-        PORTAL_SRC / "tsunagu",
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
-    )
-    return PORTAL_SRC
-
-
-os.environ[SRC_ENV] = str(_snapshot_source())
+# This run's own copy (search.py's .work/src may be in use by a search.py run); importing
+# search below finds it named in SRC_ENV and does not copy again.
+PORTAL_SRC = snapshot_source(SRC_ENV, "src-portal")
 
 import search  # noqa: E402  (benchmarks/search.py: generator, server, machine info)
 from tsunagu.bootstrap import build_services  # noqa: E402

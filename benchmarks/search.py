@@ -39,6 +39,7 @@ from typing import Any, ClassVar
 
 import httpx
 import numpy as np
+from snapshot import snapshot_source, source_state
 from sqlalchemy import insert, select, update
 
 ROOT = Path(__file__).resolve().parent
@@ -51,47 +52,8 @@ REPO = ROOT.parent
 SRC_ENV = "TSUNAGU_BENCH_SEARCH_SRC"
 
 
-def _snapshot_source() -> Path:
-    """Copy src/tsunagu aside so that edits made during a run cannot mix code versions; the
-    in-process engine and the server both import this copy."""
-    given = os.environ.get(SRC_ENV)
-    if given:
-        return Path(given)
-    target = WORK / "src"
-    if target.exists():
-        shutil.rmtree(target)
-    shutil.copytree(
-        REPO / "src" / "tsunagu",
-        target / "tsunagu",
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
-    )
-    return target
-
-
-def _source_state() -> str:
-    try:
-        head = subprocess.run(
-            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=30,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no", "--", "src"],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=30,
-        ).stdout.split("\n")
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    changed = [line[3:] for line in dirty if line.strip()]
-    return f"`{head}`" + (f" + uncommitted changes to {', '.join(changed)}" if changed else "")
-
-
-SRC = _snapshot_source()
-SOURCE_STATE = _source_state()
+SRC = snapshot_source(SRC_ENV, "src")
+SOURCE_STATE = source_state()
 sys.path.insert(0, str(SRC))
 
 from tsunagu.bootstrap import action_context, build_services  # noqa: E402
