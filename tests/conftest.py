@@ -13,6 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from support import databases
 from support.live_server import LiveServer
+from support.smtp_server import SmtpServer
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -26,9 +27,27 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+@pytest.fixture(scope="session")
+def smtp() -> Iterator[SmtpServer]:
+    """One real SMTP server for the session; tests find their mail by its recipient."""
+    mail = SmtpServer().start()
+    yield mail
+    mail.stop()
+
+
+def mail_settings(smtp: SmtpServer) -> dict[str, object]:
+    return {"smtp_host": "127.0.0.1", "smtp_port": smtp.port, "mail_from": "tsunagu@example.jp"}
+
+
 @pytest.fixture(scope="module")
-def server(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def server(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer
+) -> Iterator[LiveServer]:
     tmp = tmp_path_factory.mktemp(f"server-{backend}")
-    live = LiveServer(data_dir=tmp, database_url=databases.database_url_for(backend, tmp)).start()
+    live = LiveServer(
+        data_dir=tmp,
+        database_url=databases.database_url_for(backend, tmp),
+        overrides=mail_settings(smtp),
+    ).start()
     yield live
     live.stop()

@@ -28,6 +28,26 @@ class Settings:
     sql_row_limit: int = 32_000
     # Map base tiles (GSI 地理院タイル); empty for a blank base, e.g. on a closed network.
     map_tiles: str = "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png"
+    # Outgoing mail (password reset, invitations, digests). No host: mail cannot be sent.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    # "starttls", "ssl" or "" (plain, e.g. a relay on the same host).
+    smtp_security: str = ""
+    mail_from: str = "noreply@localhost"
+    reset_token_hours: int = 2
+    invite_token_days: int = 7
+    # Abuse limits: requests a minute per client address (0 turns a limit off).
+    api_rate_limit: int = 600
+    sql_rate_limit: int = 60
+    login_max_failures: int = 5
+    login_window_seconds: int = 900
+    login_block_seconds: int = 900
+    # Addresses of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed.
+    trusted_proxies: tuple[str, ...] = ()
+    # "text" or "json" (one JSON object a line, for log collectors).
+    log_format: str = "text"
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -47,6 +67,23 @@ class Settings:
             "map_tiles": _env(
                 "MAP_TILES", "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png"
             ),
+            "smtp_host": _env("SMTP_HOST", ""),
+            "smtp_port": int(_env("SMTP_PORT", "25")),
+            "smtp_user": _env("SMTP_USER", ""),
+            "smtp_password": _env("SMTP_PASSWORD", ""),
+            "smtp_security": _env("SMTP_SECURITY", "").lower(),
+            "mail_from": _env("MAIL_FROM", "noreply@localhost"),
+            "reset_token_hours": int(_env("RESET_TOKEN_HOURS", "2")),
+            "invite_token_days": int(_env("INVITE_TOKEN_DAYS", "7")),
+            "api_rate_limit": int(_env("API_RATE_LIMIT", "600")),
+            "sql_rate_limit": int(_env("SQL_RATE_LIMIT", "60")),
+            "login_max_failures": int(_env("LOGIN_MAX_FAILURES", "5")),
+            "login_window_seconds": int(_env("LOGIN_WINDOW_SECONDS", "900")),
+            "login_block_seconds": int(_env("LOGIN_BLOCK_SECONDS", "900")),
+            "trusted_proxies": tuple(
+                p.strip() for p in _env("TRUSTED_PROXIES", "").split(",") if p.strip()
+            ),
+            "log_format": _env("LOG_FORMAT", "text").lower(),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -1,23 +1,31 @@
 """Every table, imported in one place so metadata is complete (for Alembic and create_all)."""
 
-from tsunagu.accounts.models import ApiToken, User
+from tsunagu.accounts.models import AccountToken, ApiToken, LoginThrottle, User
 from tsunagu.catalog.models import (
     Activity,
     CatalogState,
     Dataset,
     DatasetExtra,
     Group,
+    GroupMembership,
     Membership,
     Organization,
+    PackageCollaborator,
     Resource,
+    ResourceView,
+    SystemInfo,
     Tag,
+    Vocabulary,
 )
 from tsunagu.datastore.models import DatastoreTable, IngestJob
+from tsunagu.follows.models import Follow
+from tsunagu.jobs.models import Job
 from tsunagu.quality.models import ResourceQuality
 from tsunagu.storage.database import Base
 from tsunagu.usage.models import DatasetUsage
 
 __all__ = [
+    "AccountToken",
     "Activity",
     "ApiToken",
     "Base",
@@ -26,12 +34,20 @@ __all__ = [
     "DatasetExtra",
     "DatasetUsage",
     "DatastoreTable",
+    "Follow",
     "Group",
+    "GroupMembership",
     "IngestJob",
+    "Job",
+    "LoginThrottle",
     "Membership",
     "Organization",
+    "PackageCollaborator",
     "Resource",
     "ResourceQuality",
+    "ResourceView",
+    "SystemInfo",
     "Tag",
     "User",
+    "Vocabulary",
 ]

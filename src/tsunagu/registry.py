@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import Any
 
@@ -26,28 +27,42 @@ def action(name: str, *, write: bool = False) -> Callable[[Action], Action]:
     return register
 
 
+# Every module that registers actions; importing one registers its actions.
+ACTION_MODULES = (
+    "tsunagu.accounts.actions",
+    "tsunagu.catalog.actions.activity",
+    "tsunagu.catalog.actions.bulk",
+    "tsunagu.catalog.actions.collaborators",
+    "tsunagu.catalog.actions.config",
+    "tsunagu.catalog.actions.groups",
+    "tsunagu.catalog.actions.members",
+    "tsunagu.catalog.actions.organizations",
+    "tsunagu.catalog.actions.packages",
+    "tsunagu.catalog.actions.purge",
+    "tsunagu.catalog.actions.resources",
+    "tsunagu.catalog.actions.site",
+    "tsunagu.catalog.actions.tags",
+    "tsunagu.catalog.actions.unsupported",
+    "tsunagu.catalog.actions.views",
+    "tsunagu.catalog.actions.vocabularies",
+    "tsunagu.datastore.actions.read",
+    "tsunagu.datastore.actions.write",
+    "tsunagu.follows.actions",
+    "tsunagu.jobs.actions",
+    "tsunagu.quality.actions",
+)
 _loaded = False
 
 
 def _load() -> None:
-    # Importing the action modules registers them; kept here so importers get a full registry
-    # even when some action module was imported directly first.
+    # Kept here so importers get a full registry even when some action module was imported
+    # directly first.
     global _loaded
     if _loaded:
         return
     _loaded = True
-    from tsunagu.accounts import actions as _accounts  # noqa: F401
-    from tsunagu.catalog.actions import (  # noqa: F401
-        activity,
-        groups,
-        organizations,
-        packages,
-        resources,
-        site,
-        tags,
-    )
-    from tsunagu.datastore.actions import read, write  # noqa: F401
-    from tsunagu.quality import actions as _quality  # noqa: F401
+    for module in ACTION_MODULES:
+        importlib.import_module(module)
 
 
 def get_action(name: str) -> Action:

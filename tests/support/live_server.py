@@ -30,6 +30,8 @@ class LiveServer:
     data_dir: Path
     database_url: str = ""
     max_upload_bytes: int = 2 * 1024 * 1024
+    # Any other Settings field, e.g. {"ingest_allow_private_urls": False} or SMTP settings.
+    overrides: dict[str, Any] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     services: Services = field(init=False)
     _server: uvicorn.Server = field(init=False)
@@ -40,15 +42,18 @@ class LiveServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> LiveServer:
+        defaults: dict[str, Any] = {
+            # Tests serve linked files from this same loopback server.
+            "ingest_allow_private_urls": True,
+            # No network at test time: maps use a blank base instead of GSI tiles.
+            "map_tiles": "",
+        }
         settings = Settings(
             data_dir=self.data_dir,
             database_url=self.database_url,
             site_url=self.url,
             max_upload_bytes=self.max_upload_bytes,
-            # Tests serve linked files from this same loopback server.
-            ingest_allow_private_urls=True,
-            # No network at test time: maps use a blank base instead of GSI tiles.
-            map_tiles="",
+            **{**defaults, **self.overrides},
         )
         self.services = build_services(settings)
         app = create_app(settings, self.services)

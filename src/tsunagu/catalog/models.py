@@ -88,11 +88,24 @@ class Group(Base):
     revision: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-class Tag(Base):
-    __tablename__ = "tag"
+class Vocabulary(Base):
+    """A named, controlled list of tags (CKAN's tag vocabularies), e.g. 更新頻度 or 分野."""
+
+    __tablename__ = "vocabulary"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(100), unique=True)
+
+
+class Tag(Base):
+    __tablename__ = "tag"
+    # Free tags have vocabulary_id "" (not NULL), so one unique constraint covers both kinds and
+    # a get-or-create can rely on ON CONFLICT.
+    __table_args__ = (UniqueConstraint("name", "vocabulary_id", name="uq_tag_name_vocabulary"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(100))
+    vocabulary_id: Mapped[str] = mapped_column(String(36), default="", server_default="")
 
 
 class Dataset(Base):
@@ -185,6 +198,61 @@ class Membership(Base):
     created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class GroupMembership(Base):
+    """A user's role in a group (category): CKAN's group members (admin / editor / member)."""
+
+    __tablename__ = "group_membership"
+    __table_args__ = (UniqueConstraint("user_id", "group_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    group_id: Mapped[str] = mapped_column(ForeignKey("group.id", ondelete="CASCADE"), index=True)
+    capacity: Mapped[str] = mapped_column(String(20))
+    created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class PackageCollaborator(Base):
+    """A user given rights on one dataset outside its organisation (CKAN's collaborators)."""
+
+    __tablename__ = "package_collaborator"
+
+    dataset_id: Mapped[str] = mapped_column(
+        ForeignKey("dataset.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    # admin / editor / member
+    capacity: Mapped[str] = mapped_column(String(20))
+    modified: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ResourceView(Base):
+    """How a resource is previewed (table, map, chart …), in CKAN's resource_view shape."""
+
+    __tablename__ = "resource_view"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    resource_id: Mapped[str] = mapped_column(
+        ForeignKey("resource.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    view_type: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    config: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+
+
+class SystemInfo(Base):
+    """Site settings changed at run time by sysadmins (CKAN's config_option_update)."""
+
+    __tablename__ = "system_info"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, default="")
+    updated: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class Activity(Base):
     """Who changed what and when; ``data`` keeps a snapshot of the object after the change."""
 
@@ -209,10 +277,15 @@ __all__ = [
     "Dataset",
     "DatasetExtra",
     "Group",
+    "GroupMembership",
     "Membership",
     "Organization",
+    "PackageCollaborator",
     "Resource",
+    "ResourceView",
+    "SystemInfo",
     "Tag",
+    "Vocabulary",
     "dataset_group",
     "dataset_tag",
 ]

@@ -1,0 +1,1 @@
+"""bulk actions (being written)."""

@@ -1,0 +1,1 @@
+"""collaborators actions (being written)."""

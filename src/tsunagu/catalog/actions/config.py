@@ -1,0 +1,1 @@
+"""config actions (being written)."""

@@ -1,0 +1,1 @@
+"""members actions (being written)."""

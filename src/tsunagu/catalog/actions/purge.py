@@ -1,0 +1,1 @@
+"""purge actions (being written)."""

@@ -1,0 +1,1 @@
+"""unsupported actions (being written)."""

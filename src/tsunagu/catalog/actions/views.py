@@ -1,0 +1,1 @@
+"""views actions (being written)."""

@@ -1,0 +1,1 @@
+"""vocabularies actions (being written)."""

@@ -1,0 +1,1 @@
+"""Following datasets, organisations, groups and users, and the e-mail digest of their changes."""

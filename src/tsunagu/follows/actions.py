@@ -1,0 +1,1 @@
+"""follow_* actions (being written)."""

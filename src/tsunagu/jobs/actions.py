@@ -1,0 +1,1 @@
+"""job_* actions (being written)."""
