@@ -49,14 +49,19 @@ def serve(
     """サイトと API を起動します (serve the site and API)."""
     import uvicorn
 
-    upgrade(build_services(Settings.from_env()).engine)
+    settings = Settings.from_env()
+    upgrade(build_services(settings).engine)
     uvicorn.run(
         "tsunagu.asgi:app",
         host=host,
         port=port,
         workers=workers,
         reload=reload,
+        # The client address and scheme come from X-Forwarded-For/-Proto only when the request
+        # arrives from a trusted reverse proxy (the same host by default): rate limits and
+        # sign-in throttling count by that address.
         proxy_headers=True,
+        forwarded_allow_ips=",".join(settings.trusted_proxies) or "127.0.0.1",
         log_level="info",
     )
 
