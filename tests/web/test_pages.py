@@ -274,3 +274,12 @@ def test_most_used_datasets_on_home(site: LiveServer) -> None:
     assert "よく使われているデータ" in home
     popular = home.split("popular-heading", 1)[1].split("</section>", 1)[0]
     assert "/dataset/evac" in popular and "秘密の名簿" not in popular
+
+
+def test_card_summaries_show_markdown_as_plain_text(site: LiveServer) -> None:
+    for path in ("/", "/dataset?q=避難所"):
+        card = get(site, path).text.split('href="/dataset/evac"', 1)[1].split("</li>", 1)[0]
+        notes = card.split('class="dataset-notes">', 1)[1].split("</p>", 1)[0]
+        assert notes.startswith("太字 と [リンク]"), (path, notes)
+        assert "**" not in notes and "<strong>" not in notes
+        assert "&lt;script&gt;" in notes and "<script>" not in notes, (path, notes)

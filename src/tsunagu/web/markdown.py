@@ -11,3 +11,9 @@ _renderer = MarkdownIt("commonmark", {"html": False, "linkify": False, "typograp
 
 def render_markdown(text: str) -> Markup:
     return Markup(_renderer.render(text or ""))
+
+
+def markdown_text(text: str) -> str:
+    """The words of a Markdown text without its markup, for short summaries (dataset cards):
+    `**避難所**` reads 避難所. A plain string, so the template escapes it again."""
+    return render_markdown(text).striptags()

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from tsunagu.web.i18n import language_of, translator
-from tsunagu.web.markdown import render_markdown
+from tsunagu.web.markdown import markdown_text, render_markdown
 from tsunagu.web.security import csrf_token
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -25,6 +25,7 @@ environment = Environment(
     lstrip_blocks=True,
 )
 environment.filters["markdown"] = render_markdown
+environment.filters["markdown_text"] = markdown_text
 
 
 def _json_attr(value: Any) -> str:
