@@ -21,6 +21,8 @@ from tsunagu.config import Settings
 from tsunagu.context import Services
 from tsunagu.datastore.jobs import IngestWorker
 from tsunagu.errors import ActionError
+from tsunagu.ops.health import healthz, readyz
+from tsunagu.ops.metrics import RequestMetrics, metrics_endpoint
 from tsunagu.quality.worker import QualityWorker
 from tsunagu.storage.migrate import upgrade
 from tsunagu.usage.counters import UsageFlusher
@@ -64,11 +66,15 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         Route("/dataset/{dataset}/resource/{resource}/download", download),
         Route("/datastore/dump/{resource_id}", datastore_dump),
         Route("/openapi.json", openapi_endpoint),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics_endpoint),
         *web_routes(),
     ]
     # Read-only API calls from other sites' browsers are part of open data; tokens are never
     # sent cross-origin by browsers without an explicit header, so credentials stay off.
     middleware = [
+        Middleware(RequestMetrics),  # outermost: times and counts every answer, errors too
         Middleware(SecurityHeaders),
         Middleware(
             SessionMiddleware,

@@ -49,8 +49,12 @@ def serve(
     """サイトと API を起動します (serve the site and API)."""
     import uvicorn
 
+    from tsunagu.ops.logs import log_config
+
     settings = Settings.from_env()
     upgrade(build_services(settings).engine)
+    if workers > 1:
+        _share_metrics_between_workers(settings)
     uvicorn.run(
         "tsunagu.asgi:app",
         host=host,
@@ -62,8 +66,18 @@ def serve(
         # sign-in throttling count by that address.
         proxy_headers=True,
         forwarded_allow_ips=",".join(settings.trusted_proxies) or "127.0.0.1",
-        log_level="info",
+        log_config=log_config(settings.log_format),
     )
+
+
+def _share_metrics_between_workers(settings: Settings) -> None:
+    """Each worker writes its metrics under one fresh folder, so /metrics adds them all up."""
+    import shutil
+
+    folder = (settings.data_dir / "metrics").resolve()
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
 
 
 @db_app.command("upgrade")

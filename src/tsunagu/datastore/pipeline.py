@@ -39,6 +39,7 @@ from tsunagu.datastore.jobs import entry
 from tsunagu.datastore.models import DatastoreTable, IngestJob
 from tsunagu.datastore.naming import shorten, table_name
 from tsunagu.events import IngestOutcome
+from tsunagu.ops.metrics import observe_job
 from tsunagu.storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -78,13 +79,17 @@ class _Source:
 
 
 def run_job(services: Services, job_id: str) -> None:
+    started, status = time.perf_counter(), "error"
     try:
         _ingest(services, job_id)
+        status = "complete"
     except IngestError as error:
         _finish(services, job_id, "error", error.message, error.line, error.column)
     except Exception as error:  # a bug must not kill the worker; the job says what happened
         log.exception("ingest job %s failed", job_id)
         _finish(services, job_id, "error", f"予期しないエラーが発生しました: {error}", None, None)
+    finally:
+        observe_job("ingest", status, time.perf_counter() - started)
 
 
 def _load_source(services: Services, job_id: str) -> _Source:

@@ -1,0 +1,1 @@
+"""Running Tsunagu in production: health checks, Prometheus metrics, JSON logs, backups."""
