@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import io
 import itertools
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +30,7 @@ import pytest
 import requests
 
 from support.live_server import LiveServer
+from support.waiting import wait_until
 from tsunagu.bootstrap import action_context
 from tsunagu.catalog.models import Dataset
 from tsunagu.catalog.revision import bump_revision
@@ -191,23 +191,22 @@ class _Upload:
 
 
 def wait_for_ingest(env: Env, resource_id: str) -> str:
-    for _ in range(200):
-        status = env.act("datastore_ingest_status", {"resource_id": resource_id})
-        if status["status"] in ("complete", "error"):
-            return str(status["job_id"])
-        time.sleep(0.05)
-    raise AssertionError("ingest did not finish")
+    status = wait_until(
+        lambda: env.act("datastore_ingest_status", {"resource_id": resource_id}),
+        f"the ingest of {resource_id} to finish",
+        until=lambda s: s["status"] in ("complete", "error"),
+    )
+    return str(status["job_id"])
 
 
 def checked_upload(env: Env) -> dict[str, Any]:
     """An ingested upload whose quality check has run; remembers when."""
     ctx = ingested_upload(env)
-    for _ in range(200):
-        checked = env.act("resource_validation_show", {"id": ctx["upload_id"]}).get("checked")
-        if checked:
-            return {**ctx, "checked": checked}
-        time.sleep(0.05)
-    raise AssertionError("quality check did not run")
+    checked = wait_until(
+        lambda: env.act("resource_validation_show", {"id": ctx["upload_id"]}).get("checked"),
+        f"the quality check of {ctx['upload_id']}",
+    )
+    return {**ctx, "checked": checked}
 
 
 def blocked_public_upload(env: Env) -> dict[str, Any]:
