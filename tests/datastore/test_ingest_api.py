@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ import ckanapi
 import pytest
 
 from support.live_server import LiveServer
+from support.waiting import wait_until
 from tsunagu.datastore.fetch import fetch_to_file
 from tsunagu.datastore.ingest.model import IngestError
 
@@ -30,17 +30,18 @@ def admin(server: LiveServer) -> ckanapi.RemoteCKAN:
     return ckan
 
 
-def wait(ckan: ckanapi.RemoteCKAN, resource_id: str, timeout: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def wait(ckan: ckanapi.RemoteCKAN, resource_id: str) -> dict[str, Any]:
+    def status() -> dict[str, Any]:
         try:
-            status = ckan.action.datastore_ingest_status(resource_id=resource_id)
+            return dict(ckan.action.datastore_ingest_status(resource_id=resource_id))
         except ckanapi.NotFound:
-            status = {"status": "none"}
-        if status["status"] in ("complete", "error"):
-            return status
-        time.sleep(0.05)
-    raise AssertionError(f"ingest of {resource_id} did not finish")
+            return {"status": "none"}
+
+    return wait_until(
+        status,
+        f"the ingest of {resource_id} to finish",
+        until=lambda s: s["status"] in ("complete", "error"),
+    )
 
 
 def upload(ckan: ckanapi.RemoteCKAN, entry: dict[str, Any]) -> dict[str, Any]:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
-import time
-from collections.abc import Callable
 from typing import Any
 
 import ckanapi
 import pytest
 
 from support.live_server import LiveServer
+from support.waiting import wait_until
 from tsunagu.catalog.models import Resource
 from tsunagu.quality.gate import run_check
 from tsunagu.quality.models import ResourceQuality
@@ -90,22 +89,12 @@ AED_CSV = (
 ).encode()
 
 
-def wait_until(check: Callable[[], Any], timeout: float = 60) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out")
-
-
 def checked(ckan: ckanapi.RemoteCKAN, resource_id: str) -> dict[str, Any]:
-    def done() -> dict[str, Any] | None:
-        shown = ckan.action.resource_validation_show(id=resource_id)
-        return shown if shown.get("checked") else None
-
-    return wait_until(done)
+    return wait_until(
+        lambda: ckan.action.resource_validation_show(id=resource_id),
+        f"the quality check of {resource_id}",
+        until=lambda shown: shown.get("checked"),
+    )
 
 
 def findings(report: dict[str, Any], rule: str) -> list[tuple[int | None, str | None]]:

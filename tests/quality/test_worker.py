@@ -4,7 +4,6 @@ one bad check, and uploads left unchecked by a killed process found again at sta
 from __future__ import annotations
 
 import io
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from support.waiting import wait_until
 from tsunagu.bootstrap import action_context, build_services
 from tsunagu.config import Settings
 from tsunagu.context import Services
@@ -51,15 +51,16 @@ def _upload(services: Services) -> str:
     return str(created["id"])
 
 
-def _checked(services: Services, resource_id: str, timeout: float = 20) -> ResourceQuality:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def _checked(services: Services, resource_id: str) -> ResourceQuality:
+    def record() -> ResourceQuality | None:
         with services.sessions() as session:
-            record = session.get(ResourceQuality, resource_id)
-            if record is not None and record.checked is not None:
-                return record
-        time.sleep(0.05)
-    raise AssertionError("not checked")
+            return session.get(ResourceQuality, resource_id)
+
+    return wait_until(
+        record,
+        f"the quality check of {resource_id}",
+        until=lambda r: r is not None and r.checked is not None,
+    )
 
 
 def test_unchecked_uploads_are_found_at_start(services: Services) -> None:
@@ -89,10 +90,8 @@ def test_a_linked_file_is_copied_and_the_copy_removed(services: Services, tmp_pa
         fetched.unlink()  # the ingest's own copy goes when its job ends
         (task,) = copies
         assert task.workdir is not None and task.path.read_bytes() == CSV
-        deadline = time.monotonic() + 20
-        while task.workdir.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not task.workdir.exists()
+        workdir = task.workdir
+        wait_until(lambda: not workdir.exists(), f"the check's copy {workdir} to be removed")
     finally:
         worker.stop()
 

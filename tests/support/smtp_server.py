@@ -5,7 +5,6 @@ from __future__ import annotations
 import email
 import email.policy
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -14,6 +13,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 
 from support.live_server import free_port
+from support.waiting import TIMEOUT, wait_until
 
 
 @dataclass
@@ -32,18 +32,15 @@ class Mailbox:
             return [m for m in self.messages if address in str(m["To"])]
 
     def wait_for(
-        self, match: Callable[[EmailMessage], bool], timeout: float = 30.0
+        self, match: Callable[[EmailMessage], bool], timeout: float = TIMEOUT
     ) -> EmailMessage:
         """The first message `match` accepts, waiting for it to arrive."""
-        deadline = time.monotonic() + timeout
-        while True:
+
+        def found() -> list[EmailMessage]:
             with self._lock:
-                found = [m for m in self.messages if match(m)]
-            if found:
-                return found[0]
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no matching mail within {timeout} s")
-            time.sleep(0.05)
+                return [m for m in self.messages if match(m)]
+
+        return wait_until(found, "a matching mail", timeout=timeout)[0]
 
 
 @dataclass

@@ -7,7 +7,6 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from sqlalchemy import event, insert
 
 from support.databases import database_url_for
 from support.live_server import LiveServer
+from support.waiting import wait_until
 from tsunagu.bootstrap import action_context, build_services
 from tsunagu.config import Settings
 from tsunagu.context import Services
@@ -97,10 +97,11 @@ def test_flusher_writes_periodically(services: Services) -> None:
     flusher.start()
     try:
         count(services.sessions, evac, download=False)
-        deadline = time.monotonic() + 10
-        while stored(services) != {evac: (1, 0)}:
-            assert time.monotonic() < deadline, "the flusher never wrote the count"
-            time.sleep(0.05)
+        wait_until(
+            lambda: stored(services),
+            "the flusher to write the count",
+            until=lambda counts: counts == {evac: (1, 0)},
+        )
     finally:
         flusher.stop()
 

@@ -3,7 +3,6 @@ engine, which the API tests cover) and one Chromium for the module."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,6 +11,7 @@ from sqlalchemy import func, select
 
 from support.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from support.live_server import LiveServer
+from support.waiting import wait_until
 from tsunagu.datastore.models import IngestJob
 from tsunagu.demo.loader import load_demo
 
@@ -30,20 +30,27 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     live.stop()
 
 
-def _wait_for_ingest(live: LiveServer, timeout: float = 180) -> None:
+def _wait_for_ingest(live: LiveServer) -> None:
     """The demo queues an ingest per table; pages show previews only once they are done."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def busy() -> int:
         with live.services.sessions() as session:
-            busy = session.scalar(
-                select(func.count())
-                .select_from(IngestJob)
-                .where(IngestJob.status.in_(("pending", "running")))
+            return int(
+                session.scalar(
+                    select(func.count())
+                    .select_from(IngestJob)
+                    .where(IngestJob.status.in_(("pending", "running")))
+                )
+                or 0
             )
-        if not busy:
-            return
-        time.sleep(0.2)
-    raise AssertionError("demo ingest did not finish")
+
+    # The whole demo catalog: longer than one file's ingest.
+    wait_until(
+        busy,
+        "the demo's ingest jobs to finish (jobs still busy)",
+        until=lambda n: n == 0,
+        timeout=300,
+    )
 
 
 @pytest.fixture(scope="module")
