@@ -13,6 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from support import databases
 from support.live_server import LiveServer
+from support.missing_parts import pytest_terminal_summary  # noqa: F401  (counts skips loudly)
 from support.smtp_server import SmtpServer
 
 

@@ -11,6 +11,7 @@ import pytest
 # The conftest also puts tests/ on sys.path; repeating it here is harmless.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from support.missing_parts import skip_or_fail
 from support.postgres_server import (
     TEST_DB,
     PostgresServer,
@@ -37,7 +38,7 @@ def test_find_pg_bin_returns_complete_bindir_or_none() -> None:
 def test_server_lifecycle() -> None:
     reason = check_available()
     if reason is not None:
-        pytest.skip(f"PostgreSQL unavailable: {reason}")
+        skip_or_fail("PostgreSQL", reason, required_by="TSUNAGU_REQUIRE_POSTGRES")
 
     with PostgresServer() as server:
         port = server.port

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
-import pytest
+from support.missing_parts import skip_or_fail
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
@@ -26,11 +25,10 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
 def require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    if os.environ.get("TSUNAGU_REQUIRE_BROWSER"):
-        pytest.fail("Chromium is required in CI but /usr/bin/chromium is missing")
-    pytest.skip("Debian's chromium is not installed (make test installs it as root)")
+    if not CHROMIUM.exists():
+        skip_or_fail(
+            "Chromium", f"{CHROMIUM} is not installed", required_by="TSUNAGU_REQUIRE_BROWSER"
+        )
 
 
 def axe_violations(page: Any) -> list[dict[str, Any]]:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from pathlib import Path
 
-import pytest
-
 from support import postgres_server
+from support.missing_parts import skip_or_fail
 
 _server: postgres_server.PostgresServer | None = None
 _tried = False
@@ -31,8 +29,9 @@ def database_url_for(backend: str, tmp: Path) -> str:
     if backend == "sqlite":
         return f"sqlite:///{tmp / 'tsunagu.db'}"
     server = postgres()
-    if server is None and os.environ.get("TSUNAGU_REQUIRE_POSTGRES"):
-        pytest.fail(f"PostgreSQL required but unavailable: {postgres_server.UNAVAILABLE_REASON}")
     if server is None:
-        pytest.skip(f"PostgreSQL unavailable: {postgres_server.UNAVAILABLE_REASON}")
+        skip_or_fail(
+            "PostgreSQL", postgres_server.UNAVAILABLE_REASON, required_by="TSUNAGU_REQUIRE_POSTGRES"
+        )
+    assert server is not None
     return server.create_database("t_" + uuid.uuid4().hex[:12])
