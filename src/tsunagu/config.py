@@ -42,6 +42,9 @@ class Settings:
     api_rate_limit: int = 600
     sql_rate_limit: int = 60
     login_max_failures: int = 5
+    # Per client address, higher: municipal staff often share one outgoing address (a city
+    # hall's proxy, the prefecture's 自治体情報セキュリティクラウド). 0 turns it off.
+    login_address_max_failures: int = 50
     login_window_seconds: int = 900
     login_block_seconds: int = 900
     # Addresses of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed.
@@ -78,6 +81,7 @@ class Settings:
             "api_rate_limit": int(_env("API_RATE_LIMIT", "600")),
             "sql_rate_limit": int(_env("SQL_RATE_LIMIT", "60")),
             "login_max_failures": int(_env("LOGIN_MAX_FAILURES", "5")),
+            "login_address_max_failures": int(_env("LOGIN_ADDRESS_MAX_FAILURES", "50")),
             "login_window_seconds": int(_env("LOGIN_WINDOW_SECONDS", "900")),
             "login_block_seconds": int(_env("LOGIN_BLOCK_SECONDS", "900")),
             "trusted_proxies": tuple(

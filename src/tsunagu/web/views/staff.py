@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from tsunagu.accounts.models import User
-from tsunagu.accounts.passwords import verify_password
+from tsunagu.accounts.signin import sign_in
 from tsunagu.catalog import authz
 from tsunagu.catalog.access import editable_dataset
 from tsunagu.catalog.actions.packages import package_show_dict
@@ -65,24 +63,31 @@ def login_page(request: Request) -> Response:
         )
 
 
-def _check_password(request: Request, name: str, password: str) -> str | None:
-    with services_of(request).sessions() as session:
-        user = session.scalar(select(User).where(User.name == name, User.state == "active"))
-        if user is None or not verify_password(user.password_hash, password):
-            return None
-        return user.id
-
-
 async def login(request: Request) -> Response:
     form = await read_form(request)
     name = str(form.get("name") or "").strip()
     target = str(form.get("next") or "/staff")
     if not target.startswith("/") or target.startswith("//"):
         target = "/staff"  # only local redirects: no open redirect through the login form
-    user_id = await run_in_threadpool(
-        _check_password, request, name, str(form.get("password") or "")
+    # The client address uvicorn resolved (X-Forwarded-For only from trusted proxies).
+    address = request.client.host if request.client else "unknown"
+    outcome = await run_in_threadpool(
+        sign_in, services_of(request), name, str(form.get("password") or ""), address
     )
-    if user_id is None:
+    if outcome.retry_after:
+        with page_context(request):
+            blocked = render(
+                request,
+                "login.html",
+                status_code=429,
+                next=target,
+                name=name,
+                error="ログインの失敗が続いたため、しばらくログインできません。"
+                "時間をおいてからもう一度お試しください。",
+            )
+        blocked.headers["Retry-After"] = str(outcome.retry_after)
+        return blocked
+    if outcome.user_id is None:
         with page_context(request):
             return render(
                 request,
@@ -93,7 +98,7 @@ async def login(request: Request) -> Response:
                 error="ユーザー名またはパスワードが違います。",
             )
     request.session.clear()  # a new session on sign-in, against session fixation
-    request.session["user_id"] = user_id
+    request.session["user_id"] = outcome.user_id
     return RedirectResponse(target, status_code=303)
 
 
