@@ -1036,6 +1036,10 @@ class Server:
             "TSUNAGU_DATA_DIR": str(self.catalog.data_dir),
             "TSUNAGU_DATABASE_URL": self.catalog.url,
             "TSUNAGU_SITE_URL": self.url,
+            # One client address sends every request: the per-address API limits would
+            # answer 429 long before the measurement ends.
+            "TSUNAGU_API_RATE_LIMIT": "0",
+            "TSUNAGU_SQL_RATE_LIMIT": "0",
             "PYTHONPATH": str(self.src),
         }
         command = [

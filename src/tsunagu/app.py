@@ -16,6 +16,7 @@ from tsunagu.api.actions import action_endpoint
 from tsunagu.api.datastore_dump import datastore_dump
 from tsunagu.api.downloads import download
 from tsunagu.api.openapi import openapi_endpoint
+from tsunagu.api.rate_limits import ApiLimits
 from tsunagu.bootstrap import build_services
 from tsunagu.config import Settings
 from tsunagu.context import Services
@@ -98,4 +99,5 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         exception_handlers={ActionError: action_error_page},
     )
     app.state.services = services
+    app.state.api_limits = ApiLimits(settings)  # per process: see api/rate_limits.py
     return app

@@ -47,6 +47,10 @@ class LiveServer:
             "ingest_allow_private_urls": True,
             # No network at test time: maps use a blank base instead of GSI tiles.
             "map_tiles": "",
+            # Every test client is 127.0.0.1, so per-address API limits would count the whole
+            # module as one client; tests/api/test_rate_limits.py turns them on.
+            "api_rate_limit": 0,
+            "sql_rate_limit": 0,
         }
         settings = Settings(
             data_dir=self.data_dir,

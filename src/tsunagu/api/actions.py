@@ -13,22 +13,39 @@ from tsunagu.accounts.models import User
 from tsunagu.api.envelope import failure, success
 from tsunagu.api.identity import resolve_user, token_from
 from tsunagu.api.params import read_params
+from tsunagu.api.rate_limits import ApiLimits, RateLimited
 from tsunagu.context import Context, Services
-from tsunagu.errors import ActionError, BadRequest
+from tsunagu.errors import ActionError, BadRequest, NotAuthorized
 from tsunagu.registry import get_action, is_write_action
 
 log = logging.getLogger(__name__)
 
 
 def _run(
-    services: Services, name: str, data: dict[str, Any], token: str, session_user_id: str | None
+    services: Services,
+    name: str,
+    data: dict[str, Any],
+    token: str,
+    session_user_id: str | None,
+    limits: ApiLimits,
+    address: str,
 ) -> Any:
     fn = get_action(name)
     session = services.sessions()
     try:
-        user = resolve_user(session, token)
+        try:
+            user = resolve_user(session, token)
+        except NotAuthorized:
+            # A made-up token must not be a way around the anonymous limit.
+            limits.check_anonymous(address)
+            raise
         if user is None and session_user_id:
             user = session.get(User, session_user_id)
+            if user is None or user.state != "active":
+                # The signed cookie outlived its user: an anonymous call after all.
+                user = None
+                limits.check_anonymous(address)
+        limits.check_action(address, name, user)
         context = Context(services=services, session=session, user=user)
         result = fn(context, data)
         session.commit()
@@ -44,7 +61,15 @@ async def action_endpoint(request: Request) -> Response:
     services: Services = request.app.state.services
     name = request.path_params["name"]
     help_url = f"{services.settings.site_url}/api/3/action/help_show?name={name}"
+    limits: ApiLimits = request.app.state.api_limits
+    # The client address uvicorn resolved (X-Forwarded-For only from trusted proxies).
+    address = request.client.host if request.client else "unknown"
+    token = token_from(request)
     try:
+        if not token and not (request.method == "GET" and request.session.get("user_id")):
+            # Anonymous: counted before the body is read. A token is checked in _run: a valid
+            # one is not counted by this limit, a wrong one is.
+            limits.check_anonymous(address)
         if request.method != "POST" and is_write_action(name):
             raise BadRequest(
                 f"このアクションは POST で呼び出してください (Bad request: action "
@@ -57,8 +82,12 @@ async def action_endpoint(request: Request) -> Response:
         if request.method == "GET" and not is_write_action(name):
             session_user = request.session.get("user_id")
         result = await run_in_threadpool(
-            _run, services, name, data, token_from(request), session_user
+            _run, services, name, data, token, session_user, limits, address
         )
+    except RateLimited as error:
+        response = failure(help_url, error)
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
     except ActionError as error:
         return failure(help_url, error)
     except Exception:
