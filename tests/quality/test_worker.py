@@ -1,25 +1,29 @@
-"""The quality worker: checks off the ingest worker's path, copies cleaned up, never stopped by
-one bad check, and uploads left unchecked by a killed process found again at start."""
+"""The quality worker: checks are jobs in the `job` table, off the ingest worker's path; copies
+are cleaned up; one bad check never stops the worker; a job left running by a killed process
+runs again; several processes share one queue."""
 
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
+from sqlalchemy import select
 
-from support.waiting import wait_until
 from tsunagu.bootstrap import action_context, build_services
 from tsunagu.config import Settings
 from tsunagu.context import Services
 from tsunagu.events import IngestOutcome
+from tsunagu.jobs.models import Job
 from tsunagu.quality.models import ResourceQuality
-from tsunagu.quality.worker import CheckTask, QualityWorker, worker_for
+from tsunagu.quality.worker import KIND, QualityWorker, hand_over, queue_check
 from tsunagu.registry import call_action
 from tsunagu.storage.migrate import upgrade
+from tsunagu.storage.types import utcnow
 
 CSV = "名称,所在地_連結表記\n市民会館,山口県下関市南部町1-1\n".encode()
 
@@ -51,83 +55,142 @@ def _upload(services: Services) -> str:
     return str(created["id"])
 
 
-def _checked(services: Services, resource_id: str) -> ResourceQuality:
-    def record() -> ResourceQuality | None:
+def _checked(services: Services, resource_id: str, timeout: float = 20) -> ResourceQuality:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
         with services.sessions() as session:
-            return session.get(ResourceQuality, resource_id)
-
-    return wait_until(
-        record,
-        f"the quality check of {resource_id}",
-        until=lambda r: r is not None and r.checked is not None,
-    )
+            record = session.get(ResourceQuality, resource_id)
+            if record is not None and record.checked is not None:
+                return record
+        time.sleep(0.05)
+    raise AssertionError("not checked")
 
 
-def test_unchecked_uploads_are_found_at_start(services: Services) -> None:
+def _job(services: Services, job_id: str) -> Job:
+    with services.sessions() as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        session.expunge(job)
+        return job
+
+
+def _finished(services: Services, job_id: str, timeout: float = 20) -> Job:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = _job(services, job_id)
+        if job.status not in ("pending", "running"):
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not finish")
+
+
+def _queue(services: Services, resource_id: str, **options: object) -> str:
+    with services.sessions() as session:
+        job = queue_check(session, resource_id, **options)  # type: ignore[arg-type]
+        session.commit()
+        return job.id
+
+
+def test_unchecked_uploads_are_queued_and_checked_at_start(services: Services) -> None:
     resource_id = _upload(services)  # no worker and no ingest ran: never checked
     worker = QualityWorker(services)
     worker.start()
     try:
-        assert worker_for(services) is worker
         assert _checked(services, resource_id).status == "complete"
+        with services.sessions() as session:
+            jobs = session.scalars(select(Job).where(Job.object_id == resource_id)).all()
+        assert [j.kind for j in jobs] == [KIND]
+        assert _finished(services, jobs[0].id).status == "complete"
     finally:
         worker.stop()
-    assert worker_for(services) is None
 
 
 def test_a_linked_file_is_copied_and_the_copy_removed(services: Services, tmp_path: Path) -> None:
     resource_id = _upload(services)
     fetched = tmp_path / "fetched.csv"
     fetched.write_bytes(CSV)
+    outcome = IngestOutcome(resource_id, fetched, "CSV", None)
+    job_id = hand_over(services, outcome, stored_upload=False)
+    fetched.unlink()  # the ingest's own copy goes when its job ends
+    copy = Path(str(_job(services, job_id).options["path"]))
+    assert copy.read_bytes() == CSV
     worker = QualityWorker(services)
     worker.start()
     try:
-        _checked(services, resource_id)  # the start-up catch-up
-        copies: list[Any] = []
-        real_submit = worker.submit
-        worker.submit = lambda task: (copies.append(task), real_submit(task))  # type: ignore[method-assign]
-        worker.hand_over(IngestOutcome(resource_id, fetched, "CSV", None), stored_upload=False)
-        fetched.unlink()  # the ingest's own copy goes when its job ends
-        (task,) = copies
-        assert task.workdir is not None and task.path.read_bytes() == CSV
-        workdir = task.workdir
-        wait_until(lambda: not workdir.exists(), f"the check's copy {workdir} to be removed")
+        assert _finished(services, job_id).status == "complete"
+        assert not copy.parent.exists()
     finally:
         worker.stop()
 
 
-def test_a_failing_check_does_not_stop_the_worker(
-    services: Services, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from tsunagu.quality import gate
-
-    real = gate.run_check
-    calls: list[str] = []
-
-    def flaky(services: Services, resource_id: str, *args: Any) -> None:
-        calls.append(resource_id)
-        if resource_id == "boom":
-            raise RuntimeError("a bug")
-        real(services, resource_id, *args)
-
-    monkeypatch.setattr(gate, "run_check", flaky)
+def test_a_failing_check_does_not_stop_the_worker(services: Services, tmp_path: Path) -> None:
     resource_id = _upload(services)
+    # A "copy" that is a directory: reading it fails inside the check.
+    broken = tmp_path / "not-a-file"
+    broken.mkdir()
+    bad = _queue(services, resource_id, path=broken)
     worker = QualityWorker(services)
-    worker.submit(CheckTask("boom", None))
     worker.start()
     try:
+        failed = _finished(services, bad)
+        assert failed.status == "error"
+        assert failed.error
+        good = _queue(services, resource_id)
+        assert _finished(services, good).status == "complete"
         assert _checked(services, resource_id).status == "complete"
-        assert calls[0] == "boom"
     finally:
         worker.stop()
 
 
-def test_stop_removes_copies_it_did_not_reach(services: Services, tmp_path: Path) -> None:
-    worker = QualityWorker(services)  # never started: nothing is reached
-    workdir = tmp_path / "copy"
-    workdir.mkdir()
-    (workdir / "f.csv").write_bytes(CSV)
-    worker.submit(CheckTask("x", workdir / "f.csv", None, workdir))
-    worker._thread.start()  # run the loop without registering, then stop at once
-    worker.stop()
-    assert not workdir.exists()
+def test_a_job_left_running_by_a_killed_process_runs_again(services: Services) -> None:
+    resource_id = _upload(services)
+    job_id = _queue(services, resource_id)
+    with services.sessions() as session:  # claimed by a process that then died
+        job = session.get(Job, job_id)
+        assert job is not None
+        job.status = "running"
+        job.started = job.heartbeat = utcnow() - timedelta(hours=1)
+        session.commit()
+    worker = QualityWorker(services)
+    worker.start()
+    try:
+        assert _finished(services, job_id).status == "complete"
+        assert _checked(services, resource_id).status == "complete"
+    finally:
+        worker.stop()
+
+
+def test_two_processes_share_one_queue(services: Services, tmp_path: Path) -> None:
+    ids = [_upload(services) for _ in range(6)]
+    jobs = [_queue(services, rid) for rid in ids]
+    other = build_services(Settings(data_dir=tmp_path))  # a second process's own engine
+    workers = [QualityWorker(services), QualityWorker(other)]
+    for worker in workers:
+        worker.start()
+    try:
+        for job_id in jobs:
+            job = _finished(services, job_id)
+            assert job.status == "complete"
+            assert job.started is not None and job.finished is not None
+        for rid in ids:
+            assert _checked(services, rid).status == "complete"
+    finally:
+        for worker in workers:
+            worker.stop()
+        other.engine.dispose()
+
+
+def test_a_queued_check_of_a_replaced_copy_removes_the_old_copy(
+    services: Services, tmp_path: Path
+) -> None:
+    resource_id = _upload(services)
+    first = tmp_path / "first"
+    first.mkdir()
+    (first / "f.csv").write_bytes(CSV)
+    job_id = _queue(services, resource_id, path=first / "f.csv", workdir=first)
+    second = tmp_path / "second"
+    second.mkdir()
+    (second / "f.csv").write_bytes(CSV)
+    assert _queue(services, resource_id, path=second / "f.csv", workdir=second) == job_id
+    assert not first.exists()
+    assert second.exists()

@@ -19,7 +19,7 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from tsunagu import events
 from tsunagu.catalog.models import Resource
@@ -83,6 +83,9 @@ def run_job(services: Services, job_id: str) -> None:
     try:
         _ingest(services, job_id)
         status = "complete"
+    except IngestCancelled as cancelled:
+        status = "cancelled"
+        _finish(services, job_id, "cancelled", cancelled.message, None, None)
     except IngestError as error:
         _finish(services, job_id, "error", error.message, error.line, error.column)
     except Exception as error:  # a bug must not kill the worker; the job says what happened
@@ -138,6 +141,8 @@ def _ingest(services: Services, job_id: str) -> None:
         outcome = IngestOutcome(source.resource_id, path, source.format, sheet)
         try:
             _load(services, job_id, source, path)
+        except IngestCancelled:
+            raise
         except IngestError as error:
             events.ingest_finished(services, replace(outcome, error=error.message))
             raise
@@ -197,9 +202,22 @@ def _insert_all(services: Services, job_id: str, table: Any, rows: Iterator[list
                 if time.monotonic() - reported >= PROGRESS_SECONDS:
                     _progress(connection, job_id, done)
                     reported = time.monotonic()
+                cancelled = _cancel_requested(connection, job_id)
+            if cancelled:
+                raise IngestCancelled("取り込みは取り消されました (Cancelled by job_cancel)")
         with connection.begin():
             _progress(connection, job_id, done)
     return done
+
+
+class IngestCancelled(IngestError):
+    """job_cancel asked a running ingest to stop: the staging table goes, the published table
+    stays as it was."""
+
+
+def _cancel_requested(connection: Any, job_id: str) -> bool:
+    options = connection.execute(select(IngestJob.options).where(IngestJob.id == job_id)).scalar()
+    return bool((options or {}).get("cancel_requested"))
 
 
 def _progress(connection: Any, job_id: str, done: int) -> None:

@@ -23,6 +23,7 @@ from tsunagu.quality.autofix import autofix_file
 # Importing the gate registers the personal-data guard and the after-ingest checks.
 from tsunagu.quality.gate import override, require_override_rights, scanned
 from tsunagu.quality.models import ResourceQuality
+from tsunagu.quality.progress import has_current_result, waiting_state
 from tsunagu.quality.rating import STAR_LABELS
 from tsunagu.quality.service import (
     check_resource,
@@ -30,6 +31,7 @@ from tsunagu.quality.service import (
     is_checkable,
     is_table_file,
     local_copy,
+    signature,
     validation_dict,
 )
 from tsunagu.quality.standards import Standard, UnknownStandard, get_standard, list_standards
@@ -63,7 +65,7 @@ def quality_standard_show(context: Context, data: dict[str, Any]) -> dict[str, A
 
 def _can_edit(context: Context, dataset: Dataset) -> bool:
     try:
-        editable_dataset(context, dataset.id)
+        editable_dataset(context, dataset.id, lock=False)
     except (NotFound, NotAuthorized):
         return False
     return True
@@ -75,8 +77,24 @@ def resource_validation_show(context: Context, data: dict[str, Any]) -> dict[str
     resource = resource_by_id(context.session, require_id(data))
     dataset = readable_dataset(context, resource.dataset)
     record = context.session.get(ResourceQuality, resource.id)
-    result = validation_dict(record, with_pii=_can_edit(context, dataset))
-    return {"resource_id": resource.id, "checkable": is_checkable(resource), **result}
+    can_edit = _can_edit(context, dataset)
+    checkable = is_checkable(resource)
+    if has_current_result(record, resource):
+        result = validation_dict(record, with_pii=can_edit)
+        return {"resource_id": resource.id, "checkable": checkable, **result}
+    # No result for the current file (yet): never an empty report that reads "no findings".
+    status, job_id = waiting_state(context.session, resource, record) or ("not_checked", None)
+    shown: dict[str, Any] = {
+        "resource_id": resource.id,
+        "checkable": checkable,
+        "status": status,
+        "job_id": job_id,
+        "checked": None,
+        "report": None,
+    }
+    if can_edit and record is not None and record.pii_signature == signature(resource):
+        shown["pii"] = validation_dict(record, with_pii=True)["pii"]  # the guard's scan
+    return shown
 
 
 @action("resource_validation_run", write=True)
@@ -183,7 +201,7 @@ def organization_quality_show(context: Context, data: dict[str, Any]) -> dict[st
         for d in context.session.scalars(
             select(Dataset).where(Dataset.owner_org == org.id, Dataset.state != "deleted")
         )
-        if authz.can_read_dataset(context, d.owner_org, d.private, d.state, d.creator_user_id)
+        if authz.can_read_dataset(context, d.owner_org, d.private, d.state, d.creator_user_id, d.id)
     ]
     packages = package_dicts(context.session, ids, context.settings.site_url)
     stars: Counter[int] = Counter()

@@ -29,8 +29,10 @@ from tsunagu.datastore.activation import mark_active
 from tsunagu.datastore.models import DatastoreTable
 from tsunagu.errors import NotAuthorized, ValidationError
 from tsunagu.events import IngestOutcome, on_dataset_saving, on_ingest_finished
+from tsunagu.jobs.queue import cancel_requested
 from tsunagu.quality.models import ResourceQuality
 from tsunagu.quality.pii import scan_file
+from tsunagu.quality.progress import has_current_result
 from tsunagu.quality.service import (
     STANDARD_KEY,
     check_file,
@@ -43,7 +45,7 @@ from tsunagu.quality.service import (
     store_pii,
 )
 from tsunagu.quality.standards import UnknownStandard, get_standard
-from tsunagu.quality.worker import worker_for
+from tsunagu.quality.worker import hand_over
 from tsunagu.storage.types import utcnow
 
 OVERRIDE_KEY = "pii_override_reason"
@@ -187,34 +189,44 @@ def _block_messages(resource: Resource, record: ResourceQuality) -> list[str]:
 
 @on_ingest_finished
 def check_after_ingest(services: Services, outcome: IngestOutcome) -> None:
-    """Hand the file the ingest just read to the quality worker (or check it now if none runs)."""
-    worker = worker_for(services)
-    if worker is None:
-        run_check(services, outcome.resource_id, outcome.path, outcome.sheet)
-        return
+    """Queue the check of the file the ingest just read (a job in the `job` table); the
+    ingest worker goes on to its next file while a quality worker checks this one."""
     with services.sessions() as session:
         resource = session.get(Resource, outcome.resource_id)
         stored = resource is not None and resource.url_type == "upload"
-    worker.hand_over(outcome, stored_upload=stored)
+    hand_over(services, outcome, stored_upload=stored)
 
 
 def run_check(
-    services: Services, resource_id: str, path: Path | None, sheet: str | None = None
+    services: Services,
+    resource_id: str,
+    path: Path | None,
+    sheet: str | None = None,
+    *,
+    job_id: str | None = None,
+    fetch_link: bool = False,
+    if_stale: bool = False,
 ) -> None:
-    """Validate and scan a resource's file (`path`, or the stored upload when None) and store
-    the result; a public table with personal data is withdrawn."""
+    """Validate and scan a resource's file (`path`, or the stored upload when None; a linked
+    file is fetched only when `fetch_link`) and store the result; a public table with personal
+    data is withdrawn. A job asked to stop meanwhile stores nothing."""
     with services.sessions() as session:
         resource = session.get(Resource, resource_id)
         if resource is None or resource.state != "active" or not is_table_file(resource):
             return
+        if if_stale and has_current_result(session.get(ResourceQuality, resource.id), resource):
+            return
         if path is None:
-            if resource.url_type != "upload":
+            if resource.url_type != "upload" and not fetch_link:
                 return  # a linked file is only fetched for its ingest or on demand
             record = check_resource(services, session, resource, sheet=sheet)
         elif not _is_current_file(resource, path):
             return  # replaced while this ingest ran: the new file's own ingest checks it
         else:
             record = check_file(session, resource, path, sheet=sheet)
+        if job_id is not None and cancel_requested(session, job_id):
+            session.rollback()
+            return
         dataset = session.get(Dataset, resource.dataset_id)
         if (
             dataset is not None

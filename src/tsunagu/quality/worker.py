@@ -1,92 +1,207 @@
-"""Quality checks in a background thread of their own.
+"""Quality checks as jobs in the `job` table, run by a worker thread in each app process.
 
 Validating and scanning a big table takes about as long as ingesting it, so the checks must not
-hold up the next queued ingest. The ingest worker hands each finished file over; a linked file is
-copied first, as the ingest's own copy is deleted when its job ends, while an upload is read
-again from storage. The queue lives in memory: checks lost with a killed process are found again
-at the next start (uploads) or by `tsunagu quality check`.
+hold up the next queued ingest: the ingest worker only queues a check (kind "quality") and goes
+on. The queue lives in the database, so a check survives a killed process (its job goes back to
+pending when its heartbeat stops), shows in `job_list` with its status, and is shared by every
+process (a job is claimed by one atomic UPDATE).
+
+A linked file is copied for its check, as the ingest's own copy is deleted when its job ends;
+the copy is local to the machine that made it, so a worker that finds it gone fetches the link
+again. An upload is read again from storage.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import shutil
 import tempfile
 import threading
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy.orm import Session
+
+from tsunagu.catalog.models import Resource
 from tsunagu.context import Services
 from tsunagu.events import IngestOutcome
+from tsunagu.jobs.models import Job
+from tsunagu.jobs.queue import (
+    HEARTBEAT_SECONDS,
+    active_job,
+    beat,
+    claim_next,
+    enqueue,
+    finish,
+    recover_stale,
+)
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class CheckTask:
-    resource_id: str
-    path: Path | None  # a private copy of a fetched file; None reads the stored upload
-    sheet: str | None = None
-    workdir: Path | None = None  # removed once the check is done
+KIND = "quality"
 
 
-_workers: dict[int, QualityWorker] = {}  # by id(services): tests run several servers at once
+def _title(resource: Resource | None, resource_id: str) -> str:
+    name = (resource.name or resource.url) if resource is not None else ""
+    return f"品質チェック: {name or resource_id}"
 
 
-def worker_for(services: Services) -> QualityWorker | None:
-    return _workers.get(id(services))
+def remove_copy(options: dict[str, Any] | None) -> None:
+    """Delete the private copy a job's options point at (if any)."""
+    workdir = (options or {}).get("workdir")
+    if workdir:
+        shutil.rmtree(str(workdir), ignore_errors=True)
+
+
+def queue_check(
+    session: Session,
+    resource_id: str,
+    *,
+    path: Path | None = None,
+    workdir: Path | None = None,
+    sheet: str | None = None,
+    if_stale: bool = False,
+) -> Job:
+    """Queue a check of the resource's file (`path`, a private copy, or the stored upload or
+    link when None). `if_stale` skips it when the current file already has a result."""
+    resource = session.get(Resource, resource_id)
+    options: dict[str, Any] = {
+        "path": str(path) if path else None,
+        "workdir": str(workdir) if workdir else None,
+        "sheet": sheet,
+        "if_stale": if_stale,
+    }
+    job, previous = enqueue(
+        session, KIND, object_id=resource_id, title=_title(resource, resource_id), options=options
+    )
+    if previous and previous.get("workdir") != options["workdir"]:
+        remove_copy(previous)  # the waiting job now checks the newer file
+    return job
+
+
+def hand_over(services: Services, outcome: IngestOutcome, *, stored_upload: bool) -> str:
+    """Queue the check of a file the ingest just read; returns the job's id."""
+    path = workdir = None
+    if not stored_upload:
+        workdir = Path(tempfile.mkdtemp(prefix="tsunagu-quality-"))
+        path = workdir / outcome.path.name
+        shutil.copyfile(outcome.path, path)
+    try:
+        with services.sessions() as session:
+            job = queue_check(
+                session, outcome.resource_id, path=path, workdir=workdir, sheet=outcome.sheet
+            )
+            session.commit()
+            return job.id
+    except BaseException:
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
+        raise
+
+
+def queue_unchecked(services: Services) -> int:
+    """Queue a check for each upload whose current file has no result and no job (left
+    unchecked by a killed process of an older version, or never checked)."""
+    from tsunagu.quality.batch import resources_to_check
+
+    queued = 0
+    for resource_id in resources_to_check(services, uploads_only=True):
+        with services.sessions() as session:
+            if active_job(session, KIND, resource_id) is None:
+                queue_check(session, resource_id, if_stale=True)
+                session.commit()
+                queued += 1
+    return queued
+
+
+class _Heartbeat:
+    """Touches a running job's heartbeat in the background, so a long check is not taken for
+    a dead one; remembers when someone asked the job to stop."""
+
+    def __init__(self, services: Services, job_id: str) -> None:
+        self.services = services
+        self.job_id = job_id
+        self.cancelled = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="quality-heartbeat", daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(HEARTBEAT_SECONDS):
+            try:
+                self.cancelled = beat(self.services, self.job_id) or self.cancelled
+            except Exception:
+                log.exception("could not touch quality job %s", self.job_id)
+
+
+def run_job(services: Services, job_id: str) -> None:
+    """Run one claimed check job and record how it ended."""
+    from tsunagu.quality.gate import run_check
+
+    with services.sessions() as session:
+        job = session.get(Job, job_id)
+        if job is None:
+            return
+        options = dict(job.options or {})
+        resource_id = str(job.object_id or "")
+    status, error = "complete", ""
+    try:
+        path = Path(options["path"]) if options.get("path") else None
+        fetch = path is not None and not path.exists()  # copied on another machine, or lost
+        with _Heartbeat(services, job_id):
+            run_check(
+                services,
+                resource_id,
+                None if fetch else path,
+                options.get("sheet"),
+                job_id=job_id,
+                fetch_link=fetch,
+                if_stale=bool(options.get("if_stale")),
+            )
+    except Exception as exc:  # a bug must not stop the worker; the job says what happened
+        log.exception("quality check of %s failed", resource_id)
+        status, error = "error", f"予期しないエラーが発生しました: {exc}"
+    finally:
+        remove_copy(options)
+    finish(services, job_id, status, error)
 
 
 class QualityWorker:
-    def __init__(self, services: Services) -> None:
+    """Claims and runs queued quality checks in a background thread until stopped."""
+
+    def __init__(self, services: Services, poll_seconds: float = 0.25) -> None:
         self.services = services
-        self._queue: queue.Queue[CheckTask | None] = queue.Queue()
+        self.poll_seconds = poll_seconds
+        self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="quality-worker", daemon=True)
 
     def start(self) -> None:
-        _workers[id(self.services)] = self
+        recover_stale(self.services, KIND)
         self._thread.start()
 
     def stop(self, timeout: float = 30) -> None:
-        _workers.pop(id(self.services), None)
-        self._queue.put(None)
+        self._stop.set()
         self._thread.join(timeout=timeout)
-        while True:  # what was not reached: its copies go, `quality check` finds it later
-            try:
-                task = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if task is not None and task.workdir is not None:
-                shutil.rmtree(task.workdir, ignore_errors=True)
-
-    def submit(self, task: CheckTask) -> None:
-        self._queue.put(task)
-
-    def hand_over(self, outcome: IngestOutcome, *, stored_upload: bool) -> None:
-        """Queue the check of a file the ingest just read."""
-        if stored_upload:
-            self.submit(CheckTask(outcome.resource_id, None, outcome.sheet))
-            return
-        workdir = Path(tempfile.mkdtemp(prefix="tsunagu-quality-"))
-        copy = workdir / outcome.path.name
-        shutil.copyfile(outcome.path, copy)
-        self.submit(CheckTask(outcome.resource_id, copy, outcome.sheet, workdir))
 
     def _loop(self) -> None:
-        from tsunagu.quality.batch import resources_to_check
-        from tsunagu.quality.gate import run_check
-
         try:
-            for resource_id in resources_to_check(self.services, uploads_only=True):
-                self.submit(CheckTask(resource_id, None))
+            queue_unchecked(self.services)
         except Exception:
-            log.exception("could not list the resources left unchecked")
-        while (task := self._queue.get()) is not None:
+            log.exception("could not queue the resources left unchecked")
+        while not self._stop.is_set():
             try:
-                run_check(self.services, task.resource_id, task.path, task.sheet)
-            except Exception:  # a bug must not stop the worker; the next check still runs
-                log.exception("quality check of %s failed", task.resource_id)
-            finally:
-                if task.workdir is not None:
-                    shutil.rmtree(task.workdir, ignore_errors=True)
+                job_id = claim_next(self.services, KIND)
+            except Exception:
+                log.exception("could not claim a quality job")
+                job_id = None
+            if job_id is None:
+                self._stop.wait(self.poll_seconds)
+                continue
+            run_job(self.services, job_id)

@@ -1,0 +1,48 @@
+"""Whether a resource's current file still waits for its check.
+
+The check of an uploaded or linked table runs after its ingest, on a quality worker: until the
+stored result is the current file's, a client polling `resource_validation_show` must read
+`pending` or `running`, never an empty report that looks like "no findings"."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tsunagu.catalog.models import Resource
+from tsunagu.datastore.models import IngestJob
+from tsunagu.jobs.queue import ACTIVE, active_job
+from tsunagu.quality.models import ResourceQuality
+from tsunagu.quality.service import is_table_file, signature
+from tsunagu.quality.worker import KIND
+
+
+def has_current_result(record: ResourceQuality | None, resource: Resource) -> bool:
+    return (
+        record is not None
+        and record.checked is not None
+        and record.signature == signature(resource)
+    )
+
+
+def waiting_state(
+    session: Session, resource: Resource, record: ResourceQuality | None
+) -> tuple[str, str | None] | None:
+    """("pending" | "running", job id or None) while the current file's check is still to
+    come; None when there is nothing to wait for (a result exists, or no check is on the
+    way)."""
+    if has_current_result(record, resource):
+        return None  # e.g. checked on demand while a queued check still waits
+    job = active_job(session, KIND, resource.id)
+    if job is not None:
+        return job.status, job.id
+    if not is_table_file(resource):
+        return None
+    # The ingest hands the file to the quality queue when it ends (before it is marked done).
+    ingest = session.scalar(
+        select(IngestJob.status)
+        .where(IngestJob.resource_id == resource.id)
+        .order_by(IngestJob.created.desc())
+        .limit(1)
+    )
+    return ("pending", None) if ingest in ACTIVE else None
