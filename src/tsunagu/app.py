@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     # sent cross-origin by browsers without an explicit header, so credentials stay off.
     middleware = [
         Middleware(RequestMetrics),  # outermost: times and counts every answer, errors too
-        Middleware(SecurityHeaders),
+        Middleware(SecurityHeaders, https=settings.site_url.startswith("https")),
         Middleware(
             SessionMiddleware,
             secret_key=secret_key(settings),

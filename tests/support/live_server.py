@@ -55,9 +55,9 @@ class LiveServer:
         settings = Settings(
             data_dir=self.data_dir,
             database_url=self.database_url,
-            site_url=self.url,
             max_upload_bytes=self.max_upload_bytes,
-            **{**defaults, **self.overrides},
+            # site_url may be overridden, e.g. an https address the site claims to live at.
+            **{"site_url": self.url, **defaults, **self.overrides},
         )
         self.services = build_services(settings)
         app = create_app(settings, self.services)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 
 from starlette.datastructures import FormData
@@ -17,19 +18,35 @@ CSP = (
     f"img-src 'self' data: {GSI_TILES}; connect-src 'self'; font-src 'self'; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'"
 )
-# Embeddable map/chart pages may be framed by any site; nothing else may.
+# Embeddable map/chart pages may be framed by any site; nothing else may. The pattern is the
+# embed route's own (one path segment), so no other address, e.g. "/embed/../staff" sent
+# percent-encoded, is ever framable.
 EMBED_CSP = CSP.replace("frame-ancestors 'self'", "frame-ancestors *")
+EMBED_PATH = re.compile(r"/embed/resource/[^/]+")
+
+
+# Browsers that have seen the site over https refuse plain http to it for a year.
+HSTS = b"max-age=31536000"
 
 
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp) -> None:
+    """Headers on every answer: pages, the API, files, errors.
+
+    ``https`` says the public site is served over https (its site_url); a request that arrived
+    as https through a trusted proxy (uvicorn sets the scheme from X-Forwarded-Proto only for
+    TSUNAGU_TRUSTED_PROXIES) is treated the same. Either way the answer carries HSTS and every
+    cookie it sets is marked Secure."""
+
+    def __init__(self, app: ASGIApp, https: bool = False) -> None:
         self.app = app
+        self.https = https
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        embed = scope["path"].startswith("/embed/")
+        embed = EMBED_PATH.fullmatch(scope["path"]) is not None
+        https = self.https or scope.get("scheme") == "https"
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -43,11 +60,21 @@ class SecurityHeaders:
                 }
                 if not embed:
                     extra[b"x-frame-options"] = b"SAMEORIGIN"
+                if https:
+                    extra[b"strict-transport-security"] = HSTS
+                    headers = [_secure_cookie(name, value) for name, value in headers]
                 headers += [(k, v) for k, v in extra.items() if k not in names]
                 message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+def _secure_cookie(name: bytes, value: bytes) -> tuple[bytes, bytes]:
+    if name.lower() != b"set-cookie":
+        return name, value
+    flags = {part.strip().lower() for part in value.split(b";")[1:]}
+    return name, value if b"secure" in flags else value + b"; secure"
 
 
 def csrf_token(request: Request) -> str:
