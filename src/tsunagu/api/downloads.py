@@ -28,7 +28,12 @@ def _locate(services: Services, dataset_ref: str, resource_id: str, token: str) 
         if dataset_ref not in (dataset.id, dataset.name):
             raise NotFound("ファイルが見つかりません (File not found)")
         if not authz.can_read_dataset(
-            context, dataset.owner_org, dataset.private, dataset.state, dataset.creator_user_id
+            context,
+            dataset.owner_org,
+            dataset.private,
+            dataset.state,
+            dataset.creator_user_id,
+            dataset.id,
         ):
             # Same answer as a missing file, so private datasets do not reveal themselves.
             raise NotFound("ファイルが見つかりません (File not found)")

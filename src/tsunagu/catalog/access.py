@@ -11,7 +11,12 @@ from tsunagu.errors import NotAuthorized, NotFound
 
 def readable_dataset(context: Context, dataset: Dataset) -> Dataset:
     if not authz.can_read_dataset(
-        context, dataset.owner_org, dataset.private, dataset.state, dataset.creator_user_id
+        context,
+        dataset.owner_org,
+        dataset.private,
+        dataset.state,
+        dataset.creator_user_id,
+        dataset.id,
     ):
         # Hiding existence: a private dataset looks the same as a missing one to outsiders.
         if dataset.state == "deleted" or not context.user:
@@ -29,7 +34,9 @@ def editable_dataset(context: Context, ref: str) -> Dataset:
         raise NotFound("データセットが見つかりません (Dataset not found)")
     readable_dataset(context, dataset)
     if not (
-        authz.has_role(context, dataset.owner_org, "editor")
+        # An editor-collaborator edits (and, as in CKAN, deletes) the dataset too; moving it to
+        # another organisation needs organisation rights (see package_update).
+        authz.has_dataset_role(context, dataset.owner_org, dataset.id, "editor")
         or (
             dataset.state == "draft" and context.user and context.user.id == dataset.creator_user_id
         )

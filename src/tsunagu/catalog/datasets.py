@@ -72,7 +72,7 @@ def clean_package(context: Context, data: dict[str, Any], current: Dataset | Non
             errors, "state", "active か draft を指定してください (Must be active or draft)"
         )
     values["state"] = state
-    values["owner_org"] = _owner_org(context, data, errors)
+    values["owner_org"] = _owner_org(context, data, errors, current)
     if values["name"]:
         clash = context.session.scalar(select(Dataset.id).where(Dataset.name == values["name"]))
         if clash and (current is None or clash != current.id):
@@ -95,7 +95,9 @@ def clean_package(context: Context, data: dict[str, Any], current: Dataset | Non
     return PackageInput(values, tags, groups, extras, resources)
 
 
-def _owner_org(context: Context, data: dict[str, Any], errors: validation.Errors) -> str | None:
+def _owner_org(
+    context: Context, data: dict[str, Any], errors: validation.Errors, current: Dataset | None
+) -> str | None:
     ref = data.get("owner_org")
     if not ref:
         validation.add(
@@ -109,7 +111,10 @@ def _owner_org(context: Context, data: dict[str, Any], errors: validation.Errors
             errors, "owner_org", f"組織が見つかりません: {ref} (Organization does not exist)"
         )
         return None
-    if not authz.has_role(context, org.id, "editor"):
+    # As CKAN: rights in the organisation matter when a dataset enters it (an editor-collaborator
+    # keeps the organisation it has).
+    entering = current is None or current.owner_org != org.id
+    if entering and not authz.has_role(context, org.id, "editor"):
         validation.add(
             errors,
             "owner_org",

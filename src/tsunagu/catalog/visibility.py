@@ -26,8 +26,14 @@ def visibility_for(
         private_orgs=frozenset(authz.member_organization_ids(context, "member"))
         if include_private
         else frozenset(),
+        private_datasets=frozenset(authz.collaborations(context, "member"))
+        if include_private
+        else frozenset(),
         include_drafts=include_drafts,
         draft_orgs=frozenset(authz.member_organization_ids(context, "editor"))
+        if include_drafts
+        else frozenset(),
+        draft_datasets=frozenset(authz.collaborations(context, "editor"))
         if include_drafts
         else frozenset(),
         user_id=context.user.id,

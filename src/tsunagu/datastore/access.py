@@ -64,7 +64,7 @@ class TableInfo:
 # dataset that turns private or deleted is refused on the very next call, whichever process
 # changed it; only the parsed data dictionary is reused while its stored JSON text is unchanged.
 _LOOKUP = (
-    "SELECT r.state, d.owner_org, d.private, d.state, d.creator_user_id, "
+    "SELECT r.state, d.owner_org, d.private, d.state, d.creator_user_id, d.id, "
     "t.table_name, t.fields "
     "FROM resource r JOIN dataset d ON d.id = r.dataset_id "
     "LEFT JOIN datastore_table t ON t.resource_id = r.id "
@@ -83,13 +83,17 @@ def readable_table(context: Context, resource_id: str) -> TableInfo:
     if row is None or row[0] == "deleted":
         resource_by_id(context.session, resource_id)  # raises the usual NotFound
         raise NotFound(f"リソースが見つかりません (Resource not found): {resource_id}")
-    _, owner_org, private, state, creator, name, fields = row
-    if not authz.can_read_dataset(context, owner_org, bool(private), state, creator):
+    _, owner_org, private, state, creator, dataset_id, name, fields = row
+    if not authz.can_read_dataset(context, owner_org, bool(private), state, creator, dataset_id):
         # Raises the same NotFound/NotAuthorized as every other read of the dataset.
         readable_dataset(
             context,
             Dataset(
-                owner_org=owner_org, private=bool(private), state=state, creator_user_id=creator
+                id=dataset_id,
+                owner_org=owner_org,
+                private=bool(private),
+                state=state,
+                creator_user_id=creator,
             ),
         )
     if name is None:

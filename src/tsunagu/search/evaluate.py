@@ -55,6 +55,7 @@ def visible_docs(index: MemoryIndex, visibility: Visibility) -> BitMap:
         owners = index.field_postings["owner_org"]
         for org_id in visibility.private_orgs:
             visible |= active & owners.get(normalize_text(org_id), BitMap())
+        visible |= active & _docids(index, visibility.private_datasets)
     if visibility.include_drafts:
         drafts = states.get("draft", BitMap())
         if visibility.all_private:
@@ -64,6 +65,7 @@ def visible_docs(index: MemoryIndex, visibility: Visibility) -> BitMap:
                 visible |= drafts & index.field_postings["owner_org"].get(
                     normalize_text(org_id), BitMap()
                 )
+            visible |= drafts & _docids(index, visibility.draft_datasets)
             if visibility.user_id:
                 visible |= BitMap(
                     d
@@ -72,6 +74,12 @@ def visible_docs(index: MemoryIndex, visibility: Visibility) -> BitMap:
                     and doc.creator_user_id == visibility.user_id
                 )
     return visible
+
+
+def _docids(index: MemoryIndex, dataset_ids: frozenset[str]) -> BitMap:
+    """The documents of the given datasets (a collaborator's few datasets)."""
+    found = (index.docid_by_ref.get(dataset_id) for dataset_id in dataset_ids)
+    return BitMap(docid for docid in found if docid is not None)
 
 
 def match(index: MemoryIndex, q: str, fq: str, visible: BitMap) -> tuple[BitMap, list[str]]:

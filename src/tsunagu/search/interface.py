@@ -45,8 +45,12 @@ class Visibility:
 
     all_private: bool = False  # sysadmin
     private_orgs: frozenset[str] = frozenset()  # organisation ids where the caller is a member
+    # Dataset ids where the caller is a collaborator (any role): readable while private.
+    private_datasets: frozenset[str] = frozenset()
     include_drafts: bool = False
     draft_orgs: frozenset[str] = frozenset()  # organisation ids where the caller is an editor
+    # Dataset ids where the caller is an editor-collaborator: readable as drafts too.
+    draft_datasets: frozenset[str] = frozenset()
     user_id: str | None = None  # a creator always sees their own drafts
     include_deleted: bool = False
 

@@ -115,7 +115,12 @@ def _show(context: Context, data: dict[str, Any]) -> bytes | dict[str, Any]:
     search.refresh(context.session)
     indexed = search.get(ref)
     if indexed is not None and authz.can_read_dataset(
-        context, indexed.owner_org, indexed.private, indexed.state, indexed.creator_user_id
+        context,
+        indexed.owner_org,
+        indexed.private,
+        indexed.state,
+        indexed.creator_user_id,
+        indexed.id,
     ):
         # Served from the index as ready-made JSON: no queries beyond the freshness check.
         return indexed.raw

@@ -249,7 +249,7 @@ def dataset(request: Request) -> Response:
 
 
 def _can_edit(context: Any, package: dict[str, Any]) -> bool:
-    return authz.has_role(context, package.get("owner_org"), "editor")
+    return authz.has_dataset_role(context, package.get("owner_org"), package.get("id"), "editor")
 
 
 def embed(request: Request) -> Response:
