@@ -72,17 +72,20 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         Route("/metrics", metrics_endpoint),
         *web_routes(),
     ]
+    https = settings.site_url.startswith("https://")
     # Read-only API calls from other sites' browsers are part of open data; tokens are never
     # sent cross-origin by browsers without an explicit header, so credentials stay off.
     middleware = [
         Middleware(RequestMetrics),  # outermost: times and counts every answer, errors too
-        Middleware(SecurityHeaders, https=settings.site_url.startswith("https")),
+        Middleware(SecurityHeaders, https=https),
         Middleware(
             SessionMiddleware,
             secret_key=secret_key(settings),
-            session_cookie="tsunagu_session",
+            # On https the "__Host-" prefix makes browsers keep the cookie to this exact host
+            # (Secure, Path=/, no Domain): a sibling site cannot set or overwrite it.
+            session_cookie=("__Host-" if https else "") + "tsunagu_session",
             same_site="lax",
-            https_only=settings.site_url.startswith("https"),
+            https_only=https,
             max_age=8 * 3600,
         ),
         Middleware(

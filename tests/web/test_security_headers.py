@@ -103,9 +103,8 @@ def sign_in(
     plain http the test talks."""
     form = requests.get(site.url + "/user/login", headers=headers, timeout=30)
     token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
-    session_cookie = cookies_of(form)["tsunagu_session"]
     raw = form.raw.headers.getlist("set-cookie")[0].split(";", 1)[0]
-    assert raw.startswith("tsunagu_session=") and session_cookie
+    assert re.match(r"(__Host-)?tsunagu_session=", raw)
     return requests.post(
         site.url + "/user/login",
         data={"csrf_token": token, "name": name, "password": f"pw-{name}-0000"},
@@ -209,8 +208,11 @@ def test_https_site_url_adds_hsts_and_secure_cookies(https_site: LiveServer) -> 
         assert "unsafe-inline" not in response.headers["content-security-policy"], kind
     signed_in = sign_in(https_site, "sh-https")
     assert signed_in.status_code == 303
-    cookie = cookies_of(signed_in)["tsunagu_session"]
+    # The __Host- prefix: browsers keep it to this host only, and only Secure with Path=/.
+    cookie = cookies_of(signed_in)["__Host-tsunagu_session"]
     assert cookie["secure"] and cookie["httponly"] and cookie["samesite"].lower() == "lax"
+    assert cookie["path"] == "/" and "domain" not in cookie
+    assert "tsunagu_session" not in cookies_of(signed_in)
 
 
 # -- the templates keep to the policy ---------------------------------------------------------
