@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tsunagu.accounts.models import User
+from tsunagu.accounts.sessions import user_for_session
 from tsunagu.api.envelope import failure, success
 from tsunagu.api.identity import resolve_user, token_from
 from tsunagu.api.params import read_params
@@ -29,6 +29,7 @@ def _run(
     session_user_id: str | None,
     limits: ApiLimits,
     address: str,
+    session_stamp: object = None,
 ) -> Any:
     fn = get_action(name)
     session = services.sessions()
@@ -40,10 +41,9 @@ def _run(
             limits.check_anonymous(address)
             raise
         if user is None and session_user_id:
-            user = session.get(User, session_user_id)
-            if user is None or user.state != "active":
-                # The signed cookie outlived its user: an anonymous call after all.
-                user = None
+            user = user_for_session(session, session_user_id, session_stamp)
+            if user is None:
+                # The signed cookie outlived its user or their password: anonymous after all.
                 limits.check_anonymous(address)
         limits.check_action(address, name, user)
         context = Context(services=services, session=session, user=user)
@@ -82,7 +82,15 @@ async def action_endpoint(request: Request) -> Response:
         if request.method == "GET" and not is_write_action(name):
             session_user = request.session.get("user_id")
         result = await run_in_threadpool(
-            _run, services, name, data, token, session_user, limits, address
+            _run,
+            services,
+            name,
+            data,
+            token,
+            session_user,
+            limits,
+            address,
+            session_stamp=request.session.get("auth"),
         )
     except RateLimited as error:
         response = failure(help_url, error)

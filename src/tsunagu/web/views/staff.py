@@ -23,7 +23,7 @@ from tsunagu.errors import ActionError, NotAuthorized, NotFound, ValidationError
 from tsunagu.registry import call_action
 from tsunagu.web.quality import standard_titles
 from tsunagu.web.security import check_csrf
-from tsunagu.web.session import page_context, services_of
+from tsunagu.web.session import begin_session, page_context, services_of
 from tsunagu.web.templating import render
 
 TYPE_LABELS = {
@@ -97,8 +97,8 @@ async def login(request: Request) -> Response:
                 name=name,
                 error="ユーザー名またはパスワードが違います。",
             )
-    request.session.clear()  # a new session on sign-in, against session fixation
-    request.session["user_id"] = outcome.user_id
+    # A new session on sign-in (against session fixation), stamped with the password's stamp.
+    await run_in_threadpool(begin_session, request, outcome.user_id)
     return RedirectResponse(target, status_code=303)
 
 
