@@ -389,7 +389,37 @@ PAGES: dict[str, dict[str, Any]] = {
         "is_admin": True,
         "page_errors": {"pii": ["Blocked."]},
     },
-    "staff/members.html": {"org": ORG, "errors": {}},
+    "staff/members.html": {
+        "org": ORG,
+        "errors": {},
+        "invited": "new@example.jp",
+        "invite_errors": {"email": ["Already registered."]},
+    },
+    "staff/password.html": {
+        "errors": {"old_password": ["Wrong."]},
+        "changed": True,
+        "min_length": 8,
+    },
+    "user/forgot.html": {"sent": False, "error": None, "value": "alice", "hours": 2},
+    "user/reset.html": {
+        "account": {"name": "alice"},
+        "key": "secret",
+        "errors": {"password2": ["Do not match."]},
+        "min_length": 8,
+    },
+    "user/invite.html": {
+        "account": {"email": "alice@example.jp"},
+        "key": "secret",
+        "values": {"name": "alice", "fullname": "Alice"},
+        "errors": {"name": ["Taken."]},
+        "min_length": 8,
+    },
+    "user/done.html": {
+        "heading": "パスワードを再設定しました",
+        "notice": "新しいパスワードでログインしてください。"
+        "ほかのブラウザーや端末でのログインは終了しました。",
+    },
+    "user/link_invalid.html": {},
     "staff/tokens.html": {
         "tokens": [{"id": "t1", "name": "script", "created_at": "2024-04-01", "last_access": None}],
         "new_token": "secret-token",

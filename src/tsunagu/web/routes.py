@@ -12,7 +12,7 @@ from starlette.staticfiles import StaticFiles
 from tsunagu.errors import ActionError
 from tsunagu.web.session import page_context
 from tsunagu.web.templating import render
-from tsunagu.web.views import accounts, public, staff, staff_quality
+from tsunagu.web.views import accounts, invitations, public, recovery, staff, staff_quality
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -29,6 +29,12 @@ def routes() -> list[BaseRoute]:
         Route("/user/login", staff.login_page, methods=["GET"]),
         Route("/user/login", staff.login, methods=["POST"]),
         Route("/user/logout", staff.logout, methods=["POST"]),
+        Route("/user/reset", recovery.forgot_page, methods=["GET"]),
+        Route("/user/reset", recovery.send_reset, methods=["POST"]),
+        Route("/user/reset/{key}", recovery.reset_page, methods=["GET"]),
+        Route("/user/reset/{key}", recovery.reset_password, methods=["POST"]),
+        Route("/user/invite/{key}", invitations.accept_page, methods=["GET"]),
+        Route("/user/invite/{key}", invitations.accept, methods=["POST"]),
         Route("/staff", staff.dashboard),
         Route("/staff/dataset/new", staff.new_dataset_page, methods=["GET"]),
         Route("/staff/dataset/new", staff.save_dataset, methods=["POST"]),
@@ -64,6 +70,9 @@ def routes() -> list[BaseRoute]:
         Route("/staff/tokens/revoke", accounts.revoke_token, methods=["POST"]),
         Route("/staff/organization/{org}/members", accounts.members_page, methods=["GET"]),
         Route("/staff/organization/{org}/members", accounts.add_member, methods=["POST"]),
+        Route("/staff/organization/{org}/invite", invitations.invite, methods=["POST"]),
+        Route("/staff/password", accounts.password_page, methods=["GET"]),
+        Route("/staff/password", accounts.change_password, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
 

@@ -1,4 +1,4 @@
-"""Staff pages for API tokens and organisation members."""
+"""Staff pages for API tokens, organisation members and one's own password."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from tsunagu.errors import NotFound, ValidationError
+from tsunagu.accounts.passwords import MIN_LENGTH, MISMATCH, password_problem
+from tsunagu.errors import NotAuthorized, NotFound, ValidationError
 from tsunagu.registry import call_action
-from tsunagu.web.session import page_context
+from tsunagu.web.session import page_context, start_session
 from tsunagu.web.templating import render
 from tsunagu.web.views.staff import login_required, read_form
 
@@ -93,5 +94,56 @@ async def add_member(request: Request) -> Response:
                     request, "staff/members.html", status_code=400, org=org, errors=error.errors
                 )
         return RedirectResponse(f"/staff/organization/{org_name}/members", status_code=303)
+
+    return await run_in_threadpool(save)
+
+
+def password_page(request: Request) -> Response:
+    if (redirect := login_required(request)) is not None:
+        return redirect
+    with page_context(request):
+        return render(
+            request, "staff/password.html", errors={}, changed=False, min_length=MIN_LENGTH
+        )
+
+
+async def change_password(request: Request) -> Response:
+    """The signed-in user's own password: the current one, and the new one twice. Other
+    sessions of the user end (their stamp no longer matches); this one is stamped anew."""
+    if (redirect := login_required(request)) is not None:
+        return redirect
+    form = await read_form(request)
+    old = str(form.get("old_password") or "")
+    new = str(form.get("password") or "")
+    new2 = str(form.get("password2") or "")
+
+    def save() -> Response:
+        with page_context(request) as context:
+            if context.user is None:
+                raise NotAuthorized("ログインが必要です (You must be logged in)")
+            try:
+                if problem := password_problem(new):
+                    raise ValidationError({"password": [problem]})
+                if new != new2:
+                    raise ValidationError({"password2": [MISMATCH]})
+                call_action(
+                    "user_update",
+                    context,
+                    {"id": context.user.id, "old_password": old, "password": new},
+                )
+            except ValidationError as error:
+                context.session.rollback()
+                return render(
+                    request,
+                    "staff/password.html",
+                    status_code=400,
+                    errors=error.errors,
+                    changed=False,
+                    min_length=MIN_LENGTH,
+                )
+            start_session(request, context.user)
+            return render(
+                request, "staff/password.html", errors={}, changed=True, min_length=MIN_LENGTH
+            )
 
     return await run_in_threadpool(save)
