@@ -269,6 +269,28 @@ def victim_token_ids(env: Env) -> set[str]:
     return {t["id"] for t in env.act("api_token_list", {"user": env.victim})}
 
 
+def victim_fullname(env: Env) -> str:
+    return str(env.act("user_show", {"id": env.victim})["fullname"])
+
+
+def fresh_user(env: Env) -> dict[str, Any]:
+    name = unique("mx-user")
+    env.act("user_create", {"name": name, "email": f"{name}@example.jp", "password": "pw-0000-x"})
+    return {"id": name}
+
+
+def fresh_invitation(env: Env) -> dict[str, Any]:
+    """An organisation (roles as in org A) and an address nobody has used yet."""
+    return {**fresh_org(env), "email": f"{unique('mx-invitee')}@example.jp"}
+
+
+def invited(env: Env, ctx: dict[str, Any]) -> bool:
+    """A pending user with the address exists and belongs to the organisation."""
+    users = env.act("user_list", {"email": ctx["email"]})
+    members = org_members(env, ctx["id"])
+    return any(u["state"] == "pending" and u["name"] in members for u in users)
+
+
 @dataclass(frozen=True)
 class Case:
     allowed: frozenset[str]
@@ -389,6 +411,30 @@ CASES: dict[str, Case] = {
             name=x["name"], email=f"{x['name']}@example.jp", password="pw-new-user-0000"
         ),
         lambda e, x: e.exists("user_show", {"id": x["name"]}),
+    ),
+    "user_update": Case(
+        SYSADMIN_ONLY,  # and the user themself: tests/accounts/test_user_actions.py
+        fresh_name,
+        lambda c, e, x: c.action.user_update(id=e.victim, fullname=x["name"]),
+        lambda e, x: victim_fullname(e) == x["name"],
+    ),
+    "user_patch": Case(
+        SYSADMIN_ONLY,
+        fresh_name,
+        lambda c, e, x: c.action.user_patch(id=e.victim, fullname=x["name"]),
+        lambda e, x: victim_fullname(e) == x["name"],
+    ),
+    "user_delete": Case(
+        SYSADMIN_ONLY,
+        fresh_user,
+        lambda c, e, x: c.action.user_delete(id=x["id"]),
+        lambda e, x: e.act("user_show", {"id": x["id"]})["state"] == "deleted",
+    ),
+    "user_invite": Case(
+        ORG_MANAGERS,
+        fresh_invitation,
+        lambda c, e, x: c.action.user_invite(email=x["email"], group_id=x["id"], role="member"),
+        invited,
     ),
     "api_token_create": Case(
         SYSADMIN_ONLY,
