@@ -22,6 +22,7 @@ from support.live_server import LiveServer
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "src" / "tsunagu" / "web" / "templates"
 HTTPS = {"X-Forwarded-Proto": "https"}
+HSTS = "max-age=31536000; includeSubDomains"
 
 
 def _start(tmp: Path, **overrides: Any) -> LiveServer:
@@ -179,14 +180,14 @@ def test_session_cookie_flags_over_http(site: LiveServer) -> None:
 def test_https_through_a_trusted_proxy_adds_hsts(site: LiveServer) -> None:
     for kind, path in paths(site).items():
         response = requests.get(site.url + path, headers=HTTPS, timeout=30)
-        assert response.headers["strict-transport-security"] == "max-age=31536000", kind
+        assert response.headers["strict-transport-security"] == HSTS, kind
         assert response.headers["x-content-type-options"] == "nosniff", kind
     embed = requests.get(
         f"{site.url}/embed/resource/{site.resource_id}",  # type: ignore[attr-defined]
         headers=HTTPS,
         timeout=30,
     )
-    assert embed.headers["strict-transport-security"] == "max-age=31536000"
+    assert embed.headers["strict-transport-security"] == HSTS
 
 
 def test_https_through_a_trusted_proxy_makes_cookies_secure(site: LiveServer) -> None:
@@ -204,7 +205,7 @@ def test_https_through_a_trusted_proxy_makes_cookies_secure(site: LiveServer) ->
 def test_https_site_url_adds_hsts_and_secure_cookies(https_site: LiveServer) -> None:
     for kind, path in {"page": "/", "api": "/api/3/action/site_read"}.items():
         response = requests.get(https_site.url + path, timeout=30)
-        assert response.headers["strict-transport-security"] == "max-age=31536000", kind
+        assert response.headers["strict-transport-security"] == HSTS, kind
         assert "unsafe-inline" not in response.headers["content-security-policy"], kind
     signed_in = sign_in(https_site, "sh-https")
     assert signed_in.status_code == 303

@@ -25,8 +25,9 @@ EMBED_CSP = CSP.replace("frame-ancestors 'self'", "frame-ancestors *")
 EMBED_PATH = re.compile(r"/embed/resource/[^/]+")
 
 
-# Browsers that have seen the site over https refuse plain http to it for a year.
-HSTS = b"max-age=31536000"
+# Browsers that have seen the site over https refuse plain http to it (and to hosts under its
+# name) for a year. No "preload": joining browsers' built-in list is the operator's choice.
+HSTS = b"max-age=31536000; includeSubDomains"
 
 
 class SecurityHeaders:
