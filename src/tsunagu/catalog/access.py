@@ -5,6 +5,7 @@ from __future__ import annotations
 from tsunagu.catalog import authz
 from tsunagu.catalog.lookup import by_id_or_name
 from tsunagu.catalog.models import Dataset
+from tsunagu.catalog.revision import lock_for_update
 from tsunagu.context import Context
 from tsunagu.errors import NotAuthorized, NotFound
 
@@ -28,8 +29,17 @@ def readable_dataset(context: Context, dataset: Dataset) -> Dataset:
     return dataset
 
 
-def editable_dataset(context: Context, ref: str) -> Dataset:
+def editable_dataset(context: Context, ref: str, *, lock: bool = True) -> Dataset:
+    """The dataset, if the caller may change it; by default locked for the change.
+
+    The lock makes concurrent writes to one dataset take turns, so each one reads the dataset's
+    tags, extras, resources and datastore table as the previous one left them (two patches
+    adding the same extra would otherwise both insert it). Pure permission checks pass
+    ``lock=False``.
+    """
     dataset = by_id_or_name(context.session, Dataset, ref)
+    if lock:
+        lock_for_update(context.session, dataset)
     if dataset.state == "deleted" and not context.is_sysadmin:
         raise NotFound("データセットが見つかりません (Dataset not found)")
     readable_dataset(context, dataset)

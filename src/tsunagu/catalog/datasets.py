@@ -8,16 +8,17 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tsunagu.catalog import authz, validation
+from tsunagu.catalog import authz, tags, validation
 from tsunagu.catalog.activity import record_activity
 from tsunagu.catalog.dictize import package_dict
 from tsunagu.catalog.lookup import by_id_or_name
-from tsunagu.catalog.models import Dataset, DatasetExtra, Group, Organization, Tag
+from tsunagu.catalog.models import Dataset, DatasetExtra, Group, Organization
 from tsunagu.catalog.revision import bump_revision
 from tsunagu.context import Context
 from tsunagu.errors import NotFound, require
 from tsunagu.events import dataset_saving
 from tsunagu.storage.types import utcnow
+from tsunagu.storage.upsert import flush_or_conflict
 
 _TEXT_FIELDS = (
     "title",
@@ -31,12 +32,13 @@ _TEXT_FIELDS = (
     "type",
 )
 STATES = ("active", "draft")
+NAME_IN_USE = "この URL は既に使われています (That URL is already in use.)"
 
 
 @dataclass
 class PackageInput:
     values: dict[str, Any]
-    tags: list[str] | None
+    tags: list[tags.TagRef] | None
     groups: list[Group] | None
     extras: dict[str, str] | None
     resources: list[dict[str, Any]] | None
@@ -76,10 +78,10 @@ def clean_package(context: Context, data: dict[str, Any], current: Dataset | Non
     if values["name"]:
         clash = context.session.scalar(select(Dataset.id).where(Dataset.name == values["name"]))
         if clash and (current is None or clash != current.id):
-            validation.add(
-                errors, "name", "この URL は既に使われています (That URL is already in use.)"
-            )
-    tags = validation.tag_names(data, errors)
+            validation.add(errors, "name", NAME_IN_USE)
+    tag_refs = tags.tag_refs(data, errors)
+    if tag_refs:
+        tag_refs = tags.check_vocabulary_tags(context.session, tag_refs, errors)
     groups = _groups(context, validation.ref_names(data, "groups", errors), errors)
     extras = validation.extras_list(data, errors)
     resources = data.get("resources")
@@ -92,7 +94,7 @@ def clean_package(context: Context, data: dict[str, Any], current: Dataset | Non
             "リソースの辞書のリストで指定してください (Must be a list of resource dicts)",
         )
     require(errors)
-    return PackageInput(values, tags, groups, extras, resources)
+    return PackageInput(values, tag_refs, groups, extras, resources)
 
 
 def _owner_org(
@@ -138,24 +140,22 @@ def _groups(
     return groups
 
 
-def _tags(context: Context, names: list[str]) -> list[Tag]:
-    existing = {t.name: t for t in context.session.scalars(select(Tag).where(Tag.name.in_(names)))}
-    tags = []
-    for name in names:
-        tag = existing.get(name)
-        if tag is None:
-            tag = Tag(name=name)
-            context.session.add(tag)
-            existing[name] = tag
-        tags.append(tag)
-    return tags
-
-
 def apply_package(context: Context, dataset: Dataset, package: PackageInput) -> None:
     for key, value in package.values.items():
         setattr(dataset, key, value)
+    context.session.add(dataset)
+    # The name is written first, before any query below can autoflush it: another request may
+    # have taken it since clean_package checked, and that is a 409, not a 500.
+    flush_or_conflict(
+        context.session,
+        Dataset,
+        field="name",
+        value=dataset.name,
+        own_id=dataset.id,
+        message=NAME_IN_USE,
+    )
     if package.tags is not None:
-        dataset.tags = _tags(context, package.tags)
+        dataset.tags = tags.tags_for(context.session, package.tags)
     if package.groups is not None:
         dataset.groups = package.groups
     if package.extras is not None:

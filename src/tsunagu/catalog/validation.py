@@ -115,35 +115,6 @@ def check_local_gov_code(value: str, errors: Errors) -> str | None:
     return value
 
 
-def tag_names(data: dict[str, Any], errors: Errors) -> list[str] | None:
-    """Tags from ``tags`` (list of dicts or strings) or ``tag_string`` ("a,b"); None if absent."""
-    raw: list[Any]
-    if "tags" in data and data["tags"] is not None:
-        raw = data["tags"] if isinstance(data["tags"], list) else [data["tags"]]
-    elif "tag_string" in data:
-        raw = [t for t in str(data["tag_string"] or "").split(",")]
-    else:
-        return None
-    names: list[str] = []
-    for item in raw:
-        name = item.get("name") if isinstance(item, dict) else item
-        if not isinstance(name, str):
-            add(errors, "tags", "タグ名は文字列で指定してください (Tag names must be strings)")
-            continue
-        name = name.strip()
-        if not name:
-            continue
-        if not TAG_RE.match(name):
-            add(
-                errors,
-                "tags",
-                f"タグ「{name}」に使えない文字が含まれています (Tag contains invalid characters)",
-            )
-        elif name not in names:
-            names.append(name)
-    return names
-
-
 def ref_names(data: dict[str, Any], field: str, errors: Errors) -> list[str] | None:
     """Group references as CKAN sends them: list of {"name"}/{"id"} dicts or plain strings."""
     if field not in data or data[field] is None:

@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tsunagu.catalog.models import Dataset, Organization, Resource
@@ -31,6 +30,7 @@ from tsunagu.quality.rating import TABULAR, normal_format
 from tsunagu.quality.standards import Standard, UnknownStandard, get_standard
 from tsunagu.quality.validate import ValidationOptions, ValidationResult, validate_file
 from tsunagu.storage.types import utcnow
+from tsunagu.storage.upsert import get_or_create
 
 STANDARD_KEY = "standard"  # resource key where staff declare the standard dataset it follows
 
@@ -99,17 +99,7 @@ def check_file(
 def record_for(session: Session, resource_id: str) -> ResourceQuality:
     """The resource's row, made if missing. The ingest worker and a request may both make it
     at once: the loser of that race takes the winner's row instead of failing."""
-    record = session.get(ResourceQuality, resource_id)
-    if record is not None:
-        return record
-    try:
-        with session.begin_nested():
-            record = ResourceQuality(resource_id=resource_id)
-            session.add(record)
-    except IntegrityError:
-        record = session.get(ResourceQuality, resource_id, populate_existing=True)
-        assert record is not None
-    return record
+    return get_or_create(session, ResourceQuality, {"resource_id": resource_id})
 
 
 def _store(

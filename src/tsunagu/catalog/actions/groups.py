@@ -16,6 +16,9 @@ from tsunagu.catalog.search_params import search_query
 from tsunagu.context import Context
 from tsunagu.errors import require
 from tsunagu.registry import action
+from tsunagu.storage.upsert import flush_or_conflict
+
+NAME_IN_USE = "この名前は既に使われています (Group name already exists in database)"
 
 
 def _clean(context: Context, data: dict[str, Any], current: Group | None) -> dict[str, Any]:
@@ -27,11 +30,16 @@ def _clean(context: Context, data: dict[str, Any], current: Group | None) -> dic
         validation.add(errors, "title", "必須項目です (Missing value)")
     clash = context.session.scalar(select(Group.id).where(Group.name == values["name"]))
     if clash and (current is None or clash != current.id):
-        validation.add(
-            errors, "name", "この名前は既に使われています (Group name already exists in database)"
-        )
+        validation.add(errors, "name", NAME_IN_USE)
     require(errors)
     return values
+
+
+def _save_name(context: Context, group: Group, own_id: str | None) -> None:
+    """Flush; a name another request took since _clean checked it is a 409, not a 500."""
+    flush_or_conflict(
+        context.session, Group, field="name", value=group.name, own_id=own_id, message=NAME_IN_USE
+    )
 
 
 def _counts(context: Context) -> dict[str, int]:
@@ -45,7 +53,7 @@ def group_create(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     authz.require_sysadmin(context)
     group = Group(**_clean(context, data, None), revision=bump_revision(context.session))
     context.session.add(group)
-    context.session.flush()
+    _save_name(context, group, None)
     result = {**group_dict(group), "package_count": 0}
     record_activity(context, group.id, "new group", result)
     return result
@@ -59,10 +67,17 @@ def group_update(context: Context, data: dict[str, Any]) -> dict[str, Any]:
         context, {**data, "name": data.get("name", group.name)}, group
     ).items():
         setattr(group, key, value)
+    _save_name(context, group, group.id)
+    # Datasets before the revision counter, the order every dataset write locks them in.
+    datasets = context.session.scalars(
+        select(Dataset)
+        .join(dataset_group)
+        .where(dataset_group.c.group_id == group.id)
+        .order_by(Dataset.id)
+        .with_for_update(of=Dataset)
+    ).all()
     group.revision = bump_revision(context.session)
-    for dataset in context.session.scalars(
-        select(Dataset).join(dataset_group).where(dataset_group.c.group_id == group.id)
-    ):
+    for dataset in datasets:
         dataset.revision = group.revision
     result = {**group_dict(group), "package_count": _counts(context).get(group.name, 0)}
     record_activity(context, group.id, "changed group", result)

@@ -18,8 +18,10 @@ from tsunagu.context import Context
 from tsunagu.errors import NotFound, ValidationError, require
 from tsunagu.registry import action
 from tsunagu.search.interface import SearchResult
+from tsunagu.storage.upsert import flush_or_conflict
 
 _SORTS = {"name": Organization.name, "title": Organization.title}
+NAME_IN_USE = "この名前は既に使われています (Group name already exists in database)"
 
 
 def _clean(context: Context, data: dict[str, Any], current: Organization | None) -> dict[str, Any]:
@@ -70,13 +72,21 @@ def _clean(context: Context, data: dict[str, Any], current: Organization | None)
             select(Organization.id).where(Organization.name == values["name"])
         )
         if clash and (current is None or clash != current.id):
-            validation.add(
-                errors,
-                "name",
-                "この名前は既に使われています (Group name already exists in database)",
-            )
+            validation.add(errors, "name", NAME_IN_USE)
     require(errors)
     return values
+
+
+def _save_name(context: Context, org: Organization, own_id: str | None) -> None:
+    """Flush; a name another request took since _clean checked it is a 409, not a 500."""
+    flush_or_conflict(
+        context.session,
+        Organization,
+        field="name",
+        value=org.name,
+        own_id=own_id,
+        message=NAME_IN_USE,
+    )
 
 
 def _datasets(context: Context, org: Organization, rows: int) -> SearchResult:
@@ -126,7 +136,7 @@ def organization_create(context: Context, data: dict[str, Any]) -> dict[str, Any
     values = _clean(context, data, None)
     org = Organization(**values, revision=bump_revision(context.session))
     context.session.add(org)
-    context.session.flush()
+    _save_name(context, org, None)
     result = _as_dict(context, org)
     record_activity(context, org.id, "new organization", result)
     return result
@@ -140,11 +150,16 @@ def organization_update(context: Context, data: dict[str, Any]) -> dict[str, Any
     _check_parent(context, org, values["parent_id"])
     for key, value in values.items():
         setattr(org, key, value)
+    _save_name(context, org, org.id)
+    # Package dicts embed the organisation (title, kind, code …): reindex its datasets. Their
+    # rows are locked before the revision counter, the order every dataset write takes, so this
+    # cannot deadlock with one of them (PostgreSQL).
+    datasets = context.session.scalars(
+        select(Dataset).where(Dataset.owner_org == org.id).order_by(Dataset.id).with_for_update()
+    ).all()
     org.revision = bump_revision(context.session)
-    # Package dicts embed the organisation (title, kind, code …): reindex its datasets.
-    for dataset in context.session.scalars(select(Dataset).where(Dataset.owner_org == org.id)):
+    for dataset in datasets:
         dataset.revision = org.revision
-    context.session.flush()
     result = _as_dict(context, org)
     record_activity(context, org.id, "changed organization", result)
     return result

@@ -217,7 +217,7 @@ def manage_page(
     """The guided publishing page; `errors` (e.g. a refused publish) are shown at the top."""
     try:
         package = package_show_dict(context, {"id": name})
-        editable_dataset(context, package["id"])
+        editable_dataset(context, package["id"], lock=False)
     except (NotFound, NotAuthorized):
         return render(request, "not_found.html", status_code=404)
     statuses = {}

@@ -1,0 +1,397 @@
+"""Many clients writing the same shared row at the same moment, over HTTP, on SQLite and
+PostgreSQL.
+
+Each test starts ``RACERS`` threads that wait at one ``threading.Barrier`` and then make their
+call through their own unmodified ckanapi client (a client's HTTP session is not shared between
+threads). Afterwards: no answer was an internal error (HTTP 500), the shared row exists exactly
+once, and every write the server acknowledged is there.
+
+Shared rows raced here: free tags, dataset / organisation / group / user / vocabulary names,
+vocabulary tags, organisation memberships, a dataset's tags and extras under concurrent patches,
+resources added to one dataset, a datastore table made by several datastore_create calls, a
+datastore primary key upserted at once, and the quality record of one resource.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import ckanapi
+import pytest
+import requests
+from sqlalchemy import func, select
+
+from support.live_server import LiveServer
+from tsunagu.accounts.models import User
+from tsunagu.catalog.models import (
+    Dataset,
+    DatasetExtra,
+    Group,
+    Membership,
+    Organization,
+    Tag,
+    dataset_tag,
+)
+from tsunagu.datastore.models import DatastoreTable
+from tsunagu.quality.models import ResourceQuality
+
+RACERS = 10
+ORG = "race-org"
+CSV = "地区,人口\n中央,1200\n".encode()
+_serial = itertools.count(1)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{next(_serial)}"
+
+
+@dataclass
+class Outcome:
+    status: int | None = None
+    result: Any = None
+    error: Exception | None = None
+
+
+def race(
+    server: LiveServer, token: str, call: Callable[[ckanapi.RemoteCKAN, int], Any]
+) -> list[Outcome]:
+    """Run ``call(client, i)`` in RACERS threads released together; returns each outcome."""
+    barrier = threading.Barrier(RACERS)
+    outcomes = [Outcome() for _ in range(RACERS)]
+
+    def run(i: int) -> None:
+        outcome = outcomes[i]
+        ckan = server.ckan(token)
+        session = requests.Session()
+        session.hooks["response"].append(
+            lambda r, *_a, **_k: setattr(outcome, "status", r.status_code)
+        )
+        ckan.session = session
+        barrier.wait(timeout=30)
+        try:
+            outcome.result = call(ckan, i)
+        except Exception as error:
+            outcome.error = error
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(RACERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(t.is_alive() for t in threads), "a racer never finished"
+    assert 500 not in [o.status for o in outcomes], [str(o.error) for o in outcomes]
+    return outcomes
+
+
+def succeeded(outcomes: list[Outcome]) -> list[Outcome]:
+    return [o for o in outcomes if o.status == 200 and o.error is None]
+
+
+def assert_one_winner(outcomes: list[Outcome], field: str, words: str) -> None:
+    """One success; every other racer got a 409 Validation Error on ``field``."""
+    assert len(succeeded(outcomes)) == 1, [(o.status, str(o.error)) for o in outcomes]
+    for outcome in outcomes:
+        if outcome.status == 200:
+            continue
+        assert outcome.status == 409
+        assert isinstance(outcome.error, ckanapi.ValidationError)
+        assert words in " ".join(outcome.error.error_dict[field])
+
+
+def count(server: LiveServer, statement: Any) -> int:
+    with server.services.sessions() as session:
+        return int(session.scalar(statement) or 0)
+
+
+@pytest.fixture(scope="module")
+def sysadmin(server: LiveServer) -> str:
+    token = server.make_user("race-sysadmin", sysadmin=True)
+    server.act("organization_create", {"name": ORG, "title": "競争組織"})
+    return token
+
+
+@pytest.fixture(scope="module")
+def editor(server: LiveServer, sysadmin: str) -> str:
+    token = server.make_user("race-editor")
+    server.act(
+        "organization_member_create", {"id": ORG, "username": "race-editor", "role": "editor"}
+    )
+    return token
+
+
+def new_dataset(server: LiveServer, **fields: Any) -> dict[str, Any]:
+    return server.act(
+        "package_create", {"name": unique("race-ds"), "title": "競争", "owner_org": ORG, **fields}
+    )
+
+
+# -- free tags ----------------------------------------------------------------------------------
+
+
+def test_one_new_tag_on_many_new_datasets(server: LiveServer, editor: str) -> None:
+    tag = unique("新しいタグ")
+    names = [unique("race-tagged") for _ in range(RACERS)]
+    outcomes = race(
+        server,
+        editor,
+        lambda c, i: c.action.package_create(
+            name=names[i], title="同時", owner_org=ORG, tags=[{"name": tag}, {"name": "共通"}]
+        ),
+    )
+    assert len(succeeded(outcomes)) == RACERS
+    assert count(server, select(func.count()).select_from(Tag).where(Tag.name == tag)) == 1
+    for name in names:
+        shown = server.act("package_show", {"id": name})
+        assert {t["name"] for t in shown["tags"]} == {tag, "共通"}
+
+
+def test_tags_in_opposite_orders_do_not_deadlock(server: LiveServer, editor: str) -> None:
+    first, second = unique("順番a"), unique("順番b")
+    outcomes = race(
+        server,
+        editor,
+        lambda c, i: c.action.package_create(
+            name=unique("race-order"),
+            title="順番",
+            owner_org=ORG,
+            tags=[{"name": first}, {"name": second}][:: 1 if i % 2 else -1],
+        ),
+    )
+    assert len(succeeded(outcomes)) == RACERS
+    for tag in (first, second):
+        assert count(server, select(func.count()).select_from(Tag).where(Tag.name == tag)) == 1
+
+
+# -- names chosen by the client -------------------------------------------------------------------
+
+
+def test_two_datasets_with_one_new_name(server: LiveServer, editor: str) -> None:
+    name = unique("race-same-name")
+    outcomes = race(
+        server,
+        editor,
+        lambda c, i: c.action.package_create(name=name, title=f"同名 {i}", owner_org=ORG),
+    )
+    assert_one_winner(outcomes, "name", "already in use")
+    assert count(server, select(func.count()).select_from(Dataset).where(Dataset.name == name)) == 1
+    winner = succeeded(outcomes)[0].result
+    assert server.act("package_show", {"id": name})["title"] == winner["title"]
+
+
+def test_renaming_datasets_to_one_new_name(server: LiveServer, editor: str) -> None:
+    name = unique("race-rename")
+    datasets = [new_dataset(server) for _ in range(RACERS)]
+    outcomes = race(
+        server, editor, lambda c, i: c.action.package_patch(id=datasets[i]["id"], name=name)
+    )
+    assert_one_winner(outcomes, "name", "already in use")
+    assert count(server, select(func.count()).select_from(Dataset).where(Dataset.name == name)) == 1
+
+
+def test_organisations_with_one_new_name(server: LiveServer, sysadmin: str) -> None:
+    name = unique("race-org-name")
+    outcomes = race(
+        server, sysadmin, lambda c, i: c.action.organization_create(name=name, title=f"組織 {i}")
+    )
+    assert_one_winner(outcomes, "name", "already exists")
+    assert (
+        count(
+            server,
+            select(func.count()).select_from(Organization).where(Organization.name == name),
+        )
+        == 1
+    )
+
+
+def test_renaming_organisations_to_one_new_name(server: LiveServer, sysadmin: str) -> None:
+    name = unique("race-org-rename")
+    orgs = [unique("race-org-old") for _ in range(RACERS)]
+    for org in orgs:
+        server.act("organization_create", {"name": org, "title": "改名前"})
+    outcomes = race(
+        server, sysadmin, lambda c, i: c.action.organization_patch(id=orgs[i], name=name)
+    )
+    assert_one_winner(outcomes, "name", "already exists")
+    assert (
+        count(
+            server,
+            select(func.count()).select_from(Organization).where(Organization.name == name),
+        )
+        == 1
+    )
+
+
+def test_groups_with_one_new_name(server: LiveServer, sysadmin: str) -> None:
+    name = unique("race-group-name")
+    outcomes = race(
+        server, sysadmin, lambda c, i: c.action.group_create(name=name, title=f"グループ {i}")
+    )
+    assert_one_winner(outcomes, "name", "already exists")
+    assert count(server, select(func.count()).select_from(Group).where(Group.name == name)) == 1
+
+
+def test_users_with_one_new_name(server: LiveServer, sysadmin: str) -> None:
+    name = unique("race-user")
+    outcomes = race(
+        server,
+        sysadmin,
+        lambda c, i: c.action.user_create(
+            name=name, email=f"{name}-{i}@example.jp", password="pw-race-user-0000"
+        ),
+    )
+    assert_one_winner(outcomes, "name", "not available")
+    assert count(server, select(func.count()).select_from(User).where(User.name == name)) == 1
+
+
+# -- memberships, and a dataset's own rows ----------------------------------------------------------
+
+
+def test_one_membership_added_at_once(server: LiveServer, sysadmin: str) -> None:
+    user = unique("race-member")
+    server.act(
+        "user_create", {"name": user, "email": f"{user}@example.jp", "password": "pw-x-00000"}
+    )
+    roles = ["member", "editor"]
+    outcomes = race(
+        server,
+        sysadmin,
+        lambda c, i: c.action.organization_member_create(id=ORG, username=user, role=roles[i % 2]),
+    )
+    assert len(succeeded(outcomes)) == RACERS
+    with server.services.sessions() as session:
+        rows = session.scalars(
+            select(Membership.capacity)
+            .join(User, User.id == Membership.user_id)
+            .where(User.name == user)
+        ).all()
+    assert len(rows) == 1 and rows[0] in roles
+
+
+def test_patching_one_dataset_with_the_same_new_extra_and_tag(
+    server: LiveServer, editor: str
+) -> None:
+    dataset = new_dataset(server)
+    tag = unique("後から")
+    outcomes = race(
+        server,
+        editor,
+        lambda c, i: c.action.package_patch(
+            id=dataset["id"],
+            tags=[{"name": tag}],
+            extras=[{"key": "更新", "value": f"値{i}"}],
+        ),
+    )
+    assert len(succeeded(outcomes)) == RACERS
+    extras = count(
+        server,
+        select(func.count())
+        .select_from(DatasetExtra)
+        .where(DatasetExtra.dataset_id == dataset["id"]),
+    )
+    assert extras == 1
+    links = count(
+        server,
+        select(func.count())
+        .select_from(dataset_tag)
+        .where(dataset_tag.c.dataset_id == dataset["id"]),
+    )
+    assert links == 1
+    shown = server.act("package_show", {"id": dataset["id"]})
+    assert [t["name"] for t in shown["tags"]] == [tag]
+    assert shown["extras"][0]["value"] in {f"値{i}" for i in range(RACERS)}
+
+
+def test_resources_added_to_one_dataset_at_once(server: LiveServer, editor: str) -> None:
+    dataset = new_dataset(server)
+    outcomes = race(
+        server,
+        editor,
+        lambda c, i: c.action.resource_create(
+            package_id=dataset["id"], name=f"資料{i}", url=f"https://example.jp/{i}.pdf"
+        ),
+    )
+    assert len(succeeded(outcomes)) == RACERS
+    shown = server.act("package_show", {"id": dataset["id"]})
+    assert sorted(r["name"] for r in shown["resources"]) == sorted(
+        f"資料{i}" for i in range(RACERS)
+    )
+    assert sorted(r["position"] for r in shown["resources"]) == list(range(RACERS))
+
+
+# -- datastore ------------------------------------------------------------------------------------
+
+
+def test_one_datastore_table_made_by_many_calls(server: LiveServer, editor: str) -> None:
+    dataset = new_dataset(server, resources=[{"url": "https://example.jp/t.pdf", "name": "表"}])
+    resource_id = dataset["resources"][0]["id"]
+    outcomes = race(
+        server,
+        editor,
+        lambda c, i: c.action.datastore_create(
+            resource_id=resource_id, fields=[{"id": "番号", "type": "int"}], records=[{"番号": i}]
+        ),
+    )
+    assert len(succeeded(outcomes)) == RACERS
+    assert (
+        count(
+            server,
+            select(func.count())
+            .select_from(DatastoreTable)
+            .where(DatastoreTable.resource_id == resource_id),
+        )
+        == 1
+    )
+    found = server.act("datastore_search", {"resource_id": resource_id, "limit": 100})
+    assert sorted(r["番号"] for r in found["records"]) == list(range(RACERS))
+    assert found["total"] == RACERS
+
+
+def test_one_primary_key_upserted_at_once(server: LiveServer, editor: str) -> None:
+    dataset = new_dataset(server, resources=[{"url": "https://example.jp/k.pdf", "name": "鍵"}])
+    resource_id = dataset["resources"][0]["id"]
+    server.act(
+        "datastore_create",
+        {
+            "resource_id": resource_id,
+            "fields": [{"id": "code", "type": "text"}, {"id": "n", "type": "int"}],
+            "primary_key": ["code"],
+        },
+    )
+    outcomes = race(
+        server,
+        editor,
+        lambda c, i: c.action.datastore_upsert(
+            resource_id=resource_id, method="upsert", records=[{"code": "A", "n": i}]
+        ),
+    )
+    assert len(succeeded(outcomes)) == RACERS
+    found = server.act("datastore_search", {"resource_id": resource_id})
+    assert found["total"] == 1
+    assert found["records"][0]["n"] in range(RACERS)
+
+
+def test_quality_record_of_one_resource(server: LiveServer, editor: str) -> None:
+    dataset = new_dataset(server)
+    resource = server.ckan(editor).action.resource_create(
+        package_id=dataset["id"], name="品質", upload=("q.csv", io.BytesIO(CSV))
+    )
+    outcomes = race(
+        server, editor, lambda c, i: c.action.resource_validation_run(id=resource["id"])
+    )
+    assert len(succeeded(outcomes)) == RACERS
+    assert (
+        count(
+            server,
+            select(func.count())
+            .select_from(ResourceQuality)
+            .where(ResourceQuality.resource_id == resource["id"]),
+        )
+        == 1
+    )
+    shown = server.act("resource_validation_show", {"id": resource["id"]})
+    assert shown["status"] == "complete"
