@@ -31,6 +31,7 @@ def action(name: str, *, write: bool = False) -> Callable[[Action], Action]:
 ACTION_MODULES = (
     "tsunagu.accounts.actions",
     "tsunagu.catalog.actions.activity",
+    "tsunagu.catalog.actions.activity_items",
     "tsunagu.catalog.actions.bulk",
     "tsunagu.catalog.actions.collaborators",
     "tsunagu.catalog.actions.config",
@@ -48,6 +49,7 @@ ACTION_MODULES = (
     "tsunagu.datastore.actions.read",
     "tsunagu.datastore.actions.write",
     "tsunagu.follows.actions",
+    "tsunagu.follows.dashboard",
     "tsunagu.jobs.actions",
     "tsunagu.quality.actions",
 )

@@ -458,6 +458,95 @@ def test_membership_is_shown_to_members_only(world: World, viewer: str) -> None:
         assert user not in text, f"{viewer} learns that {user} is in {ORG_A}"
 
 
+@viewers
+@pytest.mark.parametrize("kind", ["public", "private", "draft"])
+def test_activity_show_data_and_diff(world: World, viewer: str, kind: str) -> None:
+    dataset = world.datasets[kind]
+    entries = world.server.act("package_activity_list", {"id": dataset.id})  # as the system
+    assert [e["activity_type"] for e in entries] == ["changed package", "new package"]
+    ckan = world.clients[viewer]
+    calls = [
+        lambda e: ckan.action.activity_show(id=e["id"]),
+        lambda e: ckan.action.activity_data_show(id=e["id"], object_type="package"),
+        lambda e: ckan.action.activity_data_show(id=e["id"]),
+    ]
+    for entry in entries:
+        for call in calls:
+            if kind not in world.readable(viewer):
+                with pytest.raises(_refused(viewer)):
+                    call(entry)
+                continue
+            world.assert_no_leak(viewer, call(entry), where="activity_show")
+    newest = entries[0]["id"]
+    if kind not in world.readable(viewer):
+        with pytest.raises(_refused(viewer)):
+            ckan.action.activity_diff(id=newest, object_type="package")
+        return
+    diff = ckan.action.activity_diff(id=newest, object_type="package")
+    assert [a["id"] for a in diff["activities"]] == [entries[1]["id"], newest]
+    world.assert_no_leak(viewer, diff, where="activity_diff")
+
+
+@viewers
+def test_user_activity_list(world: World, viewer: str) -> None:
+    activities = world.clients[viewer].action.user_activity_list(id="pv-publisher", limit=100)
+    seen = {a["object_id"] for a in activities}
+    assert {world.datasets[k].id for k in world.readable(viewer)} <= seen
+    world.assert_no_leak(viewer, activities, where="user_activity_list")
+
+
+@viewers
+def test_group_activity_list(world: World, viewer: str) -> None:
+    activities = world.clients[viewer].action.group_activity_list(id=GROUP, limit=100)
+    seen = {a["object_id"] for a in activities}
+    assert {world.datasets[k].id for k in world.readable(viewer)} <= seen
+    world.assert_no_leak(viewer, activities, where="group_activity_list")
+
+
+# -- following ----------------------------------------------------------------------------------
+
+
+@viewers
+def test_following_and_the_dashboard(world: World, viewer: str) -> None:
+    """A viewer who follows the publisher, the organisation, the group and every dataset they
+    may follow: their dashboard, followee lists and the follow answers show nothing hidden."""
+    ckan = world.clients[viewer]
+    if viewer == "anonymous":
+        with pytest.raises(ckanapi.NotAuthorized):
+            ckan.action.dashboard_activity_list()
+        with pytest.raises(ckanapi.NotAuthorized):
+            ckan.action.follow_dataset(id=world.datasets["public"].id)
+        return
+    answers: list[Any] = []
+    for call in (
+        lambda: ckan.action.follow_user(id="pv-publisher"),
+        lambda: ckan.action.follow_group(id=ORG_A),
+        lambda: ckan.action.follow_group(id=GROUP),
+    ):
+        answers.append(call())
+    for kind, dataset in world.datasets.items():
+        if kind in world.readable(viewer):
+            answers.append(ckan.action.follow_dataset(id=dataset.name))
+            continue
+        with pytest.raises(ckanapi.ValidationError) as caught:
+            ckan.action.follow_dataset(id=dataset.name)
+        answers.append(caught.value.error_dict)
+    me = ckan.action.user_show()["name"]
+    followees = ckan.action.followee_list(id=me)
+    assert {f["dict"]["name"] for f in followees if f["type"] == "dataset"} == expected_names(
+        world, world.readable(viewer)
+    )
+    board = ckan.action.dashboard_activity_list(limit=100)
+    assert {world.datasets[k].id for k in world.readable(viewer)} <= {a["object_id"] for a in board}
+    counts = [
+        ckan.action.dashboard_new_activities_count(),
+        ckan.action.dataset_followee_count(id=me),
+        ckan.action.followee_count(id=me),
+    ]
+    world.assert_no_leak(viewer, [answers, followees, board], where="following")
+    assert counts[1] == len(world.readable(viewer))
+
+
 # -- autocomplete -------------------------------------------------------------------------------
 
 
