@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
+from pathlib import Path
 
 import typer
 from sqlalchemy import select
@@ -24,6 +25,7 @@ token_app = typer.Typer(help="API トークン (API tokens)", no_args_is_help=Tr
 search_app = typer.Typer(help="検索インデックス (search index)", no_args_is_help=True)
 quality_app = typer.Typer(help="データの品質 (data quality)", no_args_is_help=True)
 files_app = typer.Typer(help="アップロードされたファイル (stored files)", no_args_is_help=True)
+mail_app = typer.Typer(help="お知らせメール (mail)", no_args_is_help=True)
 for sub, name in (
     (db_app, "db"),
     (demo_app, "demo"),
@@ -32,6 +34,7 @@ for sub, name in (
     (search_app, "search"),
     (quality_app, "quality"),
     (files_app, "files"),
+    (mail_app, "mail"),
 ):
     app.add_typer(sub, name=name)
 
@@ -78,6 +81,42 @@ def _share_metrics_between_workers(settings: Settings) -> None:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+
+
+@app.command("backup")
+def backup_command(
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="書き出すファイル（既定: <データ置き場>/backups/…tar）"
+    ),
+) -> None:
+    """データベースとファイルのバックアップを、サイトを止めずに作成します
+    (a consistent backup of the database and files, taken while serving)."""
+    from datetime import UTC, datetime
+
+    from tsunagu.ops.backup import BackupError, backup
+
+    settings = Settings.from_env()
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    target = output or settings.data_dir / "backups" / f"tsunagu-{stamp}.tar"
+    try:
+        summary = backup(build_services(settings), target, progress=typer.echo)
+    except BackupError as error:
+        typer.secho(f"エラー: {error}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"ファイル {summary.files} 件（{_size(summary.file_bytes)}）を含みます。")
+
+
+@app.command("restore")
+def restore_command(archive: Path) -> None:
+    """バックアップを空のサイトに復元します (restore a backup into an empty site)."""
+    from tsunagu.ops.backup import BackupError, restore
+
+    try:
+        summary = restore(build_services(Settings.from_env()), archive, progress=typer.echo)
+    except BackupError as error:
+        typer.secho(f"エラー: {error}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"ファイル {summary.files} 件を復元しました（スキーマ {summary.revision}）。")
 
 
 @db_app.command("upgrade")
@@ -250,6 +289,24 @@ def files_gc(
         return
     deleted, freed = gc.delete(services, found.orphans)
     typer.echo(f"{deleted} 件を削除し、{_size(freed)}を解放しました。")
+
+
+@mail_app.command("digest")
+def mail_digest() -> None:
+    """フォロー中の更新をお知らせメールで送ります。タイマーで定期的に実行します
+    (send the e-mail digests; run from a timer)."""
+    services = build_services(Settings.from_env())
+    upgrade(services.engine)
+    try:
+        with action_context(services, ignore_auth=True) as context:
+            result = call_action("send_email_notifications", context, {})
+    except ActionError as error:
+        _fail(error)
+    typer.echo(f"お知らせメールを {result['sent']} 通送りました。")
+    if result["failed"]:
+        failed = ", ".join(result["failed"])
+        typer.secho(f"送れなかったユーザー: {failed}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1)
 
 
 def main() -> None:
