@@ -17,6 +17,7 @@ from tsunagu.api.datastore_dump import datastore_dump
 from tsunagu.api.downloads import download
 from tsunagu.api.openapi import openapi_endpoint
 from tsunagu.api.rate_limits import ApiLimits
+from tsunagu.body_limit import BodyLimit
 from tsunagu.bootstrap import build_services
 from tsunagu.config import Settings
 from tsunagu.context import Services
@@ -78,6 +79,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     middleware = [
         Middleware(RequestMetrics),  # outermost: times and counts every answer, errors too
         Middleware(SecurityHeaders, https=https),
+        # No request body over the upload limit is read, however it is sent (413).
+        Middleware(BodyLimit, max_upload_bytes=settings.max_upload_bytes),
         Middleware(
             SessionMiddleware,
             secret_key=secret_key(settings),

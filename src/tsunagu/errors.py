@@ -58,6 +58,20 @@ class BadRequest(ActionError):
     status = 400
 
 
+class ContentTooLarge(ActionError):
+    """The request body is over the size limit (refused while it streams in)."""
+
+    error_type = "Content Too Large"
+    status = 413
+
+
+class UnsupportedMediaType(ActionError):
+    """A body in a form the API cannot read (an unknown charset, a compressed body)."""
+
+    error_type = "Unsupported Media Type"
+    status = 415
+
+
 def require(errors: dict[str, list[str]]) -> None:
     """Raise one ValidationError carrying every collected field error."""
     if errors:

@@ -75,7 +75,7 @@ async def action_endpoint(request: Request) -> Response:
                 f"このアクションは POST で呼び出してください (Bad request: action "
                 f"{name} requires an HTTP POST request)"
             )
-        data = await read_params(request, services.settings.max_upload_bytes)
+        data = await read_params(request)
         # The portal's own scripts read with the signed-in session; writes always need a token,
         # so a cookie can never be used to change anything (no CSRF through the API).
         session_user = None

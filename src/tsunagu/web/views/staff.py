@@ -21,6 +21,7 @@ from tsunagu.catalog.licenses import LICENSES
 from tsunagu.datastore.ingest.model import COLUMN_TYPES
 from tsunagu.errors import ActionError, NotAuthorized, NotFound, ValidationError
 from tsunagu.registry import call_action
+from tsunagu.request_body import read_form as read_request_form
 from tsunagu.web.quality import standard_titles
 from tsunagu.web.security import check_csrf
 from tsunagu.web.session import begin_session, page_context, services_of
@@ -44,7 +45,8 @@ def login_required(request: Request) -> Response | None:
 
 
 async def read_form(request: Request) -> FormData:
-    form = await request.form(max_files=1, max_fields=200, max_part_size=1024 * 1024)
+    # A malformed or oversize body is an ActionError (400/413/415): the error page, not a 500.
+    form = await read_request_form(request, max_files=1, max_fields=200)
     check_csrf(request, form)
     return form
 
@@ -268,8 +270,10 @@ async def upload(request: Request) -> Response:
         return redirect
     try:
         form = await read_form(request)
-    except ActionError as error:
+    except NotAuthorized as error:
         return JSONResponse({"errors": {"csrf_token": [error.message]}}, status_code=403)
+    except ActionError as error:  # too large, or not a readable form
+        return JSONResponse({"errors": {"upload": [error.message]}}, status_code=error.status)
     name = request.path_params["name"]
     file = form.get("upload")
 
