@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 
 from tsunagu.catalog import authz, validation
+from tsunagu.catalog.access import readable_dataset
 from tsunagu.catalog.activity import record_activity
+from tsunagu.catalog.autocomplete import autocomplete
 from tsunagu.catalog.dictize import group_dict
 from tsunagu.catalog.lookup import by_id_or_name, require_id
-from tsunagu.catalog.models import Dataset, Group, dataset_group
+from tsunagu.catalog.models import Dataset, Group, GroupMembership, dataset_group
 from tsunagu.catalog.revision import bump_revision
 from tsunagu.catalog.search_params import search_query
 from tsunagu.context import Context
-from tsunagu.errors import require
+from tsunagu.errors import NotAuthorized, require
 from tsunagu.registry import action
 from tsunagu.storage.upsert import flush_or_conflict
 
@@ -59,10 +61,17 @@ def group_create(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def _require_group_admin(context: Context, group: Group) -> None:
+    if not authz.has_group_role(context, group.id, "admin"):
+        raise NotAuthorized(
+            f"このグループを変更する権限がありません (User not authorized to edit group {group.id})"
+        )
+
+
 @action("group_update", write=True)
 def group_update(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     group = by_id_or_name(context.session, Group, require_id(data), deleted=False)
-    authz.require_sysadmin(context)
+    _require_group_admin(context, group)
     for key, value in _clean(
         context, {**data, "name": data.get("name", group.name)}, group
     ).items():
@@ -118,3 +127,102 @@ def group_list(context: Context, data: dict[str, Any]) -> list[Any]:
     if not all_fields:
         return [g.name for g in groups]
     return [{**group_dict(g), "package_count": counts.get(g.name, 0)} for g in groups]
+
+
+@action("group_patch", write=True)
+def group_patch(context: Context, data: dict[str, Any]) -> dict[str, Any]:
+    group = by_id_or_name(context.session, Group, require_id(data), deleted=False)
+    _require_group_admin(context, group)
+    current = {k: getattr(group, k) for k in ("name", "title", "description", "image_url")}
+    return group_update(context, {**current, **data, "id": group.id})
+
+
+def reindex_members(context: Context, group_id: str, revision: int) -> list[str]:
+    """Stamp the group's datasets with ``revision`` (their dicts list the group); their ids."""
+    ids = list(
+        context.session.scalars(
+            select(dataset_group.c.dataset_id).where(dataset_group.c.group_id == group_id)
+        )
+    )
+    for dataset in context.session.scalars(select(Dataset).where(Dataset.id.in_(ids))):
+        dataset.revision = revision
+    return ids
+
+
+@action("group_delete", write=True)
+def group_delete(context: Context, data: dict[str, Any]) -> None:
+    """Mark a group deleted. As in CKAN its memberships go with it: its datasets leave it and its
+    users lose their roles (restoring the group does not bring them back)."""
+    group = by_id_or_name(context.session, Group, require_id(data), deleted=False)
+    _require_group_admin(context, group)
+    group.state = "deleted"
+    group.revision = bump_revision(context.session)
+    reindex_members(context, group.id, group.revision)
+    context.session.execute(delete(dataset_group).where(dataset_group.c.group_id == group.id))
+    context.session.execute(delete(GroupMembership).where(GroupMembership.group_id == group.id))
+    authz.forget_capacities(context)
+    record_activity(context, group.id, "deleted group", group_dict(group))
+
+
+@action("group_list_authz")
+def group_list_authz(context: Context, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The groups the caller may add datasets to: those where they hold any role (CKAN's
+    ``manage_group``); every group for a sysadmin unless ``am_member``."""
+    errors: validation.Errors = {}
+    available_only = validation.as_bool(data, "available_only", errors)
+    am_member = validation.as_bool(data, "am_member", errors)
+    with_counts = validation.as_bool(data, "include_dataset_count", errors)
+    with_members = validation.as_bool(data, "include_member_count", errors)
+    require(errors)
+    if context.user is None and not context.ignore_auth:
+        return []
+    stmt = select(Group).where(Group.state == "active")
+    if not context.is_sysadmin or am_member:
+        if context.user is None:
+            return []
+        stmt = stmt.join(GroupMembership, GroupMembership.group_id == Group.id).where(
+            GroupMembership.user_id == context.user.id
+        )
+    groups = list(context.session.scalars(stmt))
+    if available_only and data.get("id"):
+        # CKAN reads the dataset from its context; over the API it is named by ``id``.
+        dataset = readable_dataset(
+            context, by_id_or_name(context.session, Dataset, require_id(data))
+        )
+        taken = {g.id for g in dataset.groups}
+        groups = [g for g in groups if g.id not in taken]
+    counts = _counts(context) if with_counts else {}
+    members: dict[str, int] = {}
+    if with_members:
+        counted = context.session.execute(
+            select(GroupMembership.group_id, func.count()).group_by(GroupMembership.group_id)
+        )
+        members = {group_id: count for group_id, count in counted}
+    out = []
+    for group in groups:
+        item = group_dict(group)
+        if with_counts:
+            item["package_count"] = counts.get(group.name, 0)
+        if with_members:
+            item["member_count"] = members.get(group.id, 0)
+        out.append(item)
+    return sorted(out, key=lambda g: g["display_name"])
+
+
+@action("group_package_show")
+def group_package_show(context: Context, data: dict[str, Any]) -> list[Any]:
+    """A group's datasets, newest first as package_search ranks them (public ones, as CKAN)."""
+    group = by_id_or_name(context.session, Group, require_id(data), deleted=False)
+    errors: validation.Errors = {}
+    limit, _ = validation.paging(data, errors, default_limit=10, max_limit=1000)
+    require(errors)
+    query = search_query(
+        context, {"fq": f'groups:"{group.name}"', "rows": 10 if limit is None else limit}
+    )
+    context.services.search.refresh(context.session)
+    return context.services.search.search(query).results
+
+
+@action("group_autocomplete")
+def group_autocomplete(context: Context, data: dict[str, Any]) -> list[dict[str, str]]:
+    return autocomplete(context, Group, data)

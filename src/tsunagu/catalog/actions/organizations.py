@@ -8,14 +8,16 @@ from sqlalchemy import func, select
 
 from tsunagu.accounts.models import User
 from tsunagu.catalog import authz, validation
+from tsunagu.catalog.actions import members
 from tsunagu.catalog.activity import record_activity
+from tsunagu.catalog.autocomplete import autocomplete
 from tsunagu.catalog.dictize import organization_dict
 from tsunagu.catalog.lookup import by_id_or_name, require_id
 from tsunagu.catalog.models import Dataset, Membership, Organization
 from tsunagu.catalog.revision import bump_revision
 from tsunagu.catalog.search_params import search_query
 from tsunagu.context import Context
-from tsunagu.errors import NotFound, ValidationError, require
+from tsunagu.errors import NotAuthorized, NotFound, ValidationError, require
 from tsunagu.registry import action
 from tsunagu.search.interface import SearchResult
 from tsunagu.storage.upsert import flush_or_conflict
@@ -252,16 +254,91 @@ def organization_list(context: Context, data: dict[str, Any]) -> list[Any]:
     return out
 
 
+# CKAN's permissions per role; "admin" holds every permission.
+_ROLE_PERMISSIONS = {
+    "admin": ("admin", "membership"),
+    "editor": ("read", "delete_dataset", "create_dataset", "update_dataset", "manage_group"),
+    "member": ("read", "manage_group"),
+}
+
+
+def roles_with_permission(permission: str) -> list[str]:
+    return [
+        role
+        for role, permissions in _ROLE_PERMISSIONS.items()
+        if permission in permissions or "admin" in permissions
+    ]
+
+
 @action("organization_list_for_user")
 def organization_list_for_user(context: Context, data: dict[str, Any]) -> list[dict[str, Any]]:
-    permission = str(data.get("permission") or "manage_group")
-    role = {"read": "member", "create_dataset": "editor", "manage_group": "admin"}.get(
-        permission, "editor"
+    """The organisations where a user holds a permission (default ``manage_group``, which every
+    role holds: all the organisations the user belongs to), each with the user's ``capacity``."""
+    errors: validation.Errors = {}
+    with_counts = validation.as_bool(data, "include_dataset_count", errors)
+    with_members = validation.as_bool(data, "include_member_count", errors)
+    require(errors)
+    user = context.user
+    if data.get("id"):
+        ref = str(data["id"])
+        user = context.session.scalar(select(User).where((User.id == ref) | (User.name == ref)))
+        if user is None:
+            raise NotFound(f"ユーザーが見つかりません: {ref} (User not found)")
+        # Which organisations someone belongs to is shown to them and to sysadmins only.
+        if not context.is_sysadmin and (context.user is None or context.user.id != user.id):
+            raise NotAuthorized()
+    if user is None:
+        if not context.ignore_auth:
+            return []
+        return _for_user_dicts(context, _with_capacity(context, "admin"), with_counts, with_members)
+    if user.sysadmin:
+        return _for_user_dicts(context, _with_capacity(context, "admin"), with_counts, with_members)
+    roles = roles_with_permission(str(data.get("permission") or "manage_group"))
+    rows = context.session.execute(
+        select(Organization, Membership.capacity)
+        .join(Membership, Membership.organization_id == Organization.id)
+        .where(
+            Membership.user_id == user.id,
+            Membership.capacity.in_(roles),
+            Organization.state == "active",
+        )
     )
-    stmt = select(Organization).where(Organization.state == "active").order_by(Organization.name)
-    if not context.is_sysadmin:
-        stmt = stmt.where(Organization.id.in_(authz.member_organization_ids(context, role)))
-    return [organization_dict(o) for o in context.session.scalars(stmt)]
+    pairs = [(org, capacity) for org, capacity in rows]
+    return _for_user_dicts(context, pairs, with_counts, with_members)
+
+
+def _with_capacity(context: Context, capacity: str) -> list[tuple[Organization, str]]:
+    orgs = context.session.scalars(select(Organization).where(Organization.state == "active"))
+    return [(org, capacity) for org in orgs]
+
+
+def _for_user_dicts(
+    context: Context,
+    rows: list[tuple[Organization, str]],
+    with_counts: bool,
+    with_members: bool,
+) -> list[dict[str, Any]]:
+    counts = _public_counts(context) if with_counts else {}
+    members: dict[str, int] = {}
+    if with_members:
+        counted = context.session.execute(
+            select(Membership.organization_id, func.count()).group_by(Membership.organization_id)
+        )
+        members = {org_id: count for org_id, count in counted}
+    out = []
+    for org, capacity in rows:
+        item = {**organization_dict(org), "capacity": capacity}
+        if with_counts:
+            item["package_count"] = counts.get(org.name, 0)
+        if with_members:
+            item["member_count"] = members.get(org.id, 0)
+        out.append(item)
+    return sorted(out, key=lambda o: o["display_name"])
+
+
+@action("organization_autocomplete")
+def organization_autocomplete(context: Context, data: dict[str, Any]) -> list[dict[str, str]]:
+    return autocomplete(context, Organization, data)
 
 
 @action("organization_member_create", write=True)
@@ -273,40 +350,12 @@ def organization_member_create(context: Context, data: dict[str, Any]) -> dict[s
     if role not in authz.ROLE_RANK:
         validation.add(errors, "role", "admin, editor, member のいずれかを指定してください")
     username = str(data.get("username") or "")
-    user = context.session.scalar(
-        select(User).where((User.name == username) | (User.id == username))
-    )
+    user = members.user_by_ref(context, username)
     if user is None:
         validation.add(errors, "username", f"ユーザーが見つかりません: {username} (User not found)")
     require(errors)
     assert user is not None
-    membership = context.session.scalar(
-        select(Membership).where(
-            Membership.user_id == user.id, Membership.organization_id == org.id
-        )
-    )
-    if membership is None:
-        membership = Membership(user_id=user.id, organization_id=org.id, capacity=role)
-        context.session.add(membership)
-    else:
-        membership.capacity = role
-    context.capacities.pop(org.id, None)
-    # Who belongs to an organisation is shown to its members only (as organization_show does).
-    record_activity(
-        context,
-        org.id,
-        "changed organization",
-        {"member": user.name, "capacity": role},
-        owner_org=org.id,
-        private=True,
-    )
-    return {
-        "group_id": org.id,
-        "table_name": "user",
-        "table_id": user.id,
-        "capacity": role,
-        "state": "active",
-    }
+    return members.set_user_role(context, org, user, role)
 
 
 @action("organization_member_delete", write=True)
@@ -314,15 +363,7 @@ def organization_member_delete(context: Context, data: dict[str, Any]) -> None:
     org = by_id_or_name(context.session, Organization, require_id(data), deleted=False)
     authz.require_role(context, org.id, "admin")
     username = str(data.get("username") or data.get("user_id") or "")
-    user = context.session.scalar(
-        select(User).where((User.name == username) | (User.id == username))
-    )
+    user = members.user_by_ref(context, username)
     if user is None:
         raise NotFound(f"ユーザーが見つかりません: {username} (User not found)")
-    membership = context.session.scalar(
-        select(Membership).where(
-            Membership.user_id == user.id, Membership.organization_id == org.id
-        )
-    )
-    if membership is not None:
-        context.session.delete(membership)
+    members.remove_user(context, org, user)
