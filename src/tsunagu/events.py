@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from tsunagu.catalog.models import Dataset, Resource
     from tsunagu.context import Context, Services
 
@@ -85,3 +87,18 @@ def ingest_finished(services: Services, outcome: IngestOutcome) -> None:
             listener(services, outcome)
         except Exception:
             log.exception("ingest listener %s failed for %s", listener, outcome.resource_id)
+
+
+TableListener = Callable[["Session", str, "list[dict[str, object]] | None"], None]
+_datastore_changed: list[TableListener] = []
+on_datastore_changed = _registrar(_datastore_changed)
+
+
+def datastore_changed(
+    session: Session, resource_id: str, fields: list[dict[str, object]] | None
+) -> None:
+    """A resource's datastore table was made or changed (its `fields`), or removed (None).
+    Listeners run in the writer's transaction (an action's or the ingest's publish step), so
+    what they write (e.g. the resource's default views) commits together with the table."""
+    for listener in _datastore_changed:
+        listener(session, resource_id, fields)

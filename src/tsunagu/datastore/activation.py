@@ -6,6 +6,8 @@ from sqlalchemy.orm import Session
 
 from tsunagu.catalog.models import Resource
 from tsunagu.catalog.revision import bump_revision, lock_dataset
+from tsunagu.datastore.models import DatastoreTable
+from tsunagu.events import datastore_changed
 
 
 def mark_active(
@@ -26,3 +28,5 @@ def mark_active(
     resource.extras = extras
     if dataset is not None:
         dataset.revision = bump_revision(session)
+    meta = session.get(DatastoreTable, resource_id) if active else None
+    datastore_changed(session, resource_id, list(meta.fields) if meta is not None else None)

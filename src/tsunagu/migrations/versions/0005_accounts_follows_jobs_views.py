@@ -8,6 +8,8 @@ Create Date: 2026-12-04 21:17:31.925777
 
 from __future__ import annotations
 
+import uuid
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -192,6 +194,41 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("dashboard_viewed", sa.DateTime(), nullable=True))
 
     # ### end Alembic commands ###
+    _views_for_existing_tables()
+
+
+def _views_for_existing_tables() -> None:
+    """Tables loaded before views were recorded get the views the portal showed them with
+    (table; map with 緯度/経度 columns; chart with numeric columns), since the portal now shows
+    a preview only when the resource has its view."""
+    from tsunagu.catalog.resource_views import datastore_defaults
+
+    bind = op.get_bind()
+    tables = sa.table("datastore_table", sa.column("resource_id"), sa.column("fields", sa.JSON))
+    views = sa.table(
+        "resource_view",
+        sa.column("id"),
+        sa.column("resource_id"),
+        sa.column("position"),
+        sa.column("view_type"),
+        sa.column("title"),
+        sa.column("description"),
+        sa.column("config", sa.JSON),
+    )
+    for resource_id, fields in bind.execute(sa.select(tables.c.resource_id, tables.c.fields)):
+        defaults = datastore_defaults(list(fields or []))
+        for position, (view_type, title, config) in enumerate(defaults):
+            bind.execute(
+                views.insert().values(
+                    id=str(uuid.uuid4()),
+                    resource_id=resource_id,
+                    position=position,
+                    view_type=view_type,
+                    title=title,
+                    description="",
+                    config=config,
+                )
+            )
 
 
 def downgrade() -> None:

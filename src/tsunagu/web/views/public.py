@@ -10,6 +10,9 @@ from starlette.responses import Response
 from tsunagu.catalog import authz
 from tsunagu.catalog.actions.packages import package_show_dict
 from tsunagu.catalog.licenses import get_license
+from tsunagu.catalog.resource_views import CHART as CHART_VIEW
+from tsunagu.catalog.resource_views import MAP as MAP_VIEW
+from tsunagu.catalog.resource_views import TABLE as TABLE_VIEW
 from tsunagu.errors import ActionError, NotAuthorized, NotFound
 from tsunagu.registry import action_names, call_action
 from tsunagu.usage.counters import count, most_downloaded
@@ -198,10 +201,19 @@ def _validation_reports(context: Any, package: dict[str, Any]) -> dict[str, Any]
 
 
 def _table_views(context: Any, resource: dict[str, Any]) -> dict[str, Any] | None:
-    """Preview rows, map and chart settings for a resource with a datastore table."""
+    """Preview rows, map and chart for a resource, as its views say (resource_view_list): the
+    table needs a ``datatables_view``, the map a ``tsunagu_map`` and the chart a
+    ``tsunagu_chart`` (made when the data became a datastore table), and each also the data it
+    draws."""
     if not resource.get("datastore_active"):
         return None
     try:
+        kinds = {
+            v["view_type"]
+            for v in call_action("resource_view_list", context, {"id": resource["id"]})
+        }
+        if TABLE_VIEW not in kinds:
+            return None
         info = call_action("datastore_info", context, {"id": resource["id"]})
         first = call_action(
             "datastore_search", context, {"resource_id": resource["id"], "limit": PAGE_SIZE}
@@ -212,8 +224,8 @@ def _table_views(context: Any, resource: dict[str, Any]) -> dict[str, Any] | Non
     return {
         "info": info,
         "first": first,
-        "point": info["meta"].get("point"),
-        "numeric": numeric,
+        "point": info["meta"].get("point") if MAP_VIEW in kinds else None,
+        "numeric": numeric if CHART_VIEW in kinds else [],
         "columns": info["fields"],
     }
 
