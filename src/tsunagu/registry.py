@@ -52,6 +52,7 @@ ACTION_MODULES = (
     "tsunagu.datastore.actions.write",
     "tsunagu.follows.actions",
     "tsunagu.follows.dashboard",
+    "tsunagu.follows.digest",
     "tsunagu.jobs.actions",
     "tsunagu.quality.actions",
 )

@@ -19,7 +19,17 @@ from support.waiting import TIMEOUT, wait_until
 @dataclass
 class Mailbox:
     messages: list[EmailMessage] = field(default_factory=list)
+    # Recipients this server turns away with 550, as a real relay does an unknown mailbox.
+    refused: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_RCPT(
+        self, _server: Any, _session: Any, envelope: Any, address: str, _options: Any
+    ) -> str:
+        if address in self.refused:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
