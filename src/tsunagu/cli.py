@@ -26,7 +26,6 @@ search_app = typer.Typer(help="検索インデックス (search index)", no_args
 quality_app = typer.Typer(help="データの品質 (data quality)", no_args_is_help=True)
 files_app = typer.Typer(help="アップロードされたファイル (stored files)", no_args_is_help=True)
 mail_app = typer.Typer(help="お知らせメール (mail)", no_args_is_help=True)
-mail_app = typer.Typer(help="お知らせメール (mail)", no_args_is_help=True)
 for sub, name in (
     (db_app, "db"),
     (demo_app, "demo"),
@@ -290,24 +289,6 @@ def files_gc(
         return
     deleted, freed = gc.delete(services, found.orphans)
     typer.echo(f"{deleted} 件を削除し、{_size(freed)}を解放しました。")
-
-
-@mail_app.command("digest")
-def mail_digest() -> None:
-    """フォロー中の更新をお知らせメールで送ります。タイマーで定期的に実行します
-    (send the e-mail digests; run from a timer)."""
-    services = build_services(Settings.from_env())
-    upgrade(services.engine)
-    try:
-        with action_context(services, ignore_auth=True) as context:
-            result = call_action("send_email_notifications", context, {})
-    except ActionError as error:
-        _fail(error)
-    typer.echo(f"お知らせメールを {result['sent']} 通送りました。")
-    if result["failed"]:
-        failed = ", ".join(result["failed"])
-        typer.secho(f"送れなかったユーザー: {failed}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(1)
 
 
 @mail_app.command("digest")
