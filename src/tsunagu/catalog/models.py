@@ -147,6 +147,17 @@ class Dataset(Base):
     extras: Mapped[list[DatasetExtra]] = relationship(cascade="all, delete-orphan")
 
 
+class PurgedDataset(Base):
+    """A dataset removed for good (dataset_purge). Its row is gone, so this record is how every
+    process's search index learns, by revision like any other change, to drop it."""
+
+    __tablename__ = "purged_dataset"
+
+    dataset_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    revision: Mapped[int] = mapped_column(BigInteger, index=True)
+    purged: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class DatasetExtra(Base):
     __tablename__ = "dataset_extra"
     __table_args__ = (UniqueConstraint("dataset_id", "key"),)
@@ -281,6 +292,7 @@ __all__ = [
     "Membership",
     "Organization",
     "PackageCollaborator",
+    "PurgedDataset",
     "Resource",
     "ResourceView",
     "SystemInfo",

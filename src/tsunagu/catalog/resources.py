@@ -111,13 +111,18 @@ def apply_resource(
     dataset.metadata_modified = utcnow()
 
 
+def storage_folder(resource_id: str) -> str:
+    """Where every file ever uploaded for a resource is kept (dataset_purge removes it whole)."""
+    return f"resources/{resource_id}"
+
+
 def _store(context: Context, resource: Resource, upload: Upload, fmt: str) -> None:
     checked = check_upload(upload)
     if not resource.id:
         resource.id = new_id()
     # A fresh folder per upload: the previous file stays intact until the change is committed
     # (and is then simply unreferenced), so a failed update cannot lose published data.
-    key = f"resources/{resource.id}/{new_id()[:8]}/{checked.filename}"
+    key = f"{storage_folder(resource.id)}/{new_id()[:8]}/{checked.filename}"
     try:
         stored = context.services.files.store(key, upload.file, context.settings.max_upload_bytes)
     except UploadTooLarge as exc:

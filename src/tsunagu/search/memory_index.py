@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tsunagu.catalog.dictize import package_dicts
-from tsunagu.catalog.models import Dataset
+from tsunagu.catalog.models import Dataset, PurgedDataset
 from tsunagu.catalog.revision import current_revision
 from tsunagu.search import evaluate, facets, ranking
 from tsunagu.search.documents import IndexDocument, build_document
@@ -85,6 +85,10 @@ class MemoryIndex:
             rows = session.execute(
                 select(Dataset.id, Dataset.state).where(Dataset.revision > self.revision)
             ).all()
+            for dataset_id in session.scalars(
+                select(PurgedDataset.dataset_id).where(PurgedDataset.revision > self.revision)
+            ):
+                self._remove(dataset_id)
             live = [dataset_id for dataset_id, state in rows if state != "deleted"]
             for dataset_id, state in rows:
                 if state == "deleted":

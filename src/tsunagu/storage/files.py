@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -32,6 +33,10 @@ class FileStorage(Protocol):
     def exists(self, key: str) -> bool: ...
     def size(self, key: str) -> int: ...
     def delete(self, key: str) -> None: ...
+    def delete_folder(self, prefix: str) -> None:
+        """Delete every file whose key starts with ``prefix/`` (e.g. all of one resource's
+        uploads); nothing happens when there are none."""
+
     def local_path(self, key: str) -> Path | None:
         """A path readers can open directly, or None when files are not on local disk."""
 
@@ -81,6 +86,9 @@ class LocalFileStorage:
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
+
+    def delete_folder(self, prefix: str) -> None:
+        shutil.rmtree(self._path(prefix), ignore_errors=True)
 
     def local_path(self, key: str) -> Path | None:
         return self._path(key)

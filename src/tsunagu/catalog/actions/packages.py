@@ -16,7 +16,7 @@ from tsunagu.catalog.models import Dataset, Organization
 from tsunagu.catalog.resources import apply_resource, new_resource
 from tsunagu.catalog.search_params import search_query
 from tsunagu.context import Context
-from tsunagu.errors import NotAuthorized, NotFound, require
+from tsunagu.errors import NotAuthorized, NotFound, ValidationError, require
 from tsunagu.events import resource_deleted, resource_saved
 from tsunagu.rawjson import RawJSON
 from tsunagu.registry import action
@@ -107,6 +107,27 @@ def package_delete(context: Context, data: dict[str, Any]) -> None:
     dataset = editable_dataset(context, require_id(data))
     dataset.state = "deleted"
     touch(context, dataset, "deleted package")
+
+
+@action("package_owner_org_update", write=True)
+def package_owner_org_update(context: Context, data: dict[str, Any]) -> None:
+    """Move a dataset to another organisation (sysadmins only, as in CKAN; organisation staff
+    move datasets with package_update, holding editor rights in both organisations)."""
+    dataset = by_id_or_name(context.session, Dataset, require_id(data))
+    authz.require_sysadmin(context)
+    ref = data.get("organization_id")
+    if not ref or not isinstance(ref, str):
+        # CKAN would leave the dataset without an organisation; Tsunagu's always have one.
+        raise ValidationError(
+            {"organization_id": ["組織を指定してください (An organization must be provided)"]}
+        )
+    try:
+        org = by_id_or_name(context.session, Organization, ref, deleted=False)
+    except NotFound:
+        raise NotFound(f"組織が見つかりません: {ref} (Organization was not found.)") from None
+    if dataset.owner_org != org.id:
+        dataset.owner_org = org.id
+        touch(context, dataset, "changed package")
 
 
 def _show(context: Context, data: dict[str, Any]) -> bytes | dict[str, Any]:

@@ -155,6 +155,16 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "purged_dataset",
+        sa.Column("dataset_id", sa.String(length=36), nullable=False),
+        sa.Column("revision", sa.BigInteger(), nullable=False),
+        sa.Column("purged", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("dataset_id", name=op.f("pk_purged_dataset")),
+    )
+    with op.batch_alter_table("purged_dataset", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_purged_dataset_revision"), ["revision"], unique=False)
+
+    op.create_table(
         "resource_view",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("resource_id", sa.String(length=36), nullable=False),
@@ -248,6 +258,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_resource_view_resource_id"))
 
     op.drop_table("resource_view")
+    with op.batch_alter_table("purged_dataset", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_purged_dataset_revision"))
+
+    op.drop_table("purged_dataset")
     with op.batch_alter_table("package_collaborator", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_package_collaborator_user_id"))
 
