@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 import requests
@@ -21,7 +22,10 @@ from sqlalchemy import select
 
 from support import databases
 from support.live_server import LiveServer
+from tsunagu.accounts import throttle
 from tsunagu.accounts.models import LoginThrottle
+from tsunagu.storage.database import transaction
+from tsunagu.storage.types import utcnow
 
 ACCOUNT_LIMIT = 10
 ADDRESS_LIMIT = 15
@@ -216,3 +220,31 @@ def test_simultaneous_first_failures_of_new_names_do_not_collide(site: LiveServe
     assert set(statuses) <= {400, 429} and statuses.count(400) == ACCOUNT_LIMIT - 1
     assert failures_of(site, "user:th-new-name") in range(ACCOUNT_LIMIT, 13)
     assert failures_of(site, "addr:10.8.0.1") == failures_of(site, "user:th-new-name")
+
+
+def test_stale_rows_are_swept_and_running_blocks_kept(site: LiveServer) -> None:
+    """Names tried once are forgotten once their window is over; a block still running is kept
+    even when its window is over. (The sweep runs every SWEEP_EVERY failures a process records;
+    here it is called directly on the server's own database.)"""
+    limits = throttle.Limits(
+        account_failures=3,
+        address_failures=3,
+        window=timedelta(minutes=1),
+        block=timedelta(hours=1),
+    )
+    now = utcnow()
+    earlier = now - timedelta(minutes=2)  # outside the window
+    long_ago = now - timedelta(hours=2)  # outside the window and any block
+    with transaction(site.services.sessions) as session:
+        throttle.record_failure(session, "user:th-stale", 3, limits, earlier)
+        for _ in range(3):
+            throttle.record_failure(session, "user:th-old-block", 3, limits, long_ago)
+            throttle.record_failure(session, "user:th-blocked", 3, limits, earlier)
+        throttle.record_failure(session, "user:th-fresh", 3, limits, now)
+    with transaction(site.services.sessions) as session:
+        assert throttle.seconds_blocked(session, ["user:th-blocked"], now) == 58 * 60
+        throttle.sweep(session, limits, now)
+    assert failures_of(site, "user:th-stale") is None
+    assert failures_of(site, "user:th-old-block") is None
+    assert failures_of(site, "user:th-fresh") == 1
+    assert failures_of(site, "user:th-blocked") == 3
