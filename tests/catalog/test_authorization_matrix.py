@@ -518,6 +518,157 @@ CASES: dict[str, Case] = {
 }
 
 
+# -- following, activity and the e-mail digest -------------------------------------------------
+
+SIGNED_IN = frozenset(ACTORS) - {"anonymous"}
+
+
+def _as_each_actor(env: Env, action: str, ref: str) -> None:
+    """Every signed-in actor follows ``ref`` (set-up, acting as each user, not over HTTP)."""
+    from sqlalchemy import select
+
+    from tsunagu.accounts.models import User
+
+    for actor in env.actors.values():
+        if actor.user is None:
+            continue
+        with action_context(env.server.services) as context:
+            context.user = context.session.scalar(select(User).where(User.name == actor.user))
+            call_action(action, context, {"id": ref})
+
+
+def follow_target_user(env: Env) -> dict[str, Any]:
+    name = unique("mx-followed")
+    env.act("user_create", {"name": name, "email": f"{name}@example.jp", "password": "pw-0000-x"})
+    return {"id": name}
+
+
+def followed_by_all(setup: Callable[[Env], dict[str, Any]], action: str) -> Callable[[Env], Any]:
+    def make(env: Env) -> dict[str, Any]:
+        ctx = setup(env)
+        _as_each_actor(env, action, ctx["id"])
+        return ctx
+
+    return make
+
+
+def followers(env: Env, action: str, ctx: dict[str, Any]) -> int:
+    return int(env.act(action, {"id": ctx["id"]}))
+
+
+def fresh_dashboards(env: Env) -> dict[str, Any]:
+    from sqlalchemy import update
+
+    from tsunagu.accounts.models import User
+
+    with env.server.services.sessions() as session:
+        session.execute(update(User).values(dashboard_viewed=None))
+        session.commit()
+    return {}
+
+
+def dashboard_marked(env: Env, _ctx: dict[str, Any]) -> bool:
+    from sqlalchemy import func, select
+
+    from tsunagu.accounts.models import User
+
+    with env.server.services.sessions() as session:
+        marked = select(func.count()).where(User.dashboard_viewed.is_not(None))
+        return bool(session.scalar(marked))
+
+
+def digest_reader(env: Env) -> dict[str, Any]:
+    """A user who opted in to the digest and follows a new dataset."""
+    from sqlalchemy import select
+
+    from tsunagu.accounts.models import User
+
+    ctx = fresh_dataset(env)
+    name = unique("mx-reader")
+    env.act("user_create", {"name": name, "email": f"{name}@example.jp", "password": "pw-0000-x"})
+    with action_context(env.server.services) as context:
+        context.user = context.session.scalar(select(User).where(User.name == name))
+        assert context.user is not None
+        context.user.email_notifications = True
+        call_action("follow_dataset", context, {"id": ctx["id"]})
+    return {**ctx, "reader": name}
+
+
+def digest_recorded(env: Env, ctx: dict[str, Any]) -> bool:
+    from sqlalchemy import select
+
+    from tsunagu.accounts.models import User
+
+    with env.server.services.sessions() as session:
+        sent = session.scalar(select(User.digest_sent).where(User.name == ctx["reader"]))
+        return sent is not None
+
+
+CASES.update(
+    {
+        "follow_dataset": Case(
+            SIGNED_IN,
+            fresh_dataset,
+            lambda c, e, x: c.action.follow_dataset(id=x["id"]),
+            lambda e, x: followers(e, "dataset_follower_count", x) == 1,
+        ),
+        "follow_group": Case(
+            SIGNED_IN,
+            fresh_group,
+            lambda c, e, x: c.action.follow_group(id=x["id"]),
+            lambda e, x: followers(e, "group_follower_count", x) == 1,
+        ),
+        "follow_user": Case(
+            SIGNED_IN,
+            follow_target_user,
+            lambda c, e, x: c.action.follow_user(id=x["id"]),
+            lambda e, x: followers(e, "user_follower_count", x) == 1,
+        ),
+        "unfollow_dataset": Case(
+            SIGNED_IN,
+            followed_by_all(fresh_dataset, "follow_dataset"),
+            lambda c, e, x: c.action.unfollow_dataset(id=x["id"]),
+            lambda e, x: followers(e, "dataset_follower_count", x) < len(SIGNED_IN),
+        ),
+        "unfollow_group": Case(
+            SIGNED_IN,
+            followed_by_all(fresh_group, "follow_group"),
+            lambda c, e, x: c.action.unfollow_group(id=x["id"]),
+            lambda e, x: followers(e, "group_follower_count", x) < len(SIGNED_IN),
+        ),
+        "unfollow_user": Case(
+            SIGNED_IN,
+            followed_by_all(follow_target_user, "follow_user"),
+            lambda c, e, x: c.action.unfollow_user(id=x["id"]),
+            lambda e, x: followers(e, "user_follower_count", x) < len(SIGNED_IN),
+        ),
+        "dashboard_mark_activities_old": Case(
+            SIGNED_IN,
+            fresh_dashboards,
+            lambda c, e, x: c.action.dashboard_mark_activities_old(),
+            dashboard_marked,
+        ),
+        "activity_create": Case(
+            SYSADMIN_ONLY,
+            fresh_dataset,
+            lambda c, e, x: c.action.activity_create(
+                user_id=e.victim, object_id=x["id"], activity_type="changed package"
+            ),
+            lambda e, x: any(
+                a["activity_type"] == "changed package"
+                for a in e.act("package_activity_list", {"id": x["id"]})
+            ),
+        ),
+        "send_email_notifications": Case(
+            SYSADMIN_ONLY,
+            digest_reader,
+            lambda c, e, x: c.action.send_email_notifications(),
+            digest_recorded,
+        ),
+    }
+)
+
+
 def test_matrix_covers_every_write_action() -> None:
     writes = {name for name in action_names() if is_write_action(name)}
     assert writes == set(CASES), "add new write actions to the authorization matrix"
