@@ -1,7 +1,14 @@
-"""An OpenAPI 3.1 description of the Action API, generated from the action registry."""
+"""An OpenAPI 3.1 description of the Action API, generated from the action registry.
+
+Every status an action can answer is declared with the envelope it carries, so a client (or a
+fuzzer checking responses against the document) can rely on it: 200 with ``Success``; 400, 403,
+404, 409 and 429 with ``Error`` for every operation; 413 and 415 for bodies (POST); 502 and 503
+for actions that send mail. A 500 is never declared: it is always a bug.
+"""
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from starlette.requests import Request
@@ -12,6 +19,25 @@ from tsunagu.api.envelope import JSONResponse
 from tsunagu.registry import action_names, get_action, is_write_action
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
+_ANY_OBJECT = {"type": "object", "additionalProperties": True}
+
+# Status, description and error __type(s); every error answer is CKAN's envelope.
+_COMMON = {
+    "400": "不正なリクエスト (Bad request): 書き込みアクションを GET で呼んだ、など",
+    "403": "権限がありません (Authorization Error)",
+    "404": "見つかりません (Not Found Error)",
+    "409": "入力の誤り (Validation Error, Search Query Error)",
+    "429": "呼び出しが多すぎます (Rate Limit Error); Retry-After 秒後に再試行",
+}
+_BODY = {
+    "400": "不正なリクエスト (Bad request): 本文を解釈できない (multipart・JSON・文字コード)",
+    "413": "送信データが大きすぎます (Content Too Large)",
+    "415": "対応していない文字コードまたは Content-Encoding (Unsupported Media Type)",
+}
+_MAIL = {
+    "502": "メールサーバーが送信を受け付けませんでした (Mail Error)",
+    "503": "メール送信が設定されていません (Mail Error)",
+}
 
 
 def _summary(name: str) -> str:
@@ -19,54 +45,65 @@ def _summary(name: str) -> str:
     return doc.splitlines()[0] if doc else name
 
 
+def _sends_mail(name: str) -> bool:
+    """Actions defined beside the mailer's errors may answer 502/503 when mail cannot go."""
+    module = inspect.getmodule(get_action(name))
+    return module is not None and any(
+        getattr(value, "__module__", None) == "tsunagu.mail.sender"
+        for value in vars(module).values()
+    )
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ERROR}}}
+
+
+def _responses(name: str, *, with_body: bool) -> dict[str, Any]:
+    descriptions = {**_COMMON, **(_BODY if with_body else {})}
+    if _sends_mail(name):
+        descriptions.update(_MAIL)
+    responses: dict[str, Any] = {
+        "200": {
+            "description": "成功 (success)",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Success"}}},
+        }
+    }
+    for status in sorted(descriptions):
+        responses[status] = _error(descriptions[status])
+    responses["429"]["headers"] = {
+        "Retry-After": {"description": "再試行までの秒数", "schema": {"type": "integer"}}
+    }
+    return responses
+
+
+def _operation(name: str, *, with_body: bool) -> dict[str, Any]:
+    return {
+        "operationId": name,
+        "summary": _summary(name),
+        "tags": [name.split("_")[0]],
+        "responses": _responses(name, with_body=with_body),
+    }
+
+
 def document(site_url: str) -> dict[str, Any]:
     paths: dict[str, Any] = {}
     for name in action_names():
-        operation = {
-            "operationId": name,
-            "summary": _summary(name),
-            "tags": [name.split("_")[0]],
-            "responses": {
-                "200": {
-                    "description": "成功 (success)",
-                    "content": {
-                        "application/json": {"schema": {"$ref": "#/components/schemas/Success"}}
-                    },
-                },
-                "400": {
-                    "description": "不正なリクエスト",
-                    "content": {"application/json": {"schema": _ERROR}},
-                },
-                "403": {
-                    "description": "権限がありません",
-                    "content": {"application/json": {"schema": _ERROR}},
-                },
-                "404": {
-                    "description": "見つかりません",
-                    "content": {"application/json": {"schema": _ERROR}},
-                },
-                "409": {
-                    "description": "入力の誤り (Validation Error)",
-                    "content": {"application/json": {"schema": _ERROR}},
-                },
-            },
-        }
-        body = {
+        post = {
+            **_operation(name, with_body=True),
             "requestBody": {
                 "content": {
-                    "application/json": {
-                        "schema": {"type": "object", "additionalProperties": True}
-                    },
-                    "multipart/form-data": {
-                        "schema": {"type": "object", "additionalProperties": True}
-                    },
+                    "application/json": {"schema": _ANY_OBJECT},
+                    "multipart/form-data": {"schema": _ANY_OBJECT},
+                    "application/x-www-form-urlencoded": {"schema": _ANY_OBJECT},
                 }
-            }
+            },
         }
-        item: dict[str, Any] = {"post": {**operation, **body}}
-        if not is_write_action(name):
+        item: dict[str, Any] = {"post": post}
+        if is_write_action(name):
+            post["security"] = [{"apiToken": []}]
+        else:
             item["get"] = {
-                **operation,
+                **_operation(name, with_body=False),
                 "operationId": name + "_get",
                 "parameters": [
                     {
@@ -74,12 +111,10 @@ def document(site_url: str) -> dict[str, Any]:
                         "in": "query",
                         "style": "form",
                         "explode": True,
-                        "schema": {"type": "object", "additionalProperties": True},
+                        "schema": _ANY_OBJECT,
                     }
                 ],
             }
-        else:
-            item["post"]["security"] = [{"apiToken": []}]
         paths[f"/api/3/action/{name}"] = item
     return {
         "openapi": "3.1.0",
@@ -103,6 +138,7 @@ def document(site_url: str) -> dict[str, Any]:
                         "success": {"const": True},
                         "result": {},
                     },
+                    "additionalProperties": False,
                 },
                 "Error": {
                     "type": "object",
@@ -115,10 +151,14 @@ def document(site_url: str) -> dict[str, Any]:
                             "required": ["__type"],
                             "properties": {
                                 "__type": {"type": "string"},
-                                "message": {"type": "string"},
+                                # A Validation Error may name a field "message" (a list).
+                                "message": {"type": ["string", "array"]},
                             },
+                            # A Validation Error carries a list of messages per field.
+                            "additionalProperties": True,
                         },
                     },
+                    "additionalProperties": False,
                 },
             },
         },
