@@ -137,6 +137,15 @@ def test_login_logout_and_bad_password(site: LiveServer) -> None:
     dashboard = session.get(site.url + "/staff", timeout=10).text
     assert "宇部市" in dashboard and "秘密の名簿" in dashboard
     assert "httponly" in ok.headers["set-cookie"].lower()
+    assert "秘密の名簿" in session.get(site.url + "/dataset", timeout=10).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', dashboard).group(1)  # type: ignore[union-attr]
+    out = session.post(
+        site.url + "/user/logout", data={"csrf_token": token}, allow_redirects=False, timeout=10
+    )
+    assert out.status_code == 303 and out.headers["location"] == "/"
+    after = session.get(site.url + "/staff", allow_redirects=False, timeout=10)
+    assert after.status_code == 303 and after.headers["location"].startswith("/user/login")
+    assert "秘密の名簿" not in session.get(site.url + "/dataset", timeout=10).text
 
 
 def test_no_open_redirect_after_login(site: LiveServer) -> None:
