@@ -398,12 +398,6 @@ CASES: dict[str, Case] = {
         lambda c, e, x: c.action.group_create(name=x["name"], title="新しいグループ"),
         lambda e, x: e.exists("group_show", {"id": x["name"]}),
     ),
-    "group_update": Case(
-        SYSADMIN_ONLY,
-        fresh_group,
-        lambda c, e, x: c.action.group_update(id=x["id"], title="変更後"),
-        lambda e, x: e.act("group_show", {"id": x["id"]})["title"] == "変更後",
-    ),
     "user_create": Case(
         SYSADMIN_ONLY,
         fresh_name,
@@ -664,6 +658,176 @@ CASES.update(
             digest_reader,
             lambda c, e, x: c.action.send_email_notifications(),
             digest_recorded,
+        ),
+    }
+)
+
+
+# -- members, collaborators, bulk changes and purges --------------------------------------------
+
+# Anyone who may curate a group (any role in it) or edit the dataset may put it in a group.
+GROUP_CURATORS = frozenset({"member", "editor", "admin", "sysadmin"})
+
+
+def roles_group(env: Env) -> dict[str, Any]:
+    """A new group where member/editor/admin hold the same roles as in org A."""
+    ctx = fresh_group(env)
+    for actor, role in ORG_ROLES.items():
+        env.act("group_member_create", {"id": ctx["id"], "username": f"mx-{actor}", "role": role})
+    return ctx
+
+
+def group_users(env: Env, group: str) -> dict[str, str]:
+    rows = env.act("member_list", {"id": group, "object_type": "user"})
+    names = {env.act("user_show", {"id": u})["id"]: u for u in ("mx-victim", "mx-member")}
+    return {names.get(user_id, user_id): capacity for user_id, _, capacity in rows}
+
+
+def dataset_and_group(env: Env) -> dict[str, Any]:
+    return {**fresh_dataset(env), "group": roles_group(env)["id"]}
+
+
+def dataset_in_group(env: Env) -> dict[str, Any]:
+    ctx = dataset_and_group(env)
+    env.act(
+        "member_create",
+        {"id": ctx["group"], "object": ctx["id"], "object_type": "package", "capacity": "public"},
+    )
+    return ctx
+
+
+def in_group(env: Env, ctx: dict[str, Any]) -> bool:
+    return ctx["group"] in {g["name"] for g in env.act("package_show", {"id": ctx["id"]})["groups"]}
+
+
+def victim_collaborates(env: Env) -> dict[str, Any]:
+    ctx = fresh_dataset(env)
+    env.act(
+        "package_collaborator_create",
+        {"id": ctx["id"], "user_id": env.victim, "capacity": "editor"},
+    )
+    return ctx
+
+
+def collaborators(env: Env, ctx: dict[str, Any]) -> list[str]:
+    return [c["capacity"] for c in env.act("package_collaborator_list", {"id": ctx["id"]})]
+
+
+def private_dataset(env: Env) -> dict[str, Any]:
+    ctx = fresh_dataset(env)
+    env.act("package_patch", {"id": ctx["id"], "private": True})
+    return ctx
+
+
+def shown_field(env: Env, ctx: dict[str, Any], field: str) -> Any:
+    return env.act("package_show", {"id": ctx["id"]})[field]
+
+
+CASES.update(
+    {
+        "group_update": Case(
+            ORG_MANAGERS,
+            roles_group,
+            lambda c, e, x: c.action.group_update(id=x["id"], title="変更後"),
+            lambda e, x: e.act("group_show", {"id": x["id"]})["title"] == "変更後",
+        ),
+        "group_patch": Case(
+            ORG_MANAGERS,
+            roles_group,
+            lambda c, e, x: c.action.group_patch(id=x["id"], title="変更後"),
+            lambda e, x: e.act("group_show", {"id": x["id"]})["title"] == "変更後",
+        ),
+        "group_delete": Case(
+            ORG_MANAGERS,
+            roles_group,
+            lambda c, e, x: c.action.group_delete(id=x["id"]),
+            lambda e, x: not e.exists("group_show", {"id": x["id"]}),
+        ),
+        "group_member_create": Case(
+            ORG_MANAGERS,
+            roles_group,
+            lambda c, e, x: c.action.group_member_create(
+                id=x["id"], username=e.victim, role="editor"
+            ),
+            lambda e, x: group_users(e, x["id"]).get(e.victim) == "editor",
+        ),
+        "group_member_delete": Case(
+            ORG_MANAGERS,
+            roles_group,
+            lambda c, e, x: c.action.group_member_delete(id=x["id"], username="mx-member"),
+            lambda e, x: "mx-member" not in group_users(e, x["id"]),
+        ),
+        "member_create": Case(
+            GROUP_CURATORS,
+            dataset_and_group,
+            lambda c, e, x: c.action.member_create(
+                id=x["group"], object=x["id"], object_type="package", capacity="public"
+            ),
+            in_group,
+        ),
+        "member_delete": Case(
+            GROUP_CURATORS,
+            dataset_in_group,
+            lambda c, e, x: c.action.member_delete(
+                id=x["group"], object=x["id"], object_type="package"
+            ),
+            lambda e, x: not in_group(e, x),
+        ),
+        "package_collaborator_create": Case(
+            ORG_MANAGERS,
+            fresh_dataset,
+            lambda c, e, x: c.action.package_collaborator_create(
+                id=x["id"], user_id=e.victim, capacity="editor"
+            ),
+            lambda e, x: collaborators(e, x) == ["editor"],
+        ),
+        "package_collaborator_delete": Case(
+            ORG_MANAGERS,
+            victim_collaborates,
+            lambda c, e, x: c.action.package_collaborator_delete(id=x["id"], user_id=e.victim),
+            lambda e, x: collaborators(e, x) == [],
+        ),
+        "package_owner_org_update": Case(
+            SYSADMIN_ONLY,
+            fresh_dataset,
+            lambda c, e, x: c.action.package_owner_org_update(id=x["id"], organization_id=e.org_b),
+            lambda e, x: shown_field(e, x, "organization")["name"] == e.org_b,
+        ),
+        "bulk_update_private": Case(
+            ORG_MANAGERS,
+            fresh_dataset,
+            lambda c, e, x: c.action.bulk_update_private(datasets=[x["id"]], org_id=e.org_a),
+            lambda e, x: shown_field(e, x, "private") is True,
+        ),
+        "bulk_update_public": Case(
+            ORG_MANAGERS,
+            private_dataset,
+            lambda c, e, x: c.action.bulk_update_public(datasets=[x["id"]], org_id=e.org_a),
+            lambda e, x: shown_field(e, x, "private") is False,
+        ),
+        "bulk_update_delete": Case(
+            ORG_MANAGERS,
+            fresh_dataset,
+            lambda c, e, x: c.action.bulk_update_delete(datasets=[x["id"]], org_id=e.org_a),
+            lambda e, x: shown_field(e, x, "state") == "deleted",
+        ),
+        "dataset_purge": Case(
+            SYSADMIN_ONLY,
+            fresh_dataset,
+            lambda c, e, x: c.action.dataset_purge(id=x["id"]),
+            lambda e, x: not e.exists("package_show", {"id": x["id"]}),
+        ),
+        "group_purge": Case(
+            SYSADMIN_ONLY,
+            roles_group,
+            lambda c, e, x: c.action.group_purge(id=x["id"]),
+            lambda e, x: not e.exists("group_show", {"id": x["id"]}),
+        ),
+        "organization_purge": Case(
+            SYSADMIN_ONLY,
+            fresh_org,
+            lambda c, e, x: c.action.organization_purge(id=x["id"]),
+            lambda e, x: not e.exists("organization_show", {"id": x["id"]}),
         ),
     }
 )
