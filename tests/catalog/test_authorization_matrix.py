@@ -833,56 +833,6 @@ CASES.update(
 )
 
 
-# -- tag vocabularies (sysadmins only, as in CKAN) ---------------------------------------------
-
-
-def fresh_vocabulary(env: Env) -> dict[str, Any]:
-    vocabulary = env.act(
-        "vocabulary_create", {"name": unique("mx-vocab"), "tags": [{"name": "毎月"}]}
-    )
-    return {"id": vocabulary["id"], "name": vocabulary["name"]}
-
-
-def vocabulary_tags(env: Env, ctx: dict[str, Any]) -> list[str]:
-    return [t["name"] for t in env.act("vocabulary_show", {"id": ctx["id"]})["tags"]]
-
-
-CASES.update(
-    {
-        "vocabulary_create": Case(
-            SYSADMIN_ONLY,
-            fresh_name,
-            lambda c, e, x: c.action.vocabulary_create(name=x["name"]),
-            lambda e, x: e.exists("vocabulary_show", {"id": x["name"]}),
-        ),
-        "vocabulary_update": Case(
-            SYSADMIN_ONLY,
-            fresh_vocabulary,
-            lambda c, e, x: c.action.vocabulary_update(id=x["id"], tags=[{"name": "毎年"}]),
-            lambda e, x: vocabulary_tags(e, x) == ["毎年"],
-        ),
-        "vocabulary_delete": Case(
-            SYSADMIN_ONLY,
-            fresh_vocabulary,
-            lambda c, e, x: c.action.vocabulary_delete(id=x["id"]),
-            lambda e, x: not e.exists("vocabulary_show", {"id": x["id"]}),
-        ),
-        "tag_create": Case(
-            SYSADMIN_ONLY,
-            fresh_vocabulary,
-            lambda c, e, x: c.action.tag_create(name="毎週", vocabulary_id=x["id"]),
-            lambda e, x: "毎週" in vocabulary_tags(e, x),
-        ),
-        "tag_delete": Case(
-            SYSADMIN_ONLY,
-            fresh_vocabulary,
-            lambda c, e, x: c.action.tag_delete(id="毎月", vocabulary_id=x["id"]),
-            lambda e, x: "毎月" not in vocabulary_tags(e, x),
-        ),
-    }
-)
-
-
 def test_matrix_covers_every_write_action() -> None:
     writes = {name for name in action_names() if is_write_action(name)}
     assert writes == set(CASES), "add new write actions to the authorization matrix"

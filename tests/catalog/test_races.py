@@ -35,7 +35,6 @@ from tsunagu.catalog.models import (
     Membership,
     Organization,
     Tag,
-    Vocabulary,
     dataset_tag,
 )
 from tsunagu.datastore.models import DatastoreTable
@@ -396,35 +395,3 @@ def test_quality_record_of_one_resource(server: LiveServer, editor: str) -> None
     )
     shown = server.act("resource_validation_show", {"id": resource["id"]})
     assert shown["status"] == "complete"
-
-
-# -- vocabularies ----------------------------------------------------------------------------------
-
-
-def test_vocabularies_with_one_new_name(server: LiveServer, sysadmin: str) -> None:
-    name = unique("race-vocab")
-    outcomes = race(server, sysadmin, lambda c, i: c.action.vocabulary_create(name=name))
-    assert_one_winner(outcomes, "name", "already in use")
-    assert (
-        count(server, select(func.count()).select_from(Vocabulary).where(Vocabulary.name == name))
-        == 1
-    )
-
-
-def test_one_vocabulary_tag_created_at_once(server: LiveServer, sysadmin: str) -> None:
-    vocabulary = server.act("vocabulary_create", {"name": unique("race-vocab-tags")})
-    outcomes = race(
-        server,
-        sysadmin,
-        lambda c, i: c.action.tag_create(name="毎月", vocabulary_id=vocabulary["id"]),
-    )
-    assert_one_winner(outcomes, "vocabulary_id", "already belongs")
-    assert (
-        count(
-            server,
-            select(func.count())
-            .select_from(Tag)
-            .where(Tag.name == "毎月", Tag.vocabulary_id == vocabulary["id"]),
-        )
-        == 1
-    )

@@ -113,12 +113,9 @@ def flush_or_conflict(
     value: Any,
     own_id: Any,
     message: str,
-    scope: Mapping[str, Any] | None = None,
-    error_key: str | None = None,
 ) -> None:
     """Flush pending changes; if they break a unique constraint because another row now holds
-    ``field == value`` (and the ``scope`` columns' values, for a unique key of several columns),
-    raise the ValidationError ``{error_key or field: [message]}`` (HTTP 409).
+    ``field == value``, raise the ValidationError ``{field: [message]}`` (HTTP 409).
 
     A failed flush leaves the transaction unusable (PostgreSQL aborts it, and a SAVEPOINT cannot
     hold it: ``begin_nested`` flushes pending rows before it starts), so it is rolled back here;
@@ -128,9 +125,8 @@ def flush_or_conflict(
         session.flush()
     except IntegrityError:
         session.rollback()
-        where = [getattr(model, field) == value, model.id != own_id]
-        where += [getattr(model, k) == v for k, v in (scope or {}).items()]
-        taken = session.scalar(select(model.id).where(*where))
+        column = getattr(model, field)
+        taken = session.scalar(select(model.id).where(column == value, model.id != own_id))
         if taken is None:
             raise
-        raise ValidationError({error_key or field: [message]}) from None
+        raise ValidationError({field: [message]}) from None

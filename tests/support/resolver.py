@@ -1,0 +1,29 @@
+"""Host names that resolve where a test says, without DNS and without editing /etc/hosts.
+
+The ingest fetcher checks a linked file's host with `socket.getaddrinfo`, and httpx connects
+through the same function (`socket.create_connection` calls it), so replacing it for the test's
+process makes a name such as ``opendata.city-example.jp`` really lead to the address given: the
+guard sees what a real DNS answer would give it, and a connection made despite the guard would
+really arrive there. `localhost.` or `*.localhost` would not do: glibc resolves neither here.
+Other names resolve as before.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+import pytest
+
+
+def fake_dns(monkeypatch: pytest.MonkeyPatch, names: dict[str, str]) -> None:
+    """Resolve each name in `names` (any case, with or without the final dot) to its address."""
+    real = socket.getaddrinfo
+    table = {name.lower().rstrip("."): address for name, address in names.items()}
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        text = host.decode() if isinstance(host, bytes) else host
+        address = table.get(str(text).lower().rstrip(".")) if text is not None else None
+        return real(address if address is not None else host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
