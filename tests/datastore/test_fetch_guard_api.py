@@ -204,3 +204,19 @@ def test_the_loopback_name_really_leads_to_the_file_server(
     url = f"http://{LOOPBACK_NAME}:{network.server_port}/evac.csv"
     fetched = fetch_to_file(url, tmp_path, max_bytes=1000, allow_private=True)
     assert fetched.read_bytes() == CSV
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the guard resolves the name, then httpx resolves it again to connect: a name whose "
+    "answer changes in between (DNS rebinding) gets past the guard to loopback",
+)
+def test_a_name_that_changes_its_answer_after_the_check_is_refused(
+    guarded: LiveServer, files: ThreadingHTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answers = iter([PUBLIC_ADDRESS])  # the first lookup is public, every later one loopback
+    fake_dns(monkeypatch, {"rebind.city-example.jp": lambda: next(answers, "127.0.0.1")})
+    for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    status = ingest_of(guarded, f"http://rebind.city-example.jp:{files.server_port}/evac.csv")
+    assert status["status"] == "error", "the file on loopback was fetched and published"

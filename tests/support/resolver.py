@@ -11,19 +11,22 @@ Other names resolve as before.
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 
-def fake_dns(monkeypatch: pytest.MonkeyPatch, names: dict[str, str]) -> None:
-    """Resolve each name in `names` (any case, with or without the final dot) to its address."""
+def fake_dns(monkeypatch: pytest.MonkeyPatch, names: dict[str, str | Callable[[], str]]) -> None:
+    """Resolve each name in `names` (any case, with or without the final dot) to its address;
+    a callable gives the answer anew at each lookup (a name whose answer changes)."""
     real = socket.getaddrinfo
     table = {name.lower().rstrip("."): address for name, address in names.items()}
 
     def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
         text = host.decode() if isinstance(host, bytes) else host
-        address = table.get(str(text).lower().rstrip(".")) if text is not None else None
+        answer = table.get(str(text).lower().rstrip(".")) if text is not None else None
+        address = answer() if callable(answer) else answer
         return real(address if address is not None else host, port, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
