@@ -664,3 +664,104 @@ def test_deleted_dataset_disappears(world: World) -> None:
             ckan.action.resource_show(id=resource["id"])
         headers = world.headers(viewer) if viewer != "publisher" else {}
         assert requests.get(resource["url"], headers=headers, timeout=10).status_code == 404
+
+
+# -- members, groups, collaborators, bulk changes -----------------------------------------------
+
+
+def _known(world: World, ids: set[str]) -> set[str]:
+    """Of the given ids, those of this module's three datasets (other tests add more)."""
+    return ids & {d.id for d in world.datasets.values()}
+
+
+@viewers
+@pytest.mark.parametrize("where", [GROUP, ORG_A])
+def test_member_list_lists_only_readable_datasets(world: World, viewer: str, where: str) -> None:
+    rows = world.clients[viewer].action.member_list(id=where, object_type="package")
+    readable = {d.id for kind, d in world.datasets.items() if kind in world.readable(viewer)}
+    assert _known(world, {r[0] for r in rows}) == readable
+    everything = world.clients[viewer].action.member_list(id=where)
+    world.assert_no_leak(viewer, [rows, everything], where=f"member_list {where}")
+
+
+@viewers
+def test_group_package_show_and_group_lists(world: World, viewer: str) -> None:
+    ckan = world.clients[viewer]
+    shown = ckan.action.group_package_show(id=GROUP, limit=100)
+    # Public datasets only, whoever asks (CKAN runs package_search without include_private).
+    assert _known(world, {p["id"] for p in shown}) == {world.datasets["public"].id}
+    authz = ckan.action.group_list_authz(include_dataset_count=True)
+    if viewer == "sysadmin":
+        assert {g["name"]: g["package_count"] for g in authz}[GROUP] == 1
+    else:
+        assert authz == []  # no viewer belongs to a group
+    orgs = ckan.action.organization_list_for_user(include_dataset_count=True)
+    counts = {o["name"]: o["package_count"] for o in orgs}
+    if viewer in READS_PRIVATE:
+        assert counts[ORG_A] == 1  # public datasets, as in CKAN's lists
+    else:
+        assert ORG_A not in counts
+    found = [
+        ckan.action.group_autocomplete(q="priv"),
+        ckan.action.organization_autocomplete(q="priv"),
+    ]
+    world.assert_no_leak(viewer, [shown, authz, orgs, found], where="group lists")
+    world.assert_no_leak("anonymous", [shown], where="group_package_show")
+
+
+@viewers
+@pytest.mark.parametrize("kind", ["public", "private", "draft"])
+def test_collaborator_lists_are_for_admins(world: World, viewer: str, kind: str) -> None:
+    dataset = world.datasets[kind]
+    ckan = world.clients[viewer]
+    if viewer == "sysadmin":
+        assert ckan.action.package_collaborator_list(id=dataset.id) == []
+        return
+    hidden = kind not in world.readable(viewer)
+    # A dataset the viewer may not read answers as every read of it does (404 to anonymous).
+    refused = _refused(viewer) if hidden else ckanapi.NotAuthorized
+    with pytest.raises(refused):
+        ckan.action.package_collaborator_list(id=dataset.id)
+    with pytest.raises(refused):
+        ckan.action.package_collaborator_create(
+            id=dataset.id, user_id="pv-outsider", capacity="member"
+        )
+    with pytest.raises(ckanapi.NotAuthorized):
+        ckan.action.package_collaborator_list_for_user(id="pv-publisher")
+    assert world.server.act("package_collaborator_list", {"id": dataset.id}) == []
+
+
+def test_a_group_member_cannot_reach_hidden_datasets_of_the_group(world: World) -> None:
+    curator_name = f"pv-curator-{next(_serial)}"
+    curator = world.server.ckan(world.server.make_user(curator_name))
+    world.server.act(
+        "group_member_create", {"id": GROUP, "username": curator_name, "role": "member"}
+    )
+    try:
+        rows = curator.action.member_list(id=GROUP)
+        world.assert_no_leak("outsider", rows, where="member_list for a group member")
+        for kind in ("private", "draft"):
+            with pytest.raises(ckanapi.NotAuthorized):
+                curator.action.member_delete(
+                    id=GROUP, object=world.datasets[kind].id, object_type="package"
+                )
+            groups = world.server.act("package_show", {"id": world.datasets[kind].id})["groups"]
+            assert [g["name"] for g in groups] == [GROUP]
+    finally:
+        world.server.act("group_member_delete", {"id": GROUP, "username": curator_name})
+
+
+def test_bulk_updates_touch_only_the_named_organisations_datasets(world: World) -> None:
+    """An admin of B naming A's hidden datasets changes nothing and learns nothing."""
+    name = f"pv-b-admin-{next(_serial)}"
+    b_admin = world.server.ckan(world.server.make_user(name))
+    world.server.act("organization_member_create", {"id": ORG_B, "username": name, "role": "admin"})
+    ids = [world.datasets[k].id for k in ("private", "draft")]
+    assert b_admin.action.bulk_update_public(datasets=ids, org_id=ORG_B) is None
+    assert b_admin.action.bulk_update_delete(datasets=ids, org_id=ORG_B) is None
+    with pytest.raises(ckanapi.NotAuthorized):
+        b_admin.action.bulk_update_public(datasets=ids, org_id=ORG_A)
+    private = world.server.act("package_show", {"id": world.datasets["private"].id})
+    draft = world.server.act("package_show", {"id": world.datasets["draft"].id})
+    assert (private["private"], private["state"]) == (True, "active")
+    assert draft["state"] == "draft"
