@@ -329,6 +329,7 @@ PAGES: dict[str, dict[str, Any]] = {
         ],
         "license": LICENSE,
         "can_edit": True,
+        "follow": {"following": False, "followers": 2},
         "site_url": "http://testserver",
         "tiles": "",
         "jsonld": {},
@@ -343,6 +344,7 @@ PAGES: dict[str, dict[str, Any]] = {
             "standards": {"evacuation_space": 1},
         },
         "standards": STANDARDS,
+        "follow": {"following": True, "followers": 1},
     },
     "api.html": {"actions": ["package_search"], "site_url": "http://testserver"},
     "embed.html": {
@@ -423,6 +425,26 @@ PAGES: dict[str, dict[str, Any]] = {
     "staff/tokens.html": {
         "tokens": [{"id": "t1", "name": "script", "created_at": "2024-04-01", "last_access": None}],
         "new_token": "secret-token",
+    },
+    "staff/following.html": {
+        "me": {"email": "", "activity_streams_email_notifications": True},
+        "followees": [
+            {"type": "dataset", "display_name": "Shelters", "dict": PACKAGE, "link": "/dataset/x"},
+            {"type": "user", "display_name": "Alice", "dict": {"id": "u1"}, "link": ""},
+        ],
+        "entries": [
+            {
+                "timestamp": "2024-04-01T09:00:00",
+                "activity_type": t,
+                "is_new": t == "changed package",
+                "actor": "Alice",
+                "title": "Shelters",
+                "link": "/dataset/x",
+            }
+            for t in ("new package", "changed package", "changed organization", "new group")
+        ],
+        "new_count": 1,
+        "saved": True,
     },
 }
 

@@ -12,7 +12,15 @@ from starlette.staticfiles import StaticFiles
 from tsunagu.errors import ActionError
 from tsunagu.web.session import page_context
 from tsunagu.web.templating import render
-from tsunagu.web.views import accounts, invitations, public, recovery, staff, staff_quality
+from tsunagu.web.views import (
+    accounts,
+    following,
+    invitations,
+    public,
+    recovery,
+    staff,
+    staff_quality,
+)
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -22,8 +30,12 @@ def routes() -> list[BaseRoute]:
         Route("/", public.home),
         Route("/dataset", public.search),
         Route("/dataset/{name}", public.dataset),
+        Route("/dataset/{name}/follow", following.follow_dataset, methods=["POST"]),
+        Route("/dataset/{name}/unfollow", following.unfollow_dataset, methods=["POST"]),
         Route("/organization", public.organizations),
         Route("/organization/{name}", public.organization),
+        Route("/organization/{name}/follow", following.follow_organization, methods=["POST"]),
+        Route("/organization/{name}/unfollow", following.unfollow_organization, methods=["POST"]),
         Route("/api-guide", public.api_guide),
         Route("/embed/resource/{resource_id}", public.embed),
         Route("/user/login", staff.login_page, methods=["GET"]),
@@ -36,6 +48,10 @@ def routes() -> list[BaseRoute]:
         Route("/user/invite/{key}", invitations.accept_page, methods=["GET"]),
         Route("/user/invite/{key}", invitations.accept, methods=["POST"]),
         Route("/staff", staff.dashboard),
+        Route("/staff/following", following.following_page, methods=["GET"]),
+        Route("/staff/following/notifications", following.set_notifications, methods=["POST"]),
+        Route("/staff/following/read", following.mark_read, methods=["POST"]),
+        Route("/staff/following/unfollow", following.unfollow, methods=["POST"]),
         Route("/staff/dataset/new", staff.new_dataset_page, methods=["GET"]),
         Route("/staff/dataset/new", staff.save_dataset, methods=["POST"]),
         Route("/staff/dataset/{name}", staff.manage_dataset),

@@ -20,6 +20,7 @@ from tsunagu.web.jsonld import dataset_jsonld
 from tsunagu.web.quality import facet_label, standard_titles
 from tsunagu.web.session import act, page_context
 from tsunagu.web.templating import query_string, render
+from tsunagu.web.views.following import follow_state
 
 PAGE_SIZE = 20
 FACETS = (
@@ -242,6 +243,7 @@ def dataset(request: Request) -> Response:
         count(context.services.sessions, package["id"], download=False)
         activity = call_action("package_activity_list", context, {"id": package["id"], "limit": 10})
         can_edit = _can_edit(context, package)
+        follow = follow_state(context, "dataset", package["id"])
     license = get_license(package.get("license_id") or "")
     settings = request.app.state.services.settings
     return render(
@@ -254,6 +256,7 @@ def dataset(request: Request) -> Response:
         activity=activity,
         license=license,
         can_edit=can_edit,
+        follow=follow,
         site_url=settings.site_url,
         tiles=settings.map_tiles,
         jsonld=dataset_jsonld(package, settings.site_url),
@@ -299,8 +302,15 @@ def organization(request: Request) -> Response:
         quality = act(request, "organization_quality_show", {"id": org["id"]})
     except NotFound:
         return render(request, "not_found.html", status_code=404)
+    with page_context(request) as context:
+        follow = follow_state(context, "organization", org["id"])
     return render(
-        request, "organization.html", org=org, quality=quality, standards=standard_titles()
+        request,
+        "organization.html",
+        org=org,
+        quality=quality,
+        standards=standard_titles(),
+        follow=follow,
     )
 
 
