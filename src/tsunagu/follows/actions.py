@@ -73,32 +73,58 @@ def _unfollow(context: Context, kind: str, data: dict[str, Any]) -> None:
 
 @action("follow_dataset", write=True)
 def follow_dataset(context: Context, data: dict[str, Any]) -> dict[str, Any]:
+    """Start following a dataset.
+
+    :param id: the dataset's id or name
+    :returns: the follow: ``follower_id``, ``object_id``, ``datetime``
+    """
     return _follow(context, DATASET, data)
 
 
 @action("follow_group", write=True)
 def follow_group(context: Context, data: dict[str, Any]) -> dict[str, Any]:
-    """A group or, as in CKAN, an organisation."""
+    """Start following a group or, as in CKAN, an organisation.
+
+    :param id: its id or name
+    :returns: the follow: ``follower_id``, ``object_id``, ``datetime``
+    """
     return _follow(context, GROUP, data)
 
 
 @action("follow_user", write=True)
 def follow_user(context: Context, data: dict[str, Any]) -> dict[str, Any]:
+    """Start following another user.
+
+    :param id: the user's id or name
+    :returns: the follow: ``follower_id``, ``object_id``, ``datetime``
+    """
     return _follow(context, USER, data)
 
 
 @action("unfollow_dataset", write=True)
 def unfollow_dataset(context: Context, data: dict[str, Any]) -> None:
+    """Stop following a dataset.
+
+    :param id: the dataset's id or name
+    """
     _unfollow(context, DATASET, data)
 
 
 @action("unfollow_group", write=True)
 def unfollow_group(context: Context, data: dict[str, Any]) -> None:
+    """Stop following a group or an organisation.
+
+    :param id: its id or name
+    """
     _unfollow(context, GROUP, data)
 
 
 @action("unfollow_user", write=True)
 def unfollow_user(context: Context, data: dict[str, Any]) -> None:
+    """Stop following a user.
+
+    :param id: the user's id or name
+    """
     _unfollow(context, USER, data)
 
 
@@ -111,16 +137,31 @@ def _am_following(context: Context, kind: str, data: dict[str, Any]) -> bool:
 
 @action("am_following_dataset")
 def am_following_dataset(context: Context, data: dict[str, Any]) -> bool:
+    """Whether you follow a dataset.
+
+    :param id: the dataset's id or name
+    :rtype: bool
+    """
     return _am_following(context, DATASET, data)
 
 
 @action("am_following_group")
 def am_following_group(context: Context, data: dict[str, Any]) -> bool:
+    """Whether you follow a group or an organisation.
+
+    :param id: its id or name
+    :rtype: bool
+    """
     return _am_following(context, GROUP, data)
 
 
 @action("am_following_user")
 def am_following_user(context: Context, data: dict[str, Any]) -> bool:
+    """Whether you follow a user.
+
+    :param id: the user's id or name
+    :rtype: bool
+    """
     return _am_following(context, USER, data)
 
 
@@ -158,41 +199,81 @@ def _follower_list(context: Context, kind: str, data: dict[str, Any]) -> list[di
 
 @action("dataset_follower_count")
 def dataset_follower_count(context: Context, data: dict[str, Any]) -> int:
+    """How many users follow a dataset.
+
+    :param id: the dataset's id or name
+    :rtype: int
+    """
     return _follower_count(context, DATASET, data)
 
 
 @action("group_follower_count")
 def group_follower_count(context: Context, data: dict[str, Any]) -> int:
+    """How many users follow a group (or an organisation).
+
+    :param id: its id or name
+    :rtype: int
+    """
     return _follower_count(context, GROUP, data)
 
 
 @action("organization_follower_count")
 def organization_follower_count(context: Context, data: dict[str, Any]) -> int:
+    """How many users follow an organisation.
+
+    :param id: its id or name
+    :rtype: int
+    """
     return _follower_count(context, GROUP, data)
 
 
 @action("user_follower_count")
 def user_follower_count(context: Context, data: dict[str, Any]) -> int:
+    """How many users follow a user.
+
+    :param id: the user's id or name
+    :rtype: int
+    """
     return _follower_count(context, USER, data)
 
 
 @action("dataset_follower_list")
 def dataset_follower_list(context: Context, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The users who follow a dataset (sysadmins only).
+
+    :param id: the dataset's id or name
+    :rtype: list of user dicts
+    """
     return _follower_list(context, DATASET, data)
 
 
 @action("group_follower_list")
 def group_follower_list(context: Context, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The users who follow a group or an organisation (sysadmins only).
+
+    :param id: its id or name
+    :rtype: list of user dicts
+    """
     return _follower_list(context, GROUP, data)
 
 
 @action("organization_follower_list")
 def organization_follower_list(context: Context, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The users who follow an organisation (sysadmins only).
+
+    :param id: its id or name
+    :rtype: list of user dicts
+    """
     return _follower_list(context, GROUP, data)
 
 
 @action("user_follower_list")
 def user_follower_list(context: Context, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The users who follow a user (sysadmins only).
+
+    :param id: the user's id or name
+    :rtype: list of user dicts
+    """
     return _follower_list(context, USER, data)
 
 
@@ -262,41 +343,81 @@ def _followees(context: Context, user: User, kind: str) -> list[dict[str, Any]]:
 
 @action("user_followee_list")
 def user_followee_list(context: Context, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The users a user follows (the user themself and sysadmins).
+
+    :param id: the following user's id or name
+    :rtype: list of user dicts
+    """
     return _followees(context, _follower(context, data, own_only=True), USER)
 
 
 @action("dataset_followee_list")
 def dataset_followee_list(context: Context, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The datasets a user follows that you may read (the user themself and sysadmins).
+
+    :param id: the following user's id or name
+    :rtype: list of package dicts
+    """
     return _followees(context, _follower(context, data, own_only=True), DATASET)
 
 
 @action("group_followee_list")
 def group_followee_list(context: Context, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The groups a user follows (the user themself and sysadmins).
+
+    :param id: the following user's id or name
+    :rtype: list of group dicts
+    """
     return _followees(context, _follower(context, data, own_only=True), GROUP)
 
 
 @action("organization_followee_list")
 def organization_followee_list(context: Context, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The organisations a user follows (the user themself and sysadmins).
+
+    :param id: the following user's id or name
+    :rtype: list of organisation dicts
+    """
     return _followees(context, _follower(context, data, own_only=True), ORGANIZATION)
 
 
 @action("user_followee_count")
 def user_followee_count(context: Context, data: dict[str, Any]) -> int:
+    """How many users a user follows.
+
+    :param id: the following user's id or name
+    :rtype: int
+    """
     return len(_followees(context, _follower(context, data, own_only=False), USER))
 
 
 @action("dataset_followee_count")
 def dataset_followee_count(context: Context, data: dict[str, Any]) -> int:
+    """How many datasets a user follows (counting only those you may read).
+
+    :param id: the following user's id or name
+    :rtype: int
+    """
     return len(followed_datasets(context, _follower(context, data, own_only=False)))
 
 
 @action("group_followee_count")
 def group_followee_count(context: Context, data: dict[str, Any]) -> int:
+    """How many groups a user follows.
+
+    :param id: the following user's id or name
+    :rtype: int
+    """
     return len(_followees(context, _follower(context, data, own_only=False), GROUP))
 
 
 @action("organization_followee_count")
 def organization_followee_count(context: Context, data: dict[str, Any]) -> int:
+    """How many organisations a user follows.
+
+    :param id: the following user's id or name
+    :rtype: int
+    """
     return len(_followees(context, _follower(context, data, own_only=False), ORGANIZATION))
 
 
@@ -305,6 +426,11 @@ _KINDS = (USER, DATASET, GROUP, ORGANIZATION)
 
 @action("followee_count")
 def followee_count(context: Context, data: dict[str, Any]) -> int:
+    """How many things of any kind a user follows (datasets only if you may read them).
+
+    :param id: the following user's id or name
+    :rtype: int
+    """
     user = _follower(context, data, own_only=False)
     return len(followed_datasets(context, user)) + sum(
         len(_followees(context, user, kind)) for kind in (USER, GROUP, ORGANIZATION)
@@ -313,8 +439,12 @@ def followee_count(context: Context, data: dict[str, Any]) -> int:
 
 @action("followee_list")
 def followee_list(context: Context, data: dict[str, Any]) -> list[dict[str, Any]]:
-    """Everything the user follows: ``{"type", "display_name", "dict"}``, sorted by display
-    name; ``q`` keeps those whose display name starts with it."""
+    """Everything a user follows (the user themself and sysadmins).
+
+    :param id: the following user's id or name
+    :param q: keep only those whose display name starts with this (optional)
+    :returns: ``{"type", "display_name", "dict"}`` for each, sorted by display name
+    """
     user = _follower(context, data, own_only=True)
     found = [
         {

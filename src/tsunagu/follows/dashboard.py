@@ -102,6 +102,10 @@ def dashboard_activity_list(context: Context, data: dict[str, Any]) -> list[dict
 
 @action("dashboard_new_activities_count")
 def dashboard_new_activities_count(context: Context, data: dict[str, Any]) -> int:
+    """How many entries on your dashboard are new (by others, since you last marked it read).
+
+    :rtype: int
+    """
     user = _signed_in(context)
     stmt = new_entries(context, user, last_viewed(user))
     return int(context.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
@@ -109,6 +113,7 @@ def dashboard_new_activities_count(context: Context, data: dict[str, Any]) -> in
 
 @action("dashboard_mark_activities_old", write=True)
 def dashboard_mark_activities_old(context: Context, data: dict[str, Any]) -> None:
+    """Mark everything on your dashboard read."""
     user = _signed_in(context)
     row = context.session.get(User, user.id)
     if row is not None:

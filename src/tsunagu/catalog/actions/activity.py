@@ -19,6 +19,16 @@ from tsunagu.registry import action
 
 @action("package_activity_list")
 def package_activity_list(context: Context, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """A dataset's activity stream, newest first.
+
+    :param id: the dataset's id or name
+    :param limit: at most this many (default 31, at most 100)
+    :param offset: skip this many
+    :param before: older than this (seconds since the epoch, or ISO 8601)
+    :param after: newer than this
+    :param activity_types: only these types
+    :param exclude_activity_types: all but these types
+    """
     dataset = readable_dataset(context, by_id_or_name(context.session, Dataset, require_id(data)))
     stmt = select(Activity).where(Activity.object_id == dataset.id)
     return [activity_dict(a) for a in fetch(context, stmt, window(data))]
@@ -26,6 +36,16 @@ def package_activity_list(context: Context, data: dict[str, Any]) -> list[dict[s
 
 @action("organization_activity_list")
 def organization_activity_list(context: Context, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """An organisation's activity stream: its own changes and its datasets'.
+
+    :param id: the organisation's id or name
+    :param limit: at most this many (default 31, at most 100)
+    :param offset: skip this many
+    :param before: older than this (seconds since the epoch, or ISO 8601)
+    :param after: newer than this
+    :param activity_types: only these types
+    :param exclude_activity_types: all but these types
+    """
     org = by_id_or_name(context.session, Organization, require_id(data), deleted=False)
     stmt = select(Activity).where(or_(Activity.owner_org == org.id, Activity.object_id == org.id))
     return [activity_dict(a) for a in fetch(context, stmt, window(data))]
@@ -33,7 +53,16 @@ def organization_activity_list(context: Context, data: dict[str, Any]) -> list[d
 
 @action("group_activity_list")
 def group_activity_list(context: Context, data: dict[str, Any]) -> list[dict[str, Any]]:
-    """The group's own changes and those of the datasets now in it (as CKAN)."""
+    """A group's activity stream: its own changes and those of the datasets now in it.
+
+    :param id: the group's id or name
+    :param limit: at most this many (default 31, at most 100)
+    :param offset: skip this many
+    :param before: older than this (seconds since the epoch, or ISO 8601)
+    :param after: newer than this
+    :param activity_types: only these types
+    :param exclude_activity_types: all but these types
+    """
     group = by_id_or_name(context.session, Group, require_id(data), deleted=False)
     in_group = select(dataset_group.c.dataset_id).where(dataset_group.c.group_id == group.id)
     stmt = select(Activity).where(
@@ -44,7 +73,16 @@ def group_activity_list(context: Context, data: dict[str, Any]) -> list[dict[str
 
 @action("user_activity_list")
 def user_activity_list(context: Context, data: dict[str, Any]) -> list[dict[str, Any]]:
-    """What a user did, and what was done to them."""
+    """A user's activity stream: what they did, and what was done to them.
+
+    :param id: the user's id or name
+    :param limit: at most this many (default 31, at most 100)
+    :param offset: skip this many
+    :param before: older than this (seconds since the epoch, or ISO 8601)
+    :param after: newer than this
+    :param activity_types: only these types
+    :param exclude_activity_types: all but these types
+    """
     user = find_user(context, require_id(data))
     stmt = select(Activity).where(or_(Activity.user_id == user.id, Activity.object_id == user.id))
     return [activity_dict(a) for a in fetch(context, stmt, window(data))]
@@ -54,5 +92,14 @@ def user_activity_list(context: Context, data: dict[str, Any]) -> list[dict[str,
 def recently_changed_packages_activity_list(
     context: Context, data: dict[str, Any]
 ) -> list[dict[str, Any]]:
+    """Dataset activity across the whole catalog, newest first.
+
+    :param limit: at most this many (default 31, at most 100)
+    :param offset: skip this many
+    :param before: older than this (seconds since the epoch, or ISO 8601)
+    :param after: newer than this
+    :param activity_types: only these types
+    :param exclude_activity_types: all but these types
+    """
     stmt = select(Activity).where(Activity.activity_type.like("% package"))
     return [activity_dict(a) for a in fetch(context, stmt, window(data))]

@@ -80,11 +80,21 @@ def _object_of(activity: Activity, object_type: str) -> Any:
 
 @action("activity_show")
 def activity_show(context: Context, data: dict[str, Any]) -> dict[str, Any]:
+    """One activity entry.
+
+    :param id: the activity's id
+    :rtype: dict
+    """
     return activity_dict(_shown(context, require_id(data)))
 
 
 @action("activity_data_show")
 def activity_data_show(context: Context, data: dict[str, Any]) -> Any:
+    """The object an activity entry recorded.
+
+    :param id: the activity's id
+    :param object_type: ``package``, ``organization`` or ``group`` (optional: all of ``data``)
+    """
     activity = _shown(context, require_id(data))
     object_type = data.get("object_type")
     if object_type in (None, ""):
@@ -127,6 +137,13 @@ def _wrapped(lines: list[str]) -> list[str]:
 
 @action("activity_diff")
 def activity_diff(context: Context, data: dict[str, Any]) -> dict[str, Any]:
+    """How an entry's object differs from the previous entry about it that you may see.
+
+    :param id: the activity's id
+    :param object_type: ``package``, ``organization`` or ``group``
+    :param diff_type: ``unified`` (default), ``context`` or ``html``
+    :returns: ``{"diff": ..., "activities": [previous, this]}``
+    """
     errors: validation.Errors = {}
     activity_id = validation.as_text(data, "id", errors)
     object_type = validation.as_text(data, "object_type", errors)
@@ -178,7 +195,14 @@ def _target(
 
 @action("activity_create", write=True)
 def activity_create(context: Context, data: dict[str, Any]) -> dict[str, Any]:
-    """Record an activity by hand (sysadmins only, as in CKAN)."""
+    """Record an activity by hand (sysadmins only, as in CKAN).
+
+    :param user_id: who did it (id or name)
+    :param object_id: the dataset, organisation, group or user it is about (id or name)
+    :param activity_type: e.g. ``changed package``
+    :param data: what to keep with it (optional)
+    :param permission_private: mark it private (optional)
+    """
     authz.require_sysadmin(context)
     errors: validation.Errors = {}
     activity_type = validation.as_text(data, "activity_type", errors)
