@@ -73,14 +73,29 @@ def _apply(context: Context, datasets: list[Dataset], field: str, value: Any) ->
 
 @action("bulk_update_private", write=True)
 def bulk_update_private(context: Context, data: dict[str, Any]) -> None:
+    """Make datasets of one organisation private (its admins, sysadmins).
+
+    :param datasets: dataset ids
+    :param org_id: the organisation's id or name; datasets it does not own are left alone
+    """
     _apply(context, _targets(context, data), "private", True)
 
 
 @action("bulk_update_public", write=True)
 def bulk_update_public(context: Context, data: dict[str, Any]) -> None:
+    """Make datasets of one organisation public (its admins, sysadmins).
+
+    :param datasets: dataset ids
+    :param org_id: the organisation's id or name; datasets it does not own are left alone
+    """
     _apply(context, _targets(context, data), "private", False)
 
 
 @action("bulk_update_delete", write=True)
 def bulk_update_delete(context: Context, data: dict[str, Any]) -> None:
+    """Make datasets of one organisation deleted (its admins, sysadmins).
+
+    :param datasets: dataset ids
+    :param org_id: the organisation's id or name; datasets it does not own are left alone
+    """
     _apply(context, _targets(context, data), "state", "deleted")

@@ -73,6 +73,14 @@ def _as_dict(collaborator: PackageCollaborator) -> dict[str, Any]:
 
 @action("package_collaborator_create", write=True)
 def package_collaborator_create(context: Context, data: dict[str, Any]) -> dict[str, Any]:
+    """Make a user a collaborator on a dataset, or change their capacity (admins of the
+    dataset's organisation, sysadmins).
+
+    :param id: dataset id or name
+    :param user_id: user name or id
+    :param capacity: ``member`` or ``editor``
+    :returns: package_id, user_id, capacity, modified
+    """
     ref, user_ref = require_id(data), require_id(data, "user_id")
     capacity = _capacity(data, required=True)
     dataset = _managed_dataset(context, ref)
@@ -100,6 +108,11 @@ def package_collaborator_create(context: Context, data: dict[str, Any]) -> dict[
 
 @action("package_collaborator_delete", write=True)
 def package_collaborator_delete(context: Context, data: dict[str, Any]) -> None:
+    """Remove a collaborator from a dataset (admins of its organisation, sysadmins).
+
+    :param id: dataset id or name
+    :param user_id: user name or id
+    """
     ref, user_ref = require_id(data), require_id(data, "user_id")
     dataset = _managed_dataset(context, ref)
     user = _user(context, user_ref)
@@ -116,6 +129,11 @@ def package_collaborator_delete(context: Context, data: dict[str, Any]) -> None:
 
 @action("package_collaborator_list")
 def package_collaborator_list(context: Context, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """A dataset's collaborators (admins of its organisation, sysadmins).
+
+    :param id: dataset id or name
+    :param capacity: only this capacity (optional)
+    """
     dataset = _managed_dataset(context, require_id(data))
     capacity = _capacity(data, required=False)
     stmt = select(PackageCollaborator).where(PackageCollaborator.dataset_id == dataset.id)
@@ -129,6 +147,12 @@ def package_collaborator_list(context: Context, data: dict[str, Any]) -> list[di
 def package_collaborator_list_for_user(
     context: Context, data: dict[str, Any]
 ) -> list[dict[str, Any]]:
+    """The datasets a user collaborates on (the user themself, sysadmins).
+
+    :param id: user name or id
+    :param capacity: only this capacity (optional)
+    :returns: package_id, capacity, modified for each
+    """
     ref = require_id(data)
     # Whose datasets someone works on is theirs to see (and a sysadmin's), as in CKAN.
     me = context.user

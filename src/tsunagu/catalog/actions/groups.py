@@ -70,6 +70,7 @@ def _require_group_admin(context: Context, group: Group) -> None:
 
 @action("group_update", write=True)
 def group_update(context: Context, data: dict[str, Any]) -> dict[str, Any]:
+    """Replace a group's name, title, description and image (group admins and sysadmins)."""
     group = by_id_or_name(context.session, Group, require_id(data), deleted=False)
     _require_group_admin(context, group)
     for key, value in _clean(
@@ -131,6 +132,7 @@ def group_list(context: Context, data: dict[str, Any]) -> list[Any]:
 
 @action("group_patch", write=True)
 def group_patch(context: Context, data: dict[str, Any]) -> dict[str, Any]:
+    """Change only the fields sent of a group (group admins and sysadmins)."""
     group = by_id_or_name(context.session, Group, require_id(data), deleted=False)
     _require_group_admin(context, group)
     current = {k: getattr(group, k) for k in ("name", "title", "description", "image_url")}
@@ -225,4 +227,9 @@ def group_package_show(context: Context, data: dict[str, Any]) -> list[Any]:
 
 @action("group_autocomplete")
 def group_autocomplete(context: Context, data: dict[str, Any]) -> list[dict[str, str]]:
+    """Active groups whose name or title contains ``q``, as ``{id, name, title}``.
+
+    :param q: the text to look for
+    :param limit: at most this many (default 20)
+    """
     return autocomplete(context, Group, data)

@@ -268,6 +268,15 @@ def _in_group(context: Context, group: Group, dataset: Dataset) -> bool:
 
 @action("member_create", write=True)
 def member_create(context: Context, data: dict[str, Any]) -> dict[str, Any]:
+    """Make a user (``object_type`` user, ``capacity`` admin/editor/member) a member of a group or
+    organisation, or put a dataset (``object_type`` package, ``capacity`` public) into a group.
+
+    :param id: group or organisation id or name
+    :param object: user or dataset id or name
+    :param object_type: ``user`` or ``package``
+    :param capacity: the role, or ``public`` for a dataset
+    :returns: the membership: group_id, table_name, table_id, capacity, state
+    """
     _require_fields(data, ("id", "object", "object_type", "capacity"))
     where = container(context, require_id(data))
     object_type = _object_type(data)
@@ -290,6 +299,13 @@ def member_create(context: Context, data: dict[str, Any]) -> dict[str, Any]:
 
 @action("member_delete", write=True)
 def member_delete(context: Context, data: dict[str, Any]) -> None:
+    """Take a user out of a group or organisation, or a dataset out of a group (same rights as
+    member_create).
+
+    :param id: group or organisation id or name
+    :param object: user or dataset id or name
+    :param object_type: ``user`` or ``package``
+    """
     _require_fields(data, ("id", "object", "object_type"))
     where = container(context, require_id(data))
     object_type = _object_type(data)
@@ -308,6 +324,13 @@ def member_delete(context: Context, data: dict[str, Any]) -> None:
 
 @action("member_list")
 def member_list(context: Context, data: dict[str, Any]) -> list[list[str]]:
+    """The members of a group or organisation as ``[id, type, capacity]``: the datasets the caller
+    may read, and users (shown to members and sysadmins only).
+
+    :param id: group or organisation id or name
+    :param object_type: only ``user`` or only ``package`` (optional)
+    :param capacity: only this capacity (optional)
+    """
     where = container(context, require_id(data))
     object_type = data.get("object_type") or None
     if object_type is not None:
@@ -381,6 +404,13 @@ def _group(context: Context, ref: str) -> Group:
 
 @action("group_member_create", write=True)
 def group_member_create(context: Context, data: dict[str, Any]) -> dict[str, Any]:
+    """Make a user a member of a group, or change their role (group admins and sysadmins).
+
+    :param id: group id or name
+    :param username: user name or id
+    :param role: ``admin``, ``editor`` or ``member``
+    :returns: the membership
+    """
     group = _group(context, require_id(data))
     require_admin_of(context, group)
     username = _username(data)
@@ -399,6 +429,11 @@ def group_member_create(context: Context, data: dict[str, Any]) -> dict[str, Any
 
 @action("group_member_delete", write=True)
 def group_member_delete(context: Context, data: dict[str, Any]) -> None:
+    """Remove a user from a group (group admins and sysadmins).
+
+    :param id: group id or name
+    :param username: user name or id
+    """
     group = _group(context, require_id(data))
     require_admin_of(context, group)
     remove_user(context, group, _user(context, _username(data)))

@@ -338,11 +338,22 @@ def _for_user_dicts(
 
 @action("organization_autocomplete")
 def organization_autocomplete(context: Context, data: dict[str, Any]) -> list[dict[str, str]]:
+    """Active organisations whose name or title contains ``q``, as ``{id, name, title}``.
+
+    :param q: the text to look for
+    :param limit: at most this many (default 20)
+    """
     return autocomplete(context, Organization, data)
 
 
 @action("organization_member_create", write=True)
 def organization_member_create(context: Context, data: dict[str, Any]) -> dict[str, Any]:
+    """Make a user a member of an organisation, or change their role (its admins, sysadmins).
+
+    :param id: organisation id or name
+    :param username: user name or id
+    :param role: ``admin``, ``editor`` or ``member``
+    """
     org = by_id_or_name(context.session, Organization, require_id(data), deleted=False)
     authz.require_role(context, org.id, "admin")
     errors: validation.Errors = {}
@@ -360,6 +371,11 @@ def organization_member_create(context: Context, data: dict[str, Any]) -> dict[s
 
 @action("organization_member_delete", write=True)
 def organization_member_delete(context: Context, data: dict[str, Any]) -> None:
+    """Remove a user from an organisation (its admins, sysadmins).
+
+    :param id: organisation id or name
+    :param username: user name or id
+    """
     org = by_id_or_name(context.session, Organization, require_id(data), deleted=False)
     authz.require_role(context, org.id, "admin")
     username = str(data.get("username") or data.get("user_id") or "")

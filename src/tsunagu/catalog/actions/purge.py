@@ -65,6 +65,11 @@ def _forget(context: Context, object_id: str) -> None:
 
 @action("dataset_purge", write=True)
 def dataset_purge(context: Context, data: dict[str, Any]) -> None:
+    """Remove a dataset for good with its resources, datastore tables, stored files, activity and
+    search entry (sysadmins). Cannot be undone.
+
+    :param id: dataset id or name
+    """
     ref = require_id(data)
     dataset = context.session.scalar(
         select(Dataset).where((Dataset.id == ref) | (Dataset.name == ref))
