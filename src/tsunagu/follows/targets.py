@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from tsunagu.accounts.models import User
 from tsunagu.catalog.access import readable_dataset
@@ -20,7 +21,6 @@ from tsunagu.context import Context
 from tsunagu.errors import NotAuthorized, NotFound, ValidationError
 from tsunagu.follows.models import Follow
 from tsunagu.storage.types import utcnow
-from tsunagu.storage.upsert import get_or_create
 
 # object_type values kept in the follow table.
 DATASET, GROUP, ORGANIZATION, USER = "dataset", "group", "organization", "user"
@@ -125,9 +125,17 @@ def follow_dict(follow: Follow) -> dict[str, Any]:
 def add_follow(context: Context, follower_id: str, target: Target) -> Follow:
     """The follow row, made if missing. Two requests following at once both succeed: the insert
     skips a row another transaction has just made."""
-    return get_or_create(
-        context.session,
-        Follow,
-        {"follower_id": follower_id, "object_id": target.id},
-        {"object_type": target.type, "created": utcnow()},
+    existing = context.session.get(Follow, (follower_id, target.id))
+    if existing is not None:
+        return existing
+    dialect = context.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values = {"follower_id": follower_id, "object_id": target.id, "object_type": target.type}
+    context.session.execute(
+        insert(Follow)
+        .values(**values, created=utcnow())
+        .on_conflict_do_nothing(index_elements=["follower_id", "object_id"])
     )
+    follow = context.session.get(Follow, (follower_id, target.id), populate_existing=True)
+    assert follow is not None
+    return follow
