@@ -76,3 +76,28 @@ def require(errors: dict[str, list[str]]) -> None:
     """Raise one ValidationError carrying every collected field error."""
     if errors:
         raise ValidationError(errors)
+
+
+class NotSupported(ActionError):
+    """A CKAN action that has no meaning in Tsunagu, answered with the reason and what to use
+    instead. HTTP 501 (Not Implemented: the server does not support the function asked for),
+    not 404 (a client would take it for a missing object and may try to create one), 403 or
+    409 (other rights or other input would not help) or 400 (the request itself is fine)."""
+
+    error_type = "Not Supported Error"
+    status = 501
+
+    def __init__(self, action: str, reason: str) -> None:
+        super().__init__(
+            f"このアクションには対応していません (Action not supported: {action}): {reason}"
+        )
+        self.action = action
+        self.reason = reason
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "__type": self.error_type,
+            "message": self.message,
+            "action": self.action,
+            "reason": self.reason,
+        }

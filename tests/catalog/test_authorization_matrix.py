@@ -512,6 +512,202 @@ CASES: dict[str, Case] = {
 }
 
 
+# -- resource views, revisions, background jobs and site settings ---------------------------
+
+
+def two_resources(env: Env) -> dict[str, Any]:
+    ctx = fresh_dataset(env)
+    second = env.act(
+        "resource_create",
+        {"package_id": ctx["id"], "url": "https://example.jp/2.csv", "name": "二"},
+    )
+    return {**ctx, "second_id": second["id"]}
+
+
+def first_resource_id(env: Env, ctx: dict[str, Any]) -> str:
+    return str(env.act("package_show", {"id": ctx["id"]})["resources"][0]["id"])
+
+
+def image_dataset(env: Env) -> dict[str, Any]:
+    pkg = env.act(
+        "package_create",
+        {
+            "name": unique("mx-img"),
+            "title": "画像",
+            "owner_org": env.org_a,
+            "resources": [{"url": "https://example.jp/photo.png", "name": "写真"}],
+        },
+    )
+    return {"id": pkg["id"], "resource_id": pkg["resources"][0]["id"]}
+
+
+def with_views(env: Env) -> dict[str, Any]:
+    ctx = fresh_dataset(env)
+    kind = unique("mx-view-type")
+    views = [
+        env.act(
+            "resource_view_create",
+            {"resource_id": ctx["resource_id"], "view_type": kind, "title": title},
+        )
+        for title in ("変更前", "二番目")
+    ]
+    return {**ctx, "view_id": views[0]["id"], "second_view": views[1]["id"], "view_type": kind}
+
+
+def views(env: Env, ctx: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(env.act("resource_view_list", {"id": ctx["resource_id"]}))
+
+
+def pending_job(env: Env) -> dict[str, Any]:
+    """A job waiting in a queue no worker serves, so it stays pending until cancelled."""
+    from tsunagu.jobs.models import Job
+
+    queue = unique("mx-queue")
+    with env.server.services.sessions() as session:
+        job = Job(kind=queue, title="待機中", status="pending", options={}, progress={})
+        session.add(job)
+        session.commit()
+        return {"job_id": job.id, "queue": queue}
+
+
+def job_status(env: Env, ctx: dict[str, Any]) -> str:
+    return str(env.act("job_show", {"id": ctx["job_id"]})["status"])
+
+
+CASES.update(
+    {
+        "package_revise": Case(
+            DATASET_WRITERS,
+            fresh_dataset,
+            lambda c, e, x: c.action.package_revise(match__id=x["id"], update__title="変更後"),
+            lambda e, x: dataset_title(e, x) == "変更後",
+        ),
+        "package_resource_reorder": Case(
+            DATASET_WRITERS,
+            two_resources,
+            lambda c, e, x: c.action.package_resource_reorder(id=x["id"], order=[x["second_id"]]),
+            lambda e, x: first_resource_id(e, x) == x["second_id"],
+        ),
+        "resource_view_create": Case(
+            DATASET_WRITERS,
+            fresh_dataset,
+            lambda c, e, x: c.action.resource_view_create(
+                resource_id=x["resource_id"], view_type="image_view", title="新しいビュー"
+            ),
+            lambda e, x: [v["title"] for v in views(e, x)] == ["新しいビュー"],
+        ),
+        "resource_view_update": Case(
+            DATASET_WRITERS,
+            with_views,
+            lambda c, e, x: c.action.resource_view_update(id=x["view_id"], title="変更後"),
+            lambda e, x: views(e, x)[0]["title"] == "変更後",
+        ),
+        "resource_view_delete": Case(
+            DATASET_WRITERS,
+            with_views,
+            lambda c, e, x: c.action.resource_view_delete(id=x["view_id"]),
+            lambda e, x: x["view_id"] not in {v["id"] for v in views(e, x)},
+        ),
+        "resource_view_reorder": Case(
+            DATASET_WRITERS,
+            with_views,
+            lambda c, e, x: c.action.resource_view_reorder(
+                id=x["resource_id"], order=[x["second_view"]]
+            ),
+            lambda e, x: views(e, x)[0]["id"] == x["second_view"],
+        ),
+        "resource_view_clear": Case(
+            SYSADMIN_ONLY,
+            with_views,
+            lambda c, e, x: c.action.resource_view_clear(view_types=[x["view_type"]]),
+            lambda e, x: views(e, x) == [],
+        ),
+        "resource_create_default_resource_views": Case(
+            DATASET_WRITERS,
+            image_dataset,
+            lambda c, e, x: c.action.resource_create_default_resource_views(
+                resource={"id": x["resource_id"]}
+            ),
+            lambda e, x: [v["view_type"] for v in views(e, x)] == ["image_view"],
+        ),
+        "package_create_default_resource_views": Case(
+            DATASET_WRITERS,
+            image_dataset,
+            lambda c, e, x: c.action.package_create_default_resource_views(package={"id": x["id"]}),
+            lambda e, x: [v["view_type"] for v in views(e, x)] == ["image_view"],
+        ),
+        "job_cancel": Case(
+            SYSADMIN_ONLY,
+            pending_job,
+            lambda c, e, x: c.action.job_cancel(id=x["job_id"]),
+            lambda e, x: job_status(e, x) == "cancelled",
+        ),
+        "job_clear": Case(
+            SYSADMIN_ONLY,
+            pending_job,
+            lambda c, e, x: c.action.job_clear(queues=[x["queue"]]),
+            lambda e, x: job_status(e, x) == "cancelled",
+        ),
+        "config_option_update": Case(
+            SYSADMIN_ONLY,
+            fresh_name,
+            lambda c, e, x: c.action.config_option_update(**{"ckan.site_intro_text": x["name"]}),
+            lambda e, x: e.act("config_option_show", {"key": "ckan.site_intro_text"}) == x["name"],
+        ),
+    }
+)
+
+
+# -- tag vocabularies (sysadmins only, as in CKAN) ---------------------------------------------
+
+
+def fresh_vocabulary(env: Env) -> dict[str, Any]:
+    vocabulary = env.act(
+        "vocabulary_create", {"name": unique("mx-vocab"), "tags": [{"name": "毎月"}]}
+    )
+    return {"id": vocabulary["id"], "name": vocabulary["name"]}
+
+
+def vocabulary_tags(env: Env, ctx: dict[str, Any]) -> list[str]:
+    return [t["name"] for t in env.act("vocabulary_show", {"id": ctx["id"]})["tags"]]
+
+
+CASES.update(
+    {
+        "vocabulary_create": Case(
+            SYSADMIN_ONLY,
+            fresh_name,
+            lambda c, e, x: c.action.vocabulary_create(name=x["name"]),
+            lambda e, x: e.exists("vocabulary_show", {"id": x["name"]}),
+        ),
+        "vocabulary_update": Case(
+            SYSADMIN_ONLY,
+            fresh_vocabulary,
+            lambda c, e, x: c.action.vocabulary_update(id=x["id"], tags=[{"name": "毎年"}]),
+            lambda e, x: vocabulary_tags(e, x) == ["毎年"],
+        ),
+        "vocabulary_delete": Case(
+            SYSADMIN_ONLY,
+            fresh_vocabulary,
+            lambda c, e, x: c.action.vocabulary_delete(id=x["id"]),
+            lambda e, x: not e.exists("vocabulary_show", {"id": x["id"]}),
+        ),
+        "tag_create": Case(
+            SYSADMIN_ONLY,
+            fresh_vocabulary,
+            lambda c, e, x: c.action.tag_create(name="毎週", vocabulary_id=x["id"]),
+            lambda e, x: "毎週" in vocabulary_tags(e, x),
+        ),
+        "tag_delete": Case(
+            SYSADMIN_ONLY,
+            fresh_vocabulary,
+            lambda c, e, x: c.action.tag_delete(id="毎月", vocabulary_id=x["id"]),
+            lambda e, x: "毎月" not in vocabulary_tags(e, x),
+        ),
+    }
+)
+
+
 # -- following, activity and the e-mail digest -------------------------------------------------
 
 SIGNED_IN = frozenset(ACTORS) - {"anonymous"}

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from tsunagu.catalog.models import Resource
 from tsunagu.datastore.models import IngestJob
+from tsunagu.jobs.models import Job
 from tsunagu.jobs.queue import ACTIVE, active_job
 from tsunagu.quality.models import ResourceQuality
 from tsunagu.quality.service import is_table_file, signature
@@ -38,11 +39,25 @@ def waiting_state(
         return job.status, job.id
     if not is_table_file(resource):
         return None
-    # The ingest hands the file to the quality queue when it ends (before it is marked done).
-    ingest = session.scalar(
-        select(IngestJob.status)
+    ingest = session.execute(
+        select(IngestJob.status, IngestJob.started)
         .where(IngestJob.resource_id == resource.id)
         .order_by(IngestJob.created.desc())
         .limit(1)
-    )
-    return ("pending", None) if ingest in ACTIVE else None
+    ).first()
+    if ingest is None:
+        return None
+    status, started = ingest
+    if status in ACTIVE:
+        return "pending", None  # the ingest hands the file to the quality queue when it ends
+    if status == "complete" and started is not None:
+        # A finished load is marked complete just before it queues the check: until a check
+        # made since that load exists, the check is still on its way.
+        since = session.scalar(
+            select(Job.id)
+            .where(Job.kind == KIND, Job.object_id == resource.id, Job.created >= started)
+            .limit(1)
+        )
+        if since is None:
+            return "pending", None
+    return None

@@ -18,6 +18,7 @@ from tsunagu.web.views import (
     invitations,
     public,
     recovery,
+    site,
     staff,
     staff_quality,
 )
@@ -37,6 +38,8 @@ def routes() -> list[BaseRoute]:
         Route("/organization/{name}/follow", following.follow_organization, methods=["POST"]),
         Route("/organization/{name}/unfollow", following.unfollow_organization, methods=["POST"]),
         Route("/api-guide", public.api_guide),
+        Route("/about", site.about),
+        Route("/site/custom.css", site.custom_css),
         Route("/embed/resource/{resource_id}", public.embed),
         Route("/user/login", staff.login_page, methods=["GET"]),
         Route("/user/login", staff.login, methods=["POST"]),

@@ -9,9 +9,11 @@ from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from tsunagu.catalog.site_options import default_site_options, site_options
 from tsunagu.web.i18n import language_of, translator
 from tsunagu.web.markdown import markdown_text, render_markdown
 from tsunagu.web.security import csrf_token
@@ -82,6 +84,13 @@ class LazyToken:
 def render(request: Request, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:
     language = language_of(request)
     services = request.app.state.services
+    # Read on every page (one small query), so a sysadmin's change shows in every process;
+    # with the database unreachable an error page still renders, with the defaults.
+    try:
+        with services.sessions() as session:
+            site = site_options(session, services.settings)
+    except SQLAlchemyError:
+        site = default_site_options(services.settings)
     page = environment.get_template(template).render(
         request=request,
         _=translator(language),
@@ -89,7 +98,8 @@ def render(request: Request, template: str, status_code: int = 200, **values: An
         other_lang="en" if language == "ja" else "ja",
         user=request.state.user if hasattr(request.state, "user") else None,
         csrf_token=LazyToken(request),
-        site_title=services.settings.site_title,
+        site_title=site.title,
+        site=site,
         **values,
     )
     response = HTMLResponse(page, status_code=status_code)
