@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from tsunagu.accounts.models import User
 from tsunagu.catalog.access import readable_dataset
@@ -21,6 +20,7 @@ from tsunagu.context import Context
 from tsunagu.errors import NotAuthorized, NotFound, ValidationError
 from tsunagu.follows.models import Follow
 from tsunagu.storage.types import utcnow
+from tsunagu.storage.upsert import get_or_create
 
 # object_type values kept in the follow table.
 DATASET, GROUP, ORGANIZATION, USER = "dataset", "group", "organization", "user"
@@ -125,17 +125,9 @@ def follow_dict(follow: Follow) -> dict[str, Any]:
 def add_follow(context: Context, follower_id: str, target: Target) -> Follow:
     """The follow row, made if missing. Two requests following at once both succeed: the insert
     skips a row another transaction has just made."""
-    existing = context.session.get(Follow, (follower_id, target.id))
-    if existing is not None:
-        return existing
-    dialect = context.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    values = {"follower_id": follower_id, "object_id": target.id, "object_type": target.type}
-    context.session.execute(
-        insert(Follow)
-        .values(**values, created=utcnow())
-        .on_conflict_do_nothing(index_elements=["follower_id", "object_id"])
+    return get_or_create(
+        context.session,
+        Follow,
+        {"follower_id": follower_id, "object_id": target.id},
+        {"object_type": target.type, "created": utcnow()},
     )
-    follow = context.session.get(Follow, (follower_id, target.id), populate_existing=True)
-    assert follow is not None
-    return follow
