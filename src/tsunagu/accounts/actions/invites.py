@@ -45,6 +45,16 @@ def _name_from_email(context: Context, email: str) -> str:
 
 @action("user_invite", write=True)
 def user_invite(context: Context, data: dict[str, Any]) -> dict[str, Any]:
+    """Invite a new user into an organisation by e-mail (admins of that organisation and
+    sysadmins): a pending account with the membership, and a mail with a link where the person
+    chooses a user name and password. Inviting an address that has a pending account again sends
+    it a new link. If the mail cannot be sent, nothing is created.
+
+    :param email: the address to invite; no active account may have it (required)
+    :param group_id: the organisation's id or name (required)
+    :param role: admin, editor or member (required)
+    :returns: the new (pending) user dict
+    """
     authz.require_login(context)
     org = by_id_or_name(context.session, Organization, require_id(data, "group_id"), deleted=False)
     # CKAN's rule: whoever may add members to the organisation may invite.

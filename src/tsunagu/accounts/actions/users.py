@@ -1,32 +1,27 @@
-"""user_* actions: show, list, autocomplete, create, update, patch, delete.
-
-As in CKAN, a user may change their own account and a sysadmin any account; e-mail addresses are
-shown only to the user themself and to sysadmins. Changing one's own password or e-mail address
-needs the current password (``old_password``), as CKAN's profile form asks for it: an API token
-or a borrowed browser session alone must not be enough to take the account over."""
+"""user_* actions that read or create accounts: show, list, autocomplete, create (changes are in
+user_changes.py). E-mail addresses are shown only to the user themself and to sysadmins, and only
+sysadmins may search by them."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import case, delete, func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from tsunagu.accounts.links import revoke_links
-from tsunagu.accounts.models import ApiToken, User
+from tsunagu.accounts.models import User
 from tsunagu.accounts.passwords import (
     hash_password,
     password_problem,
-    set_password,
-    verify_password,
 )
 from tsunagu.catalog import authz, validation
+from tsunagu.catalog.actions.site import SITE_USER
 from tsunagu.catalog.dictize import iso
 from tsunagu.catalog.lookup import require_id
-from tsunagu.catalog.models import Dataset, GroupMembership, Membership, PackageCollaborator
+from tsunagu.catalog.models import Dataset
 from tsunagu.context import Context
 from tsunagu.errors import NotAuthorized, NotFound, require
-from tsunagu.registry import action, call_action
+from tsunagu.registry import action
 from tsunagu.storage.upsert import flush_or_conflict
 
 STATES = ("active", "pending", "deleted")
@@ -129,11 +124,23 @@ def _matches(context: Context, q: str) -> ColumnElement[bool]:
 
 @action("user_list")
 def user_list(context: Context, data: dict[str, Any]) -> list[Any]:
+    """The site's user accounts, deleted ones left out (signed-in callers only).
+
+    :param q: only users whose name or full name (or, for sysadmins, e-mail) contains this
+    :param email: only users with this address (sysadmins only)
+    :param order_by: display_name (default), name, fullname, created, about, sysadmin, id or
+        number_created_packages
+    :param all_fields: user dicts (default) or only names
+    :param include_site_user: also list the site's own account (default false)
+    :param limit, offset: paging
+    :returns: a list of user dicts (or names)
+    """
     authz.require_login(context)
     errors: validation.Errors = {}
     q = validation.as_text(data, "q", errors)
     email = validation.as_text(data, "email", errors)
     all_fields = validation.as_bool(data, "all_fields", errors, default=True)
+    include_site_user = validation.as_bool(data, "include_site_user", errors)
     limit, offset = validation.paging(data, errors)
     require(errors)
     if email and not context.is_sysadmin:
@@ -142,6 +149,8 @@ def user_list(context: Context, data: dict[str, Any]) -> list[Any]:
             "(Only sysadmins can filter users by email)"
         )
     stmt = select(User).where(User.state != "deleted")
+    if not include_site_user:
+        stmt = stmt.where(User.name != SITE_USER)
     if q:
         stmt = stmt.where(_matches(context, q))
     if email:
@@ -161,8 +170,15 @@ def user_list(context: Context, data: dict[str, Any]) -> list[Any]:
 
 @action("user_autocomplete")
 def user_autocomplete(context: Context, data: dict[str, Any]) -> list[dict[str, str]]:
-    """Active users whose name or full name contains ``q`` (and e-mail, for sysadmins). Pending
-    users are left out: they cannot be given work until they accept their invitation."""
+    """Active users whose name or full name contains ``q`` (or e-mail, for sysadmins), for
+    choosing a person (signed-in callers only). Pending users are left out: they cannot be given
+    work until they accept their invitation.
+
+    :param q: the text to look for (required)
+    :param limit: at most this many (default 20, at most 100)
+    :param ignore_self: leave out the caller (default false)
+    :returns: a list of ``{"id", "name", "fullname"}``, by name
+    """
     authz.require_login(context)
     errors: validation.Errors = {}
     q = validation.as_text(data, "q", errors)
@@ -204,119 +220,6 @@ def user_create(context: Context, data: dict[str, Any]) -> dict[str, Any]:
         context.session, User, field="name", value=name, own_id=None, message=NAME_TAKEN
     )
     return user_dict(context, user)
-
-
-def _require_self_or_sysadmin(context: Context, user: User) -> None:
-    authz.require_login(context)
-    if not (context.is_sysadmin or is_self(context, user)):
-        raise NotAuthorized(
-            f"他のユーザーは編集できません (User not authorized to edit user {user.name})"
-        )
-
-
-def _check_old_password(data: dict[str, Any], user: User, errors: validation.Errors) -> None:
-    old = data.get("old_password")
-    if not isinstance(old, str) or not verify_password(user.password_hash, old):
-        validation.add(
-            errors,
-            "old_password",
-            "現在のパスワードが正しくありません (Password entered was incorrect)",
-        )
-
-
-@action("user_update", write=True)
-def user_update(context: Context, data: dict[str, Any]) -> dict[str, Any]:
-    """Change the fields given; fields left out keep their values (as CKAN's user schema
-    ignores missing fields)."""
-    user = find_user(context, require_id(data))
-    _require_self_or_sysadmin(context, user)
-    own = is_self(context, user)
-    errors: validation.Errors = {}
-    changes: dict[str, Any] = {}
-    if "name" in data:
-        name = validation.check_name(data.get("name"), "name", errors)
-        if name and name != user.name:
-            if not context.is_sysadmin:
-                validation.add(
-                    errors,
-                    "name",
-                    "ユーザー名を変えられるのはシステム管理者だけです "
-                    "(Only sysadmins can change user names)",
-                )
-            elif context.session.scalar(select(User.id).where(User.name == name)):
-                validation.add(errors, "name", NAME_TAKEN)
-            changes["name"] = name
-    needs_old_password = False
-    if "email" in data:
-        email = check_new_email(context, data, errors, user.id)
-        if email != user.email:
-            changes["email"] = email
-            needs_old_password = own
-    password = data.get("password")
-    if password not in (None, ""):
-        if problem := password_problem(password):
-            validation.add(errors, "password", problem)
-        needs_old_password = needs_old_password or own
-    for field in ("fullname", "about", "image_url"):
-        if field in data:
-            changes[field] = validation.as_text(data, field, errors)
-    if "activity_streams_email_notifications" in data:
-        changes["email_notifications"] = validation.as_bool(
-            data, "activity_streams_email_notifications", errors
-        )
-    if context.is_sysadmin:  # ignored for others, as CKAN's ignore_not_sysadmin does
-        if "sysadmin" in data:
-            changes["sysadmin"] = validation.as_bool(data, "sysadmin", errors)
-        if "state" in data:
-            state = str(data.get("state") or "")
-            if state not in STATES:
-                validation.add(errors, "state", "active, pending, deleted のいずれかです")
-            changes["state"] = state
-    if needs_old_password:
-        _check_old_password(data, user, errors)
-    require(errors)
-    for field, value in changes.items():
-        setattr(user, field, value)
-    if changes.get("state") == "deleted":
-        _remove_access(context, user)  # the same as user_delete, not a softer back door
-    if password not in (None, ""):
-        set_password(context.session, user, str(password))
-    flush_or_conflict(
-        context.session, User, field="name", value=user.name, own_id=user.id, message=NAME_TAKEN
-    )
-    return user_dict(context, user)
-
-
-@action("user_patch", write=True)
-def user_patch(context: Context, data: dict[str, Any]) -> dict[str, Any]:
-    """CKAN's patch: the given fields change, the others stay. user_update already leaves out
-    fields unchanged, so this checks the caller the same way and hands over."""
-    user = find_user(context, require_id(data))
-    _require_self_or_sysadmin(context, user)
-    return dict(call_action("user_update", context, {**data, "id": user.id}))
-
-
-@action("user_delete", write=True)
-def user_delete(context: Context, data: dict[str, Any]) -> None:
-    """Mark the user deleted and take away what lets them act: organisation and group
-    memberships, dataset collaborations (as CKAN does), API tokens and e-mailed links. A deleted
-    user cannot sign in, and their open browser sessions stop working."""
-    authz.require_sysadmin(context)
-    user = find_user(context, require_id(data))
-    _remove_access(context, user)
-    context.session.flush()
-
-
-def _remove_access(context: Context, user: User) -> None:
-    user.state = "deleted"
-    for model in (Membership, GroupMembership, PackageCollaborator, ApiToken):
-        context.session.execute(
-            delete(model)
-            .where(model.user_id == user.id)
-            .execution_options(synchronize_session=False)
-        )
-    revoke_links(context.session, user.id)
-    context.capacities.clear()
 
 
 @action("member_roles_list")
