@@ -402,3 +402,23 @@ def test_dashboard_hides_what_the_user_may_not_read(world: World) -> None:
         a["object_id"] for a in member.action.dashboard_activity_list(limit=100)
     }
     assert member.action.dashboard_new_activities_count() == 2
+
+
+def test_a_collaborator_sees_a_private_datasets_entries_while_collaborating(world: World) -> None:
+    name, collaborator = world.user()
+    secret = world.dataset(private=True, title="共同作業の下書き")
+    world.publisher.action.package_patch(id=secret["id"], notes="内部の変更")
+    with pytest.raises(ckanapi.NotAuthorized):
+        collaborator.action.package_activity_list(id=secret["id"])
+    world.publisher.action.package_collaborator_create(
+        id=secret["id"], user_id=name, capacity="member"
+    )
+    entries = collaborator.action.package_activity_list(id=secret["id"])
+    assert [e["activity_type"] for e in entries] == ["changed package", "new package"]
+    assert collaborator.action.activity_show(id=entries[0]["id"])["object_id"] == secret["id"]
+    collaborator.action.follow_dataset(id=secret["id"])
+    assert secret["id"] in {a["object_id"] for a in collaborator.action.dashboard_activity_list()}
+    world.publisher.action.package_collaborator_delete(id=secret["id"], user_id=name)
+    with pytest.raises(ckanapi.NotAuthorized):
+        collaborator.action.activity_show(id=entries[0]["id"])
+    assert secret["id"] not in str(collaborator.action.dashboard_activity_list())

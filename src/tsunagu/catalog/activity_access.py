@@ -24,7 +24,7 @@ from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, sele
 
 from tsunagu.catalog import authz
 from tsunagu.catalog.dictize import iso
-from tsunagu.catalog.models import Activity, Dataset, PackageCollaborator
+from tsunagu.catalog.models import Activity, Dataset
 from tsunagu.context import Context
 
 
@@ -37,19 +37,6 @@ def activity_dict(activity: Activity) -> dict[str, Any]:
         "activity_type": activity.activity_type,
         "data": activity.data,
     }
-
-
-def _collaborations(context: Context, role: str) -> set[str]:
-    """Datasets where the caller is a collaborator holding at least ``role``."""
-    if context.user is None:
-        return set()
-    rows = context.session.execute(
-        select(PackageCollaborator.dataset_id, PackageCollaborator.capacity).where(
-            PackageCollaborator.user_id == context.user.id
-        )
-    )
-    rank = authz.ROLE_RANK[role]
-    return {dataset for dataset, cap in rows if authz.ROLE_RANK.get(cap, 0) >= rank}
 
 
 def _in(column: Any, values: set[str]) -> ColumnElement[bool]:
@@ -70,8 +57,8 @@ def visible_activity(context: Context) -> ColumnElement[bool]:
         return true()
     member_orgs = authz.member_organization_ids(context, "member")
     editor_orgs = authz.member_organization_ids(context, "editor")
-    collab_member = _collaborations(context, "member")
-    collab_editor = _collaborations(context, "editor")
+    collab_member = authz.collaborations(context, "member")
+    collab_editor = authz.collaborations(context, "editor")
     draft_readable = _draft_readable(context, editor_orgs, collab_editor)
 
     about_dataset = Dataset.id == Activity.object_id
