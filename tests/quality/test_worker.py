@@ -194,3 +194,22 @@ def test_a_queued_check_of_a_replaced_copy_removes_the_old_copy(
     assert _queue(services, resource_id, path=second / "f.csv", workdir=second) == job_id
     assert not first.exists()
     assert second.exists()
+
+
+def test_old_finished_jobs_are_pruned_at_start(services: Services) -> None:
+    resource_id = _upload(services)
+    old, recent = _queue(services, resource_id), None
+    with services.sessions() as session:
+        job = session.get(Job, old)
+        assert job is not None
+        job.status, job.finished = "complete", utcnow() - timedelta(days=31)
+        session.commit()
+    recent = _queue(services, resource_id)
+    worker = QualityWorker(services)
+    worker.start()
+    try:
+        assert _finished(services, recent).status == "complete"
+        with services.sessions() as session:
+            assert session.get(Job, old) is None
+    finally:
+        worker.stop()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from tsunagu.context import Services
@@ -20,6 +20,8 @@ FINISHED = ("complete", "error", "cancelled")
 # STALE_AFTER belonged to a process that died, and is queued again.
 HEARTBEAT_SECONDS = 20.0
 STALE_AFTER = timedelta(minutes=5)
+# Finished jobs stay listable (job_list status=complete …) this long, then go.
+KEEP_FINISHED = timedelta(days=30)
 
 
 def pending_job(session: Session, kind: str, object_id: str | None) -> Job | None:
@@ -140,6 +142,18 @@ def recover_stale(services: Services, kind: str) -> int:
                 (Job.heartbeat < stale) | (Job.heartbeat.is_(None) & (Job.started < stale)),
             )
             .values(status="pending", started=None)
+        )
+        session.commit()
+        return int(result.rowcount or 0)
+
+
+def prune_finished(services: Services, kind: str, keep: timedelta = KEEP_FINISHED) -> int:
+    """Delete finished jobs of `kind` older than `keep`, so the table does not grow forever."""
+    with services.sessions() as session:
+        result = session.execute(
+            delete(Job).where(
+                Job.kind == kind, Job.status.in_(FINISHED), Job.finished < utcnow() - keep
+            )
         )
         session.commit()
         return int(result.rowcount or 0)

@@ -33,6 +33,7 @@ from tsunagu.jobs.queue import (
     claim_next,
     enqueue,
     finish,
+    prune_finished,
     recover_stale,
 )
 
@@ -184,6 +185,7 @@ class QualityWorker:
 
     def start(self) -> None:
         recover_stale(self.services, KIND)
+        prune_finished(self.services, KIND)
         self._thread.start()
 
     def stop(self, timeout: float = 30) -> None:
