@@ -7,7 +7,7 @@ threads). Afterwards: no answer was an internal error (HTTP 500), the shared row
 once, and every write the server acknowledged is there.
 
 Shared rows raced here: free tags, dataset / organisation / group / user / vocabulary names,
-vocabulary tags, organisation memberships, a dataset's tags and extras under concurrent patches,
+vocabulary tags, organisation memberships, follows, a dataset's tags and extras under concurrent patches,
 resources added to one dataset, a datastore table made by several datastore_create calls, a
 datastore primary key upserted at once, and the quality record of one resource.
 """
@@ -35,9 +35,11 @@ from tsunagu.catalog.models import (
     Membership,
     Organization,
     Tag,
+    Vocabulary,
     dataset_tag,
 )
 from tsunagu.datastore.models import DatastoreTable
+from tsunagu.follows.models import Follow
 from tsunagu.quality.models import ResourceQuality
 
 RACERS = 10
@@ -323,6 +325,20 @@ def test_resources_added_to_one_dataset_at_once(server: LiveServer, editor: str)
     assert sorted(r["position"] for r in shown["resources"]) == list(range(RACERS))
 
 
+def test_one_dataset_followed_at_once(server: LiveServer, editor: str) -> None:
+    dataset = new_dataset(server)
+    outcomes = race(server, editor, lambda c, i: c.action.follow_dataset(id=dataset["id"]))
+    assert len(succeeded(outcomes)) == RACERS
+    assert (
+        count(
+            server,
+            select(func.count()).select_from(Follow).where(Follow.object_id == dataset["id"]),
+        )
+        == 1
+    )
+    assert server.act("dataset_follower_count", {"id": dataset["id"]}) == 1
+
+
 # -- datastore ------------------------------------------------------------------------------------
 
 
@@ -395,3 +411,35 @@ def test_quality_record_of_one_resource(server: LiveServer, editor: str) -> None
     )
     shown = server.act("resource_validation_show", {"id": resource["id"]})
     assert shown["status"] == "complete"
+
+
+# -- vocabularies ----------------------------------------------------------------------------------
+
+
+def test_vocabularies_with_one_new_name(server: LiveServer, sysadmin: str) -> None:
+    name = unique("race-vocab")
+    outcomes = race(server, sysadmin, lambda c, i: c.action.vocabulary_create(name=name))
+    assert_one_winner(outcomes, "name", "already in use")
+    assert (
+        count(server, select(func.count()).select_from(Vocabulary).where(Vocabulary.name == name))
+        == 1
+    )
+
+
+def test_one_vocabulary_tag_created_at_once(server: LiveServer, sysadmin: str) -> None:
+    vocabulary = server.act("vocabulary_create", {"name": unique("race-vocab-tags")})
+    outcomes = race(
+        server,
+        sysadmin,
+        lambda c, i: c.action.tag_create(name="毎月", vocabulary_id=vocabulary["id"]),
+    )
+    assert_one_winner(outcomes, "vocabulary_id", "already belongs")
+    assert (
+        count(
+            server,
+            select(func.count())
+            .select_from(Tag)
+            .where(Tag.name == "毎月", Tag.vocabulary_id == vocabulary["id"]),
+        )
+        == 1
+    )

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from tsunagu.accounts.models import LoginThrottle
 from tsunagu.config import Settings
+from tsunagu.storage.upsert import dialect_insert
 
 KEY_LENGTH = 200
 # Stale rows (window over, no block running) are swept on every this-many failures a process
@@ -83,7 +84,7 @@ def record_failure(session: Session, key: str, limit: int, limits: Limits, now: 
         else_=table.c.blocked_until,
     )
     statement = (
-        _insert_for(session)(table)
+        dialect_insert(session, table)
         .values(
             key=key,
             failures=1,
@@ -118,15 +119,6 @@ def sweep(session: Session, limits: Limits, now: datetime) -> None:
             or_(LoginThrottle.blocked_until.is_(None), LoginThrottle.blocked_until <= now),
         )
     )
-
-
-def _insert_for(session: Session):  # type: ignore[no-untyped-def]
-    # Both dialects spell the upsert the same way, but each has its own construct.
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
 
 
 def _seconds_until(until: datetime, now: datetime) -> int:

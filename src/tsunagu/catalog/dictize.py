@@ -199,11 +199,11 @@ def _dictize_batch(
         for o in session.scalars(select(Organization).where(Organization.id.in_(org_ids)))
     }
     tags: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for dataset_id, tag_id, tag_name in session.execute(
-        select(dataset_tag.c.dataset_id, Tag.id, Tag.name)
+    for dataset_id, tag_id, tag_name, vocabulary_id in session.execute(
+        select(dataset_tag.c.dataset_id, Tag.id, Tag.name, Tag.vocabulary_id)
         .join(Tag, Tag.id == dataset_tag.c.tag_id)
         .where(dataset_tag.c.dataset_id.in_(ids))
-        .order_by(Tag.name)
+        .order_by(Tag.name, Tag.vocabulary_id)
     ):
         tags[dataset_id].append(
             {
@@ -211,7 +211,8 @@ def _dictize_batch(
                 "name": tag_name,
                 "display_name": tag_name,
                 "state": "active",
-                "vocabulary_id": None,
+                # As CKAN: the vocabulary's id for a vocabulary tag, null for a free tag.
+                "vocabulary_id": vocabulary_id or None,
             }
         )
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)

@@ -15,11 +15,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from tsunagu.catalog import validation
 from tsunagu.catalog.models import Dataset, Tag, Vocabulary, dataset_tag
+from tsunagu.catalog.revision import bump_revision
 from tsunagu.errors import ValidationError
 from tsunagu.storage.upsert import insert_missing
 
@@ -207,3 +208,27 @@ def _existing(session: Session, refs: Sequence[TagRef]) -> dict[TagRef, Tag]:
     )
     wanted = set(refs)
     return {(t.name, t.vocabulary_id): t for t in rows if (t.name, t.vocabulary_id) in wanted}
+
+
+def reindex_carriers(session: Session, tag_ids: Sequence[str]) -> None:
+    """Have the datasets carrying these tags indexed again (a vocabulary renamed, tags deleted).
+
+    Their rows are locked before the revision counter, the order every dataset write takes
+    (no deadlock on PostgreSQL). Only the revision changes: the datasets' own metadata did not.
+    """
+    if not tag_ids:
+        return
+    carriers = (
+        select(dataset_tag.c.dataset_id).where(dataset_tag.c.tag_id.in_(list(tag_ids))).distinct()
+    )
+    ids = list(
+        session.scalars(
+            select(Dataset.id)
+            .where(Dataset.id.in_(carriers))
+            .order_by(Dataset.id)
+            .with_for_update()
+        )
+    )
+    if ids:
+        revision = bump_revision(session)
+        session.execute(update(Dataset).where(Dataset.id.in_(ids)).values(revision=revision))

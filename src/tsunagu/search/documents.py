@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,10 +66,20 @@ def _strings(items: list[Any], key: str) -> list[str]:
     return [str(item[key]) for item in items if isinstance(item, dict) and item.get(key)]
 
 
-def build_document(package: dict[str, Any]) -> IndexDocument:
+def build_document(
+    package: dict[str, Any], vocabularies: Mapping[str, str] | None = None
+) -> IndexDocument:
+    """``vocabularies`` maps vocabulary ids to names: as CKAN indexes them, a vocabulary tag is
+    a value of ``vocab_<vocabulary name>`` (and searchable text), not of ``tags``."""
     org = package.get("organization") or {}
     resources = package.get("resources") or []
-    tags = _strings(package.get("tags") or [], "name")
+    all_tags = [t for t in package.get("tags") or [] if isinstance(t, dict) and t.get("name")]
+    tags = [str(t["name"]) for t in all_tags if not t.get("vocabulary_id")]
+    vocab_values: dict[str, list[str]] = {}
+    for tag in all_tags:
+        vocabulary = (vocabularies or {}).get(str(tag.get("vocabulary_id") or ""))
+        if vocabulary is not None:
+            vocab_values.setdefault(f"vocab_{vocabulary}", []).append(str(tag["name"]))
     groups = package.get("groups") or []
     extras = {
         e["key"]: str(e.get("value", ""))
@@ -103,6 +114,7 @@ def build_document(package: dict[str, Any]) -> IndexDocument:
     }
     for key, value in extras.items():
         values[f"extras_{key}"] = [value]
+    values.update(vocab_values)
     res_names = " ".join(_strings(resources, "name"))
     res_descriptions = " ".join(_strings(resources, "description"))
     texts = {
@@ -123,6 +135,7 @@ def build_document(package: dict[str, Any]) -> IndexDocument:
         texts["res_name"],
         texts["res_description"],
         " ".join(tags),
+        " ".join(v for names in vocab_values.values() for v in names),
         org.get("title") or "",
         org.get("name") or "",
         " ".join(_strings(groups, "title")),
@@ -148,7 +161,7 @@ def build_document(package: dict[str, Any]) -> IndexDocument:
         metadata_modified=package.get("metadata_modified") or "",
         metadata_created=package.get("metadata_created") or "",
         num_resources=len(resources),
-        num_tags=len(tags),
+        num_tags=len(all_tags),
         quality_stars=int(package.get("quality_stars") or 0),
         quality_score=int(package.get("quality_score") or 0),
         values=values,

@@ -152,7 +152,7 @@ class _Evaluator:
             term = Term(field, value)
         postings = self.index.field_postings.get(field)
         if postings is None:
-            if field.startswith("extras_") or field in EXACT_FIELDS:
+            if field.startswith(("extras_", "vocab_")) or field in EXACT_FIELDS:
                 return BitMap()
             raise SearchQueryError(f"検索できない項目です (Unknown search field): {term.field}")
         key = normalize_text(term.value)

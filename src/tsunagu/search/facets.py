@@ -24,7 +24,7 @@ def count(
     facets: dict[str, dict[str, int]] = {}
     search_facets: dict[str, dict[str, Any]] = {}
     for field in fields:
-        if field not in FACET_FIELDS and not field.startswith("extras_"):
+        if field not in FACET_FIELDS and not field.startswith(("extras_", "vocab_")):
             raise SearchQueryError(f"集計できない項目です (Field cannot be faceted): {field}")
         counts = _count_field(index, matched, field)
         items = sorted(

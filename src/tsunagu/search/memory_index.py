@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from tsunagu.catalog.dictize import package_dicts
 from tsunagu.catalog.models import Dataset, PurgedDataset
 from tsunagu.catalog.revision import current_revision
+from tsunagu.catalog.tags import vocabulary_names
 from tsunagu.search import evaluate, facets, ranking
 from tsunagu.search.documents import IndexDocument, build_document
 from tsunagu.search.interface import IndexedDataset, SearchQuery, SearchResult
@@ -59,11 +60,12 @@ class MemoryIndex:
         with self.lock:
             revision = current_revision(session)
             ids = list(session.scalars(select(Dataset.id).where(Dataset.state != "deleted")))
+            vocabularies = vocabulary_names(session)
             self._clear()
             for start in range(0, len(ids), 2000):
                 batch = package_dicts(session, ids[start : start + 2000], self.site_url)
                 for package in batch.values():
-                    self._add(build_document(package))
+                    self._add(build_document(package, vocabularies))
             self.revision = revision
             if len(self.all_docs) >= FREEZE_MIN_DOCS:
                 # A large index is millions of long-lived objects, and a full garbage collection
@@ -93,9 +95,10 @@ class MemoryIndex:
             for dataset_id, state in rows:
                 if state == "deleted":
                     self._remove(dataset_id)
+            vocabularies = vocabulary_names(session) if live else {}
             for package in package_dicts(session, live, self.site_url).values():
                 self._remove(package["id"])
-                self._add(build_document(package))
+                self._add(build_document(package, vocabularies))
             self.revision = max(self.revision, revision)
 
     def _add(self, doc: IndexDocument) -> None:

@@ -103,8 +103,9 @@ class QuerySyntaxError(ValueError):
 
 
 # Field names CKAN/Solr use: title, res_format, extras_foo, vocab_tags, metadata_modified ...
+# A tag vocabulary's field is named after the vocabulary, which may be Japanese (vocab_更新頻度).
 # The full-width colon counts too because Japanese IMEs produce it.
-_FIELD_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_.\-]*)[:：]")
+_FIELD_RE = re.compile(r"(vocab_[\w.\-]+|[A-Za-z_][A-Za-z0-9_.\-]*)[:：]")
 # Operators are whole words: "ANDROID" and "a&&b" are plain terms, as in Lucene.
 _OPERATOR_RE = re.compile(r"(AND|OR|NOT|&&|\|\|)(?=[\s()\"]|$)")
 _MATCH_ALL_RE = re.compile(r"\*:\*(?=[\s()]|$)")

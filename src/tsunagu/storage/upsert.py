@@ -49,7 +49,8 @@ def begin_write(session: Session) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _insert(session: Session, model: type[Any]) -> Any:
+def dialect_insert(session: Session, model: Any) -> Any:
+    """The INSERT construct of the session's database, which has ``on_conflict_do_*``."""
     if _dialect(session) == "postgresql":
         return postgresql.insert(model)
     return sqlite.insert(model)
@@ -67,7 +68,7 @@ def insert_missing(
     """Insert the rows whose unique ``keys`` are not taken; rows already there are left alone."""
     if not rows:
         return
-    statement = _insert(session, model).values(_sorted(rows, keys))
+    statement = dialect_insert(session, model).values(_sorted(rows, keys))
     session.execute(statement.on_conflict_do_nothing(index_elements=list(keys)))
 
 
@@ -97,7 +98,7 @@ def upsert(
 ) -> None:
     """Insert ``row``, or when its unique ``keys`` are taken, set the ``update`` columns of the
     existing row (the last writer wins, and no writer fails)."""
-    statement = _insert(session, model).values(dict(row))
+    statement = dialect_insert(session, model).values(dict(row))
     session.execute(
         statement.on_conflict_do_update(
             index_elements=list(keys), set_={c: statement.excluded[c] for c in update}
@@ -113,9 +114,12 @@ def flush_or_conflict(
     value: Any,
     own_id: Any,
     message: str,
+    scope: Mapping[str, Any] | None = None,
+    error_key: str | None = None,
 ) -> None:
     """Flush pending changes; if they break a unique constraint because another row now holds
-    ``field == value``, raise the ValidationError ``{field: [message]}`` (HTTP 409).
+    ``field == value`` (and the ``scope`` columns' values, for a unique key of several columns),
+    raise the ValidationError ``{error_key or field: [message]}`` (HTTP 409).
 
     A failed flush leaves the transaction unusable (PostgreSQL aborts it, and a SAVEPOINT cannot
     hold it: ``begin_nested`` flushes pending rows before it starts), so it is rolled back here;
@@ -125,8 +129,9 @@ def flush_or_conflict(
         session.flush()
     except IntegrityError:
         session.rollback()
-        column = getattr(model, field)
-        taken = session.scalar(select(model.id).where(column == value, model.id != own_id))
+        where = [getattr(model, field) == value, model.id != own_id]
+        where += [getattr(model, k) == v for k, v in (scope or {}).items()]
+        taken = session.scalar(select(model.id).where(*where))
         if taken is None:
             raise
-        raise ValidationError({field: [message]}) from None
+        raise ValidationError({error_key or field: [message]}) from None
