@@ -31,9 +31,7 @@ async def invite(request: Request) -> Response:
 
     def members_page(status: int, **values: Any) -> Response:
         with page_context(request) as context:
-            org = call_action(
-                "organization_show", context, {"id": org_name, "include_users": True}
-            )
+            org = call_action("organization_show", context, {"id": org_name, "include_users": True})
             return render(
                 request, "staff/members.html", status_code=status, org=org, errors={}, **values
             )
