@@ -151,11 +151,6 @@ def test_editor_edits_a_dataset(site: LiveServer) -> None:
     assert title_of(site) == "避難所（改訂）"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="package_patch merges the current `tags` into the call, and `tags` wins over the "
-    "form's `tag_string`, so tags typed on the edit form are silently dropped",
-)
 def test_tags_typed_on_the_edit_form_are_saved(site: LiveServer) -> None:
     response = staff(site, "sf-editor").post(
         "/staff/dataset/sf-evac/edit", edit_form(title_of(site))

@@ -99,6 +99,8 @@ def package_patch(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     merged = {**current, **data, "id": dataset.id}
     if "resources" not in data:
         merged.pop("resources", None)
+    if "tag_string" in data and "tags" not in data:
+        merged.pop("tags")  # the tags sent as a string replace the current ones, as in CKAN
     return package_update(context, merged)
 
 

@@ -169,6 +169,19 @@ def _package_data(form: FormData) -> dict[str, Any]:
     }
 
 
+def _keeping_vocabulary_tags(data: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    """The form edits free tags only: the dataset's vocabulary tags (set through the API) stay."""
+    kept = [
+        {"name": t["name"], "vocabulary_id": t["vocabulary_id"]}
+        for t in current["tags"]
+        if t.get("vocabulary_id")
+    ]
+    if not kept:
+        return data
+    free = [{"name": n} for n in str(data.get("tag_string") or "").split(",") if n.strip()]
+    return {**{k: v for k, v in data.items() if k != "tag_string"}, "tags": free + kept}
+
+
 async def save_dataset(request: Request) -> Response:
     if (redirect := login_required(request)) is not None:
         return redirect
@@ -181,7 +194,11 @@ async def save_dataset(request: Request) -> Response:
             try:
                 if editing:
                     current = package_show_dict(context, {"id": editing})
-                    result = call_action("package_patch", context, {**data, "id": current["id"]})
+                    result = call_action(
+                        "package_patch",
+                        context,
+                        {**_keeping_vocabulary_tags(data, current), "id": current["id"]},
+                    )
                 else:
                     result = call_action("package_create", context, {**data, "state": "draft"})
             except ValidationError as error:
@@ -238,7 +255,7 @@ def manage_page(
     groups = call_action("group_list", context, {"all_fields": True})
     values = {
         **package,
-        "tag_string": ",".join(t["name"] for t in package["tags"]),
+        "tag_string": ",".join(t["name"] for t in package["tags"] if not t.get("vocabulary_id")),
         "groups": [{"name": g["name"]} for g in package["groups"]],
     }
     return render(
