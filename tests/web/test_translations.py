@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from starlette.requests import Request
 
+from tsunagu.catalog.site_options import SiteOptions
 from tsunagu.datastore.ingest.model import COLUMN_TYPES
 from tsunagu.web.i18n import LOCALES, translator
 from tsunagu.web.templating import environment
@@ -287,6 +288,7 @@ FORM = {
     "errors": {"title": ["too short"]},
 }
 PAGES: dict[str, dict[str, Any]] = {
+    "about.html": {},
     "home.html": {
         "datasets": [PACKAGE],
         "total": 1,
@@ -449,6 +451,18 @@ PAGES: dict[str, dict[str, Any]] = {
 }
 
 
+# Site settings as a sysadmin might set them (config_option_update): their text is the site's
+# own, so it is not Japanese UI text.
+SITE = SiteOptions(
+    title="Sample Open Data",
+    description="Open data of the sample prefecture",
+    about="About **this** site",
+    intro_text="",
+    logo="/static/img/logo.png",
+    custom_css=".site-title { color: navy; }",
+)
+
+
 def _render(template: str, language: str, values: dict[str, Any]) -> str:
     return environment.get_template(template).render(
         request=_request(),
@@ -458,6 +472,7 @@ def _render(template: str, language: str, values: dict[str, Any]) -> str:
         user=SimpleNamespace(name="alice") if template.startswith("staff/") else None,
         csrf_token="token",
         site_title="Sample Open Data",
+        site=SITE,
         **values,
     )
 
