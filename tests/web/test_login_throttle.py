@@ -29,7 +29,7 @@ from tsunagu.storage.types import utcnow
 
 ACCOUNT_LIMIT = 10
 ADDRESS_LIMIT = 15
-BLOCK_SECONDS = 4
+BLOCK_SECONDS = 10  # long enough to check a block on a busy machine, short to wait out
 WRONG = "ユーザー名またはパスワードが違います。"
 BLOCKED = "ログインの失敗が続いたため、しばらくログインできません。"
 
