@@ -10,7 +10,8 @@
  *           data-label-copy-failed="コピーできませんでした。テキストを選択しました。">…</pre>
  *    Each label is looked up on the <pre>, then on its nearest ancestor that has it (so <body> or
  *    <main> may carry them once), then falls back to the Japanese shown here. The script wraps
- *    the <pre> in <div class="copyable-block"> and puts <button type="button"
+ *    the <pre> in <div class="copyable-block">, makes the <pre> focusable (tabindex="0", so a
+ *    block that scrolls sideways can be scrolled from the keyboard) and puts <button type="button"
  *    class="copy-button">コピー</button> before it (the accessible name is "コピー" plus the
  *    first characters of the code, so several buttons on a page are told apart). It copies the
  *    pre's textContent with navigator.clipboard (or, where that is unavailable, selects the text
@@ -117,6 +118,8 @@ window.Tsunagu = Object.freeze({
     const snippet = pre.textContent.trim().split('\n')[0].slice(0, 40);
     context.textContent = snippet ? '：' + snippet : '';
     button.append(visible, context);
+    // A long line scrolls sideways (on a phone, most do): keyboard users must reach it too.
+    if (!pre.hasAttribute('tabindex')) pre.tabIndex = 0;
     wrapper.append(button, pre);
     let reset = 0;
     button.addEventListener('click', async () => {
