@@ -1,4 +1,11 @@
-"""Debian's Chromium driven by Playwright, plus axe-core checks and screenshots."""
+"""Debian's Chromium driven by Playwright: axe-core checks at every width, review screenshots,
+and timeouts long enough for a busy 2-core machine.
+
+Review screenshots: every page type, at desktop and phone width, written on each run to
+test-output/review/<page>-<width>.png (same names every run, so each run replaces the last).
+Nothing compares them automatically; they are for a person changing a page to look at before
+and after. Tests take no other screenshots.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +15,7 @@ from typing import Any
 from support.missing_parts import skip_or_fail
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
+REVIEW = Path(__file__).resolve().parents[2] / "test-output" / "review"
 # Flags the closed network here needs: no background calls to Google services.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -23,6 +30,13 @@ CHROMIUM_ARGS = [
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 375, "height": 740}}
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
+# Milliseconds. Generous: waits end as soon as their condition holds, so a long limit costs
+# nothing on a quiet machine and keeps a loaded one (tests in parallel with PostgreSQL, a full
+# page screenshot with Japanese fonts and a map) from failing for slowness alone.
+ACTION_TIMEOUT = 60_000  # clicks, fills, waits for an element or a condition, expect()
+NAVIGATION_TIMEOUT = 90_000
+SCREENSHOT_TIMEOUT = 120_000
+
 
 def require_chromium() -> None:
     if not CHROMIUM.exists():
@@ -34,7 +48,8 @@ def require_chromium() -> None:
 def axe_violations(page: Any) -> list[dict[str, Any]]:
     """Level A and AA violations on the current page (axe-core served by the site itself, so
     the page's Content-Security-Policy allows it)."""
-    page.add_script_tag(url="/static/vendor/axe-core/axe.min.js")
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(url="/static/vendor/axe-core/axe.min.js")
     result = page.evaluate(
         "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
     )
@@ -49,6 +64,22 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
     ]
 
 
-def screenshot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+def check_page(page: Any, review_name: str | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Run axe at desktop and at phone width (a layout change can hide a label or break
+    contrast), saving a review screenshot at each width when `review_name` is given. Returns
+    the violations by width (empty when there are none); the viewport ends at desktop width."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for width, viewport in VIEWPORTS.items():
+        page.set_viewport_size(viewport)
+        if violations := axe_violations(page):
+            found[width] = violations
+        if review_name:
+            REVIEW.mkdir(parents=True, exist_ok=True)
+            page.screenshot(
+                path=str(REVIEW / f"{review_name}-{width}.png"),
+                full_page=True,
+                animations="disabled",
+                timeout=SCREENSHOT_TIMEOUT,
+            )
+    page.set_viewport_size(VIEWPORTS["desktop"])
+    return found
