@@ -76,14 +76,15 @@ def resource_validation_show(context: Context, data: dict[str, Any]) -> dict[str
     """The latest report; the personal-data scan only for those who may edit the dataset."""
     resource = resource_by_id(context.session, require_id(data))
     dataset = readable_dataset(context, resource.dataset)
-    record = context.session.get(ResourceQuality, resource.id)
+    waiting = waiting_state(context.session, resource)  # first: see waiting_state
+    record = context.session.get(ResourceQuality, resource.id, populate_existing=True)
     can_edit = _can_edit(context, dataset)
     checkable = is_checkable(resource)
     if has_current_result(record, resource):
         result = validation_dict(record, with_pii=can_edit)
         return {"resource_id": resource.id, "checkable": checkable, **result}
     # No result for the current file (yet): never an empty report that reads "no findings".
-    status, job_id = waiting_state(context.session, resource, record) or ("not_checked", None)
+    status, job_id = waiting or ("not_checked", None)
     shown: dict[str, Any] = {
         "resource_id": resource.id,
         "checkable": checkable,

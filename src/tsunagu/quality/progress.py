@@ -26,14 +26,13 @@ def has_current_result(record: ResourceQuality | None, resource: Resource) -> bo
     )
 
 
-def waiting_state(
-    session: Session, resource: Resource, record: ResourceQuality | None
-) -> tuple[str, str | None] | None:
-    """("pending" | "running", job id or None) while the current file's check is still to
-    come; None when there is nothing to wait for (a result exists, or no check is on the
-    way)."""
-    if has_current_result(record, resource):
-        return None  # e.g. checked on demand while a queued check still waits
+def waiting_state(session: Session, resource: Resource) -> tuple[str, str | None] | None:
+    """("pending" | "running", job id or None) while a check of the resource's file is queued,
+    running or about to be queued; None when none is on its way.
+
+    Read this before the stored result: a check commits its result before its job is marked
+    finished, so on PostgreSQL (each statement sees the latest commits) a job seen finished
+    here means the result is there for the read that follows."""
     job = active_job(session, KIND, resource.id)
     if job is not None:
         return job.status, job.id
@@ -51,13 +50,15 @@ def waiting_state(
     if status in ACTIVE:
         return "pending", None  # the ingest hands the file to the quality queue when it ends
     if status == "complete" and started is not None:
-        # A finished load is marked complete just before it queues the check: until a check
-        # made since that load exists, the check is still on its way.
-        since = session.scalar(
-            select(Job.id)
+        # A finished load is marked complete just before it queues the check.
+        since = session.execute(
+            select(Job.status, Job.id)
             .where(Job.kind == KIND, Job.object_id == resource.id, Job.created >= started)
+            .order_by(Job.created.desc())
             .limit(1)
-        )
+        ).first()
         if since is None:
             return "pending", None
+        if since[0] in ACTIVE:
+            return since[0], since[1]
     return None
