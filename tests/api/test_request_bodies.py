@@ -313,15 +313,17 @@ def raw_response(sock: socket.socket) -> tuple[int, bytes]:
     return int(head.split(b" ")[1]), rest[:length]
 
 
-def test_declared_length_over_limit_is_413_before_any_body(server: LiveServer) -> None:
-    """The server answers from the headers alone: not one byte of the body is sent."""
+@pytest.mark.parametrize("expect", ["", "Expect: 100-continue\r\n"], ids=["plain", "expect"])
+def test_declared_length_over_limit_is_413_before_any_body(server: LiveServer, expect: str) -> None:
+    """The server answers from the headers alone: not one byte of the body is sent (and a
+    client that asks first is never told to go on)."""
     with socket.create_connection(("127.0.0.1", server.port)) as sock:
         sock.sendall(
             f"POST {ACTION} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {10**12}\r\n\r\n".encode()
+            f"{expect}Content-Length: {10**12}\r\n\r\n".encode()
         )
         status, body = raw_response(sock)
-    assert status == 413
+    assert status == 413  # not 100 Continue
     envelope = orjson.loads(body)
     assert envelope["success"] is False
     assert envelope["error"]["__type"] == "Content Too Large"
