@@ -268,7 +268,10 @@ class Activity(Base):
     """Who changed what and when; ``data`` keeps a snapshot of the object after the change."""
 
     __tablename__ = "activity"
-    __table_args__ = (Index("ix_activity_object", "object_id", "timestamp"),)
+    __table_args__ = (
+        Index("ix_activity_object", "object_id", "timestamp"),
+        Index("ix_activity_user", "user_id", "timestamp"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     timestamp: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
