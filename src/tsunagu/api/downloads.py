@@ -13,9 +13,24 @@ from tsunagu.api.identity import resolve_user, token_from
 from tsunagu.catalog import authz
 from tsunagu.catalog.models import Resource
 from tsunagu.context import Context, Services
+from tsunagu.datastore.ingest.decode import detect_encoding
+from tsunagu.datastore.ingest.model import IngestError
 from tsunagu.errors import ActionError, NotFound
-from tsunagu.storage.files import iter_file
+from tsunagu.storage.files import FileStorage, iter_file
 from tsunagu.usage.counters import count
+
+SNIFF_BYTES = 64 * 1024
+# The charset names browsers and Excel know, for what the detector calls each codec.
+_CHARSETS = {
+    "utf-8": "utf-8",
+    "utf-8-sig": "utf-8",
+    "cp932": "Shift_JIS",
+    "euc_jp": "EUC-JP",
+    "utf-16": "utf-16",
+    "utf-16-le": "utf-16le",
+    "utf-16-be": "utf-16be",
+    "utf-32": "utf-32",
+}
 
 
 def _locate(services: Services, dataset_ref: str, resource_id: str, token: str) -> Resource:
@@ -63,8 +78,23 @@ async def download(request: Request) -> Response:
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": "private, max-age=60",
     }
-    return StreamingResponse(
-        iter_file(services.files.open(resource.storage_key)),
-        media_type=resource.mimetype or "application/octet-stream",
-        headers=headers,
+    headers["Content-Type"] = await run_in_threadpool(
+        _content_type, services.files, resource.storage_key, resource.mimetype
     )
+    return StreamingResponse(iter_file(services.files.open(resource.storage_key)), headers=headers)
+
+
+def _content_type(files: FileStorage, key: str, mimetype: str) -> str:
+    """The stored type, with the charset the file is really in for text (a Shift_JIS CSV must
+    not be labelled UTF-8, or browsers show mojibake); no charset when it cannot be told."""
+    mimetype = mimetype or "application/octet-stream"
+    if not mimetype.startswith("text/") or "charset=" in mimetype:
+        return mimetype
+    with files.open(key) as stream:
+        sample = stream.read(SNIFF_BYTES)
+    try:
+        encoding = detect_encoding(sample, complete=len(sample) < SNIFF_BYTES)
+    except IngestError:
+        return mimetype
+    charset = _CHARSETS.get(encoding)
+    return f"{mimetype}; charset={charset}" if charset else mimetype
