@@ -4,8 +4,8 @@ get_site_user, status_show) with the portal showing a change at once, over HTTP 
 
 from __future__ import annotations
 
+import functools
 import io
-import time
 from typing import Any
 
 import ckanapi
@@ -14,6 +14,7 @@ import requests
 from sqlalchemy import select
 
 from support.live_server import LiveServer
+from support.waiting import wait_until
 from tsunagu.accounts.models import User
 from tsunagu.jobs.models import Job
 
@@ -45,14 +46,9 @@ def _dataset(admin: ckanapi.RemoteCKAN, **extra: Any) -> dict[str, Any]:
     )
 
 
-def _wait(predicate: Any, timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out")
+def _wait(predicate: Any, what: str) -> Any:
+    # A fixed quick poll: some waits must catch a job while it is running.
+    return wait_until(predicate, what, every=0.05)
 
 
 def _parked_job(server: LiveServer, queue: str) -> str:
@@ -62,6 +58,17 @@ def _parked_job(server: LiveServer, queue: str) -> str:
         session.add(job)
         session.commit()
         return job.id
+
+
+def _validation_answer(
+    editor: ckanapi.RemoteCKAN, resource_id: str, seen: list[str]
+) -> dict[str, Any]:
+    """One answer of resource_validation_show, noted in `seen`; no report before the result."""
+    shown = dict(editor.action.resource_validation_show(id=resource_id))
+    seen.append(shown["status"])
+    if shown["status"] in ("pending", "running"):
+        assert shown["report"] is None and shown["checked"] is None
+    return shown
 
 
 def test_validation_show_says_pending_until_the_check_has_run(
@@ -75,14 +82,13 @@ def test_validation_show_says_pending_until_the_check_has_run(
         package_id=ds["id"], name="表", upload=("t.csv", io.BytesIO(CSV))
     )
     for _round in range(2):
-        seen = []
-        for _ in range(600):
-            shown = editor.action.resource_validation_show(id=res["id"])
-            seen.append(shown["status"])
-            if shown["status"] not in ("pending", "running"):
-                break
-            assert shown["report"] is None and shown["checked"] is None
-            time.sleep(0.02)
+        seen: list[str] = []
+        shown = wait_until(
+            functools.partial(_validation_answer, editor, res["id"], seen),
+            "the check of the current file to finish",
+            until=lambda a: a["status"] not in ("pending", "running"),
+            every=0.02,
+        )
         assert seen[0] in ("pending", "running"), seen
         assert shown["status"] == "complete" and shown["checked"], shown
         assert shown["report"]["summary"] is not None
@@ -108,7 +114,7 @@ def test_job_list_shows_ingest_and_quality_jobs_with_status(
         mine = [j for j in jobs if j["object_id"] == res["id"]]
         return mine if {j["queue"] for j in mine} == {"ingest", "quality"} else []
 
-    jobs = _wait(finished_jobs)
+    jobs = _wait(finished_jobs, "the ingest and quality jobs to complete")
     for job in jobs:
         assert set(job) >= {"id", "title", "created", "queue", "status", "progress"}
         assert admin.action.job_show(id=job["id"]) == job
@@ -150,12 +156,12 @@ def test_a_running_ingest_stops_when_cancelled(
         jobs = admin.action.job_list(queues=["ingest"], status=["running"])
         return next((j for j in jobs if j["object_id"] == res["id"]), None)
 
-    job = _wait(running)
+    job = _wait(running, "the ingest job to be running")
     asked = admin.action.job_cancel(id=job["id"])
     assert asked["cancel_requested"] is True
     done = _wait(
         lambda: (shown := admin.action.job_show(id=job["id"]))["status"] != "running" and shown,
-        timeout=120,
+        "the cancelled job to stop",
     )
     assert done["status"] == "cancelled", done["error"]
     with pytest.raises(ckanapi.NotFound):  # no table was published

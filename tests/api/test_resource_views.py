@@ -5,7 +5,6 @@ other types are kept as clients copy them, and the rights are CKAN's."""
 from __future__ import annotations
 
 import io
-import time
 from typing import Any
 
 import ckanapi
@@ -13,6 +12,7 @@ import pytest
 import requests
 
 from support.live_server import LiveServer
+from support.waiting import wait_until
 
 POINTS_CSV = "名称,緯度,経度,人数\n市役所,33.95,130.94,10\n図書館,33.96,130.95,20\n".encode()
 TEXT_CSV = "名称,所在地\n市役所,下関市\n図書館,長府\n".encode()
@@ -60,13 +60,12 @@ def _upload(admin: ckanapi.RemoteCKAN, package_id: str, name: str, body: bytes) 
 
 
 def _ingested(admin: ckanapi.RemoteCKAN, resource_id: str) -> None:
-    for _ in range(400):
-        status = admin.action.datastore_ingest_status(resource_id=resource_id)["status"]
-        if status in ("complete", "error"):
-            assert status == "complete"
-            return
-        time.sleep(0.05)
-    raise AssertionError("ingest did not finish")
+    status = wait_until(
+        lambda: admin.action.datastore_ingest_status(resource_id=resource_id)["status"],
+        f"the ingest of {resource_id} to finish",
+        until=lambda s: s in ("complete", "error"),
+    )
+    assert status == "complete"
 
 
 def _types(ckan: ckanapi.RemoteCKAN, resource_id: str) -> list[str]:

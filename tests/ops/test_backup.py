@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from support.databases import database_url_for
 from support.live_server import LiveServer
+from support.waiting import wait_until
 from tsunagu.bootstrap import build_services
 from tsunagu.cli import app as cli
 from tsunagu.config import Settings
@@ -26,10 +27,11 @@ CSV = "地区,人口\n中央,1200\n北,980\n南,1510\n".encode()
 
 
 def _wait_for_table(ckan: ckanapi.RemoteCKAN, resource_id: str) -> None:
-    deadline = time.monotonic() + 60
-    while ckan.action.datastore_ingest_status(resource_id=resource_id)["status"] != "complete":
-        assert time.monotonic() < deadline, "ingest did not complete within 60 s"
-        time.sleep(0.2)
+    wait_until(
+        lambda: ckan.action.datastore_ingest_status(resource_id=resource_id)["status"],
+        f"the ingest of {resource_id} to complete",
+        until=lambda status: status == "complete",
+    )
 
 
 class Writer(threading.Thread):
@@ -89,8 +91,10 @@ def test_backup_while_writing_then_restore_gives_the_same_site(
 
     writer = Writer(ckan, org["id"])
     writer.start()
-    while len(writer.acknowledged) < 3 and not writer.errors:
-        time.sleep(0.05)
+    wait_until(
+        lambda: len(writer.acknowledged) >= 3 or writer.errors,
+        "the writer to have three datasets acknowledged",
+    )
     started = time.monotonic()
     summary = backup(server.services, tmp_path / "site.tar")
     time.sleep(0.3)  # the writer keeps going after the snapshot

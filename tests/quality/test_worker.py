@@ -5,7 +5,6 @@ runs again; several processes share one queue."""
 from __future__ import annotations
 
 import io
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from support.waiting import wait_until
 from tsunagu.bootstrap import action_context, build_services
 from tsunagu.config import Settings
 from tsunagu.context import Services
@@ -55,15 +55,16 @@ def _upload(services: Services) -> str:
     return str(created["id"])
 
 
-def _checked(services: Services, resource_id: str, timeout: float = 20) -> ResourceQuality:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def _checked(services: Services, resource_id: str) -> ResourceQuality:
+    def record() -> ResourceQuality | None:
         with services.sessions() as session:
-            record = session.get(ResourceQuality, resource_id)
-            if record is not None and record.checked is not None:
-                return record
-        time.sleep(0.05)
-    raise AssertionError("not checked")
+            return session.get(ResourceQuality, resource_id)
+
+    return wait_until(
+        record,
+        f"the quality check of {resource_id}",
+        until=lambda r: r is not None and r.checked is not None,
+    )
 
 
 def _job(services: Services, job_id: str) -> Job:
@@ -74,14 +75,12 @@ def _job(services: Services, job_id: str) -> Job:
         return job
 
 
-def _finished(services: Services, job_id: str, timeout: float = 20) -> Job:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = _job(services, job_id)
-        if job.status not in ("pending", "running"):
-            return job
-        time.sleep(0.05)
-    raise AssertionError(f"job {job_id} did not finish")
+def _finished(services: Services, job_id: str) -> Job:
+    return wait_until(
+        lambda: _job(services, job_id),
+        f"job {job_id} to finish",
+        until=lambda job: job.status not in ("pending", "running"),
+    )
 
 
 def _queue(services: Services, resource_id: str, **options: object) -> str:

@@ -24,11 +24,13 @@ def wait_until(
     *,
     until: Callable[[T], object] = bool,
     timeout: float = TIMEOUT,
+    every: float | None = None,
 ) -> T:
     """Call `probe` until `until(value)` holds and return that value. Polls quickly at first,
-    then less often (at most every 0.5 s), so a long wait does not load the machine."""
+    then less often (at most every 0.5 s), so a long wait does not load the machine; `every`
+    polls at that fixed interval instead (to catch a state that does not last, e.g. running)."""
     deadline = time.monotonic() + timeout
-    pause = 0.02
+    pause = every or 0.02
     while True:
         value = probe()
         if until(value):
@@ -41,4 +43,5 @@ def wait_until(
                 f"gave up after {timeout:.0f} s waiting for {what}; last seen: {seen}"
             )
         time.sleep(pause)
-        pause = min(pause * 1.5, 0.5)
+        if every is None:
+            pause = min(pause * 1.5, 0.5)
