@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import ckanapi
 import uvicorn
 
+from support.waiting import wait_until
 from tsunagu.app import create_app
 from tsunagu.bootstrap import action_context, build_services
 from tsunagu.config import Settings
@@ -67,11 +67,13 @@ class LiveServer:
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
         self._thread.start()
-        deadline = time.monotonic() + 30
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("test server did not start")
-            time.sleep(0.02)
+
+        def started() -> bool:
+            if not self._thread.is_alive():
+                raise RuntimeError("test server stopped while starting (see the log above)")
+            return bool(self._server.started)
+
+        wait_until(started, f"the test server on port {self.port} to start")
         return self
 
     def stop(self) -> None:
