@@ -130,6 +130,16 @@ class Dataset(Base):
     spatial: Mapped[str] = mapped_column(Text, default="")
     temporal_start: Mapped[str] = mapped_column(String(30), default="")
     temporal_end: Mapped[str] = mapped_column(String(30), default="")
+    # A free-text frequency the 0006 migration could not map to a code: kept for staff to see
+    # and choose a code for (catalog/metadata/frequency.py); cleared once a code is set.
+    frequency_unmapped: Mapped[str] = mapped_column(Text, default="")
+    # 全国地方公共団体コード of the area covered; `spatial` holds their label.
+    spatial_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    contact_name: Mapped[str] = mapped_column(Text, default="")  # 担当課
+    contact_email: Mapped[str] = mapped_column(Text, default="")
+    contact_phone: Mapped[str] = mapped_column(Text, default="")
+    # The 自治体標準オープンデータセット followed (quality/standards ids), "" for none.
+    standard_id: Mapped[str] = mapped_column(String(50), default="")
     private: Mapped[bool] = mapped_column(Boolean, default=False)
     # draft / active / deleted
     state: Mapped[str] = mapped_column(String(20), default="active")

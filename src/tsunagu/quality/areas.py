@@ -54,6 +54,11 @@ def _areas() -> dict[str, Area]:
     return found
 
 
+def all_areas() -> list[Area]:
+    """Every prefecture, municipality and ward with a row, in code order."""
+    return sorted(_areas().values(), key=lambda a: a.code)
+
+
 def area(local_gov_code: str) -> Area | None:
     """The area row for a 6-digit code itself (no prefecture fallback), if there is one."""
     return _areas().get(local_gov_code.strip())

@@ -1,0 +1,114 @@
+"""Staff workspace (issue 15): controlled dataset metadata (frequency codes, spatial codes,
+contact point, declared standard), and the tables of the workspace helpers
+
+Existing free-text frequencies become codes where the text is unambiguous (年1回 → annual,
+月次 → monthly, 随時 → as_needed …); the rest keep their text in ``frequency_unmapped`` with
+``frequency`` left empty, so staff see it and choose (the form asks "選んでください").
+Existing datasets get ``spatial_codes`` from their ``spatial`` label when every part of it names
+a known place (山口県下関市 → 352012), else from their organisation's own code when the label is
+empty; a label naming something else (下関市彦島地区) keeps no code rather than a wrong one.
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2027-01-10 09:00:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from tsunagu.catalog.metadata import frequency, spatial
+
+revision = "0006"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+_dataset = sa.table(
+    "dataset",
+    sa.column("id", sa.String),
+    sa.column("owner_org", sa.String),
+    sa.column("frequency", sa.Text),
+    sa.column("frequency_unmapped", sa.Text),
+    sa.column("spatial", sa.Text),
+    sa.column("spatial_codes", sa.JSON),
+)
+_organization = sa.table(
+    "organization", sa.column("id", sa.String), sa.column("local_gov_code", sa.String)
+)
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("dataset", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("frequency_unmapped", sa.Text(), nullable=False, server_default="")
+        )
+        batch_op.add_column(
+            sa.Column("spatial_codes", sa.JSON(), nullable=False, server_default="[]")
+        )
+        batch_op.add_column(sa.Column("contact_name", sa.Text(), nullable=False, server_default=""))
+        batch_op.add_column(
+            sa.Column("contact_email", sa.Text(), nullable=False, server_default="")
+        )
+        batch_op.add_column(
+            sa.Column("contact_phone", sa.Text(), nullable=False, server_default="")
+        )
+        batch_op.add_column(
+            sa.Column("standard_id", sa.String(length=50), nullable=False, server_default="")
+        )
+    _map_existing_metadata()
+
+
+def _map_existing_metadata() -> None:
+    connection = op.get_bind()
+    org_codes = dict(
+        connection.execute(sa.select(_organization.c.id, _organization.c.local_gov_code)).all()
+    )
+    rows = connection.execute(
+        sa.select(_dataset.c.id, _dataset.c.owner_org, _dataset.c.frequency, _dataset.c.spatial)
+    ).all()
+    for dataset_id, owner_org, text, label in rows:
+        changes: dict[str, object] = {}
+        if text:
+            code = frequency.from_text(text)
+            if code is None:
+                changes.update(frequency="", frequency_unmapped=text)
+            elif code != text:
+                changes["frequency"] = code
+        if label:
+            codes = spatial.codes_for_label(label) or []
+        else:
+            codes = spatial.default_codes(org_codes.get(owner_org))
+        if codes:
+            changes["spatial_codes"] = codes
+            if not label:
+                changes["spatial"] = spatial.label_for(codes)
+        if changes:
+            connection.execute(
+                sa.update(_dataset).where(_dataset.c.id == dataset_id).values(**changes)
+            )
+
+
+def downgrade() -> None:
+    # Codes go back to their Japanese label and flagged text to the frequency it came from, so
+    # a downgraded catalog still says what it said.
+    connection = op.get_bind()
+    for item in frequency.FREQUENCIES:
+        connection.execute(
+            sa.update(_dataset)
+            .where(_dataset.c.frequency == item.code)
+            .values(frequency=item.label)
+        )
+    connection.execute(
+        sa.update(_dataset)
+        .where(_dataset.c.frequency_unmapped != "")
+        .values(frequency=_dataset.c.frequency_unmapped)
+    )
+    with op.batch_alter_table("dataset", schema=None) as batch_op:
+        batch_op.drop_column("standard_id")
+        batch_op.drop_column("contact_phone")
+        batch_op.drop_column("contact_email")
+        batch_op.drop_column("contact_name")
+        batch_op.drop_column("spatial_codes")
+        batch_op.drop_column("frequency_unmapped")
