@@ -48,6 +48,7 @@ ACTION_MODULES = (
     "tsunagu.catalog.actions.unsupported",
     "tsunagu.catalog.actions.views",
     "tsunagu.catalog.actions.vocabularies",
+    "tsunagu.catalog.metadata.actions",
     "tsunagu.datastore.actions.read",
     "tsunagu.datastore.actions.write",
     "tsunagu.follows.actions",
@@ -55,6 +56,7 @@ ACTION_MODULES = (
     "tsunagu.follows.digest",
     "tsunagu.jobs.actions",
     "tsunagu.quality.actions",
+    "tsunagu.workspace.versions.actions",
 )
 _loaded = False
 

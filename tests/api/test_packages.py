@@ -54,7 +54,9 @@ def test_create_returns_ckan_shaped_package(admin: ckanapi.RemoteCKAN) -> None:
     assert pkg["num_resources"] == 1
     assert pkg["resources"][0]["format"] == "CSV"
     assert pkg["resources"][0]["package_id"] == pkg["id"]
-    assert pkg["frequency"] == "年1回"
+    # 年1回 is read as the controlled code (catalog/metadata/frequency.py).
+    assert (pkg["frequency"], pkg["frequency_label"]) == ("annual", "毎年")
+    assert pkg["spatial_codes"] == ["352012"]
     assert pkg["metadata_created"] and pkg["metadata_modified"]
     shown = admin.action.package_show(id=pkg["id"])
     assert shown == admin.action.package_show(id="evac-1")

@@ -34,7 +34,7 @@ def _fields(exc: pytest.ExceptionInfo[ckanapi.ValidationError]) -> set[str]:
         ({"name": "no-title"}, "title"),
         ({"name": "bad-license", "title": "x", "license_id": "gpl-99"}, "license_id"),
         ({"name": "bad-email", "title": "x", "maintainer_email": "not-mail"}, "maintainer_email"),
-        ({"name": "bad-date", "title": "x", "temporal_start": "令和5年"}, "temporal_start"),
+        ({"name": "bad-date", "title": "x", "temporal_start": "来年ごろ"}, "temporal_start"),
         ({"name": "bad-state", "title": "x", "state": "published"}, "state"),
         ({"name": "bad-org", "title": "x", "owner_org": "no-such-org"}, "owner_org"),
         ({"name": "bad-group", "title": "x", "groups": [{"name": "nope"}]}, "groups"),

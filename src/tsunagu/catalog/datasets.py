@@ -12,6 +12,7 @@ from tsunagu.catalog import authz, tags, validation
 from tsunagu.catalog.activity import record_activity
 from tsunagu.catalog.dictize import package_dict
 from tsunagu.catalog.lookup import by_id_or_name
+from tsunagu.catalog.metadata.fields import clean_metadata
 from tsunagu.catalog.models import Dataset, DatasetExtra, Group, Organization
 from tsunagu.catalog.revision import bump_revision
 from tsunagu.context import Context
@@ -27,8 +28,6 @@ _TEXT_FIELDS = (
     "maintainer",
     "url",
     "version",
-    "frequency",
-    "spatial",
     "type",
 )
 STATES = ("active", "draft")
@@ -60,10 +59,6 @@ def clean_package(context: Context, data: dict[str, Any], current: Dataset | Non
     values["license_id"] = validation.check_license(
         validation.as_text(data, "license_id", errors), errors
     )
-    for field in ("temporal_start", "temporal_end"):
-        values[field] = validation.check_iso_date(
-            validation.as_text(data, field, errors), field, errors
-        )
     # Omitting `private` on update keeps it: a dataset must never become public by omission.
     values["private"] = validation.as_bool(
         data, "private", errors, default=current.private if current else False
@@ -75,6 +70,7 @@ def clean_package(context: Context, data: dict[str, Any], current: Dataset | Non
         )
     values["state"] = state
     values["owner_org"] = _owner_org(context, data, errors, current)
+    values.update(clean_metadata(context.session, data, current, values["owner_org"], errors))
     if values["name"]:
         clash = context.session.scalar(select(Dataset.id).where(Dataset.name == values["name"]))
         if clash and (current is None or clash != current.id):

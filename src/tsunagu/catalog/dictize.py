@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tsunagu.catalog.licenses import get_license
+from tsunagu.catalog.metadata import frequency, freshness
 from tsunagu.catalog.models import (
     Dataset,
     DatasetExtra,
@@ -47,6 +48,11 @@ _DATASET_FIELDS = (
     "spatial",
     "temporal_start",
     "temporal_end",
+    "frequency_unmapped",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "standard_id",
     "private",
     "state",
     "creator_user_id",
@@ -245,8 +251,16 @@ def _dictize_batch(
             (r["quality"]["stars"], r["quality"]["score"]) for r in resource_dicts
         )
         data: dict[str, Any] = {key: getattr(dataset, key) for key in _DATASET_FIELDS}
+        last_update = freshness.last_data_update(
+            ((r.last_modified, r.created) for r in resources[dataset.id]),
+            dataset.metadata_modified,
+        )
         data.update(
             {
+                "frequency_label": frequency.label(dataset.frequency),
+                "frequency_uri": frequency.uri(dataset.frequency),
+                "spatial_codes": list(dataset.spatial_codes or []),
+                "next_update_due": freshness.next_update_due(dataset.frequency, last_update),
                 "license_title": license.title if license else dataset.license_id,
                 "license_url": license.url if license else "",
                 "isopen": license_open,

@@ -41,6 +41,8 @@ class IndexDocument:
     num_tags: int
     quality_stars: int
     quality_score: int
+    # ISO date from which the dataset is overdue (鮮度); "" when it has no schedule.
+    next_update_due: str
     # Exact-match fields (organization, tags, res_format …) → display values.
     values: dict[str, list[str]]
     # Normalised text per free-text field, kept to confirm phrase matches.
@@ -100,6 +102,12 @@ def build_document(
         "capacity": ["private" if package.get("private") else "public"],
         "frequency": [package["frequency"]] if package.get("frequency") else [],
         "spatial": [package["spatial"]] if package.get("spatial") else [],
+        "spatial_codes": [str(c) for c in package.get("spatial_codes") or []],
+        "standard_id": [package["standard_id"]] if package.get("standard_id") else [],
+        # Old free text no code was found for: `frequency_unmapped:*` finds what staff must fix.
+        "frequency_unmapped": (
+            [package["frequency_unmapped"]] if package.get("frequency_unmapped") else []
+        ),
         "local_gov_code": [org["local_gov_code"]] if org.get("local_gov_code") else [],
         "kind": [org["kind"]] if org.get("kind") else [],
         "quality_stars": [str(int(package.get("quality_stars") or 0))],
@@ -140,6 +148,7 @@ def build_document(
         org.get("name") or "",
         " ".join(_strings(groups, "title")),
         package.get("spatial") or "",
+        package.get("contact_name") or "",
         package["name"].replace("-", " "),
         " ".join(extras.values()),
         texts["url"],
@@ -164,6 +173,7 @@ def build_document(
         num_tags=len(all_tags),
         quality_stars=int(package.get("quality_stars") or 0),
         quality_score=int(package.get("quality_score") or 0),
+        next_update_due=package.get("next_update_due") or "",
         values=values,
         texts=texts,
         titles={

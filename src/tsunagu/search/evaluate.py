@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 EXACT_FIELDS = (*FACET_FIELDS, "id", "name")
 NUMERIC_FIELDS = ("num_resources", "num_tags", "quality_stars", "quality_score")
-RANGE_FIELDS = ("metadata_modified", "metadata_created", *NUMERIC_FIELDS)
+RANGE_FIELDS = ("metadata_modified", "metadata_created", "next_update_due", *NUMERIC_FIELDS)
 FIELD_ALIASES = {
     "dataset_type": "type",
     "organization_id": "owner_org",
@@ -268,6 +268,8 @@ class _Evaluator:
             if doc is None:
                 continue
             value = getattr(doc, node.field)
+            if value == "":
+                continue  # as in Solr, a document without the field is in no range
             if low is not None and (value < low or (value == low and not node.include_low)):
                 continue
             if high is not None and (value > high or (value == high and not node.include_high)):

@@ -21,6 +21,9 @@ FACET_FIELDS = (
     "type",
     "frequency",
     "spatial",
+    "spatial_codes",
+    "standard_id",
+    "frequency_unmapped",
     "local_gov_code",
     "kind",
     "quality_stars",
@@ -36,6 +39,7 @@ SORT_FIELDS = (
     "num_tags",
     "quality_stars",
     "quality_score",
+    "next_update_due",
 )
 
 

@@ -43,7 +43,7 @@ class SortKeys:
         if ranks is None:
             attr = "title_sort" if field == "title_string" else field
             live = [
-                (getattr(doc, attr), docid)
+                (_sort_value(doc, attr), docid)
                 for docid, doc in enumerate(index.docs)
                 if doc is not None
             ]
@@ -58,6 +58,12 @@ class SortKeys:
                 ranks[docid] = rank
             self._ranks[field] = ranks
         return ranks
+
+
+def _sort_value(doc: Any, attr: str) -> Any:
+    value = getattr(doc, attr)
+    # Datasets without a due date sort after every date ascending (most overdue first).
+    return "~" if attr == "next_update_due" and value == "" else value
 
 
 def parse_sort(sort: str) -> list[tuple[str, bool]]:
