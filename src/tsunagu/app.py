@@ -32,6 +32,7 @@ from tsunagu.web.routes import action_error_page
 from tsunagu.web.routes import routes as web_routes
 from tsunagu.web.secret import secret_key
 from tsunagu.web.security import SecurityHeaders
+from tsunagu.web.session import SignInRequired, sign_in_again
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             session_cookie=("__Host-" if https else "") + "tsunagu_session",
             same_site="lax",
             https_only=https,
-            max_age=8 * 3600,
+            # The browser may forget the cookie when the session's lifetime is over; the
+            # session record (accounts/sessions.py) is what really ends it.
+            max_age=settings.session_lifetime_seconds,
         ),
         Middleware(
             CORSMiddleware,
@@ -102,7 +105,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         routes=routes,
         middleware=middleware,
         lifespan=lifespan,
-        exception_handlers={ActionError: action_error_page},
+        exception_handlers={ActionError: action_error_page, SignInRequired: sign_in_again},
     )
     app.state.services = services
     app.state.api_limits = ApiLimits(settings)  # per process: see api/rate_limits.py

@@ -47,6 +47,14 @@ class Settings:
     login_address_max_failures: int = 50
     login_window_seconds: int = 900
     login_block_seconds: int = 900
+    # Password-reset requests (the "forgot password" form) counted like failed sign-ins, per
+    # name or address typed and per client address, in the same window; 0 turns a limit off.
+    reset_max_requests: int = 3
+    reset_address_max_requests: int = 20
+    # Portal sessions (server-side records): ended after this long without a request, and this
+    # long after signing in whatever happens (ASVS 3.3.2 level 2: 30 minutes idle, 12 h at most).
+    session_idle_seconds: int = 1800
+    session_lifetime_seconds: int = 8 * 3600
     # Addresses of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed.
     trusted_proxies: tuple[str, ...] = ()
     # "text" or "json" (one JSON object a line, for log collectors).
@@ -84,6 +92,10 @@ class Settings:
             "login_address_max_failures": int(_env("LOGIN_ADDRESS_MAX_FAILURES", "50")),
             "login_window_seconds": int(_env("LOGIN_WINDOW_SECONDS", "900")),
             "login_block_seconds": int(_env("LOGIN_BLOCK_SECONDS", "900")),
+            "reset_max_requests": int(_env("RESET_MAX_REQUESTS", "3")),
+            "reset_address_max_requests": int(_env("RESET_ADDRESS_MAX_REQUESTS", "20")),
+            "session_idle_seconds": int(_env("SESSION_IDLE_SECONDS", "1800")),
+            "session_lifetime_seconds": int(_env("SESSION_LIFETIME_SECONDS", str(8 * 3600))),
             "trusted_proxies": tuple(
                 p.strip() for p in _env("TRUSTED_PROXIES", "").split(",") if p.strip()
             ),

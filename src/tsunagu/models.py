@@ -1,6 +1,6 @@
 """Every table, imported in one place so metadata is complete (for Alembic and create_all)."""
 
-from tsunagu.accounts.models import AccountToken, ApiToken, LoginThrottle, User
+from tsunagu.accounts.models import AccountToken, ApiToken, LoginThrottle, User, UserSession
 from tsunagu.catalog.models import (
     Activity,
     CatalogState,
@@ -49,5 +49,6 @@ __all__ = [
     "SystemInfo",
     "Tag",
     "User",
+    "UserSession",
     "Vocabulary",
 ]

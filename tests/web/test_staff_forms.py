@@ -398,11 +398,6 @@ def test_logout_without_a_valid_csrf_token_is_refused(site: LiveServer, token: s
     assert session.get("/staff").status_code == 200  # still signed in
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sessions live only in the signed cookie: signing out clears the browser's copy, "
-    "but a copy taken before (e.g. stolen) stays valid until the password changes",
-)
 def test_a_session_cookie_copied_before_logout_is_dead_after_it(site: LiveServer) -> None:
     session = sign_in(site, "sf-editor")
     copied = session.http.cookies.get("tsunagu_session")

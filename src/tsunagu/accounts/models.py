@@ -77,3 +77,18 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     window_start: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     blocked_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class UserSession(Base):
+    """A signed-in portal session. The browser's cookie carries a random secret; only its SHA-256
+    is kept here, so signing out (deleting the row) ends the session wherever the cookie has
+    been copied, and a leaked table holds nothing a browser could present."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    # The stamp of the password hash at sign-in (accounts/sessions.py).
+    stamp: Mapped[str] = mapped_column(String(32))
+    created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

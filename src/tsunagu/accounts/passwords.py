@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from tsunagu.accounts.links import RESET, revoke_links
 from tsunagu.accounts.models import User
+from tsunagu.accounts.sessions import end_user_sessions
 
 _hasher = PasswordHasher()
 MIN_LENGTH = 8
@@ -39,7 +40,9 @@ def password_problem(password: object) -> str | None:
 
 
 def set_password(session: Session, user: User, password: str) -> None:
-    """Store a new password. This changes the user's session stamp (signing out their other
-    sessions) and drops any outstanding reset link, which was meant for the old password."""
+    """Store a new password. This ends every session of the user (the change-password page
+    opens a new one for itself) and drops any outstanding reset link, which was meant for the
+    old password."""
     user.password_hash = hash_password(password)
     revoke_links(session, user.id, RESET)
+    end_user_sessions(session, user.id)

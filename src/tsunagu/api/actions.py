@@ -17,6 +17,7 @@ from tsunagu.api.rate_limits import ApiLimits, RateLimited
 from tsunagu.context import Context, Services
 from tsunagu.errors import ActionError, BadRequest, NotAuthorized
 from tsunagu.registry import get_action, is_write_action
+from tsunagu.web.session import SESSION_KEY, has_session
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +27,9 @@ def _run(
     name: str,
     data: dict[str, Any],
     token: str,
-    session_user_id: str | None,
+    session_secret: str | None,
     limits: ApiLimits,
     address: str,
-    session_stamp: object = None,
 ) -> Any:
     fn = get_action(name)
     session = services.sessions()
@@ -40,10 +40,10 @@ def _run(
             # A made-up token must not be a way around the anonymous limit.
             limits.check_anonymous(address)
             raise
-        if user is None and session_user_id:
-            user = user_for_session(session, session_user_id, session_stamp)
+        if user is None and session_secret:
+            user = user_for_session(session, session_secret, services.settings)
             if user is None:
-                # The signed cookie outlived its user or their password: anonymous after all.
+                # The cookie names a session that has ended: anonymous after all.
                 limits.check_anonymous(address)
         limits.check_action(address, name, user)
         context = Context(services=services, session=session, user=user)
@@ -66,7 +66,7 @@ async def action_endpoint(request: Request) -> Response:
     address = request.client.host if request.client else "unknown"
     token = token_from(request)
     try:
-        if not token and not (request.method == "GET" and request.session.get("user_id")):
+        if not token and not (request.method == "GET" and has_session(request)):
             # Anonymous: counted before the body is read. A token is checked in _run: a valid
             # one is not counted by this limit, a wrong one is.
             limits.check_anonymous(address)
@@ -78,19 +78,18 @@ async def action_endpoint(request: Request) -> Response:
         data = await read_params(request)
         # The portal's own scripts read with the signed-in session; writes always need a token,
         # so a cookie can never be used to change anything (no CSRF through the API).
-        session_user = None
+        session_secret = None
         if request.method == "GET" and not is_write_action(name):
-            session_user = request.session.get("user_id")
+            session_secret = request.session.get(SESSION_KEY)
         result = await run_in_threadpool(
             _run,
             services,
             name,
             data,
             token,
-            session_user,
+            session_secret,
             limits,
             address,
-            session_stamp=request.session.get("auth"),
         )
     except RateLimited as error:
         response = failure(help_url, error)

@@ -21,6 +21,7 @@ from tsunagu.accounts.actions.users import (
 from tsunagu.accounts.links import revoke_links
 from tsunagu.accounts.models import ApiToken, User
 from tsunagu.accounts.passwords import password_problem, set_password, verify_password
+from tsunagu.accounts.sessions import end_user_sessions
 from tsunagu.catalog import authz, validation
 from tsunagu.catalog.lookup import require_id
 from tsunagu.catalog.models import GroupMembership, Membership, PackageCollaborator
@@ -160,4 +161,5 @@ def _remove_access(context: Context, user: User) -> None:
             .execution_options(synchronize_session=False)
         )
     revoke_links(context.session, user.id)
+    end_user_sessions(context.session, user.id)
     context.capacities.clear()

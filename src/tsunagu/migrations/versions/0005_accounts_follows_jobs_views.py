@@ -85,6 +85,21 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_account_token_user_id"), ["user_id"], unique=False)
 
     op.create_table(
+        "user_session",
+        sa.Column("id", sa.String(length=64), nullable=False),
+        sa.Column("user_id", sa.String(length=36), nullable=False),
+        sa.Column("stamp", sa.String(length=32), nullable=False),
+        sa.Column("created", sa.DateTime(), nullable=False),
+        sa.Column("last_seen", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["user.id"], name=op.f("fk_user_session_user_id_user"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_user_session")),
+    )
+    with op.batch_alter_table("user_session", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_user_session_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
         "follow",
         sa.Column("follower_id", sa.String(length=36), nullable=False),
         sa.Column("object_id", sa.String(length=36), nullable=False),
@@ -281,6 +296,10 @@ def downgrade() -> None:
     with op.batch_alter_table("account_token", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_account_token_user_id"))
 
+    with op.batch_alter_table("user_session", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_user_session_user_id"))
+
+    op.drop_table("user_session")
     op.drop_table("account_token")
     op.drop_table("vocabulary")
     op.drop_table("system_info")

@@ -141,7 +141,7 @@ async def change_password(request: Request) -> Response:
                     changed=False,
                     min_length=MIN_LENGTH,
                 )
-            start_session(request, context.user)
+            start_session(request, context.session, context.user)
             return render(
                 request, "staff/password.html", errors={}, changed=True, min_length=MIN_LENGTH
             )

@@ -17,7 +17,7 @@ from tsunagu.accounts.models import User
 from tsunagu.context import Context
 from tsunagu.errors import NotAuthorized, NotFound, ValidationError
 from tsunagu.registry import call_action
-from tsunagu.web.session import page_context
+from tsunagu.web.session import has_session, page_context
 from tsunagu.web.templating import render
 from tsunagu.web.views.staff import login_required, read_form
 
@@ -59,7 +59,7 @@ def follow_state(context: Context, kind: str, object_id: str) -> dict[str, Any] 
 async def _toggle(request: Request, kind: str, follow: bool) -> Response:
     name = request.path_params["name"]
     page = f"/{kind}/{quote(name)}"
-    if not request.session.get("user_id"):
+    if not has_session(request):
         return RedirectResponse(f"/user/login?next={page}", status_code=303)
     await read_form(request)
     action = _ACTIONS[kind][0 if follow else 1]

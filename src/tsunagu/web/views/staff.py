@@ -24,7 +24,14 @@ from tsunagu.registry import call_action
 from tsunagu.request_body import read_form as read_request_form
 from tsunagu.web.quality import standard_titles
 from tsunagu.web.security import check_csrf
-from tsunagu.web.session import begin_session, page_context, services_of
+from tsunagu.web.session import (
+    begin_session,
+    finish_session,
+    has_session,
+    page_context,
+    require_sign_in,
+    services_of,
+)
 from tsunagu.web.templating import render
 
 TYPE_LABELS = {
@@ -39,8 +46,9 @@ TYPE_LABELS = {
 
 
 def login_required(request: Request) -> Response | None:
-    if not request.session.get("user_id"):
+    if not has_session(request):
         return RedirectResponse(f"/user/login?next={request.url.path}", status_code=303)
+    require_sign_in(request)  # a session that has ended leads to the sign-in page too
     return None
 
 
@@ -106,7 +114,7 @@ async def login(request: Request) -> Response:
 
 async def logout(request: Request) -> Response:
     await read_form(request)
-    request.session.clear()
+    await run_in_threadpool(finish_session, request)
     return RedirectResponse("/", status_code=303)
 
 
