@@ -206,11 +206,6 @@ def test_the_loopback_name_really_leads_to_the_file_server(
     assert fetched.read_bytes() == CSV
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the guard resolves the name, then httpx resolves it again to connect: a name whose "
-    "answer changes in between (DNS rebinding) gets past the guard to loopback",
-)
 def test_a_name_that_changes_its_answer_after_the_check_is_refused(
     guarded: LiveServer, files: ThreadingHTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
