@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from tsunagu.catalog import validation
@@ -84,6 +85,7 @@ def apply_resource(
         for k, v in data.items()
         if k not in CORE_KEYS and k not in SYSTEM_KEYS and not k.startswith("__")
     }
+    stated_modified = _stated_last_modified(data, errors)
     require(errors)
     resource.name = name
     resource.description = description
@@ -99,6 +101,12 @@ def apply_resource(
     elif is_upload(upload):
         _store(context, resource, upload, fmt)
     elif not keeps_upload:
+        # A link's data changes where it lives: the publisher may say when (CKAN's
+        # last_modified), else a new URL counts as new data (freshness, catalog/metadata).
+        if stated_modified is not None:
+            resource.last_modified = stated_modified
+        elif url != resource.url:
+            resource.last_modified = utcnow()
         resource.url = url
         resource.url_type = ""
         resource.storage_key = ""
@@ -109,6 +117,24 @@ def apply_resource(
     else:
         resource.format = fmt or resource.format
     dataset.metadata_modified = utcnow()
+
+
+def _stated_last_modified(data: dict[str, Any], errors: validation.Errors) -> datetime | None:
+    value = data.get("last_modified")
+    if value in (None, ""):
+        return None
+    try:
+        stated = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+    except ValueError:
+        validation.add(
+            errors,
+            "last_modified",
+            "日時は ISO 8601 形式で指定してください (Must be an ISO 8601 date-time)",
+        )
+        return None
+    if stated.tzinfo is not None:
+        stated = stated.astimezone(UTC).replace(tzinfo=None)
+    return stated
 
 
 def storage_folder(resource_id: str) -> str:

@@ -132,8 +132,8 @@ def check_code(code: str) -> str | None:
     """An error message for a bad code, or None."""
     if not re.fullmatch(r"\d{6}", code):
         return (
-            f"「{code}」は全国地方公共団体コード（6 桁の数字）ではありません "
-            "(Not a 6-digit local government code)"
+            f"「{code}」に当てはまる地域が見つかりません。候補から選ぶか、6 桁の全国地方公共団体"
+            "コードで指定してください (Not a known place or 6-digit local government code)"
         )
     if not is_valid_local_gov_code(code):
         return (
