@@ -37,6 +37,20 @@ def test_demo_is_searchable(demo: ckanapi.RemoteCKAN) -> None:
     assert demo.action.package_search(q="AED")["count"] >= 3
 
 
+def test_demo_datasets_carry_controlled_metadata(demo: ckanapi.RemoteCKAN) -> None:
+    facets = demo.action.package_search(
+        rows=0, **{"facet.field": '["frequency","standard_id"]', "facet.limit": -1}
+    )["facets"]
+    # Every demo dataset has a frequency code, none the free text it was written in.
+    assert set(facets["frequency"]) == {"annual", "as_needed", "monthly"}
+    assert sum(facets["frequency"].values()) == demo.action.package_search(rows=0)["count"]
+    assert facets["standard_id"]["evacuation_space"] >= 3
+    evacuation = demo.action.package_show(id="shimonoseki-city-evacuation-space")
+    assert evacuation["spatial_codes"] == ["352012"]
+    assert evacuation["contact_name"] == "下関市 防災危機管理課"
+    assert evacuation["standard_id"] == "evacuation_space"
+
+
 def test_private_demo_datasets_hidden(demo: ckanapi.RemoteCKAN, server: LiveServer) -> None:
     public = set(demo.action.package_list())
     with server.services.sessions() as session:

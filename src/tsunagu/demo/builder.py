@@ -6,8 +6,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
+from tsunagu.catalog.metadata.frequency import normalise as normalise_frequency
 from tsunagu.demo.common import DEMO_NOTE
 from tsunagu.demo.model import DemoDataset, DemoResource
+from tsunagu.quality.standards import get_standard
 
 EXTENSIONS = {"CSV": "csv", "XLSX": "xlsx", "JSON": "json", "GeoJSON": "geojson", "PDF": "pdf"}
 FORMAT_LABELS = {"CSV": "CSV", "XLSX": "Excel", "JSON": "JSON", "GeoJSON": "GeoJSON", "PDF": "PDF"}
@@ -122,7 +124,8 @@ def dataset(
         groups=groups,
         tags=tags,
         license_id=license_id,
-        frequency=frequency,
+        # Written as people say it (年1回, 随時 …) and stored as the controlled code.
+        frequency=normalise_frequency(frequency),
         spatial=spatial,
         temporal_start=temporal[0],
         temporal_end=temporal[1],
@@ -131,4 +134,5 @@ def dataset(
         private=private,
         resources=tuple(make_resource(s, stem=stem, title=title, args=args) for s in specs),
         extras=extras(specs, standard),
+        standard_id=get_standard(standard).id if standard else "",
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tsunagu.catalog.metadata.frequency import label as frequency_label
 from tsunagu.demo import files_bousai as bousai
 from tsunagu.demo import files_documents as documents
 from tsunagu.demo import files_facilities as facilities
@@ -258,7 +259,16 @@ def opendata_list_dataset(
         category = groups[ds.groups[0]] if ds.groups else ""
         first_line = ds.notes.splitlines()[0]
         entries.append(
-            (ds.title, first_line, category, formats, ds.frequency, ds.license_id, ds.name, "")
+            (
+                ds.title,
+                first_line,
+                category,
+                formats,
+                frequency_label(ds.frequency),
+                ds.license_id,
+                ds.name,
+                "",
+            )
         )
     for title, summary, category in PLANNED:
         entries.append((f"{muni.name} {title}", summary, category, "CSV", "", "", "", "公開準備中"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tsunagu.catalog.metadata.frequency import label as frequency_label
 from tsunagu.demo import files_documents as documents
 from tsunagu.demo import files_population as population
 from tsunagu.demo import files_statistics as statistics
@@ -158,7 +159,16 @@ def prefecture_opendata_list(published: list[DemoDataset], groups: dict[str, str
         category = groups[ds.groups[0]] if ds.groups else ""
         summary = ds.notes.splitlines()[0]
         entries.append(
-            (ds.title, summary, category, formats, ds.frequency, ds.license_id, ds.name, "")
+            (
+                ds.title,
+                summary,
+                category,
+                formats,
+                frequency_label(ds.frequency),
+                ds.license_id,
+                ds.name,
+                "",
+            )
         )
     return _pref(
         "yamaguchi-pref",

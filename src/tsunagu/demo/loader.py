@@ -129,6 +129,10 @@ def _dataset(context: Context, dataset: DemoDataset) -> None:
             "temporal_end": dataset.temporal_end or "",
             "author": dataset.author,
             "maintainer_email": dataset.maintainer_email,
+            # The section that keeps the data is whom to ask about it.
+            "contact_name": dataset.author,
+            "contact_email": dataset.maintainer_email,
+            "standard_id": dataset.standard_id,
             "private": dataset.private,
             "extras": [{"key": k, "value": v} for k, v in dataset.extras.items()],
         },

@@ -49,7 +49,7 @@ class DemoDataset:
     groups: tuple[str, ...]
     tags: tuple[str, ...]
     license_id: str  # "cc-by-4.0" | "pdl-1.0" | "cc0-1.0"
-    frequency: str  # "年1回", "随時", "月1回" ...
+    frequency: str  # a code of catalog/metadata/frequency.py: "annual", "as_needed", "monthly" …
     spatial: str  # place name, e.g. "山口県下関市"
     temporal_start: str | None  # ISO dates
     temporal_end: str | None
@@ -58,6 +58,7 @@ class DemoDataset:
     private: bool
     resources: tuple[DemoResource, ...]
     extras: dict[str, str]
+    standard_id: str = ""  # the 自治体標準オープンデータセット followed (quality/standards id)
 
 
 @dataclass(frozen=True)
