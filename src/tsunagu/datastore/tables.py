@@ -205,7 +205,7 @@ def build_indexes(connection: Connection, name: str, index_columns: Sequence[str
         connection.execute(text(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')"))
         _sqlite_fts_triggers(connection, name)
     else:
-        connection.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+        _ensure_pg_trgm(connection)
         connection.execute(
             text(
                 f"CREATE INDEX {_quote(f'ft_{suffix}')} ON {_quote(name)} "
@@ -213,6 +213,23 @@ def build_indexes(connection: Connection, name: str, index_columns: Sequence[str
             )
         )
         connection.execute(text(f"ANALYZE {_quote(name)}"))
+
+
+# Any fixed number: the advisory lock that queues the creators of pg_trgm.
+_PG_TRGM_LOCK = 0x7473_6E67_7472_676D  # "tsngtrgm"
+
+
+def _ensure_pg_trgm(connection: Connection) -> None:
+    """Create pg_trgm once per database, even when the first tables are indexed at the same
+    moment (an ingest job beside a datastore_create): CREATE EXTENSION IF NOT EXISTS is not safe
+    against itself, so creators wait in turn on a lock held to the end of their transaction, and
+    each checks again once it has the lock."""
+    present = "SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'"
+    if connection.scalar(text(present)):
+        return
+    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_TRGM_LOCK})
+    if not connection.scalar(text(present)):
+        connection.execute(text("CREATE EXTENSION pg_trgm"))
 
 
 def _sqlite_fts_triggers(connection: Connection, name: str) -> None:
