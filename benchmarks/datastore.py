@@ -28,7 +28,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import platform
 import pstats
 import random
 import shutil
@@ -40,13 +39,13 @@ import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
-from snapshot import snapshot_source, source_state
+from runrecord import RunRecord, add_results_argument, render_section, stats, write_result
+from snapshot import snapshot_revision, snapshot_source
 
 ROOT = Path(__file__).resolve().parent
 WORK = ROOT / ".work"
@@ -235,30 +234,10 @@ def pct(samples: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(samples), q)) if samples else float("nan")
 
 
-def machine_info() -> dict[str, str]:
-    cpu = "unknown"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    mem = "unknown"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+def duckdb_version() -> str:
     import duckdb
 
-    return {
-        "nproc": str(os.cpu_count()),
-        "cpu": cpu,
-        "ram": mem,
-        "python": platform.python_version(),
-        "sqlite": sqlite3.sqlite_version,
-        "duckdb": duckdb.__version__,
-        "kernel": platform.release(),
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-    }
+    return str(duckdb.__version__)
 
 
 def wait_for_other_benchmarks(limit_seconds: float = 3600) -> None:
@@ -1238,20 +1217,6 @@ def search_stage(
 # -- reporting ------------------------------------------------------------------------------------
 
 
-def fmt_ms(value: float) -> str:
-    if value != value:
-        return "–"
-    return f"{value:.0f}" if value >= 100 else f"{value:.1f}" if value >= 10 else f"{value:.2f}"
-
-
-def ratio(a: float, b: float) -> str:
-    return f"{a / b:.2f}×" if b > 0 else "n/a"
-
-
-def verdict(ok: bool) -> str:
-    return "**met**" if ok else "**MISSED**"
-
-
 PHASE_ORDER = [
     "read: open, sniff, layout",
     "read: decode + csv + body rows",
@@ -1291,278 +1256,9 @@ def phases_of(split: dict[str, Any]) -> dict[str, float]:
     return {k: v for k, v in out.items() if v > 0.0005 or k.startswith(("read", "convert"))}
 
 
-def render_ingest(report: dict[str, Any], backend: str) -> list[str]:
-    ing = report[f"ingest_{backend}"]
-    src: SourceFile = report["source"]
-    rows = ing["rows"]
-    own = own_seconds(ing)
-    rps = rows / own
-    duck = report["duckdb"]
-    duck_mem = duck["memory"]
-    parse_rps = duck_mem["rows"] / duck_mem["seconds"]
-    both_rps = duck_mem["rows"] / (duck_mem["seconds"] + duck["transcode_seconds"])
-    where = "SQLite, embedded default" if backend == "sqlite" else "PostgreSQL"
-    lines = [
-        "| | wall s | rows/s | Tsunagu ÷ this (throughput) |",
-        "|---|---:|---:|---:|",
-        f"| **Tsunagu ingest** ({where}; `run_job`: read → infer → load → swap + indexes, "
-        f"without the `ingest_finished` listeners) | **{own:.1f}** | **{rps:,.0f}** | |",
-        f"| Tsunagu `run_job` as a whole, including {ing.get('listener_seconds', 0.0):.1f} s of "
-        f"checks other capabilities run on `events.ingest_finished` (the quality gate reads the "
-        f"file again) | {ing['seconds']:.1f} | {rows / ing['seconds']:,.0f} | "
-        f"{ing['seconds'] / own:.3f}× |",
-    ]
-    lines += [
-        f"| DuckDB `CREATE TABLE t AS SELECT * FROM read_csv(…utf8.csv)`, in-memory, "
-        f"{duck_mem['threads']} threads | {duck_mem['seconds']:.2f} | {parse_rps:,.0f} | "
-        f"{rps / parse_rps:.3f}× |",
-        f"| Python cp932 → UTF-8 transcode + the DuckDB load above | "
-        f"{duck['transcode_seconds'] + duck_mem['seconds']:.2f} | {both_rps:,.0f} | "
-        f"{rps / both_rps:.3f}× |",
-    ]
-    floor = report.get("floor") if backend == "sqlite" else None
-    if floor:
-        lines.append(
-            f"| Raw SQLite, same work on the already-normalised rows: `executemany` into the "
-            f"same table, the same {len(floor['indexed'])} B-tree indexes and FTS5 index "
-            f"(`tables.build_indexes`) | {floor['seconds']:.2f} | "
-            f"{floor['rows'] / floor['seconds']:,.0f} | "
-            f"{rps / (floor['rows'] / floor['seconds']):.3f}× |"
-        )
-    parse = report.get("parse_floor") if backend == "sqlite" else None
-    if parse:
-        lines.append(
-            f"| Python cp932 decoding + `csv.reader` of the file, nothing else | "
-            f"{parse['seconds']:.2f} | {parse['rows'] / parse['seconds']:,.0f} | "
-            f"{rps / (parse['rows'] / parse['seconds']):.3f}× |"
-        )
-    for key, label in (("one_thread", "in-memory, 1 thread"), ("file", "file-backed database")):
-        d = duck.get(key)
-        if d:
-            if key == "file":
-                label += f", {d['threads']} threads"
-            lines.append(
-                f"| DuckDB, {label} | {d['seconds']:.2f} | "
-                f"{d['rows'] / d['seconds']:,.0f} | "
-                f"{rps / (d['rows'] / d['seconds']):.3f}× |"
-            )
-    if floor:
-        lines += [
-            "",
-            f"The raw SQLite floor splits into {floor['insert']:.1f} s of `executemany` (one "
-            f"transaction), {floor['indexes']:.1f} s of B-tree indexes and {floor['fts']:.1f} s "
-            f"of FTS5 build: the database work alone runs at "
-            f"{floor['rows'] / floor['seconds'] / parse_rps:.3f}× DuckDB's throughput, so any "
-            f"ingest that ends with this SQLite table and these indexes is bounded there.",
-        ]
-    lines += [
-        "",
-        f"Peak RSS of the ingest process: **{ing['vmhwm_mb']:.0f} MiB** (VmHWM of the child "
-        f"process that ran `claim_next` + `run_job`, whole process including the interpreter: "
-        f"{ing['rss_before_mb']:.0f} MiB after imports, before the job"
-        + f"). CPU {ing['user_seconds']:.1f} s user + {ing['system_seconds']:.1f} s system for "
-        f"{ing['seconds']:.1f} s wall. Job status `{ing['status']}`, {rows:,} rows (file: "
-        f"{src.rows:,}).",
-    ]
-    return lines
-
-
 def own_seconds(ingest: dict[str, Any]) -> float:
     """The ingest's wall time without the ingest_finished listeners (other capabilities)."""
     return float(ingest["seconds"] - ingest.get("listener_seconds", 0.0))
-
-
-def render(report: dict[str, Any]) -> str:
-    machine = report["machine"]
-    src: SourceFile = report["source"]
-    ing = report["ingest_sqlite"]
-    duck = report["duckdb"]
-    lines = [
-        "## Datastore",
-        "",
-        f"Measured {machine['date']} with `python benchmarks/datastore.py {report['argv']}` "
-        f"on source {source_state()}.",
-        "",
-        f"- Machine: {machine['nproc']} cores ({machine['cpu']}), {machine['ram']} RAM, "
-        f"Python {machine['python']}, SQLite {machine['sqlite']}, DuckDB {machine['duckdb']}, "
-        f"Linux {machine['kernel']}. Shared and noisy (1-minute load average "
-        + " → ".join(f"{load[0]:.1f}" for load in report["load"])
-        + " over the run, from other sessions' work): compare the ratios, measured in the same "
-        "run, rather than absolute times.",
-        f"- File: {src.rows:,} rows, **{src.size / 1e6:.1f} MB** Shift_JIS (cp932, CRLF), "
-        f"11 columns ({'、'.join(HEADER)}); seeded generator "
-        f"({src.generate_seconds:.0f} s). 開設日 is 和暦 throughout (令和/平成 in kanji, "
-        "R5.4.1 / H31.4.30, R05/04/01, full-width digits in a fifth); 定員 is full-width with "
-        "separators in half the rows (「１，２００」); 前年比 has △ negatives; 「－」 and empty "
-        "cells; remarks with commas are quoted. SHA-256 "
-        f"`{src.sha256[:16]}…`.",
-        "",
-    ]
-    if report.get("changed"):
-        lines.append(
-            "- Before/after in the same run: the ingest and the search server are also run with "
-            + ", ".join(f"`{name}`" for name in report["changed"])
-            + f" as at {report['before_ref']} (everything else identical)."
-        )
-    lines += ["", "### Ingest", ""]
-    lines += render_ingest(report, "sqlite")
-    types = {f["id"]: f["type"] for f in ing["fields"]}
-    duck_types = dict(duck["memory"]["types"])
-    ab = report.get("ab")
-    if ab:
-        before, after = ab["runs"]["before"], ab["runs"]["after"]
-        lines += [
-            "",
-            f"Before/after, same run: {len(after)} ingests per side of the first {ab['rows']:,} "
-            f"rows, alternating, the changed files as at {report['before_ref']} (before) and as "
-            f"now (after), wall time without the `ingest_finished` listeners: median **{np.median(before):.1f} s → {np.median(after):.1f} s**, "
-            f"after ÷ before throughput **{np.median(before) / np.median(after):.2f}×** (runs: "
-            f"before {', '.join(f'{x:.1f}' for x in before)} s; after "
-            f"{', '.join(f'{x:.1f}' for x in after)} s; peak RSS "
-            f"{max(ab['peaks']['before']):.0f} / {max(ab['peaks']['after']):.0f} MiB).",
-        ]
-    lines += [
-        "",
-        "Column types: "
-        + "; ".join(f"{c} {types.get(c, '?')} / {duck_types.get(c, '?')}" for c in HEADER)
-        + " (Tsunagu / DuckDB). DuckDB keeps 和暦 dates and full-width numbers as VARCHAR: it "
-        "does none of the normalisation, so its figure is a parsing-throughput baseline, not "
-        "equivalent work. It also builds no index, while the Tsunagu ingest ends by building "
-        f"{len(ing.get('indexes', []))} B-tree indexes "
-        f"({'、'.join(ing.get('indexes', []))}) and the FTS5 trigram index.",
-    ]
-    check = report.get("check")
-    if check:
-        exp = src.expected
-        ok = all(
-            check[k] == exp[k]
-            for k in ("開設日", "定員", "前年比", "備考", "定員_sum", "前年比_negative")
-        )
-        ok = ok and check["kinds"] == exp["kinds"] and check["full_width_left"] == 0
-        lines += [
-            "",
-            f"Normalisation check against the generator: non-empty 開設日 {check['開設日']:,} "
-            f"(expected {exp['開設日']:,}), 定員 {check['定員']:,} / {exp['定員']:,}, sum of "
-            f"定員 {check['定員_sum']:,} / {exp['定員_sum']:,}, negative 前年比 "
-            f"{check['前年比_negative']:,} / {exp['前年比_negative']:,}, 備考 "
-            f"{check['備考']:,} / {exp['備考']:,}, rows per 種別 "
-            f"{'equal' if check['kinds'] == exp['kinds'] else 'DIFFERENT'}; 開設日 from "
-            f"{check['開設日_min']} to {check['開設日_max']}; rows with full-width digits left "
-            f"in `_full_text`: {check['full_width_left']}. **{'All equal' if ok else 'MISMATCH'}**.",
-        ]
-    split = report.get("split_sqlite")
-    if split:
-        phases = phases_of(split)
-        lines += [
-            "",
-            f"Where the time goes (a second, instrumented run: {split['seconds']:.1f} s wall; "
-            "timers wrapped around the pipeline's functions from outside, `executemany` timed "
-            "by a `sqlite3.Connection` subclass and the index statements by SQLAlchemy "
-            "cursor events; the per-row wrappers add a little):",
-            "",
-            "| phase | s | share |",
-            "|---|---:|---:|",
-        ]
-        for name, seconds in phases.items():
-            lines.append(f"| {name} | {seconds:.1f} | {seconds / split['seconds']:.0%} |")
-        load = split["seconds"] - phases.get("index: B-tree indexes", 0)
-        load -= phases.get("index: FTS5 trigram build", 0)
-        load -= phases.get(PHASE_ORDER[11], 0)
-        lines += [
-            "",
-            f"Without the index build (and the listeners) the load runs at "
-            f"{src.rows / load:,.0f} rows/s "
-            f"({src.rows / load / (duck['memory']['rows'] / duck['memory']['seconds']):.3f}× "
-            "DuckDB's parse-only throughput).",
-        ]
-    prof = report.get("profile")
-    if prof:
-        p = prof["profile"]
-        lines += [
-            "",
-            f"cProfile of one ingest of the first {prof['rows']:,} rows "
-            f"({p['total']:.1f} s under the profiler, {prof['seconds']:.1f} s wall; "
-            f"`{Path(prof['pstats']).name}` in benchmarks/.work). Top functions by own time:",
-            "",
-            "| function | calls | own s | cumulative s |",
-            "|---|---:|---:|---:|",
-        ]
-        for row in p["own"][:14]:
-            lines.append(
-                f"| `{row['function']}` | {row['calls']:,} | {row['tottime']:.2f} | "
-                f"{row['cumtime']:.2f} |"
-            )
-        lines += [
-            "",
-            "Top by cumulative time (below `run_job`):",
-            "",
-            "| function | calls | cumulative s |",
-            "|---|---:|---:|",
-        ]
-        shown = 0
-        for row in p["cumulative"]:
-            if "profile" in row["function"] or row["function"].endswith(("run_job", "_ingest")):
-                continue
-            lines.append(f"| `{row['function']}` | {row['calls']:,} | {row['cumtime']:.2f} |")
-            shown += 1
-            if shown >= 12:
-                break
-    lines += render_search(report, "sqlite")
-    if report.get("ingest_postgres"):
-        lines += [
-            "",
-            "### PostgreSQL",
-            "",
-            f"PostgreSQL {report['postgres_version']} from `tests/support/postgres_server.py` "
-            "(throwaway cluster: fsync off), same file, same steps; the DuckDB rows are the ones "
-            "measured above.",
-            "",
-        ]
-        lines += render_ingest(report, "postgres")
-        lines += render_search(report, "postgres")
-    elif report.get("postgres_skipped"):
-        lines += ["", f"PostgreSQL variant skipped: {report['postgres_skipped']}."]
-    lines += ["", "### Targets (embedded default)", ""]
-    rps = ing["rows"] / own_seconds(ing)
-    whole_rps = ing["rows"] / ing["seconds"]
-    duck_mem = duck["memory"]
-    parse_rps = duck_mem["rows"] / duck_mem["seconds"]
-    both_rps = duck_mem["rows"] / (duck_mem["seconds"] + duck["transcode_seconds"])
-    lines.append(
-        f"- Ingest ≥ {TARGET_DUCKDB_RATIO}× DuckDB's throughput: "
-        f"{verdict(rps / parse_rps >= TARGET_DUCKDB_RATIO)} against DuckDB reading the UTF-8 "
-        f"copy ({rps / parse_rps:.3f}×), {verdict(rps / both_rps >= TARGET_DUCKDB_RATIO)} "
-        f"counting the transcoding DuckDB needs to read this file at all ({rps / both_rps:.3f}×); "
-        f"with the quality checks that run inside the job {whole_rps / parse_rps:.3f}× and "
-        f"{whole_rps / both_rps:.3f}×."
-    )
-    floor = report.get("floor")
-    if floor:
-        floor_rps = floor["rows"] / floor["seconds"]
-        lines.append(
-            f"  The raw SQLite floor (same table, indexes and FTS5 on normalised rows) is "
-            f"{floor_rps / parse_rps:.3f}× DuckDB; Tsunagu's ingest is {rps / floor_rps:.2f}× "
-            f"that floor's throughput."
-        )
-    search = report["search_sqlite"]["by_kind"]
-    filt = search.get("filter: 種別 = …")
-    q_all = all_q(search)
-    for label, t in (("equality filter", filt), ("text query (3+ characters)", q_all)):
-        if not t:
-            continue
-        p95, raw95 = pct(t.http, 95), pct(t.raw, 95)
-        lines.append(
-            f"- datastore_search, {label}: p95 ≤ {TARGET_SEARCH_P95_MS:.0f} ms "
-            f"{verdict(p95 <= TARGET_SEARCH_P95_MS)} ({fmt_ms(p95)} ms over HTTP); ≤ "
-            f"{TARGET_SEARCH_RAW_RATIO:.0f}× raw SQL {verdict(p95 <= TARGET_SEARCH_RAW_RATIO * raw95)}"
-            f" ({ratio(p95, raw95)} of {fmt_ms(raw95)} ms)."
-        )
-    peak = ing["vmhwm_mb"]
-    lines.append(
-        f"- Peak memory of the ingest ≤ {TARGET_PEAK_MB:.0f} MB: {verdict(peak <= TARGET_PEAK_MB)}"
-        f" ({peak:.0f} MiB peak RSS of the whole ingest process)."
-    )
-    return "\n".join(lines) + "\n"
 
 
 def all_q(by_kind: dict[str, Timings]) -> Timings:
@@ -1573,84 +1269,116 @@ def all_q(by_kind: dict[str, Timings]) -> Timings:
     return out
 
 
-def render_search(report: dict[str, Any], backend: str) -> list[str]:
-    result = report[f"search_{backend}"]
+# -- the results file ----------------------------------------------------------------------------
+
+BACKENDS = (("sqlite", "sqlite"), ("postgresql", "postgres"))  # results name, report key
+INGEST_KEYS = (
+    "rows", "seconds", "listener_seconds", "vmhwm_mb", "rss_before_mb", "user_seconds",
+    "system_seconds", "status", "error", "fields", "indexes",
+)  # fmt: skip
+
+
+def _search_summary(result: dict[str, Any]) -> dict[str, Any]:
     by_kind: dict[str, Timings] = result["by_kind"]
-    floor = result["floor_ms"]
-    lines = [
-        "",
-        f"### datastore_search ({'SQLite' if backend == 'sqlite' else 'PostgreSQL'})",
-        "",
-        f"`uvicorn tsunagu.asgi:app` (1 worker, `TSUNAGU_INGEST_WORKERS=0`, ready in "
-        f"{result['server_ready']:.1f} s, RSS {result['server_rss_mb']:.0f} MiB after the run), "
-        "`POST /api/3/action/datastore_search` with a keep-alive httpx client, one call at a "
-        f"time, limit {SEARCH_LIMIT}, total included. Each call is followed by the same call "
-        "in-process (`call_action`, no HTTP) and by the raw SQL on the same database "
-        "(`SELECT _id, … WHERE … ORDER BY _id LIMIT 100` plus `SELECT count(*) … WHERE …`; for q "
-        + (
-            "the statements datastore_search now runs for q alone: `SELECT … FROM t_fts "
-            "CROSS JOIN t ON t._id = t_fts.rowid WHERE t_fts MATCH '\"word\"' ORDER BY "
-            "t_fts.rowid LIMIT 100` and `SELECT count(*) FROM t_fts WHERE t_fts MATCH …`; "
-            "`lower(_full_text) LIKE lower('%word%')` under three characters"
-            if backend == "sqlite"
-            else "`_full_text ILIKE '%word%'` (pg_trgm GIN)"
-        )
-        + "), after a warm-up pass over every value. Times in ms; the framework floor "
-        f"(`status_show` over HTTP) is p50 {fmt_ms(pct(floor, 50))} / p95 "
-        f"{fmt_ms(pct(floor, 95))}.",
-        "",
-        "| call | n | HTTP p50 | p95 | p99 | action p50 / p95 | raw SQL p50 / p95 | "
-        "HTTP ÷ raw p95 | hits (median, range) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
     order = sorted(by_kind, key=lambda k: (k.startswith("q"), "2 char" in k, k))
     rows = [(kind, by_kind[kind]) for kind in order]
     q_all = all_q(by_kind)
     if q_all.http:
         rows.insert(len(rows) - ("q: 2 characters (scan)" in by_kind), ("**q, all 3+**", q_all))
+    kinds = []
     for kind, t in rows:
         hits = t.hits or [0]
-        lines.append(
-            f"| {kind} | {len(t.http)} | {fmt_ms(pct(t.http, 50))} | {fmt_ms(pct(t.http, 95))} | "
-            f"{fmt_ms(pct(t.http, 99))} | {fmt_ms(pct(t.action, 50))} / "
-            f"{fmt_ms(pct(t.action, 95))} | {fmt_ms(pct(t.raw, 50))} / {fmt_ms(pct(t.raw, 95))} "
-            f"| {ratio(pct(t.http, 95), pct(t.raw, 95))} | {int(np.median(hits)):,} "
-            f"({min(hits):,}–{max(hits):,}) |"
+        kinds.append(
+            {
+                "kind": kind,
+                **{
+                    name: stats(getattr(t, name))
+                    for name in ("http", "http_before", "action", "raw")
+                },
+                "hits": {"median": float(np.median(hits)), "min": min(hits), "max": max(hits)},
+                "errors": t.errors,
+                "mismatches": t.mismatches,
+            }
         )
-    mismatches = [m for t in by_kind.values() for m in t.mismatches]
-    errors = sum(t.errors for t in by_kind.values())
-    lines += [
-        "",
-        f"q words: *municipality* {len(Q_WORDS['municipality'])} names such as 下関市, "
-        f"*facility* {len(Q_WORDS['facility'])} words such as 公民館, *town* "
-        f"{len(Q_WORDS['town'])} 町字 such as 湯田温泉; 2 characters (no trigram, so a scan): "
-        f"{'、'.join(WORDS_2)}. "
-        + (
-            "Totals: HTTP = action = raw SQL for every call"
-            if not mismatches
-            else f"Total MISMATCHES: {'; '.join(mismatches)}"
-        )
-        + f"; HTTP errors: {errors}.",
+    return {
+        "server_ready": result["server_ready"],
+        "server_rss_mb": result["server_rss_mb"],
+        "limit": SEARCH_LIMIT,
+        "floor": stats(result["floor_ms"]),
+        "kinds": kinds,
+    }
+
+
+def _profile_summary(prof: dict[str, Any]) -> dict[str, Any]:
+    def label(row: dict[str, Any]) -> dict[str, Any]:
+        return {**row, "function": row["function"].replace(f"{REPO}/", "")}
+
+    cumulative = [
+        label(row)
+        for row in prof["profile"]["cumulative"]
+        if "profile" not in row["function"] and not row["function"].endswith(("run_job", "_ingest"))
     ]
-    if any(t.http_before for t in by_kind.values()):
-        lines += [
-            "",
-            "Same calls, same run, against a second server running the changed files as at "
-            f"{report['before_ref']} (before), called right after the first one (HTTP p50 / "
-            "p95, ms):",
-            "",
-            "| call | before | after | after ÷ before p50 |",
-            "|---|---:|---:|---:|",
-        ]
-        for kind, t in rows:
-            if t.http_before:
-                lines.append(
-                    f"| {kind} | {fmt_ms(pct(t.http_before, 50))} / "
-                    f"{fmt_ms(pct(t.http_before, 95))} | {fmt_ms(pct(t.http, 50))} / "
-                    f"{fmt_ms(pct(t.http, 95))} | "
-                    f"{ratio(pct(t.http, 50), pct(t.http_before, 50))} |"
-                )
-    return lines
+    return {
+        "rows": prof["rows"],
+        "seconds": prof["seconds"],
+        "total": prof["profile"]["total"],
+        "pstats": Path(prof["pstats"]).name,
+        "own": [label(row) for row in prof["profile"]["own"][:14]],
+        "cumulative": cumulative[:12],
+    }
+
+
+def summarise(report: dict[str, Any]) -> dict[str, Any]:
+    """What goes into benchmarks/results/datastore.json: figures, not samples."""
+    src: SourceFile = report["source"]
+    split = report.get("split_sqlite")
+    return {
+        "file": {
+            "rows": src.rows,
+            "size_bytes": src.size,
+            "sha256": src.sha256,
+            "generate_seconds": src.generate_seconds,
+            "header": HEADER,
+            "expected": src.expected,
+        },
+        "load": [load[0] for load in report["load"]],
+        "before": (
+            {"ref": report["before_ref"], "changed": report["changed"]}
+            if report.get("changed")
+            else None
+        ),
+        "duckdb": report["duckdb"],
+        "ingest": {
+            backend: {k: ing[k] for k in INGEST_KEYS if k in ing}
+            for backend, key in BACKENDS
+            if (ing := report.get(f"ingest_{key}"))
+        },
+        "floor": report.get("floor"),
+        "parse_floor": report.get("parse_floor"),
+        "check": report.get("check"),
+        "split": (
+            {"seconds": split["seconds"], "phases": list(phases_of(split).items())}
+            if split
+            else None
+        ),
+        "profile": _profile_summary(report["profile"]) if report.get("profile") else None,
+        "ab": report.get("ab"),
+        "search": {
+            backend: _search_summary(result)
+            for backend, key in BACKENDS
+            if (result := report.get(f"search_{key}"))
+        },
+        "q_words": {group: len(words) for group, words in Q_WORDS.items()},
+        "words_2": WORDS_2,
+        "postgres_version": report.get("postgres_version"),
+        "postgres_skipped": report.get("postgres_skipped"),
+        "targets": {
+            "duckdb_ratio": TARGET_DUCKDB_RATIO,
+            "search_p95_ms": TARGET_SEARCH_P95_MS,
+            "search_raw_ratio": TARGET_SEARCH_RAW_RATIO,
+            "peak_mb": TARGET_PEAK_MB,
+        },
+    }
 
 
 # -- main -----------------------------------------------------------------------------------------
@@ -1745,6 +1473,7 @@ def main() -> int:
     parser.add_argument("--no-postgres", dest="postgres", action="store_false")
     parser.add_argument("--timeout", type=float, default=3600, help="per ingest, seconds")
     parser.add_argument("--output", type=Path, default=None, help="write the Markdown here")
+    add_results_argument(parser)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -1754,14 +1483,14 @@ def main() -> int:
         args.rows, args.searches = 50_000, min(args.searches, 100)
         args.profile_rows = min(args.profile_rows, 50_000)
         args.ab_rows = min(args.ab_rows, 50_000)
-    argv = " ".join(sys.argv[1:])
     wait_for_other_benchmarks()
-    report: dict[str, Any] = {"machine": machine_info(), "argv": argv, "load": [os.getloadavg()]}
+    record = RunRecord("datastore", args.quick, {"duckdb": duckdb_version()}, snapshot_revision())
+    report: dict[str, Any] = {"load": [os.getloadavg()]}
     before_src, changed = (
         _before_source(args.before, args.before_paths) if args.before else (None, [])
     )
     if before_src is not None:
-        report["before_ref"] = f"`{args.before}`"
+        report["before_ref"] = args.before
         report["changed"] = changed
         log(f"{', '.join(changed)} differ from {args.before}: measuring both")
 
@@ -1828,11 +1557,14 @@ def main() -> int:
         report["postgres_skipped"] = "--no-postgres"
     report["load"].append(os.getloadavg())
 
-    markdown = render(report)
+    if report.get("postgres_version"):
+        record.add_versions(postgresql=report["postgres_version"])
+    path = write_result("datastore", record.finish(), summarise(report), args.results_dir)
+    markdown = render_section("datastore", path)
     output = args.output or WORK / f"datastore-results-{args.rows}.md"
     output.write_text(markdown)
     print(markdown)
-    log(f"Markdown written to {output}")
+    log(f"results written to {path}, Markdown to {output}")
     return 0
 
 

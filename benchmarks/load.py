@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import io
 import itertools
-import json
 import os
 import random
 import resource
@@ -31,15 +30,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from snapshot import snapshot_source
+from runrecord import RunRecord, add_results_argument, render_section, write_result
+from snapshot import snapshot_revision, snapshot_source
 
 SRC_ENV = "TSUNAGU_BENCH_SEARCH_SRC"  # the same name as search.SRC_ENV
 LOAD_SRC = snapshot_source(SRC_ENV, "src-load")
 
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import insert, text  # noqa: E402
 
-import search  # noqa: E402  (benchmarks/search.py: server, machine info, percentiles)
+import search  # noqa: E402  (benchmarks/search.py: server, catalog, percentiles)
 from tsunagu.bootstrap import action_context, build_services  # noqa: E402
+from tsunagu.catalog.models import Dataset  # noqa: E402
 from tsunagu.config import Settings  # noqa: E402
 from tsunagu.demo.loader import load_demo  # noqa: E402
 from tsunagu.storage.migrate import upgrade  # noqa: E402
@@ -357,17 +358,12 @@ def raw_sql(site: Site, database_url: str, threads: int, seconds: float) -> dict
                     ).all()
                 elif roll < 0.85 or not mine:
                     new_id = f"raw-{number}-{next(serial)}-{rng.getrandbits(32):08x}"
+                    # Core insert on the model's table, so every other column gets the default
+                    # the application would give it (as the schema grows, the row stays valid).
                     connection.execute(
-                        text(
-                            "INSERT INTO dataset (id, name, title, notes, type, owner_org, "
-                            "license_id, author, author_email, maintainer, maintainer_email, url, "
-                            "version, frequency, spatial, temporal_start, temporal_end, private, "
-                            "state, metadata_created, metadata_modified, revision) VALUES "
-                            "(:id, :id, :id, '', 'dataset', :org, '', '', '', '', '', '', '', "
-                            "'', '', '', '', :no, 'active', CURRENT_TIMESTAMP, "
-                            "CURRENT_TIMESTAMP, 0)"
-                        ),
-                        {"id": new_id, "org": org_id, "no": False},
+                        insert(Dataset.__table__).values(
+                            id=new_id, name=new_id, title=new_id, owner_org=org_id, revision=0
+                        )
                     )
                     mine.append(new_id)
                 else:
@@ -377,7 +373,15 @@ def raw_sql(site: Site, database_url: str, threads: int, seconds: float) -> dict
                     )
             counts[number] += 1
 
-    pool = [threading.Thread(target=work, args=(n,)) for n in range(threads)]
+    failures: list[BaseException] = []
+
+    def guarded(number: int) -> None:
+        try:
+            work(number)
+        except BaseException as error:  # a dead thread would silently lower the rate
+            failures.append(error)
+
+    pool = [threading.Thread(target=guarded, args=(n,)) for n in range(threads)]
     started = time.monotonic()
     for thread in pool:
         thread.start()
@@ -385,6 +389,8 @@ def raw_sql(site: Site, database_url: str, threads: int, seconds: float) -> dict
         thread.join()
     elapsed = time.monotonic() - started
     engine.dispose()
+    if failures:
+        raise RuntimeError(f"raw SQL baseline: {len(failures)} threads failed") from failures[0]
     return {"operations": sum(counts), "seconds": elapsed, "per_second": sum(counts) / elapsed}
 
 
@@ -472,68 +478,19 @@ async def _floor(
     return out, ack
 
 
-# -- report -------------------------------------------------------------------------------------
+# -- the results files ---------------------------------------------------------------------------
 
 
-def render(report: dict[str, Any]) -> str:
-    machine = report["machine"]
-    lines = [
-        "## Load (production hardening)",
-        "",
-        f"Measured {machine['date']} with `python benchmarks/load.py "
-        f"{report['arguments']}` on source {report['source']}.",
-        "",
-        f"- Machine: {machine['nproc']} cores ({machine['cpu']}), {machine['ram']} RAM, "
-        f"Python {machine['python']}, SQLite {machine['sqlite']}, Linux {machine['kernel']}. "
-        "The load generator (one asyncio process, httpx) runs on the same cores as the server.",
-        "- Catalog: the demo catalog (山口県 and its cities) with every datastore table loaded, "
-        "plus what the run writes.",
-        "- Mix (weights out of 100): "
-        + ", ".join(f"{k} {v}" for k, v in MIX.items())
-        + ". Writes use a sysadmin token; reads are anonymous.",
-        "",
-        "| configuration | requests | req/s | p50 ms | p95 ms | p99 ms | errors | "
-        "acknowledged writes | missing after | status_show req/s (floor) | mix ÷ floor | "
-        "raw SQL ops/s | mix ÷ raw SQL |",
-        "|---|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|",
-    ]
-    for run in report["runs"]:
-        ack = run["acknowledged"]
-        missing = sum(run["missing_after_run"].values())
-        lines.append(
-            f"| {run['label']}, {run['workers']} processes | {run['requests']:,} | "
-            f"{run['per_second']:,.0f} | {run['p50_ms']:.1f} | {run['p95_ms']:.1f} | "
-            f"{run['p99_ms']:.1f} | {run['errors']} | {ack['created']} created, "
-            f"{ack['patched']} patched, {ack['uploaded']} uploads | {missing} | "
-            f"{run['floor']['per_second']:,.0f} | "
-            f"{run['per_second'] / run['floor']['per_second']:.2f}× | "
-            f"{run['raw_sql']['per_second']:,.0f} | "
-            f"{run['per_second'] / run['raw_sql']['per_second']:.2f}× |"
-        )
-    for run in report["runs"]:
-        lines += [
-            "",
-            f"{run['label']}, {run['workers']} processes, by kind (p50 / p95 / p99 ms):",
-            "",
-            "| kind | n | p50 | p95 | p99 | errors |",
-            "|---|---:|---:|---:|---:|---:|",
-        ]
-        for kind, row in run["by_kind"].items():
-            lines.append(
-                f"| {kind} | {row['n']:,} | {row['p50_ms']:.1f} | {row['p95_ms']:.1f} | "
-                f"{row['p99_ms']:.1f} | {row['errors']} |"
-            )
-        rss = ", ".join(f"{x:.0f}" for x in run["worker_rss_mib"])
-        lines.append("")
-        lines.append(
-            f"Worker RSS after the run: {rss} MiB. Load generator CPU: "
-            f"{run['client_cpu_seconds']:.0f} s over {run['seconds']:.0f} s."
-        )
-        if run["error_samples"]:
-            lines.append(
-                f"Errors (first few): {json.dumps(run['error_samples'], ensure_ascii=False)}"
-            )
-    return "\n".join(lines) + "\n"
+def measure(
+    label: str, workers: int, database_url: str, args: argparse.Namespace
+) -> tuple[dict[str, Any], str]:
+    """One configuration, written to benchmarks/results/load-<label>.json; its Markdown."""
+    record = RunRecord("load", args.quick, source=snapshot_revision())
+    run = run_config(label, workers, database_url, args.clients, args.seconds)
+    name = f"load-{label.lower()}"
+    path = write_result(name, record.finish(), {"mix": MIX, "run": run}, args.results_dir)
+    log(f"results written to {path}")
+    return run, render_section(name, path)
 
 
 def main() -> int:
@@ -543,27 +500,22 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="10 clients for 10 s")
     parser.add_argument("--only", choices=["sqlite", "postgresql"], default=None)
     parser.add_argument("--output", type=Path, default=None, help="write the Markdown here")
+    add_results_argument(parser)
     args = parser.parse_args()
     if args.quick:
         args.clients, args.seconds = 10, 10
     WORK.mkdir(parents=True, exist_ok=True)
-    runs = []
+    measured = []
     if args.only in (None, "sqlite"):
-        runs.append(run_config("SQLite", 2, "", args.clients, args.seconds))
+        measured.append(measure("SQLite", 2, "", args))
     if args.only in (None, "postgresql"):
         with postgres_server.PostgresServer() as pg:
             url = pg.create_database("tsunagu_load")
-            runs.append(run_config("PostgreSQL", 4, url, args.clients, args.seconds))
-    report = {
-        "machine": search.machine_info(),
-        "source": search.SOURCE_STATE,
-        "arguments": " ".join(sys.argv[1:]),
-        "runs": runs,
-    }
-    markdown = render(report)
+            measured.append(measure("PostgreSQL", 4, url, args))
+    runs = [run for run, _ in measured]
+    markdown = "\n".join(text for _, text in measured)
     output = args.output or WORK / "load-results.md"
     output.write_text(markdown)
-    (WORK / "load-results.json").write_text(json.dumps(report, ensure_ascii=False, indent=2))
     print(markdown)
     failed = [r["label"] for r in runs if r["errors"] or sum(r["missing_after_run"].values())]
     if failed:

@@ -28,7 +28,6 @@ import random
 import re
 import shutil
 import sqlite3
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +35,8 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import numpy as np
-from snapshot import snapshot_source
+from runrecord import RunRecord, add_results_argument, render_section, stats, write_result
+from snapshot import snapshot_revision, snapshot_source
 
 SRC_ENV = "TSUNAGU_BENCH_SEARCH_SRC"  # the same name as search.SRC_ENV
 
@@ -52,7 +52,7 @@ from tsunagu.demo.loader import load_demo  # noqa: E402
 from tsunagu.storage.migrate import upgrade  # noqa: E402
 
 WORK = search.WORK
-log, pct, fmt_ms = search.log, search.pct, search.fmt_ms
+log, pct = search.log, search.pct
 
 TARGET_LIST_P95_MS = 50.0  # home and search pages, time to first byte
 TARGET_DATASET_P95_MS = 100.0  # dataset page with a datastore preview, time to first byte
@@ -600,194 +600,73 @@ def profile_pages(data_dir: Path, db_path: Path, paths: list[str], repeat: int) 
     return "\n".join(out)
 
 
-# -- reporting ------------------------------------------------------------------------------------
+# -- the results files ---------------------------------------------------------------------------
 
 
-def ratio(a: float, b: float) -> str:
-    return f"{a / b:.1f}×" if b > 0 else "n/a"
+def case_summary(case: Case) -> dict[str, Any]:
+    return {
+        "key": case.key,
+        "label": case.label,
+        "shown": case.shown,
+        "primary_label": case.primary_label,
+        "extras_label": case.extras_label,
+        "kib": float(np.median(case.page_bytes)) / 1024 if case.page_bytes else 0.0,
+        "page_ttfb": stats(case.page_ttfb),
+        "page_full": stats(case.page_full),
+        "api_full": stats(case.api_full),
+        "all_full": stats(case.all_full),
+        "errors": case.errors,
+        "others": sorted(case.others, key=int),
+    }
 
 
-def http_table(cases: list[Case]) -> list[str]:
-    lines = [
-        "| page | path | KiB | TTFB p50 | TTFB p95 | TTFB p99 | full p95 | API action | "
-        "API p50 | API p95 | page/API p50 | page/API p95 | all actions p95 | page/all p95 |",
-        "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for c in cases:
-        if c.key == "floor":
-            continue
-        extras = c.extras_label
-        lines.append(
-            f"| {c.label} | `{c.shown}` | {np.median(c.page_bytes) / 1024:.0f} | "
-            f"{fmt_ms(pct(c.page_ttfb, 50))} | **{fmt_ms(pct(c.page_ttfb, 95))}** | "
-            f"{fmt_ms(pct(c.page_ttfb, 99))} | {fmt_ms(pct(c.page_full, 95))} | "
-            f"{c.primary_label} | {fmt_ms(pct(c.api_full, 50))} | {fmt_ms(pct(c.api_full, 95))} | "
-            f"{ratio(pct(c.page_ttfb, 50), pct(c.api_full, 50))} | "
-            f"{ratio(pct(c.page_ttfb, 95), pct(c.api_full, 95))} | "
-            + (
-                f"{fmt_ms(pct(c.all_full, 95))} ({extras}) | "
-                f"{ratio(pct(c.page_ttfb, 95), pct(c.all_full, 95))} |"
-                if extras
-                else "— | — |"
-            )
-        )
-    floor = next((c for c in cases if c.key == "floor"), None)
-    if floor:
-        lines += [
-            "",
-            f"HTTP floor in the same run (`GET /api/3/action/status_show`): p50 "
-            f"{fmt_ms(pct(floor.page_ttfb, 50))} ms, p95 {fmt_ms(pct(floor.page_ttfb, 95))} ms.",
-        ]
-    errors = {c.label: c.errors for c in cases if c.errors}
-    if errors:
-        lines.append(f"Failed checks (status or expected content): {errors}.")
-    lines += overlap_note(cases)
-    return lines
-
-
-def overlap_note(rows: list[Any]) -> list[str]:
-    hit = [r for r in rows if r.others]
-    if not hit:
-        return []
-    pids = sorted({p for r in hit for p in r.others}, key=int)
-    return [
-        f"**Another benchmark (search.py/datastore.py, pids {', '.join(pids)}) was running "
-        f"during:** {', '.join(r.label for r in hit)}; those rows share the cores with it."
-    ]
-
-
-def browser_table(result: Any, loads: int) -> list[str]:
+def browser_summary(result: Any, loads: int) -> dict[str, Any]:
     if isinstance(result, str):
-        return [f"Browser `load` event: {result}."]
-    lines = [
-        f"Browser (Chromium {result['version']}, Playwright, 1280×900, {loads} loads per row; "
-        "*warm* = one context after two unrecorded loads, *cold* = a new context, empty cache, "
-        "per load). `performance.timing`, ms from navigationStart:",
-        "",
-        "| page | warm TTFB p50 | warm DOMContentLoaded p50 | warm load p50 | warm load p95 | "
-        "cold load p50 | cold load p95 |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
+        return {"skipped": result}
+    rows = []
     for row in result["rows"]:
-        warm = np.asarray(row.warm)
-        cold = np.asarray(row.cold)
-        lines.append(
-            f"| {row.label} | {np.percentile(warm[:, 0], 50):.0f} | "
-            f"{np.percentile(warm[:, 1], 50):.0f} | {np.percentile(warm[:, 2], 50):.0f} | "
-            f"{np.percentile(warm[:, 2], 95):.0f} | {np.percentile(cold[:, 2], 50):.0f} | "
-            f"{np.percentile(cold[:, 2], 95):.0f} |"
+        warm, cold = np.asarray(row.warm), np.asarray(row.cold)
+        rows.append(
+            {
+                "label": row.label,
+                "warm_ttfb_p50": np.percentile(warm[:, 0], 50),
+                "warm_dcl_p50": np.percentile(warm[:, 1], 50),
+                "warm_load_p50": np.percentile(warm[:, 2], 50),
+                "warm_load_p95": np.percentile(warm[:, 2], 95),
+                "cold_load_p50": np.percentile(cold[:, 2], 50),
+                "cold_load_p95": np.percentile(cold[:, 2], 95),
+                "others": sorted(row.others, key=int),
+            }
         )
-    if result["outside"]:
-        lines.append(f"\nRequests to other hosts (refused): {', '.join(result['outside'][:5])}.")
-    note = overlap_note(result["rows"])
-    return [*lines, "", *note] if note else lines
+    return {
+        "version": result["version"],
+        "loads": loads,
+        "rows": rows,
+        "outside": result["outside"],
+    }
 
 
-def target_lines(label: str, cases: list[Case], preview: bool) -> list[str]:
-    out = []
-    lists = [c for c in cases if c.key == "home" or c.key.startswith("search")]
-    worst = max(lists, key=lambda c: pct(c.page_ttfb, 95))
-    value = pct(worst.page_ttfb, 95)
-    out.append(
-        f"- {label}: home and search TTFB p95 ≤ {TARGET_LIST_P95_MS:.0f} ms: "
-        f"**{'met' if value <= TARGET_LIST_P95_MS else 'MISSED'}** (worst: {worst.label}, "
-        f"{fmt_ms(value)} ms)."
-    )
-    datasets = [c for c in cases if c.key.startswith("dataset")]
-    if datasets:
-        worst = max(datasets, key=lambda c: pct(c.page_ttfb, 95))
-        value = pct(worst.page_ttfb, 95)
-        what = "dataset page with preview" if preview else "dataset page (no preview)"
-        out.append(
-            f"- {label}: {what} TTFB p95 ≤ {TARGET_DATASET_P95_MS:.0f} ms: "
-            f"**{'met' if value <= TARGET_DATASET_P95_MS else 'MISSED'}** "
-            f"(worst: {worst.label}, {fmt_ms(value)} ms)."
-        )
-    return out
-
-
-def render(report: dict[str, Any]) -> str:
-    m = report["machine"]
-    demo = report.get("demo")
-    big = report.get("big")
-    lines = [
-        "## Portal",
-        "",
-        f"Measured {m['date']} with `python benchmarks/portal.py {report['argv']}` on source "
-        f"{search.SOURCE_STATE}.",
-        "",
-        f"- Machine: {m['nproc']} cores ({m['cpu']}), {m['ram']} RAM, Python {m['python']}, "
-        f"SQLite {m['sqlite']}, Linux {m['kernel']}; 1-min load average "
-        + " → ".join(f"{x:.1f}" for x in report["load"])
-        + " over the run (shared machine: other work uses the same cores).",
-        f"- Server: `uvicorn tsunagu.asgi:app` with 1 worker on 127.0.0.1, "
-        '`TSUNAGU_MAP_TILES=""`. Client: Python `http.client`, one keep-alive connection, '
-        "sequential, in the same 2 cores. Each page request is interleaved with the JSON API "
-        "calls its view makes (order alternating), after "
-        f"{report['warmup']} unrecorded rounds; {report['requests']} timed requests per row.",
-        "- *TTFB* = until the status line and headers are read; pages are rendered whole before "
-        "the first byte is sent (no streaming), so TTFB is the server time plus one loopback "
-        "round trip, and *full* adds the body transfer. *API* = the page's main action "
-        "(`package_search` / `package_show`) over HTTP, full response; *all actions* = the sum "
-        "of every action the view calls, each as its own HTTP request. Times in ms; ratios are "
-        "page TTFB ÷ API time at the same percentile.",
-    ]
+def summarise(catalog: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    """What goes into benchmarks/results/portal-demo.json or portal-synthetic.json."""
+    cases: list[Case] = catalog.pop("cases")
+    floor = next(c for c in cases if c.key == "floor")
     views = (PORTAL_SRC / "tsunagu" / "web" / "views" / "public.py").read_text()
-    if "usage.counters" in views:
-        lines.append(
-            "- Not in the API columns: the dataset view also counts a page view (an UPDATE and a "
-            "commit in the catalog database, every request), and the home view reads the most "
-            "downloaded datasets (none here, so no extra search)."
-        )
-    lines.append("")
-    if demo:
-        counts = demo["counts"]
-        lines += [
-            "### Demo catalog",
-            "",
-            f"`load_demo` (what `tsunagu demo load` runs) in {demo['load_seconds']:.1f} s: "
-            f"{counts['datasets']} datasets ({counts['private']} private), "
-            f"{counts['resources']} resources, {counts['organizations']} organisations, "
-            f"{counts['groups']} groups; ingest by the server's worker finished in "
-            f"{demo['ingest']['seconds']} s with jobs {demo['ingest']['statuses']} and "
-            f"{counts['tables']} datastore tables. Server ready in "
-            f"{demo['server_ready']:.1f} s; worker RSS {demo['rss']:.0f} MiB.",
-            "",
-            *http_table(demo["cases"]),
-            "",
-            *browser_table(demo["browser"], report["loads"]),
-            "",
-        ]
-    if big:
-        counts = big["counts"]
-        lines += [
-            f"### {big['datasets']:,} synthetic datasets",
-            "",
-            f"Catalog from `benchmarks/search.py`'s seeded generator ({counts['datasets']:,} "
-            f"datasets with the one made through the actions, {counts['private']:,} private, {counts['resources']:,} resources, "
-            f"{counts['organizations']} organisations, {counts['groups']} groups; "
-            + (
-                "reused from an earlier run"
-                if big["reused"]
-                else f"generated in {big['generate_seconds']:.1f} s and bulk-inserted in "
-                f"{big['insert_seconds']:.1f} s"
-            )
-            + "). The synthetic resources are links with no datastore tables, so these dataset "
-            "pages have no preview; preview figures are the demo's above. Ingest workers off "
-            f"(`TSUNAGU_INGEST_WORKERS=0`). Server ready (index built) in "
-            f"{big['server_ready']:.1f} s; worker RSS {big['rss']:.0f} MiB.",
-            "",
-            *http_table(big["cases"]),
-            "",
-            *browser_table(big["browser"], report["loads"]),
-            "",
-        ]
-    lines += ["### Targets", ""]
-    if demo:
-        lines += target_lines("Demo", demo["cases"], preview=True)
-    if big:
-        lines += target_lines(f"{big['datasets']:,} datasets", big["cases"], False)
-    return "\n".join(lines) + "\n"
+    return {
+        **catalog,
+        "browser": browser_summary(catalog["browser"], args.loads),
+        "requests": args.requests,
+        "warmup": args.warmup,
+        "counts_page_views": "usage.counters" in views,
+        "cases": [case_summary(c) for c in cases if c.key != "floor"],
+        "floor": stats(floor.page_ttfb),
+        "targets": {"list_p95_ms": TARGET_LIST_P95_MS, "dataset_p95_ms": TARGET_DATASET_P95_MS},
+    }
+
+
+def finish(name: str, record: RunRecord, catalog: dict[str, Any], args: argparse.Namespace) -> str:
+    path = write_result(name, record.finish(), summarise(catalog, args), args.results_dir)
+    log(f"results written to {path}")
+    return render_section(name, path)
 
 
 # -- main -----------------------------------------------------------------------------------------
@@ -823,6 +702,7 @@ def main() -> int:
     parser.add_argument("--profile-repeat", type=int, default=50)
     parser.add_argument("--no-wait", action="store_true", help="do not wait for other benchmarks")
     parser.add_argument("--output", type=Path, default=None, help="write the Markdown here")
+    add_results_argument(parser)
     args = parser.parse_args()
     if args.quick:
         args.datasets, args.requests, args.loads = 5_000, 50, 5
@@ -848,15 +728,9 @@ def main() -> int:
         log(f"profile written to {output}")
         return 0
 
-    report: dict[str, Any] = {
-        "machine": search.machine_info(),
-        "argv": " ".join(sys.argv[1:]),
-        "load": [os.getloadavg()[0]],
-        "requests": args.requests,
-        "warmup": args.warmup,
-        "loads": args.loads,
-    }
+    markdown: list[str] = []
     if not args.skip_demo:
+        record = RunRecord("portal", args.quick, source=snapshot_revision())
         log("demo catalog: load_demo into a fresh data directory")
         catalog, info = demo_catalog()
         log(f"demo loaded in {info['load_seconds']:.1f} s; starting the server (ingest on)")
@@ -875,7 +749,7 @@ def main() -> int:
                 if args.no_browser
                 else browser_loads(server.url, pages, args.loads, not args.no_wait)
             )
-            report["demo"] = {
+            demo = {
                 **info,
                 "counts": catalog_counts(catalog.db_path),
                 "ingest": {"seconds": seconds, "statuses": statuses},
@@ -886,10 +760,12 @@ def main() -> int:
             }
         finally:
             server.stop()
-        report["load"].append(os.getloadavg()[0])
+        _note_chromium(record, browser)
+        markdown.append(finish("portal-demo", record, demo, args))
     if not args.skip_big:
         if not args.no_wait:
             wait_for_other_benchmarks()
+        record = RunRecord("portal", args.quick, source=snapshot_revision())
         data_dir = WORK / f"portal-catalog-{args.datasets}-s{args.seed}"
         catalog = search.create_catalog(args.datasets, args.seed, args.reuse, data_dir)
         reused = not catalog.generate_seconds
@@ -908,7 +784,7 @@ def main() -> int:
                 if args.no_browser
                 else browser_loads(server.url, pages, args.loads, not args.no_wait)
             )
-            report["big"] = {
+            big = {
                 "datasets": args.datasets,
                 "counts": catalog_counts(catalog.db_path),
                 "reused": reused,
@@ -921,13 +797,18 @@ def main() -> int:
             }
         finally:
             server.stop()
-        report["load"].append(os.getloadavg()[0])
-    markdown = render(report)
+        _note_chromium(record, browser)
+        markdown.append(finish("portal-synthetic", record, big, args))
     output = args.output or WORK / "portal-results.md"
-    output.write_text(markdown)
-    print(markdown)
+    output.write_text("\n".join(markdown))
+    print("\n".join(markdown))
     log(f"Markdown written to {output}")
     return 0
+
+
+def _note_chromium(record: RunRecord, browser: Any) -> None:
+    if isinstance(browser, dict):
+        record.add_versions(chromium=browser["version"])
 
 
 if __name__ == "__main__":

@@ -8,6 +8,10 @@ is a child process so its peak memory (VmHWM) is its own.
 
     .venv/bin/python benchmarks/quality.py --rows 1000000 [--prefix 100000] [--skip-frictionless]
         [--read]  (also time the datastore reader alone: what validation adds is the difference)
+    .venv/bin/python benchmarks/quality.py --quick   (20,000 rows: checks the script, ~30 s)
+
+Writes benchmarks/results/quality.json (see runrecord.py); the validators import a snapshot of
+src/tsunagu taken at the start, so edits made during a run do not mix in.
 """
 
 from __future__ import annotations
@@ -16,15 +20,23 @@ import argparse
 import csv
 import json
 import os
-import platform
 import random
 import subprocess
 import sys
 import time
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from runrecord import RunRecord, add_results_argument, render_section, write_result
+from snapshot import snapshot_revision, snapshot_source
+
 WORK = Path(__file__).with_name(".work")
+SRC_ENV = "TSUNAGU_BENCH_QUALITY_SRC"
+SRC = snapshot_source(SRC_ENV, "src-quality")
+sys.path.insert(0, str(SRC))
+TARGET_RATIO = 3.0  # rows/s against frictionless
+TARGET_PEAK_MB = 500.0
 STANDARD = "evacuation_space"
 CITY = ("132012", "東京都", "八王子市")
 STREETS = [
@@ -49,7 +61,6 @@ def _check_digit(five: str) -> str:
 
 def generate(path: Path, rows: int, seed: int = 7) -> dict[str, int]:
     """A conforming 03 file in which about 2 % of rows carry one of ten common mistakes."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from tsunagu.quality.standards import get_standard
 
     names = [f.name for f in get_standard(STANDARD).fields]
@@ -138,7 +149,6 @@ def generate(path: Path, rows: int, seed: int = 7) -> dict[str, int]:
 
 def table_schema() -> dict[str, Any]:
     """The standard as a plain Frictionless Table Schema (only the keys frictionless reads)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from tsunagu.quality.standards import get_standard
 
     fields = []
@@ -209,7 +219,7 @@ def child(kind: str, path: Path) -> dict[str, Any]:
 
 
 def run_child(kind: str, path: Path) -> dict[str, Any]:
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
     done = subprocess.run(
         # frictionless refuses absolute paths it does not trust: run it next to the file.
         [sys.executable, str(Path(__file__).resolve()), "--child", kind, path.name],
@@ -234,18 +244,18 @@ def prefix(source: Path, rows: int) -> Path:
     return target
 
 
-def machine() -> dict[str, str]:
-    cpu = next(
-        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-         if line.startswith("model name")), "?"
-    )  # fmt: skip
-    return {
-        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "nproc": str(os.cpu_count()),
-        "cpu": cpu,
-        "python": platform.python_version(),
-        "loadavg": Path("/proc/loadavg").read_text().split(" ")[0],
-    }
+def source_file(rows: int) -> tuple[Path, dict[str, Any]]:
+    """The generated file (reused when one of this size is on disk) and how it was made."""
+    WORK.mkdir(exist_ok=True)
+    path = WORK / f"quality-{STANDARD}-{rows}.csv"
+    marker = path.with_suffix(".json")
+    if path.exists() and marker.exists():
+        return path, json.loads(marker.read_text())
+    started = time.perf_counter()
+    planted = generate(path, rows)
+    made = {"planted": planted, "generate_seconds": round(time.perf_counter() - started, 1)}
+    marker.write_text(json.dumps(made, ensure_ascii=False))
+    return path, made
 
 
 def main() -> None:
@@ -256,44 +266,45 @@ def main() -> None:
     parser.add_argument(
         "--read", action="store_true", help="also time read_table alone on the same file"
     )
+    parser.add_argument("--quick", action="store_true", help="20,000 rows, to check the script")
+    add_results_argument(parser)
     parser.add_argument("--child", nargs=2, metavar=("KIND", "PATH"))
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(args.child[0], Path(args.child[1])), ensure_ascii=False))
         return
-    WORK.mkdir(exist_ok=True)
-    path = WORK / f"quality-{STANDARD}-{args.rows}.csv"
-    results: dict[str, Any] = {"machine_start": machine()}
-    if not path.exists():
-        started = time.perf_counter()
-        results["planted"] = generate(path, args.rows)
-        results["generate_s"] = round(time.perf_counter() - started, 1)
-    results["file_mb"] = round(path.stat().st_size / 1e6, 1)
+    if args.quick:
+        args.rows, args.prefix = 20_000, min(args.prefix, 5_000)
+    record = RunRecord(
+        "quality", args.quick, {"frictionless": version("frictionless")}, snapshot_revision()
+    )
+    from tsunagu.quality.standards import get_standard
+
+    path, made = source_file(args.rows)
+    summary: dict[str, Any] = {
+        "standard": STANDARD,
+        "rows": args.rows,
+        "columns": len(get_standard(STANDARD).fields),
+        "file_mb": path.stat().st_size / 1e6,
+        **made,
+        "runs": [],
+        "targets": {"ratio": TARGET_RATIO, "peak_mb": TARGET_PEAK_MB},
+    }
     targets = [(args.rows, path)]
     if args.prefix:
         targets.insert(0, (args.prefix, prefix(path, args.prefix)))
     for rows, target in targets:
-        runs = {"tsunagu": run_child("tsunagu", target)}
+        runs: dict[str, Any] = {"rows": rows, "tsunagu": run_child("tsunagu", target)}
         print(json.dumps(runs["tsunagu"], ensure_ascii=False), flush=True)
         if args.read:
             runs["read"] = run_child("read", target)
             print(json.dumps(runs["read"], ensure_ascii=False), flush=True)
-            # What validation adds to the reader's own work, in CPU seconds.
-            runs["validation_cpu_s"] = round(runs["tsunagu"]["cpu_s"] - runs["read"]["cpu_s"], 2)
         if not args.skip_frictionless:
             runs["frictionless"] = run_child("frictionless", target)
             print(json.dumps(runs["frictionless"], ensure_ascii=False), flush=True)
-            runs["ratio"] = round(
-                runs["tsunagu"]["rows_per_s"] / max(runs["frictionless"]["rows_per_s"], 1), 2
-            )
-            runs["cpu_ratio"] = round(
-                runs["frictionless"]["cpu_s"] / max(runs["tsunagu"]["cpu_s"], 0.01), 2
-            )
-        results[str(rows)] = runs
-    results["machine_end"] = machine()
-    out = WORK / f"quality-{args.rows}.json"
-    out.write_text(json.dumps(results, ensure_ascii=False, indent=1))
-    print(json.dumps(results, ensure_ascii=False, indent=1))
+        summary["runs"].append(runs)
+    out = write_result("quality", record.finish(), summary, args.results_dir)
+    print(render_section("quality", out))
 
 
 if __name__ == "__main__":

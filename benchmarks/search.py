@@ -4,11 +4,14 @@ Steps, all in one run so that every figure has a baseline measured on the same m
 
 1. generate N synthetic datasets (seeded) and bulk-insert them into a fresh SQLite catalog;
 2. build the in-memory index (time, RSS);
-3. time a fixed query mix three ways, interleaved query by query: the index itself
-   (``MemoryIndex.search``), the HTTP API of a real uvicorn server, and raw SQLite doing the
-   same work (FTS5 trigram / LIKE, GROUP BY facets, ORDER BY … LIMIT/OFFSET);
+3. time a fixed query mix three ways, each system running the whole mix in its own loop per
+   pass: the index itself (``MemoryIndex.search``), the HTTP API of a real uvicorn server, and
+   raw SQLite doing the same work (``search_baseline.py``: term and trigram FTS5 indexes of the
+   same normalised text, the same synonyms, GROUP BY facets, ORDER BY … LIMIT/OFFSET);
 4. measure package_show throughput against ``uvicorn --workers 2`` (wrk, or a Python load
    generator), beside a raw SQLite lookup loop.
+
+Writes benchmarks/results/search.json (run record and summary; see runrecord.py).
 
 Usage: ``python benchmarks/search.py [--datasets 100000] [--queries 300] [--quick]``
 """
@@ -21,7 +24,6 @@ import gc
 import json
 import multiprocessing
 import os
-import platform
 import random
 import shutil
 import signal
@@ -33,13 +35,14 @@ import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import httpx
 import numpy as np
-from snapshot import snapshot_source, source_state
+from runrecord import RunRecord, add_results_argument, render_section, stats, write_result
+from snapshot import snapshot_revision, snapshot_source
 from sqlalchemy import insert, select, update
 
 ROOT = Path(__file__).resolve().parent
@@ -53,8 +56,9 @@ SRC_ENV = "TSUNAGU_BENCH_SEARCH_SRC"
 
 
 SRC = snapshot_source(SRC_ENV, "src")
-SOURCE_STATE = source_state()
 sys.path.insert(0, str(SRC))
+
+from search_baseline import Baseline  # noqa: E402  (imports tsunagu: after the snapshot)
 
 from tsunagu.bootstrap import action_context, build_services  # noqa: E402
 from tsunagu.catalog.dictize import package_dicts  # noqa: E402
@@ -81,6 +85,7 @@ GENERATOR_VERSION = 1
 TARGET_SEARCH_P95_MS = 30.0
 TARGET_SHOW_RPS = 800.0
 ADMIN = "bench-admin"
+MISMATCHES_SHOWN = 30  # count differences listed in the results, each to be explained
 
 # -- vocabulary ---------------------------------------------------------------------------------
 
@@ -311,29 +316,6 @@ def pct(samples: list[float], q: float) -> float:
 
 def seeded_uuid(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
-
-
-def machine_info() -> dict[str, str]:
-    cpu = "unknown"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    mem = "unknown"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-    return {
-        "nproc": str(os.cpu_count()),
-        "cpu": cpu,
-        "ram": mem,
-        "python": platform.python_version(),
-        "sqlite": sqlite3.sqlite_version,
-        "kernel": platform.release(),
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-    }
 
 
 # -- 1. the synthetic catalog --------------------------------------------------------------------
@@ -802,218 +784,6 @@ def make_queries(count: int, seed: int) -> list[Query]:
     return queries
 
 
-# -- 4. the raw SQLite baseline ----------------------------------------------------------------
-
-
-class Baseline:
-    """Plain SQLite doing the same work: FTS5 trigram (LIKE for words under three characters),
-    filters by indexed columns and link tables, GROUP BY facets, ORDER BY … LIMIT/OFFSET."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.conn: sqlite3.Connection | None = None
-
-    def build(self, catalog: Catalog, raw_by_id: dict[str, bytes]) -> float:
-        started = time.perf_counter()
-        self.path.unlink(missing_ok=True)
-        src = sqlite3.connect(catalog.db_path)
-        conn = sqlite3.connect(self.path)
-        conn.executescript(
-            """
-            PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;
-            CREATE TABLE doc(id INTEGER PRIMARY KEY, uuid TEXT NOT NULL, name TEXT NOT NULL,
-                org TEXT, license_id TEXT, private INTEGER NOT NULL, modified TEXT NOT NULL,
-                title_sort TEXT NOT NULL, raw TEXT NOT NULL);
-            CREATE TABLE doc_tag(doc INTEGER NOT NULL, value TEXT NOT NULL);
-            CREATE TABLE doc_fmt(doc INTEGER NOT NULL, value TEXT NOT NULL);
-            CREATE TABLE doc_group(doc INTEGER NOT NULL, value TEXT NOT NULL);
-            CREATE VIRTUAL TABLE doc_fts USING fts5(title, body, tokenize='trigram');
-            """
-        )
-        by_dataset: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-        for dataset_id, name in src.execute(
-            "SELECT dt.dataset_id, t.name FROM dataset_tag dt JOIN tag t ON t.id = dt.tag_id"
-        ):
-            by_dataset[dataset_id]["tags"].append(name)
-        for dataset_id, name, title in src.execute(
-            'SELECT dg.dataset_id, g.name, g.title FROM dataset_group dg JOIN "group" g '
-            "ON g.id = dg.group_id"
-        ):
-            by_dataset[dataset_id]["groups"].append(name)
-            by_dataset[dataset_id]["group_titles"].append(title)
-        for dataset_id, name, description, fmt in src.execute(
-            "SELECT dataset_id, name, description, upper(format) FROM resource "
-            "WHERE state = 'active' ORDER BY dataset_id, position"
-        ):
-            extra = by_dataset[dataset_id]
-            extra["res_text"] += [name, description]
-            if fmt and fmt not in extra["formats"]:
-                extra["formats"].append(fmt)
-        docs, fts, tags, fmts, groups = [], [], [], [], []
-        rows = src.execute(
-            "SELECT d.id, d.name, d.title, d.notes, d.author, d.maintainer, d.spatial, "
-            "d.license_id, d.private, d.metadata_modified, o.name, o.title FROM dataset d "
-            "LEFT JOIN organization o ON o.id = d.owner_org WHERE d.state = 'active' "
-            "ORDER BY d.rowid"
-        )
-        for docid, (
-            uid,
-            name,
-            title,
-            notes,
-            author,
-            maintainer,
-            spatial,
-            license_id,
-            private,
-            modified,
-            org_name,
-            org_title,
-        ) in enumerate(rows, start=1):
-            extra = by_dataset.get(uid, {})
-            body = " ".join(
-                [
-                    notes,
-                    author,
-                    maintainer,
-                    *extra.get("res_text", []),
-                    *extra.get("tags", []),
-                    org_title or "",
-                    *extra.get("group_titles", []),
-                    spatial,
-                ]
-            )
-            docs.append(
-                (
-                    docid,
-                    uid,
-                    name,
-                    org_name,
-                    license_id,
-                    int(private),
-                    modified,
-                    title,
-                    raw_by_id[uid].decode(),
-                )
-            )
-            fts.append((docid, title, body))
-            tags += [(docid, v) for v in extra.get("tags", [])]
-            fmts += [(docid, v) for v in extra.get("formats", [])]
-            groups += [(docid, v) for v in extra.get("groups", [])]
-        conn.executemany("INSERT INTO doc VALUES (?,?,?,?,?,?,?,?,?)", docs)
-        conn.executemany("INSERT INTO doc_fts(rowid, title, body) VALUES (?,?,?)", fts)
-        conn.executemany("INSERT INTO doc_tag VALUES (?,?)", tags)
-        conn.executemany("INSERT INTO doc_fmt VALUES (?,?)", fmts)
-        conn.executemany("INSERT INTO doc_group VALUES (?,?)", groups)
-        conn.executescript(
-            """
-            CREATE UNIQUE INDEX doc_name ON doc(name);
-            CREATE INDEX doc_org ON doc(org);
-            CREATE INDEX doc_license ON doc(license_id);
-            CREATE INDEX doc_modified ON doc(modified);
-            CREATE INDEX doc_title_sort ON doc(title_sort);
-            CREATE INDEX doc_tag_value ON doc_tag(value, doc);
-            CREATE INDEX doc_tag_doc ON doc_tag(doc, value);
-            CREATE INDEX doc_fmt_value ON doc_fmt(value, doc);
-            CREATE INDEX doc_fmt_doc ON doc_fmt(doc, value);
-            CREATE INDEX doc_group_value ON doc_group(value, doc);
-            CREATE INDEX doc_group_doc ON doc_group(doc, value);
-            ANALYZE;
-            """
-        )
-        conn.commit()
-        conn.close()
-        src.close()
-        return time.perf_counter() - started
-
-    def open(self) -> None:
-        self.conn = sqlite3.connect(self.path, check_same_thread=False)
-        self.conn.execute("PRAGMA cache_size = -200000")
-        self.conn.execute("CREATE TEMP TABLE m(id INTEGER PRIMARY KEY, score REAL)")
-
-    def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
-
-    _FACET_SQL: ClassVar[dict[str, str]] = {
-        "organization": "SELECT d.org, count(*) c FROM m JOIN doc d ON d.id = m.id "
-        "WHERE d.org IS NOT NULL GROUP BY d.org",
-        "license_id": "SELECT d.license_id, count(*) c FROM m JOIN doc d ON d.id = m.id "
-        "WHERE d.license_id != '' GROUP BY d.license_id",
-        "tags": "SELECT t.value, count(*) c FROM m JOIN doc_tag t ON t.doc = m.id GROUP BY t.value",
-        "res_format": "SELECT t.value, count(*) c FROM m JOIN doc_fmt t ON t.doc = m.id "
-        "GROUP BY t.value",
-        "groups": "SELECT t.value, count(*) c FROM m JOIN doc_group t ON t.doc = m.id "
-        "GROUP BY t.value",
-    }
-    _LINK_TABLE: ClassVar[dict[str, str]] = {
-        "tags": "doc_tag",
-        "res_format": "doc_fmt",
-        "groups": "doc_group",
-    }
-    _COLUMN: ClassVar[dict[str, str]] = {"organization": "d.org", "license_id": "d.license_id"}
-    _ORDER: ClassVar[dict[str, str]] = {
-        "": "m.score, d.modified DESC, d.id",
-        "score desc, metadata_modified desc": "m.score, d.modified DESC, d.id",
-        "metadata_modified desc": "d.modified DESC, d.id",
-        "title_string asc": "d.title_sort, d.id",
-    }
-
-    def search(self, query: Query) -> tuple[int, dict[str, dict[str, int]], list[str]]:
-        assert self.conn is not None
-        conn = self.conn
-        fts_words = [w for w in query.words if len(w) >= 3]
-        like_words = [w for w in query.words if len(w) < 3]
-        where: list[str] = []
-        params: list[Any] = []
-        if fts_words:
-            source = "doc_fts JOIN doc d ON d.id = doc_fts.rowid"
-            score = "bm25(doc_fts)"
-            where.append("doc_fts MATCH ?")
-            params.append(" AND ".join('"' + w.replace('"', '""') + '"' for w in fts_words))
-        elif like_words:
-            source = "doc_fts JOIN doc d ON d.id = doc_fts.rowid"
-            score = "0"
-        else:
-            source = "doc d"
-            score = "0"
-        for word in like_words:
-            where.append("(doc_fts.title LIKE ? OR doc_fts.body LIKE ?)")
-            params += [f"%{word}%"] * 2
-        if not query.private:
-            where.append("d.private = 0")
-        for field_name, values in query.fq:
-            marks = ",".join("?" * len(values))
-            if field_name in self._LINK_TABLE:
-                where.append(
-                    f"d.id IN (SELECT doc FROM {self._LINK_TABLE[field_name]} "
-                    f"WHERE value IN ({marks}))"
-                )
-            else:
-                where.append(f"{self._COLUMN[field_name]} IN ({marks})")
-            params += values
-        conn.execute("DELETE FROM m")
-        conn.execute(
-            f"INSERT INTO m(id, score) SELECT d.id, {score} FROM {source} "
-            f"WHERE {' AND '.join(where) or '1'}",
-            params,
-        )
-        count = conn.execute("SELECT count(*) FROM m").fetchone()[0]
-        facets = {}
-        for field_name in query.facets:
-            sql = self._FACET_SQL[field_name] + " ORDER BY c DESC, 1 LIMIT 50"
-            facets[field_name] = dict(conn.execute(sql).fetchall())
-        page = [
-            row[0]
-            for row in conn.execute(
-                f"SELECT d.raw FROM m JOIN doc d ON d.id = m.id ORDER BY {self._ORDER[query.sort]} "
-                "LIMIT ? OFFSET ?",
-                (query.rows, query.start),
-            )
-        ]
-        return count, facets, page
-
-
 # -- the server ---------------------------------------------------------------------------------
 
 
@@ -1147,11 +917,11 @@ def run_mix(
     checks = {
         "engine_vs_http": 0,
         "engine_vs_raw": 0,
-        "raw_mismatch_examples": [],
+        "raw_mismatches": [],
         "http_errors": 0,
         "counts": [],
         "before_vs_http": 0,
-        "before_mismatch_examples": [],
+        "before_mismatches": [],
     }
 
     def call_engine(i: int) -> None:
@@ -1209,14 +979,14 @@ def run_mix(
                     and old.get("facets") == new.get("facets")
                 )
                 checks["before_vs_http"] += same
-                if not same and len(checks["before_mismatch_examples"]) < 5:
-                    checks["before_mismatch_examples"].append(
+                if not same and len(checks["before_mismatches"]) < MISMATCHES_SHOWN:
+                    checks["before_mismatches"].append(
                         f"{q.params()}: before {old['count']}, now {new['count']}"
                     )
             checks["engine_vs_raw"] += raw_count == result.count
             checks["counts"].append(result.count)
-            if raw_count != result.count and len(checks["raw_mismatch_examples"]) < 5:
-                checks["raw_mismatch_examples"].append(
+            if raw_count != result.count and len(checks["raw_mismatches"]) < MISMATCHES_SHOWN:
+                checks["raw_mismatches"].append(
                     f"{q.params()}: tsunagu {result.count}, sqlite {raw_count}"
                 )
         log("warm-up pass done")
@@ -1412,180 +1182,56 @@ def raw_lookup_qps(db_path: Path, sql: str, names: list[str], seconds: float) ->
     return done / elapsed
 
 
-# -- reporting ------------------------------------------------------------------------------------
+# -- the results file ----------------------------------------------------------------------------
 
 
-def fmt_ms(value: float) -> str:
-    return f"{value:.1f}" if value >= 10 else f"{value:.2f}"
-
-
-def ratio(a: float, b: float) -> str:
-    if b <= 0:
-        return "n/a"
-    return f"{a / b:.3f}×" if a / b < 0.1 else f"{a / b:.2f}×"
-
-
-def render(report: dict[str, Any]) -> str:
-    machine = report["machine"]
+def summarise(report: dict[str, Any]) -> dict[str, Any]:
+    """What goes into benchmarks/results/search.json: figures, not samples."""
     by_kind: dict[str, Timings] = report["by_kind"]
-    everything = Timings()
-    for timings in by_kind.values():
-        everything.engine += timings.engine
-        everything.http += timings.http
-        everything.raw += timings.raw
-        everything.http_before += timings.http_before
-    lines = [
-        "## Search (catalog core)",
-        "",
-        f"Measured {machine['date']} with `{report['argv']}` on source {SOURCE_STATE}.",
-        "",
-        f"- Machine: {machine['nproc']} cores ({machine['cpu']}), {machine['ram']} RAM, "
-        f"Python {machine['python']}, SQLite {machine['sqlite']}, Linux {machine['kernel']}; "
-        f"1-min load average {report['load'][0]:.1f} at the start, {report['load'][1]:.1f} at "
-        "the end (other work on the machine shares the cores).",
-        f"- Catalog: {report['rows'].get('datasets', report['datasets']):,} synthetic datasets "
-        f"(+1 made through the action API) from {len(ORGS)} organisations, {len(GROUPS)} "
-        f"groups, {report['rows'].get('tags', 300)} tags; "
-        f"{report['rows'].get('resources', 0):,} resources (CSV/XLSX/PDF/JSON); "
-        f"{report['rows'].get('private', 0):,} private. Embedded default: one SQLite file.",
+    systems = ["engine", "http", "raw"] + (["http_before"] if report.get("before") else [])
+    overall = {
+        name: stats([x for t in by_kind.values() for x in getattr(t, name)]) for name in systems
+    }
+    kinds = [
+        {"kind": kind, **{name: stats(getattr(by_kind[kind], name)) for name in systems}}
+        for kind in KIND_WEIGHTS
+        if kind in by_kind
     ]
-    if report.get("generate_seconds"):
-        lines.append(
-            f"- Generate {report['generate_seconds']:.1f} s, bulk insert "
-            f"{report['insert_seconds']:.1f} s (SQLAlchemy Core into the migrated tables)."
-        )
-    lines += [
-        f"- Index build (`MemoryIndex.rebuild`, in-process): **{report['build_seconds']:.1f} s**; "
-        f"benchmark process RSS {report['rss_before']:.0f} → {report['rss_after']:.0f} MiB "
-        f"(+{report['rss_after'] - report['rss_before']:.0f} MiB for the index). "
-        f"Server ready (2 workers building their indexes side by side) in "
-        f"{report['server_ready']:.1f} s; worker RSS "
-        + ", ".join(f"{r:.0f}" for r in report["server_rss"])
-        + " MiB"
-        + (
-            " ("
-            + ", ".join(f"{r:.0f}" for r in report["server_rss_after"])
-            + " MiB after the runs)."
-            if report.get("server_rss_after")
-            else "."
-        ),
-        f"- Baseline SQLite (FTS5 trigram + link tables) built in {report['baseline_seconds']:.1f} s.",
-        "",
-        f"### package_search: {len(everything.http)} timed queries "
-        f"({report['queries']} distinct × {report['passes']} passes, after one warm-up pass)",
-        "",
-        "Times in ms. *engine* = `MemoryIndex.search()` in-process; *HTTP* = "
-        "`GET /api/3/action/package_search` on uvicorn (keep-alive httpx client, sequential); "
-        "*SQLite* = raw SQLite doing the same work in the same run. In each timed pass the "
-        "three run the whole mix one after another, each in its own loop.",
-        "",
-        "| | p50 | p95 | p99 | mean | p50 vs SQLite | p95 vs SQLite |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    raw50, raw95 = pct(everything.raw, 50), pct(everything.raw, 95)
-    rows = [("engine", everything.engine), ("HTTP", everything.http)]
-    if everything.http_before:
-        rows.append(("HTTP, previous code", everything.http_before))
-    for label, samples in (*rows, ("SQLite", everything.raw)):
-        p50, p95 = pct(samples, 50), pct(samples, 95)
-        lines.append(
-            f"| {label} | {fmt_ms(p50)} | {fmt_ms(p95)} | {fmt_ms(pct(samples, 99))} | "
-            f"{fmt_ms(float(np.mean(samples)))} | {ratio(p50, raw50)} | {ratio(p95, raw95)} |"
-        )
-    lines += [
-        "",
-        "Per kind of query (p50 / p95 / p99, ms; few samples per kind, so p99 is rough):",
-        "",
-        "| kind | n | engine | HTTP | "
-        + ("HTTP, previous code | " if everything.http_before else "")
-        + "SQLite | HTTP/SQLite p95 |",
-        "|---|---:|---:|---:|" + ("---:|" if everything.http_before else "") + "---:|---:|",
-    ]
-    for kind in KIND_WEIGHTS:
-        t = by_kind.get(kind)
-        if not t:
-            continue
-        columns = [t.engine, t.http, *([t.http_before] if everything.http_before else []), t.raw]
-        cells = [" / ".join(fmt_ms(pct(samples, q)) for q in (50, 95, 99)) for samples in columns]
-        lines.append(
-            f"| {kind} | {len(t.http)} | {' | '.join(cells)}"
-            f" | {ratio(pct(t.http, 95), pct(t.raw, 95))} |"
-        )
-    checks = report["checks"]
-    total = report["queries"]
-    lines += [
-        "",
-        "Kinds: *word2* two-character words (人口, 避難, AED …); *phrase* 3+ characters; "
-        "*multi* 2–3 words; *facets* the five portal facets, with or without q; *fq* filters on "
-        "organization/tags/res_format/groups/license_id; *fq_or* boolean OR in fq; *paging* "
-        "start 10–1000, rows up to 100; *sort* metadata_modified desc / title_string asc / "
-        "score; *private* include_private as sysadmin. About half carry the five facets.",
-        f"Result counts: HTTP = engine for {checks['engine_vs_http']}/{total} queries; "
-        f"SQLite = engine for {checks['engine_vs_raw']}/{total}; HTTP errors: "
-        f"{checks['http_errors']}. Median hit count {int(np.median(checks['counts'] or [0])):,}.",
-    ]
-    if everything.http_before:
-        lines.append(
-            f"Previous code ({report['before_src']}, its own 2-worker server, same run): same "
-            f"count, first page and facets for {checks['before_vs_http']}/{total} queries; its "
-            "workers' RSS "
-            + ", ".join(f"{r:.0f}" for r in report.get("before_rss", []))
-            + f" MiB, ready in {report.get('before_ready', float('nan')):.1f} s."
-        )
-        lines += [f"- `{example}`" for example in checks["before_mismatch_examples"]]
-    if checks["raw_mismatch_examples"]:
-        lines.append("Count differences with SQLite (first few):")
-        lines += [f"- `{example}`" for example in checks["raw_mismatch_examples"]]
-    lines.append("")
-    show = report["show"]
-    lines += [
-        "### package_show throughput",
-        "",
-        f"`uvicorn tsunagu.asgi:app --workers 2`, `GET /api/3/action/package_show?id=<random "
-        f"public name>` for {report['show_seconds']} s with {show['tool']}"
-        + (
-            ""
-            if show["tool"].startswith("wrk")
-            else " (the load generator shares the 2 cores with the server)"
-        )
-        + ".",
-        "",
-        "| | requests/s | p50 ms | p90 ms | p99 ms | errors |",
-        "|---|---:|---:|---:|---:|---:|",
-        f"| package_show | **{show['rps']:,.0f}** | {fmt_ms(show['p50_ms'])} | "
-        f"{fmt_ms(show['p90_ms'])} | {fmt_ms(show['p99_ms'])} | {show['errors']} |",
-    ]
-    floor = report.get("status")
-    if floor:
-        lines.append(
-            f"| status_show (framework floor) | {floor['rps']:,.0f} | {fmt_ms(floor['p50_ms'])} | "
-            f"{fmt_ms(floor['p90_ms'])} | {fmt_ms(floor['p99_ms'])} | {floor['errors']} |"
-        )
-    for label, run in (("package_show", show), ("status_show", floor or {})):
-        if run.get("errors"):
-            lines.append(f"\n{label} errors: {run.get('error_detail', run['errors'])}.")
-    lines += [
-        "",
-        f"Raw SQLite baseline, one Python thread, same run: `SELECT * FROM dataset WHERE name = ?` "
-        f"{report['raw_row_qps']:,.0f} queries/s; `SELECT raw FROM doc WHERE name = ?` (the whole "
-        f"package JSON) {report['raw_json_qps']:,.0f} queries/s. package_show over HTTP is "
-        f"{ratio(show['rps'], report['raw_row_qps'])} the dataset-row lookup rate.",
-        "",
-        "### Targets",
-        "",
-    ]
-    http95 = pct(everything.http, 95)
-    met = http95 <= TARGET_SEARCH_P95_MS
-    lines.append(
-        f"- package_search p95 over HTTP ≤ {TARGET_SEARCH_P95_MS:.0f} ms: "
-        f"**{'met' if met else 'MISSED'}** ({fmt_ms(http95)} ms)."
-    )
-    met = show["rps"] >= TARGET_SHOW_RPS
-    lines.append(
-        f"- package_show ≥ {TARGET_SHOW_RPS:.0f} requests/s: **{'met' if met else 'MISSED'}** "
-        f"({show['rps']:,.0f} requests/s)."
-    )
-    return "\n".join(lines) + "\n"
+    checks = dict(report["checks"])
+    checks["median_count"] = float(np.median(checks.pop("counts") or [0]))
+    return {
+        "catalog": {
+            "datasets": report["datasets"],
+            "rows": report["rows"],
+            "organisations": len(ORGS),
+            "groups": len(GROUPS),
+            "reused": not report["generate_seconds"],
+            "generate_seconds": report["generate_seconds"],
+            "insert_seconds": report["insert_seconds"],
+        },
+        "index": {
+            "build_seconds": report["build_seconds"],
+            "rss_before_mib": report["rss_before"],
+            "rss_after_mib": report["rss_after"],
+        },
+        "server": {
+            "workers": 2,
+            "ready_seconds": report["server_ready"],
+            "rss_mib": report["server_rss"],
+            "rss_after_mib": report.get("server_rss_after", []),
+        },
+        "before": report.get("before"),
+        "baseline": {"build_seconds": report["baseline_seconds"]},
+        "queries": report["queries"],
+        "passes": report["passes"],
+        "overall": overall,
+        "kinds": kinds,
+        "checks": checks,
+        "show": {**report["show"], "seconds": report["show_seconds"]},
+        "status": report.get("status"),
+        "raw_lookup": {"row_qps": report["raw_row_qps"], "json_qps": report["raw_json_qps"]},
+        "targets": {"search_p95_ms": TARGET_SEARCH_P95_MS, "show_rps": TARGET_SHOW_RPS},
+    }
 
 
 # -- main -----------------------------------------------------------------------------------------
@@ -1608,6 +1254,7 @@ def main() -> int:
     parser.add_argument("--no-install", action="store_true", help="never apt-get install wrk")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--output", type=Path, default=None, help="write the Markdown here")
+    add_results_argument(parser)
     parser.add_argument(
         "--before-src",
         type=Path,
@@ -1625,9 +1272,7 @@ def main() -> int:
             parser.error(f"--before-src {args.before_src}: no tsunagu package there")
     if args.quick:
         args.datasets, args.queries, args.seconds = 5_000, min(args.queries, 100), 5
-    argv = " ".join(["python benchmarks/search.py", *sys.argv[1:]])
-    machine = machine_info()
-    load_start = os.getloadavg()[0]
+    record = RunRecord("search", args.quick, source=snapshot_revision())
 
     catalog = create_catalog(args.datasets, args.seed, args.reuse)
     log(f"catalog ready: {catalog.rows}")
@@ -1645,20 +1290,15 @@ def main() -> int:
     rss_after = rss_mb()
     log(f"indexed {indexed:,} datasets in {build_seconds:.1f} s; RSS {rss_after:.0f} MiB")
 
-    index = services.search
-    raw_by_id = {doc.id: doc.raw for doc in index.docs if doc is not None}
     baseline = Baseline(catalog.data_dir / "baseline.db")
     log("building the SQLite baseline")
-    baseline_seconds = baseline.build(catalog, raw_by_id)
-    del raw_by_id
+    baseline_seconds = baseline.build(services.search.docs)
     baseline.open()
 
     queries = make_queries(args.queries, args.seed)
     server = Server(catalog, workers=2)
     before = Server(catalog, workers=2, src=args.before_src) if args.before_src else None
     report: dict[str, Any] = {
-        "machine": machine,
-        "argv": argv,
         "datasets": args.datasets,
         "rows": catalog.rows,
         "generate_seconds": catalog.generate_seconds,
@@ -1681,9 +1321,11 @@ def main() -> int:
             # Started after the first is ready, so neither's start-up time is shared.
             log(f"starting a second server on the previous code in {args.before_src}")
             before.start()
-            report["before_src"] = str(args.before_src)
-            report["before_ready"] = before.ready_seconds
-            report["before_rss"] = before.rss()
+            report["before"] = {
+                "src": str(args.before_src),
+                "ready_seconds": before.ready_seconds,
+                "rss_mib": before.rss(),
+            }
             log(f"previous-code server ready in {before.ready_seconds:.1f} s at {before.url}")
 
         by_kind, checks = run_mix(
@@ -1725,14 +1367,12 @@ def main() -> int:
     report["raw_json_qps"] = raw_lookup_qps(
         baseline.path, "SELECT raw FROM doc WHERE name = ?", catalog.public_names, 3
     )
-    report["load"] = (load_start, os.getloadavg()[0])
-    markdown = render(report)
+    path = write_result("search", record.finish(), summarise(report), args.results_dir)
+    markdown = render_section("search", path)
     output = args.output or WORK / f"search-results-{args.datasets}.md"
     output.write_text(markdown)
-    timings = {kind: vars(t) for kind, t in report["by_kind"].items()}
-    output.with_suffix(".json").write_text(json.dumps({"timings_ms": timings}, indent=1))
     print(markdown)
-    log(f"Markdown written to {output}")
+    log(f"results written to {path}, Markdown to {output}")
     return 0
 
 

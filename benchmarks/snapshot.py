@@ -7,11 +7,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from pathlib import Path
+from typing import Any
+
+from runrecord import source_revision
 
 REPO = Path(__file__).resolve().parents[1]
 WORK = REPO / "benchmarks" / ".work"
+
+# The commit and uncommitted changes at the moment this process copied the source.
+_taken: dict[str, Any] = {}
 
 
 def snapshot_source(env: str, folder: str) -> Path:
@@ -24,6 +29,7 @@ def snapshot_source(env: str, folder: str) -> Path:
     target = WORK / folder
     if target.exists():
         shutil.rmtree(target)
+    _taken.update(source_revision())
     shutil.copytree(
         REPO / "src" / "tsunagu",
         target / "tsunagu",
@@ -33,18 +39,6 @@ def snapshot_source(env: str, folder: str) -> Path:
     return target
 
 
-def source_state() -> str:
-    """The commit measured, and the files under src/ changed since it: "`abc1234` + …"."""
-    try:
-        head = _git("rev-parse", "--short", "HEAD").strip()
-        dirty = _git("status", "--porcelain", "--untracked-files=no", "--", "src").split("\n")
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    changed = [line[3:] for line in dirty if line.strip()]
-    return f"`{head}`" + (f" + uncommitted changes to {', '.join(changed)}" if changed else "")
-
-
-def _git(*args: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(REPO), *args], capture_output=True, text=True, check=True, timeout=30
-    ).stdout
+def snapshot_revision() -> dict[str, Any]:
+    """The commit (and changed files) the snapshot was copied from; now, if none was copied."""
+    return dict(_taken) or source_revision()
