@@ -68,6 +68,18 @@ def _strings(items: list[Any], key: str) -> list[str]:
     return [str(item[key]) for item in items if isinstance(item, dict) and item.get(key)]
 
 
+def has_quality_errors(resources: list[Any]) -> bool:
+    """Whether a check of one of the resources found errors, or could not read the file."""
+    for resource in resources:
+        quality = resource.get("quality") if isinstance(resource, dict) else None
+        if not isinstance(quality, dict):
+            continue
+        findings = quality.get("findings") or {}
+        if quality.get("status") == "error" or int(findings.get("error") or 0) > 0:
+            return True
+    return False
+
+
 def build_document(
     package: dict[str, Any], vocabularies: Mapping[str, str] | None = None
 ) -> IndexDocument:
@@ -111,6 +123,9 @@ def build_document(
         "local_gov_code": [org["local_gov_code"]] if org.get("local_gov_code") else [],
         "kind": [org["kind"]] if org.get("kind") else [],
         "quality_stars": [str(int(package.get("quality_stars") or 0))],
+        # "true" when a file's check found errors or could not read it: the staff table's
+        # "has errors" filter (quality_errors:true).
+        "quality_errors": ["true" if has_quality_errors(resources) else "false"],
         # The standard datasets (自治体標準オープンデータセット) the resources follow.
         "quality_standard": sorted(
             {

@@ -28,6 +28,7 @@ FACET_FIELDS = (
     "kind",
     "quality_stars",
     "quality_standard",
+    "quality_errors",
 )
 SORT_FIELDS = (
     "score",
