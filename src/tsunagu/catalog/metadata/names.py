@@ -71,13 +71,24 @@ def unique_name(session: Session, base: str, own_id: str | None = None) -> str:
         start += 50
 
 
+# Parts of organisation names that say what kind of body it is, not which one.
+_GENERIC_PARTS = {"city", "town", "village", "pref", "prefecture", "ken", "shi", "cho", "machi"}
+
+
+def _names_the_organisation(slug: str, org_name: str) -> bool:
+    """Whether the slug starts with the organisation's own word (下関市 → "shimonosekishi"
+    for "shimonoseki-city")."""
+    parts = [p for p in org_name.split("-") if len(p) >= 3 and p not in _GENERIC_PARTS]
+    return any(slug.startswith(p) for p in parts)
+
+
 def suggest(
     session: Session, title: str, org_name: str | None = None, own_id: str | None = None
 ) -> str:
     """A free URL name for a title; the organisation's name goes first unless the title
     already starts with it, so two cities' "AED設置箇所一覧" get different names."""
     slug = slug_from_title(title)
-    if org_name and not slug.startswith(org_name.split("-")[0]):
+    if org_name and not _names_the_organisation(slug, org_name):
         slug = f"{org_name}-{slug}" if slug else org_name
     if len(slug) < 2:
         slug = f"dataset-{slug}" if slug else "dataset"

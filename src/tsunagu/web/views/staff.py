@@ -22,6 +22,7 @@ from tsunagu.datastore.ingest.model import COLUMN_TYPES
 from tsunagu.errors import ActionError, NotAuthorized, NotFound, ValidationError
 from tsunagu.registry import call_action
 from tsunagu.request_body import read_form as read_request_form
+from tsunagu.web import dataset_form
 from tsunagu.web.quality import standard_titles
 from tsunagu.web.security import check_csrf
 from tsunagu.web.session import (
@@ -159,22 +160,8 @@ def new_dataset_page(request: Request) -> Response:
         values={},
         errors={},
         package=None,
+        meta=dataset_form.form_meta(orgs, {}),
     )
-
-
-def _package_data(form: FormData) -> dict[str, Any]:
-    return {
-        "name": str(form.get("name") or "").strip(),
-        "title": str(form.get("title") or "").strip(),
-        "notes": str(form.get("notes") or ""),
-        "owner_org": str(form.get("owner_org") or ""),
-        "license_id": str(form.get("license_id") or ""),
-        "frequency": str(form.get("frequency") or ""),
-        "spatial": str(form.get("spatial") or ""),
-        "tag_string": str(form.get("tag_string") or ""),
-        "groups": [{"name": g} for g in form.getlist("groups")],
-        "private": form.get("private") == "on",
-    }
 
 
 def _keeping_vocabulary_tags(data: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
@@ -194,33 +181,51 @@ async def save_dataset(request: Request) -> Response:
     if (redirect := login_required(request)) is not None:
         return redirect
     form = await read_form(request)
-    data = _package_data(form)
     editing = request.path_params.get("name")
+    data = dataset_form.package_data(form, editing=bool(editing))
 
     def save() -> Response:
         with page_context(request) as context:
+            current: dict[str, Any] = {}
             try:
                 if editing:
                     current = package_show_dict(context, {"id": editing})
                     result = call_action(
                         "package_patch",
                         context,
-                        {**_keeping_vocabulary_tags(data, current), "id": current["id"]},
+                        {
+                            **_keeping_vocabulary_tags(dataset_form.action_input(data), current),
+                            "id": current["id"],
+                        },
                     )
                 else:
-                    result = call_action("package_create", context, {**data, "state": "draft"})
+                    if not data["name"] and data["title"]:
+                        # Without the form's script the name is left empty: take the suggestion.
+                        data["name"] = call_action(
+                            "package_name_suggest",
+                            context,
+                            {"title": data["title"], "owner_org": data["owner_org"]},
+                        )["name"]
+                    result = call_action(
+                        "package_create",
+                        context,
+                        {**dataset_form.action_input(data), "state": "draft"},
+                    )
             except ValidationError as error:
                 context.session.rollback()
+                orgs = _editable_orgs(request, context)
+                values = {**data, "frequency_unmapped": current.get("frequency_unmapped", "")}
                 return render(
                     request,
                     "staff/dataset_form.html",
                     status_code=400,
-                    orgs=_editable_orgs(request, context),
+                    orgs=orgs,
                     groups=call_action("group_list", context, {"all_fields": True}),
                     licenses=LICENSES,
-                    values=data,
+                    values=values,
                     errors=error.errors,
-                    package={"name": editing} if editing else None,
+                    package={"name": editing, "id": current.get("id")} if editing else None,
+                    meta=dataset_form.form_meta(orgs, values),
                 )
         return RedirectResponse(f"/staff/dataset/{result['name']}", status_code=303)
 
@@ -273,6 +278,11 @@ def manage_page(
         package=package,
         statuses=statuses,
         reports=reports,
+        # Each file's versions, with what changed (web/views/versions.py replaces a file).
+        versions={
+            r["id"]: call_action("resource_version_list", context, {"id": r["id"]})
+            for r in package["resources"]
+        },
         standards=standard_titles(),
         is_admin=authz.has_role(context, package["owner_org"], "admin"),
         type_labels=TYPE_LABELS,
@@ -283,6 +293,7 @@ def manage_page(
         values=values,
         errors={},
         page_errors=errors or {},
+        meta=dataset_form.form_meta(orgs, values),
     )
 
 
