@@ -33,6 +33,7 @@ from tsunagu.web.routes import routes as web_routes
 from tsunagu.web.secret import secret_key
 from tsunagu.web.security import SecurityHeaders
 from tsunagu.web.session import SignInRequired, sign_in_again
+from tsunagu.workspace.batch.worker import BatchWorker
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             worker.start()
         quality = QualityWorker(services)  # checks each ingested file without holding up ingest
         quality.start()
+        batches = BatchWorker(services)  # makes the drafts of applied batches (workspace/batch)
+        batches.start()
         # Page views and downloads are counted in memory and written every few seconds.
         usage = UsageFlusher(services.sessions)
         usage.start()
@@ -60,6 +63,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         for worker in workers:
             worker.stop()
         quality.stop()
+        batches.stop()
         services.engine.dispose()
 
     routes = [

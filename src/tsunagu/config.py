@@ -26,6 +26,11 @@ class Settings:
     ingest_workers: int = 1
     sql_time_limit: float = 10.0
     sql_row_limit: int = 32_000
+    # Many files at once (workspace/batch): files in one batch (a zip's entries count), their
+    # total size once unzipped, and how much a zip entry may grow when unzipped (zip bombs).
+    batch_max_files: int = 200
+    batch_max_bytes: int = 1024 * 1024 * 1024
+    batch_zip_max_ratio: int = 100
     # Map base tiles (GSI 地理院タイル); empty for a blank base, e.g. on a closed network.
     map_tiles: str = "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png"
     # Outgoing mail (password reset, invitations, digests). No host: mail cannot be sent.
@@ -75,6 +80,9 @@ class Settings:
             "ingest_workers": int(_env("INGEST_WORKERS", "1")),
             "sql_time_limit": float(_env("SQL_TIME_LIMIT", "10")),
             "sql_row_limit": int(_env("SQL_ROW_LIMIT", "32000")),
+            "batch_max_files": int(_env("BATCH_MAX_FILES", "200")),
+            "batch_max_bytes": int(_env("BATCH_MAX_BYTES", str(1024 * 1024 * 1024))),
+            "batch_zip_max_ratio": int(_env("BATCH_ZIP_MAX_RATIO", "100")),
             "map_tiles": _env(
                 "MAP_TILES", "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png"
             ),

@@ -23,6 +23,7 @@ from tsunagu.jobs.models import Job
 from tsunagu.quality.models import ResourceQuality
 from tsunagu.storage.database import Base
 from tsunagu.usage.models import DatasetUsage
+from tsunagu.workspace.batch.models import UploadBatch
 
 __all__ = [
     "AccountToken",
@@ -48,6 +49,7 @@ __all__ = [
     "ResourceView",
     "SystemInfo",
     "Tag",
+    "UploadBatch",
     "User",
     "UserSession",
     "Vocabulary",

@@ -56,6 +56,7 @@ ACTION_MODULES = (
     "tsunagu.follows.digest",
     "tsunagu.jobs.actions",
     "tsunagu.quality.actions",
+    "tsunagu.workspace.batch.actions",
     "tsunagu.workspace.versions.actions",
 )
 _loaded = False

@@ -58,6 +58,7 @@ def upgrade() -> None:
             sa.Column("standard_id", sa.String(length=50), nullable=False, server_default="")
         )
     _map_existing_metadata()
+    _create_upload_batch()
 
 
 def _map_existing_metadata() -> None:
@@ -90,6 +91,37 @@ def _map_existing_metadata() -> None:
             )
 
 
+def _create_upload_batch() -> None:
+    """Batches of files and metadata sheets becoming draft datasets (workspace/batch)."""
+    op.create_table(
+        "upload_batch",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("owner_org", sa.String(length=36), nullable=False),
+        sa.Column("creator_user_id", sa.String(length=36), nullable=True),
+        sa.Column("mode", sa.String(length=20), nullable=False),
+        sa.Column("state", sa.String(length=20), nullable=False),
+        sa.Column("plan", sa.JSON(), nullable=False),
+        sa.Column("result", sa.JSON(), nullable=False),
+        sa.Column("error", sa.Text(), nullable=False),
+        sa.Column("job_id", sa.String(length=36), nullable=True),
+        sa.Column("applied_by", sa.String(length=36), nullable=True),
+        sa.Column("created", sa.DateTime(), nullable=False),
+        sa.Column("modified", sa.DateTime(), nullable=False),
+        sa.Column("applied", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["owner_org"],
+            ["organization.id"],
+            name=op.f("fk_upload_batch_owner_org_organization"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_upload_batch")),
+    )
+    with op.batch_alter_table("upload_batch", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_upload_batch_owner_org"), ["owner_org"])
+        batch_op.create_index(batch_op.f("ix_upload_batch_state"), ["state"])
+        batch_op.create_index(batch_op.f("ix_upload_batch_created"), ["created"])
+
+
 def downgrade() -> None:
     # Codes go back to their Japanese label and flagged text to the frequency it came from, so
     # a downgraded catalog still says what it said.
@@ -105,6 +137,7 @@ def downgrade() -> None:
         .where(_dataset.c.frequency_unmapped != "")
         .values(frequency=_dataset.c.frequency_unmapped)
     )
+    op.drop_table("upload_batch")
     with op.batch_alter_table("dataset", schema=None) as batch_op:
         batch_op.drop_column("standard_id")
         batch_op.drop_column("contact_phone")
