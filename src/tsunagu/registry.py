@@ -57,6 +57,7 @@ ACTION_MODULES = (
     "tsunagu.jobs.actions",
     "tsunagu.quality.actions",
     "tsunagu.workspace.batch.actions",
+    "tsunagu.workspace.actions",
     "tsunagu.workspace.versions.actions",
 )
 _loaded = False

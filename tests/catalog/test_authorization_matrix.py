@@ -1029,6 +1029,63 @@ CASES.update(
 )
 
 
+# -- the staff workspace's bulk actions: a caller who may change none of the selection gets 403 --
+
+
+def dataset_and_target_org(env: Env) -> dict[str, Any]:
+    """A dataset in org A and a new organisation (roles as in org A) to move it to."""
+    return {**fresh_dataset(env), "target": fresh_org(env)["id"]}
+
+
+def dataset_and_plain_group(env: Env) -> dict[str, Any]:
+    return {**fresh_dataset(env), "group": fresh_group(env)["id"]}
+
+
+def quality_jobs(env: Env, resource_id: str) -> set[str]:
+    jobs = env.act(
+        "job_list",
+        {"queues": ["quality"], "status": ["pending", "running", "complete", "error", "cancelled"]},
+    )
+    return {j["id"] for j in jobs if j["object_id"] == resource_id}
+
+
+def checked_upload_and_jobs(env: Env) -> dict[str, Any]:
+    ctx = checked_upload(env)
+    return {**ctx, "jobs": quality_jobs(env, ctx["upload_id"])}
+
+
+CASES.update(
+    {
+        "bulk_update_owner_org": Case(
+            DATASET_WRITERS,
+            dataset_and_target_org,
+            lambda c, e, x: c.action.bulk_update_owner_org(
+                datasets=[x["id"]], owner_org=x["target"]
+            ),
+            lambda e, x: shown_field(e, x, "organization")["name"] == x["target"],
+        ),
+        "bulk_update_groups": Case(
+            DATASET_WRITERS,
+            dataset_and_plain_group,
+            lambda c, e, x: c.action.bulk_update_groups(datasets=[x["id"]], add=[x["group"]]),
+            in_group,
+        ),
+        "bulk_update_tags": Case(
+            DATASET_WRITERS,
+            fresh_dataset,
+            lambda c, e, x: c.action.bulk_update_tags(datasets=[x["id"]], add=["mx-bulk"]),
+            lambda e, x: "mx-bulk" in {t["name"] for t in shown_field(e, x, "tags")},
+        ),
+        "bulk_validation_run": Case(
+            DATASET_WRITERS,
+            checked_upload_and_jobs,
+            lambda c, e, x: c.action.bulk_validation_run(datasets=[x["id"]]),
+            lambda e, x: bool(quality_jobs(e, x["upload_id"]) - x["jobs"]),
+        ),
+    }
+)
+
+
 def test_matrix_covers_every_write_action() -> None:
     writes = {name for name in action_names() if is_write_action(name)}
     assert writes == set(CASES), "add new write actions to the authorization matrix"

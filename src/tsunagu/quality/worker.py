@@ -62,15 +62,18 @@ def queue_check(
     workdir: Path | None = None,
     sheet: str | None = None,
     if_stale: bool = False,
+    fetch_link: bool = False,
 ) -> Job:
     """Queue a check of the resource's file (`path`, a private copy, or the stored upload or
-    link when None). `if_stale` skips it when the current file already has a result."""
+    link when None). `if_stale` skips it when the current file already has a result; a linked
+    file with no `path` is fetched only with `fetch_link` (a check staff asked for)."""
     resource = session.get(Resource, resource_id)
     options: dict[str, Any] = {
         "path": str(path) if path else None,
         "workdir": str(workdir) if workdir else None,
         "sheet": sheet,
         "if_stale": if_stale,
+        "fetch_link": fetch_link,
     }
     job, previous = enqueue(
         session, KIND, object_id=resource_id, title=_title(resource, resource_id), options=options
@@ -163,7 +166,7 @@ def run_job(services: Services, job_id: str) -> None:
                 None if fetch else path,
                 options.get("sheet"),
                 job_id=job_id,
-                fetch_link=fetch,
+                fetch_link=fetch or bool(options.get("fetch_link")),
                 if_stale=bool(options.get("if_stale")),
             )
     except Exception as exc:  # a bug must not stop the worker; the job says what happened
