@@ -2,8 +2,9 @@
 
 Every status an action can answer is declared with the envelope it carries, so a client (or a
 fuzzer checking responses against the document) can rely on it: 200 with ``Success``; 400, 403,
-404, 409 and 429 with ``Error`` for every operation; 413 and 415 for bodies (POST); 502 and 503
-for actions that send mail. A 500 is never declared: it is always a bug.
+404, 409 and 429 with ``Error`` for every operation; 413 and 415 for bodies (POST); the 5xx an
+action gives on purpose (501 for a CKAN feature Tsunagu does not have, 502/503 when mail cannot
+be sent). A 500 is never declared: it is always a bug.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from starlette.responses import Response
 
 from tsunagu import __version__
 from tsunagu.api.envelope import JSONResponse
+from tsunagu.errors import ActionError
 from tsunagu.registry import action_names, get_action, is_write_action
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
@@ -34,10 +36,6 @@ _BODY = {
     "413": "送信データが大きすぎます (Content Too Large)",
     "415": "対応していない文字コードまたは Content-Encoding (Unsupported Media Type)",
 }
-_MAIL = {
-    "502": "メールサーバーが送信を受け付けませんでした (Mail Error)",
-    "503": "メール送信が設定されていません (Mail Error)",
-}
 
 
 def _summary(name: str) -> str:
@@ -45,13 +43,15 @@ def _summary(name: str) -> str:
     return doc.splitlines()[0] if doc else name
 
 
-def _sends_mail(name: str) -> bool:
-    """Actions defined beside the mailer's errors may answer 502/503 when mail cannot go."""
+def _designed_failures(name: str) -> dict[str, str]:
+    """5xx answers an action gives on purpose (a feature Tsunagu does not have: 501; mail that
+    cannot be sent: 502/503), found from the error classes its module uses."""
     module = inspect.getmodule(get_action(name))
-    return module is not None and any(
-        getattr(value, "__module__", None) == "tsunagu.mail.sender"
-        for value in vars(module).values()
-    )
+    found: dict[str, str] = {}
+    for value in vars(module).values() if module is not None else ():
+        if isinstance(value, type) and issubclass(value, ActionError) and value.status > 500:
+            found[str(value.status)] = value.error_type
+    return found
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -59,9 +59,7 @@ def _error(description: str) -> dict[str, Any]:
 
 
 def _responses(name: str, *, with_body: bool) -> dict[str, Any]:
-    descriptions = {**_COMMON, **(_BODY if with_body else {})}
-    if _sends_mail(name):
-        descriptions.update(_MAIL)
+    descriptions = {**_COMMON, **(_BODY if with_body else {}), **_designed_failures(name)}
     responses: dict[str, Any] = {
         "200": {
             "description": "成功 (success)",
