@@ -51,6 +51,9 @@ class LiveServer:
             # module as one client; tests/api/test_rate_limits.py turns them on.
             "api_rate_limit": 0,
             "sql_rate_limit": 0,
+            # The same for password-reset requests per client address (per name they stay on);
+            # tests/accounts/test_account_throttles.py turns it on.
+            "reset_address_max_requests": 0,
         }
         settings = Settings(
             data_dir=self.data_dir,

@@ -1,7 +1,9 @@
 """Password reset by e-mail.
 
 Asking for a reset answers the same way whether or not the account exists (CKAN does the same):
-the page never says which names or addresses are registered. The link in the mail works once,
+the page never says which names or addresses are registered. Requests are counted per name or
+address typed and per client address (``count_reset_request``), so the form cannot be used to
+send a known address mail after mail. The link in the mail works once,
 for ``settings.reset_token_hours``, and stops working when a newer one is sent or the password
 changes by any other way."""
 
@@ -11,14 +13,17 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from tsunagu.accounts import throttle
 from tsunagu.accounts.links import RESET, InvalidLink, find_link, issue_link, use_link
 from tsunagu.accounts.mails import reset_mail
 from tsunagu.accounts.models import User
 from tsunagu.accounts.passwords import MISMATCH, password_problem, set_password
 from tsunagu.catalog import validation
-from tsunagu.context import Context
+from tsunagu.context import Context, Services
 from tsunagu.errors import require
 from tsunagu.mail.sender import MailNotConfigured, check_relay, mail_configured, send_mail
+from tsunagu.storage.database import transaction
+from tsunagu.storage.types import utcnow
 
 
 def _accounts(context: Context, ref: str) -> list[User]:
@@ -30,6 +35,25 @@ def _accounts(context: Context, ref: str) -> list[User]:
     else:
         stmt = stmt.where(User.name == ref)
     return list(context.session.scalars(stmt.order_by(User.name)))
+
+
+def count_reset_request(services: Services, ref: str, address: str) -> int:
+    """Count one reset request for ``ref`` (a name or address, known or not) from the client
+    ``address``, in its own transaction so that the count stays even if the mail then fails.
+    Returns the seconds to wait when the request must be refused (0: go ahead). Each allows
+    ``reset_max_requests`` / ``reset_address_max_requests`` in the sign-in window, then blocks
+    for the sign-in block time."""
+    settings = services.settings
+    limits = throttle.Limits.from_settings(settings)
+    keys = [throttle.reset_key(ref), throttle.reset_address_key(address)]
+    now = utcnow()
+    with transaction(services.sessions) as session:
+        wait = throttle.seconds_blocked(session, keys, now)
+        if wait:
+            return wait
+        throttle.record_failure(session, keys[0], settings.reset_max_requests, limits, now)
+        throttle.record_failure(session, keys[1], settings.reset_address_max_requests, limits, now)
+    return 0
 
 
 def request_reset(context: Context, ref: str) -> None:

@@ -1,4 +1,5 @@
-"""Failed sign-ins counted per account name and per client address (table ``login_throttle``).
+"""Failed sign-ins counted per account name and per client address (table ``login_throttle``);
+also password-reset requests and wrong current passwords (see the keys below).
 
 The counts live in the database, so every worker process and machine shares them. Each failure
 is one ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` statement: the row is created or counted
@@ -54,6 +55,24 @@ def account_key(name: str) -> str:
 
 def address_key(address: str) -> str:
     return ("addr:" + address)[:KEY_LENGTH]
+
+
+# The same counts serve two other guessable or abusable paths, under their own keys:
+# password-reset requests (each one sends mail), per name or address typed and per client
+# address; and wrong current passwords given to user_update by a signed-in user (or a token).
+
+
+def reset_key(ref: str) -> str:
+    # As account_key: by what was typed, so known and unknown accounts are counted alike.
+    return ("reset:" + ref.strip().lower())[:KEY_LENGTH]
+
+
+def reset_address_key(address: str) -> str:
+    return ("reset-addr:" + address)[:KEY_LENGTH]
+
+
+def password_check_key(user_id: str) -> str:
+    return ("oldpw:" + user_id)[:KEY_LENGTH]
 
 
 def seconds_blocked(session: Session, keys: list[str], now: datetime) -> int:

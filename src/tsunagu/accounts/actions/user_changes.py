@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
+from tsunagu.accounts import throttle
 from tsunagu.accounts.actions.users import (
     NAME_TAKEN,
     check_new_email,
@@ -22,15 +23,20 @@ from tsunagu.accounts.links import revoke_links
 from tsunagu.accounts.models import ApiToken, User
 from tsunagu.accounts.passwords import password_problem, set_password, verify_password
 from tsunagu.accounts.sessions import end_user_sessions
+from tsunagu.api.rate_limits import RateLimited
 from tsunagu.catalog import authz, validation
 from tsunagu.catalog.lookup import require_id
 from tsunagu.catalog.models import GroupMembership, Membership, PackageCollaborator
 from tsunagu.context import Context
-from tsunagu.errors import NotAuthorized, require
+from tsunagu.errors import NotAuthorized, ValidationError, require
 from tsunagu.registry import action, call_action
+from tsunagu.storage.types import utcnow
 from tsunagu.storage.upsert import flush_or_conflict
 
 STATES = ("active", "pending", "deleted")
+OLD_PASSWORD_MISSING = (
+    "現在のパスワードを入力してください (Your current password is required for this change)"
+)
 
 
 def _require_self_or_sysadmin(context: Context, user: User) -> None:
@@ -41,14 +47,34 @@ def _require_self_or_sysadmin(context: Context, user: User) -> None:
         )
 
 
-def _check_old_password(data: dict[str, Any], user: User, errors: validation.Errors) -> None:
-    old = data.get("old_password")
-    if not isinstance(old, str) or not verify_password(user.password_hash, old):
-        validation.add(
-            errors,
-            "old_password",
-            "現在のパスワードが正しくありません (Password entered was incorrect)",
+def _check_old_password(context: Context, data: dict[str, Any], user: User) -> None:
+    """The current password, throttled like sign-in: a stolen session or token must not be a
+    way to guess it (the answer would let the thief change the password and the address).
+    After ``login_max_failures`` wrong ones in the window the check is refused for the block
+    time, even with the right password (429, as the sign-in page)."""
+    limits = throttle.Limits.from_settings(context.settings)
+    key = throttle.password_check_key(user.id)
+    wait = throttle.seconds_blocked(context.session, [key], utcnow())
+    if wait:
+        raise RateLimited(
+            "現在のパスワードの誤りが続いたため、しばらく変更できません。"
+            "時間をおいてからもう一度お試しください (Too many incorrect passwords; "
+            f"try again in {wait} seconds)",
+            retry_after=wait,
         )
+    old = data.get("old_password")
+    if not isinstance(old, str) or not old:
+        raise ValidationError({"old_password": [OLD_PASSWORD_MISSING]})  # not a guess: not counted
+    if verify_password(user.password_hash, old):
+        throttle.clear(context.session, key)
+        return
+    throttle.record_failure(context.session, key, limits.account_failures, limits, utcnow())
+    # The failure must count although this call fails and its caller rolls back: commit it
+    # now. Nothing of this call has been written yet (changes are applied after the checks).
+    context.session.commit()
+    raise ValidationError(
+        {"old_password": ["現在のパスワードが正しくありません (Password entered was incorrect)"]}
+    )
 
 
 @action("user_update", write=True)
@@ -110,9 +136,10 @@ def user_update(context: Context, data: dict[str, Any]) -> dict[str, Any]:
             if state not in STATES:
                 validation.add(errors, "state", "active, pending, deleted のいずれかです")
             changes["state"] = state
-    if needs_old_password:
-        _check_old_password(data, user, errors)
     require(errors)
+    if needs_old_password:
+        # Only once everything else is valid: a mistyped field elsewhere costs no guess.
+        _check_old_password(context, data, user)
     for field, value in changes.items():
         setattr(user, field, value)
     if changes.get("state") == "deleted":

@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from tsunagu.accounts.passwords import MIN_LENGTH, MISMATCH, password_problem
+from tsunagu.api.rate_limits import RateLimited
 from tsunagu.errors import NotAuthorized, NotFound, ValidationError
 from tsunagu.registry import call_action
 from tsunagu.web.session import page_context, start_session
@@ -141,6 +142,18 @@ async def change_password(request: Request) -> Response:
                     changed=False,
                     min_length=MIN_LENGTH,
                 )
+            except RateLimited as error:  # too many wrong current passwords
+                context.session.rollback()
+                refused = render(
+                    request,
+                    "staff/password.html",
+                    status_code=429,
+                    errors={"old_password": [error.message]},
+                    changed=False,
+                    min_length=MIN_LENGTH,
+                )
+                refused.headers["Retry-After"] = str(error.retry_after)
+                return refused
             start_session(request, context.session, context.user)
             return render(
                 request, "staff/password.html", errors={}, changed=True, min_length=MIN_LENGTH

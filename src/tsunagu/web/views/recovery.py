@@ -12,10 +12,15 @@ from starlette.responses import Response
 
 from tsunagu.accounts.links import InvalidLink
 from tsunagu.accounts.passwords import MIN_LENGTH
-from tsunagu.accounts.resets import perform_reset, request_reset, reset_account
+from tsunagu.accounts.resets import (
+    count_reset_request,
+    perform_reset,
+    request_reset,
+    reset_account,
+)
 from tsunagu.errors import ValidationError
 from tsunagu.mail.sender import MailFailed, MailNotConfigured
-from tsunagu.web.session import page_context
+from tsunagu.web.session import page_context, services_of
 from tsunagu.web.templating import render
 from tsunagu.web.views.staff import read_form
 
@@ -42,11 +47,34 @@ def forgot_page(request: Request) -> Response:
         )
 
 
+THROTTLED = (
+    "再設定の申し込みが続いたため、しばらく受け付けられません。"
+    "時間をおいてからもう一度お試しください。"
+)
+
+
 async def send_reset(request: Request) -> Response:
     form = await read_form(request)
     ref = str(form.get("user") or "")[:200]
+    # The client address uvicorn resolved (X-Forwarded-For only from trusted proxies).
+    address = request.client.host if request.client else "unknown"
 
     def send() -> Response:
+        wait = count_reset_request(services_of(request), ref, address)
+        if wait:
+            # The same answer for every name and address, registered or not.
+            with page_context(request) as context:
+                refused = render(
+                    request,
+                    "user/forgot.html",
+                    status_code=429,
+                    sent=False,
+                    error=THROTTLED,
+                    value=ref,
+                    hours=context.settings.reset_token_hours,
+                )
+            refused.headers["Retry-After"] = str(wait)
+            return refused
         try:
             with page_context(request) as context:
                 request_reset(context, ref)
