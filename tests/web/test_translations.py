@@ -19,8 +19,10 @@ from tsunagu.catalog.site_options import SiteOptions
 from tsunagu.datastore.ingest.model import COLUMN_TYPES
 from tsunagu.web.i18n import LOCALES, translator
 from tsunagu.web.templating import environment
+from tsunagu.web.views import workspace_table
 from tsunagu.web.views.public import FACET_TITLES, SORTS
 from tsunagu.web.views.staff import TYPE_LABELS
+from tsunagu.workspace import table as staff_table
 
 ROOT = Path(__file__).resolve().parents[2]
 EN_JSON = LOCALES / "en.json"
@@ -272,6 +274,58 @@ PACKAGE = {
     "quality_stars": 3,
     "quality_score": 82,
 }
+STAFF_QUERY = staff_table.parse({"q": "shelter", "state": "draft", "overdue": "1", "page": "2"})
+STAFF_TABLE = {
+    "query": STAFF_QUERY,
+    "rows": staff_table.table_rows([{**PACKAGE, "next_update_due": "2024-05-15"}], "2024-06-01"),
+    "count": 120,
+    "pages": 3,
+    "formats": ["CSV"],
+    "standards": STANDARDS,
+    "sorts": workspace_table._sort_links(STAFF_QUERY),
+    "sort_fields": {"sort": "title"},
+    "page_url": lambda page: f"?page={page}",
+    "back": "?state=draft",
+    "error": "Invalid search query.",
+    "star_choices": staff_table.STAR_CHOICES,
+    "page_sizes": staff_table.PAGE_SIZES,
+    "orgs": [ORG],
+    "targets": [ORG],
+    "groups": [{"name": "safety", "title": "Safety"}],
+    "org_titles": {"sample-city": "Sample City"},
+    "group_titles": {"safety": "Safety"},
+}
+BULK = {
+    "choice": "public",
+    "fields": {},
+    "form_values": {"target_org": "", "group": "", "tag": ""},
+    "selected": ["pkg-1", "pkg-2"],
+    "errors": {},
+    "back": "?state=draft",
+    "orgs": [ORG],
+    "targets": [ORG],
+    "groups": [{"name": "safety", "title": "Safety"}],
+    "org_titles": {"sample-city": "Sample City"},
+    "group_titles": {"safety": "Safety"},
+}
+_ITEM = {"ref": "pkg-1", "id": "pkg-1", "name": "shelters", "title": "Shelters"}
+BULK_OUTCOME = {
+    "operation": "public",
+    "changed": [
+        {**_ITEM, "change": {"private": {"from": True, "to": False}}},
+        {**_ITEM, "change": {"organization": {"from": "sample-city", "to": "other"}}},
+        {**_ITEM, "change": {"groups": {"added": ["safety"], "removed": ["x"]}}},
+        {**_ITEM, "change": {"tags": {"added": ["disaster"], "removed": []}}},
+        {**_ITEM, "change": {"checks": [{"id": "res-1", "name": "shelters.csv"}]}},
+        {**_ITEM, "change": {"state": {"from": "active", "to": "deleted"}}},
+    ],
+    "unchanged": [_ITEM],
+    "skipped": [
+        {"ref": "secret", "reason": "not_found", "messages": ["Not found."]},
+        {**_ITEM, "reason": "not_authorized", "messages": ["Not yours."]},
+        {**_ITEM, "reason": "refused", "messages": ["Personal data in p.csv, row 2."]},
+    ],
+}
 LICENSE = SimpleNamespace(id="cc-by-4.0", title="CC BY 4.0", url="https://example.org/by")
 VIEW = {
     "info": {"fields": FIELDS, "meta": {}},
@@ -448,6 +502,9 @@ PAGES: dict[str, dict[str, Any]] = {
         "new_count": 1,
         "saved": True,
     },
+    "staff/datasets.html": STAFF_TABLE,
+    "staff/bulk_confirm.html": {**BULK, "outcome": BULK_OUTCOME},
+    "staff/bulk_result.html": {**BULK, "outcome": BULK_OUTCOME},
 }
 
 

@@ -21,6 +21,7 @@ from tsunagu.web.views import (
     site,
     staff,
     staff_quality,
+    workspace_table,
 )
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -51,6 +52,9 @@ def routes() -> list[BaseRoute]:
         Route("/user/invite/{key}", invitations.accept_page, methods=["GET"]),
         Route("/user/invite/{key}", invitations.accept, methods=["POST"]),
         Route("/staff", staff.dashboard),
+        Route("/staff/datasets", workspace_table.datasets_page, methods=["GET"]),
+        Route("/staff/datasets/bulk", workspace_table.bulk_confirm, methods=["POST"]),
+        Route("/staff/datasets/bulk/apply", workspace_table.bulk_apply, methods=["POST"]),
         Route("/staff/following", following.following_page, methods=["GET"]),
         Route("/staff/following/notifications", following.set_notifications, methods=["POST"]),
         Route("/staff/following/read", following.mark_read, methods=["POST"]),
