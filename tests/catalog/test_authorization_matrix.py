@@ -1086,6 +1086,63 @@ CASES.update(
 )
 
 
+# -- many files at once: editors of the batch's organisation (tests/api/test_batch_upload.py) ----
+
+
+def batch_file(_env: Env) -> dict[str, Any]:
+    return {"file": unique("mx-batch") + ".csv"}
+
+
+def previewed_batch(env: Env) -> dict[str, Any]:
+    """A batch of one file for org A, previewed as the system."""
+    name = unique("mx-batch") + ".csv"
+    batch = env.act(
+        "batch_upload_preview",
+        {"owner_org": env.org_a, "files": [_Upload(name, io.BytesIO(CSV))]},
+    )
+    return {"id": batch["id"], "file": name}
+
+
+def batch_holding(env: Env, name: str) -> bool:
+    from sqlalchemy import select
+
+    from tsunagu.workspace.batch.models import UploadBatch
+
+    with env.server.services.sessions() as session:
+        batches = session.scalars(select(UploadBatch)).all()
+        return any(f["name"] == name for b in batches for f in (b.plan or {}).get("files", []))
+
+
+def batch_state(env: Env, ctx: dict[str, Any]) -> str:
+    return str(env.act("batch_status", {"id": ctx["id"]})["state"])
+
+
+CASES.update(
+    {
+        "batch_upload_preview": Case(
+            DATASET_WRITERS,
+            batch_file,
+            lambda c, e, x: c.action.batch_upload_preview(
+                owner_org=e.org_a, file1=(x["file"], io.BytesIO(CSV))
+            ),
+            lambda e, x: batch_holding(e, x["file"]),
+        ),
+        "batch_upload_apply": Case(
+            DATASET_WRITERS,
+            previewed_batch,
+            lambda c, e, x: c.action.batch_upload_apply(id=x["id"]),
+            lambda e, x: batch_state(e, x) != "preview",
+        ),
+        "batch_upload_discard": Case(
+            DATASET_WRITERS,
+            previewed_batch,
+            lambda c, e, x: c.action.batch_upload_discard(id=x["id"]),
+            lambda e, x: batch_state(e, x) == "discarded",
+        ),
+    }
+)
+
+
 def test_matrix_covers_every_write_action() -> None:
     writes = {name for name in action_names() if is_write_action(name)}
     assert writes == set(CASES), "add new write actions to the authorization matrix"

@@ -36,7 +36,7 @@ class _StoredUpload:
 
 def _message(error: ActionError) -> str:
     if isinstance(error, ValidationError):
-        return "; ".join(f"{k}: {m}" for k, ms in error.errors.items() for m in ms)
+        return " ".join(m for ms in error.errors.values() for m in ms)
     return error.message
 
 

@@ -333,6 +333,12 @@ def _file_changes(row: PlanRow, dataset: Dataset | None) -> list[dict[str, Any]]
                 current.setdefault(name_key(resource.url.rsplit("/", 1)[-1]), resource)
     out = []
     for staged in row.files:
+        if staged.read_error:
+            row.warn(
+                f"{row.label}: 「{staged.name}」を表として読めません（{staged.read_error}）。"
+                "下書きは作りますが、データの取り込みはエラーになります "
+                f"(File {staged.name} cannot be read as a table)"
+            )
         resource = current.get(name_key(staged.name))
         if resource is None:
             change, resource_id = "add", None
