@@ -23,12 +23,14 @@ from tsunagu.jobs.models import Job
 from tsunagu.quality.models import ResourceQuality
 from tsunagu.storage.database import Base
 from tsunagu.usage.models import DatasetUsage
+from tsunagu.workspace.attention.models import AttentionSetting
 from tsunagu.workspace.batch.models import UploadBatch
 
 __all__ = [
     "AccountToken",
     "Activity",
     "ApiToken",
+    "AttentionSetting",
     "Base",
     "CatalogState",
     "Dataset",

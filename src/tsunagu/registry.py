@@ -58,6 +58,7 @@ ACTION_MODULES = (
     "tsunagu.quality.actions",
     "tsunagu.workspace.batch.actions",
     "tsunagu.workspace.actions",
+    "tsunagu.workspace.attention.actions",
     "tsunagu.workspace.versions.actions",
 )
 _loaded = False

@@ -1143,6 +1143,23 @@ CASES.update(
 )
 
 
+def attention_minimum(env: Env, ctx: dict[str, Any]) -> int:
+    shown = env.act("staff_attention_list", {"organization": ctx["id"], "limit": 0})
+    return int(shown["organizations"][0]["min_stars"])
+
+
+CASES.update(
+    {
+        "organization_attention_update": Case(
+            ORG_MANAGERS,
+            fresh_org,
+            lambda c, e, x: c.action.organization_attention_update(id=x["id"], min_stars=3),
+            lambda e, x: attention_minimum(e, x) == 3,
+        ),
+    }
+)
+
+
 def test_matrix_covers_every_write_action() -> None:
     writes = {name for name in action_names() if is_write_action(name)}
     assert writes == set(CASES), "add new write actions to the authorization matrix"

@@ -59,6 +59,7 @@ def upgrade() -> None:
         )
     _map_existing_metadata()
     _create_upload_batch()
+    _create_attention_setting()
 
 
 def _map_existing_metadata() -> None:
@@ -122,6 +123,25 @@ def _create_upload_batch() -> None:
         batch_op.create_index(batch_op.f("ix_upload_batch_created"), ["created"])
 
 
+def _create_attention_setting() -> None:
+    """Each organisation's minimum ★ and score for the 要対応 home (workspace/attention)."""
+    op.create_table(
+        "attention_setting",
+        sa.Column("organization_id", sa.String(length=36), nullable=False),
+        sa.Column("min_stars", sa.Integer(), nullable=False),
+        sa.Column("min_score", sa.Integer(), nullable=False),
+        sa.Column("modified", sa.DateTime(), nullable=False),
+        sa.Column("modified_by", sa.String(length=36), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organization.id"],
+            name=op.f("fk_attention_setting_organization_id_organization"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("organization_id", name=op.f("pk_attention_setting")),
+    )
+
+
 def downgrade() -> None:
     # Codes go back to their Japanese label and flagged text to the frequency it came from, so
     # a downgraded catalog still says what it said.
@@ -137,6 +157,7 @@ def downgrade() -> None:
         .where(_dataset.c.frequency_unmapped != "")
         .values(frequency=_dataset.c.frequency_unmapped)
     )
+    op.drop_table("attention_setting")
     op.drop_table("upload_batch")
     with op.batch_alter_table("dataset", schema=None) as batch_op:
         batch_op.drop_column("standard_id")
