@@ -486,3 +486,18 @@ def test_portal_upload_over_limit_is_413(server: LiveServer, token: str) -> None
     assert "大きすぎます" in chunked.json()["errors"]["upload"][0]
     show = requests.post(server.url + ACTION, json={"id": "body-data"}, timeout=10).json()
     assert show["result"]["num_resources"] == 0
+
+
+# -- numbers past what the database holds ------------------------------------------------------
+
+
+@pytest.mark.parametrize("action", ["package_list", "recently_changed_packages_activity_list"])
+def test_paging_past_64_bits_is_a_validation_error(server: LiveServer, action: str) -> None:
+    path = f"/api/3/action/{action}"
+    for field, value in (("limit", 2**64 - 1), ("offset", 2**63), ("offset", 1e300)):
+        body = f'{{"{field}": {value!r}}}'.encode()  # orjson writes at most 64-bit integers
+        response = post(server, body, "application/json", path=path)
+        assert response.status_code == 409, response.text
+        assert field in response.json()["error"]
+    largest = orjson.dumps({"offset": 2**63 - 1, "limit": 2**63 - 1})
+    assert post(server, largest, "application/json", path=path).json()["result"] == []

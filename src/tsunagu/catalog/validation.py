@@ -153,6 +153,9 @@ def extras_list(data: dict[str, Any], errors: Errors) -> dict[str, str] | None:
     return extras
 
 
+MAX_SQL_INTEGER = 2**63 - 1
+
+
 def paging(
     data: dict[str, Any],
     errors: Errors,
@@ -168,10 +171,16 @@ def paging(
             continue
         try:
             number = int(raw)
-            if number < 0:
+            # The database takes at most a signed 64-bit OFFSET/LIMIT; larger is no page at all.
+            if not 0 <= number <= MAX_SQL_INTEGER:
                 raise ValueError
-        except (TypeError, ValueError):
-            add(errors, field, "0 以上の整数で指定してください (Must be a natural number)")
+        except (TypeError, ValueError, OverflowError):
+            add(
+                errors,
+                field,
+                f"0 以上 {MAX_SQL_INTEGER} 以下の整数で指定してください "
+                f"(Must be a natural number up to {MAX_SQL_INTEGER})",
+            )
             continue
         if field == "limit":
             limit = min(number, max_limit) if max_limit is not None else number
