@@ -508,6 +508,89 @@ PAGES: dict[str, dict[str, Any]] = {
 }
 
 
+BATCH_ROWS = [
+    {
+        "row": 3,
+        "label": "Row 3",
+        "status": "error",
+        "action": "update",
+        "title": "Shelters",
+        "name": "shelters",
+        "standard_id": "evacuation_space",
+        "license_id": "cc-by-4.0",
+        "frequency": "monthly",
+        "guessed": ["title", "name", "standard_id", "license_id"],
+        "files": [
+            {"name": "a.csv", "change": "replace"},
+            {"name": "b.csv", "change": "add"},
+            {"name": "c.csv", "change": "unchanged"},
+        ],
+        "urls": ["https://example.jp/x.csv"],
+        "kept_files": ["d.csv"],
+        "errors": ["Missing file."],
+        "warnings": ["Guessed."],
+        "changes": [{"field": "title", "before": "Old", "after": "Shelters"}],
+    },
+    {
+        "row": None,
+        "label": "aed.csv",
+        "status": "ok",
+        "action": "create",
+        "title": "AED",
+        "name": "aed",
+        "guessed": [],
+        "files": [{"name": "aed.csv", "change": "add"}],
+        "urls": [],
+        "kept_files": [],
+        "errors": [],
+        "warnings": [],
+        "changes": [],
+        "result": {
+            "outcome": "created",
+            "dataset_id": "d1",
+            "name": "aed",
+            "title": "AED",
+            "state": "draft",
+            "resources": [
+                {"id": "r1", "name": "aed.csv", "ingest": "complete", "error": ""},
+                {"id": "r2", "name": "b.csv", "ingest": "error", "error": "Not a table."},
+            ],
+        },
+    },
+]
+BATCH = {
+    "id": "batch-1",
+    "organization": {"name": "sample-city", "title": "Sample City"},
+    "state": "preview",
+    "ready": False,
+    "error": None,
+    "sheet": {"name": "sheet.xlsx", "rows": 2},
+    "counts": {"rows": 2, "ok": 1, "error": 1, "create": 1, "update": 1, "files": 4},
+    "warnings": ["Column x is not used."],
+    "rows": BATCH_ROWS,
+    "progress": {"datasets": 1, "rows": 2, "tables": 2, "loaded": 1, "failed": 1, "done": False},
+}
+PAGES.update(
+    {
+        "staff/batch.html": {
+            "orgs": [ORG],
+            "recent": [
+                {"id": "batch-1", "owner_org": "org-1", "state": s, "created": "2024-04-01T09:00"}
+                | {"counts": {"rows": 2}, "sheet": "sheet.xlsx"}
+                for s in ("preview", "queued", "applying", "applied", "failed", "discarded")
+            ],
+            "org_titles": {"org-1": "Sample City"},
+            "errors": {"files": ["bad.zip: unsafe."], "sheet": ["x.pdf: not a sheet."]},
+            "values": {"owner_org": "sample-city", "mode": "single", "title": "All"},
+            "limits": SimpleNamespace(batch_max_files=200, max_upload_bytes=100 * 1048576),
+            "columns": ["title", "file"],
+        },
+        "staff/batch_preview.html": {"batch": BATCH, "errors": {"rows": ["Row 3: missing."]}},
+        "staff/batch_status.html": {"batch": {**BATCH, "state": "applied"}, "errors": {}},
+    }
+)
+
+
 # Site settings as a sysadmin might set them (config_option_update): their text is the site's
 # own, so it is not Japanese UI text.
 SITE = SiteOptions(

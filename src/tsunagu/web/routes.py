@@ -14,6 +14,7 @@ from tsunagu.web.session import page_context
 from tsunagu.web.templating import render
 from tsunagu.web.views import (
     accounts,
+    batch,
     following,
     invitations,
     public,
@@ -59,6 +60,13 @@ def routes() -> list[BaseRoute]:
         Route("/staff/following/notifications", following.set_notifications, methods=["POST"]),
         Route("/staff/following/read", following.mark_read, methods=["POST"]),
         Route("/staff/following/unfollow", following.unfollow, methods=["POST"]),
+        Route("/staff/batch", batch.batch_page, methods=["GET"]),
+        Route("/staff/batch", batch.upload, methods=["POST"]),
+        Route("/staff/batch/template.csv", batch.template_csv, methods=["GET"]),
+        Route("/staff/batch/{batch_id}", batch.show, methods=["GET"]),
+        Route("/staff/batch/{batch_id}", batch.add, methods=["POST"]),
+        Route("/staff/batch/{batch_id}/apply", batch.apply, methods=["POST"]),
+        Route("/staff/batch/{batch_id}/discard", batch.discard, methods=["POST"]),
         Route("/staff/dataset/new", staff.new_dataset_page, methods=["GET"]),
         Route("/staff/dataset/new", staff.save_dataset, methods=["POST"]),
         Route("/staff/dataset/{name}", staff.manage_dataset),
