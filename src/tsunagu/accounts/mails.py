@@ -5,6 +5,7 @@ chooses)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from tsunagu.accounts.models import User
 from tsunagu.config import Settings
@@ -60,3 +61,56 @@ def invite_mail(
         "お心当たりがない場合は、このメールを破棄してください。\n\n" + _signature(settings)
     )
     return Mail(subject=f"【{settings.site_title}】{organization} への招待", body=body)
+
+
+# Who made a change to the account, as the notices say it.
+_BY = {
+    "self": "ご本人の操作で",
+    "reset": "パスワード再設定のリンクから",
+    "admin": "システム管理者によって",
+}
+
+
+def _japan_time(when: datetime) -> str:
+    local = when + timedelta(hours=9)  # stored in UTC; Japan has no daylight saving
+    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}（日本時間）"
+
+
+def password_changed_mail(settings: Settings, user: User, when: datetime, by: str) -> Mail:
+    body = (
+        f"{user.fullname or user.name} 様\n\n"
+        f"{settings.site_title} のユーザー名「{user.name}」のパスワードが、"
+        f"{_japan_time(when)}に{_BY.get(by, '')}変更されました。\n"
+        "ほかのブラウザーや端末でのログインは終了しました。\n\n"
+        "お心当たりがない場合は、すぐに次のページでパスワードを再設定し、"
+        "サイトの管理者に連絡してください。\n"
+        f"{settings.site_url}/user/reset\n\n" + _signature(settings)
+    )
+    return Mail(subject=f"【{settings.site_title}】パスワードが変更されました", body=body)
+
+
+def address_changed_mail(
+    settings: Settings, user: User, when: datetime, by: str, *, new: bool, password: bool
+) -> Mail:
+    """To the old address (``new`` False) or the new one, when an account's address changed."""
+    how = f"{_japan_time(when)}に{_BY.get(by, '')}"
+    if new:
+        what = (
+            f"このメールアドレスが、{settings.site_title} のユーザー名「{user.name}」の"
+            f"登録メールアドレスになりました（{how}変更）。\n"
+        )
+    else:
+        what = (
+            f"{settings.site_title} のユーザー名「{user.name}」の登録メールアドレスが、"
+            f"{how}別のアドレスに変更されました。\n"
+            "これからのお知らせやパスワード再設定のメールは、新しいアドレスに届きます。\n"
+        )
+    if password:
+        what += "同時にパスワードも変更され、ほかのブラウザーや端末でのログインは終了しました。\n"
+    body = (
+        f"{user.fullname or user.name} 様\n\n"
+        + what
+        + "\nお心当たりがない場合は、すぐにサイトの管理者に連絡してください。\n\n"
+        + _signature(settings)
+    )
+    return Mail(subject=f"【{settings.site_title}】登録メールアドレスが変更されました", body=body)

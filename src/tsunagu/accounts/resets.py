@@ -17,6 +17,7 @@ from tsunagu.accounts import throttle
 from tsunagu.accounts.links import RESET, InvalidLink, find_link, issue_link, use_link
 from tsunagu.accounts.mails import reset_mail
 from tsunagu.accounts.models import User
+from tsunagu.accounts.notices import notify_credential_change
 from tsunagu.accounts.passwords import MISMATCH, password_problem, set_password
 from tsunagu.catalog import validation
 from tsunagu.context import Context, Services
@@ -95,4 +96,7 @@ def perform_reset(context: Context, secret: str, password: str, password2: str) 
     if token is None or not use_link(context.session, token):
         raise InvalidLink()  # another request used it a moment ago
     set_password(context.session, user, password)
+    notify_credential_change(
+        context.session, context.settings, user, password=True, old_email=user.email, by="reset"
+    )
     return user

@@ -21,6 +21,7 @@ from tsunagu.accounts.actions.users import (
 )
 from tsunagu.accounts.links import revoke_links
 from tsunagu.accounts.models import ApiToken, User
+from tsunagu.accounts.notices import notify_credential_change
 from tsunagu.accounts.passwords import password_problem, set_password, verify_password
 from tsunagu.accounts.sessions import end_user_sessions
 from tsunagu.api.rate_limits import RateLimited
@@ -140,12 +141,22 @@ def user_update(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     if needs_old_password:
         # Only once everything else is valid: a mistyped field elsewhere costs no guess.
         _check_old_password(context, data, user)
+    old_email = user.email
     for field, value in changes.items():
         setattr(user, field, value)
     if changes.get("state") == "deleted":
         _remove_access(context, user)  # the same as user_delete, not a softer back door
     if password not in (None, ""):
         set_password(context.session, user, str(password))
+    # The account's address (and the old one) hears of it, once the change is committed.
+    notify_credential_change(
+        context.session,
+        context.settings,
+        user,
+        password=password not in (None, ""),
+        old_email=old_email,
+        by="self" if own else "admin",
+    )
     flush_or_conflict(
         context.session, User, field="name", value=user.name, own_id=user.id, message=NAME_TAKEN
     )
