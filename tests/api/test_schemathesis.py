@@ -30,6 +30,7 @@ from support.live_server import LiveServer
 # Raise TSUNAGU_FUZZ_EXAMPLES (and vary TSUNAGU_FUZZ_SEED) for a longer hunt on your machine.
 MAX_EXAMPLES = int(os.environ.get("TSUNAGU_FUZZ_EXAMPLES", "8"))
 SEED = int(os.environ.get("TSUNAGU_FUZZ_SEED", "20240501"))
+TIMEOUT = max(900, 90 * MAX_EXAMPLES)
 CHECKS = (
     "not_a_server_error",
     "status_code_conformance",
@@ -124,7 +125,7 @@ def test_no_server_errors_and_responses_match_the_document(
     ]
     with caplog.at_level(logging.ERROR):
         result = subprocess.run(
-            command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900
+            command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=TIMEOUT
         )
     output = result.stdout + result.stderr
     if result.returncode != 0:

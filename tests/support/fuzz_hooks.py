@@ -69,6 +69,8 @@ _text = st.one_of(
 )
 _scalar = st.one_of(
     _text,
+    # Edges of the integer types that databases and libraries store.
+    st.sampled_from([2**31, 2**63 - 1, 2**63, 2**64 - 1, -(2**63) - 1, 1e300, -0.5]),
     st.integers(min_value=-(2**70), max_value=2**70),
     st.floats(allow_nan=False, allow_infinity=False),
     st.booleans(),
