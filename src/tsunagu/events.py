@@ -73,6 +73,7 @@ class IngestOutcome:
     format: str
     sheet: str | None
     error: str | None = None  # the reason the file could not be loaded, or None on success
+    storage_key: str = ""  # the uploaded file that was read ("" for a linked file)
 
 
 IngestListener = Callable[["Services", IngestOutcome], None]
@@ -87,6 +88,33 @@ def ingest_finished(services: Services, outcome: IngestOutcome) -> None:
             listener(services, outcome)
         except Exception:
             log.exception("ingest listener %s failed for %s", listener, outcome.resource_id)
+
+
+@dataclass(frozen=True)
+class StagedTable:
+    """A file's rows are all in a staging table, and the published table (if any) is still
+    there: the one moment both can be read side by side, before the swap."""
+
+    resource_id: str
+    storage_key: str  # the uploaded file the rows came from ("" for a linked file)
+    staging_table: str
+    fields: list[dict[str, object]]
+    rows: int
+
+
+StagedListener = Callable[["Services", StagedTable], None]
+_table_staged: list[StagedListener] = []
+on_table_staged = _registrar(_table_staged)
+
+
+def table_staged(services: Services, staged: StagedTable) -> None:
+    """Run the listeners before the staging table replaces the published one (they delay the
+    swap, not the published table); one that fails is logged and skipped."""
+    for listener in _table_staged:
+        try:
+            listener(services, staged)
+        except Exception:
+            log.exception("staging listener %s failed for %s", listener, staged.resource_id)
 
 
 TableListener = Callable[["Session", str, "list[dict[str, object]] | None"], None]

@@ -23,6 +23,7 @@ from sqlalchemy import select, update
 
 from tsunagu import events
 from tsunagu.catalog.models import Resource
+from tsunagu.catalog.revision import lock_dataset
 from tsunagu.context import Services
 from tsunagu.datastore import tables
 from tsunagu.datastore.activation import mark_active
@@ -138,7 +139,9 @@ def _ingest(services: Services, job_id: str) -> None:
     with tempfile.TemporaryDirectory(prefix="tsunagu-ingest-") as workdir:
         path = _local_file(services, source, Path(workdir))
         sheet = source.options.get("sheet")
-        outcome = IngestOutcome(source.resource_id, path, source.format, sheet)
+        outcome = IngestOutcome(
+            source.resource_id, path, source.format, sheet, storage_key=source.storage_key
+        )
         try:
             _load(services, job_id, source, path)
         except IngestCancelled:
@@ -166,6 +169,12 @@ def _load(services: Services, job_id: str, source: _Source, path: Path) -> None:
         )
         done = _insert_all(services, job_id, staging_table, rows)
         indexed = index_columns(fields, sample_cells)
+        # Listeners (the change summary of a new file version) read both tables while both
+        # still exist.
+        events.table_staged(
+            services,
+            events.StagedTable(source.resource_id, source.storage_key, staging, fields, done),
+        )
         _publish(services, job_id, source, staging, fields, indexed, done, raw.info)
     except BaseException:
         with services.engine.begin() as connection:
@@ -282,6 +291,10 @@ def _publish(
 ) -> None:
     final = table_name(source.resource_id)
     with services.sessions() as session:
+        # The dataset's lock first (the order actions take it in), and on SQLite the write lock
+        # before any DDL: sqlite3 opens no transaction for DROP or ALTER, so without it the old
+        # table would be dropped at once, outside the swap's transaction.
+        lock_dataset(session, source.dataset_id)
         connection = session.connection()
         meta = session.get(DatastoreTable, source.resource_id)
         resource = session.get(Resource, source.resource_id)
