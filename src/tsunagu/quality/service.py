@@ -83,17 +83,29 @@ def check_file(
     sheet: str | None = None,
 ) -> ResourceQuality:
     """Validate and scan `path` (the resource's file) and store both; the caller commits."""
-    record = record_for(session, resource.id)
     if is_rdf(resource.format):
-        _store_links(record, resource, check_links(path, resource.format))
+        links = check_links(path, resource.format)
+        record = _locked_record(session, resource)
+        _store_links(record, resource, links)
         _summarise(session, resource, record)
         return record
     options = _validation_options(session, resource, sheet)
-    _store_validation(record, resource, validate_file(path, resource.format, options))
+    result = validate_file(path, resource.format, options)
     pii = scan_file(path, resource.format, sheet=sheet, standard=options.standard)
+    record = _locked_record(session, resource)
+    _store_validation(record, resource, result)
     store_pii(record, resource, pii)
     _summarise(session, resource, record)
     return record
+
+
+def _locked_record(session: Session, resource: Resource) -> ResourceQuality:
+    """The resource's row, taken after its dataset's lock: the order of an action saving the
+    dataset, whose personal-data guard writes the same row (the other order deadlocks on
+    PostgreSQL when a file is replaced while its check is being stored). The checks themselves
+    run before, holding no lock."""
+    lock_dataset(session, resource.dataset_id)
+    return record_for(session, resource.id)
 
 
 def record_for(session: Session, resource_id: str) -> ResourceQuality:
