@@ -109,6 +109,13 @@ def test_files_gc_with_nothing_stored(runner: CliRunner) -> None:
     assert "削除できるファイルはありません（参照中 0 件）" in result.output
 
 
+def _stray(services: Services, resource_id: str, body: bytes) -> str:
+    """A stored file nothing names: an upload whose action failed after storing it."""
+    key = f"resources/{resource_id}/{os.urandom(4).hex()}/list.csv"
+    services.files.store(key, io.BytesIO(body), 1024)
+    return key
+
+
 def test_files_gc_lists_then_deletes_only_old_orphans(runner: CliRunner, tmp_path: Path) -> None:
     services = build_services(Settings(data_dir=tmp_path, ingest_workers=0))
     upgrade(services.engine)
@@ -117,25 +124,29 @@ def test_files_gc_lists_then_deletes_only_old_orphans(runner: CliRunner, tmp_pat
         call_action(
             "package_create", context, {"name": "evac", "title": "避難所", "owner_org": "ube"}
         )
-    old = _upload(services, "resource_create", {"package_id": "evac"}, b"a,b\n1,2\n")
-    rid = services.sessions().query(Resource.id).filter_by(storage_key=old).scalar()
-    fresh = _upload(services, "resource_update", {"id": rid}, b"a,b\n3,4\n")
+    first = _upload(services, "resource_create", {"package_id": "evac"}, b"a,b\n1,2\n")
+    rid = services.sessions().query(Resource.id).filter_by(storage_key=first).scalar()
+    # Replaced files stay as the resource's earlier versions (downloadable, in the history).
+    replaced = _upload(services, "resource_update", {"id": rid}, b"a,b\n3,4\n")
     current = _upload(services, "resource_update", {"id": rid}, b"a,b\n5,6\n")
     # A deleted resource keeps its file: it can be restored until the row itself is gone.
     deleted = _upload(services, "resource_create", {"package_id": "evac"}, b"x\n1\n")
     with action_context(services, ignore_auth=True) as context:
         gone = context.session.query(Resource.id).filter_by(storage_key=deleted).scalar()
         call_action("resource_delete", context, {"id": gone})
+    old = _stray(services, rid, b"a,b\n7,8\n")
+    fresh = _stray(services, rid, b"a,b\n9,0\n")
     old_path = _age(services, old, 48)
-    for key in (current, deleted):
+    kept = (first, replaced, current, deleted)
+    for key in kept:
         _age(services, key, 48)  # old, but referenced
     services.engine.dispose()
 
     listed = runner.invoke(app, ["files", "gc"])
     assert listed.exit_code == 0, listed.output
     assert old in listed.output and "8 バイト" in listed.output
-    for kept in (fresh, current, deleted):
-        assert kept not in listed.output
+    for key in (*kept, fresh):
+        assert key not in listed.output
     assert "新しいファイル 1 件" in listed.output  # the fresh orphan, inside the grace period
     assert "--delete を付けて" in listed.output
     assert old_path.exists()  # a dry run deletes nothing
@@ -144,16 +155,17 @@ def test_files_gc_lists_then_deletes_only_old_orphans(runner: CliRunner, tmp_pat
     assert removed.exit_code == 0, removed.output
     assert "1 件を削除し、8 バイトを解放しました" in removed.output
     assert not old_path.exists() and not old_path.parent.exists()  # no empty folder left
-    for kept in (fresh, current, deleted):
-        assert (tmp_path / "files" / kept).exists()
+    for key in (*kept, fresh):
+        assert (tmp_path / "files" / key).exists()
 
     again = runner.invoke(app, ["files", "gc", "--delete"])
-    assert "削除できるファイルはありません（参照中 2 件）" in again.output
+    assert "削除できるファイルはありません（参照中 4 件）" in again.output
 
     everything = runner.invoke(app, ["files", "gc", "--delete", "--older-than-hours", "0"])
     assert "1 件を削除し" in everything.output
     assert not (tmp_path / "files" / fresh).exists()
-    assert (tmp_path / "files" / current).exists() and (tmp_path / "files" / deleted).exists()
+    for key in kept:
+        assert (tmp_path / "files" / key).exists()
 
 
 def test_files_gc_rejects_a_negative_grace_period(runner: CliRunner) -> None:

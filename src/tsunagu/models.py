@@ -25,6 +25,7 @@ from tsunagu.storage.database import Base
 from tsunagu.usage.models import DatasetUsage
 from tsunagu.workspace.attention.models import AttentionSetting
 from tsunagu.workspace.batch.models import UploadBatch
+from tsunagu.workspace.versions.models import ResourceVersion
 
 __all__ = [
     "AccountToken",
@@ -48,6 +49,7 @@ __all__ = [
     "PackageCollaborator",
     "Resource",
     "ResourceQuality",
+    "ResourceVersion",
     "ResourceView",
     "SystemInfo",
     "Tag",

@@ -1,10 +1,11 @@
 """Finding and deleting stored upload files that no resource refers to any more.
 
 Every upload goes to a fresh storage key (see ``resources._store``), so replacing a file leaves
-the old one on disk. A file is garbage when no resource row in any state but ``purged`` names
-it (a deleted resource can be restored, so its file stays until the row itself is gone) and it
-was last written longer ago than a grace period, so an upload whose resource is not committed
-yet is never touched.
+the old one on disk, where it stays as one of the resource's versions (workspace/versions). A
+file is garbage when neither a resource row in any state but ``purged`` nor a version names it
+(a deleted resource can be restored, so its files stay until the row itself is gone) and it was
+last written longer ago than a grace period, so an upload whose resource is not committed yet
+is never touched.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy import select
 from tsunagu.catalog.models import Resource
 from tsunagu.context import Services
 from tsunagu.storage.files import LocalFileStorage
+from tsunagu.workspace.versions.models import ResourceVersion
 
 DEFAULT_GRACE = timedelta(hours=24)
 
@@ -51,13 +53,15 @@ class Scan:
 
 def referenced_keys(services: Services) -> set[str]:
     with services.sessions() as session:
-        return set(
-            session.scalars(
-                select(Resource.storage_key).where(
-                    Resource.storage_key != "", Resource.state != "purged"
-                )
+        current = session.scalars(
+            select(Resource.storage_key).where(
+                Resource.storage_key != "", Resource.state != "purged"
             )
         )
+        # A replaced file stays as one of its resource's versions (downloadable, in the
+        # history) until the resource itself is purged.
+        kept = session.scalars(select(ResourceVersion.storage_key))
+        return {*current, *kept}
 
 
 def _storage_root(services: Services) -> Path:

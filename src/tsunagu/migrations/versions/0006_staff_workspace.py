@@ -15,6 +15,8 @@ Create Date: 2027-01-10 09:00:00
 
 from __future__ import annotations
 
+import uuid
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -58,6 +60,7 @@ def upgrade() -> None:
             sa.Column("standard_id", sa.String(length=50), nullable=False, server_default="")
         )
     _map_existing_metadata()
+    _create_resource_version()
     _create_upload_batch()
     _create_attention_setting()
 
@@ -90,6 +93,112 @@ def _map_existing_metadata() -> None:
             connection.execute(
                 sa.update(_dataset).where(_dataset.c.id == dataset_id).values(**changes)
             )
+
+
+def _create_resource_version() -> None:
+    """Every uploaded file kept as a numbered version (workspace/versions); each upload already
+    there becomes its resource's version 1."""
+    op.create_table(
+        "resource_version",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("resource_id", sa.String(length=36), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("storage_key", sa.Text(), nullable=False),
+        sa.Column("filename", sa.Text(), nullable=False),
+        sa.Column("format", sa.String(length=50), nullable=False),
+        sa.Column("mimetype", sa.Text(), nullable=False),
+        sa.Column("size", sa.BigInteger(), nullable=True),
+        sa.Column("hash", sa.Text(), nullable=False),
+        sa.Column("uploaded_by", sa.String(length=36), nullable=True),
+        sa.Column("uploaded", sa.DateTime(), nullable=False),
+        sa.Column("public", sa.Boolean(), nullable=False),
+        sa.Column("live", sa.Boolean(), nullable=False),
+        sa.Column("ingest_status", sa.String(length=20), nullable=False),
+        sa.Column("ingest_error", sa.Text(), nullable=False),
+        sa.Column("rows", sa.BigInteger(), nullable=True),
+        sa.Column("columns", sa.JSON(), nullable=False),
+        sa.Column("changes", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["resource_id"],
+            ["resource.id"],
+            name=op.f("fk_resource_version_resource_id_resource"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_resource_version")),
+        sa.UniqueConstraint("resource_id", "number", name=op.f("uq_resource_version_resource_id")),
+    )
+    connection = op.get_bind()
+    resource = sa.table(
+        "resource",
+        *(sa.column(name) for name in ("id", "dataset_id", "url", "url_type", "storage_key")),
+        *(sa.column(name) for name in ("format", "mimetype", "size", "hash", "state")),
+        sa.column("last_modified", sa.DateTime),
+        sa.column("created", sa.DateTime),
+    )
+    dataset = sa.table(
+        "dataset", sa.column("id"), sa.column("state"), sa.column("private", sa.Boolean)
+    )
+    datastore = sa.table("datastore_table", sa.column("resource_id"))
+    uploads = connection.execute(
+        sa.select(resource, dataset.c.state.label("dataset_state"), dataset.c.private)
+        .join(dataset, dataset.c.id == resource.c.dataset_id)
+        .where(resource.c.url_type == "upload", resource.c.storage_key != "")
+    ).all()
+    tables = set(connection.execute(sa.select(datastore.c.resource_id)).scalars())
+    rows = [
+        {
+            "id": str(uuid.uuid4()),
+            "resource_id": r.id,
+            "number": 1,
+            "storage_key": r.storage_key,
+            "filename": (r.url or "").rsplit("/", 1)[-1],
+            "format": r.format or "",
+            "mimetype": r.mimetype or "",
+            "size": r.size,
+            "hash": r.hash or "",
+            "uploaded_by": None,
+            "uploaded": r.last_modified or r.created,
+            "public": r.dataset_state == "active" and not r.private,
+            "live": r.id in tables,
+            "ingest_status": "complete" if r.id in tables else "",
+            "ingest_error": "",
+            "rows": None,
+            "columns": [],
+            "changes": {},
+        }
+        for r in uploads
+    ]
+    if rows:
+        op.bulk_insert(_resource_version_table(), rows)
+
+
+def _resource_version_table() -> sa.Table:
+    return sa.table(
+        "resource_version",
+        *(
+            sa.column(name)
+            for name in (
+                "id",
+                "resource_id",
+                "number",
+                "storage_key",
+                "filename",
+                "format",
+                "mimetype",
+                "size",
+                "hash",
+                "uploaded_by",
+                "ingest_status",
+                "ingest_error",
+                "rows",
+            )
+        ),
+        sa.column("uploaded", sa.DateTime),
+        sa.column("public", sa.Boolean),
+        sa.column("live", sa.Boolean),
+        sa.column("columns", sa.JSON),
+        sa.column("changes", sa.JSON),
+    )
 
 
 def _create_upload_batch() -> None:
@@ -159,6 +268,7 @@ def downgrade() -> None:
     )
     op.drop_table("attention_setting")
     op.drop_table("upload_batch")
+    op.drop_table("resource_version")
     with op.batch_alter_table("dataset", schema=None) as batch_op:
         batch_op.drop_column("standard_id")
         batch_op.drop_column("contact_phone")
