@@ -253,6 +253,52 @@ REPORT = {
     "pii": {"blocked": True, "override": None, "report": FINDINGS},
 }
 STANDARDS = {"evacuation_space": "03 Evacuation spaces"}
+CHANGES = {
+    "compared_number": 1,
+    "method": "key",
+    "key": "ID",
+    "rows_added": 12,
+    "rows_removed": 3,
+    "rows_changed": 2,
+    "columns_added": ["note"],
+    "columns_removed": ["old"],
+    "columns_retyped": [{"id": "area", "from": "int", "to": "numeric"}],
+}
+VERSION = {
+    "id": "v-1",
+    "number": 1,
+    "current": False,
+    "filename": "shelters.csv",
+    "url": "http://testserver/dataset/pkg-1/resource/res-1/version/v-1/download/shelters.csv",
+    "size": 2048,
+    "uploaded": "2024-04-01T09:00:00",
+    "rows": 1200,
+    "ingest_status": "complete",
+    "ingest_error": "",
+    "datastore_live": False,
+    "changes": None,
+}
+VERSIONS = [
+    {
+        **VERSION,
+        "id": "v-3",
+        "number": 3,
+        "current": True,
+        "datastore_live": True,
+        "changes": CHANGES,
+    },
+    {**VERSION, "id": "v-2", "number": 2, "changes": {**CHANGES, "compared_number": None}},
+    {**VERSION, "changes": {"method": "content", "compared_number": 0}},
+    {**VERSION, "id": "v-0", "number": 0, "ingest_status": "pending", "rows": None},
+]
+FAILED_VERSION = {
+    **VERSION,
+    "id": "v-4",
+    "number": 4,
+    "current": True,
+    "ingest_status": "error",
+    "ingest_error": "Not a spreadsheet.",
+}
 PACKAGE = {
     "id": "pkg-1",
     "name": "shelters",
@@ -446,6 +492,7 @@ PAGES: dict[str, dict[str, Any]] = {
         "standards": STANDARDS,
         "is_admin": True,
         "page_errors": {"pii": ["Blocked."]},
+        "versions": {"res-1": VERSIONS, "res-2": [FAILED_VERSION, *VERSIONS[1:]]},
     },
     "staff/members.html": {
         "org": ORG,

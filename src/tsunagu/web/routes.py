@@ -22,6 +22,7 @@ from tsunagu.web.views import (
     site,
     staff,
     staff_quality,
+    versions,
     workspace_table,
 )
 
@@ -43,6 +44,13 @@ def routes() -> list[BaseRoute]:
         Route("/about", site.about),
         Route("/site/custom.css", site.custom_css),
         Route("/embed/resource/{resource_id}", public.embed),
+        Route(
+            "/dataset/{dataset}/resource/{resource}/version/{version}/download/{filename:path}",
+            versions.download,
+        ),
+        Route(
+            "/dataset/{dataset}/resource/{resource}/version/{version}/download", versions.download
+        ),
         Route("/user/login", staff.login_page, methods=["GET"]),
         Route("/user/login", staff.login, methods=["POST"]),
         Route("/user/logout", staff.logout, methods=["POST"]),
@@ -75,6 +83,11 @@ def routes() -> list[BaseRoute]:
         Route("/staff/dataset/{name}/publish", staff.publish, methods=["POST"]),
         Route(
             "/staff/dataset/{name}/resource/{resource_id}/types", staff.set_types, methods=["POST"]
+        ),
+        Route(
+            "/staff/dataset/{name}/resource/{resource_id}/replace",
+            versions.replace,
+            methods=["POST"],
         ),
         Route(
             "/staff/dataset/{name}/resource/{resource_id}/check",
