@@ -28,6 +28,7 @@ from tsunagu.catalog.models import Organization
 from tsunagu.catalog.resources import is_upload
 from tsunagu.context import Context, Services
 from tsunagu.errors import NotAuthorized, NotFound, ValidationError, require
+from tsunagu.jobs.models import Job
 from tsunagu.jobs.queue import enqueue
 from tsunagu.storage.database import transaction
 from tsunagu.storage.types import new_id, utcnow
@@ -282,7 +283,9 @@ def queue_apply(context: Context, batch: UploadBatch) -> UploadBatch:
 
 
 def discard(context: Context, batch: UploadBatch) -> UploadBatch:
-    if batch.state not in ("preview", "failed"):
+    job = context.session.get(Job, batch.job_id) if batch.job_id else None
+    cancelled = job is not None and job.status == "cancelled" and batch.state == "queued"
+    if batch.state not in ("preview", "failed") and not cancelled:
         raise ValidationError(
             {
                 "id": [
@@ -304,6 +307,15 @@ def _mark(services: Services, batch_id: str, state: str, error: str = "") -> Non
             batch.state = state
             batch.error = error
             batch.modified = utcnow()
+
+
+CANCELLED = (
+    "ジョブが取り消されたため、何も作成しませんでした (The job was cancelled; nothing was made)"
+)
+
+
+def mark_cancelled(services: Services, batch_id: str) -> None:
+    _mark(services, batch_id, "failed", CANCELLED)
 
 
 def run(services: Services, batch_id: str) -> tuple[str, str]:

@@ -15,6 +15,7 @@ from tsunagu.datastore.jobs import is_tabular
 from tsunagu.datastore.models import IngestJob
 from tsunagu.jobs.models import Job
 from tsunagu.workspace.batch.models import UploadBatch
+from tsunagu.workspace.batch.service import CANCELLED
 
 # Batch states in which nothing more will happen to the batch itself.
 SETTLED = ("applied", "failed", "discarded")
@@ -98,32 +99,36 @@ def batch_dict(context: Context, batch: UploadBatch) -> dict[str, Any]:
     org = context.session.get(Organization, batch.owner_org)
     rows, tally = _rows(context, batch)
     job = context.session.get(Job, batch.job_id) if batch.job_id else None
-    settled = batch.state in SETTLED
+    state, error = batch.state, batch.error or None
+    if state in ("queued", "applying") and job is not None and job.status == "cancelled":
+        # Cancelled while waiting (job_cancel): the worker never ran it, nothing was made.
+        state, error = "failed", CANCELLED
+    settled = state in SETTLED
     tables_done = tally["loaded"] + tally["failed"] == tally["tables"]
     return {
         "id": batch.id,
         "owner_org": batch.owner_org,
         "organization": {"name": org.name, "title": org.title} if org else None,
-        "state": batch.state,
+        "state": state,
         "mode": batch.mode,
         "title": plan.get("title", ""),
         "created": _iso(batch.created),
         "modified": _iso(batch.modified),
         "applied": _iso(batch.applied),
-        "error": batch.error or None,
+        "error": error,
         "sheet": plan.get("sheet"),
         "files": [{k: f.get(k) for k in _FILE_KEYS} for f in plan.get("files", [])],
         "rows": rows,
         "counts": plan.get("counts", {}),
         "warnings": plan.get("warnings", []),
-        "ready": bool(plan.get("ready")) and batch.state == "preview",
+        "ready": bool(plan.get("ready")) and state == "preview",
         "job": {"id": job.id, "status": job.status, "error": job.error or None} if job else None,
         "progress": {
             **tally,
             "rows": len(rows),
             # Everything that will happen has: drafts made (or the batch failed) and every table
             # loaded or failed to load.
-            "done": settled and (batch.state != "applied" or tables_done),
+            "done": settled and (state != "applied" or tables_done),
         },
     }
 

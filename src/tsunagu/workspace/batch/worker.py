@@ -17,7 +17,7 @@ from tsunagu.jobs.queue import (
     prune_finished,
     recover_stale,
 )
-from tsunagu.workspace.batch.service import KIND, run
+from tsunagu.workspace.batch.service import KIND, mark_cancelled, run
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,10 @@ def run_job(services: Services, job_id: str) -> None:
         if job is None:
             return
         batch_id = str(job.object_id or "")
+        if job.cancel_requested:  # asked to stop before it began: nothing is made
+            mark_cancelled(services, batch_id)
+            finish(services, job_id, "cancelled")
+            return
     stop = threading.Event()
 
     def heartbeat() -> None:
