@@ -24,12 +24,13 @@ from tsunagu.accounts.links import INVITE, issue_link
 from tsunagu.accounts.mails import invite_mail
 from tsunagu.accounts.models import User
 from tsunagu.catalog import authz, validation
+from tsunagu.catalog.actions.members import set_user_role
 from tsunagu.catalog.lookup import by_id_or_name, require_id
 from tsunagu.catalog.models import Organization
 from tsunagu.context import Context
 from tsunagu.errors import require
 from tsunagu.mail.sender import MailFailed, MailNotConfigured, mail_configured, send_mail
-from tsunagu.registry import action, call_action
+from tsunagu.registry import action
 
 
 def _name_from_email(context: Context, email: str) -> str:
@@ -84,9 +85,8 @@ def user_invite(context: Context, data: dict[str, Any]) -> dict[str, Any]:
         user = User(name=_name_from_email(context, email), email=email, state="pending")
         context.session.add(user)
         context.session.flush()
-    call_action(
-        "organization_member_create", context, {"id": org.id, "username": user.id, "role": role}
-    )
+    # The one way a pending account is given a role (organization_member_create refuses it).
+    set_user_role(context, org, user, role, invitation=True)
     secret = issue_link(context.session, user, INVITE, timedelta(days=settings.invite_token_days))
     inviter = (context.user.fullname or context.user.name) if context.user else "システム管理者"
     mail = invite_mail(settings, secret, org.title or org.name, role, inviter)

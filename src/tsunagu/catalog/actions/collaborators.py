@@ -16,6 +16,7 @@ from sqlalchemy import select
 from tsunagu.accounts.models import User
 from tsunagu.catalog import authz
 from tsunagu.catalog.access import readable_dataset
+from tsunagu.catalog.actions.members import not_yet_accepted
 from tsunagu.catalog.dictize import iso
 from tsunagu.catalog.lookup import by_id_or_name, require_id
 from tsunagu.catalog.models import Dataset, PackageCollaborator
@@ -85,6 +86,10 @@ def package_collaborator_create(context: Context, data: dict[str, Any]) -> dict[
     capacity = _capacity(data, required=True)
     dataset = _managed_dataset(context, ref)
     user = _user(context, user_ref)
+    existing = context.session.get(PackageCollaborator, (dataset.id, user.id))
+    if user.state != "active" and existing is None:
+        # No work for an account nobody has claimed yet (see members.set_user_role).
+        raise ValidationError({"user_id": [not_yet_accepted(user)]})
     # One INSERT … ON CONFLICT: the same collaborator added twice at once is one row.
     upsert(
         context.session,

@@ -151,9 +151,36 @@ def _activity_type(where: Container) -> str:
     return "changed organization" if isinstance(where, Organization) else "changed group"
 
 
-def set_user_role(context: Context, where: Container, user: User, role: str) -> dict[str, Any]:
-    """Make ``user`` a ``role`` of the group or organisation (the caller's rights checked)."""
+def not_yet_accepted(user: User) -> str:
+    return (
+        f"{user.name} は招待をまだ受け付けていないため、役割を与えられません "
+        f"(User {user.name} has not accepted their invitation yet)"
+    )
+
+
+def set_user_role(
+    context: Context,
+    where: Container,
+    user: User,
+    role: str,
+    *,
+    field: str = "username",
+    invitation: bool = False,
+) -> dict[str, Any]:
+    """Make ``user`` a ``role`` of the group or organisation (the caller's rights checked).
+
+    Only active users are given roles. A pending user (invited, no password yet) gets one only
+    through an invitation (``invitation``, from user_invite), and may then have that role
+    changed; nobody else may hand roles to an account that nobody has claimed yet (whoever
+    holds its invitation link would get them). ``field`` names the parameter in the 409."""
     current = capacity_in(context, where, user.id)
+    if user.state == "deleted" or (user.state == "pending" and not invitation and current is None):
+        refusal = (
+            not_yet_accepted(user)
+            if user.state == "pending"
+            else f"ユーザーが見つかりません: {user.name} (User not found)"
+        )
+        raise ValidationError({field: [refusal]})
     me = context.user
     if me is not None and me.id == user.id and current == "admin" and role != "admin":
         raise NotAuthorized(
@@ -284,7 +311,8 @@ def member_create(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     if object_type == "user":
         user = _user(context, ref)
         require_admin_of(context, where)
-        return set_user_role(context, where, user, check_role(data.get("capacity"), "capacity"))
+        capacity = check_role(data.get("capacity"), "capacity")
+        return set_user_role(context, where, user, capacity, field="object")
     dataset = _dataset(context, ref)
     group = _require_group_curation(context, where, dataset)
     if data.get("capacity") != PACKAGE_IN_GROUP:
