@@ -12,9 +12,10 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tsunagu.accounts.models import User
 from tsunagu.catalog.licenses import get_license
 from tsunagu.catalog.metadata import frequency, freshness
 from tsunagu.catalog.models import (
@@ -27,6 +28,7 @@ from tsunagu.catalog.models import (
     dataset_group,
     dataset_tag,
 )
+from tsunagu.follows.models import Follow
 from tsunagu.quality.rating import dataset_rating, rate_resource
 
 # Columns of Dataset that appear in package dicts as they are.
@@ -110,6 +112,24 @@ def organization_dict(org: Organization, parent_name: str | None = None) -> dict
         "extras": [],
         "users": [],
     }
+
+
+def with_follower_counts(session: Session, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Fill in ``num_followers`` of organisation or group dicts with one grouped count (the
+    followers ``*_follower_count`` counts: users not deleted)."""
+    ids = [item["id"] for item in items]
+    if not ids:
+        return items
+    counted = session.execute(
+        select(Follow.object_id, func.count())
+        .join(User, User.id == Follow.follower_id)
+        .where(Follow.object_id.in_(ids), User.state != "deleted")
+        .group_by(Follow.object_id)
+    )
+    counts: dict[str, int] = {object_id: count for object_id, count in counted}
+    for item in items:
+        item["num_followers"] = counts.get(item["id"], 0)
+    return items
 
 
 def group_summary(group: Group) -> dict[str, Any]:

@@ -19,7 +19,12 @@ from sqlalchemy import delete, func, or_, select
 from tsunagu.accounts.actions.users import user_dict
 from tsunagu.accounts.models import User
 from tsunagu.catalog import authz
-from tsunagu.catalog.dictize import group_dict, organization_dict, package_dicts
+from tsunagu.catalog.dictize import (
+    group_dict,
+    organization_dict,
+    package_dicts,
+    with_follower_counts,
+)
 from tsunagu.catalog.lookup import require_id
 from tsunagu.catalog.models import Dataset, Group, Organization
 from tsunagu.context import Context
@@ -333,12 +338,18 @@ def _followees(context: Context, user: User, kind: str) -> list[dict[str, Any]]:
         ]
     if kind == GROUP:
         groups = {g.id: g for g in context.session.scalars(select(Group).where(Group.id.in_(ids)))}
-        return [group_dict(groups[i]) for i in ids if i in groups and groups[i].state != "deleted"]
+        return with_follower_counts(
+            context.session,
+            [group_dict(groups[i]) for i in ids if i in groups and groups[i].state != "deleted"],
+        )
     orgs = {
         o.id: o
         for o in context.session.scalars(select(Organization).where(Organization.id.in_(ids)))
     }
-    return [organization_dict(orgs[i]) for i in ids if i in orgs and orgs[i].state != "deleted"]
+    return with_follower_counts(
+        context.session,
+        [organization_dict(orgs[i]) for i in ids if i in orgs and orgs[i].state != "deleted"],
+    )
 
 
 @action("user_followee_list")

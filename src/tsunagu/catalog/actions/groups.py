@@ -10,7 +10,7 @@ from tsunagu.catalog import authz, validation
 from tsunagu.catalog.access import readable_dataset
 from tsunagu.catalog.activity import record_activity
 from tsunagu.catalog.autocomplete import autocomplete
-from tsunagu.catalog.dictize import group_dict
+from tsunagu.catalog.dictize import group_dict, with_follower_counts
 from tsunagu.catalog.lookup import by_id_or_name, require_id
 from tsunagu.catalog.models import Dataset, Group, GroupMembership, dataset_group
 from tsunagu.catalog.revision import bump_revision
@@ -90,6 +90,7 @@ def group_update(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     for dataset in datasets:
         dataset.revision = group.revision
     result = {**group_dict(group), "package_count": _counts(context).get(group.name, 0)}
+    with_follower_counts(context.session, [result])
     record_activity(context, group.id, "changed group", result)
     return result
 
@@ -98,6 +99,7 @@ def group_update(context: Context, data: dict[str, Any]) -> dict[str, Any]:
 def group_show(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     group = by_id_or_name(context.session, Group, require_id(data), deleted=False)
     result = {**group_dict(group), "package_count": _counts(context).get(group.name, 0)}
+    with_follower_counts(context.session, [result])
     if validation.as_bool(data, "include_datasets", {}, default=False):
         query = search_query(
             context, {"fq": f'groups:"{group.name}"', "rows": 1000, "sort": "title_string asc"}
@@ -127,7 +129,9 @@ def group_list(context: Context, data: dict[str, Any]) -> list[Any]:
     groups = groups[offset : offset + limit if limit is not None else None]
     if not all_fields:
         return [g.name for g in groups]
-    return [{**group_dict(g), "package_count": counts.get(g.name, 0)} for g in groups]
+    return with_follower_counts(
+        context.session, [{**group_dict(g), "package_count": counts.get(g.name, 0)} for g in groups]
+    )
 
 
 @action("group_patch", write=True)
@@ -208,6 +212,7 @@ def group_list_authz(context: Context, data: dict[str, Any]) -> list[dict[str, A
         if with_members:
             item["member_count"] = members.get(group.id, 0)
         out.append(item)
+    with_follower_counts(context.session, out)
     return sorted(out, key=lambda g: g["display_name"])
 
 

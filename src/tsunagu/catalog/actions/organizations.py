@@ -11,7 +11,7 @@ from tsunagu.catalog import authz, validation
 from tsunagu.catalog.actions import members
 from tsunagu.catalog.activity import record_activity
 from tsunagu.catalog.autocomplete import autocomplete
-from tsunagu.catalog.dictize import organization_dict
+from tsunagu.catalog.dictize import organization_dict, with_follower_counts
 from tsunagu.catalog.lookup import by_id_or_name, require_id
 from tsunagu.catalog.models import Dataset, Membership, Organization
 from tsunagu.catalog.revision import bump_revision
@@ -116,7 +116,7 @@ def _as_dict(context: Context, org: Organization) -> dict[str, Any]:
     parent = context.session.get(Organization, org.parent_id) if org.parent_id else None
     data = organization_dict(org, parent.name if parent else None)
     data["package_count"] = _datasets(context, org, 0).count
-    return data
+    return with_follower_counts(context.session, [data])[0]
 
 
 def _check_parent(context: Context, org: Organization, parent_id: str | None) -> None:
@@ -251,7 +251,7 @@ def organization_list(context: Context, data: dict[str, Any]) -> list[Any]:
         item = organization_dict(org, parents.get(org.parent_id or ""))
         item["package_count"] = counts.get(org.name, 0)
         out.append(item)
-    return out
+    return with_follower_counts(context.session, out)
 
 
 # CKAN's permissions per role; "admin" holds every permission.
@@ -333,6 +333,7 @@ def _for_user_dicts(
         if with_members:
             item["member_count"] = members.get(org.id, 0)
         out.append(item)
+    with_follower_counts(context.session, out)
     return sorted(out, key=lambda o: o["display_name"])
 
 
