@@ -146,6 +146,8 @@ def test_a_new_month_replaces_the_old_with_a_change_summary(
     assert [(v["number"], v["filename"]) for v in latest["data"]["resource_versions"]] == [
         (2, "population_2026_04.csv")
     ]
+    page = requests.get(f"{server.url}/dataset/ver-population", timeout=30).text
+    assert "更新（「population_2026_04.csv」を第 2 版に差し替え）" in page
 
 
 def test_rows_of_a_standard_data_set_are_matched_by_its_id(site: dict[str, Any]) -> None:
