@@ -8,7 +8,8 @@ Ids come from three places:
   passes to ``_()``, e.g. ``_({"new package": "作成", …}.get(a.activity_type))``: the values are
   ids, the keys are not;
 * Python constants the views hand to templates that translate them: ``FACET_TITLES``, ``SORTS``
-  and ``TYPE_LABELS`` values, and string literals passed as keyword arguments to ``render()``
+  and ``TYPE_LABELS`` values, the 要対応 lines' labels and item messages (their sources declare
+  them, see workspace/attention/registry.py), and string literals passed as keyword arguments to ``render()``
   under a name that some template translates as ``_(name)`` (e.g. the login ``error=``).
 
 Usage::
@@ -112,11 +113,12 @@ def template_ids(source: str, name: str | None = None) -> tuple[set[str], set[st
 
 def view_constant_ids() -> set[str]:
     """Labels the views define and templates translate with ``_(label)``."""
-    from tsunagu.web.views import public, staff
+    from tsunagu.web.views import public, staff, workspace_home
 
     ids: set[str] = set()
     for mapping in (public.FACET_TITLES, public.SORTS, staff.TYPE_LABELS):
         ids.update(mapping.values())
+    ids.update(workspace_home.attention_message_ids())
     return ids
 
 

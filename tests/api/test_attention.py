@@ -11,41 +11,28 @@ municipality (萩市) has items of its own that 下関市's staff must never see
 from __future__ import annotations
 
 import io
-import itertools
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import ckanapi
 import pytest
-from sqlalchemy import update
 
+from support.attention_items import (
+    BROKEN_CSV,
+    CLEAN_CSV,
+    KINDS,
+    PII_CSV,
+    Upload,
+    dataset,
+    ingested,
+    make_items,
+    scanned,
+    upload,
+)
 from support.live_server import LiveServer
-from support.waiting import wait_until
-from tsunagu.catalog.models import Dataset
-from tsunagu.catalog.revision import bump_revision
 from tsunagu.quality.standards import list_standards
-from tsunagu.storage.types import utcnow
 
 SHIMONOSEKI, HAGI = "at-shimonoseki", "at-hagi"
-PII_CSV = "氏名,携帯電話\n山田 太郎,090-1234-5678\n佐藤 花子,080-2345-6789\n".encode()
-# Ingests (緯度 becomes a text column) but the check finds a malformed latitude: an error.
-BAD_POINTS_CSV = "地点,緯度,経度\n市役所,33.9561,130.9411\n唐戸,北緯33度,130.9453\n".encode()
-# A number column with a unit in row 1201: the ingest fails there.
-BROKEN_CSV = "\n".join(
-    ["番号,人数"] + [f"{i},{i * 2}" if i != 1200 else "1200,12人" for i in range(1, 1500)]
-).encode()
-CLEAN_CSV = "地区,人口\n中央,1200\n北,800\n".encode()
-KINDS = (
-    "personal_data",
-    "ingest_errors",
-    "quality_errors",
-    "stale_drafts",
-    "overdue",
-    "low_rating",
-    "missing_standards",
-)
-_serial = itertools.count(1)
 
 
 @dataclass
@@ -61,117 +48,6 @@ class World:
 
     def act(self, name: str, data: dict[str, Any]) -> Any:
         return self.server.act(name, data)
-
-
-def _name(prefix: str) -> str:
-    return f"{prefix}-{next(_serial)}"
-
-
-def _dataset(server: LiveServer, org: str, prefix: str, **fields: Any) -> str:
-    name = _name(prefix)
-    server.act(
-        "package_create",
-        {"name": name, "title": f"{prefix} のデータ", "owner_org": org, "license_id": "cc-by-4.0"}
-        | fields,
-    )
-    return name
-
-
-def _upload(server: LiveServer, dataset: str, filename: str, content: bytes) -> str:
-    @dataclass
-    class Upload:
-        filename: str
-        file: io.BytesIO
-
-    resource = server.act(
-        "resource_create",
-        {"package_id": dataset, "name": filename, "upload": Upload(filename, io.BytesIO(content))},
-    )
-    return str(resource["id"])
-
-
-def _ingested(server: LiveServer, resource_id: str) -> str:
-    status = wait_until(
-        lambda: server.act("datastore_ingest_status", {"resource_id": resource_id}),
-        f"the ingest of {resource_id}",
-        until=lambda s: s["status"] in ("complete", "error"),
-    )
-    return str(status["status"])
-
-
-def _checked(server: LiveServer, resource_id: str) -> dict[str, Any]:
-    return dict(
-        wait_until(
-            lambda: server.act("resource_validation_show", {"id": resource_id}),
-            f"the quality check of {resource_id}",
-            until=lambda shown: shown.get("checked"),
-        )
-    )
-
-
-def _age(server: LiveServer, dataset: str, days: int) -> None:
-    """Make a dataset look last changed ``days`` ago (and have the index see it)."""
-    with server.services.sessions() as session:
-        session.execute(
-            update(Dataset)
-            .where(Dataset.name == dataset)
-            .values(
-                metadata_modified=utcnow() - timedelta(days=days),
-                revision=bump_revision(session),
-            )
-        )
-        session.commit()
-
-
-def _items_for(server: LiveServer, org: str, prefix: str) -> tuple[dict[str, str], dict[str, str]]:
-    """One dataset per kind of item in ``org``; returns kind → dataset and kind → file."""
-    names: dict[str, str] = {}
-    files: dict[str, str] = {}
-    names["stale_drafts"] = _dataset(server, org, f"{prefix}-draft", state="draft")
-    _age(server, names["stale_drafts"], 10)
-
-    names["ingest_errors"] = _dataset(server, org, f"{prefix}-ingest", private=True)
-    files["ingest_errors"] = _upload(server, names["ingest_errors"], "broken.csv", BROKEN_CSV)
-    assert _ingested(server, files["ingest_errors"]) == "error"
-
-    names["quality_errors"] = _dataset(server, org, f"{prefix}-quality")
-    files["quality_errors"] = _upload(server, names["quality_errors"], "points.csv", BAD_POINTS_CSV)
-    assert _ingested(server, files["quality_errors"]) == "complete"
-    assert _checked(server, files["quality_errors"])["report"]["summary"]["error"] > 0
-
-    names["personal_data"] = _dataset(server, org, f"{prefix}-pii", private=True)
-    files["personal_data"] = _upload(server, names["personal_data"], "meibo.csv", PII_CSV)
-    _ingested(server, files["personal_data"])
-    pii = wait_until(
-        lambda: server.act("resource_validation_show", {"id": files["personal_data"]}),
-        "the personal-data scan",
-        until=lambda shown: (shown.get("pii") or {}).get("report"),
-    )
-    assert pii["pii"]["blocked"] is True
-
-    long_ago = utcnow() - timedelta(days=400)
-    names["overdue"] = _dataset(
-        server,
-        org,
-        f"{prefix}-overdue",
-        frequency="monthly",
-        resources=[
-            {
-                "name": "2019年12月",
-                "url": "https://example.jp/2019-12.pdf",
-                "format": "PDF",
-                "last_modified": long_ago.isoformat(),
-            }
-        ],
-    )
-    # ★1 (a PDF under an open licence): below a minimum of ★3.
-    names["low_rating"] = _dataset(
-        server,
-        org,
-        f"{prefix}-rating",
-        resources=[{"name": "報告書", "url": "https://example.jp/report.pdf", "format": "PDF"}],
-    )
-    return names, files
 
 
 @pytest.fixture(scope="module")
@@ -201,14 +77,15 @@ def world(server: LiveServer) -> World:
         server.act("organization_member_create", {"id": org, "username": user, "role": role})
     tokens["at-nobody"] = server.make_user("at-nobody")
 
-    names, files = _items_for(server, SHIMONOSEKI, "at-s")
-    hagi, _ = _items_for(server, HAGI, "at-h")
+    made = make_items(server, SHIMONOSEKI, "at-s")
+    names, files = made.names, made.files
+    hagi = make_items(server, HAGI, "at-h").names
     # Covered standards: 下関市 publishes 避難場所 (declared); a fresh draft is no item.
-    names["published_standard"] = _dataset(server, SHIMONOSEKI, "at-s-evac", standard_id="03")
-    names["private_standard"] = _dataset(
+    names["published_standard"] = dataset(server, SHIMONOSEKI, "at-s-evac", standard_id="03")
+    names["private_standard"] = dataset(
         server, SHIMONOSEKI, "at-s-aed", standard_id="aed", private=True
     )
-    names["fresh_draft"] = _dataset(server, SHIMONOSEKI, "at-s-fresh", state="draft")
+    names["fresh_draft"] = dataset(server, SHIMONOSEKI, "at-s-fresh", state="draft")
     for org in (SHIMONOSEKI, HAGI):
         server.act("organization_attention_update", {"id": org, "min_stars": 3})
     return World(server, tokens, names, hagi, files)
@@ -280,24 +157,19 @@ def test_a_failed_ingest_names_the_file_and_the_error(world: World) -> None:
 
 
 def test_a_successful_reingest_clears_the_failure(world: World) -> None:
-    name = _dataset(world.server, SHIMONOSEKI, "at-s-reingest")
-    resource = _upload(world.server, name, "broken.csv", BROKEN_CSV)
-    assert _ingested(world.server, resource) == "error"
+    name = dataset(world.server, SHIMONOSEKI, "at-s-reingest")
+    resource = upload(world.server, name, "broken.csv", BROKEN_CSV)
+    assert ingested(world.server, resource) == "error"
     line = _line(
         _attention(world, "at-editor", organization=SHIMONOSEKI, limit=50), "ingest_errors"
     )
     assert name in _datasets(line)
 
-    @dataclass
-    class Upload:
-        filename: str
-        file: io.BytesIO
-
     world.act(
         "resource_patch",
         {"id": resource, "upload": Upload("fixed.csv", io.BytesIO(CLEAN_CSV))},
     )
-    assert _ingested(world.server, resource) == "complete"
+    assert ingested(world.server, resource) == "complete"
     line = _line(
         _attention(world, "at-editor", organization=SHIMONOSEKI, limit=50), "ingest_errors"
     )
@@ -328,14 +200,10 @@ def test_personal_data_links_admins_to_the_override_form(world: World) -> None:
 
 
 def test_an_override_takes_the_file_off_the_list(world: World) -> None:
-    name = _dataset(world.server, SHIMONOSEKI, "at-s-pii-ok", private=True)
-    resource = _upload(world.server, name, "meibo.csv", PII_CSV)
-    _ingested(world.server, resource)
-    wait_until(
-        lambda: world.act("resource_validation_show", {"id": resource}),
-        "the personal-data scan",
-        until=lambda shown: (shown.get("pii") or {}).get("report"),
-    )
+    name = dataset(world.server, SHIMONOSEKI, "at-s-pii-ok", private=True)
+    resource = upload(world.server, name, "meibo.csv", PII_CSV)
+    ingested(world.server, resource)
+    scanned(world.server, resource)
     assert name in _datasets(
         _line(_attention(world, "at-admin", organization=SHIMONOSEKI, limit=50), "personal_data")
     )

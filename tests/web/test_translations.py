@@ -23,6 +23,7 @@ from tsunagu.web.views import workspace_table
 from tsunagu.web.views.public import FACET_TITLES, SORTS
 from tsunagu.web.views.staff import TYPE_LABELS
 from tsunagu.workspace import table as staff_table
+from tsunagu.workspace.attention.registry import sources as attention_sources
 
 ROOT = Path(__file__).resolve().parents[2]
 EN_JSON = LOCALES / "en.json"
@@ -387,6 +388,51 @@ FORM = {
     "values": {"title": "Shelters"},
     "errors": {"title": ["too short"]},
 }
+
+
+def _attention_items() -> list[dict[str, Any]]:
+    """One item per message any 要対応 source may give, with English data in the placeholders."""
+    params = {
+        "file": "shelters.csv",
+        "error": "Not a number.",
+        "errors": 2,
+        "days": 10,
+        "frequency": "Monthly",
+        "due": "2024-05-15",
+        "stars": 1,
+        "score": 8,
+        "min_stars": 3,
+        "min_score": 50,
+        "standard": "03 Evacuation spaces",
+        "dataset": "Shelters",
+    }
+    return [
+        {"title": "Shelters", "message": message, "params": params, "organization": "sample-city"}
+        | {"link": "/staff/dataset/shelters#publish-heading"}
+        for source in attention_sources()
+        for message in source.messages
+    ]
+
+
+ATTENTION = {
+    "everything": False,
+    "total": 3,
+    "lines": [
+        {
+            "kind": source.kind,
+            "label": source.label,
+            "count": 3 if index == 0 else 0,
+            "by_organization": {"sample-city": 3} if index == 0 else {},
+            "items": _attention_items() if index == 0 else [],
+            "more": "/staff/datasets?errors=1" if index == 0 else None,
+        }
+        for index, source in enumerate(attention_sources())
+    ],
+    "organizations": [
+        {"id": "org-1", "name": "sample-city", "title": "Sample City", "count": 3}
+        | {"kind": "municipality", "min_stars": 3, "min_score": 0}
+    ],
+}
 PAGES: dict[str, dict[str, Any]] = {
     "about.html": {},
     "home.html": {
@@ -426,15 +472,8 @@ PAGES: dict[str, dict[str, Any]] = {
         "reports": {"res-1": REPORT},
         "standards": STANDARDS,
         "activity": [
-            {"timestamp": "2024-04-01T09:00:00", "activity_type": t, "data": {}}
+            {"timestamp": "2024-04-01T09:00:00", "activity_type": t}
             for t in ("new package", "changed package", "deleted package")
-        ]
-        + [
-            {
-                "timestamp": "2024-05-01T09:00:00",
-                "activity_type": "changed package",
-                "data": {"resource_versions": [{"resource_name": "May", "number": 2}]},
-            }
         ],
         "license": LICENSE,
         "can_edit": True,
@@ -469,7 +508,20 @@ PAGES: dict[str, dict[str, Any]] = {
     },
     "error.html": {"message": "Something failed."},
     "not_found.html": {},
-    "staff/dashboard.html": {"orgs": [ORG], "datasets": [PACKAGE]},
+    "staff/home.html": {
+        "attention": ATTENTION,
+        "org_titles": {"sample-city": "Sample City"},
+        "orgs": [ORG],
+        "current": ATTENTION["organizations"][0],
+        "chosen": "sample-city",
+        "is_sysadmin": False,
+        "can_set_minimums": True,
+        "star_choices": range(6),
+        "recent": [PACKAGE],
+        "errors": {"min_score": ["Between 0 and 100."]},
+        "values": {"min_stars": "3", "min_score": "500"},
+        "saved": True,
+    },
     "staff/dataset_form.html": {**FORM, "package": None},
     "staff/dataset_manage.html": {
         **FORM,

@@ -23,6 +23,7 @@ from tsunagu.web.views import (
     staff,
     staff_quality,
     versions,
+    workspace_home,
     workspace_table,
 )
 
@@ -60,7 +61,8 @@ def routes() -> list[BaseRoute]:
         Route("/user/reset/{key}", recovery.reset_password, methods=["POST"]),
         Route("/user/invite/{key}", invitations.accept_page, methods=["GET"]),
         Route("/user/invite/{key}", invitations.accept, methods=["POST"]),
-        Route("/staff", staff.dashboard),
+        Route("/staff", workspace_home.home),
+        Route("/staff/attention/minimums", workspace_home.set_minimums, methods=["POST"]),
         Route("/staff/datasets", workspace_table.datasets_page, methods=["GET"]),
         Route("/staff/datasets/bulk", workspace_table.bulk_confirm, methods=["POST"]),
         Route("/staff/datasets/bulk/apply", workspace_table.bulk_apply, methods=["POST"]),

@@ -119,26 +119,10 @@ async def logout(request: Request) -> Response:
     return RedirectResponse("/", status_code=303)
 
 
-# -- dashboard and datasets -----------------------------------------------------------------
+# -- datasets -------------------------------------------------------------------------------
 
 
-def dashboard(request: Request) -> Response:
-    if (redirect := login_required(request)) is not None:
-        return redirect
-    with page_context(request) as context:
-        orgs = call_action("organization_list_for_user", context, {"permission": "read"})
-        mine = call_action(
-            "package_search",
-            context,
-            {
-                "fq": " OR ".join(f'owner_org:"{o["id"]}"' for o in orgs) or "id:none",
-                "include_private": True,
-                "include_drafts": True,
-                "rows": 100,
-                "sort": "metadata_modified desc",
-            },
-        )
-    return render(request, "staff/dashboard.html", orgs=orgs, datasets=mine["results"])
+PREFILLED = ("owner_org", "standard_id", "title")
 
 
 def _editable_orgs(request: Request, context: Any) -> list[dict[str, Any]]:
@@ -151,16 +135,23 @@ def new_dataset_page(request: Request) -> Response:
     with page_context(request) as context:
         orgs = _editable_orgs(request, context)
         groups = call_action("group_list", context, {"all_fields": True})
+    # Links may fill some fields in (the 要対応 home's missing standard dataset: organisation,
+    # standard and a title); the rest starts empty.
+    values = {
+        key: str(request.query_params[key])[:200]
+        for key in PREFILLED
+        if request.query_params.get(key)
+    }
     return render(
         request,
         "staff/dataset_form.html",
         orgs=orgs,
         groups=groups,
         licenses=LICENSES,
-        values={},
+        values=values,
         errors={},
         package=None,
-        meta=dataset_form.form_meta(orgs, {}),
+        meta=dataset_form.form_meta(orgs, values),
     )
 
 

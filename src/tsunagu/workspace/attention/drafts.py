@@ -12,7 +12,7 @@ STALE_AFTER = timedelta(days=7)
 MESSAGE = "下書きのまま {days} 日たっています。内容を確かめて公開するか、不要なら削除してください。"
 
 
-@attention_source("stale_drafts", label="1 週間以上前の下書き", order=40)
+@attention_source("stale_drafts", label="1 週間以上前の下書き", order=40, messages=(MESSAGE,))
 def stale_drafts(scope: Scope) -> Line:
     before = (scope.now - STALE_AFTER).isoformat()
     found = index.search(

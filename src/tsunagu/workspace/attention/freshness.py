@@ -27,7 +27,7 @@ def _fix_link(package: dict[str, Any]) -> str:
     return index.staff_page(package, "upload-heading")
 
 
-@attention_source("overdue", label="更新が遅れているデータ（鮮度）", order=50)
+@attention_source("overdue", label="更新が遅れているデータ（鮮度）", order=50, messages=(MESSAGE,))
 def overdue(scope: Scope) -> Line:
     found = index.search(
         scope,

@@ -38,7 +38,9 @@ def _failed(scope: Scope, *columns: Any) -> Select[Any]:
     )
 
 
-@attention_source("ingest_errors", label="取り込みに失敗したファイル", order=20)
+@attention_source(
+    "ingest_errors", label="取り込みに失敗したファイル", order=20, messages=(MESSAGE,)
+)
 def ingest_errors(scope: Scope) -> Line:
     session = scope.context.session
     by_owner = dict(

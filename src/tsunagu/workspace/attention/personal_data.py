@@ -38,7 +38,12 @@ def _still_blocked(resource: Resource, scanned: str, override: dict[str, Any] | 
     return not (override and override.get("signature") == current)
 
 
-@attention_source("personal_data", label="個人情報の可能性があり公開できないファイル", order=10)
+@attention_source(
+    "personal_data",
+    label="個人情報の可能性があり公開できないファイル",
+    order=10,
+    messages=(MESSAGE, MESSAGE_ADMIN),
+)
 def personal_data(scope: Scope) -> Line:
     rows = scope.context.session.execute(
         select(
@@ -56,7 +61,8 @@ def personal_data(scope: Scope) -> Line:
             Resource.state == "active",
             scope.readable_datasets(),
         )
-        .order_by(Dataset.name, Resource.position, Resource.id)
+        # The latest scans first: what was just uploaded is what staff are working on.
+        .order_by(ResourceQuality.checked.desc().nulls_last(), Resource.id)
     ).all()
     blocked = [row for row in rows if _still_blocked(row[2], row[0], row[1])]
     by_owner: dict[str | None, int] = {}

@@ -22,7 +22,12 @@ def _first_with_errors(package: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-@attention_source("quality_errors", label="品質の検査でエラーがあるデータ", order=30)
+@attention_source(
+    "quality_errors",
+    label="品質の検査でエラーがあるデータ",
+    order=30,
+    messages=(MESSAGE, MESSAGE_UNREADABLE),
+)
 def quality_errors(scope: Scope) -> Line:
     found = index.search(scope, ["quality_errors:true"], sort="metadata_modified desc")
     items = []

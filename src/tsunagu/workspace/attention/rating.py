@@ -41,7 +41,12 @@ def _weakest(package: dict[str, Any]) -> dict[str, Any] | None:
     )
 
 
-@attention_source("low_rating", label="組織の基準より★・点数が低いデータ", order=60)
+@attention_source(
+    "low_rating",
+    label="組織の基準より★・点数が低いデータ",
+    order=60,
+    messages=tuple(MESSAGES.values()),
+)
 def low_rating(scope: Scope) -> Line | None:
     groups: dict[Threshold, list[str]] = defaultdict(list)
     for org_id in scope.organizations:

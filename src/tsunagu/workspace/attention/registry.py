@@ -25,6 +25,9 @@ class Source:
     label: str  # the line's heading (Japanese; the message id of its English)
     order: int  # position on the page: what blocks publishing first
     collect: Collect
+    # Every item message it may give (Japanese with {placeholders}): the portal's translation
+    # catalog lists them (scripts/extract_messages.py reads them here).
+    messages: tuple[str, ...] = ()
 
 
 # Every module that registers a source; importing one registers it. Data requests and harvest
@@ -43,9 +46,11 @@ _SOURCES: dict[str, Source] = {}
 _loaded = False
 
 
-def attention_source(kind: str, *, label: str, order: int) -> Callable[[Collect], Collect]:
+def attention_source(
+    kind: str, *, label: str, order: int, messages: tuple[str, ...] = ()
+) -> Callable[[Collect], Collect]:
     def register(collect: Collect) -> Collect:
-        _SOURCES[kind] = Source(kind, label, order, collect)
+        _SOURCES[kind] = Source(kind, label, order, collect, messages)
         return collect
 
     return register

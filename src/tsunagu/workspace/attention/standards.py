@@ -58,7 +58,12 @@ def _item(scope: Scope, org: OrganizationRef, standard: Standard) -> Item:
     )
 
 
-@attention_source("missing_standards", label="未公開の自治体標準オープンデータセット", order=70)
+@attention_source(
+    "missing_standards",
+    label="未公開の自治体標準オープンデータセット",
+    order=70,
+    messages=(MESSAGE, MESSAGE_UNPUBLISHED),
+)
 def missing_standards(scope: Scope) -> Line | None:
     municipalities = sorted(
         (o for o in scope.organizations.values() if o.kind == "municipality"),
