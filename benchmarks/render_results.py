@@ -27,7 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from reporting import datastore, load, portal, quality, search
+from reporting import datastore, load, portal, quality, search, staff
 from reporting.common import provenance
 
 HERE = Path(__file__).resolve().parent
@@ -108,6 +108,11 @@ SECTIONS = [
         ],
         intro=load.INTRO,
     ),
+    Section(
+        "Staff workspace",
+        [Table("staff", None, "python benchmarks/staff.py", staff.render)],
+        intro=staff.INTRO,
+    ),
 ]
 TABLES = {table.name: table for section in SECTIONS for table in section.tables}
 
@@ -144,6 +149,7 @@ def _duration(name: str) -> str:
         "quality": "3 min",
         "load-sqlite": "4 min",
         "load-postgresql": "4 min",
+        "staff": "10 min",
     }[name]
 
 
