@@ -4,7 +4,6 @@ so a publisher sees every problem with a form at once."""
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Any
 
 from tsunagu.catalog.licenses import ALIASES, get_license
@@ -89,17 +88,6 @@ def check_license(value: str, errors: Errors) -> str:
         add(errors, "license_id", f"不明なライセンスです: {value} (Unknown license)")
         return value
     return ALIASES.get(value, license.id)
-
-
-def check_iso_date(value: str, field: str, errors: Errors) -> str:
-    if value:
-        try:
-            date.fromisoformat(value[:10])
-        except ValueError:
-            add(
-                errors, field, "日付は YYYY-MM-DD 形式で指定してください (Must be an ISO 8601 date)"
-            )
-    return value
 
 
 def check_local_gov_code(value: str, errors: Errors) -> str | None:
