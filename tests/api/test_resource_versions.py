@@ -332,3 +332,27 @@ def test_files_gc_keeps_every_version(server: LiveServer, site: dict[str, Any]) 
     files_gc.delete(server.services, found.orphans)
     for key in keys:
         assert server.services.files.exists(key)
+
+
+def test_loading_the_same_file_again_keeps_its_summary(site: dict[str, Any]) -> None:
+    editor = site["ver-editor"]
+    made = publish_month(editor, "ver-retype")
+    rid = made["resource"]["id"]
+    replaced = replace(editor, rid, "population_2026_04.csv", APRIL, made["job"])
+    before = editor.action.resource_version_list(id=rid)[0]
+    # Staff correct a column's type: the same file is loaded again, with 人口 as 数値.
+    editor.action.datastore_dictionary_update(
+        resource_id=rid, fields=[{"id": "人口", "info": {"type_override": "numeric"}}]
+    )
+    again = wait_ingest(editor, rid, replaced["job_id"])
+    assert again["status"] == "complete", again
+    versions = editor.action.resource_version_list(id=rid)
+    assert len(versions) == 2
+    after = versions[0]
+    assert after["changes"] == before["changes"]  # still what changed from version 1
+    assert {c["id"]: c["type"] for c in after["columns"]}["人口"] == "numeric"
+    assert after["datastore_live"]
+
+    # A table deleted through the API is no version's any more.
+    editor.action.datastore_delete(resource_id=rid)
+    assert not any(v["datastore_live"] for v in editor.action.resource_version_list(id=rid))

@@ -11,7 +11,8 @@ How the pieces meet:
 * ``table_staged`` (in the ingest worker, before the swap): the new file's staging table is
   compared with the published one (changes.py) and the summary is stored with the version.
 * ``ingest_finished``: the version records whether its table was published or why not; a failed
-  ingest leaves the earlier table published, and the version says so.
+  ingest leaves the earlier table published, and the version says so. ``datastore_changed`` with
+  no table (deleted or withdrawn) leaves no version live.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from tsunagu.events import (
     IngestOutcome,
     StagedTable,
     on_dataset_saving,
+    on_datastore_changed,
     on_ingest_finished,
     on_resource_saved,
     on_table_staged,
@@ -253,6 +255,17 @@ def _record_outcome(services: Services, outcome: IngestOutcome) -> None:
             version.ingest_status = "error" if outcome.error is not None else "complete"
             version.ingest_error = outcome.error or ""
         session.commit()
+
+
+@on_datastore_changed
+def _forget_dropped_table(session: Any, resource_id: str, fields: Any) -> None:
+    """A table removed (datastore_delete, or withdrawn for personal data) is no file's any more."""
+    if fields is None:
+        session.execute(
+            update(ResourceVersion)
+            .where(ResourceVersion.resource_id == resource_id, ResourceVersion.live.is_(True))
+            .values(live=False)
+        )
 
 
 # -- reading -------------------------------------------------------------------------------
