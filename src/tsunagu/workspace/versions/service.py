@@ -180,30 +180,43 @@ def _mark_public_files(context: Context, dataset: Dataset) -> None:
 
 @on_table_staged
 def _summarise(services: Services, staged: StagedTable) -> None:
+    # Read, compare, then write, each on its own: the comparison of big tables takes seconds
+    # and must hold no lock (on SQLite a pending write would hold the database's write lock).
     with services.sessions() as session:
         version = _version_of_file(session, staged.resource_id, staged.storage_key)
         if version is None:
             return  # a linked file: not a version
-        version.rows = staged.rows
-        version.columns = [{"id": f["id"], "type": f["type"]} for f in staged.fields]
+        version_id = version.id
         meta = session.get(DatastoreTable, staged.resource_id)
         live = session.scalars(
             select(ResourceVersion).where(
                 ResourceVersion.resource_id == staged.resource_id, ResourceVersion.live.is_(True)
             )
         ).first()
-        if meta is not None and (live is None or live.id != version.id):
-            # (The same file loaded again, with other column types, keeps its summary.)
+        # The same file loaded again (with other column types) keeps the summary it has.
+        compared = meta is not None and (live is None or live.id != version.id)
+        published, keys = None, []
+        if compared and meta is not None:
+            published = changes.Table(meta.table_name, list(meta.fields))
             keys = _key_candidates(session, staged.resource_id, meta, staged.fields)
-            with services.engine.connect() as connection:
-                summary = changes.compare(
-                    connection,
-                    changes.Table(meta.table_name, meta.fields),
-                    changes.Table(staged.staging_table, staged.fields),
-                    keys,
-                )
-            summary["compared_with"] = live.id if live is not None else None
-            summary["compared_number"] = live.number if live is not None else None
+        before = {
+            "compared_with": live.id if live is not None else None,
+            "compared_number": live.number if live is not None else None,
+        }
+    summary = None
+    if published is not None:
+        with services.engine.connect() as connection:
+            summary = changes.compare(
+                connection, published, changes.Table(staged.staging_table, staged.fields), keys
+            )
+        summary.update(before)
+    with services.sessions() as session:
+        version = session.get(ResourceVersion, version_id)
+        if version is None:
+            return
+        version.rows = staged.rows
+        version.columns = [{"id": f["id"], "type": f["type"]} for f in staged.fields]
+        if summary is not None:
             version.changes = summary
         session.commit()
 
