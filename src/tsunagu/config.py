@@ -64,6 +64,16 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     # "text" or "json" (one JSON object a line, for log collectors).
     log_format: str = "text"
+    # Harvesting other catalogs (harvest/): private, loopback and link-local addresses are
+    # refused unless listed here (addresses or networks, e.g. a closed municipal network).
+    harvest_private_networks: tuple[str, ...] = ()
+    harvest_timeout: float = 30.0  # seconds per request
+    harvest_max_response_bytes: int = 50 * 1024 * 1024
+    harvest_max_record_bytes: int = 5 * 1024 * 1024
+    harvest_max_resources: int = 1000  # per dataset
+    harvest_max_records: int = 100_000  # per job
+    harvest_job_max_seconds: int = 6 * 3600
+    harvest_workers: int = 1  # harvest job threads in this process (0: none, e.g. web-only)
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -108,6 +118,18 @@ class Settings:
                 p.strip() for p in _env("TRUSTED_PROXIES", "").split(",") if p.strip()
             ),
             "log_format": _env("LOG_FORMAT", "text").lower(),
+            "harvest_private_networks": tuple(
+                p.strip() for p in _env("HARVEST_PRIVATE_NETWORKS", "").split(",") if p.strip()
+            ),
+            "harvest_timeout": float(_env("HARVEST_TIMEOUT", "30")),
+            "harvest_max_response_bytes": int(
+                _env("HARVEST_MAX_RESPONSE_BYTES", str(50 * 1024 * 1024))
+            ),
+            "harvest_max_record_bytes": int(_env("HARVEST_MAX_RECORD_BYTES", str(5 * 1024 * 1024))),
+            "harvest_max_resources": int(_env("HARVEST_MAX_RESOURCES", "1000")),
+            "harvest_max_records": int(_env("HARVEST_MAX_RECORDS", "100000")),
+            "harvest_job_max_seconds": int(_env("HARVEST_JOB_MAX_SECONDS", str(6 * 3600))),
+            "harvest_workers": int(_env("HARVEST_WORKERS", "1")),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

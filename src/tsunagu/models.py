@@ -19,6 +19,7 @@ from tsunagu.catalog.models import (
 )
 from tsunagu.datastore.models import DatastoreTable, IngestJob
 from tsunagu.follows.models import Follow
+from tsunagu.harvest.models import HarvestError, HarvestJob, HarvestObject, HarvestSource
 from tsunagu.jobs.models import Job
 from tsunagu.quality.models import ResourceQuality
 from tsunagu.storage.database import Base
@@ -41,6 +42,10 @@ __all__ = [
     "Follow",
     "Group",
     "GroupMembership",
+    "HarvestError",
+    "HarvestJob",
+    "HarvestObject",
+    "HarvestSource",
     "IngestJob",
     "Job",
     "LoginThrottle",
