@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import ckanapi
@@ -30,6 +31,7 @@ FACILITIES_1 = (
     "ID,名称,所在地_連結表記\n1,中央公民館,下関市1\n2,東公民館,下関市2\n3,西公民館,下関市3\n"
 )
 FACILITIES_2 = "ID,名称,所在地_連結表記\n1,中央公民館,下関市1\n2,東公民館（改装）,下関市2\n4,北公民館,下関市4\n"
+PII = Path(__file__).resolve().parents[1] / "data" / "quality" / "pii"
 BROKEN_XLSX = b"PK\x03\x04 this is not really a spreadsheet"
 
 
@@ -356,3 +358,19 @@ def test_loading_the_same_file_again_keeps_its_summary(site: dict[str, Any]) -> 
     # A table deleted through the API is no version's any more.
     editor.action.datastore_delete(resource_id=rid)
     assert not any(v["datastore_live"] for v in editor.action.resource_version_list(id=rid))
+
+
+def test_a_new_file_with_personal_data_is_refused_and_the_old_stays(
+    site: dict[str, Any],
+) -> None:
+    editor = site["ver-editor"]
+    made = publish_month(editor, "ver-pii")
+    rid = made["resource"]["id"]
+    personal = (PII / "personal_phone.csv").read_bytes()
+    with pytest.raises(ckanapi.ValidationError) as refused:
+        editor.action.resource_patch(id=rid, upload=_upload("population_2026_04.csv", personal))
+    assert "pii" in refused.value.error_dict
+    versions = editor.action.resource_version_list(id=rid)
+    assert [(v["number"], v["current"]) for v in versions] == [(1, True)]
+    assert requests.get(versions[0]["url"], timeout=30).content == MARCH
+    assert [r["地区"] for r in records(editor, rid)] == ["中央", "東", "西", "南"]
