@@ -472,8 +472,15 @@ PAGES: dict[str, dict[str, Any]] = {
         "reports": {"res-1": REPORT},
         "standards": STANDARDS,
         "activity": [
-            {"timestamp": "2024-04-01T09:00:00", "activity_type": t}
+            {"timestamp": "2024-04-01T09:00:00", "activity_type": t, "data": {}}
             for t in ("new package", "changed package", "deleted package")
+        ]
+        + [
+            {
+                "timestamp": "2024-05-01T09:00:00",
+                "activity_type": "changed package",
+                "data": {"resource_versions": [{"resource_name": "May", "number": 2}]},
+            }
         ],
         "license": LICENSE,
         "can_edit": True,
