@@ -23,6 +23,7 @@ from tsunagu.config import Settings
 from tsunagu.context import Services
 from tsunagu.datastore.jobs import IngestWorker
 from tsunagu.errors import ActionError
+from tsunagu.harvest.worker import HarvestWorker
 from tsunagu.ops.health import healthz, readyz
 from tsunagu.ops.metrics import RequestMetrics, metrics_endpoint
 from tsunagu.quality.worker import QualityWorker
@@ -55,6 +56,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         quality.start()
         batches = BatchWorker(services)  # makes the drafts of applied batches (workspace/batch)
         batches.start()
+        # Runs harvest sources on their schedule and "run now" (harvest/).
+        harvests = [HarvestWorker(services) for _ in range(settings.harvest_workers)]
+        for harvest in harvests:
+            harvest.start()
         # Page views and downloads are counted in memory and written every few seconds.
         usage = UsageFlusher(services.sessions)
         usage.start()
@@ -64,6 +69,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             worker.stop()
         quality.stop()
         batches.stop()
+        for harvest in harvests:
+            harvest.stop()
         services.engine.dispose()
 
     routes = [

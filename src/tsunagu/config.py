@@ -74,6 +74,7 @@ class Settings:
     harvest_max_records: int = 100_000  # per job
     harvest_job_max_seconds: int = 6 * 3600
     harvest_workers: int = 1  # harvest job threads in this process (0: none, e.g. web-only)
+    harvest_schedule_seconds: float = 30.0  # how often due sources are looked for
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -130,6 +131,7 @@ class Settings:
             "harvest_max_records": int(_env("HARVEST_MAX_RECORDS", "100000")),
             "harvest_job_max_seconds": int(_env("HARVEST_JOB_MAX_SECONDS", str(6 * 3600))),
             "harvest_workers": int(_env("HARVEST_WORKERS", "1")),
+            "harvest_schedule_seconds": float(_env("HARVEST_SCHEDULE_SECONDS", "30")),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

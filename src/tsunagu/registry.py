@@ -54,6 +54,7 @@ ACTION_MODULES = (
     "tsunagu.follows.actions",
     "tsunagu.follows.dashboard",
     "tsunagu.follows.digest",
+    "tsunagu.harvest.actions",
     "tsunagu.jobs.actions",
     "tsunagu.quality.actions",
     "tsunagu.workspace.batch.actions",

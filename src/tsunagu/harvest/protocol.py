@@ -149,6 +149,7 @@ class Run(Protocol):
     config: Mapping[str, Any]  # the source's settings (filters …), checked by check_config
     api_key: str  # "" when none; never log it
     since: datetime | None  # harvest only records changed since (UTC); None: everything
+    list_all: bool  # deletion detection is due: call listed() with every key if you can
     limits: Limits
 
     def fetch(
@@ -177,6 +178,11 @@ class Run(Protocol):
 
     def stopping(self) -> bool:
         """True when the job was asked to stop or ran out of time: stop gathering."""
+        ...
+
+    def warn(self, message: str) -> None:
+        """A problem with the source that does not stop the job (paging that looped, a listing
+        that could not be read): shown among the job's errors."""
         ...
 
 
