@@ -40,6 +40,9 @@ FIELD_ALIASES = {
     "license": "license_id",
     "format": "res_format",
 }
+# Up to this many candidates a range filter compares each one's value; above it, it takes the
+# field's values in order (search/ranges.py), which costs the same whatever the catalog's size.
+RANGE_WALK_LIMIT = 2_000
 # Above this many candidates a phrase is not re-checked word by word: bigrams alone decide.
 VERIFY_LIMIT = 50_000
 
@@ -261,6 +264,11 @@ class _Evaluator:
         numeric = node.field in NUMERIC_FIELDS
         low = _bound(node.low, numeric)
         high = _bound(node.high, numeric)
+        if len(self.universe) > RANGE_WALK_LIMIT:
+            found = self.index.range_keys.select(
+                self.index, node.field, low, high, node.include_low, node.include_high
+            )
+            return found & self.universe
         docs = self.index.docs
         result = BitMap()
         for docid in self.universe:

@@ -26,6 +26,7 @@ from tsunagu.search.documents import IndexDocument, build_document
 from tsunagu.search.interface import IndexedDataset, SearchQuery, SearchResult
 from tsunagu.search.normalize import normalize_text
 from tsunagu.search.phrases import PhraseCache, PhraseCorpus
+from tsunagu.search.ranges import RangeKeys
 
 # Index size from which a rebuild freezes the index's objects out of the garbage collector.
 FREEZE_MIN_DOCS = 10_000
@@ -51,6 +52,7 @@ class MemoryIndex:
         self.display: dict[str, dict[str, str]] = defaultdict(dict)
         self.facet_titles: dict[str, dict[str, str]] = defaultdict(dict)
         self.sort_keys = ranking.SortKeys()
+        self.range_keys = RangeKeys()
         self.phrase_corpus = PhraseCorpus()
         self.phrase_cache = PhraseCache()
 
@@ -125,6 +127,7 @@ class MemoryIndex:
         for field_name, titles in doc.titles.items():
             self.facet_titles[field_name].update(titles)
         self.sort_keys.invalidate()
+        self.range_keys.invalidate()
         # The phrase corpus needs no notice: it appends new docids when next used.
         self.phrase_cache.add_document(docid, doc)
 
@@ -157,6 +160,7 @@ class MemoryIndex:
                     if not bitmap:
                         del postings[key]
         self.sort_keys.invalidate()
+        self.range_keys.invalidate()
         self.phrase_cache.remove_document(docid)
 
     # -- reading ------------------------------------------------------------------------------
