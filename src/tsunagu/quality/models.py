@@ -30,7 +30,8 @@ class ResourceQuality(Base):
     # Personal-data scan of the same file: PiiResult.to_dict() and whether it blocks publishing.
     pii_signature: Mapped[str] = mapped_column(Text, default="")
     pii: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
-    pii_blocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Indexed: the 要対応 home lists the few blocked files without reading every record.
+    pii_blocked: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     # An org admin's written reason to publish despite the findings, for this file only:
     # {"reason", "user_id", "user_name", "signature", "timestamp"}.
     pii_override: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)

@@ -63,6 +63,8 @@ def upgrade() -> None:
     _create_resource_version()
     _create_upload_batch()
     _create_attention_setting()
+    with op.batch_alter_table("resource_quality", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_resource_quality_pii_blocked"), ["pii_blocked"])
 
 
 def _map_existing_metadata() -> None:
@@ -266,6 +268,8 @@ def downgrade() -> None:
         .where(_dataset.c.frequency_unmapped != "")
         .values(frequency=_dataset.c.frequency_unmapped)
     )
+    with op.batch_alter_table("resource_quality", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_resource_quality_pii_blocked"))
     op.drop_table("attention_setting")
     op.drop_table("upload_batch")
     op.drop_table("resource_version")

@@ -1,14 +1,17 @@
 """Files whose latest ingest failed: the table is missing or stale until someone fixes the file.
 
 Answered by SQL (the index knows nothing of jobs): failed jobs are few and ``ingest_job.status``
-is indexed, so the query reads only them, keeping those no newer job of the same file replaced.
+is indexed, so the query reads only them, keeping those no newer job of the same file replaced;
+one pass gives the counts and the newest few (the error texts are read for those few only).
 """
 
 from __future__ import annotations
 
+import heapq
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy import Select, and_, exists, select
 from sqlalchemy.orm import aliased
 
 from tsunagu.catalog.dictize import iso
@@ -42,17 +45,12 @@ def _failed(scope: Scope, *columns: Any) -> Select[Any]:
     "ingest_errors", label="取り込みに失敗したファイル", order=20, messages=(MESSAGE,)
 )
 def ingest_errors(scope: Scope) -> Line:
-    session = scope.context.session
-    by_owner = dict(
-        session.execute(
-            _failed(scope, Dataset.owner_org, func.count()).group_by(Dataset.owner_org)
-        ).all()
-    )
-    rows = session.execute(
+    # One pass over the failures: the counts per organisation and the newest few from it.
+    rows = scope.context.session.execute(
         _failed(
             scope,
-            IngestJob.error,
             IngestJob.finished,
+            IngestJob.id,
             Resource.id,
             Resource.name,
             Dataset.id,
@@ -60,14 +58,21 @@ def ingest_errors(scope: Scope) -> Line:
             Dataset.title,
             Dataset.owner_org,
         )
-        .order_by(IngestJob.finished.desc(), IngestJob.id)
-        .limit(scope.limit)
     ).all()
+    by_owner: dict[str | None, int] = {}
+    for row in rows:
+        by_owner[row[7]] = by_owner.get(row[7], 0) + 1
+    newest = heapq.nlargest(scope.limit, rows, key=lambda r: (r[0] or datetime.min, r[1]))
+    errors = dict(
+        scope.context.session.execute(
+            select(IngestJob.id, IngestJob.error).where(IngestJob.id.in_([r[1] for r in newest]))
+        ).all()
+    )
     items = [
         Item(
             title=title or name,
             message=MESSAGE,
-            params={"file": resource_name or resource_id, "error": error},
+            params={"file": resource_name or resource_id, "error": errors.get(job_id, "")},
             link=f"/staff/dataset/{name}#resource-{resource_id}",
             organization=scope.organization_name(owner_org),
             dataset=name,
@@ -76,18 +81,14 @@ def ingest_errors(scope: Scope) -> Line:
             date=iso(finished),
         )
         for (
-            error,
             finished,
+            job_id,
             resource_id,
             resource_name,
             dataset_id,
             name,
             title,
             owner_org,
-        ) in rows
+        ) in newest
     ]
-    return Line(
-        count=sum(by_owner.values()),
-        items=items,
-        by_organization=scope.by_name(by_owner),
-    )
+    return Line(count=len(rows), items=items, by_organization=scope.by_name(by_owner))
