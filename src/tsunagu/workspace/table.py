@@ -19,8 +19,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from tsunagu.catalog import authz
 from tsunagu.context import Context
+from tsunagu.rawjson import RawJSON
 from tsunagu.search.documents import has_quality_errors
 
 STATES = ("active", "draft")
@@ -231,7 +234,9 @@ class TableRow:
 def table_rows(results: list[Mapping[str, Any]], today: str | None = None) -> list[TableRow]:
     today = today or datetime.now(UTC).date().isoformat()
     rows = []
-    for package in results:
+    for found in results:
+        # Search results are ready-made JSON: decoded once here, not key by key.
+        package = orjson.loads(found.raw) if isinstance(found, RawJSON) else found
         org = package.get("organization") or {}
         resources = list(package.get("resources") or [])
         due = str(package.get("next_update_due") or "")

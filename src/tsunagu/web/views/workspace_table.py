@@ -27,7 +27,7 @@ from tsunagu.web.security import check_csrf
 from tsunagu.web.session import page_context
 from tsunagu.web.templating import render
 from tsunagu.web.views.staff import login_required
-from tsunagu.workspace import bulk, table
+from tsunagu.workspace import bulk, choices, table
 from tsunagu.workspace.bulk_operations import operation_for
 
 # What the bulk form offers → (operation, the form field that carries its parameter, and the
@@ -54,15 +54,14 @@ def _back(value: str) -> str:
 
 def _lookups(context: Any) -> dict[str, Any]:
     """Organisations and categories the forms offer, and their titles for the result lists."""
-    orgs = call_action("organization_list_for_user", context, {"permission": "read"})
-    groups = call_action("group_list", context, {"all_fields": True})
+    orgs = choices.organisations(context)
+    groups = choices.categories(context)
     return {
         "orgs": orgs,
-        # Move targets: where the caller may add datasets (every organisation for a sysadmin).
-        "targets": [o for o in orgs if o.get("capacity") in ("editor", "admin")],
+        "targets": choices.move_targets(orgs),
         "groups": groups,
-        "org_titles": {o["name"]: o["title"] or o["name"] for o in orgs},
-        "group_titles": {g["name"]: g["title"] or g["name"] for g in groups},
+        "org_titles": {o.name: o.title for o in orgs},
+        "group_titles": {g.name: g.title for g in groups},
     }
 
 
