@@ -501,3 +501,26 @@ def test_paging_past_64_bits_is_a_validation_error(server: LiveServer, action: s
         assert field in response.json()["error"]
     largest = orjson.dumps({"offset": 2**63 - 1, "limit": 2**63 - 1})
     assert post(server, largest, "application/json", path=path).json()["result"] == []
+
+
+# -- text longer than its column (PostgreSQL refuses it; SQLite would keep it) ---------------
+
+
+def test_text_longer_than_its_column_is_a_validation_error(server: LiveServer, token: str) -> None:
+    ckan = server.ckan(token)
+    for field, value in (
+        ("type", "x" * 31),
+        ("extras", [{"key": "k" * 201, "value": "v"}]),
+    ):
+        response = requests.post(
+            server.url + "/api/3/action/package_patch",
+            json={"id": "body-data", field: value},
+            headers={"Authorization": token},
+            timeout=10,
+        )
+        assert response.status_code == 409, response.text
+        assert field in response.json()["error"]
+    kept = ckan.action.package_patch(
+        id="body-data", type="dataset", extras=[{"key": "k" * 200, "value": "v"}]
+    )
+    assert kept["extras"] == [{"key": "k" * 200, "value": "v"}]

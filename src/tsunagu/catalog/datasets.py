@@ -28,7 +28,6 @@ _TEXT_FIELDS = (
     "maintainer",
     "url",
     "version",
-    "type",
 )
 STATES = ("active", "draft")
 NAME_IN_USE = "この URL は既に使われています (That URL is already in use.)"
@@ -48,7 +47,8 @@ def clean_package(context: Context, data: dict[str, Any], current: Dataset | Non
     values: dict[str, Any] = {"name": validation.check_name(data.get("name"), "name", errors)}
     for field in _TEXT_FIELDS:
         values[field] = validation.as_text(data, field, errors)
-    values["type"] = values["type"] or "dataset"
+    # The column holds 30 characters (CKAN's types are short names such as "dataset").
+    values["type"] = validation.as_text(data, "type", errors, limit=30) or "dataset"
     if not values["title"]:
         validation.add(errors, "title", "必須項目です (Missing value)")
     for field in ("author_email", "maintainer_email"):

@@ -118,6 +118,9 @@ def ref_names(data: dict[str, Any], field: str, errors: Errors) -> list[str] | N
     return refs
 
 
+MAX_EXTRA_KEY = 200  # the dataset_extra.key column
+
+
 def extras_list(data: dict[str, Any], errors: Errors) -> dict[str, str] | None:
     if "extras" not in data or data["extras"] is None:
         return None
@@ -133,6 +136,14 @@ def extras_list(data: dict[str, Any], errors: Errors) -> dict[str, str] | None:
     for item in raw:
         if not isinstance(item, dict) or not isinstance(item.get("key"), str) or not item["key"]:
             add(errors, "extras", "各要素に key が必要です (Each extra needs a key)")
+            continue
+        if len(item["key"]) > MAX_EXTRA_KEY:
+            add(
+                errors,
+                "extras",
+                f"key は {MAX_EXTRA_KEY} 文字以内にしてください "
+                f"(Each key must be at most {MAX_EXTRA_KEY} characters)",
+            )
             continue
         if item.get("deleted"):
             continue
