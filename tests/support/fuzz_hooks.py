@@ -66,6 +66,8 @@ _text = st.one_of(
     st.sampled_from(REAL) if REAL else st.nothing(),
     st.text(max_size=30),
     st.sampled_from(["", " ", "*:*", "true", "-1", "0", "1e309", "null", "[]", "{}", "../x"]),
+    # Longer than the short columns (names, types, states, keys) hold.
+    st.sampled_from(["x" * 301, "あ" * 301]),
 )
 _scalar = st.one_of(
     _text,
