@@ -337,6 +337,10 @@ def test_missing_choices_are_explained_on_the_confirmation_page(site: LiveServer
         {"choice": "tag_add", "tag": "", "dataset": [target]},
         {"choice": "public"},
         {"choice": "purge", "dataset": [target]},
+        # A NUL is in no name (and PostgreSQL refuses it in a query): bad input, not a 500.
+        {"choice": "public", "dataset": [target, "x\x00y"]},
+        {"choice": "group_add", "group": "g\x00", "dataset": [target]},
+        {"choice": "move", "target_org": "st-b\x00", "dataset": [target]},
     ):
         page = admin.post("/staff/datasets/bulk", form)
         assert page.status_code == 409

@@ -108,7 +108,9 @@ def selection(data: dict[str, Any]) -> list[str]:
     refs = data.get("datasets")
     if isinstance(refs, str):
         refs = [r for r in refs.split(",") if r.strip()]
-    if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):
+    # A NUL cannot be in any id or name (and PostgreSQL refuses it in a query): a form post
+    # carrying one is bad input, not a server error.
+    if not isinstance(refs, list) or not all(isinstance(r, str) and "\x00" not in r for r in refs):
         raise ValidationError(
             {"datasets": ["データセット id のリストで指定してください (Must be a list of ids)"]}
         )

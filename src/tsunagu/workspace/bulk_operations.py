@@ -218,7 +218,7 @@ def _names(data: dict[str, Any], field: str, errors: validation.Errors) -> list[
     names: list[str] = []
     for item in raw:
         name = (item.get("name") or item.get("id")) if isinstance(item, dict) else item
-        if not isinstance(name, str):
+        if not isinstance(name, str) or "\x00" in name:
             validation.add(errors, field, "名前は文字列で指定してください (Must be strings)")
             continue
         if (name := name.strip()) and name not in names:
@@ -260,7 +260,7 @@ def _nothing_asked(errors: validation.Errors) -> None:
 
 def _target(context: Context, data: dict[str, Any]) -> Organization:
     ref = data.get("owner_org")
-    if not isinstance(ref, str) or not ref.strip():
+    if not isinstance(ref, str) or not ref.strip() or "\x00" in ref:
         raise ValidationError(
             {"owner_org": ["移動先の組織を指定してください (An organization must be provided)"]}
         )
