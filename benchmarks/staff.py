@@ -48,6 +48,7 @@ SRC_ENV = "TSUNAGU_BENCH_SEARCH_SRC"  # the same name as search.SRC_ENV
 STAFF_SRC = snapshot_source(SRC_ENV, f"src-staff-{os.getpid()}")
 
 from staff_batch import part_batch  # noqa: E402  (the batch part, in a module of its own)
+from staff_home import part_home  # noqa: E402  (the 要対応 home part, in a module of its own)
 
 import search  # noqa: E402  (benchmarks/search.py: generator, server, helpers)
 from tsunagu.bootstrap import action_context, build_services  # noqa: E402
@@ -365,6 +366,7 @@ def part_table(bench: Bench) -> dict[str, Any]:
 # home and the batch are in modules of their own (staff_home.py, staff_batch.py).
 PARTS: dict[str, Callable[[Bench], dict[str, Any]]] = {
     "table": part_table,
+    "home": lambda bench: part_home(bench, Connection),
     "batch": part_batch,
 }
 

@@ -1,6 +1,6 @@
 """RESULTS.md section of benchmarks/staff.py (the staff workspace pages, issue 15).
 
-The script measures parts (the staff table; later the 要対応 home and the batch); a part not in
+The script measures parts (the staff table, the 要対応 home and the batch); a part not in
 the results file is shown as not measured, with the option that measures it.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reporting import staff_batch
+from reporting import staff_batch, staff_home
 from reporting.common import ms, ratio, trio, verdict
 
 INTRO = [
@@ -53,6 +53,8 @@ def render(summary: dict[str, Any]) -> list[str]:
             lines += [f"- `{part}` ({target}): not measured in this run.", ""]
     if "table" in summary:
         lines += _table(summary["table"])
+    if "home" in summary:
+        lines += staff_home.render(summary["home"])
     if "batch" in summary:
         lines += staff_batch.render(summary["batch"])
     return lines
