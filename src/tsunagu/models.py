@@ -21,6 +21,16 @@ from tsunagu.datastore.models import DatastoreTable, IngestJob
 from tsunagu.follows.models import Follow
 from tsunagu.harvest.models import HarvestError, HarvestJob, HarvestObject, HarvestSource
 from tsunagu.jobs.models import Job
+from tsunagu.plan.models import (
+    Indicator,
+    IndicatorValue,
+    Measure,
+    MeasureStage,
+    Plan,
+    PlanImport,
+    PlanNode,
+    PlanRevision,
+)
 from tsunagu.quality.models import ResourceQuality
 from tsunagu.storage.database import Base
 from tsunagu.usage.models import DatasetUsage
@@ -46,12 +56,20 @@ __all__ = [
     "HarvestJob",
     "HarvestObject",
     "HarvestSource",
+    "Indicator",
+    "IndicatorValue",
     "IngestJob",
     "Job",
     "LoginThrottle",
+    "Measure",
+    "MeasureStage",
     "Membership",
     "Organization",
     "PackageCollaborator",
+    "Plan",
+    "PlanImport",
+    "PlanNode",
+    "PlanRevision",
     "Resource",
     "ResourceQuality",
     "ResourceVersion",

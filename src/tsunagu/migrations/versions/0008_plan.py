@@ -1,0 +1,249 @@
+"""Plans and KPIs (issue 12): plans, their 版, the hierarchy, measures with their 工程表,
+indicators and their actual values, and plan table imports (plan/models.py)
+
+Other issue-12 capabilities (metrics, community, usage) add their tables here too, each in a
+function of its own called from upgrade() and undone in downgrade().
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2027-03-01 09:00:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0008"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+_PLAN_TABLES = (
+    "plan_import",
+    "plan_indicator_value",
+    "plan_indicator",
+    "plan_measure_stage",
+    "plan_measure",
+    "plan_node",
+    "plan_revision",
+    "plan",
+)
+
+
+def upgrade() -> None:
+    _create_plan_tables()
+
+
+def downgrade() -> None:
+    for table in _PLAN_TABLES:
+        op.drop_table(table)
+
+
+def _create_plan_tables() -> None:
+    op.create_table(
+        "plan",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("title", sa.Text(), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("owner_org", sa.String(length=36), nullable=False),
+        sa.Column("period_start", sa.Integer(), nullable=True),
+        sa.Column("period_end", sa.Integer(), nullable=True),
+        sa.Column("level_names", sa.JSON(), nullable=False),
+        sa.Column("evaluation", sa.Text(), nullable=False),
+        sa.Column("source_url", sa.Text(), nullable=False),
+        sa.Column("published", sa.Boolean(), nullable=False),
+        sa.Column("state", sa.String(length=20), nullable=False),
+        sa.Column("creator_user_id", sa.String(length=36), nullable=True),
+        sa.Column("created", sa.DateTime(), nullable=False),
+        sa.Column("modified", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["owner_org"], ["organization.id"], name=op.f("fk_plan_owner_org_organization")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_plan")),
+        sa.UniqueConstraint("name", name=op.f("uq_plan_name")),
+    )
+    op.create_index(op.f("ix_plan_owner_org"), "plan", ["owner_org"])
+    op.create_table(
+        "plan_import",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("plan_id", sa.String(length=36), nullable=False),
+        sa.Column("storage_key", sa.Text(), nullable=False),
+        sa.Column("filename", sa.Text(), nullable=False),
+        sa.Column("sheet", sa.Text(), nullable=False),
+        sa.Column("mapping", sa.JSON(), nullable=False),
+        sa.Column("state", sa.String(length=20), nullable=False),
+        sa.Column("result", sa.JSON(), nullable=False),
+        sa.Column("created_by", sa.String(length=36), nullable=True),
+        sa.Column("created", sa.DateTime(), nullable=False),
+        sa.Column("modified", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["plan_id"], ["plan.id"], name=op.f("fk_plan_import_plan_id_plan"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_plan_import")),
+    )
+    op.create_index(op.f("ix_plan_import_plan_id"), "plan_import", ["plan_id"])
+    op.create_table(
+        "plan_node",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("plan_id", sa.String(length=36), nullable=False),
+        sa.Column("parent_id", sa.String(length=36), nullable=True),
+        sa.Column("level", sa.Integer(), nullable=False),
+        sa.Column("number", sa.String(length=30), nullable=False),
+        sa.Column("title", sa.Text(), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("key", sa.String(length=1000), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["parent_id"],
+            ["plan_node.id"],
+            name=op.f("fk_plan_node_parent_id_plan_node"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["plan_id"], ["plan.id"], name=op.f("fk_plan_node_plan_id_plan"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_plan_node")),
+        sa.UniqueConstraint("plan_id", "key", name="uq_plan_node_plan_key"),
+    )
+    op.create_index(op.f("ix_plan_node_parent_id"), "plan_node", ["parent_id"])
+    op.create_index(op.f("ix_plan_node_plan_id"), "plan_node", ["plan_id"])
+    op.create_table(
+        "plan_revision",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("plan_id", sa.String(length=36), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("date", sa.Date(), nullable=True),
+        sa.Column("date_label", sa.String(length=100), nullable=False),
+        sa.Column("version", sa.String(length=50), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["plan_id"], ["plan.id"], name=op.f("fk_plan_revision_plan_id_plan"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_plan_revision")),
+    )
+    op.create_index(op.f("ix_plan_revision_plan_id"), "plan_revision", ["plan_id"])
+    op.create_table(
+        "plan_measure",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("plan_id", sa.String(length=36), nullable=False),
+        sa.Column("node_id", sa.String(length=36), nullable=True),
+        sa.Column("number", sa.String(length=30), nullable=False),
+        sa.Column("name", sa.Text(), nullable=False),
+        sa.Column("summary", sa.Text(), nullable=False),
+        sa.Column("departments", sa.JSON(), nullable=False),
+        sa.Column("organizations", sa.JSON(), nullable=False),
+        sa.Column("categories", sa.JSON(), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("created", sa.DateTime(), nullable=False),
+        sa.Column("modified", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["node_id"],
+            ["plan_node.id"],
+            name=op.f("fk_plan_measure_node_id_plan_node"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["plan_id"], ["plan.id"], name=op.f("fk_plan_measure_plan_id_plan"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_plan_measure")),
+    )
+    op.create_index(op.f("ix_plan_measure_node_id"), "plan_measure", ["node_id"])
+    op.create_index(op.f("ix_plan_measure_plan_id"), "plan_measure", ["plan_id"])
+    op.create_table(
+        "plan_indicator",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("plan_id", sa.String(length=36), nullable=False),
+        sa.Column("measure_id", sa.String(length=36), nullable=True),
+        sa.Column("node_id", sa.String(length=36), nullable=True),
+        sa.Column("name", sa.Text(), nullable=False),
+        sa.Column("unit", sa.String(length=50), nullable=False),
+        sa.Column("scope", sa.String(length=50), nullable=False),
+        sa.Column("direction", sa.String(length=20), nullable=False),
+        sa.Column("definition", sa.Text(), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("baseline_value", sa.Float(), nullable=True),
+        sa.Column("baseline_qualifier", sa.String(length=20), nullable=False),
+        sa.Column("baseline_text", sa.Text(), nullable=False),
+        sa.Column("baseline_label", sa.String(length=100), nullable=False),
+        sa.Column("baseline_fiscal_year", sa.Integer(), nullable=True),
+        sa.Column("baseline_date", sa.Date(), nullable=True),
+        sa.Column("target_value", sa.Float(), nullable=True),
+        sa.Column("target_qualifier", sa.String(length=20), nullable=False),
+        sa.Column("target_text", sa.Text(), nullable=False),
+        sa.Column("target_label", sa.String(length=100), nullable=False),
+        sa.Column("target_fiscal_year", sa.Integer(), nullable=True),
+        sa.Column("target_date", sa.Date(), nullable=True),
+        sa.Column("metric_key", sa.String(length=100), nullable=False),
+        sa.Column("metric_params", sa.JSON(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("created", sa.DateTime(), nullable=False),
+        sa.Column("modified", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["measure_id"],
+            ["plan_measure.id"],
+            name=op.f("fk_plan_indicator_measure_id_plan_measure"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["node_id"],
+            ["plan_node.id"],
+            name=op.f("fk_plan_indicator_node_id_plan_node"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["plan_id"],
+            ["plan.id"],
+            name=op.f("fk_plan_indicator_plan_id_plan"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_plan_indicator")),
+    )
+    op.create_index(op.f("ix_plan_indicator_measure_id"), "plan_indicator", ["measure_id"])
+    op.create_index(op.f("ix_plan_indicator_node_id"), "plan_indicator", ["node_id"])
+    op.create_index(op.f("ix_plan_indicator_plan_id"), "plan_indicator", ["plan_id"])
+    op.create_table(
+        "plan_measure_stage",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("measure_id", sa.String(length=36), nullable=False),
+        sa.Column("fiscal_year", sa.Integer(), nullable=False),
+        sa.Column("label", sa.String(length=100), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["measure_id"],
+            ["plan_measure.id"],
+            name=op.f("fk_plan_measure_stage_measure_id_plan_measure"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_plan_measure_stage")),
+        sa.UniqueConstraint("measure_id", "fiscal_year", name="uq_plan_measure_stage_measure_year"),
+    )
+    op.create_index(op.f("ix_plan_measure_stage_measure_id"), "plan_measure_stage", ["measure_id"])
+    op.create_table(
+        "plan_indicator_value",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("indicator_id", sa.String(length=36), nullable=False),
+        sa.Column("date", sa.Date(), nullable=False),
+        sa.Column("fiscal_year", sa.Integer(), nullable=False),
+        sa.Column("label", sa.String(length=100), nullable=False),
+        sa.Column("value", sa.Float(), nullable=True),
+        sa.Column("qualifier", sa.String(length=20), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("source", sa.Text(), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("created", sa.DateTime(), nullable=False),
+        sa.Column("created_by", sa.String(length=36), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["indicator_id"],
+            ["plan_indicator.id"],
+            name=op.f("fk_plan_indicator_value_indicator_id_plan_indicator"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_plan_indicator_value")),
+        sa.UniqueConstraint("indicator_id", "date", name="uq_plan_indicator_value_indicator_date"),
+    )
+    op.create_index(
+        op.f("ix_plan_indicator_value_indicator_id"), "plan_indicator_value", ["indicator_id"]
+    )
