@@ -22,6 +22,7 @@ from tsunagu.bootstrap import build_services
 from tsunagu.config import Settings
 from tsunagu.context import Services
 from tsunagu.datastore.jobs import IngestWorker
+from tsunagu.dcat.endpoints import routes as dcat_routes
 from tsunagu.errors import ActionError
 from tsunagu.harvest.worker import HarvestWorker
 from tsunagu.ops.health import healthz, readyz
@@ -83,6 +84,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics_endpoint),
+        # Before the portal: /dataset/{name}.ttl must not be read as a dataset named "x.ttl".
+        *dcat_routes(),
         *web_routes(),
     ]
     https = settings.site_url.startswith("https://")

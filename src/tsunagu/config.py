@@ -75,6 +75,9 @@ class Settings:
     harvest_job_max_seconds: int = 6 * 3600
     harvest_workers: int = 1  # harvest job threads in this process (0: none, e.g. web-only)
     harvest_schedule_seconds: float = 30.0  # how often due sources are looked for
+    # The licence the catalog's own metadata are offered under in the DCAT export (a licence id
+    # of license_list): 公共データ利用規約 (PDL1.0) by default, the terms public bodies use.
+    dcat_catalog_license: str = "pdl-1.0"
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -132,6 +135,7 @@ class Settings:
             "harvest_job_max_seconds": int(_env("HARVEST_JOB_MAX_SECONDS", str(6 * 3600))),
             "harvest_workers": int(_env("HARVEST_WORKERS", "1")),
             "harvest_schedule_seconds": float(_env("HARVEST_SCHEDULE_SECONDS", "30")),
+            "dcat_catalog_license": _env("DCAT_CATALOG_LICENSE", "pdl-1.0"),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

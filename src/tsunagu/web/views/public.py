@@ -13,6 +13,7 @@ from tsunagu.catalog.licenses import get_license
 from tsunagu.catalog.resource_views import CHART as CHART_VIEW
 from tsunagu.catalog.resource_views import MAP as MAP_VIEW
 from tsunagu.catalog.resource_views import TABLE as TABLE_VIEW
+from tsunagu.dcat import endpoints as dcat_endpoints
 from tsunagu.errors import ActionError, NotAuthorized, NotFound
 from tsunagu.registry import action_names, call_action
 from tsunagu.usage.counters import count, most_downloaded
@@ -233,6 +234,15 @@ def _table_views(context: Any, resource: dict[str, Any]) -> dict[str, Any] | Non
 
 def dataset(request: Request) -> Response:
     name = request.path_params["name"]
+    # Linked-data clients asking for RDF (Accept: text/turtle …) get the DCAT export instead.
+    if (rdf := dcat_endpoints.negotiated(request, name)) is not None:
+        return rdf
+    response = _dataset_page(request, name)
+    response.headers.add_vary_header("Accept")
+    return response
+
+
+def _dataset_page(request: Request, name: str) -> Response:
     with page_context(request) as context:
         try:
             package = package_show_dict(context, {"id": name})
