@@ -205,15 +205,18 @@ def _unique(context: Context, values: dict[str, Any], current: HarvestSource | N
             raise ValidationError({"name": [NAME_IN_USE]})
     url = values.get("url", current.url if current else "")
     kind = values.get("kind", current.kind if current else "")
-    clash = context.session.scalar(
-        select(HarvestSource.id).where(
+    config = values.get("config", current.config if current else {})
+    # As ckanext-harvest: one source per URL and config (the same site with other filters is
+    # another source).
+    same = context.session.scalars(
+        select(HarvestSource.config).where(
             func.rtrim(HarvestSource.url, "/") == url.rstrip("/"),
             HarvestSource.kind == kind,
             HarvestSource.state == "active",
             HarvestSource.id != own,
         )
     )
-    if clash:
+    if any(dict(other or {}) == dict(config or {}) for other in same):
         raise ValidationError({"url": [URL_IN_USE]})
 
 
