@@ -22,6 +22,7 @@ from tsunagu.registry import call_action
 from tsunagu.web.session import page_context
 from tsunagu.web.templating import render
 from tsunagu.web.views.staff import login_required, read_form
+from tsunagu.workspace import table as staff_table
 from tsunagu.workspace.attention.registry import sources
 
 ITEMS_PER_LINE = 5
@@ -34,15 +35,15 @@ def attention_message_ids() -> set[str]:
     return {text for source in sources() for text in (source.label, *source.messages)}
 
 
-def _recent(context: Context, attention: dict[str, Any]) -> list[dict[str, Any]]:
-    """The scope's datasets changed last (drafts and private ones included), for quick access."""
-    owners = [f'owner_org:"{o["id"]}"' for o in attention["organizations"]]
-    scope = [] if attention["everything"] else [" OR ".join(owners) or "id:__none__"]
+def _recent(context: Context, current: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The datasets changed last (drafts and private ones included), for quick access: those of
+    the organisation shown, else all the caller manages (the staff table's scope)."""
+    scope = f'owner_org:"{current["id"]}"' if current else staff_table.staff_scope(context)
     found = call_action(
         "package_search",
         context,
         {
-            "fq_list": scope,
+            "fq_list": [scope] if scope else [],
             "include_private": True,
             "include_drafts": True,
             "rows": RECENT,
@@ -87,7 +88,7 @@ def _page(
         is_sysadmin=context.is_sysadmin,
         can_set_minimums=single is not None and authz.has_role(context, single["id"], "admin"),
         star_choices=STAR_CHOICES,
-        recent=_recent(context, attention),
+        recent=_recent(context, single),
         errors=errors or {},
         values=values or {},
         saved=request.query_params.get("saved") == "1",
