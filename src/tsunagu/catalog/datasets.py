@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tsunagu.catalog import authz, tags, validation
+from tsunagu.catalog import authz, foreign_fields, tags, validation
 from tsunagu.catalog.activity import record_activity
 from tsunagu.catalog.dictize import package_dict
 from tsunagu.catalog.lookup import by_id_or_name
@@ -44,6 +44,10 @@ class PackageInput:
 
 def clean_package(context: Context, data: dict[str, Any], current: Dataset | None) -> PackageInput:
     errors: validation.Errors = {}
+    geojson = foreign_fields.geojson_spatial(data)
+    if geojson is not None:
+        # ckanext-spatial's geometry is not Tsunagu's place label: it is kept as that extra.
+        data = {**data, "spatial": ""}
     values: dict[str, Any] = {"name": validation.check_name(data.get("name"), "name", errors)}
     for field in _TEXT_FIELDS:
         values[field] = validation.as_text(data, field, errors)
@@ -79,7 +83,12 @@ def clean_package(context: Context, data: dict[str, Any], current: Dataset | Non
     if tag_refs:
         tag_refs = tags.check_vocabulary_tags(context.session, tag_refs, errors)
     groups = _groups(context, validation.ref_names(data, "groups", errors), errors)
-    extras = validation.extras_list(data, errors)
+    extras = _extras(data, current, errors)
+    if geojson is not None:
+        extras = {
+            **(extras if extras is not None else _current_extras(current)),
+            "spatial": geojson,
+        }
     resources = data.get("resources")
     if resources is not None and not (
         isinstance(resources, list) and all(isinstance(r, dict) for r in resources)
@@ -91,6 +100,25 @@ def clean_package(context: Context, data: dict[str, Any], current: Dataset | Non
         )
     require(errors)
     return PackageInput(values, tag_refs, groups, extras, resources)
+
+
+def _current_extras(current: Dataset | None) -> dict[str, str]:
+    return {e.key: e.value for e in current.extras} if current is not None else {}
+
+
+def _extras(
+    data: dict[str, Any], current: Dataset | None, errors: validation.Errors
+) -> dict[str, str] | None:
+    """The ``extras`` list, plus top-level fields Tsunagu has no column for (another CKAN's
+    scheming fields …: catalog/foreign_fields.py). A listed extra wins over a top-level field of
+    the same key; without a list, those fields change the current extras."""
+    listed = validation.extras_list(data, errors)
+    unknown = foreign_fields.package_unknown_fields(data, errors)
+    if not unknown:
+        return listed
+    if listed is not None:
+        return {**unknown, **listed}
+    return {**_current_extras(current), **unknown}
 
 
 def _owner_org(

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tsunagu.accounts.models import User
+from tsunagu.catalog.foreign_fields import extras_as_list
 from tsunagu.catalog.licenses import get_license
 from tsunagu.catalog.metadata import frequency, freshness
 from tsunagu.catalog.models import (
@@ -109,8 +110,7 @@ def organization_dict(org: Organization, parent_name: str | None = None) -> dict
         "num_followers": 0,
         "groups": [],
         "tags": [],
-        "extras": [],
-        "users": [],
+        "extras": extras_as_list(org.extras),
     }
 
 
@@ -155,8 +155,7 @@ def group_dict(group: Group) -> dict[str, Any]:
         "num_followers": 0,
         "groups": [],
         "tags": [],
-        "extras": [],
-        "users": [],
+        "extras": extras_as_list(group.extras),
     }
 
 

@@ -61,6 +61,11 @@ class Organization(Base):
     parent_id: Mapped[str | None] = mapped_column(
         ForeignKey("organization.id", ondelete="SET NULL"), nullable=True
     )
+    # A parent named (by id or name) before it existed, e.g. by a migration that loads a child
+    # first; linked when that organisation is created (catalog/hierarchy.py).
+    parent_ref: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
+    # Fields of other CKAN sites with no column here, and CKAN's organisation extras.
+    extras: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     contact_email: Mapped[str] = mapped_column(Text, default="")
     contact_phone: Mapped[str] = mapped_column(Text, default="")
     url: Mapped[str] = mapped_column(Text, default="")
@@ -86,6 +91,8 @@ class Group(Base):
     state: Mapped[str] = mapped_column(String(20), default="active")
     created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     revision: Mapped[int] = mapped_column(BigInteger, default=0)
+    # CKAN's group extras and fields of other CKAN sites with no column here.
+    extras: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
 
 
 class Vocabulary(Base):

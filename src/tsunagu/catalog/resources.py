@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tsunagu.catalog import validation
+from tsunagu.catalog.foreign_fields import CKAN_COMPUTED_RESOURCE_KEYS
 from tsunagu.catalog.models import Dataset, Resource
 from tsunagu.catalog.uploads import Upload, check_upload
 from tsunagu.context import Context
@@ -83,7 +84,10 @@ def apply_resource(
     extras = {
         k: v
         for k, v in data.items()
-        if k not in CORE_KEYS and k not in SYSTEM_KEYS and not k.startswith("__")
+        if k not in CORE_KEYS
+        and k not in SYSTEM_KEYS
+        and k not in CKAN_COMPUTED_RESOURCE_KEYS
+        and not k.startswith("__")
     }
     stated_modified = _stated_last_modified(data, errors)
     require(errors)

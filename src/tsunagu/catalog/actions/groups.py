@@ -6,8 +6,10 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 
-from tsunagu.catalog import authz, validation
+from tsunagu.accounts.models import User
+from tsunagu.catalog import authz, foreign_fields, ids, rosters, validation
 from tsunagu.catalog.access import readable_dataset
+from tsunagu.catalog.actions.organizations import logo_url
 from tsunagu.catalog.activity import record_activity
 from tsunagu.catalog.autocomplete import autocomplete
 from tsunagu.catalog.dictize import group_dict, with_follower_counts
@@ -18,6 +20,7 @@ from tsunagu.catalog.search_params import search_query
 from tsunagu.context import Context
 from tsunagu.errors import NotAuthorized, require
 from tsunagu.registry import action
+from tsunagu.storage.types import new_id
 from tsunagu.storage.upsert import flush_or_conflict
 
 NAME_IN_USE = "この名前は既に使われています (Group name already exists in database)"
@@ -25,11 +28,15 @@ NAME_IN_USE = "この名前は既に使われています (Group name already ex
 
 def _clean(context: Context, data: dict[str, Any], current: Group | None) -> dict[str, Any]:
     errors: validation.Errors = {}
-    values = {"name": validation.check_name(data.get("name"), "name", errors)}
+    values: dict[str, Any] = {"name": validation.check_name(data.get("name"), "name", errors)}
     for field in ("title", "description", "image_url"):
         values[field] = validation.as_text(data, field, errors)
     if not values["title"]:
         validation.add(errors, "title", "必須項目です (Missing value)")
+    values["image_url"] = logo_url(values["image_url"], data)
+    values["extras"] = foreign_fields.container_extras(
+        data, current.extras if current is not None else None, errors
+    )
     clash = context.session.scalar(select(Group.id).where(Group.name == values["name"]))
     if clash and (current is None or clash != current.id):
         validation.add(errors, "name", NAME_IN_USE)
@@ -53,9 +60,15 @@ def _counts(context: Context) -> dict[str, int]:
 @action("group_create", write=True)
 def group_create(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     authz.require_sysadmin(context)
-    group = Group(**_clean(context, data, None), revision=bump_revision(context.session))
+    group_id = ids.chosen_id(context, data, "group") or new_id()
+    errors: validation.Errors = {}
+    roster = rosters.read_roster(context, data, errors)
+    values = _clean(context, data, None)
+    require(errors)
+    group = Group(id=group_id, **values, revision=bump_revision(context.session))
     context.session.add(group)
     _save_name(context, group, None)
+    rosters.apply_roster(context, group, roster)
     result = {**group_dict(group), "package_count": 0}
     record_activity(context, group.id, "new group", result)
     return result
@@ -73,11 +86,14 @@ def group_update(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     """Replace a group's name, title, description and image (group admins and sysadmins)."""
     group = by_id_or_name(context.session, Group, require_id(data), deleted=False)
     _require_group_admin(context, group)
-    for key, value in _clean(
-        context, {**data, "name": data.get("name", group.name)}, group
-    ).items():
+    errors: validation.Errors = {}
+    roster = rosters.read_roster(context, data, errors)
+    values = _clean(context, {**data, "name": data.get("name", group.name)}, group)
+    require(errors)
+    for key, value in values.items():
         setattr(group, key, value)
     _save_name(context, group, group.id)
+    rosters.apply_roster(context, group, roster)
     # Datasets before the revision counter, the order every dataset write locks them in.
     datasets = context.session.scalars(
         select(Dataset)
@@ -105,6 +121,20 @@ def group_show(context: Context, data: dict[str, Any]) -> dict[str, Any]:
             context, {"fq": f'groups:"{group.name}"', "rows": 1000, "sort": "title_string asc"}
         )
         result["packages"] = context.services.search.search(query).results
+    if validation.as_bool(data, "include_users", {}, default=False):
+        # Shown to the group's members and sysadmins, as for organisations.
+        result["users"] = []
+        if authz.has_group_role(context, group.id, "member"):
+            rows = context.session.execute(
+                select(User, GroupMembership.capacity)
+                .join(GroupMembership, GroupMembership.user_id == User.id)
+                .where(GroupMembership.group_id == group.id)
+                .order_by(User.name)
+            )
+            result["users"] = [
+                {"id": u.id, "name": u.name, "fullname": u.fullname, "capacity": cap}
+                for u, cap in rows
+            ]
     return result
 
 
@@ -139,7 +169,10 @@ def group_patch(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     """Change only the fields sent of a group (group admins and sysadmins)."""
     group = by_id_or_name(context.session, Group, require_id(data), deleted=False)
     _require_group_admin(context, group)
-    current = {k: getattr(group, k) for k in ("name", "title", "description", "image_url")}
+    current: dict[str, Any] = {
+        k: getattr(group, k) for k in ("name", "title", "description", "image_url")
+    }
+    current["extras"] = group_dict(group)["extras"]
     return group_update(context, {**current, **data, "id": group.id})
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from tsunagu.accounts.models import User
-from tsunagu.catalog import authz, validation
+from tsunagu.catalog import authz, foreign_fields, hierarchy, ids, rosters, validation
 from tsunagu.catalog.actions import members
 from tsunagu.catalog.activity import record_activity
 from tsunagu.catalog.autocomplete import autocomplete
@@ -20,6 +20,7 @@ from tsunagu.context import Context
 from tsunagu.errors import NotAuthorized, NotFound, ValidationError, require
 from tsunagu.registry import action
 from tsunagu.search.interface import SearchResult
+from tsunagu.storage.types import new_id
 from tsunagu.storage.upsert import flush_or_conflict
 
 _SORTS = {"name": Organization.name, "title": Organization.title}
@@ -33,17 +34,28 @@ def _clean(context: Context, data: dict[str, Any], current: Organization | None)
         values[field] = validation.as_text(data, field, errors)
     if not values["title"]:
         validation.add(errors, "title", "必須項目です (Missing value)")
+    values["image_url"] = logo_url(values["image_url"], data)
     validation.check_email(values["contact_email"], "contact_email", errors)
     validation.check_url(values["url"], "url", errors)
-    kind = validation.as_text(data, "kind", errors) or "other"
+    values["extras"] = foreign_fields.container_extras(
+        data, current.extras if current is not None else None, errors
+    )
+    code_text = validation.as_text(data, "local_gov_code", errors)
+    kind = validation.as_text(data, "kind", errors)
+    # Another CKAN keeps the 全国地方公共団体コード in an extra: it becomes the organisation's code.
+    found_code = (
+        None if code_text or kind else foreign_fields.local_code_from_extras(values["extras"])
+    )
+    if found_code:
+        code_text = found_code
+        kind = "prefecture" if found_code[2:5] == "000" else "municipality"
+    kind = kind or "other"
     if kind not in validation.ORG_KINDS:
         validation.add(
             errors, "kind", f"次のいずれかを指定してください: {', '.join(validation.ORG_KINDS)}"
         )
     values["kind"] = kind
-    values["local_gov_code"] = validation.check_local_gov_code(
-        validation.as_text(data, "local_gov_code", errors), errors
-    )
+    values["local_gov_code"] = validation.check_local_gov_code(code_text, errors)
     if kind in ("prefecture", "municipality") and not values["local_gov_code"]:
         validation.add(
             errors,
@@ -59,16 +71,12 @@ def _clean(context: Context, data: dict[str, Any], current: Organization | None)
                 values[field] = float(raw)
             except (TypeError, ValueError):
                 validation.add(errors, field, "数値で指定してください (Must be a number)")
-    values["parent_id"] = None
-    if data.get("parent"):
-        try:
-            values["parent_id"] = by_id_or_name(
-                context.session, Organization, str(data["parent"])
-            ).id
-        except NotFound:
-            validation.add(
-                errors, "parent", "親組織が見つかりません (Parent organization not found)"
-            )
+    values["parent_id"], values["parent_ref"] = hierarchy.resolve(
+        context,
+        hierarchy.parent_reference(data, errors),
+        errors,
+        current.parent_ref if current is not None else None,
+    )
     if values["name"]:
         clash = context.session.scalar(
             select(Organization.id).where(Organization.name == values["name"])
@@ -112,33 +120,36 @@ def _public_counts(context: Context) -> dict[str, int]:
     return context.services.search.search(query).facets.get("organization", {})
 
 
+def logo_url(image_url: str, data: dict[str, Any]) -> str:
+    """A CKAN site's uploaded logo is a bare file name in ``image_url``; its address is in
+    ``image_display_url``, which is what another site can show."""
+    display = data.get("image_display_url")
+    if image_url and "://" not in image_url and isinstance(display, str) and "://" in display:
+        return display
+    return image_url
+
+
 def _as_dict(context: Context, org: Organization) -> dict[str, Any]:
     parent = context.session.get(Organization, org.parent_id) if org.parent_id else None
     data = organization_dict(org, parent.name if parent else None)
+    data["parent_pending"] = org.parent_ref
     data["package_count"] = _datasets(context, org, 0).count
     return with_follower_counts(context.session, [data])[0]
-
-
-def _check_parent(context: Context, org: Organization, parent_id: str | None) -> None:
-    """An organisation may not sit below itself, directly or through its parents."""
-    seen = {org.id}
-    while parent_id is not None:
-        if parent_id in seen:
-            raise ValidationError(
-                {"parent": ["親組織が循環しています (Parent would create a loop)"]}
-            )
-        seen.add(parent_id)
-        parent = context.session.get(Organization, parent_id)
-        parent_id = parent.parent_id if parent else None
 
 
 @action("organization_create", write=True)
 def organization_create(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     authz.require_sysadmin(context)
+    org_id = ids.chosen_id(context, data, "organization") or new_id()
+    errors: validation.Errors = {}
+    roster = rosters.read_roster(context, data, errors)
     values = _clean(context, data, None)
-    org = Organization(**values, revision=bump_revision(context.session))
+    require(errors)
+    org = Organization(id=org_id, **values, revision=bump_revision(context.session))
     context.session.add(org)
     _save_name(context, org, None)
+    hierarchy.adopt_waiting_children(context, org)
+    rosters.apply_roster(context, org, roster)
     result = _as_dict(context, org)
     record_activity(context, org.id, "new organization", result)
     return result
@@ -148,11 +159,17 @@ def organization_create(context: Context, data: dict[str, Any]) -> dict[str, Any
 def organization_update(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     org = by_id_or_name(context.session, Organization, require_id(data), deleted=False)
     authz.require_role(context, org.id, "admin")
+    errors: validation.Errors = {}
+    roster = rosters.read_roster(context, data, errors)
     values = _clean(context, {**data, "name": data.get("name", org.name)}, org)
-    _check_parent(context, org, values["parent_id"])
+    require(errors)
+    hierarchy.check_no_loop(context, org.id, values["parent_id"])
     for key, value in values.items():
         setattr(org, key, value)
     _save_name(context, org, org.id)
+    # Renamed to a name a child is waiting for: link it.
+    hierarchy.adopt_waiting_children(context, org)
+    rosters.apply_roster(context, org, roster)
     # Package dicts embed the organisation (title, kind, code …): reindex its datasets. Their
     # rows are locked before the revision counter, the order every dataset write takes, so this
     # cannot deadlock with one of them (PostgreSQL).
@@ -171,7 +188,7 @@ def organization_update(context: Context, data: dict[str, Any]) -> dict[str, Any
 def organization_patch(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     org = by_id_or_name(context.session, Organization, require_id(data), deleted=False)
     current = organization_dict(org)
-    current["parent"] = data.get("parent", org.parent_id)
+    current["parent"] = data.get("parent", org.parent_id or org.parent_ref)
     return organization_update(context, {**current, **data, "id": org.id})
 
 
@@ -204,18 +221,20 @@ def organization_show(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     result = _as_dict(context, org)
     if validation.as_bool(data, "include_datasets", {}, default=False):
         result["packages"] = _datasets(context, org, 1000).results
-    if validation.as_bool(data, "include_users", {}, default=False) and authz.has_role(
-        context, org.id, "member"
-    ):
-        rows = context.session.execute(
-            select(User, Membership.capacity)
-            .join(Membership, Membership.user_id == User.id)
-            .where(Membership.organization_id == org.id)
-            .order_by(User.name)
-        )
-        result["users"] = [
-            {"id": u.id, "name": u.name, "fullname": u.fullname, "capacity": cap} for u, cap in rows
-        ]
+    if validation.as_bool(data, "include_users", {}, default=False):
+        # Who belongs to an organisation is shown to its members (and sysadmins) only.
+        result["users"] = []
+        if authz.has_role(context, org.id, "member"):
+            rows = context.session.execute(
+                select(User, Membership.capacity)
+                .join(Membership, Membership.user_id == User.id)
+                .where(Membership.organization_id == org.id)
+                .order_by(User.name)
+            )
+            result["users"] = [
+                {"id": u.id, "name": u.name, "fullname": u.fullname, "capacity": cap}
+                for u, cap in rows
+            ]
     return result
 
 

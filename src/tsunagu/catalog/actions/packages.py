@@ -7,13 +7,14 @@ from typing import Any
 import orjson
 from sqlalchemy import select
 
-from tsunagu.catalog import authz, validation
+from tsunagu.accounts.models import User
+from tsunagu.catalog import authz, ids, validation
 from tsunagu.catalog.access import editable_dataset, readable_dataset
 from tsunagu.catalog.datasets import apply_package, clean_package, touch
 from tsunagu.catalog.dictize import package_dict
 from tsunagu.catalog.lookup import by_id_or_name, require_id
-from tsunagu.catalog.models import Dataset, Organization
-from tsunagu.catalog.resources import apply_resource, new_resource
+from tsunagu.catalog.models import Dataset, Organization, Resource
+from tsunagu.catalog.resources import apply_resource
 from tsunagu.catalog.search_params import search_query
 from tsunagu.context import Context
 from tsunagu.errors import NotAuthorized, NotFound, ValidationError, require
@@ -25,9 +26,16 @@ from tsunagu.storage.types import new_id
 
 def _save_resources(context: Context, dataset: Dataset, resources: list[dict[str, Any]]) -> None:
     by_id = {r.id: r for r in dataset.resources if r.state != "deleted"}
-    kept = []
+    kept: list[Resource] = []
     for position, data in enumerate(resources):
-        resource = by_id.pop(str(data.get("id") or ""), None) or new_resource(dataset)
+        wanted = data.get("id")
+        if wanted not in (None, "") and any(r.id == wanted for r in kept):
+            raise ValidationError(
+                {"resources": [f"リソースの id が重複しています (Duplicate resource id): {wanted}"]}
+            )
+        resource = by_id.pop(str(wanted or ""), None) or ids.resource_with_id(
+            context, dataset, wanted, "resources"
+        )
         apply_resource(context, dataset, resource, data)
         resource.position = position
         kept.append(resource)
@@ -59,12 +67,22 @@ def _announce_resources(context: Context, dataset: Dataset) -> None:
             resource_saved(context, resource)
 
 
+def _creator(context: Context, data: dict[str, Any]) -> str | None:
+    """Who created the dataset: the caller, or for a sysadmin copying another site the
+    ``creator_user_id`` it names when that user exists here (drafts stay visible to them)."""
+    named = data.get("creator_user_id")
+    if context.is_sysadmin and isinstance(named, str) and context.session.get(User, named):
+        return named
+    return context.user.id if context.user else None
+
+
 @action("package_create", write=True)
 def package_create(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     authz.require_login(context)
     _require_create_rights(context, data.get("owner_org"))
+    dataset_id = ids.chosen_id(context, data, "dataset") or new_id()
     package = clean_package(context, data, None)
-    dataset = Dataset(id=new_id(), creator_user_id=context.user.id if context.user else None)
+    dataset = Dataset(id=dataset_id, creator_user_id=_creator(context, data))
     apply_package(context, dataset, package)
     context.session.add(dataset)
     if package.resources:
@@ -165,9 +183,17 @@ def package_show_dict(context: Context, data: dict[str, Any]) -> dict[str, Any]:
 
 @action("package_list")
 def package_list(context: Context, data: dict[str, Any]) -> list[str]:
+    """The names of the public datasets, by name (as CKAN). ``include_private`` and
+    ``include_drafts`` (which ``ckanapi dump datasets --all`` sends, and CKAN ignores) add the
+    private datasets and drafts the caller may read, as package_search counts them."""
     errors: validation.Errors = {}
     limit, offset = validation.paging(data, errors)
+    include_private = validation.as_bool(data, "include_private", errors)
+    include_drafts = validation.as_bool(data, "include_drafts", errors)
     require(errors)
+    if include_private or include_drafts:
+        names = _readable_names(context, include_private, include_drafts)
+        return names[offset : offset + limit if limit is not None else None]
     stmt = (
         select(Dataset.name)
         .where(Dataset.state == "active", Dataset.private.is_(False))
@@ -177,6 +203,28 @@ def package_list(context: Context, data: dict[str, Any]) -> list[str]:
     if limit is not None:
         stmt = stmt.limit(limit)
     return list(context.session.scalars(stmt))
+
+
+def _readable_names(context: Context, include_private: bool, include_drafts: bool) -> list[str]:
+    states = ["active", "draft"] if include_drafts else ["active"]
+    stmt = select(
+        Dataset.name,
+        Dataset.id,
+        Dataset.owner_org,
+        Dataset.private,
+        Dataset.state,
+        Dataset.creator_user_id,
+    ).where(Dataset.state.in_(states))
+    if not include_private:
+        stmt = stmt.where(Dataset.private.is_(False))
+    return [
+        row.name
+        for row in context.session.execute(stmt.order_by(Dataset.name))
+        if (not row.private and row.state == "active")
+        or authz.can_read_dataset(
+            context, row.owner_org, row.private, row.state, row.creator_user_id, row.id
+        )
+    ]
 
 
 @action("package_search")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from tsunagu.catalog import ids
 from tsunagu.catalog.access import editable_dataset, readable_dataset
 from tsunagu.catalog.datasets import touch
 from tsunagu.catalog.dictize import resource_dict
 from tsunagu.catalog.licenses import get_license
 from tsunagu.catalog.lookup import require_id, resource_by_id
-from tsunagu.catalog.resources import apply_resource, new_resource
+from tsunagu.catalog.resources import apply_resource
 from tsunagu.context import Context
 from tsunagu.events import resource_deleted, resource_saved
 from tsunagu.registry import action
@@ -22,9 +23,10 @@ def _result(context: Context, package: dict[str, Any], resource_id: str) -> dict
 @action("resource_create", write=True)
 def resource_create(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     dataset = editable_dataset(context, require_id(data, "package_id"))
-    resource = new_resource(dataset)
+    resource = ids.resource_with_id(context, dataset, data.get("id"), "id")
     apply_resource(context, dataset, resource, data)
-    dataset.resources.append(resource)
+    if resource not in dataset.resources:  # not a deleted one asked for again by its id
+        dataset.resources.append(resource)
     result = _result(context, touch(context, dataset, "changed package"), resource.id)
     resource_saved(context, resource)
     return result

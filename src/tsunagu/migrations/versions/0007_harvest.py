@@ -130,9 +130,27 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_harvest_error_job_id"), "harvest_error", ["job_id"])
     op.create_index(op.f("ix_harvest_error_source_id"), "harvest_error", ["source_id"])
+    _add_ckan_migration_columns()
+
+
+def _add_ckan_migration_columns() -> None:
+    """Moving from CKAN (ckanapi load): organisation and group extras, and a parent named
+    before it exists (catalog/hierarchy.py)."""
+    with op.batch_alter_table("organization", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("parent_ref", sa.String(length=100), nullable=True))
+        batch_op.add_column(sa.Column("extras", sa.JSON(), nullable=False, server_default="{}"))
+        batch_op.create_index(batch_op.f("ix_organization_parent_ref"), ["parent_ref"])
+    with op.batch_alter_table("group", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("extras", sa.JSON(), nullable=False, server_default="{}"))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("group", schema=None) as batch_op:
+        batch_op.drop_column("extras")
+    with op.batch_alter_table("organization", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_organization_parent_ref"))
+        batch_op.drop_column("extras")
+        batch_op.drop_column("parent_ref")
     # Harvested datasets stay (ordinary datasets with their provenance extras); only the
     # harvest bookkeeping goes.
     for table in ("harvest_error", "harvest_object", "harvest_job", "harvest_source"):
