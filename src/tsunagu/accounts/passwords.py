@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import re
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
@@ -22,10 +27,67 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str, password: str) -> bool:
     if not password_hash:
         return False
+    if password_hash.startswith(_CKAN_PREFIX):
+        return _verify_ckan(password_hash, password)
     try:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+# Accounts brought from CKAN (``ckanapi load users``) keep their password: CKAN stores passlib's
+# pbkdf2_sha512, "$pbkdf2-sha512$<rounds>$<salt>$<checksum>" in passlib's base64 ("." for "+",
+# no padding). It is checked here and replaced by an Argon2 hash at the first sign-in.
+_CKAN_PREFIX = "$pbkdf2-sha512$"
+_CKAN_HASH = re.compile(
+    r"^\$pbkdf2-sha512\$([0-9]{1,7})\$([./A-Za-z0-9]{1,128})\$([./A-Za-z0-9]{86})$"
+)
+_MAX_ROUNDS = 1_000_000  # a stored hash must not make every sign-in attempt arbitrarily slow
+
+
+def _ab64(text: str) -> bytes:
+    return base64.b64decode(text.replace(".", "+") + "=" * (-len(text) % 4))
+
+
+def _verify_ckan(password_hash: str, password: str) -> bool:
+    match = _CKAN_HASH.match(password_hash)
+    if match is None or not 1 <= int(match[1]) <= _MAX_ROUNDS:
+        return False
+    try:
+        salt, expected = _ab64(match[2]), _ab64(match[3])
+    except ValueError:
+        return False
+    actual = hashlib.pbkdf2_hmac("sha512", password.encode("utf-8"), salt, int(match[1]), 64)
+    return hmac.compare_digest(actual, expected)
+
+
+def imported_hash_problem(value: object) -> str | None:
+    """Why ``value`` cannot be kept as an account's password hash (user_create's
+    ``password_hash``), or None: Tsunagu's own Argon2 hashes and CKAN's pbkdf2_sha512 are read."""
+    if isinstance(value, str) and value.startswith("$argon2"):
+        try:
+            _hasher.check_needs_rehash(value)
+        except (InvalidHashError, ValueError):
+            return "Argon2 ハッシュの形式が正しくありません (Invalid Argon2 hash)"
+        return None
+    if isinstance(value, str) and (match := _CKAN_HASH.match(value)):
+        if not 1 <= int(match[1]) <= _MAX_ROUNDS:
+            return f"反復回数は {_MAX_ROUNDS} 回以下にしてください (Too many rounds)"
+        return None
+    return (
+        "読み込めるのは Argon2 と CKAN の pbkdf2-sha512 のハッシュです "
+        "(Only Argon2 and CKAN's pbkdf2-sha512 password hashes can be imported)"
+    )
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """A hash from another system (or older Argon2 parameters): replace it at sign-in."""
+    if not password_hash.startswith("$argon2"):
+        return True
+    try:
+        return _hasher.check_needs_rehash(password_hash)
+    except (InvalidHashError, ValueError):
+        return True
 
 
 def password_problem(password: object) -> str | None:

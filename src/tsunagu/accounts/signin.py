@@ -11,11 +11,11 @@ import secrets
 from dataclasses import dataclass
 from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tsunagu.accounts import throttle
 from tsunagu.accounts.models import User
-from tsunagu.accounts.passwords import hash_password, verify_password
+from tsunagu.accounts.passwords import hash_password, needs_rehash, verify_password
 from tsunagu.context import Services
 from tsunagu.storage.database import transaction
 from tsunagu.storage.types import utcnow
@@ -49,14 +49,24 @@ def sign_in(services: Services, name: str, password: str, address: str) -> SignI
             select(User.id, User.password_hash).where(User.name == name, User.state == "active")
         ).first()
     # No database transaction is held while hashing.
+    upgraded: str | None = None
     if row is not None and row.password_hash:
         user_id: str | None = row.id if verify_password(row.password_hash, password) else None
+        if user_id is not None and needs_rehash(row.password_hash):
+            # A hash brought from CKAN (pbkdf2-sha512) becomes Argon2 now the password is known.
+            upgraded = hash_password(password)
     else:
         verify_password(_stand_in_hash(), password)
         user_id = None
     now = utcnow()
     with transaction(services.sessions) as session:
         if user_id is not None:
+            if upgraded is not None:
+                session.execute(
+                    update(User)
+                    .where(User.id == user_id, User.password_hash == row.password_hash)
+                    .values(password_hash=upgraded)
+                )
             # Only the account is forgiven: one's own success must not wipe the count of an
             # address that has been trying other people's names.
             throttle.clear(session, account)

@@ -12,9 +12,10 @@ from sqlalchemy.sql.elements import ColumnElement
 from tsunagu.accounts.models import User
 from tsunagu.accounts.passwords import (
     hash_password,
+    imported_hash_problem,
     password_problem,
 )
-from tsunagu.catalog import authz, validation
+from tsunagu.catalog import authz, ids, validation
 from tsunagu.catalog.actions.site import SITE_USER
 from tsunagu.catalog.dictize import iso
 from tsunagu.catalog.lookup import require_id
@@ -22,6 +23,7 @@ from tsunagu.catalog.models import Dataset
 from tsunagu.context import Context
 from tsunagu.errors import NotAuthorized, NotFound, require
 from tsunagu.registry import action
+from tsunagu.storage.types import new_id
 from tsunagu.storage.upsert import flush_or_conflict
 
 STATES = ("active", "pending", "deleted")
@@ -95,7 +97,13 @@ def user_show(context: Context, data: dict[str, Any]) -> dict[str, Any]:
         ref = context.user.id
     if not ref:
         require_id(data)
-    return user_dict(context, find_user(context, str(ref)))
+    user = find_user(context, str(ref))
+    result = user_dict(context, user)
+    # As CKAN: a sysadmin may read the stored hash, which is how ``ckanapi dump users`` moves
+    # accounts with their passwords to another site.
+    if context.is_sysadmin and validation.as_bool(data, "include_password_hash", {}):
+        result["password_hash"] = user.password_hash
+    return result
 
 
 _ORDERS: dict[str, Any] = {
@@ -197,21 +205,32 @@ def user_autocomplete(context: Context, data: dict[str, Any]) -> list[dict[str, 
 @action("user_create", write=True)
 def user_create(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     authz.require_sysadmin(context)
+    user_id = ids.chosen_id(context, data, "user") or new_id()
     errors: validation.Errors = {}
     name = validation.check_name(data.get("name"), "name", errors)
     email = check_new_email(context, data, errors)
     password = data.get("password")
-    if problem := password_problem(password):
+    stored_hash = data.get("password_hash")
+    if password in (None, "") and stored_hash not in (None, ""):
+        # A hash read from another site (CKAN's user_show include_password_hash): kept, so the
+        # user signs in with the password they had there.
+        if problem := imported_hash_problem(stored_hash):
+            validation.add(errors, "password_hash", problem)
+    elif problem := password_problem(password):
         validation.add(errors, "password", problem)
     if name and context.session.scalar(select(User.id).where(User.name == name)):
         validation.add(errors, "name", NAME_TAKEN)
     require(errors)
     user = User(
+        id=user_id,
         name=name,
         email=email,
         fullname=validation.as_text(data, "fullname", errors),
         about=validation.as_text(data, "about", errors),
-        password_hash=hash_password(str(password)),
+        image_url=validation.as_text(data, "image_url", errors),
+        password_hash=hash_password(str(password))
+        if password not in (None, "")
+        else str(stored_hash),
         sysadmin=validation.as_bool(data, "sysadmin", errors) and context.is_sysadmin,
     )
     context.session.add(user)
