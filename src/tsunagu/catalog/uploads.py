@@ -135,6 +135,16 @@ def check_upload(upload: Upload) -> CheckedUpload:
     upload.file.seek(0)
     if not head:
         raise ValidationError({"upload": ["空のファイルです (The file is empty)"]})
+    if _is_error_answer(head, extension):
+        raise ValidationError(
+            {
+                "upload": [
+                    "ファイルの中身がデータではなく、サイトのエラー応答（ログイン画面や「見つかりません」）"
+                    "です。別のサイトから移すときは、非公開データセットのファイルはログインしてから"
+                    "取得してください (The file is an error page or API error, not data)"
+                ]
+            }
+        )
     magic = _MAGIC.get(extension)
     if magic and not head.startswith(magic):
         raise ValidationError(
@@ -159,6 +169,21 @@ def check_upload(upload: Upload) -> CheckedUpload:
         mimetype=mimetype,
         format=FORMAT_BY_EXTENSION.get(extension, extension.upper()),
     )
+
+
+# What a download tool saves when the site refused it: CKAN's error page, or a CKAN API's
+# error envelope (``ckanapi load --upload-resources`` fetches files without signing in, so a
+# private dataset's file comes back as one). Kept as data it would be published as a table.
+_ERROR_ENVELOPE = re.compile(rb'^\s*\{\s*"(help"\s*:\s*"[^"]*"\s*,\s*")?success"\s*:\s*false\s*,')
+_HTML_PAGE = re.compile(rb"^\s*(<!doctype html|<html)", re.IGNORECASE)
+
+
+def _is_error_answer(head: bytes, extension: str) -> bool:
+    text = head.lstrip(b"\xef\xbb\xbf")
+    if _ERROR_ENVELOPE.match(text):
+        return True
+    data_only = extension in ("csv", "tsv", "json", "geojson", "topojson") or extension in _MAGIC
+    return data_only and bool(_HTML_PAGE.match(text))
 
 
 def _is_utf16(head: bytes) -> bool:
