@@ -28,6 +28,7 @@ import ckanapi
 import orjson
 import pytest
 import requests
+from sqlalchemy import select
 
 from support.live_server import LiveServer
 from support.waiting import wait_until
@@ -1155,6 +1156,104 @@ CASES.update(
             fresh_org,
             lambda c, e, x: c.action.organization_attention_update(id=x["id"], min_stars=3),
             lambda e, x: attention_minimum(e, x) == 3,
+        ),
+    }
+)
+
+
+# -- harvest sources: admins of the source's organisation (tests/federation/test_harvest_rights.py)
+
+
+def harvest_source(env: Env) -> dict[str, Any]:
+    """A manual source of an organisation where the actors hold their org-A roles; its URL
+    never answers, so a job started by a cell fails at once."""
+    org = fresh_org(env)
+    name = unique("mx-harvest")
+    env.act(
+        "harvest_source_create",
+        {
+            "name": name,
+            "title": "変更前",
+            "url": f"https://ckan.example.invalid/{name}",
+            "source_type": "ckan",
+            "owner_org": org["id"],
+        },
+    )
+    return {"id": name, "org": org["id"]}
+
+
+def harvest_source_to_make(env: Env) -> dict[str, Any]:
+    return {**fresh_org(env), "name": unique("mx-harvest")}
+
+
+def running_harvest(env: Env) -> dict[str, Any]:
+    """A source whose job is running in some other process (its heartbeat is fresh)."""
+    from tsunagu.harvest.jobs import queue_job
+    from tsunagu.harvest.models import HarvestSource
+    from tsunagu.storage.types import utcnow
+
+    ctx = harvest_source(env)
+    with env.server.services.sessions() as session:
+        source = session.scalar(select(HarvestSource).where(HarvestSource.name == ctx["id"]))
+        job = queue_job(session, source, full=False, requested_by=None)
+        assert job is not None
+        job.status, job.started, job.heartbeat = "running", utcnow(), utcnow()
+        session.commit()
+        return {**ctx, "job": job.id}
+
+
+def harvest_jobs(env: Env, ctx: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(env.act("harvest_job_list", {"source_id": ctx["id"]}))
+
+
+CASES.update(
+    {
+        "harvest_source_create": Case(
+            ORG_MANAGERS,
+            harvest_source_to_make,
+            lambda c, e, x: c.action.harvest_source_create(
+                name=x["name"],
+                url=f"https://ckan.example.invalid/{x['name']}",
+                source_type="ckan",
+                owner_org=x["id"],
+            ),
+            lambda e, x: e.exists("harvest_source_show", {"id": x["name"]}),
+        ),
+        "harvest_source_update": Case(
+            ORG_MANAGERS,
+            harvest_source,
+            lambda c, e, x: c.action.harvest_source_update(id=x["id"], title="変更後"),
+            lambda e, x: e.act("harvest_source_show", {"id": x["id"]})["title"] == "変更後",
+        ),
+        "harvest_source_patch": Case(
+            ORG_MANAGERS,
+            harvest_source,
+            lambda c, e, x: c.action.harvest_source_patch(id=x["id"], title="変更後"),
+            lambda e, x: e.act("harvest_source_show", {"id": x["id"]})["title"] == "変更後",
+        ),
+        "harvest_source_delete": Case(
+            ORG_MANAGERS,
+            harvest_source,
+            lambda c, e, x: c.action.harvest_source_delete(id=x["id"]),
+            lambda e, x: e.act("harvest_source_show", {"id": x["id"]})["state"] == "deleted",
+        ),
+        "harvest_run": Case(
+            ORG_MANAGERS,
+            harvest_source,
+            lambda c, e, x: c.action.harvest_run(id=x["id"]),
+            lambda e, x: bool(harvest_jobs(e, x)),
+        ),
+        "harvest_job_create": Case(
+            ORG_MANAGERS,
+            harvest_source,
+            lambda c, e, x: c.action.harvest_job_create(source_id=x["id"]),
+            lambda e, x: bool(harvest_jobs(e, x)),
+        ),
+        "harvest_job_abort": Case(
+            ORG_MANAGERS,
+            running_harvest,
+            lambda c, e, x: c.action.harvest_job_abort(id=x["job"]),
+            lambda e, x: harvest_jobs(e, x)[0]["cancel_requested"],
         ),
     }
 )

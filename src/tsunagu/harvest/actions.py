@@ -51,7 +51,7 @@ def harvest_source_create(context: Context, data: dict[str, Any]) -> dict[str, A
     values = sources.clean(context, data, None)
     sources.require_manager(context, values["owner_org"])
     source = HarvestSource(
-        creator_user_id=context.user.id if context.user else None, active=True, **values
+        creator_user_id=context.user.id if context.user else None, **{"active": True, **values}
     )
     sources.touch_schedule(source, frequency_changed=True)
     context.session.add(source)

@@ -171,7 +171,7 @@ class Engine:
             "harvest_source_id": self.source.id,
             "harvest_source_title": self.source.title,
             "harvest_source_url": self.source.url,
-            "harvest_original_url": record.original_url,
+            "harvest_original_url": page_url(record.original_url),
         }
 
     def _object(self, session: Any, key: str) -> HarvestObject | None:
@@ -224,7 +224,7 @@ class Engine:
         assert dataset is not None
         obj.dataset_id = dataset.id
         obj.remote_name = (record.name or "")[:200]
-        obj.original_url = record.original_url
+        obj.original_url = page_url(record.original_url)
         obj.remote_modified = (record.modified or "")[:40]
         obj.remote_private = bool(prepared["private"])
         obj.content_hash = digest
@@ -420,6 +420,12 @@ class Engine:
         except Exception as error:
             log.exception("withdrawing harvest object %s failed", object_id)
             self.record_error("", "", f"取り下げに失敗しました: {error}", stage="withdraw")
+
+
+def page_url(url: str) -> str:
+    """A record's page at the source, shown as a link: http(s) only."""
+    url = (url or "").strip()
+    return url if url.lower().startswith(("http://", "https://")) else ""
 
 
 def _pairs(extras: dict[str, str]) -> list[dict[str, str]]:
