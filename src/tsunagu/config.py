@@ -56,6 +56,13 @@ class Settings:
     # name or address typed and per client address, in the same window; 0 turns a limit off.
     reset_max_requests: int = 3
     reset_address_max_requests: int = 20
+    # What the public posts (community/): new data requests and 活用事例 per client address
+    # (or per signed-in non-staff user) an hour, and supports of data requests an hour; staff
+    # are not counted. 0 turns a limit off.
+    community_max_posts: int = 10
+    community_max_supports: int = 60
+    # A 活用事例 image (PNG, JPEG or WebP) at most this many bytes.
+    showcase_max_image_bytes: int = 5 * 1024 * 1024
     # Portal sessions (server-side records): ended after this long without a request, and this
     # long after signing in whatever happens (ASVS 3.3.2 level 2: 30 minutes idle, 12 h at most).
     session_idle_seconds: int = 1800
@@ -116,6 +123,9 @@ class Settings:
             "login_block_seconds": int(_env("LOGIN_BLOCK_SECONDS", "900")),
             "reset_max_requests": int(_env("RESET_MAX_REQUESTS", "3")),
             "reset_address_max_requests": int(_env("RESET_ADDRESS_MAX_REQUESTS", "20")),
+            "community_max_posts": int(_env("COMMUNITY_MAX_POSTS", "10")),
+            "community_max_supports": int(_env("COMMUNITY_MAX_SUPPORTS", "60")),
+            "showcase_max_image_bytes": int(_env("SHOWCASE_MAX_IMAGE_BYTES", str(5 * 1024 * 1024))),
             "session_idle_seconds": int(_env("SESSION_IDLE_SECONDS", "1800")),
             "session_lifetime_seconds": int(_env("SESSION_LIFETIME_SECONDS", str(8 * 3600))),
             "trusted_proxies": tuple(

@@ -36,6 +36,12 @@ class Context:
     ignore_auth: bool = False
     # Per-request cache of the caller's capacity in each organisation.
     capacities: dict[str, str | None] = field(default_factory=dict)
+    # Where the call came from, for per-client limits on what the public may post (data
+    # requests, 活用事例): the client address the API or page saw; None for the CLI and jobs.
+    client_address: str | None = None
+    # An anonymous portal visitor's random browser id (from the signed session cookie), so one
+    # browser supports a data request once; only the portal sets it.
+    browser_id: str | None = None
 
     @property
     def settings(self) -> Settings:

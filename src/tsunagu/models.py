@@ -17,6 +17,7 @@ from tsunagu.catalog.models import (
     Tag,
     Vocabulary,
 )
+from tsunagu.community.models import DataRequest, DataRequestSupport, Showcase, ShowcasePackage
 from tsunagu.datastore.models import DatastoreTable, IngestJob
 from tsunagu.follows.models import Follow
 from tsunagu.harvest.models import HarvestError, HarvestJob, HarvestObject, HarvestSource
@@ -45,6 +46,8 @@ __all__ = [
     "AttentionSetting",
     "Base",
     "CatalogState",
+    "DataRequest",
+    "DataRequestSupport",
     "Dataset",
     "DatasetExtra",
     "DatasetUsage",
@@ -74,6 +77,8 @@ __all__ = [
     "ResourceQuality",
     "ResourceVersion",
     "ResourceView",
+    "Showcase",
+    "ShowcasePackage",
     "SystemInfo",
     "Tag",
     "UploadBatch",

@@ -49,6 +49,8 @@ ACTION_MODULES = (
     "tsunagu.catalog.actions.views",
     "tsunagu.catalog.actions.vocabularies",
     "tsunagu.catalog.metadata.actions",
+    "tsunagu.community.request_actions",
+    "tsunagu.community.showcase_actions",
     "tsunagu.datastore.actions.read",
     "tsunagu.datastore.actions.write",
     "tsunagu.follows.actions",

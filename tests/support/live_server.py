@@ -54,6 +54,10 @@ class LiveServer:
             # The same for password-reset requests per client address (per name they stay on);
             # tests/accounts/test_account_throttles.py turns it on.
             "reset_address_max_requests": 0,
+            # The same for what the public posts (data requests, 活用事例, supports);
+            # tests/community/test_spam.py turns them on.
+            "community_max_posts": 0,
+            "community_max_supports": 0,
         }
         settings = Settings(
             data_dir=self.data_dir,

@@ -46,7 +46,7 @@ def _run(
                 # The cookie names a session that has ended: anonymous after all.
                 limits.check_anonymous(address)
         limits.check_action(address, name, user)
-        context = Context(services=services, session=session, user=user)
+        context = Context(services=services, session=session, user=user, client_address=address)
         result = fn(context, data)
         session.commit()
         return result

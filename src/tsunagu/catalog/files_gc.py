@@ -19,6 +19,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from tsunagu.catalog.models import Resource
+from tsunagu.community.models import Showcase
+from tsunagu.community.showcases import image_key
 from tsunagu.context import Services
 from tsunagu.storage.files import LocalFileStorage
 from tsunagu.workspace.versions.models import ResourceVersion
@@ -61,7 +63,9 @@ def referenced_keys(services: Services) -> set[str]:
         # A replaced file stays as one of its resource's versions (downloadable, in the
         # history) until the resource itself is purged.
         kept = session.scalars(select(ResourceVersion.storage_key))
-        return {*current, *kept}
+        # 活用事例 images (community/showcases.py keeps them under showcase/).
+        images = session.scalars(select(Showcase.image_url).where(Showcase.image_url != ""))
+        return {*current, *kept, *(image_key(name) for name in images)}
 
 
 def _storage_root(services: Services) -> Path:

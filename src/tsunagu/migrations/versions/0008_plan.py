@@ -31,11 +31,18 @@ _PLAN_TABLES = (
 )
 
 
+# community/models.py: data requests and 活用事例 (use cases)
+_COMMUNITY_TABLES = ("data_request_support", "data_request", "showcase_package", "showcase")
+
+
 def upgrade() -> None:
     _create_plan_tables()
+    _create_community_tables()
 
 
 def downgrade() -> None:
+    for table in _COMMUNITY_TABLES:
+        op.drop_table(table)
     for table in _PLAN_TABLES:
         op.drop_table(table)
 
@@ -246,4 +253,95 @@ def _create_plan_tables() -> None:
     )
     op.create_index(
         op.f("ix_plan_indicator_value_indicator_id"), "plan_indicator_value", ["indicator_id"]
+    )
+
+
+def _create_community_tables() -> None:
+    op.create_table(
+        "showcase",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("title", sa.Text(), nullable=False),
+        sa.Column("notes", sa.Text(), nullable=False),
+        sa.Column("kind", sa.String(length=30), nullable=False),
+        sa.Column("url", sa.Text(), nullable=False),
+        sa.Column("author", sa.Text(), nullable=False),
+        sa.Column("author_email", sa.String(length=254), nullable=False),
+        sa.Column("image_url", sa.String(length=200), nullable=False),
+        sa.Column("state", sa.String(length=20), nullable=False),
+        sa.Column("review_note", sa.Text(), nullable=False),
+        sa.Column("reviewed_by", sa.String(length=36), nullable=True),
+        sa.Column("reviewed", sa.DateTime(), nullable=True),
+        sa.Column("creator_user_id", sa.String(length=36), nullable=True),
+        sa.Column("created", sa.DateTime(), nullable=False),
+        sa.Column("modified", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_showcase")),
+        sa.UniqueConstraint("name", name=op.f("uq_showcase_name")),
+    )
+    op.create_index(op.f("ix_showcase_state"), "showcase", ["state"])
+    op.create_table(
+        "showcase_package",
+        sa.Column("showcase_id", sa.String(length=36), nullable=False),
+        sa.Column("dataset_id", sa.String(length=36), nullable=False),
+        sa.Column("created", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["dataset_id"],
+            ["dataset.id"],
+            name=op.f("fk_showcase_package_dataset_id_dataset"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["showcase_id"],
+            ["showcase.id"],
+            name=op.f("fk_showcase_package_showcase_id_showcase"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("showcase_id", "dataset_id", name=op.f("pk_showcase_package")),
+    )
+    op.create_index(op.f("ix_showcase_package_dataset_id"), "showcase_package", ["dataset_id"])
+    op.create_table(
+        "data_request",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("contact_email", sa.String(length=254), nullable=False),
+        sa.Column("organization_id", sa.String(length=36), nullable=True),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("dataset_id", sa.String(length=36), nullable=True),
+        sa.Column("answer", sa.Text(), nullable=False),
+        sa.Column("creator_user_id", sa.String(length=36), nullable=True),
+        sa.Column("state", sa.String(length=20), nullable=False),
+        sa.Column("created", sa.DateTime(), nullable=False),
+        sa.Column("modified", sa.DateTime(), nullable=False),
+        sa.Column("answered", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["dataset_id"],
+            ["dataset.id"],
+            name=op.f("fk_data_request_dataset_id_dataset"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organization.id"],
+            name=op.f("fk_data_request_organization_id_organization"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_data_request")),
+    )
+    op.create_index(op.f("ix_data_request_created"), "data_request", ["created"])
+    op.create_index(op.f("ix_data_request_dataset_id"), "data_request", ["dataset_id"])
+    op.create_index("ix_data_request_org_status", "data_request", ["organization_id", "status"])
+    op.create_index(op.f("ix_data_request_status"), "data_request", ["status"])
+    op.create_table(
+        "data_request_support",
+        sa.Column("request_id", sa.String(length=36), nullable=False),
+        sa.Column("supporter", sa.String(length=80), nullable=False),
+        sa.Column("created", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["request_id"],
+            ["data_request.id"],
+            name=op.f("fk_data_request_support_request_id_data_request"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("request_id", "supporter", name=op.f("pk_data_request_support")),
     )

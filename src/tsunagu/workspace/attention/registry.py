@@ -40,6 +40,7 @@ SOURCE_MODULES = (
     "tsunagu.workspace.attention.freshness",
     "tsunagu.workspace.attention.rating",
     "tsunagu.workspace.attention.standards",
+    "tsunagu.community.attention",
 )
 
 _SOURCES: dict[str, Source] = {}
