@@ -28,7 +28,7 @@ from rdflib.term import Node
 from tsunagu.catalog.licenses import get_license
 from tsunagu.catalog.metadata import spatial
 from tsunagu.dcat import vocab
-from tsunagu.dcat.vocab import DCATAP, LOCN, SPDX, VCARD
+from tsunagu.dcat.vocab import DCATAP, LOCN, SCHEMA, SPDX, VCARD
 from tsunagu.quality import areas
 from tsunagu.quality.standards.model import UnknownStandard, get_standard
 
@@ -318,10 +318,16 @@ def add_dataset(graph: Graph, package: Package, site_url: str) -> URIRef:
     # so the dataset states it too and a dataset with no files still says its terms.
     if licence := add_licence(graph, str(package.get("license_id") or "")):
         graph.add((dataset, DCTERMS.license, licence))
+    # The dataset's page here (documentation, ckanext-dcat's foaf:page); it also carries the
+    # URL name, which a Tsunagu harvesting this export keeps.
     page = f"{site_url}/dataset/{package['name']}"
-    for resource in package.get("resources") or []:
+    graph.add((dataset, FOAF.page, URIRef(page)))
+    graph.add((URIRef(page), RDF.type, FOAF.Document))
+    for position, resource in enumerate(package.get("resources") or []):
         distribution = _distribution(graph, package, resource, site_url, page)
         graph.add((dataset, DCAT.distribution, distribution))
+        # RDF keeps no order; schema:position lets a reader list the files as they are here.
+        graph.add((distribution, SCHEMA.position, Literal(position, datatype=XSD.integer)))
     return dataset
 
 

@@ -14,15 +14,17 @@ export.py writes back out, so a catalog harvested from a harvester still names t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import DCAT, DCTERMS, RDF, RDFS
+from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS
 
 from tsunagu.dcat import mapping, vocab
 from tsunagu.dcat.reading import ContextLoader, DcatReadError, read_graph
-from tsunagu.dcat.vocab import HYDRA
+from tsunagu.dcat.vocab import HYDRA, SCHEMA
 
 __all__ = ["DcatPage", "DcatReadError", "DcatRecord", "next_page", "parse_page", "read_records"]
 
@@ -42,6 +44,11 @@ class DcatRecord:
     error: str = ""
     # Every dcat:theme URI (groups only holds the ones that name a group).
     themes: list[str] = field(default_factory=list)
+    # The URL name a CKAN or Tsunagu source gives it (from its foaf:page), "" when unknown.
+    name: str = ""
+    # The dataset's page at the source: its URI when that is a web address, else its
+    # landing page.
+    page_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -115,6 +122,16 @@ def _distribution(graph: Graph, node: Any) -> dict[str, Any]:
     return resource
 
 
+def _position(graph: Graph, distribution: Any) -> tuple[int, str, str]:
+    """The files' order: schema:position as Tsunagu writes it, else when each was issued."""
+    stated = graph.value(distribution, SCHEMA.position)
+    try:
+        position = int(str(stated)) if stated is not None else 1 << 30
+    except ValueError:
+        position = 1 << 30
+    return position, mapping.text(graph, distribution, DCTERMS.issued), str(distribution)
+
+
 def _key(graph: Graph, dataset: Any) -> tuple[str, str, str]:
     """(key, uri, identifier)."""
     uri = str(dataset) if isinstance(dataset, URIRef) else ""
@@ -133,7 +150,9 @@ def _record(graph: Graph, dataset: Any, max_resources: int) -> DcatRecord:
         )
     if not title:
         raise mapping.RecordError(f"dct:title がありません (The dataset has no dct:title): {key}")
-    distributions = list(graph.objects(dataset, DCAT.distribution))
+    distributions = sorted(
+        graph.objects(dataset, DCAT.distribution), key=lambda d: _position(graph, d)
+    )
     if len(distributions) > max_resources:
         raise mapping.RecordError(
             f"配布（リソース）が多すぎます: {len(distributions)} 件、上限 {max_resources} 件 "
@@ -179,7 +198,25 @@ def _record(graph: Graph, dataset: Any, max_resources: int) -> DcatRecord:
             ]
         ),
     }
-    return DcatRecord(key=key, title=title, modified=modified, package=package, themes=theme_uris)
+    return DcatRecord(
+        key=key,
+        title=title,
+        modified=modified,
+        package=package,
+        themes=theme_uris,
+        name=_name(graph, dataset),
+        page_url=uri if uri.startswith(("http://", "https://")) else landing,
+    )
+
+
+_DATASET_PAGE = re.compile(r"/dataset/([a-z0-9_-]{2,100})/?$")
+
+
+def _name(graph: Graph, dataset: Any) -> str:
+    for page in graph.objects(dataset, FOAF.page):
+        if isinstance(page, URIRef) and (m := _DATASET_PAGE.search(urlsplit(str(page)).path)):
+            return m.group(1)
+    return ""
 
 
 def read_records(graph: Graph, max_resources: int = DEFAULT_MAX_RESOURCES) -> list[DcatRecord]:

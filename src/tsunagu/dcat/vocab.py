@@ -40,6 +40,7 @@ PREFIXES = {
     "owl": OWL,
     "xsd": XSD,
     "rdf": RDF,
+    "schema": SCHEMA,
 }
 
 FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/"
