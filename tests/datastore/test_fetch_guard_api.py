@@ -30,7 +30,7 @@ import ckanapi
 import pytest
 
 from support.live_server import LiveServer
-from support.resolver import fake_dns
+from support.resolver import fake_dns, refuse_egress
 from support.waiting import wait_until
 from tsunagu.datastore.fetch import fetch_to_file
 
@@ -213,5 +213,8 @@ def test_a_name_that_changes_its_answer_after_the_check_is_refused(
     fake_dns(monkeypatch, {"rebind.city-example.jp": lambda: next(answers, "127.0.0.1")})
     for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
         monkeypatch.delenv(name, raising=False)
+    # The fetch must aim at the address it checked; nothing may leave the machine meanwhile.
+    attempts = refuse_egress(monkeypatch)
     status = ingest_of(guarded, f"http://rebind.city-example.jp:{files.server_port}/evac.csv")
     assert status["status"] == "error", "the file on loopback was fetched and published"
+    assert attempts and set(attempts) == {PUBLIC_ADDRESS}, attempts

@@ -30,3 +30,21 @@ def fake_dns(monkeypatch: pytest.MonkeyPatch, names: dict[str, str | Callable[[]
         return real(address if address is not None else host, port, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+def refuse_egress(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Refuse, in this process, every TCP connection to an address off this machine, as a
+    closed network would; returns the list the refused destinations are appended to. Tests
+    that make the code aim at a public address use it so that nothing leaves the machine."""
+    attempts: list[str] = []
+    real_connect = socket.socket.connect
+
+    def connect(self: socket.socket, address: Any) -> None:
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and host not in ("127.0.0.1", "::1", "localhost"):
+            attempts.append(host)
+            raise ConnectionRefusedError(f"no network in tests: {host}")
+        real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    return attempts
