@@ -1,0 +1,315 @@
+"""The metric registry: named catalog figures a plan's indicator can be bound to.
+
+A metric has a stable key, a Japanese label, a unit, the parameters it takes (declared, so the
+API, the plan pages and the snapshot job can check and show them) and a function computing
+today's value from the catalog. Values count public data only unless the metric says otherwise,
+and must be cheap: a search-index query (facets, counts) or an indexed SQL count, never a walk
+over every dataset.
+
+Capabilities register their own metrics in their own module, named in ``METRIC_MODULES``; the
+list is imported on first use (as ``registry.ACTION_MODULES``), so this package never imports
+them. Example, in ``tsunagu/community/metrics.py``::
+
+    from sqlalchemy import func, select
+
+    from tsunagu.metrics.registry import Param, metric
+
+    @metric(
+        "showcases",
+        label="オープンデータ活用事例数",
+        unit="件",
+        params=(Param.organization(required=False),),
+        description="公開が承認された活用事例の数。",
+        headline=({},),  # stored every day even when no plan binds it
+    )
+    def showcases(context: Context, params: dict[str, Any]) -> float:
+        query = select(func.count()).select_from(Showcase).where(Showcase.state == "active")
+        return float(context.session.scalar(query) or 0)
+
+``params`` arrives checked and normalised (``check_params``): every declared parameter is
+present (its default when not given), an organisation as its id. ``context`` is the system
+acting for nobody (no user): what a search through it finds is what the public sees.
+
+A capability that binds series (a plan's indicators) says which ones the daily snapshot must
+store with ``@series_provider``: a function of a session returning ``(metric key, params)``
+pairs (plan/… registers the bound indicators).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tsunagu.context import Context
+from tsunagu.errors import ValidationError
+
+Compute = Callable[[Context, dict[str, Any]], float | int | None]
+SeriesProvider = Callable[[Session], Iterable[tuple[str, dict[str, Any]]]]
+
+# Organisation scopes a count can take (organisation.kind: prefecture / prefectural_department /
+# municipality / other). "prefecture" is the prefecture and its departments.
+KINDS: dict[str, str] = {
+    "all": "すべての組織",
+    "prefecture": "県（本庁・部局）",
+    "municipality": "市区町村",
+}
+
+# Every module that registers metrics or series providers; importing one registers them.
+METRIC_MODULES = ("tsunagu.metrics.catalog", "tsunagu.metrics.downloads")
+
+
+@dataclass(frozen=True)
+class Param:
+    """A declared parameter. ``type``: organization (id or name, kept as the id), kind (one of
+    KINDS), standard (a 自治体標準オープンデータセット id or number, kept as the id), int,
+    number, or choice (one of ``choices``)."""
+
+    name: str
+    label: str
+    type: str
+    required: bool = False
+    default: Any = None
+    choices: tuple[tuple[str, str], ...] = ()  # (value, label)
+    minimum: float | None = None
+    maximum: float | None = None
+
+    @staticmethod
+    def organization(*, required: bool = True) -> Param:
+        return Param("organization", "組織", "organization", required=required)
+
+    @staticmethod
+    def kind(default: str = "all") -> Param:
+        return Param("kind", "組織の種類", "kind", default=default, choices=tuple(KINDS.items()))
+
+    @staticmethod
+    def standard(*, required: bool = True) -> Param:
+        return Param("standard", "自治体標準オープンデータセット", "standard", required=required)
+
+    def describe(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "name": self.name,
+            "label": self.label,
+            "type": self.type,
+            "required": self.required,
+            "default": self.default,
+        }
+        if self.choices:
+            out["choices"] = [{"value": v, "label": label} for v, label in self.choices]
+        if self.minimum is not None:
+            out["minimum"] = self.minimum
+        if self.maximum is not None:
+            out["maximum"] = self.maximum
+        return out
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    label: str  # Japanese; the message id of its English in web/locales/en.json
+    unit: str  # 件, 団体, 回 …
+    compute: Compute
+    params: tuple[Param, ...] = ()
+    description: str = ""
+    # Parameter sets stored every day whether or not a plan binds them (the headline series).
+    headline: tuple[dict[str, Any], ...] = ()
+    # True only for a metric that deliberately counts non-public data (the label must say so).
+    counts_private: bool = False
+    order: int = 100  # position in metric_list
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "label": self.label,
+            "unit": self.unit,
+            "description": self.description,
+            "params": [p.describe() for p in self.params],
+            "counts_private": self.counts_private,
+        }
+
+
+_METRICS: dict[str, Metric] = {}
+_PROVIDERS: list[SeriesProvider] = []
+_loaded = False
+
+
+def metric(
+    key: str,
+    *,
+    label: str,
+    unit: str,
+    params: tuple[Param, ...] = (),
+    description: str = "",
+    headline: tuple[dict[str, Any], ...] = (),
+    counts_private: bool = False,
+    order: int = 100,
+) -> Callable[[Compute], Compute]:
+    def register(compute: Compute) -> Compute:
+        _METRICS[key] = Metric(
+            key=key,
+            label=label,
+            unit=unit,
+            compute=compute,
+            params=params,
+            description=description,
+            headline=headline,
+            counts_private=counts_private,
+            order=order,
+        )
+        return compute
+
+    return register
+
+
+def series_provider(provider: SeriesProvider) -> SeriesProvider:
+    if provider not in _PROVIDERS:
+        _PROVIDERS.append(provider)
+    return provider
+
+
+def _load() -> None:
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    for module in METRIC_MODULES:
+        importlib.import_module(module)
+
+
+def metrics() -> list[Metric]:
+    """Every registered metric, in list order."""
+    _load()
+    return sorted(_METRICS.values(), key=lambda m: (m.order, m.key))
+
+
+def get_metric(key: str) -> Metric | None:
+    _load()
+    return _METRICS.get(key)
+
+
+def providers() -> list[SeriesProvider]:
+    _load()
+    return list(_PROVIDERS)
+
+
+def unknown_metric(key: str, field_name: str = "key") -> ValidationError:
+    return ValidationError(
+        {field_name: [f"カタログの数値（メトリクス）が見つかりません: {key} (Metric not found)"]}
+    )
+
+
+def require_metric(key: Any, field_name: str = "key") -> Metric:
+    found = get_metric(key) if isinstance(key, str) else None
+    if found is None:
+        raise unknown_metric(str(key or ""), field_name)
+    return found
+
+
+def params_key(params: dict[str, Any]) -> str:
+    """The canonical text of normalised parameters: how a series is stored and looked up."""
+    return json.dumps(params, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def check_params(context: Context, found: Metric, given: Any) -> dict[str, Any]:
+    """The parameters as the metric uses them (declared ones only, defaults filled in, an
+    organisation as its id, a standard as its id); ValidationError naming each wrong one."""
+    if given in (None, ""):
+        given = {}
+    if isinstance(given, str):
+        try:
+            given = json.loads(given)
+        except ValueError:
+            given = None
+    if not isinstance(given, dict):
+        raise ValidationError(
+            {"params": ["パラメータはオブジェクトで指定してください (Must be a JSON object)"]}
+        )
+    errors: dict[str, list[str]] = {}
+    declared = {p.name: p for p in found.params}
+    for name in given:
+        if name not in declared:
+            errors.setdefault(str(name), []).append(
+                f"このメトリクスにはないパラメータです: {name} (Unknown parameter)"
+            )
+    out: dict[str, Any] = {}
+    for param in found.params:
+        value = given.get(param.name)
+        if value in (None, ""):
+            if param.required:
+                errors.setdefault(param.name, []).append(
+                    f"「{param.label}」を指定してください (Missing value)"
+                )
+            elif param.default is not None:
+                out[param.name] = param.default
+            continue
+        try:
+            out[param.name] = _convert(context, param, value)
+        except ValueError as exc:
+            errors.setdefault(param.name, []).append(str(exc))
+    if errors:
+        raise ValidationError(errors)
+    return out
+
+
+def _convert(context: Context, param: Param, value: Any) -> Any:
+    if param.type == "organization":
+        return _organization_id(context, value)
+    if param.type == "standard":
+        return _standard_id(value)
+    if param.type in ("kind", "choice"):
+        allowed = [v for v, _ in param.choices]
+        if value not in allowed:
+            raise ValueError(
+                f"「{param.label}」は {' / '.join(allowed)} のいずれかです: {value} "
+                "(Value must be one of the choices)"
+            )
+        return value
+    if param.type in ("int", "number"):
+        try:
+            number = float(str(value).strip())
+        except ValueError:
+            raise ValueError(f"「{param.label}」は数で指定してください (Not a number)") from None
+        if param.type == "int":
+            if number != int(number):
+                raise ValueError(f"「{param.label}」は整数で指定してください (Not an integer)")
+            number = int(number)
+        if param.minimum is not None and number < param.minimum:
+            raise ValueError(
+                f"「{param.label}」は {param.minimum:g} 以上です (Must be at least {param.minimum:g})"
+            )
+        if param.maximum is not None and number > param.maximum:
+            raise ValueError(
+                f"「{param.label}」は {param.maximum:g} 以下です (Must be at most {param.maximum:g})"
+            )
+        return number
+    return str(value)
+
+
+def _organization_id(context: Context, value: Any) -> str:
+    from tsunagu.catalog.models import Organization
+
+    text = str(value)
+    org = context.session.scalar(
+        select(Organization).where(
+            (Organization.id == text) | (Organization.name == text),
+            Organization.state == "active",
+        )
+    )
+    if org is None:
+        raise ValueError(f"組織が見つかりません: {text} (Organization not found)")
+    return org.id
+
+
+def _standard_id(value: Any) -> str:
+    from tsunagu.quality.standards import UnknownStandard, get_standard
+
+    try:
+        return get_standard(str(value)).id
+    except UnknownStandard as exc:
+        raise ValueError(str(exc)) from None
