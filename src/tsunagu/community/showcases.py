@@ -103,6 +103,8 @@ def notes_formatted(notes: str) -> Markup:
 
 
 def showcase_dicts(context: Context, showcases: list[Showcase]) -> list[dict[str, Any]]:
+    if not showcases:  # the common case on a dataset page: no query at all
+        return []
     datasets = readable_datasets(context, [s.id for s in showcases])
     org_ids = sorted({d.owner_org for ds in datasets.values() for d in ds if d.owner_org})
     orgs = {

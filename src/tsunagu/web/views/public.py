@@ -254,6 +254,9 @@ def _dataset_page(request: Request, name: str) -> Response:
         activity = call_action("package_activity_list", context, {"id": package["id"], "limit": 10})
         can_edit = _can_edit(context, package)
         follow = follow_state(context, "dataset", package["id"])
+        showcases = call_action(
+            "ckanext_package_showcase_list", context, {"package_id": package["id"]}
+        )
     license = get_license(package.get("license_id") or "")
     settings = request.app.state.services.settings
     return render(
@@ -267,6 +270,7 @@ def _dataset_page(request: Request, name: str) -> Response:
         license=license,
         can_edit=can_edit,
         follow=follow,
+        showcases=showcases,
         site_url=settings.site_url,
         tiles=settings.map_tiles,
         jsonld=dataset_jsonld(package, settings.site_url),
