@@ -25,6 +25,7 @@ from tsunagu.datastore.jobs import IngestWorker
 from tsunagu.dcat.endpoints import routes as dcat_routes
 from tsunagu.errors import ActionError
 from tsunagu.harvest.worker import HarvestWorker
+from tsunagu.metrics.job import SnapshotScheduler
 from tsunagu.ops.health import healthz, readyz
 from tsunagu.ops.metrics import RequestMetrics, metrics_endpoint
 from tsunagu.quality.worker import QualityWorker
@@ -64,7 +65,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         # Page views and downloads are counted in memory and written every few seconds.
         usage = UsageFlusher(services.sessions)
         usage.start()
+        # Stores the day's metric snapshot (metrics/): real history for live indicators.
+        snapshots = SnapshotScheduler(services)
+        snapshots.start()
         yield
+        snapshots.stop()
         usage.stop()
         for worker in workers:
             worker.stop()

@@ -85,6 +85,9 @@ class Settings:
     # The licence the catalog's own metadata are offered under in the DCAT export (a licence id
     # of license_list): 公共データ利用規約 (PDL1.0) by default, the terms public bodies use.
     dcat_catalog_license: str = "pdl-1.0"
+    # How often each app process checks that today's metric snapshot is stored (metrics/job.py;
+    # seconds, 0: never, e.g. when cron runs `tsunagu metrics snapshot` instead).
+    metrics_snapshot_seconds: float = 300.0
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -146,6 +149,7 @@ class Settings:
             "harvest_workers": int(_env("HARVEST_WORKERS", "1")),
             "harvest_schedule_seconds": float(_env("HARVEST_SCHEDULE_SECONDS", "30")),
             "dcat_catalog_license": _env("DCAT_CATALOG_LICENSE", "pdl-1.0"),
+            "metrics_snapshot_seconds": float(_env("METRICS_SNAPSHOT_SECONDS", "300")),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -22,6 +22,7 @@ from tsunagu.datastore.models import DatastoreTable, IngestJob
 from tsunagu.follows.models import Follow
 from tsunagu.harvest.models import HarvestError, HarvestJob, HarvestObject, HarvestSource
 from tsunagu.jobs.models import Job
+from tsunagu.metrics.models import MetricSnapshot
 from tsunagu.plan.models import (
     Indicator,
     IndicatorValue,
@@ -67,6 +68,7 @@ __all__ = [
     "Measure",
     "MeasureStage",
     "Membership",
+    "MetricSnapshot",
     "Organization",
     "PackageCollaborator",
     "Plan",

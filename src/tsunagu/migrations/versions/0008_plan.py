@@ -38,9 +38,11 @@ _COMMUNITY_TABLES = ("data_request_support", "data_request", "showcase_package",
 def upgrade() -> None:
     _create_plan_tables()
     _create_community_tables()
+    _create_metrics_tables()
 
 
 def downgrade() -> None:
+    op.drop_table("metric_snapshot")
     for table in _COMMUNITY_TABLES:
         op.drop_table(table)
     for table in _PLAN_TABLES:
@@ -345,3 +347,18 @@ def _create_community_tables() -> None:
         ),
         sa.PrimaryKeyConstraint("request_id", "supporter", name=op.f("pk_data_request_support")),
     )
+
+
+def _create_metrics_tables() -> None:
+    # metrics/models.py: daily snapshots of metric series.
+    op.create_table(
+        "metric_snapshot",
+        sa.Column("metric_key", sa.String(length=100), nullable=False),
+        sa.Column("params", sa.String(length=500), nullable=False),
+        sa.Column("date", sa.Date(), nullable=False),
+        sa.Column("fiscal_year", sa.Integer(), nullable=False),
+        sa.Column("value", sa.Float(), nullable=True),
+        sa.Column("recorded", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("metric_key", "params", "date", name=op.f("pk_metric_snapshot")),
+    )
+    op.create_index(op.f("ix_metric_snapshot_date"), "metric_snapshot", ["date"])

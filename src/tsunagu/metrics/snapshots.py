@@ -1,0 +1,321 @@
+"""Metric series as stored history: reading them back, and storing one day of them.
+
+A series is a metric with normalised parameters (``SeriesKey``: the key and the canonical JSON
+of the parameters). Each day the snapshot job (metrics/job.py) stores every tracked series'
+value once. Days on which no run happened are written as rows without a value when the next run
+catches up ("no data"), so a reader sees the gap for what it is and nothing is ever invented or
+recomputed for a past day.
+
+Reading, for callers such as plan/ (an indicator bound to a metric)::
+
+    key = series_key("datasets_public", {"kind": "all"})
+    points = read_series(session, [key])[key]          # every stored day, gaps as value None
+    newest = latest_values(session, [key]).get(key)    # the newest day with a value
+    years = yearly_values(session, [key])[key]         # the last value of each fiscal year
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from tsunagu.context import Context
+from tsunagu.errors import ValidationError
+from tsunagu.metrics.models import MetricSnapshot
+from tsunagu.metrics.registry import (
+    Metric,
+    check_params,
+    get_metric,
+    metrics,
+    params_key,
+    providers,
+)
+from tsunagu.storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+SeriesKey = tuple[str, str]  # (metric key, canonical parameters)
+JST = dt.timezone(dt.timedelta(hours=9))
+# Series read per query (an IN list of pairs).
+_CHUNK = 200
+
+
+def today() -> dt.date:
+    """The day a snapshot belongs to: the catalog serves Japanese public bodies (JST)."""
+    return dt.datetime.now(JST).date()
+
+
+def fiscal_year_of(day: dt.date) -> int:
+    """年度: April to March, named by the year it starts in."""
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def series_key(key: str, params: dict[str, Any]) -> SeriesKey:
+    """The stored key of a metric with already normalised parameters (registry.check_params)."""
+    return (key, params_key(params))
+
+
+@dataclass(frozen=True)
+class Point:
+    date: dt.date
+    value: float | None  # None: no data that day
+
+
+# -- reading -------------------------------------------------------------------------------
+
+
+def _match(keys: Sequence[SeriesKey]) -> Any:
+    return or_(*(and_(MetricSnapshot.metric_key == k, MetricSnapshot.params == p) for k, p in keys))
+
+
+def _chunks(keys: Iterable[SeriesKey]) -> Iterable[list[SeriesKey]]:
+    unique = list(dict.fromkeys(keys))
+    for start in range(0, len(unique), _CHUNK):
+        yield unique[start : start + _CHUNK]
+
+
+def read_series(
+    session: Session,
+    keys: Iterable[SeriesKey],
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> dict[SeriesKey, list[Point]]:
+    """Every stored day of each series (oldest first), no-data days included as None."""
+    out: dict[SeriesKey, list[Point]] = {}
+    for chunk in _chunks(keys):
+        for key in chunk:
+            out[key] = []
+        query = select(
+            MetricSnapshot.metric_key,
+            MetricSnapshot.params,
+            MetricSnapshot.date,
+            MetricSnapshot.value,
+        ).where(_match(chunk))
+        if since is not None:
+            query = query.where(MetricSnapshot.date >= since)
+        if until is not None:
+            query = query.where(MetricSnapshot.date <= until)
+        for metric_key, params, day, value in session.execute(query.order_by(MetricSnapshot.date)):
+            out[(metric_key, params)].append(Point(day, value))
+    return out
+
+
+def latest_values(session: Session, keys: Iterable[SeriesKey]) -> dict[SeriesKey, Point]:
+    """The newest day with a value of each series that has one."""
+    out: dict[SeriesKey, Point] = {}
+    for chunk in _chunks(keys):
+        newest = (
+            select(
+                MetricSnapshot.metric_key,
+                MetricSnapshot.params,
+                func.max(MetricSnapshot.date).label("day"),
+            )
+            .where(_match(chunk), MetricSnapshot.value.is_not(None))
+            .group_by(MetricSnapshot.metric_key, MetricSnapshot.params)
+            .subquery()
+        )
+        rows = session.execute(
+            select(
+                MetricSnapshot.metric_key,
+                MetricSnapshot.params,
+                MetricSnapshot.date,
+                MetricSnapshot.value,
+            ).join(
+                newest,
+                and_(
+                    MetricSnapshot.metric_key == newest.c.metric_key,
+                    MetricSnapshot.params == newest.c.params,
+                    MetricSnapshot.date == newest.c.day,
+                ),
+            )
+        )
+        for metric_key, params, day, value in rows:
+            out[(metric_key, params)] = Point(day, value)
+    return out
+
+
+def yearly_values(session: Session, keys: Iterable[SeriesKey]) -> dict[SeriesKey, list[Point]]:
+    """The last day with a value of each fiscal year, oldest year first, for each series."""
+    out: dict[SeriesKey, list[Point]] = {}
+    for chunk in _chunks(keys):
+        for key in chunk:
+            out[key] = []
+        last = (
+            select(
+                MetricSnapshot.metric_key,
+                MetricSnapshot.params,
+                func.max(MetricSnapshot.date).label("day"),
+            )
+            .where(_match(chunk), MetricSnapshot.value.is_not(None))
+            .group_by(MetricSnapshot.metric_key, MetricSnapshot.params, MetricSnapshot.fiscal_year)
+            .subquery()
+        )
+        rows = session.execute(
+            select(
+                MetricSnapshot.metric_key,
+                MetricSnapshot.params,
+                MetricSnapshot.date,
+                MetricSnapshot.value,
+            )
+            .join(
+                last,
+                and_(
+                    MetricSnapshot.metric_key == last.c.metric_key,
+                    MetricSnapshot.params == last.c.params,
+                    MetricSnapshot.date == last.c.day,
+                ),
+            )
+            .order_by(MetricSnapshot.date)
+        )
+        for metric_key, params, day, value in rows:
+            out[(metric_key, params)].append(Point(day, value))
+    return out
+
+
+# -- writing -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Series:
+    metric: Metric
+    params: dict[str, Any]
+
+    @property
+    def key(self) -> SeriesKey:
+        return series_key(self.metric.key, self.params)
+
+
+def tracked_series(context: Context) -> list[Series]:
+    """What the snapshot stores: each metric's headline series and every series a capability
+    binds (plan indicators). A binding whose metric or parameters are no longer valid (a
+    deleted organisation) is skipped with a warning rather than stopping the others."""
+    found: dict[SeriesKey, Series] = {}
+    wanted: list[tuple[str, dict[str, Any]]] = [
+        (m.key, dict(params)) for m in metrics() for params in m.headline
+    ]
+    for provider in providers():
+        try:
+            wanted += list(provider(context.session))
+        except Exception:
+            log.exception("metric series provider %s failed", provider)
+    for key, given in wanted:
+        found_metric = get_metric(key)
+        if found_metric is None:
+            log.warning("bound metric %s is not known to this site", key)
+            continue
+        try:
+            params = check_params(context, found_metric, given)
+        except ValidationError as exc:
+            log.warning("bound metric %s has bad parameters %s: %s", key, given, exc.errors)
+            continue
+        series = Series(found_metric, params)
+        found.setdefault(series.key, series)
+    return list(found.values())
+
+
+@dataclass
+class Outcome:
+    day: dt.date
+    written: int = 0  # series given today's value
+    no_data: int = 0  # missed days written as no data
+    already: int = 0  # series that already had today's value
+    failed: list[str] = field(default_factory=list)  # series whose value could not be computed
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "date": self.day.isoformat(),
+            "written": self.written,
+            "no_data": self.no_data,
+            "already": self.already,
+            "failed": self.failed,
+        }
+
+
+def last_days(session: Session, keys: Sequence[SeriesKey]) -> dict[SeriesKey, dt.date]:
+    """The newest stored day (value or not) of each series that has any."""
+    out: dict[SeriesKey, dt.date] = {}
+    for chunk in _chunks(keys):
+        rows = session.execute(
+            select(MetricSnapshot.metric_key, MetricSnapshot.params, func.max(MetricSnapshot.date))
+            .where(_match(chunk))
+            .group_by(MetricSnapshot.metric_key, MetricSnapshot.params)
+        )
+        for metric_key, params, day in rows:
+            out[(metric_key, params)] = day
+    return out
+
+
+def missing_today(
+    context: Context, day: dt.date, tracked: list[Series] | None = None
+) -> list[Series]:
+    """The tracked series without a row for ``day``."""
+    tracked = tracked_series(context) if tracked is None else tracked
+    done: set[SeriesKey] = set()
+    for chunk in _chunks(s.key for s in tracked):
+        done.update(
+            context.session.execute(
+                select(MetricSnapshot.metric_key, MetricSnapshot.params).where(
+                    MetricSnapshot.date == day, _match(chunk)
+                )
+            ).tuples()
+        )
+    return [s for s in tracked if s.key not in done]
+
+
+def store_day(context: Context, day: dt.date) -> Outcome:
+    """Store ``day``'s value of every tracked series that has none yet, first writing the days
+    missed since its last row as no data. Rows are inserted "if absent", so two runs at once
+    (or a run again the same day) leave one row per series and day. The caller commits."""
+    outcome = Outcome(day)
+    tracked = tracked_series(context)
+    todo = missing_today(context, day, tracked)
+    outcome.already = len(tracked) - len(todo)
+    last = last_days(context.session, [s.key for s in todo])
+    now = utcnow()
+    for series in todo:
+        try:
+            value = series.metric.compute(context, dict(series.params))
+        except Exception:
+            # No value today rather than a wrong one: a later run today may succeed, and a day
+            # without any becomes "no data" when the next day's run catches up.
+            log.exception("metric %s %s could not be computed", *series.key)
+            outcome.failed.append(f"{series.key[0]} {series.key[1]}")
+            continue
+        previous = last.get(series.key)
+        if previous is not None and previous < day:
+            gap = [previous + dt.timedelta(days=n) for n in range(1, (day - previous).days)]
+            outcome.no_data += _insert_absent(
+                context.session, [_row(series.key, missed, None, now) for missed in gap]
+            )
+        number = None if value is None else float(value)
+        outcome.written += _insert_absent(context.session, [_row(series.key, day, number, now)])
+    return outcome
+
+
+def _row(key: SeriesKey, day: dt.date, value: float | None, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "metric_key": key[0],
+        "params": key[1],
+        "date": day,
+        "fiscal_year": fiscal_year_of(day),
+        "value": value,
+        "recorded": now,
+    }
+
+
+def _insert_absent(session: Session, rows: list[dict[str, Any]]) -> int:
+    """INSERT … ON CONFLICT DO NOTHING (both databases); how many rows went in."""
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    result = session.execute(insert(MetricSnapshot).values(rows).on_conflict_do_nothing())
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
