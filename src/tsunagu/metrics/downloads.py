@@ -30,6 +30,7 @@ _KINDS = {
     description="公開中のデータセットのファイルがダウンロードされた回数の累計。",
     headline=({"kind": "all"},),
     order=60,
+    scorecard=True,
 )
 def downloads(context: Context, params: dict[str, Any]) -> float:
     query = (

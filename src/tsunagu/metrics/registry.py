@@ -21,6 +21,7 @@ them. Example, in ``tsunagu/community/metrics.py``::
         params=(Param.organization(required=False),),
         description="公開が承認された活用事例の数。",
         headline=({},),  # stored every day even when no plan binds it
+        scorecard=True,  # a column of the organisation scorecard, per organisation
     )
     def showcases(context: Context, params: dict[str, Any]) -> float:
         query = select(func.count()).select_from(Showcase).where(Showcase.state == "active")
@@ -40,7 +41,7 @@ from __future__ import annotations
 import importlib
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -121,7 +122,9 @@ class Metric:
     # True only for a metric that deliberately counts non-public data (the label must say so).
     counts_private: bool = False
     order: int = 100  # position in metric_list
-    extra: dict[str, Any] = field(default_factory=dict)
+    # Shown per organisation on the scorecard (metrics/scorecard.py), computed with
+    # {"organization": id}: the metric must declare an organization parameter.
+    scorecard: bool = False
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -131,6 +134,7 @@ class Metric:
             "description": self.description,
             "params": [p.describe() for p in self.params],
             "counts_private": self.counts_private,
+            "scorecard": self.scorecard,
         }
 
 
@@ -149,6 +153,7 @@ def metric(
     headline: tuple[dict[str, Any], ...] = (),
     counts_private: bool = False,
     order: int = 100,
+    scorecard: bool = False,
 ) -> Callable[[Compute], Compute]:
     def register(compute: Compute) -> Compute:
         _METRICS[key] = Metric(
@@ -161,6 +166,7 @@ def metric(
             headline=headline,
             counts_private=counts_private,
             order=order,
+            scorecard=scorecard,
         )
         return compute
 
