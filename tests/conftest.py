@@ -11,10 +11,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from support import databases
+from support import databases, no_network
 from support.live_server import LiveServer
 from support.missing_parts import pytest_terminal_summary  # noqa: F401  (counts skips loudly)
 from support.smtp_server import SmtpServer
+
+no_network.install()  # nothing leaves the machine, whatever a test links to
 
 
 @pytest.fixture(scope="session", autouse=True)
