@@ -26,6 +26,9 @@ search_app = typer.Typer(help="検索インデックス (search index)", no_args
 quality_app = typer.Typer(help="データの品質 (data quality)", no_args_is_help=True)
 files_app = typer.Typer(help="アップロードされたファイル (stored files)", no_args_is_help=True)
 mail_app = typer.Typer(help="お知らせメール (mail)", no_args_is_help=True)
+metrics_app = typer.Typer(
+    help="カタログの数値（メトリクス） (catalog metrics)", no_args_is_help=True
+)
 for sub, name in (
     (db_app, "db"),
     (demo_app, "demo"),
@@ -35,6 +38,7 @@ for sub, name in (
     (quality_app, "quality"),
     (files_app, "files"),
     (mail_app, "mail"),
+    (metrics_app, "metrics"),
 ):
     app.add_typer(sub, name=name)
 
@@ -306,6 +310,35 @@ def mail_digest() -> None:
     if result["failed"]:
         failed = ", ".join(result["failed"])
         typer.secho(f"送れなかったユーザー: {failed}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1)
+
+
+@metrics_app.command("snapshot")
+def metrics_snapshot() -> None:
+    """今日のメトリクスを記録します。cron などで毎日実行できます。記録済みのものは記録し直しません
+    (store today's metric snapshot; run daily from a timer, a second run stores nothing twice)."""
+    from tsunagu.metrics.job import run_day
+
+    services = build_services(Settings.from_env())
+    upgrade(services.engine)
+    # Built before the day's job is claimed, so a large catalog's index build does not count
+    # against the job's time.
+    with services.sessions() as session:
+        services.search.refresh(session)
+    result = run_day(services)
+    if result["status"] == "running":
+        typer.echo(f"{result['date']} の記録は別のプロセスが実行中です。")
+        return
+    if result["status"] != "complete":
+        typer.secho(f"{result['date']} の記録に失敗しました。", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1)
+    typer.echo(
+        f"{result['date']}: {result['written']} 系列を記録しました"
+        f"（記録済み {result['already']}、記録のなかった日 {result['no_data']} 日分）。"
+    )
+    if result["failed"]:
+        failed = ", ".join(result["failed"])
+        typer.secho(f"計算できなかった系列: {failed}", fg=typer.colors.RED, err=True)
         raise typer.Exit(1)
 
 

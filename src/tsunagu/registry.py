@@ -58,6 +58,7 @@ ACTION_MODULES = (
     "tsunagu.follows.digest",
     "tsunagu.harvest.actions",
     "tsunagu.jobs.actions",
+    "tsunagu.metrics.actions",
     "tsunagu.plan.actions",
     "tsunagu.quality.actions",
     "tsunagu.workspace.batch.actions",

@@ -1259,6 +1259,45 @@ CASES.update(
 )
 
 
+# -- live catalog metrics: storing today's snapshot is for sysadmins (tests/metrics/) ------------
+
+
+def metric_day_without_job(env: Env) -> dict[str, Any]:
+    """Today's snapshot job row removed (its series stay stored, so the app's own scheduler has
+    nothing to do and leaves it alone): only a run of metric_snapshot_run makes it again."""
+    from sqlalchemy import delete
+
+    from tsunagu.jobs.models import Job
+    from tsunagu.metrics import job as metric_job
+    from tsunagu.metrics.snapshots import today
+
+    job_id = metric_job.job_id(today())
+    with env.server.services.sessions() as session:
+        session.execute(delete(Job).where(Job.id == job_id))
+        session.commit()
+    return {"job_id": job_id}
+
+
+def metric_day_stored(env: Env, ctx: dict[str, Any]) -> bool:
+    from tsunagu.jobs.models import Job
+
+    with env.server.services.sessions() as session:
+        job = session.get(Job, ctx["job_id"])
+        return job is not None and job.status == "complete"
+
+
+CASES.update(
+    {
+        "metric_snapshot_run": Case(
+            SYSADMIN_ONLY,
+            metric_day_without_job,
+            lambda c, e, x: c.action.metric_snapshot_run(),
+            metric_day_stored,
+        ),
+    }
+)
+
+
 def test_matrix_covers_every_write_action() -> None:
     writes = {name for name in action_names() if is_write_action(name)}
     assert writes == set(CASES), "add new write actions to the authorization matrix"

@@ -123,6 +123,8 @@ def build_document(
         "local_gov_code": [org["local_gov_code"]] if org.get("local_gov_code") else [],
         "kind": [org["kind"]] if org.get("kind") else [],
         "quality_stars": [str(int(package.get("quality_stars") or 0))],
+        # Facetable too, so the organisation scorecard's mean score is one facet (metrics/).
+        "quality_score": [str(int(package.get("quality_score") or 0))],
         # "true" when a file's check found errors or could not read it: the staff table's
         # "has errors" filter (quality_errors:true).
         "quality_errors": ["true" if has_quality_errors(resources) else "false"],

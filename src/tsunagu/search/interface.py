@@ -27,6 +27,7 @@ FACET_FIELDS = (
     "local_gov_code",
     "kind",
     "quality_stars",
+    "quality_score",
     "quality_standard",
     "quality_errors",
 )
