@@ -113,12 +113,13 @@ def template_ids(source: str, name: str | None = None) -> tuple[set[str], set[st
 
 def view_constant_ids() -> set[str]:
     """Labels the views define and templates translate with ``_(label)``."""
-    from tsunagu.web.views import public, staff, workspace_home
+    from tsunagu.web.views import harvest, public, staff, workspace_home
 
     ids: set[str] = set()
     for mapping in (public.FACET_TITLES, public.SORTS, staff.TYPE_LABELS):
         ids.update(mapping.values())
     ids.update(workspace_home.attention_message_ids())
+    ids.update(harvest.label_ids())
     return ids
 
 

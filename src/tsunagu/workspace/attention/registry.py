@@ -30,8 +30,7 @@ class Source:
     messages: tuple[str, ...] = ()
 
 
-# Every module that registers a source; importing one registers it. Data requests and harvest
-# errors add their modules here when they come.
+# Every module that registers a source; importing one registers it.
 SOURCE_MODULES = (
     "tsunagu.workspace.attention.personal_data",
     "tsunagu.workspace.attention.ingest",
@@ -41,6 +40,7 @@ SOURCE_MODULES = (
     "tsunagu.workspace.attention.rating",
     "tsunagu.workspace.attention.standards",
     "tsunagu.community.attention",
+    "tsunagu.harvest.attention",
 )
 
 _SOURCES: dict[str, Source] = {}
