@@ -158,7 +158,7 @@ def _kind(data: dict[str, Any]) -> str:
 
 def scorecard_answer(context: Context, cards: list[scorecard.Card]) -> dict[str, Any]:
     return {
-        "metrics": scorecard.metric_columns(),
+        "metric_columns": scorecard.metric_columns(),
         "stars_labels": scorecard.star_labels(),
         "organizations": [scorecard.card_dict(c, context.settings.site_url) for c in cards],
     }
