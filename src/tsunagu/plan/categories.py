@@ -32,6 +32,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "標準化",
         "BPR",
         "標準化、デジタル化、システム改革、BPR",
+        "標準化・デジタル化・システム改革・BPR",
         "standardization",
     ),
 }
@@ -40,7 +41,7 @@ _BY_ALIAS = {
     for code, aliases in _ALIASES.items()
     for alias in aliases
 }
-_SEPARATORS = str.maketrans({c: "|" for c in "、,・/／ 　;；\n"})
+_LISTS = str.maketrans({c: "|" for c in "、,;；/／ \n"})
 
 
 def code_for(text: str) -> str | None:
@@ -48,25 +49,29 @@ def code_for(text: str) -> str | None:
     return _BY_ALIAS.get(unicodedata.normalize("NFKC", text).strip().casefold())
 
 
-def parse(text: str) -> tuple[list[str], list[str]]:
-    """(codes, words not understood) from a cell such as 「①②」「②、⑤」「オープンデータ」."""
-    whole = code_for(text)
+def _codes_in(part: str) -> list[str | None]:
+    whole = code_for(part)
     if whole is not None:
-        return [whole], []
+        return [whole]
+    if part.isdigit():  # circled numbers side by side (①②) are digits side by side
+        return [code_for(ch) for ch in part]
+    pieces = [p for p in part.split("・") if p.strip()]
+    return [code_for(p) for p in pieces] if len(pieces) > 1 else [None]
+
+
+def parse(text: str) -> tuple[list[str], list[str]]:
+    """(codes, words not understood) from a cell such as 「①②」「②、⑤」「オープンデータの推進、
+    標準化・デジタル化・システム改革・BPR」."""
     folded = unicodedata.normalize("NFKC", text)
-    # Circled numbers side by side (①②) become digits side by side (12).
-    parts = [p for p in folded.translate(_SEPARATORS).split("|") if p.strip()]
     codes: list[str] = []
     unknown: list[str] = []
-    for part in parts:
+    for part in folded.translate(_LISTS).split("|"):
         part = part.strip()
-        if part.isdigit() and len(part) > 1:
-            found = [code_for(ch) for ch in part]
-        else:
-            found = [code_for(part)]
-        for code in found:
-            if code is None:
-                unknown.append(part)
-            elif code not in codes:
-                codes.append(code)
+        if not part:
+            continue
+        found = _codes_in(part)
+        if None in found:
+            unknown.append(part)
+            continue
+        codes.extend(c for c in found if c is not None and c not in codes)
     return codes, unknown

@@ -25,6 +25,7 @@ from tsunagu.plan.models import (
     PlanRevision,
 )
 from tsunagu.plan.progress import DIRECTION_LABELS, Goal, Point, Progress, judge, trend_words
+from tsunagu.plan.values import plain
 
 
 def _day(value: dt.date | None) -> str | None:
@@ -132,6 +133,18 @@ def indicator_dict(
         "metric_params": indicator.metric_params or {},
         "metric_label": live.label if live else "",
         "progress": shown,
+        # The last actual value of each fiscal year (entered or counted by the catalog): the
+        # yearly columns of the PDCA report and the points of the trend chart.
+        "yearly": [
+            {
+                "fiscal_year": fiscal.fiscal_year_of(p.date),
+                "label": fiscal.wareki_short(fiscal.fiscal_year_of(p.date)),
+                "date": p.date.isoformat(),
+                "value": p.value,
+                "text": p.text or plain(p.value),
+            }
+            for p in series.yearly(points)
+        ],
     }
     if with_values:
         result["values"] = [value_dict(v) for v in manual]
@@ -274,7 +287,7 @@ def org_names(context: Context, ids: Iterable[str]) -> dict[str, str]:
     rows = context.session.execute(
         select(Organization.id, Organization.name).where(Organization.id.in_(wanted))
     )
-    return dict(rows.tuples())
+    return {org_id: name for org_id, name in rows}
 
 
 def plan_dict(context: Context, plan: Plan, *, with_values: bool = True) -> dict[str, Any]:

@@ -25,6 +25,7 @@ value was read). Nothing is written here: rows.py only reads.
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +46,8 @@ _COMBINED = re.compile(
     r"^(?P<name>.*?)\s*【?\s*現状値?\s*[(（](?P<bp>[^()（）]*)[)）]\s*】?\s*(?P<bv>.*?)\s*"
     r"(?:⇒|→|->|＞)?\s*【?\s*目標値?\s*[(（](?P<tp>[^()（）]*)[)）]\s*】?\s*(?P<tv>.*?)\s*$"
 )
+# A bracket after a value that speaks of a time but names none (「10 (来年度)」「(年度末)」).
+_UNREAD_PERIOD = re.compile(r"[(（]([^()（）]*(?:年|月)[^()（）]*)[)）]\s*$")
 _DIRECTION_WORDS = {
     "増加": "increase",
     "増": "increase",
@@ -201,6 +204,7 @@ class _Reader:
         self.current: MeasureDraft | None = None
         self.path: list[tuple[int, str, str] | None] = [None] * max(len(options.level_names), 1)
         self.seen: dict[int, list[str]] = {}
+        self.eras: list[tuple[str, str]] = []  # this row's 和暦 periods, said once
         # line → {column: (first line of its merge, last line)}
         self.merged: dict[int, dict[str, tuple[int, int]]] = {}
         for first, last, column in table.merged:
@@ -239,9 +243,38 @@ class _Reader:
         for line, cells in self.table.rows:
             self.seen[line] = cells
             row = RowResult(line=line, kind="skipped")
+            saved = self.save()
             self.row(line, cells, row)
+            self.flush_eras(line, row)
+            if row.has_error:
+                # A row that cannot be read adds nothing, not even the part that could be.
+                self.restore(saved)
             self.result.rows.append(row)
         return self.result
+
+    def save(self) -> tuple[Any, ...]:
+        return (
+            copy.deepcopy(self.result.measures),
+            list(self.result.headings),
+            list(self.result.heading_indicators),
+            dict(self.headings),
+            list(self.path),
+            self.current.number if self.current else None,
+            self.current.name if self.current else None,
+        )
+
+    def restore(self, saved: tuple[Any, ...]) -> None:
+        measures, headings, heading_indicators, by_key, path, number, name = saved
+        self.result.measures = measures
+        self.result.headings = headings
+        self.result.heading_indicators = heading_indicators
+        self.headings = by_key
+        self.path = path
+        self.measures = {(f"#{m.number}" if m.number else f"name:{m.name}"): m for m in measures}
+        self.current = next((m for m in measures if (m.number, m.name) == (number, name)), None)
+        for measure in measures:  # the copies' headings are the drafts kept above
+            if measure.heading is not None:
+                measure.heading = self.headings.get(measure.heading.key, measure.heading)
 
     def row(self, line: int, cells: list[str], row: RowResult) -> None:
         written_heading = self.headings_of(line, cells, row)
@@ -324,22 +357,24 @@ class _Reader:
 
     def headings_of(self, line: int, cells: list[str], row: RowResult) -> bool:
         """Read the hierarchy columns; True when this row writes one of its own."""
+        # A blank cell continues the heading above (merged or written once, as tables do); a
+        # dash says the rows from here have no heading at that level.
         written = False
         for level, column in self.levels:
-            own = cells[self.index[column]]
-            text = own or self.cell(line, cells, column, row)
-            if not text:
+            text = cells[self.index[column]]
+            if not text or level >= len(self.path):
+                continue
+            if is_missing(text, strict=True):
+                for deeper in range(level, len(self.path)):
+                    self.path[deeper] = None
                 continue
             number, title = split_heading(text)
             parsed = (level, number, title)
-            if level < len(self.path) and self.path[level] != parsed:
+            if self.path[level] != parsed:
                 self.path[level] = parsed
                 for deeper in range(level + 1, len(self.path)):
-                    if all(lv != deeper for lv, _c in self.levels):
-                        continue
                     self.path[deeper] = None
-            if own:
-                written = True
+            written = True
         if written:
             heading = self.heading_draft()
             if heading is not None and heading.key not in self.headings:
@@ -502,7 +537,8 @@ class _Reader:
                     f"(Name, baseline and target split from one cell)",
                 )
             )
-        if is_missing(name, strict=True):
+        if name and is_missing(name, strict=True):
+            # 「－」: the measure has no indicator; words in 現状・目標 are kept on the measure.
             if any(not is_missing(v, strict=True) for v in (baseline, target)):
                 self.keep_as_note(line, row, name, baseline, target)
             return None
@@ -619,6 +655,20 @@ class _Reader:
                 return None
         else:
             period = bracket or cols.header_period(self.by_field.get(fld, ""))
+            when = _UNREAD_PERIOD.search(value_text) if period is None else None
+            if when is not None:
+                # 「10 (来年度)」: meant as a period, but not one a year can be read from.
+                row.problems.append(
+                    Problem(
+                        line,
+                        column,
+                        "error",
+                        f"{line}行目「{column}」: 「{when.group(1)}」を年度や日付として読めません"
+                        f"（例: R2年度、令和2年度、2020年度、H30年中、R2. 1月） "
+                        f"(Not a fiscal year or date)",
+                    )
+                )
+                return None
         value = values.parse_value(value_text)
         self.value_note(line, column, value, row)
         if period is not None:
@@ -632,22 +682,28 @@ class _Reader:
             )
 
     def period_note(self, line: int, column: str, period: fiscal.Period, row: RowResult) -> None:
+        """和暦 periods are gathered and said once per row (see flush_eras)."""
         label = to_halfwidth(period.label)
         if not re.search(r"[明大昭平令MTSHRmtshr㍾㍽㍼㍻㋿]", label):
             return
-        real = _period_words(period)
-        never = ""
+        reading = f"「{column}」の「{period.label}」→ {_period_words(period)}"
         if re.match(r"\s*(?:平成|平|H|h)\s*(3[2-9]|[4-9][0-9])", label):
-            never = "（平成は31年までのため、実際の年度で読みました）"
+            reading += "（平成は31年までのため、実際の年度で読みました）"
+        self.eras.append((column, reading))
+
+    def flush_eras(self, line: int, row: RowResult) -> None:
+        if not self.eras:
+            return
+        readings = "、".join(reading for _column, reading in self.eras)
         row.problems.append(
             Problem(
                 line,
-                column,
+                self.eras[0][0],
                 "note",
-                f"{line}行目「{column}」: 和暦の「{period.label}」を{real}として読みました{never}"
-                f" (Japanese era read as FY{period.fiscal_year})",
+                f"{line}行目: 和暦を読みました: {readings} (Japanese era periods read)",
             )
         )
+        self.eras.clear()
 
     def add_indicator(self, measure: MeasureDraft, draft: IndicatorDraft, row: RowResult) -> None:
         for existing in measure.indicators:
