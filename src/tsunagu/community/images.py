@@ -47,7 +47,7 @@ def check_image(data: bytes, max_bytes: int, field: str = "image_upload") -> Che
     try:
         if len(data) > max_bytes:
             raise NotAnImage(
-                f"画像は {max_bytes // (1024 * 1024)} MB 以内にしてください "
+                f"画像は {_size(max_bytes)} 以内にしてください "
                 f"(Image must be at most {max_bytes} bytes)"
             )
         image = _read(data)
@@ -59,6 +59,12 @@ def check_image(data: bytes, max_bytes: int, field: str = "image_upload") -> Che
         return image
     except NotAnImage as error:
         raise ValidationError({field: [str(error)]}) from None
+
+
+def _size(n: int) -> str:
+    if n >= 1024 * 1024:
+        return f"{n / (1024 * 1024):g} MB"
+    return f"{n / 1024:g} KB"
 
 
 _WRONG_TYPE = (

@@ -62,7 +62,12 @@ KINDS: dict[str, str] = {
 }
 
 # Every module that registers metrics or series providers; importing one registers them.
-METRIC_MODULES = ("tsunagu.metrics.catalog", "tsunagu.metrics.downloads")
+METRIC_MODULES = (
+    "tsunagu.metrics.catalog",
+    "tsunagu.metrics.downloads",
+    "tsunagu.community.metrics",
+    "tsunagu.plan.metrics",
+)
 
 
 @dataclass(frozen=True)
