@@ -260,13 +260,12 @@ def missing_today(
     tracked = tracked_series(context) if tracked is None else tracked
     done: set[SeriesKey] = set()
     for chunk in _chunks(s.key for s in tracked):
-        done.update(
-            context.session.execute(
-                select(MetricSnapshot.metric_key, MetricSnapshot.params).where(
-                    MetricSnapshot.date == day, _match(chunk)
-                )
-            ).tuples()
+        rows = context.session.execute(
+            select(MetricSnapshot.metric_key, MetricSnapshot.params).where(
+                MetricSnapshot.date == day, _match(chunk)
+            )
         )
+        done.update((key, params) for key, params in rows)
     return [s for s in tracked if s.key not in done]
 
 
