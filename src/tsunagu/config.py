@@ -88,6 +88,9 @@ class Settings:
     # How often each app process checks that today's metric snapshot is stored (metrics/job.py;
     # seconds, 0: never, e.g. when cron runs `tsunagu metrics snapshot` instead).
     metrics_snapshot_seconds: float = 300.0
+    # Usage analytics (usage/): page views and downloads per day, counted at request time. Off
+    # only to measure what counting costs (benchmarks/analytics.py).
+    usage_analytics: bool = True
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -150,6 +153,7 @@ class Settings:
             "harvest_schedule_seconds": float(_env("HARVEST_SCHEDULE_SECONDS", "30")),
             "dcat_catalog_license": _env("DCAT_CATALOG_LICENSE", "pdl-1.0"),
             "metrics_snapshot_seconds": float(_env("METRICS_SNAPSHOT_SECONDS", "300")),
+            "usage_analytics": _env("USAGE_ANALYTICS", "1").lower() not in ("0", "false", "no"),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -35,7 +35,7 @@ from tsunagu.plan.models import (
 )
 from tsunagu.quality.models import ResourceQuality
 from tsunagu.storage.database import Base
-from tsunagu.usage.models import DatasetUsage
+from tsunagu.usage.models import DatasetUsage, UsageDaily
 from tsunagu.workspace.attention.models import AttentionSetting
 from tsunagu.workspace.batch.models import UploadBatch
 from tsunagu.workspace.versions.models import ResourceVersion
@@ -84,6 +84,7 @@ __all__ = [
     "SystemInfo",
     "Tag",
     "UploadBatch",
+    "UsageDaily",
     "User",
     "UserSession",
     "Vocabulary",

@@ -61,6 +61,7 @@ ACTION_MODULES = (
     "tsunagu.metrics.actions",
     "tsunagu.plan.actions",
     "tsunagu.quality.actions",
+    "tsunagu.usage.actions",
     "tsunagu.workspace.batch.actions",
     "tsunagu.workspace.actions",
     "tsunagu.workspace.attention.actions",

@@ -17,6 +17,7 @@ from tsunagu.api.rate_limits import ApiLimits, RateLimited
 from tsunagu.context import Context, Services
 from tsunagu.errors import ActionError, BadRequest, NotAuthorized
 from tsunagu.registry import get_action, is_write_action
+from tsunagu.usage.track import count_action
 from tsunagu.web.session import SESSION_KEY, has_session
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ def _run(
     session_secret: str | None,
     limits: ApiLimits,
     address: str,
+    user_agent: str | None,
 ) -> Any:
     fn = get_action(name)
     session = services.sessions()
@@ -49,6 +51,8 @@ def _run(
         context = Context(services=services, session=session, user=user, client_address=address)
         result = fn(context, data)
         session.commit()
+        # package_show and resource_show count as API use of what they showed (usage/).
+        count_action(services, session, name, data, result, user_agent)
         return result
     except BaseException:
         session.rollback()
@@ -90,6 +94,7 @@ async def action_endpoint(request: Request) -> Response:
             session_secret,
             limits,
             address,
+            request.headers.get("user-agent"),
         )
     except RateLimited as error:
         response = failure(help_url, error)

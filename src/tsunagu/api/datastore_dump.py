@@ -17,7 +17,7 @@ from tsunagu.context import Context, Services
 from tsunagu.datastore import dump, search
 from tsunagu.datastore.access import readable_resource, table_meta
 from tsunagu.errors import ActionError, ValidationError
-from tsunagu.usage.counters import count
+from tsunagu.usage.track import count_use, resource_subject
 
 MEDIA = {
     "csv": "text/csv",
@@ -29,7 +29,11 @@ MEDIA = {
 
 
 def _prepare(
-    services: Services, resource_id: str, params: dict[str, Any], token: str
+    services: Services,
+    resource_id: str,
+    params: dict[str, Any],
+    token: str,
+    user_agent: str | None,
 ) -> tuple[Iterator[bytes], str, str, str]:
     with services.sessions() as session:
         context = Context(services=services, session=session, user=resolve_user(session, token))
@@ -52,7 +56,7 @@ def _prepare(
         request = search.parse_request(meta, {**params, "limit": None})
         body = dump.stream(services.engine, meta, request, fmt, encoding, limit)
         stem = (resource.name or resource_id).replace("/", "_")
-        count(services.sessions, resource.dataset_id, download=True)
+        count_use(services, resource_subject(resource), download=True, user_agent=user_agent)
         return body, fmt, stem, encoding
 
 
@@ -61,7 +65,12 @@ async def datastore_dump(request: Request) -> Response:
     params = dict(request.query_params)
     try:
         body, fmt, stem, encoding = await run_in_threadpool(
-            _prepare, services, request.path_params["resource_id"], params, token_from(request)
+            _prepare,
+            services,
+            request.path_params["resource_id"],
+            params,
+            token_from(request),
+            request.headers.get("user-agent"),
         )
     except ActionError as error:
         return JSONResponse({"success": False, "error": error.as_dict()}, status_code=error.status)

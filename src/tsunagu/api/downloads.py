@@ -17,7 +17,7 @@ from tsunagu.datastore.ingest.decode import detect_encoding
 from tsunagu.datastore.ingest.model import IngestError
 from tsunagu.errors import ActionError, NotFound
 from tsunagu.storage.files import FileStorage, iter_file
-from tsunagu.usage.counters import count
+from tsunagu.usage.track import count_use, resource_subject
 
 SNIFF_BYTES = 64 * 1024
 # The charset names browsers and Excel know, for what the detector calls each codec.
@@ -70,7 +70,13 @@ async def download(request: Request) -> Response:
         return JSONResponse({"success": False, "error": error.as_dict()}, status_code=error.status)
     if not services.files.exists(resource.storage_key):
         return JSONResponse({"success": False, "error": NotFound().as_dict()}, status_code=404)
-    await run_in_threadpool(count, services.sessions, resource.dataset_id, download=True)
+    await run_in_threadpool(
+        count_use,
+        services,
+        resource_subject(resource),
+        download=True,
+        user_agent=request.headers.get("user-agent"),
+    )
     filename = resource.url.rsplit("/", 1)[-1] or "file"
     headers = {
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",

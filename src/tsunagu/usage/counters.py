@@ -1,60 +1,141 @@
 """Counting views and downloads, and reading the most used datasets back.
 
-A view or download is added to this process's pending counts (one per database) and written
-later by :class:`UsageFlusher` in one transaction, as increments, so several processes add up.
+A use (:func:`record`) is added to this process's pending counts (one set per database) and
+written later by :class:`UsageFlusher` in one transaction, as increments, so several processes
+add up: the dataset's running totals (``dataset_usage``) and one row per day for the dataset,
+the resource, and, for a public dataset, its organisation and the whole site (``usage_daily``).
 While no flusher runs for a database (the CLI, a test without the app's lifespan), counts are
 written at once, so none is ever left behind in memory.
+
+Nothing about the client is kept, in memory or in the database: the caller has already decided
+whether and how to count (usage/clients.py); what is pending is ids and numbers.
 
 Counting is best effort: a failure to count never fails the page or download it belongs to.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import weakref
-from datetime import datetime
+from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tsunagu.storage.types import utcnow
-from tsunagu.usage.models import DatasetUsage
+from tsunagu.usage.clients import Client
+from tsunagu.usage.models import DATASET, ORGANIZATION, RESOURCE, SITE, DatasetUsage, UsageDaily
 
 log = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 5.0
+JST = dt.timezone(dt.timedelta(hours=9))
+# The counted columns of usage_daily, in the order of a pending row's numbers.
+COLUMNS = ("page_views", "api_views", "downloads", "api_downloads")
+DailyKey = tuple[str, str, dt.date]  # (kind, object id, day)
+
+
+def today() -> dt.date:
+    """The day a use is counted on: the catalog serves Japanese public bodies (JST)."""
+    return dt.datetime.now(JST).date()
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """What was used: a dataset (of an organisation, public or not) and maybe one resource."""
+
+    dataset_id: str
+    organization_id: str | None
+    public: bool
+    resource_id: str | None = None
+
+
+@dataclass
+class Batch:
+    """Counts not yet written: dataset id → [page views, downloads] (the running totals), and
+    (kind, object id, day) → the numbers of COLUMNS."""
+
+    totals: dict[str, list[int]] = field(default_factory=dict)
+    daily: dict[DailyKey, list[int]] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.totals or self.daily)
+
+    def add_total(self, dataset_id: str, views: int, downloads: int) -> None:
+        pending = self.totals.get(dataset_id)
+        if pending is None:
+            self.totals[dataset_id] = [views, downloads]
+        else:
+            pending[0] += views
+            pending[1] += downloads
+
+    def add_daily(self, key: DailyKey, numbers: list[int] | tuple[int, ...]) -> None:
+        pending = self.daily.get(key)
+        if pending is None:
+            self.daily[key] = list(numbers)
+        else:
+            for i, n in enumerate(numbers):
+                pending[i] += n
+
+    def merge(self, other: Batch) -> None:
+        for dataset_id, (views, downloads) in other.totals.items():
+            self.add_total(dataset_id, views, downloads)
+        for key, numbers in other.daily.items():
+            self.add_daily(key, numbers)
+
+
+# The numbers one use adds to its daily rows, by (download, client).
+_STEPS: dict[tuple[bool, Client], tuple[int, int, int, int]] = {
+    (False, "browser"): (1, 0, 0, 0),
+    (False, "program"): (0, 1, 0, 0),
+    (True, "browser"): (0, 0, 1, 0),
+    (True, "program"): (0, 0, 1, 1),
+}
+
+
+def _add_use(batch: Batch, subject: Subject, download: bool, client: Client, day: dt.date) -> None:
+    step = _STEPS[(download, client)]
+    # The running totals keep what the home page ranked by before: page views in a browser,
+    # downloads by anyone but bots.
+    if download or client == "browser":
+        batch.add_total(subject.dataset_id, int(not download), int(download))
+    batch.add_daily((DATASET, subject.dataset_id, day), step)
+    if subject.resource_id:
+        batch.add_daily((RESOURCE, subject.resource_id, day), step)
+    if subject.public:
+        if subject.organization_id:
+            batch.add_daily((ORGANIZATION, subject.organization_id, day), step)
+        batch.add_daily((SITE, "", day), step)
 
 
 class PendingCounts:
-    """Counts of one database not yet written: dataset id → [page views, downloads]."""
+    """The counts of one database not yet written."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.counts: dict[str, list[int]] = {}
+        self.batch = Batch()
         self.flushers = 0
 
-    def add(self, dataset_id: str, views: int, downloads: int) -> None:
-        """Callers hold ``lock``."""
-        pending = self.counts.setdefault(dataset_id, [0, 0])
-        pending[0] += views
-        pending[1] += downloads
-
-    def take(self) -> dict[str, list[int]]:
+    def take(self) -> Batch:
         with self.lock:
-            taken, self.counts = self.counts, {}
+            taken, self.batch = self.batch, Batch()
         return taken
 
-    def give_back(self, batch: dict[str, list[int]]) -> None:
+    def give_back(self, batch: Batch) -> None:
         with self.lock:
-            for dataset_id, (views, downloads) in batch.items():
-                self.add(dataset_id, views, downloads)
+            batch.merge(self.batch)
+            self.batch = batch
 
     def downloads(self) -> dict[str, int]:
         with self.lock:
-            return {i: d for i, (_, d) in self.counts.items() if d}
+            return {i: d for i, (_, d) in self.batch.totals.items() if d}
 
 
 # Keyed by engine: the pages, downloads and the flusher of one app share it, and a test process
@@ -77,37 +158,49 @@ def _engine_of(sessions: sessionmaker[Session]) -> Engine:
     return engine
 
 
-def count(sessions: sessionmaker[Session], dataset_id: str, *, download: bool) -> None:
-    """Count one page view or download of ``dataset_id``."""
+def record(
+    sessions: sessionmaker[Session],
+    subject: Subject,
+    *,
+    download: bool,
+    client: Client,
+    day: dt.date | None = None,
+) -> None:
+    """Count one use of ``subject``: a view (a page, or package_show / resource_show) or a
+    download, by a browser or a program, on ``day`` (today in Japan unless given)."""
+    day = day or today()
     pending = _pending_for(_engine_of(sessions))
     with pending.lock:
         if pending.flushers:
-            pending.add(dataset_id, int(not download), int(download))
+            _add_use(pending.batch, subject, download, client, day)
             return
-    _write(sessions, {dataset_id: [int(not download), int(download)]})
+    batch = Batch()
+    _add_use(batch, subject, download, client, day)
+    _write(sessions, batch)
 
 
 def flush(sessions: sessionmaker[Session]) -> int:
     """Write this process's pending counts for the database of ``sessions``; returns how many
-    datasets were written. Counts that could not be written are kept for the next flush."""
+    rows were written. Counts that could not be written are kept for the next flush."""
     pending = _pending_for(_engine_of(sessions))
     batch = pending.take()
     if not batch:
         return 0
     if _write(sessions, batch):
-        return len(batch)
+        return len(batch.totals) + len(batch.daily)
     pending.give_back(batch)
     return 0
 
 
-def _write(sessions: sessionmaker[Session], batch: dict[str, list[int]]) -> bool:
+def _write(sessions: sessionmaker[Session], batch: Batch) -> bool:
     try:
         with sessions() as session:
             now = utcnow()
             # Sorted, so two processes flushing at once lock rows in the same order (PostgreSQL).
-            for dataset_id in sorted(batch):
-                views, downloads = batch[dataset_id]
-                _add_one(session, dataset_id, views, downloads, now)
+            for dataset_id in sorted(batch.totals):
+                views, downloads = batch.totals[dataset_id]
+                _add_total(session, dataset_id, views, downloads, now)
+            _add_daily(session, batch.daily)
             session.commit()
         return True
     except OperationalError:
@@ -116,7 +209,9 @@ def _write(sessions: sessionmaker[Session], batch: dict[str, list[int]]) -> bool
         return False
 
 
-def _add_one(session: Session, dataset_id: str, views: int, downloads: int, now: datetime) -> None:
+def _add_total(
+    session: Session, dataset_id: str, views: int, downloads: int, now: dt.datetime
+) -> None:
     def increment() -> int:
         result = session.execute(
             update(DatasetUsage)
@@ -143,6 +238,31 @@ def _add_one(session: Session, dataset_id: str, views: int, downloads: int, now:
         # (nothing to count).
         if not increment():
             log.debug("usage count dropped for missing dataset %s", dataset_id)
+
+
+def _add_daily(session: Session, daily: dict[DailyKey, list[int]]) -> None:
+    """One upsert per row (INSERT … ON CONFLICT DO UPDATE adding the numbers), so a row another
+    process created meanwhile is added to, never replaced."""
+    if not daily:
+        return
+    table: Table = UsageDaily.__table__  # type: ignore[assignment]
+    dialect = session.get_bind().dialect.name
+    insert: Any = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.kind, table.c.object_id, table.c.day],
+        set_={name: table.c[name] + statement.excluded[name] for name in COLUMNS},
+    )
+    rows = [
+        {
+            "kind": kind,
+            "object_id": object_id,
+            "day": day,
+            **dict(zip(COLUMNS, numbers, strict=True)),
+        }
+        for (kind, object_id, day), numbers in sorted(daily.items())
+    ]
+    session.execute(statement, rows)
 
 
 class UsageFlusher:
@@ -181,6 +301,17 @@ class UsageFlusher:
         except SQLAlchemyError:
             # Kept in memory by flush() when the write failed; the thread must live on.
             log.exception("could not write usage counts")
+
+
+def pending_copy(session: Session) -> Batch:
+    """A copy of this process's counts not yet written to the database of ``session``."""
+    engine = session.get_bind()
+    copy = Batch()
+    if isinstance(engine, Engine):
+        pending = _pending_for(engine)
+        with pending.lock:
+            copy.merge(pending.batch)
+    return copy
 
 
 def most_downloaded(session: Session, limit: int) -> list[str]:

@@ -39,9 +39,11 @@ def upgrade() -> None:
     _create_plan_tables()
     _create_community_tables()
     _create_metrics_tables()
+    _create_usage_tables()
 
 
 def downgrade() -> None:
+    op.drop_table("usage_daily")
     op.drop_table("metric_snapshot")
     for table in _COMMUNITY_TABLES:
         op.drop_table(table)
@@ -362,3 +364,19 @@ def _create_metrics_tables() -> None:
         sa.PrimaryKeyConstraint("metric_key", "params", "date", name=op.f("pk_metric_snapshot")),
     )
     op.create_index(op.f("ix_metric_snapshot_date"), "metric_snapshot", ["date"])
+
+
+def _create_usage_tables() -> None:
+    # usage/models.py: counts per day per dataset, resource, organisation and the site.
+    op.create_table(
+        "usage_daily",
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("object_id", sa.String(length=36), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("page_views", sa.BigInteger(), nullable=False),
+        sa.Column("api_views", sa.BigInteger(), nullable=False),
+        sa.Column("downloads", sa.BigInteger(), nullable=False),
+        sa.Column("api_downloads", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("kind", "object_id", "day", name=op.f("pk_usage_daily")),
+    )
+    op.create_index("ix_usage_daily_kind_day", "usage_daily", ["kind", "day"])

@@ -16,7 +16,7 @@ from tsunagu.catalog.resource_views import TABLE as TABLE_VIEW
 from tsunagu.dcat import endpoints as dcat_endpoints
 from tsunagu.errors import ActionError, NotAuthorized, NotFound
 from tsunagu.registry import action_names, call_action
-from tsunagu.usage.counters import count, most_downloaded
+from tsunagu.usage.track import count_resource_view, count_use, package_subject
 from tsunagu.web.jsonld import dataset_jsonld
 from tsunagu.web.quality import facet_label, standard_titles
 from tsunagu.web.session import act, page_context
@@ -67,7 +67,7 @@ def home(request: Request) -> Response:
             "group_list", context, {"all_fields": True, "sort": "package_count desc"}
         )
         organizations = call_action("organization_list", context, {"all_fields": True})
-        popular = _most_used(context)
+        popular = _most_used(context, period="all")
     publishing = everything["facets"].get("organization", {})
     municipalities = [o for o in organizations if o["kind"] in ("municipality", "prefecture")]
     points = [
@@ -90,18 +90,10 @@ def home(request: Request) -> Response:
     )
 
 
-def _most_used(context: Any, limit: int = 6) -> list[Any]:
-    """The most downloaded datasets the caller may see (through search, so never private)."""
-    ids = most_downloaded(context.session, limit * 3)
-    if not ids:
-        return []
-    found = call_action(
-        "package_search",
-        context,
-        {"fq": " OR ".join(f'id:"{i}"' for i in ids), "rows": len(ids)},
-    )["results"]
-    order = {dataset_id: position for position, dataset_id in enumerate(ids)}
-    return sorted(found, key=lambda p: order[p["id"]])[:limit]
+def _most_used(context: Any, limit: int = 6, **filters: str) -> list[Any]:
+    """The most downloaded public datasets (usage_popular_list: never private ones)."""
+    found = call_action("usage_popular_list", context, {"limit": limit, **filters})
+    return [item["dataset"] for item in found["results"]]
 
 
 def _filters(request: Request) -> dict[str, list[str]]:
@@ -250,7 +242,12 @@ def _dataset_page(request: Request, name: str) -> Response:
             return render(request, "not_found.html", status_code=404)
         views = {r["id"]: _table_views(context, r) for r in package["resources"]}
         reports = _validation_reports(context, package)
-        count(context.services.sessions, package["id"], download=False)
+        count_use(
+            context.services,
+            package_subject(package),
+            download=False,
+            user_agent=request.headers.get("user-agent"),
+        )
         activity = call_action("package_activity_list", context, {"id": package["id"], "limit": 10})
         can_edit = _can_edit(context, package)
         follow = follow_state(context, "dataset", package["id"])
@@ -290,6 +287,9 @@ def embed(request: Request) -> Response:
         except (NotFound, NotAuthorized):
             return render(request, "not_found.html", status_code=404)
         view = _table_views(context, resource)
+        count_resource_view(
+            context.services, context.session, resource_id, request.headers.get("user-agent")
+        )
     settings = request.app.state.services.settings
     return render(
         request,
@@ -318,10 +318,12 @@ def organization(request: Request) -> Response:
         return render(request, "not_found.html", status_code=404)
     with page_context(request) as context:
         follow = follow_state(context, "organization", org["id"])
+        popular = _most_used(context, limit=5, period="30d", organization=org["id"])
     return render(
         request,
         "organization.html",
         org=org,
+        popular=popular,
         quality=quality,
         standards=standard_titles(),
         follow=follow,

@@ -26,7 +26,8 @@ from tsunagu.context import Context, Services
 from tsunagu.errors import ActionError, NotAuthorized, NotFound, ValidationError
 from tsunagu.registry import call_action
 from tsunagu.storage.files import iter_file
-from tsunagu.usage.counters import count
+from tsunagu.usage.counters import Subject
+from tsunagu.usage.track import count_use, resource_subject
 from tsunagu.web.session import SESSION_KEY, page_context
 from tsunagu.web.views.staff import login_required, manage_page, read_form
 from tsunagu.workspace.versions.service import find_visible
@@ -96,7 +97,7 @@ class _Stored:
     key: str
     filename: str
     mimetype: str
-    dataset_id: str
+    subject: Subject  # what a download counts as a use of (usage/)
 
 
 def _caller(request: Request, services: Services, session: Any) -> User | None:
@@ -122,7 +123,9 @@ def _locate(request: Request) -> _Stored:
         dataset = resource.dataset
         if params["resource"] != resource.id or params["dataset"] not in (dataset.id, dataset.name):
             raise NotFound(NOT_FOUND)
-        return _Stored(version.storage_key, version.filename, version.mimetype, dataset.id)
+        return _Stored(
+            version.storage_key, version.filename, version.mimetype, resource_subject(resource)
+        )
 
 
 async def download(request: Request) -> Response:
@@ -135,7 +138,13 @@ async def download(request: Request) -> Response:
         return ApiJSONResponse(
             {"success": False, "error": error.as_dict()}, status_code=error.status
         )
-    await run_in_threadpool(count, services.sessions, stored.dataset_id, download=True)
+    await run_in_threadpool(
+        count_use,
+        services,
+        stored.subject,
+        download=True,
+        user_agent=request.headers.get("user-agent"),
+    )
     headers = {
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(stored.filename or 'file')}",
         "Content-Length": str(services.files.size(stored.key)),
