@@ -67,6 +67,7 @@ METRIC_MODULES = (
     "tsunagu.metrics.downloads",
     "tsunagu.community.metrics",
     "tsunagu.plan.metrics",
+    "tsunagu.usage.metrics",
 )
 
 
