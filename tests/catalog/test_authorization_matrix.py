@@ -1298,6 +1298,127 @@ CASES.update(
 )
 
 
+# -- data requests and 活用事例 (tests/community/): the public posts, the handling organisation's
+# editors and admins (and the prefecture's office, sysadmins) answer and moderate ---------------
+
+EVERYONE = frozenset(ACTORS)
+SIGNED_IN = frozenset(ACTORS) - {"anonymous"}  # an anonymous API caller has no browser to count
+
+
+def data_request(env: Env) -> dict[str, Any]:
+    """A request assigned to org A (where the actors hold their roles)."""
+    made = env.act(
+        "data_request_create",
+        {"title": unique("mx-request"), "description": "変更前", "organization": env.org_a},
+    )
+    return {"id": made["id"]}
+
+
+def data_request_shown(env: Env, ctx: dict[str, Any]) -> dict[str, Any]:
+    return dict(env.act("data_request_show", {"id": ctx["id"]}))
+
+
+def showcase_to_submit(env: Env) -> dict[str, Any]:
+    return {**fresh_dataset(env), "showcase": unique("mx-showcase")}
+
+
+def approved_showcase(env: Env) -> dict[str, Any]:
+    """An approved use case built on a fresh public dataset of org A, and a second dataset of
+    org A it does not use yet."""
+    ctx = showcase_to_submit(env)
+    env.act(
+        "ckanext_showcase_create",
+        {"name": ctx["showcase"], "title": "変更前", "datasets": [ctx["id"]]},
+    )
+    return {**ctx, "other": fresh_dataset(env)["id"]}
+
+
+def showcase_shown(env: Env, ctx: dict[str, Any]) -> dict[str, Any] | None:
+    try:
+        return dict(env.act("ckanext_showcase_show", {"id": ctx["showcase"]}))
+    except NotFound:
+        return None
+
+
+def showcase_datasets(env: Env, ctx: dict[str, Any]) -> set[str]:
+    shown = showcase_shown(env, ctx)
+    return {d["id"] for d in shown["datasets"]} if shown else set()
+
+
+CASES.update(
+    {
+        "data_request_create": Case(
+            EVERYONE,
+            fresh_name,
+            lambda c, e, x: c.action.data_request_create(title=x["name"], description="ほしい"),
+            lambda e, x: e.act("data_request_list", {"q": x["name"]})["count"] == 1,
+        ),
+        "data_request_support": Case(
+            SIGNED_IN,
+            data_request,
+            lambda c, e, x: c.action.data_request_support(id=x["id"]),
+            lambda e, x: data_request_shown(e, x)["supporters"] == 1,
+        ),
+        "data_request_update": Case(
+            DATASET_WRITERS,
+            data_request,
+            lambda c, e, x: c.action.data_request_update(id=x["id"], status="reviewing"),
+            lambda e, x: data_request_shown(e, x)["status"] == "reviewing",
+        ),
+        "data_request_delete": Case(
+            DATASET_WRITERS,
+            data_request,
+            lambda c, e, x: c.action.data_request_delete(id=x["id"]),
+            lambda e, x: data_request_shown(e, x)["state"] == "deleted",
+        ),
+        "ckanext_showcase_create": Case(
+            EVERYONE,
+            showcase_to_submit,
+            lambda c, e, x: c.action.ckanext_showcase_create(
+                name=x["showcase"], title="新規", datasets=[x["id"]]
+            ),
+            lambda e, x: showcase_shown(e, x) is not None,
+        ),
+        "ckanext_showcase_update": Case(
+            DATASET_WRITERS,
+            approved_showcase,
+            lambda c, e, x: c.action.ckanext_showcase_update(id=x["showcase"], title="変更後"),
+            lambda e, x: (showcase_shown(e, x) or {}).get("title") == "変更後",
+        ),
+        "ckanext_showcase_delete": Case(
+            DATASET_WRITERS,
+            approved_showcase,
+            lambda c, e, x: c.action.ckanext_showcase_delete(id=x["showcase"]),
+            lambda e, x: showcase_shown(e, x) is None,
+        ),
+        "ckanext_showcase_package_association_create": Case(
+            DATASET_WRITERS,
+            approved_showcase,
+            lambda c, e, x: c.action.ckanext_showcase_package_association_create(
+                showcase_id=x["showcase"], package_id=x["other"]
+            ),
+            lambda e, x: x["other"] in showcase_datasets(e, x),
+        ),
+        "ckanext_showcase_package_association_delete": Case(
+            DATASET_WRITERS,
+            approved_showcase,
+            lambda c, e, x: c.action.ckanext_showcase_package_association_delete(
+                showcase_id=x["showcase"], package_id=x["id"]
+            ),
+            lambda e, x: not showcase_datasets(e, x),
+        ),
+        "showcase_review": Case(
+            DATASET_WRITERS,
+            approved_showcase,
+            lambda c, e, x: c.action.showcase_review(
+                id=x["showcase"], decision="reject", note="対象外"
+            ),
+            lambda e, x: (showcase_shown(e, x) or {}).get("state") == "rejected",
+        ),
+    }
+)
+
+
 def test_matrix_covers_every_write_action() -> None:
     writes = {name for name in action_names() if is_write_action(name)}
     assert writes == set(CASES), "add new write actions to the authorization matrix"
