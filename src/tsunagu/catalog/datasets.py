@@ -133,8 +133,17 @@ def _owner_org(
     try:
         org = by_id_or_name(context.session, Organization, str(ref), deleted=False)
     except NotFound:
+        # A dict copied from another site also names the organisation: say which one is missing
+        # (ckanapi load prints only this message for the record).
+        named = data.get("organization")
+        name = named.get("name") if isinstance(named, dict) else None
+        also = f"（{name}）" if isinstance(name, str) and name and name != ref else ""
         validation.add(
-            errors, "owner_org", f"組織が見つかりません: {ref} (Organization does not exist)"
+            errors,
+            "owner_org",
+            f"組織が見つかりません: {ref}{also}。組織を先に作成または読み込んでください "
+            f"(Organization does not exist: {ref}{f' ({name})' if also else ''}; "
+            "create or load it first)",
         )
         return None
     # As CKAN: rights in the organisation matter when a dataset enters it (an editor-collaborator
