@@ -316,5 +316,12 @@ def _insert_absent(session: Session, rows: list[dict[str, Any]]) -> int:
         return 0
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    result = session.execute(insert(MetricSnapshot).values(rows).on_conflict_do_nothing())
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    # RETURNING gives exactly the rows that went in on both databases (rowcount of an
+    # ORM-enabled INSERT is not reliable on PostgreSQL).
+    statement = (
+        insert(MetricSnapshot)
+        .values(rows)
+        .on_conflict_do_nothing()
+        .returning(MetricSnapshot.date)
+    )
+    return len(session.execute(statement).all())

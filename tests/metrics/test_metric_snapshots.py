@@ -1,0 +1,311 @@
+"""The daily metric snapshot as real history, on SQLite and PostgreSQL: metric_snapshot_run
+twice the same day stores one row per series; days without a run are written as explicit
+"no data" when the next run catches up, never as values; two `tsunagu metrics snapshot`
+processes at once store each series once; a failing metric stores nothing that day; the app's
+scheduler thread stores what is missing; series bound by another capability are stored.
+
+The module's server runs without the scheduler (metrics_snapshot_seconds=0), so only the test
+stores snapshots; rows of earlier days are written as the system, standing for past runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import ckanapi
+import pytest
+from sqlalchemy import delete, func, select
+
+from support import databases
+from support.attention_items import dataset
+from support.live_server import LiveServer
+from support.waiting import wait_until
+from tsunagu.jobs.models import Job
+from tsunagu.metrics import job as metric_job
+from tsunagu.metrics import registry
+from tsunagu.metrics.models import MetricSnapshot
+from tsunagu.metrics.registry import params_key
+from tsunagu.metrics.snapshots import fiscal_year_of, today
+
+ROOT = Path(__file__).resolve().parents[2]
+MUNICIPAL = ("datasets_public", params_key({"kind": "municipality"}))
+
+
+@pytest.fixture(scope="module")
+def server(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    tmp = tmp_path_factory.mktemp(f"snapshots-{backend}")
+    live = LiveServer(
+        data_dir=tmp,
+        database_url=databases.database_url_for(backend, tmp),
+        overrides={"metrics_snapshot_seconds": 0},
+    ).start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="module")
+def admin(server: LiveServer) -> ckanapi.RemoteCKAN:
+    server.act(
+        "organization_create",
+        {"name": "ms-city", "title": "萩市", "kind": "municipality", "local_gov_code": "352047"},
+    )
+    for n in range(2):
+        dataset(server, "ms-city", f"ms-public-{n}")
+    dataset(server, "ms-city", "ms-private", private=True)
+    return server.ckan(server.make_user("ms-sysadmin", sysadmin=True))
+
+
+def _rows(server: LiveServer, key: tuple[str, str]) -> list[tuple[dt.date, float | None]]:
+    with server.services.sessions() as session:
+        found = session.execute(
+            select(MetricSnapshot.date, MetricSnapshot.value)
+            .where(MetricSnapshot.metric_key == key[0], MetricSnapshot.params == key[1])
+            .order_by(MetricSnapshot.date)
+        )
+        return [(day, value) for day, value in found]
+
+
+def _rows_of_day(server: LiveServer, day: dt.date) -> int:
+    with server.services.sessions() as session:
+        return int(
+            session.scalar(
+                select(func.count()).select_from(MetricSnapshot).where(MetricSnapshot.date == day)
+            )
+            or 0
+        )
+
+
+def _forget(server: LiveServer, key: tuple[str, str] | None = None) -> None:
+    """Remove a series' rows (every series' rows of today when no key), and today's job."""
+    with server.services.sessions() as session:
+        if key is None:
+            session.execute(delete(MetricSnapshot).where(MetricSnapshot.date == today()))
+        else:
+            session.execute(
+                delete(MetricSnapshot).where(
+                    MetricSnapshot.metric_key == key[0], MetricSnapshot.params == key[1]
+                )
+            )
+        session.execute(delete(Job).where(Job.id == metric_job.job_id(today())))
+        session.commit()
+
+
+def _store_past(server: LiveServer, key: tuple[str, str], day: dt.date, value: float) -> None:
+    """A row as a run on ``day`` would have stored it."""
+    with server.services.sessions() as session:
+        session.add(
+            MetricSnapshot(
+                metric_key=key[0],
+                params=key[1],
+                date=day,
+                fiscal_year=fiscal_year_of(day),
+                value=value,
+            )
+        )
+        session.commit()
+
+
+def test_a_second_run_the_same_day_stores_one_row_per_series(
+    server: LiveServer, admin: ckanapi.RemoteCKAN
+) -> None:
+    first = admin.action.metric_snapshot_run()
+    assert first["status"] == "complete" and first["date"] == today().isoformat()
+    assert first["written"] > 20 and first["no_data"] == 0 and first["failed"] == []
+    assert _rows_of_day(server, today()) == first["written"]
+    assert _rows(server, MUNICIPAL) == [(today(), 2.0)]  # the private dataset does not count
+    dataset(server, "ms-city", "ms-later")  # the catalog changes during the day
+    second = admin.action.metric_snapshot_run()
+    assert (second["status"], second["written"], second["no_data"]) == ("complete", 0, 0)
+    assert second["already"] == first["written"]
+    assert _rows_of_day(server, today()) == first["written"]
+    assert _rows(server, MUNICIPAL) == [(today(), 2.0)]  # the day keeps its stored value
+    job = admin.action.job_show(id=metric_job.job_id(today()))
+    assert (job["queue"], job["status"]) == ("metric_snapshot", "complete")
+    series = admin.action.metric_series(key="datasets_public", params={"kind": "municipality"})
+    assert series["tracked"] is True
+    assert series["points"] == [{"date": today().isoformat(), "value": 2.0, "no_data": False}]
+
+
+def test_missed_days_are_explicit_no_data_and_past_values_stay(
+    server: LiveServer, admin: ckanapi.RemoteCKAN
+) -> None:
+    _forget(server, MUNICIPAL)
+    four_days_ago = today() - dt.timedelta(days=4)
+    _store_past(server, MUNICIPAL, four_days_ago, 5.0)
+    params = {"kind": "municipality"}
+    # Before any run catches up, the missing days already show as no data, today included.
+    shown = admin.action.metric_series(key="datasets_public", params=params)["points"]
+    assert [p["date"] for p in shown] == [
+        (four_days_ago + dt.timedelta(days=n)).isoformat() for n in range(5)
+    ]
+    assert [p["value"] for p in shown] == [5.0, None, None, None, None]
+    assert [p["no_data"] for p in shown] == [False, True, True, True, True]
+    ran = admin.action.metric_snapshot_run()
+    assert (ran["written"], ran["no_data"]) == (1, 3)  # only this series was missing today
+    stored = _rows(server, MUNICIPAL)
+    assert stored == [
+        (four_days_ago, 5.0),  # what was counted then, not recomputed
+        (four_days_ago + dt.timedelta(days=1), None),
+        (four_days_ago + dt.timedelta(days=2), None),
+        (four_days_ago + dt.timedelta(days=3), None),
+        (today(), 3.0),
+    ]
+    shown = admin.action.metric_series(key="datasets_public", params=params)["points"]
+    assert [p["value"] for p in shown] == [5.0, None, None, None, 3.0]
+    assert [p["no_data"] for p in shown] == [False, True, True, True, False]
+    # since/until narrow the range; until beyond today stops at today.
+    narrowed = admin.action.metric_series(
+        key="datasets_public",
+        params=params,
+        since=(today() - dt.timedelta(days=2)).isoformat(),
+        until=(today() + dt.timedelta(days=30)).isoformat(),
+    )["points"]
+    assert [p["value"] for p in narrowed] == [None, None, 3.0]
+    with pytest.raises(ckanapi.ValidationError) as refused:
+        admin.action.metric_series(key="datasets_public", params=params, since="昨日")
+    assert "since" in refused.value.error_dict
+    again = admin.action.metric_snapshot_run()
+    assert (again["written"], again["no_data"]) == (0, 0)
+    assert len(_rows(server, MUNICIPAL)) == 5
+
+
+def _cli(server: LiveServer) -> subprocess.Popen[str]:
+    env = {
+        **os.environ,
+        "TSUNAGU_DATA_DIR": str(server.data_dir),
+        "TSUNAGU_DATABASE_URL": server.database_url,
+        "TSUNAGU_SITE_URL": server.url,
+        "PYTHONPATH": str(ROOT / "src"),
+    }
+    command = [sys.executable, "-c", "from tsunagu.cli import main; main()", "metrics", "snapshot"]
+    return subprocess.Popen(
+        command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def test_two_processes_at_once_store_each_series_once(
+    server: LiveServer, admin: ckanapi.RemoteCKAN
+) -> None:
+    tracked = admin.action.metric_snapshot_run()["already"]
+    _forget(server)  # today not stored yet, and no job for it
+    assert _rows_of_day(server, today()) == 0
+    processes = [_cli(server), _cli(server)]
+    outputs = [p.communicate(timeout=300) for p in processes]
+    for process, (out, err) in zip(processes, outputs, strict=True):
+        assert process.returncode == 0, (out, err)
+    assert _rows_of_day(server, today()) == tracked
+    # Between them they stored each series once: one stored the day, the other found it being
+    # stored or already stored.
+    written = []
+    for out, _err in outputs:
+        if "別のプロセスが実行中" in out:
+            written.append(0)
+        else:
+            written.append(int(out.split(": ", 1)[1].split(" 系列", 1)[0]))
+    assert sorted(written) == [0, tracked], outputs
+    job = admin.action.job_show(id=metric_job.job_id(today()))
+    assert job["status"] == "complete"
+
+
+@pytest.fixture
+def flaky_metric() -> Iterator[dict[str, bool]]:
+    """A metric registered for one test whose computation fails while ``state["fail"]``."""
+    state = {"fail": True}
+
+    def compute(_context: Any, _params: dict[str, Any]) -> float:
+        if state["fail"]:
+            raise RuntimeError("the source of this figure is down")
+        return 42.0
+
+    registry.metric("test_flaky", label="試験用", unit="件", headline=({},))(compute)
+    yield state
+    registry._METRICS.pop("test_flaky", None)
+
+
+def test_a_failing_metric_stores_no_value_and_its_day_becomes_no_data(
+    server: LiveServer, admin: ckanapi.RemoteCKAN, flaky_metric: dict[str, bool]
+) -> None:
+    key = ("test_flaky", params_key({}))
+    two_days_ago = today() - dt.timedelta(days=2)
+    _store_past(server, key, two_days_ago, 40.0)
+    ran = admin.action.metric_snapshot_run()
+    assert ran["failed"] == ["test_flaky {}"] and ran["written"] == 0
+    assert _rows(server, key) == [(two_days_ago, 40.0)]  # nothing invented, no gap written yet
+    flaky_metric["fail"] = False
+    ran = admin.action.metric_snapshot_run()
+    assert (ran["failed"], ran["written"], ran["no_data"]) == ([], 1, 1)
+    assert _rows(server, key) == [
+        (two_days_ago, 40.0),
+        (today() - dt.timedelta(days=1), None),
+        (today(), 42.0),
+    ]
+
+
+@pytest.fixture
+def bound_series() -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    """Series another capability binds (as plan indicators do), through a series provider."""
+    bound: list[tuple[str, dict[str, Any]]] = []
+
+    def provider(_session: Any) -> list[tuple[str, dict[str, Any]]]:
+        return list(bound)
+
+    registry.series_provider(provider)
+    yield bound
+    registry._PROVIDERS.remove(provider)
+
+
+def test_series_a_capability_binds_are_stored_and_bad_bindings_skipped(
+    server: LiveServer, admin: ckanapi.RemoteCKAN, bound_series: list[tuple[str, dict[str, Any]]]
+) -> None:
+    org_id = server.act("organization_show", {"id": "ms-city"})["id"]
+    bound_series += [
+        ("datasets_public", {"organization": "ms-city"}),
+        ("no_such_metric", {}),  # a binding to a metric this site no longer has
+        ("datasets_public", {"organization": "gone-org"}),  # to a deleted organisation
+    ]
+    series = admin.action.metric_series(key="datasets_public", params={"organization": "ms-city"})
+    assert (series["tracked"], series["points"]) == (True, [])
+    ran = admin.action.metric_snapshot_run()
+    assert (ran["status"], ran["written"], ran["failed"]) == ("complete", 1, [])
+    key = ("datasets_public", params_key({"kind": "all", "organization": org_id}))
+    assert _rows(server, key) == [(today(), 3.0)]  # ms-public-0, -1 and ms-later
+    series = admin.action.metric_series(key="datasets_public", params={"organization": org_id})
+    assert series["points"] == [{"date": today().isoformat(), "value": 3.0, "no_data": False}]
+
+
+def test_the_app_scheduler_stores_what_is_missing(
+    server: LiveServer, admin: ckanapi.RemoteCKAN
+) -> None:
+    """The thread each app process runs (off in this module's server): started here with a
+    short interval on the same services, it stores a series that lacks today's row."""
+    admin.action.metric_snapshot_run()
+    _forget(server, MUNICIPAL)
+    settings = dataclasses.replace(server.services.settings, metrics_snapshot_seconds=0.2)
+    services = dataclasses.replace(server.services, settings=settings)
+    scheduler = metric_job.SnapshotScheduler(services)
+    scheduler.start()
+    try:
+        wait_until(lambda: _rows(server, MUNICIPAL), "the scheduler to store the missing series")
+    finally:
+        scheduler.stop()
+    assert _rows(server, MUNICIPAL) == [(today(), 3.0)]
+    assert admin.action.job_show(id=metric_job.job_id(today()))["status"] == "complete"
+
+
+def test_metric_snapshot_run_is_for_sysadmins(
+    server: LiveServer, admin: ckanapi.RemoteCKAN
+) -> None:
+    token = server.make_user("ms-editor")
+    server.act(
+        "organization_member_create", {"id": "ms-city", "username": "ms-editor", "role": "editor"}
+    )
+    for caller in (server.ckan(), server.ckan(token)):
+        with pytest.raises(ckanapi.NotAuthorized):
+            caller.action.metric_snapshot_run()
