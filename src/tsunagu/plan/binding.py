@@ -7,15 +7,19 @@ from typing import Any
 
 from tsunagu.context import Context
 from tsunagu.errors import ValidationError
-
-
-def unknown_metric(key: str) -> ValidationError:
-    return ValidationError(
-        {"metric_key": [f"カタログの数値（メトリクス）が見つかりません: {key} (Metric not found)"]}
-    )
+from tsunagu.metrics import registry
 
 
 def check(context: Context, key: str, params: dict[str, Any]) -> dict[str, Any]:
-    """The parameters as the metric will use them; ValidationError when the key or the
-    parameters are wrong."""
-    raise unknown_metric(key)
+    """The parameters as the metric will use them (normalised: an organisation as its id,
+    defaults filled in); ValidationError on ``metric_key`` or ``metric_params`` when wrong."""
+    found = registry.require_metric(key, "metric_key")
+    try:
+        return registry.check_params(context, found, params)
+    except ValidationError as error:
+        messages = [
+            f"{name}: {message}" if name != "params" else message
+            for name, listed in error.errors.items()
+            for message in listed
+        ]
+        raise ValidationError({"metric_params": messages}) from None

@@ -10,8 +10,9 @@ from sqlalchemy import delete, func, select
 from tsunagu.catalog import validation
 from tsunagu.context import Context
 from tsunagu.errors import NotFound, ValidationError, require
-from tsunagu.plan import inputs
+from tsunagu.plan import binding, inputs
 from tsunagu.plan.models import Indicator, Measure, MeasureStage, Plan, PlanNode
+from tsunagu.plan.values import direction_from_words
 from tsunagu.storage.types import utcnow
 
 NUMBER_IN_USE = "この番号の施策は既にあります (A measure with this number already exists)"
@@ -273,8 +274,6 @@ def indicator_values(
         values["metric_params"] = metric_params
     require(errors)
     if values.get("metric_key") or ("metric_params" in values and indicator is not None):
-        from tsunagu.plan import binding
-
         key = values.get("metric_key", indicator.metric_key if indicator else "")
         params = values.get("metric_params", indicator.metric_params if indicator else {})
         if key:
@@ -286,8 +285,6 @@ def indicator_values(
 
 def guess_direction(values: dict[str, Any]) -> str:
     """increase / decrease / at_most / maintain / qualitative from the baseline and target."""
-    from tsunagu.plan.values import direction_from_words
-
     target = values.get("target_value")
     qualifier = values.get("target_qualifier", "")
     if qualifier == "at_most":

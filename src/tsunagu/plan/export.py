@@ -74,7 +74,9 @@ def report(plan: dict[str, Any], today: dt.date | None = None) -> Report:
     nodes = {n["id"]: n for n in plan.get("nodes", [])}
 
     def heading_cells(node_id: str | None) -> list[Cell]:
-        cells: list[Cell] = [None] * len(heading_levels)
+        # 「－」 where a row has no heading at a level: a blank would mean "the heading above
+        # continues" when the table is imported again.
+        cells: list[Cell] = ["－"] * len(heading_levels)
         current = nodes.get(node_id or "")
         while current is not None:
             if current["level"] in column_of:
@@ -107,7 +109,14 @@ def report(plan: dict[str, Any], today: dt.date | None = None) -> Report:
         return [latest or None, progress.get("latest_date"), progress["label"], note or None]
 
     rows: list[list[Cell]] = []
+    holding = {m.get("node_id") for m in plan.get("measures", [])}
+    width = len(header)
     for node in plan.get("nodes", []):
+        if not node.get("indicators") and node["id"] not in holding:
+            # A heading with nothing of its own still has its row, so the table imports again
+            # with every heading.
+            cells = heading_cells(node["id"])
+            rows.append(cells + [None] * (width - len(cells)))
         for indicator in node.get("indicators", []):
             yearly = _yearly(indicator)
             row = heading_cells(node["id"]) + [None] * 5 + indicator_cells(indicator)

@@ -13,9 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from tsunagu.context import Context
+from tsunagu.metrics import registry, snapshots
 from tsunagu.plan import fiscal
 from tsunagu.plan.models import Indicator
 from tsunagu.plan.progress import Point
+from tsunagu.plan.values import plain
 
 
 @dataclass
@@ -39,19 +41,48 @@ def yearly(points: Iterable[Point]) -> list[Point]:
     return [last[y] for y in sorted(last)]
 
 
+def _key(indicator: Indicator) -> snapshots.SeriesKey:
+    return snapshots.series_key(indicator.metric_key, dict(indicator.metric_params or {}))
+
+
+def _describe(indicator: Indicator) -> Live:
+    found = registry.get_metric(indicator.metric_key)
+    if found is None:
+        return Live(key=indicator.metric_key, known=False)
+    return Live(key=found.key, label=found.label, unit=found.unit)
+
+
+def _point(point: snapshots.Point) -> Point:
+    return Point(point.date, point.value, plain(point.value) if point.value is not None else "")
+
+
 def live_for(context: Context, indicators: Iterable[Indicator]) -> dict[str, Live]:
     """Live series summaries (the last point of each fiscal year and the latest) for every
-    bound indicator among ``indicators``."""
+    bound indicator among ``indicators``: two grouped queries, whatever the history's length."""
     bound = [i for i in indicators if i.metric_key]
-    return {i.id: _unknown(i) for i in bound}
+    if not bound:
+        return {}
+    keys = [_key(i) for i in bound]
+    latest = snapshots.latest_values(context.session, keys)
+    years = snapshots.yearly_values(context.session, keys)
+    found: dict[str, Live] = {}
+    for indicator, key in zip(bound, keys, strict=True):
+        live = _describe(indicator)
+        points = {p.date: _point(p) for p in years.get(key, [])}
+        if key in latest:
+            points[latest[key].date] = _point(latest[key])
+        live.points = [points[day] for day in sorted(points)]
+        found[indicator.id] = live
+    return found
 
 
 def daily(context: Context, indicator: Indicator, since: dt.date | None = None) -> Live | None:
-    """Every stored day of a bound indicator's metric (None when it is not bound)."""
+    """Every stored day of a bound indicator's metric (None when it is not bound); days the
+    snapshot missed are absent here (no data), never filled in."""
     if not indicator.metric_key:
         return None
-    return _unknown(indicator)
-
-
-def _unknown(indicator: Indicator) -> Live:
-    return Live(key=indicator.metric_key, known=False)
+    live = _describe(indicator)
+    key = _key(indicator)
+    stored = snapshots.read_series(context.session, [key], since)[key]
+    live.points = [_point(p) for p in stored if p.value is not None]
+    return live

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from tsunagu.catalog import validation
 from tsunagu.catalog.lookup import require_id
 from tsunagu.context import Context
-from tsunagu.errors import NotFound, ValidationError, require
+from tsunagu.errors import NotFound, require
 from tsunagu.plan import access, dictize, edit, fiscal, history, inputs, series
 from tsunagu.plan.models import Indicator, IndicatorValue, Plan
 from tsunagu.registry import action
@@ -246,16 +246,15 @@ def plan_indicator_series(context: Context, data: dict[str, Any]) -> dict[str, A
         .where(IndicatorValue.indicator_id == indicator.id)
         .order_by(IndicatorValue.date)
     )
-    if live is not None and not live.known:
-        raise ValidationError(
-            {"metric_key": [f"カタログの数値が見つかりません: {indicator.metric_key}"]}
-        )
     return {
         "id": indicator.id,
         "name": indicator.name,
         "unit": indicator.unit,
         "values": [dictize.value_dict(v) for v in values if since is None or v.date >= since],
         "metric_key": indicator.metric_key,
+        "metric_params": indicator.metric_params or {},
+        # False when the bound metric is no longer known to this site (its history stays).
+        "metric_known": live.known if live is not None else None,
         "live_values": [
             {"date": p.date.isoformat(), "value": p.value} for p in (live.points if live else [])
         ],
