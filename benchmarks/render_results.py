@@ -27,7 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from reporting import datastore, load, portal, quality, search, staff
+from reporting import datastore, harvest, load, portal, quality, search, staff
 from reporting.common import provenance
 
 HERE = Path(__file__).resolve().parent
@@ -113,6 +113,11 @@ SECTIONS = [
         [Table("staff", None, "python benchmarks/staff.py", staff.render)],
         intro=staff.INTRO,
     ),
+    Section(
+        "Harvest",
+        [Table("harvest", None, "python benchmarks/harvest.py", harvest.render)],
+        intro=harvest.INTRO,
+    ),
 ]
 TABLES = {table.name: table for section in SECTIONS for table in section.tables}
 
@@ -150,6 +155,7 @@ def _duration(name: str) -> str:
         "load-sqlite": "4 min",
         "load-postgresql": "4 min",
         "staff": "10 min",
+        "harvest": "15 min",
     }[name]
 
 

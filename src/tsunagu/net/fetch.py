@@ -24,9 +24,11 @@ the address the proxy will use. Such proxies should refuse internal destinations
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import socket
+import ssl
 import tempfile
 import time
 import urllib.request
@@ -144,6 +146,13 @@ def plan(url: str, allow_private: bool, allowed: Iterable[Network] = ()) -> Hop:
     return Hop(url=parsed, addresses=addresses)
 
 
+@functools.lru_cache(maxsize=4)
+def _ssl_context(_cafile: str | None, _capath: str | None) -> ssl.SSLContext:
+    # Loading the certificate store takes ~60 ms: once per store, not once per request (a
+    # harvest makes hundreds). Keyed by the variables that choose the store.
+    return httpx.create_ssl_context(trust_env=True)
+
+
 def _client(proxy: str | None, timeout: httpx.Timeout) -> httpx.Client:
     # trust_env=False: the proxy is decided above, never again by httpx. The certificate store
     # still honours SSL_CERT_FILE / SSL_CERT_DIR (e.g. a municipal network's own CA).
@@ -152,7 +161,7 @@ def _client(proxy: str | None, timeout: httpx.Timeout) -> httpx.Client:
         follow_redirects=False,
         trust_env=False,
         proxy=proxy,
-        verify=httpx.create_ssl_context(trust_env=True),
+        verify=_ssl_context(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")),
     )
 
 
