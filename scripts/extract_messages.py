@@ -9,7 +9,8 @@ Ids come from three places:
   ids, the keys are not;
 * Python constants the views hand to templates that translate them: ``FACET_TITLES``, ``SORTS``
   and ``TYPE_LABELS`` values, the 要対応 lines' labels and item messages (their sources declare
-  them, see workspace/attention/registry.py), and string literals passed as keyword arguments to ``render()``
+  them, see workspace/attention/registry.py), the dashboards' metric labels and units
+  (metrics/registry.py), and string literals passed as keyword arguments to ``render()``
   under a name that some template translates as ``_(name)`` (e.g. the login ``error=``).
 
 Usage::
@@ -113,13 +114,14 @@ def template_ids(source: str, name: str | None = None) -> tuple[set[str], set[st
 
 def view_constant_ids() -> set[str]:
     """Labels the views define and templates translate with ``_(label)``."""
-    from tsunagu.web.views import harvest, public, staff, workspace_home
+    from tsunagu.web.views import dashboards, harvest, public, staff, workspace_home
 
     ids: set[str] = set()
     for mapping in (public.FACET_TITLES, public.SORTS, staff.TYPE_LABELS):
         ids.update(mapping.values())
     ids.update(workspace_home.attention_message_ids())
     ids.update(harvest.label_ids())
+    ids.update(dashboards.label_ids())  # metric labels and units, kinds, ★ labels
     return ids
 
 
