@@ -1419,6 +1419,198 @@ CASES.update(
 )
 
 
+# -- plans (tests/plan/): the owning organisation's admins; the actual values of an indicator also
+# by editors of the organisations responsible for its measure (here org B, whose admin is one) ---
+
+PLAN_VALUE_RECORDERS = frozenset({"admin", "other_admin", "sysadmin"})
+
+
+def fresh_plan(env: Env) -> dict[str, Any]:
+    """A plan of org A with a measure org B is responsible for, an indicator with one value, a
+    heading, and an import in preview."""
+    name = unique("mx-plan")
+    env.act("plan_create", {"name": name, "title": "変更前", "owner_org": env.org_a})
+    node = env.act("plan_node_create", {"plan_id": name, "number": "I", "title": "柱"})
+    measure = env.act(
+        "plan_measure_create",
+        {"plan_id": name, "number": "1", "name": "変更前", "organizations": [env.org_b]},
+    )
+    indicator = env.act(
+        "plan_indicator_create",
+        {"plan_id": name, "measure_id": measure["id"], "name": "変更前", "baseline": "1"},
+    )
+    value = env.act(
+        "plan_indicator_value_add",
+        {"indicator_id": indicator["id"], "value": "2", "period": "R2年度"},
+    )["values"][0]
+    preview = env.act(
+        "plan_import_preview",
+        {
+            "plan_id": name,
+            "upload": _Upload("p.csv", io.BytesIO("番号,施策名\n7,取り込み\n".encode())),
+        },
+    )
+    return {
+        "id": name,
+        "node": node["id"],
+        "measure": measure["id"],
+        "indicator": indicator["id"],
+        "value": value["id"],
+        "import": preview["id"],
+    }
+
+
+def plan_shown(env: Env, ctx: dict[str, Any]) -> dict[str, Any]:
+    return dict(env.act("plan_show", {"id": ctx["id"]}))
+
+
+def plan_measures(env: Env, ctx: dict[str, Any]) -> dict[str, str]:
+    return {m["number"]: m["name"] for m in plan_shown(env, ctx)["measures"]}
+
+
+def plan_indicator(env: Env, ctx: dict[str, Any]) -> dict[str, Any] | None:
+    try:
+        return dict(env.act("plan_indicator_show", {"id": ctx["indicator"]}))
+    except NotFound:
+        return None
+
+
+def plan_import_state(env: Env, ctx: dict[str, Any]) -> str:
+    return str(env.act("plan_import_show", {"id": ctx["import"]})["state"])
+
+
+CASES.update(
+    {
+        "plan_create": Case(
+            ORG_MANAGERS,
+            fresh_name,
+            lambda c, e, x: c.action.plan_create(name=x["name"], title="新規", owner_org=e.org_a),
+            lambda e, x: e.exists("plan_show", {"id": x["name"]}),
+        ),
+        "plan_update": Case(
+            ORG_MANAGERS,
+            fresh_plan,
+            lambda c, e, x: c.action.plan_update(id=x["id"], title="変更後"),
+            lambda e, x: plan_shown(e, x)["title"] == "変更後",
+        ),
+        "plan_patch": Case(
+            ORG_MANAGERS,
+            fresh_plan,
+            lambda c, e, x: c.action.plan_patch(id=x["id"], published=True),
+            lambda e, x: plan_shown(e, x)["published"] is True,
+        ),
+        "plan_delete": Case(
+            ORG_MANAGERS,
+            fresh_plan,
+            lambda c, e, x: c.action.plan_delete(id=x["id"]),
+            lambda e, x: plan_shown(e, x)["state"] == "deleted",
+        ),
+        "plan_node_create": Case(
+            ORG_MANAGERS,
+            fresh_plan,
+            lambda c, e, x: c.action.plan_node_create(plan_id=x["id"], number="II", title="新規"),
+            lambda e, x: len(plan_shown(e, x)["nodes"]) == 2,
+        ),
+        "plan_node_update": Case(
+            ORG_MANAGERS,
+            fresh_plan,
+            lambda c, e, x: c.action.plan_node_update(id=x["node"], title="変更後"),
+            lambda e, x: plan_shown(e, x)["nodes"][0]["title"] == "変更後",
+        ),
+        "plan_node_delete": Case(
+            ORG_MANAGERS,
+            fresh_plan,
+            lambda c, e, x: c.action.plan_node_delete(id=x["node"]),
+            lambda e, x: plan_shown(e, x)["nodes"] == [],
+        ),
+        "plan_measure_create": Case(
+            ORG_MANAGERS,
+            fresh_plan,
+            lambda c, e, x: c.action.plan_measure_create(plan_id=x["id"], number="2", name="新規"),
+            lambda e, x: "2" in plan_measures(e, x),
+        ),
+        "plan_measure_update": Case(
+            ORG_MANAGERS,
+            fresh_plan,
+            lambda c, e, x: c.action.plan_measure_update(id=x["measure"], name="変更後"),
+            lambda e, x: plan_measures(e, x)["1"] == "変更後",
+        ),
+        "plan_measure_patch": Case(
+            ORG_MANAGERS,
+            fresh_plan,
+            lambda c, e, x: c.action.plan_measure_patch(id=x["measure"], name="変更後"),
+            lambda e, x: plan_measures(e, x)["1"] == "変更後",
+        ),
+        "plan_measure_delete": Case(
+            ORG_MANAGERS,
+            fresh_plan,
+            lambda c, e, x: c.action.plan_measure_delete(id=x["measure"]),
+            lambda e, x: "1" not in plan_measures(e, x),
+        ),
+        "plan_indicator_create": Case(
+            ORG_MANAGERS,
+            fresh_plan,
+            lambda c, e, x: c.action.plan_indicator_create(
+                plan_id=x["id"], measure_id=x["measure"], name="新規"
+            ),
+            lambda e, x: plan_shown(e, x)["num_indicators"] == 2,
+        ),
+        "plan_indicator_update": Case(
+            ORG_MANAGERS,
+            fresh_plan,
+            lambda c, e, x: c.action.plan_indicator_update(id=x["indicator"], name="変更後"),
+            lambda e, x: (plan_indicator(e, x) or {}).get("name") == "変更後",
+        ),
+        "plan_indicator_patch": Case(
+            ORG_MANAGERS,
+            fresh_plan,
+            lambda c, e, x: c.action.plan_indicator_patch(id=x["indicator"], target="9"),
+            lambda e, x: (plan_indicator(e, x) or {}).get("target") == "9",
+        ),
+        "plan_indicator_delete": Case(
+            ORG_MANAGERS,
+            fresh_plan,
+            lambda c, e, x: c.action.plan_indicator_delete(id=x["indicator"]),
+            lambda e, x: plan_indicator(e, x) is None,
+        ),
+        "plan_indicator_value_add": Case(
+            PLAN_VALUE_RECORDERS,
+            fresh_plan,
+            lambda c, e, x: c.action.plan_indicator_value_add(
+                indicator_id=x["indicator"], value="3", period="R3年度"
+            ),
+            lambda e, x: len((plan_indicator(e, x) or {}).get("values", [])) == 2,
+        ),
+        "plan_indicator_value_delete": Case(
+            PLAN_VALUE_RECORDERS,
+            fresh_plan,
+            lambda c, e, x: c.action.plan_indicator_value_delete(id=x["value"]),
+            lambda e, x: (plan_indicator(e, x) or {}).get("values") == [],
+        ),
+        "plan_import_preview": Case(
+            ORG_MANAGERS,
+            fresh_plan,
+            lambda c, e, x: c.action.plan_import_preview(id=x["import"], mapping='{"施策名": ""}'),
+            lambda e, x: (
+                e.act("plan_import_show", {"id": x["import"]})["mapping"] == {"施策名": ""}
+            ),
+        ),
+        "plan_import_apply": Case(
+            ORG_MANAGERS,
+            fresh_plan,
+            lambda c, e, x: c.action.plan_import_apply(id=x["import"]),
+            lambda e, x: plan_import_state(e, x) == "applied",
+        ),
+        "plan_import_discard": Case(
+            ORG_MANAGERS,
+            fresh_plan,
+            lambda c, e, x: c.action.plan_import_discard(id=x["import"]),
+            lambda e, x: plan_import_state(e, x) == "discarded",
+        ),
+    }
+)
+
+
 def test_matrix_covers_every_write_action() -> None:
     writes = {name for name in action_names() if is_write_action(name)}
     assert writes == set(CASES), "add new write actions to the authorization matrix"
