@@ -416,3 +416,28 @@ def test_private_remote_datasets_are_read_with_a_key_that_is_never_shown_or_logg
         timeout=10,
     )
     assert key not in page.text
+
+
+def test_a_source_made_again_takes_over_its_datasets_instead_of_copying_them(
+    remote: LiveServer, local: LiveServer, admin: ckanapi.RemoteCKAN
+) -> None:
+    city = remote_city(remote, 2)
+    owner = local_org(local)
+    first = ckan_source(admin, remote, city, owner)
+    harvest(admin, first)
+    before = by_remote_name(admin, owner)
+    admin.action.harvest_source_delete(id=first)
+    again = ckan_source(admin, remote, city, owner)  # the same URL and settings, a new source
+    job = harvest(admin, again)
+    assert (job["counts"]["added"], job["counts"]["updated"]) == (0, 2)
+    after = by_remote_name(admin, owner)
+    assert {k: (v["id"], v["name"]) for k, v in after.items()} == {
+        k: (v["id"], v["name"]) for k, v in before.items()
+    }
+    new_id = admin.action.harvest_source_show(id=again)["id"]
+    assert {extras_of(p)["harvest_source_id"] for p in after.values()} == {new_id}
+    # Read-only again, now for the new source.
+    with pytest.raises(ckanapi.ValidationError):
+        local.ckan(local.make_user(f"editor-{next(_serial)}", sysadmin=True)).action.package_patch(
+            id=after[f"{city}-0"]["id"], title="書き換え"
+        )

@@ -215,3 +215,15 @@ def test_bad_source_input_is_refused_field_by_field(
     with pytest.raises(ckanapi.ValidationError) as error:
         actors["sysadmin"].action.harvest_source_create(**data)
     assert message in str(error.value.error_dict)
+
+
+def test_purging_an_organisation_purges_its_sources(
+    local: LiveServer, actors: dict[str, ckanapi.RemoteCKAN]
+) -> None:
+    org = f"rights-purged-{next(_serial)}"
+    local.act("organization_create", {"name": org, "title": "消える市"})
+    source = new_source(local, org)
+    local.act("harvest_run", {"id": source["id"]})
+    actors["sysadmin"].action.organization_purge(id=org)
+    with pytest.raises(ckanapi.NotFound):
+        actors["sysadmin"].action.harvest_source_show(id=source["id"])

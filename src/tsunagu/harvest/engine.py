@@ -204,7 +204,7 @@ class Engine:
         object_id: str,
     ) -> str:
         session = context.session
-        obj = self._object(session, record.key)
+        obj = self._object(session, record.key) or self._adopt(session, record.key, object_id)
         dataset = session.get(Dataset, obj.dataset_id) if obj and obj.dataset_id else None
         local = set(self.source.settings.local_fields)
         if dataset is None:
@@ -241,6 +241,39 @@ class Engine:
         obj.updated = utcnow()
         self._count(session, outcome)
         return outcome
+
+    def _adopt(self, session: Any, key: str, object_id: str) -> HarvestObject | None:
+        """A record a deleted source of this organisation harvested: its dataset is taken over
+        (same id, name and files) rather than harvested a second time, so deleting a source
+        and making it again never duplicates its datasets."""
+        previous = session.scalar(
+            select(HarvestObject)
+            .join(HarvestSource, HarvestSource.id == HarvestObject.source_id)
+            .join(Dataset, Dataset.id == HarvestObject.dataset_id)
+            .where(
+                HarvestObject.key == key,
+                HarvestSource.state == "deleted",
+                HarvestSource.owner_org == self.source.owner_org,
+                Dataset.state != "deleted",
+            )
+            .limit(1)
+        )
+        if previous is None:
+            return None
+        obj = HarvestObject(
+            id=object_id,
+            source_id=self.source.id,
+            key=key,
+            dataset_id=previous.dataset_id,
+            resources=dict(previous.resources or {}),
+            managed=dict(previous.managed or {}),
+            state=previous.state,
+            remote_private=previous.remote_private,
+        )
+        previous.dataset_id = None
+        session.add(obj)
+        session.flush()
+        return obj
 
     def _local_name(self, session: Any, record: Record, title: str) -> str:
         """The source's own name when it is free here; else one made from it or the title,

@@ -41,7 +41,10 @@ class HarvestSource(Base):
     config: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     # Sent to the source to read its private datasets; never shown back or logged.
     api_key: Mapped[str] = mapped_column(Text, default="")
-    owner_org: Mapped[str] = mapped_column(ForeignKey("organization.id"), index=True)
+    # Purging the organisation purges its sources (and their history) too.
+    owner_org: Mapped[str] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+    )
     # hourly / daily / weekly / manual
     frequency: Mapped[str] = mapped_column(String(20), default="manual")
     # When the scheduler queues the next job (None: manual, or not yet planned).

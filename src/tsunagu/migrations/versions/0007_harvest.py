@@ -40,6 +40,7 @@ def upgrade() -> None:
             ["owner_org"],
             ["organization.id"],
             name=op.f("fk_harvest_source_owner_org_organization"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_harvest_source")),
         sa.UniqueConstraint("name", name=op.f("uq_harvest_source_name")),
