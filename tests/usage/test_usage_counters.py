@@ -3,6 +3,7 @@ adding up when several processes count the same datasets."""
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from typing import Any
 
 import pytest
 import requests
-from sqlalchemy import event, insert
+from sqlalchemy import event, insert, select
 
 from support.databases import database_url_for
 from support.live_server import LiveServer
@@ -24,7 +25,7 @@ from tsunagu.context import Services
 from tsunagu.registry import call_action
 from tsunagu.storage.migrate import upgrade
 from tsunagu.usage.counters import Subject, UsageFlusher, flush, most_downloaded, record
-from tsunagu.usage.models import DatasetUsage
+from tsunagu.usage.models import DatasetUsage, UsageDaily
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0"
@@ -212,6 +213,7 @@ def test_most_downloaded_includes_this_process_pending_downloads(services: Servi
 # One process of a multi-process server: counts in bursts, flushing often, then shuts down.
 WORKER = textwrap.dedent(
     """
+    import datetime as dt
     import sys
     import tsunagu.models  # noqa: F401  (every table, as the app loads them)
     from tsunagu.storage.database import make_engine, make_session_factory
@@ -222,10 +224,13 @@ WORKER = textwrap.dedent(
     sessions = make_session_factory(engine)
     flusher = UsageFlusher(sessions, every_seconds=0.01)
     flusher.start()
+    # Across midnight at the end of a fiscal year: the last day of March, then April 1st.
+    days = [dt.date(2027, 3, 31), dt.date(2027, 4, 1)]
     for i in range(300):
         for dataset_id in ids:
-            subject = Subject(dataset_id, None, True)
-            record(sessions, subject, download=i % 3 == 0, client="browser")
+            subject = Subject(dataset_id, "org-1", True, resource_id=dataset_id[::-1])
+            client = "program" if i % 5 == 0 else "browser"
+            record(sessions, subject, download=i % 3 == 0, client=client, day=days[i % 2])
         if i % 25 == 0:
             flush(sessions)
     flusher.stop()
@@ -245,8 +250,37 @@ def test_several_processes_add_up(services: Services) -> None:
         for _ in range(3)
     ]
     assert [p.wait(timeout=120) for p in processes] == [0, 0, 0]
-    # 300 counts per dataset and process; every third is a download.
-    assert stored(services) == {dataset_id: (3 * 200, 3 * 100) for dataset_id in ids}
+    # 300 counts per dataset and process; every third is a download, every fifth a program's.
+    expected: dict[tuple[str, str, dt.date], list[int]] = {}
+    totals = dict.fromkeys(ids, (0, 0))
+    for i in range(300):
+        day = dt.date(2027, 3, 31) if i % 2 == 0 else dt.date(2027, 4, 1)
+        download, program = i % 3 == 0, i % 5 == 0
+        step = [
+            int(not download and not program),
+            int(not download and program),
+            int(download),
+            int(download and program),
+        ]
+        for dataset_id in ids:
+            views, downloads = totals[dataset_id]
+            totals[dataset_id] = (views + int(not download and not program), downloads + download)
+            for key in (
+                ("dataset", dataset_id, day),
+                ("resource", dataset_id[::-1], day),
+                ("organization", "org-1", day),
+                ("site", "", day),
+            ):
+                row = expected.setdefault(key, [0, 0, 0, 0])
+                for n, add in enumerate(step):
+                    row[n] += 3 * add
+    assert stored(services) == {i: (3 * v, 3 * d) for i, (v, d) in totals.items()}
+    with services.sessions() as session:
+        daily = {
+            (r.kind, r.object_id, r.day): [r.page_views, r.api_views, r.downloads, r.api_downloads]
+            for r in session.scalars(select(UsageDaily))
+        }
+    assert daily == expected
 
 
 def test_app_batches_page_views_and_writes_them_at_shutdown(
