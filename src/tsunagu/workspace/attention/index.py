@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tsunagu.catalog.search_params import search_query
+from tsunagu.search.interface import SearchQuery
 from tsunagu.workspace.attention.scope import Scope
 
 # The package fields the lines show; the index returns only these.
@@ -40,18 +40,17 @@ def search(
     scope: Scope, fq: list[str], *, sort: str, rows: int | None = None, facet: bool = True
 ) -> Found:
     owner = scope.owner_fq()
-    query = search_query(
-        scope.context,
-        {
-            "fq_list": ([owner] if owner else []) + fq,
-            "include_private": True,
-            "include_drafts": True,
-            "rows": scope.limit if rows is None else rows,
-            "sort": sort,
-            "facet.field": ["owner_org"] if facet else [],
-            "facet.limit": -1,
-            "fl": ",".join(FIELDS),
-        },
+    parts = ([owner] if owner else []) + fq
+    query = SearchQuery(
+        fq=" AND ".join(f"({part})" for part in parts),
+        rows=scope.limit if rows is None else rows,
+        sort=sort,
+        facet_fields=["owner_org"] if facet else [],
+        facet_limit=-1,
+        # The scope's visibility, worked out once for all its lines (package_search would ask
+        # the database for the caller's memberships on every call).
+        visibility=scope.visibility,
+        fl=FIELDS,
     )
     result = scope.context.services.search.search(query)
     return Found(result.count, dict(result.facets.get("owner_org", {})), list(result.results))

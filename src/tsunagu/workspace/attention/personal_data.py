@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import load_only
 
 from tsunagu.catalog import authz
 from tsunagu.catalog.models import Dataset, Resource
@@ -27,6 +28,17 @@ MESSAGE = (
 MESSAGE_ADMIN = (
     "ファイル「{file}」に個人情報の可能性があるデータがあるため、公開できません。"
     "直したファイルを登録し直すか、公開してよいものであれば理由を記録して許可してください。"
+)
+
+
+_RESOURCE_FIELDS = (
+    Resource.id,
+    Resource.dataset_id,
+    Resource.name,
+    Resource.url,
+    Resource.url_type,
+    Resource.hash,
+    Resource.position,
 )
 
 
@@ -63,6 +75,8 @@ def personal_data(scope: Scope) -> Line:
         )
         # The latest scans first: what was just uploaded is what staff are working on.
         .order_by(ResourceQuality.checked.desc().nulls_last(), Resource.id)
+        # What the signature and the item need: not the extras (JSON) of every flagged file.
+        .options(load_only(*_RESOURCE_FIELDS))
     ).all()
     blocked = [row for row in rows if _still_blocked(row[2], row[0], row[1])]
     by_owner: dict[str | None, int] = {}

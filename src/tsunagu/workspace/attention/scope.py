@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, and_, or_, true
 
 from tsunagu.catalog.models import Dataset
 from tsunagu.context import Context
+from tsunagu.search.interface import Visibility
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ class Scope:
     thresholds: dict[str, Threshold] = field(default_factory=dict)
     # Organisations where the caller may read drafts (editor and above).
     draft_orgs: frozenset[str] = frozenset()
+    # What the caller may see of non-public datasets, for the index lines.
+    visibility: Visibility = field(default_factory=Visibility)
 
     def owner_fq(self) -> str | None:
         """The scope as an fq clause; None when it is the whole catalog."""

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from tsunagu.catalog import authz
 from tsunagu.catalog.lookup import by_id_or_name
 from tsunagu.catalog.models import Organization
+from tsunagu.catalog.visibility import visibility_for
 from tsunagu.context import Context
 from tsunagu.errors import NotAuthorized
 from tsunagu.storage.types import utcnow
@@ -60,6 +61,7 @@ def build_scope(context: Context, organization: str | None, limit: int) -> Scope
         draft_orgs=frozenset(
             refs if context.is_sysadmin else authz.member_organization_ids(context, "editor")
         ),
+        visibility=visibility_for(context, include_private=True, include_drafts=True),
     )
 
 
