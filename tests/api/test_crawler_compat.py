@@ -97,6 +97,9 @@ def test_package_list_is_complete_and_unpaged(server: LiveServer, ckan: ckanapi.
     assert sorted(names) == sorted(p["name"] for p in public)
     assert len(names) >= 150 and names == sorted(names)
     assert not {"crawl-hidden", "crawl-draft", "crawl-gone"} & set(names)
+    # Paging is the caller's choice, as in CKAN, where a limit of 0 means none.
+    assert crawler_get(server, "package_list", "limit=0")["result"] == names
+    assert crawler_get(server, "package_list", "limit=2&offset=1")["result"] == names[1:3]
 
 
 def test_package_show_by_name_and_by_id(server: LiveServer, ckan: ckanapi.RemoteCKAN) -> None:

@@ -1,7 +1,7 @@
 """A package dict as DCAT-AP 3 (dcat:Dataset and its distributions, publisher, contact …).
 
 Mapped as ckanext-dcat's euro_dcat_ap_3 profile maps CKAN fields where the two meet (docs/api.md
-§15 has the table), with Tsunagu's controlled fields in their DCAT places: 更新頻度 as the EU
+§20.2 has the table), with Tsunagu's controlled fields in their DCAT places: 更新頻度 as the EU
 frequency URI, 対象地域 as one dct:Location per 全国地方公共団体コード, 対象期間 as a
 dct:PeriodOfTime, the 自治体標準オープンデータセット as dct:conformsTo. Text is Japanese, so
 titles, descriptions and keywords are ``@ja`` literals.

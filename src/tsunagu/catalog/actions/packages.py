@@ -191,6 +191,8 @@ def package_list(context: Context, data: dict[str, Any]) -> list[str]:
     include_private = validation.as_bool(data, "include_private", errors)
     include_drafts = validation.as_bool(data, "include_drafts", errors)
     require(errors)
+    if limit == 0:
+        limit = None  # as CKAN (``if limit:``): 0 is no limit, not an empty page
     if include_private or include_drafts:
         names = _readable_names(context, include_private, include_drafts)
         return names[offset : offset + limit if limit is not None else None]
