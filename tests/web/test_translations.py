@@ -17,6 +17,7 @@ from starlette.requests import Request
 
 from tsunagu.catalog.site_options import SiteOptions
 from tsunagu.datastore.ingest.model import COLUMN_TYPES
+from tsunagu.quality.rating import STAR_LABELS
 from tsunagu.web.i18n import LOCALES, translator
 from tsunagu.web.templating import environment
 from tsunagu.web.views import workspace_table
@@ -700,6 +701,66 @@ PAGES.update(
         },
         "staff/batch_preview.html": {"batch": BATCH, "errors": {"rows": ["Row 3: missing."]}},
         "staff/batch_status.html": {"batch": {**BATCH, "state": "applied"}, "errors": {}},
+    }
+)
+
+
+# The dashboards (metrics/): English sample data; labels, units and kinds are translated ids.
+_STANDARDS = [
+    {"id": "aed", "number": "08", "title": "AED locations", "municipalities": 1},
+    {"id": "event", "number": "12", "title": "Events", "municipalities": 0},
+]
+_CARD = {
+    "id": "org-1",
+    "name": "sample-city",
+    "title": "Sample City",
+    "kind": "municipality",
+    "local_gov_code": "352012",
+    "url": "http://testserver/organization/sample-city",
+    "datasets": {"public": 3, "private": 1, "draft": None},
+    "quality": {"score_mean": 72.5, "stars": {str(n): n for n in range(6)}},
+    "freshness": {"scheduled": 2, "overdue": 1},
+    "metrics": {"downloads": 12.0},
+}
+_SCORECARD = {
+    "metric_columns": [{"key": "downloads", "label": "ダウンロード数（累計）", "unit": "回"}],
+    "stars_labels": {str(n): label for n, label in STAR_LABELS.items()},
+}
+PAGES.update(
+    {
+        "dashboard/index.html": {},
+        "dashboard/coverage.html": {
+            "matrix": {
+                "standards": _STANDARDS,
+                "municipalities": [
+                    {
+                        "name": "sample-city",
+                        "title": "Sample City",
+                        "covered": 1,
+                        "cells": [
+                            {"standard": "aed", "count": 1, "datasets": [PACKAGE]},
+                            {"standard": "event", "count": 0, "datasets": []},
+                        ],
+                    }
+                ],
+                "covered": 1,
+                "cells": 2,
+            }
+        },
+        "dashboard/organizations.html": {
+            "answer": {**_SCORECARD, "organizations": [_CARD]},
+            "kind": "all",
+            "kinds": {
+                "all": "すべての組織",
+                "prefecture": "県（本庁・部局）",
+                "municipality": "市区町村",
+            },
+            "kind_labels": {"municipality": "市区町村"},
+        },
+        "dashboard/organization.html": {
+            "card": {**_CARD, **_SCORECARD},
+            "kinds": {"municipality": "市区町村"},
+        },
     }
 )
 
