@@ -319,9 +319,6 @@ def _insert_absent(session: Session, rows: list[dict[str, Any]]) -> int:
     # RETURNING gives exactly the rows that went in on both databases (rowcount of an
     # ORM-enabled INSERT is not reliable on PostgreSQL).
     statement = (
-        insert(MetricSnapshot)
-        .values(rows)
-        .on_conflict_do_nothing()
-        .returning(MetricSnapshot.date)
+        insert(MetricSnapshot).values(rows).on_conflict_do_nothing().returning(MetricSnapshot.date)
     )
     return len(session.execute(statement).all())
