@@ -190,6 +190,7 @@ def test_editing_a_source_keeps_its_key_unless_told(
     [
         ("url", "ftp://ckan.example.jp/", "http:// か https://"),
         ("url", "file:///etc/passwd", "http:// か https://"),
+        ("url", "http://xn--.com/", "http:// か https://"),  # a malformed IDNA label
         ("url", "", "必須項目です"),
         ("source_type", "csw", "不明な種類です"),
         ("frequency", "every minute", "のいずれかで指定してください"),

@@ -124,9 +124,10 @@ def check_url(url: str) -> httpx.URL:
     """``url`` parsed, if it is an http(s) URL with a host; FetchError otherwise."""
     try:
         parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError):
+        host = parsed.host  # decoded lazily: a malformed IDNA label fails here
+    except (httpx.InvalidURL, TypeError, ValueError):  # IDNA errors are ValueErrors too
         raise FetchError(f"http または https の URL だけ取得できます: {url}") from None
-    if parsed.scheme not in DEFAULT_PORTS or not parsed.host:
+    if parsed.scheme not in DEFAULT_PORTS or not host:
         raise FetchError(f"http または https の URL だけ取得できます: {url}")
     return parsed
 
