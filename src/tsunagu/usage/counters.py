@@ -22,13 +22,14 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from tsunagu.catalog.models import Dataset
 from tsunagu.storage.types import utcnow
 from tsunagu.usage.clients import Client
 from tsunagu.usage.models import DATASET, ORGANIZATION, RESOURCE, SITE, DatasetUsage, UsageDaily
@@ -40,6 +41,7 @@ JST = dt.timezone(dt.timedelta(hours=9))
 # The counted columns of usage_daily, in the order of a pending row's numbers.
 COLUMNS = ("page_views", "api_views", "downloads", "api_downloads")
 DailyKey = tuple[str, str, dt.date]  # (kind, object id, day)
+_CHUNK = 500  # ids per IN list
 
 
 def today() -> dt.date:
@@ -181,7 +183,8 @@ def record(
 
 def flush(sessions: sessionmaker[Session]) -> int:
     """Write this process's pending counts for the database of ``sessions``; returns how many
-    rows were written. Counts that could not be written are kept for the next flush."""
+    rows they were for (a dataset gone meanwhile is dropped). Counts that could not be written
+    are kept for the next flush."""
     pending = _pending_for(_engine_of(sessions))
     batch = pending.take()
     if not batch:
@@ -195,11 +198,7 @@ def flush(sessions: sessionmaker[Session]) -> int:
 def _write(sessions: sessionmaker[Session], batch: Batch) -> bool:
     try:
         with sessions() as session:
-            now = utcnow()
-            # Sorted, so two processes flushing at once lock rows in the same order (PostgreSQL).
-            for dataset_id in sorted(batch.totals):
-                views, downloads = batch.totals[dataset_id]
-                _add_total(session, dataset_id, views, downloads, now)
+            _add_totals(session, batch.totals)
             _add_daily(session, batch.daily)
             session.commit()
         return True
@@ -209,46 +208,51 @@ def _write(sessions: sessionmaker[Session], batch: Batch) -> bool:
         return False
 
 
-def _add_total(
-    session: Session, dataset_id: str, views: int, downloads: int, now: dt.datetime
-) -> None:
-    def increment() -> int:
-        result = session.execute(
-            update(DatasetUsage)
-            .where(DatasetUsage.dataset_id == dataset_id)
-            .values(
-                page_views=DatasetUsage.page_views + views,
-                downloads=DatasetUsage.downloads + downloads,
-                updated=now,
-            )
-        )
-        return int(result.rowcount)  # type: ignore[attr-defined]
+def _insert(session: Session, table: Table) -> Any:
+    """An INSERT that can take ON CONFLICT … DO UPDATE (SQLite or PostgreSQL)."""
+    insert: Any = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return insert(table)
 
-    if increment():
+
+def _add_totals(session: Session, totals: dict[str, list[int]]) -> None:
+    """The running totals, one upsert per dataset in one statement (executemany); a dataset
+    that is gone meanwhile has nothing to count."""
+    if not totals:
         return
-    try:
-        with session.begin_nested():
-            session.add(
-                DatasetUsage(
-                    dataset_id=dataset_id, page_views=views, downloads=downloads, updated=now
-                )
-            )
-    except IntegrityError:
-        # Another process inserted the first row meanwhile (add to it), or the dataset is gone
-        # (nothing to count).
-        if not increment():
-            log.debug("usage count dropped for missing dataset %s", dataset_id)
+    ids = sorted(totals)
+    existing: set[str] = set()
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        existing.update(session.scalars(select(Dataset.id).where(Dataset.id.in_(chunk))))
+    now = utcnow()
+    # Sorted, so two processes flushing at once lock rows in the same order (PostgreSQL).
+    rows = [
+        {"dataset_id": i, "page_views": totals[i][0], "downloads": totals[i][1], "updated": now}
+        for i in ids
+        if i in existing
+    ]
+    if not rows:
+        return
+    table: Table = DatasetUsage.__table__  # type: ignore[assignment]
+    statement = _insert(session, table)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.dataset_id],
+        set_={
+            "page_views": table.c.page_views + statement.excluded.page_views,
+            "downloads": table.c.downloads + statement.excluded.downloads,
+            "updated": statement.excluded.updated,
+        },
+    )
+    session.connection().execute(statement, rows)
 
 
 def _add_daily(session: Session, daily: dict[DailyKey, list[int]]) -> None:
-    """One upsert per row (INSERT … ON CONFLICT DO UPDATE adding the numbers), so a row another
-    process created meanwhile is added to, never replaced."""
+    """One upsert per row adding the numbers (INSERT … ON CONFLICT DO UPDATE), so a row another
+    process created meanwhile is added to, never replaced; all in one statement."""
     if not daily:
         return
     table: Table = UsageDaily.__table__  # type: ignore[assignment]
-    dialect = session.get_bind().dialect.name
-    insert: Any = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(table)
+    statement = _insert(session, table)
     statement = statement.on_conflict_do_update(
         index_elements=[table.c.kind, table.c.object_id, table.c.day],
         set_={name: table.c[name] + statement.excluded[name] for name in COLUMNS},
@@ -262,7 +266,7 @@ def _add_daily(session: Session, daily: dict[DailyKey, list[int]]) -> None:
         }
         for (kind, object_id, day), numbers in sorted(daily.items())
     ]
-    session.execute(statement, rows)
+    session.connection().execute(statement, rows)
 
 
 class UsageFlusher:
