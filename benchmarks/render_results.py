@@ -27,7 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from reporting import datastore, harvest, load, portal, quality, search, staff
+from reporting import analytics, datastore, harvest, load, portal, quality, search, staff
 from reporting.common import provenance
 
 HERE = Path(__file__).resolve().parent
@@ -118,6 +118,11 @@ SECTIONS = [
         [Table("harvest", None, "python benchmarks/harvest.py", harvest.render)],
         intro=harvest.INTRO,
     ),
+    Section(
+        "Analytics and plans",
+        [Table("analytics", None, "python benchmarks/analytics.py", analytics.render)],
+        intro=analytics.INTRO,
+    ),
 ]
 TABLES = {table.name: table for section in SECTIONS for table in section.tables}
 
@@ -155,6 +160,7 @@ def _duration(name: str) -> str:
         "load-sqlite": "4 min",
         "load-postgresql": "4 min",
         "staff": "10 min",
+        "analytics": "10 min",
         "harvest": "15 min",
     }[name]
 
