@@ -77,7 +77,10 @@ def usage_popular_list(context: Context, data: dict[str, Any]) -> dict[str, Any]
         found = call_action(
             "package_search",
             context,
-            {"fq": " OR ".join(f'id:"{r.dataset_id}"' for r in ranked), "rows": len(ranked)},
+            {
+                "fq": " OR ".join(f'id:"{_quoted(r.dataset_id)}"' for r in ranked),
+                "rows": len(ranked),
+            },
         )["results"]
         packages = {p["id"]: p for p in found}
     return {
@@ -92,6 +95,18 @@ def usage_popular_list(context: Context, data: dict[str, Any]) -> dict[str, Any]
             if r.dataset_id in packages
         ],
     }
+
+
+def _days_before(day: dt.date, days: int) -> dt.date:
+    """``days`` days before ``day``, or the first day there is (an ``until`` of year 1)."""
+    try:
+        return day - dt.timedelta(days=days)
+    except OverflowError:
+        return dt.date.min
+
+
+def _quoted(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _day(data: dict[str, Any], field: str, default: dt.date) -> dt.date:
@@ -133,7 +148,7 @@ def usage_show(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     kind = _choice(data, "type", KINDS, DATASET)
     object_id, shown = _subject(context, kind, data)
     until = _day(data, "until", today())
-    since = _day(data, "since", until - dt.timedelta(days=DEFAULT_DAYS - 1))
+    since = _day(data, "since", _days_before(until, DEFAULT_DAYS - 1))
     if since > until:
         raise ValidationError({"since": ["until より後の日付です (since is after until)"]})
     if (until - since).days + 1 > MAX_DAYS:
