@@ -188,14 +188,13 @@ def test_a_ckan_dump_loads_with_nothing_lost(
     # Someone from the old site signs in with the password they had; the CKAN hash is then
     # replaced by an Argon2 one.
     name, password = PASSWORDS[version]
-    visitor = Visitor(live.url)
-    visitor.sign_in(name, password)
-    assert visitor.signed_in()
+    assert Visitor(live.url).sign_in(name, "wrong-password").status_code == 400
+    before = client.action.user_show(id=name, include_password_hash=True)["password_hash"]
+    assert before.startswith("$pbkdf2-sha512$")
+    assert Visitor(live.url).sign_in(name, password).status_code == 303  # signed in
     stored = client.action.user_show(id=name, include_password_hash=True)["password_hash"]
     assert stored.startswith("$argon2")
-    stranger = Visitor(live.url)
-    stranger.sign_in(name, "wrong-password")
-    assert not stranger.signed_in()
+    assert Visitor(live.url).sign_in(name, password).status_code == 303  # and again, with Argon2
 
 
 def test_ckan_2_9_organisations_and_links(

@@ -351,9 +351,8 @@ def test_ckanapi_dump_and_load_reproduce_the_site(
 
     # People sign in with the passwords they had (the Argon2 hash moved with the account),
     # and the editor may edit the draft that the move kept theirs.
-    visitor = Visitor(target.url)
-    visitor.sign_in("ube-editor", "pw-ube-editor-0000")
-    assert visitor.signed_in()
+    assert Visitor(target.url).sign_in("ube-editor", "pw-ube-editor-0000").status_code == 303
+    assert Visitor(target.url).sign_in("ube-editor", "pw-ube-editor-0001").status_code == 400
     editor_key = target_client.action.api_token_create(user="ube-editor", name="t")["token"]
     target.ckan(editor_key).action.package_patch(id="ube-aed-draft", notes="作成中")
 
@@ -568,3 +567,24 @@ def test_package_list_adds_only_what_the_caller_may_read(
     mine = editor.action.package_list(include_private=True, include_drafts=True)
     assert {"ube-naibu", "ube-aed-draft"} <= set(mine)
     assert "ube-aed-draft" not in editor.action.package_list(include_private=True)
+
+
+def test_a_field_of_another_ckan_becomes_an_extra_that_patch_changes(
+    site: dict[str, Any], source: LiveServer
+) -> None:
+    editor = source.ckan(site["tokens"]["ube-editor"])
+    editor.action.package_patch(
+        id="ube-hinanjo",
+        publisher="宇部市 防災危機管理課",
+        theme=["防災", "安全"],
+        num_resources=99,
+    )
+    shown = editor.action.package_show(id="ube-hinanjo")
+    extras = {e["key"]: e["value"] for e in shown["extras"]}
+    assert extras["publisher"] == "宇部市 防災危機管理課"
+    assert json.loads(extras["theme"]) == ["防災", "安全"]
+    assert "publisher" not in shown and "num_resources" not in extras
+    assert shown["num_resources"] == 2
+    editor.action.package_patch(id="ube-hinanjo", publisher="宇部市 総務部")
+    extras = {e["key"]: e["value"] for e in editor.action.package_show(id="ube-hinanjo")["extras"]}
+    assert extras["publisher"] == "宇部市 総務部" and extras["更新担当"] == "防災危機管理課"

@@ -110,15 +110,14 @@ def _extras(
     data: dict[str, Any], current: Dataset | None, errors: validation.Errors
 ) -> dict[str, str] | None:
     """The ``extras`` list, plus top-level fields Tsunagu has no column for (another CKAN's
-    scheming fields …: catalog/foreign_fields.py). A listed extra wins over a top-level field of
-    the same key; without a list, those fields change the current extras."""
+    scheming fields …: catalog/foreign_fields.py). A top-level field wins over a listed extra of
+    the same key (package_patch sends the current extras with it); without a list, those fields
+    change the current extras."""
     listed = validation.extras_list(data, errors)
     unknown = foreign_fields.package_unknown_fields(data, errors)
     if not unknown:
         return listed
-    if listed is not None:
-        return {**unknown, **listed}
-    return {**_current_extras(current), **unknown}
+    return {**(listed if listed is not None else _current_extras(current)), **unknown}
 
 
 def _owner_org(
