@@ -114,7 +114,14 @@ def template_ids(source: str, name: str | None = None) -> tuple[set[str], set[st
 
 def view_constant_ids() -> set[str]:
     """Labels the views define and templates translate with ``_(label)``."""
-    from tsunagu.web.views import dashboards, harvest, public, staff, workspace_home
+    from tsunagu.web.views import (
+        dashboards,
+        harvest,
+        plan_staff,
+        public,
+        staff,
+        workspace_home,
+    )
 
     ids: set[str] = set()
     for mapping in (public.FACET_TITLES, public.SORTS, staff.TYPE_LABELS):
@@ -122,6 +129,7 @@ def view_constant_ids() -> set[str]:
     ids.update(workspace_home.attention_message_ids())
     ids.update(harvest.label_ids())
     ids.update(dashboards.label_ids())  # metric labels and units, kinds, ★ labels
+    ids.update(plan_staff.label_ids())  # directions, the national plan's categories
     return ids
 
 

@@ -765,6 +765,265 @@ PAGES.update(
 )
 
 
+# The plan pages (plan/): an English sample plan; statuses, directions and categories are ids.
+_PLAN_PROGRESS = {
+    "status": "on_track",
+    "label": "順調",
+    "latest_value": 152.0,
+    "latest_text": "152",
+    "latest_date": "2021-03-31",
+    "expected": 150.0,
+    "percent": 30.0,
+    "reason": "Ahead of the line.",
+}
+_PLAN_INDICATOR = {
+    "id": "ind-1",
+    "plan_id": "plan-1",
+    "measure_id": "m-1",
+    "node_id": None,
+    "name": "Open datasets",
+    "unit": "sets",
+    "scope": "Prefecture",
+    "direction": "increase",
+    "direction_label": "増やす",
+    "definition": "",
+    "note": "",
+    "baseline": "140",
+    "baseline_value": 140.0,
+    "baseline_qualifier": "",
+    "baseline_period": "FY2019",
+    "baseline_fiscal_year": 2019,
+    "baseline_fiscal_year_label": "FY2019",
+    "baseline_date": "2020-03-31",
+    "target": "560",
+    "target_value": 560.0,
+    "target_qualifier": "",
+    "target_period": "FY2022",
+    "target_fiscal_year": 2022,
+    "target_fiscal_year_label": "FY2022",
+    "target_date": "2023-03-31",
+    "metric_key": "datasets_public",
+    "metric_params": {"kind": "all"},
+    "metric_label": "Public datasets",
+    "progress": _PLAN_PROGRESS,
+    "yearly": [{"fiscal_year": 2020, "label": "FY2020", "date": "2021-03-31", "value": 152.0}],
+    "values": [
+        {
+            "id": "v-1",
+            "date": "2021-03-31",
+            "fiscal_year": 2020,
+            "fiscal_year_label": "FY2020",
+            "period": "FY2020",
+            "value": 152.0,
+            "qualifier": "",
+            "text": "152",
+            "source": "Survey",
+            "note": "",
+        }
+    ],
+    "can_record": True,
+}
+_PLAN_YEARS = [{"fiscal_year": y, "label": f"FY{y}", "short": f"FY{y}"} for y in (2020, 2021, 2022)]
+_PLAN_NODE = {
+    "id": "n-1",
+    "parent_id": None,
+    "level": 0,
+    "level_name": "Pillar",
+    "number": "I",
+    "title": "Use of data",
+    "description": "",
+    "key": "I",
+    "position": 1,
+    "indicators": [{**_PLAN_INDICATOR, "id": "ind-2", "measure_id": None, "node_id": "n-1"}],
+}
+_PLAN_MEASURE = {
+    "id": "m-1",
+    "plan_id": "plan-1",
+    "node_id": "n-1",
+    "number": "1",
+    "name": "Open data",
+    "summary": "Publish the data.",
+    "departments": ["ICT Office"],
+    "organizations": ["sample-city"],
+    "categories": ["opendata"],
+    "category_labels": ["Open data"],
+    "note": "",
+    "position": 1,
+    "stages": [{"fiscal_year": 2020, "label": "FY2020", "text": "Study"}],
+    "indicators": [_PLAN_INDICATOR],
+}
+_PLAN = {
+    "id": "plan-1",
+    "name": "sample-plan",
+    "title": "Sample Plan",
+    "description": "A plan.",
+    "owner_org": "sample-city",
+    "organization": {"id": "org-1", "name": "sample-city", "title": "Sample City"},
+    "period_start": 2020,
+    "period_end": 2022,
+    "period_label": "FY2020-FY2022",
+    "fiscal_years": _PLAN_YEARS,
+    "level_names": ["Pillar", "Measure"],
+    "evaluation": "Reviewed yearly.",
+    "source_url": "https://example.jp/plan",
+    "published": False,
+    "state": "active",
+    "revisions": [
+        {"kind": "Adopted", "date": "2020-03-31", "date_label": "March 2020", "version": "1.0"}
+    ],
+    "nodes": [_PLAN_NODE],
+    "measures": [_PLAN_MEASURE],
+    "num_measures": 1,
+    "num_indicators": 2,
+    "can_edit": True,
+}
+_PLAN_HISTORY = [{"timestamp": "2024-04-01T09:00:00", "data": {"summary": "Created."}}]
+_PLAN_BOARD = {
+    **{k: v for k, v in _PLAN.items() if k not in ("nodes", "measures")},
+    "rule": "Rule.",
+    "rule_en": "Rule.",
+    "statuses": [
+        {"status": s, "label": s, "count": 1}
+        for s in ("achieved", "on_track", "behind", "qualitative", "no_data", "unknown")
+    ],
+    "indicators": [
+        {
+            **_PLAN_INDICATOR,
+            "measure_number": "1",
+            "measure_name": "Open data",
+            "heading": "I Use of data",
+            "years": [
+                {
+                    "fiscal_year": 2020,
+                    "label": "FY2020",
+                    "short": "FY2020",
+                    "actual": 152.0,
+                    "actual_text": "152",
+                    "actual_date": "2021-03-31",
+                    "expected": 150.0,
+                    "baseline": None,
+                    "target": None,
+                }
+            ],
+        },
+        {
+            **_PLAN_INDICATOR,
+            "id": "ind-3",
+            "measure_number": "",
+            "measure_name": "",
+            "heading": "I Use of data",
+            "progress": {**_PLAN_PROGRESS, "status": "qualitative", "trend": "Up."},
+            "years": [],
+        },
+    ],
+}
+_PLAN_PREVIEW = {
+    "id": "imp-1",
+    "plan_id": "plan-1",
+    "filename": "measures.xlsx",
+    "state": "preview",
+    "counts": {
+        "rows": 2,
+        "errors": 1,
+        "notes": 1,
+        "headings_created": 1,
+        "measures_created": 1,
+        "measures_updated": 0,
+        "indicators_created": 1,
+        "indicators_updated": 0,
+        "values_added": 0,
+        "values_updated": 0,
+    },
+    "columns": [
+        {"name": "No", "field": "number", "suggested": "number", "samples": ["1", ""]},
+        {"name": "Memo", "field": "", "suggested": "measure_note", "samples": []},
+    ],
+    "choices": [{"field": "", "label": "Not used"}, {"field": "number", "label": "Number"}],
+    "problems": [
+        {"line": 3, "column": "No", "severity": "error", "message": "Row 3: not read."},
+        {"line": 2, "column": "No", "severity": "note", "message": "Row 2: read as 1."},
+    ],
+    "rows": [
+        {"line": 2, "kind": "measure", "number": "1", "name": "Open data", "indicator": ""}
+        | {"action": "create", "error": False},
+        {"line": 3, "kind": "indicator", "number": "", "name": "", "indicator": "Count"}
+        | {"action": "", "error": True},
+    ],
+    "continue_blank_years": True,
+}
+_PLAN_METRICS = [
+    {
+        "key": "datasets_public",
+        "label": "公開データセット数",
+        "unit": "件",
+        "description": "Public datasets.",
+        "params": [{"name": "kind", "label": "Kind"}],
+    }
+]
+PAGES.update(
+    {
+        "plan/list.html": {"plans": [_PLAN]},
+        "plan/show.html": {
+            "plan": _PLAN,
+            "tree": [
+                {**_PLAN_NODE, "children": [], "measures": [_PLAN_MEASURE]},
+                {"id": "", "title": "", "loose": True, "measures": [_PLAN_MEASURE]},
+            ],
+            "counts": {"on_track": 1, "qualitative": 1},
+            "statuses": {},
+            "categories": {},
+            "history": _PLAN_HISTORY,
+            "rule": "Rule.",
+            "rule_en": "Rule.",
+            "fy_label": lambda year: f"FY{year}",
+        },
+        "plan/dashboard.html": {"board": _PLAN_BOARD},
+        "plan/staff_list.html": {
+            "plans": [_PLAN, {**_PLAN, "published": True, "organization": None}],
+            "orgs": [ORG],
+            "errors": {"title": ["Missing value."]},
+            "values": {"title": "New plan"},
+        },
+        "plan/staff_plan.html": {
+            "plan": _PLAN,
+            "history": _PLAN_HISTORY,
+            "orgs": [ORG],
+            "revision_kinds": ("Adopted", "Revised"),
+            "errors": {"period_end": ["Before the start."]},
+            "section": "settings",
+            "values": {"title": "Sample Plan"},
+            "fy_label": lambda year: f"FY{year}",
+        },
+        "plan/staff_measure.html": {
+            "plan": _PLAN,
+            "measure": _PLAN_MEASURE,
+            "categories": {"opendata": "オープンデータの推進"},
+            "directions": {"increase": "増やす", "decrease": "減らす"},
+            "errors": {"name": ["Missing value."]},
+            "section": "indicator",
+            "values": {"name": "Count"},
+        },
+        "plan/staff_indicator.html": {
+            "plan": _PLAN,
+            "indicator": _PLAN_INDICATOR,
+            "measure": _PLAN_MEASURE,
+            "metrics": _PLAN_METRICS,
+            "directions": {"increase": "増やす"},
+            "errors": {"metric_key": ["Metric not found."]},
+            "section": "binding",
+            "values": {"metric_key": "datasets_public"},
+            "params_text": '{"kind": "all"}',
+        },
+        "plan/staff_import.html": {"plan": _PLAN, "errors": {"upload": ["Not a table."]}},
+        "plan/staff_import_preview.html": {
+            "plan": _PLAN,
+            "preview": _PLAN_PREVIEW,
+            "errors": {},
+        },
+    }
+)
+
+
 # Site settings as a sysadmin might set them (config_option_update): their text is the site's
 # own, so it is not Japanese UI text.
 SITE = SiteOptions(

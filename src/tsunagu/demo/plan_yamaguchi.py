@@ -23,6 +23,9 @@ from dataclasses import dataclass
 
 from openpyxl import Workbook
 
+from tsunagu.context import Context
+from tsunagu.registry import call_action
+
 PLAN_NAME = "yamaguchi-kanmin-data-plan"
 TITLE = "山口県官民データ活用推進計画"
 OWNER = "yamaguchi-pref"
@@ -245,3 +248,49 @@ def csv_text() -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerows(table_rows())
     return out.getvalue()
+
+
+@dataclass
+class _Upload:
+    filename: str
+    file: io.BytesIO
+
+
+def load(context: Context) -> str:
+    """Make the demo plan through the actions, as staff would: create it, import the 施策集
+    workbook, add the (注) definition, bind 県・市町のオープンデータ数 to the catalog's count of
+    public datasets (prefecture and municipalities together), and publish it."""
+    call_action(
+        "plan_create",
+        context,
+        {
+            "name": PLAN_NAME,
+            "title": TITLE,
+            "owner_org": OWNER,
+            "period_start": PERIOD[0],
+            "period_end": PERIOD[1],
+            "level_names": LEVELS,
+            "revisions": REVISIONS,
+            "description": DESCRIPTION,
+            "evaluation": EVALUATION,
+        },
+    )
+    preview = call_action(
+        "plan_import_preview",
+        context,
+        {"plan_id": PLAN_NAME, "upload": _Upload("施策集.xlsx", io.BytesIO(workbook()))},
+    )
+    call_action("plan_import_apply", context, {"id": preview["id"]})
+    plan = call_action("plan_show", context, {"id": PLAN_NAME, "include_values": False})
+    everything = [i for n in plan["nodes"] for i in n["indicators"]]
+    everything += [i for m in plan["measures"] for i in m["indicators"]]
+    for indicator in everything:
+        changes: dict[str, object] = {}
+        if indicator["name"] in DEFINITIONS:
+            changes["definition"] = DEFINITIONS[indicator["name"]]
+        if indicator["name"] == OPEN_DATA_INDICATOR:
+            changes.update(metric_key="datasets_public", metric_params={"kind": "all"})
+        if changes:
+            call_action("plan_indicator_patch", context, {"id": indicator["id"], **changes})
+    call_action("plan_patch", context, {"id": PLAN_NAME, "published": True})
+    return f"計画 1（施策 {plan['num_measures']}、指標 {plan['num_indicators']}）"

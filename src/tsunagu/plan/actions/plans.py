@@ -13,7 +13,7 @@ from tsunagu.catalog.lookup import by_id_or_name, require_id
 from tsunagu.catalog.models import Activity, Organization
 from tsunagu.context import Context
 from tsunagu.errors import NotAuthorized, NotFound, ValidationError, require
-from tsunagu.plan import access, dictize, history, inputs
+from tsunagu.plan import access, dashboard, dictize, fiscal, history, inputs
 from tsunagu.plan.models import Plan, PlanRevision
 from tsunagu.registry import action
 
@@ -82,7 +82,7 @@ def _revisions(data: dict[str, Any], errors: validation.Errors) -> list[PlanRevi
         label = validation.as_text(item, "date_label", sub, limit=inputs.MAX_LABEL)
         if day is None and label and not sub:
             try:
-                period = inputs.fiscal.parse_period(label)
+                period = fiscal.parse_period(label)
             except ValueError:
                 period = None
             day = period.end if period and period.kind in ("day", "month") else None
@@ -295,3 +295,17 @@ def plan_activity_list(context: Context, data: dict[str, Any]) -> list[dict[str,
     plan = access.readable_plan(context, require_id(data))
     stmt = select(Activity).where(Activity.object_id == plan.id)
     return [activity_dict(a) for a in fetch(context, stmt, window(data))]
+
+
+@action("plan_dashboard_show")
+def plan_dashboard_show(context: Context, data: dict[str, Any]) -> dict[str, Any]:
+    """The plan's overview dashboard (whoever may read the plan): each indicator's progress
+    toward its target (``achieved``, ``on_track``, ``behind``, ``qualitative``, ``no_data``,
+    ``unknown``) by the rule in ``rule``, the counts per status, and for each indicator one row a
+    fiscal year with the actual value, what the rule expects at the year's end, and the
+    baseline or target in the years they fall.
+
+    :param id: the plan's id or name
+    """
+    plan = access.readable_plan(context, require_id(data))
+    return dashboard.overview(context, plan)

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from tsunagu.catalog.lookup import require_id
 from tsunagu.context import Context
+from tsunagu.errors import NotFound
 from tsunagu.plan import access, dictize, edit, history, series
 from tsunagu.plan.history import measure_label
 from tsunagu.plan.models import Indicator, IndicatorValue, Measure, MeasureStage, Plan, PlanNode
@@ -56,7 +57,7 @@ def plan_node_update(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     """
     node = context.session.get(PlanNode, require_id(data))
     if node is None:
-        raise edit.NotFound("計画の項目が見つかりません (Plan heading not found)")
+        raise NotFound("計画の項目が見つかりません (Plan heading not found)")
     plan = access.find_plan(context, node.plan_id)
     access.require_manager(context, plan)
     values = edit.node_values(context, plan, data, node)
@@ -77,7 +78,7 @@ def plan_node_delete(context: Context, data: dict[str, Any]) -> None:
     """
     node = context.session.get(PlanNode, require_id(data))
     if node is None:
-        raise edit.NotFound("計画の項目が見つかりません (Plan heading not found)")
+        raise NotFound("計画の項目が見つかりません (Plan heading not found)")
     plan = access.find_plan(context, node.plan_id)
     access.require_manager(context, plan)
     history.changed(context, plan, "plan_node_delete", f"項目「{node.key} {node.title}」を削除")
