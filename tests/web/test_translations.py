@@ -20,6 +20,7 @@ from tsunagu.datastore.ingest.model import COLUMN_TYPES
 from tsunagu.quality.rating import STAR_LABELS
 from tsunagu.web.i18n import LOCALES, translator
 from tsunagu.web.templating import environment
+from tsunagu.web.views import harvest as harvest_views
 from tsunagu.web.views import workspace_table
 from tsunagu.web.views.public import FACET_TITLES, SORTS
 from tsunagu.web.views.staff import TYPE_LABELS
@@ -434,6 +435,34 @@ ATTENTION = {
         | {"kind": "municipality", "min_stars": 3, "min_score": 0}
     ],
 }
+HARVEST_LABELS = harvest_views.labels()
+HARVEST_JOB = {
+    "id": "job-1",
+    "job_status": "complete",
+    "mode": "full",
+    "created": "2024-04-01T09:00:00",
+    "gather_started": "2024-04-01T09:00:01",
+    "finished": "2024-04-01T09:05:00",
+    "counts": {"added": 3, "updated": 2, "unchanged": 10, "withdrawn": 1, "errored": 4},
+    "progress": {},
+    "message": "",
+    "cancel_requested": False,
+}
+HARVEST_SOURCE = {
+    "id": "src-1",
+    "name": "sample-ckan",
+    "title": "Sample City CKAN",
+    "url": "https://ckan.example.jp",
+    "source_type": "ckan",
+    "frequency": "daily",
+    "organization": ORG,
+    "owner_org": "org-1",
+    "active": True,
+    "api_key": "********abcd",
+    "notes": "Nightly.",
+    "next_run": "2024-04-02T09:00:00",
+    "status": {"last_job": HARVEST_JOB},
+}
 PAGES: dict[str, dict[str, Any]] = {
     "about.html": {},
     "home.html": {
@@ -592,6 +621,49 @@ PAGES: dict[str, dict[str, Any]] = {
         "ほかのブラウザーや端末でのログインは終了しました。",
     },
     "user/link_invalid.html": {},
+    "staff/harvest.html": {
+        "sources": [HARVEST_SOURCE, {**HARVEST_SOURCE, "active": False, "status": None}],
+        "can_create": True,
+        **HARVEST_LABELS,
+    },
+    "staff/harvest_form.html": {
+        "source": HARVEST_SOURCE,
+        "values": {**HARVEST_SOURCE, "local_fields": ["notes"], "withdraw_after_days": 7},
+        "errors": {"url": ["Must be an http(s) URL."], "config_extra": ["Not JSON."]},
+        "orgs": [ORG],
+        **HARVEST_LABELS,
+    },
+    "staff/harvest_source.html": {
+        "source": HARVEST_SOURCE,
+        "values": {
+            "organizations": "sample-city",
+            "tags": "disaster",
+            "withdraw_after_days": 7,
+            "local_fields": ["notes", "tags"],
+        },
+        "jobs": [HARVEST_JOB, {**HARVEST_JOB, "job_status": "error", "mode": "incremental"}],
+        "can_manage": True,
+        "refused": "1",
+        **HARVEST_LABELS,
+    },
+    "staff/harvest_job.html": {
+        "source": HARVEST_SOURCE,
+        "job": {
+            **HARVEST_JOB,
+            "job_status": "running",
+            "progress": {"message": "12 records read"},
+            "message": "Timed out.",
+            "errors": [
+                {"key": "x1", "title": "Shelters", "stage": s, "message": "No title."}
+                for s in ("gather", "import", "withdraw")
+            ],
+        },
+        "page": 1,
+        "pages": 2,
+        "first_error": 1,
+        "can_manage": True,
+        **HARVEST_LABELS,
+    },
     "staff/tokens.html": {
         "tokens": [{"id": "t1", "name": "script", "created_at": "2024-04-01", "last_access": None}],
         "new_token": "secret-token",

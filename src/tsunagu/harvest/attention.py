@@ -16,7 +16,7 @@ from tsunagu.workspace.attention.registry import attention_source
 from tsunagu.workspace.attention.scope import Item, Line, Scope
 
 FAILED = "最新の収集が失敗しました：{error}"
-ERRORS = "最新の収集で {n} 件を集められませんでした（例：{error}）"
+ERRORS = "最新の収集で {errors} 件を集められませんでした（例：{error}）"
 _FINISHED = ("complete", "error")
 
 
@@ -67,7 +67,7 @@ def harvest_errors(scope: Scope) -> Line | None:
             Item(
                 title=source.title or source.name,
                 message=FAILED if job.status == "error" else ERRORS,
-                params={"n": job.errored, "error": error[:200]},
+                params={"errors": job.errored, "error": error[:200]},
                 link=f"/staff/harvest/{source.name}/job/{job.id}",
                 organization=scope.organization_name(source.owner_org),
                 date=iso(job.finished),

@@ -61,7 +61,7 @@ _FORM_KEYS = (
 )
 
 
-def _labels() -> dict[str, Any]:
+def labels() -> dict[str, Any]:
     return {
         "kinds": {kind: cls.label for kind, cls in sorted(available().items())},
         "frequencies": schedule.LABELS,
@@ -74,7 +74,7 @@ def _labels() -> dict[str, Any]:
 
 def label_ids() -> set[str]:
     """What the pages translate of these labels (scripts/extract_messages.py reads them)."""
-    return {label for mapping in _labels().values() for label in mapping.values()}
+    return {label for mapping in labels().values() for label in mapping.values()}
 
 
 def _managed_orgs(context: Context) -> list[dict[str, Any]]:
@@ -189,7 +189,7 @@ def sources_page(request: Request) -> Response:
     with page_context(request) as context:
         found = call_action("harvest_source_list", context, {"return_last_job_status": True})
         can_create = bool(_managed_orgs(context))
-    return render(request, "staff/harvest.html", sources=found, can_create=can_create, **_labels())
+    return render(request, "staff/harvest.html", sources=found, can_create=can_create, **labels())
 
 
 def _form_page(
@@ -208,7 +208,7 @@ def _form_page(
         values=values,
         errors=errors or {},
         orgs=_managed_orgs(context),
-        **_labels(),
+        **labels(),
     )
 
 
@@ -268,7 +268,7 @@ def source_page(request: Request) -> Response:
         jobs=jobs,
         can_manage=can_manage,
         refused=request.query_params.get("refused"),
-        **_labels(),
+        **labels(),
     )
 
 
@@ -371,7 +371,7 @@ def job_page(request: Request) -> Response:
         pages=pages,
         first_error=(page - 1) * ERRORS_PER_PAGE + 1,
         can_manage=can_manage,
-        **_labels(),
+        **labels(),
     )
 
 
