@@ -407,6 +407,7 @@ def _attention_items() -> list[dict[str, Any]]:
         "min_score": 50,
         "standard": "03 Evacuation spaces",
         "dataset": "Shelters",
+        "supporters": 4,
     }
     return [
         {"title": "Shelters", "message": message, "params": params, "organization": "sample-city"}
@@ -1094,6 +1095,115 @@ PAGES.update(
         },
     }
 )
+
+
+# Data requests and 活用事例 (community/): English sample data, as a request or use case posted in
+# English would show; statuses and kinds are translated ids.
+_REQUEST = {
+    "id": "req-1",
+    "title": "AED locations",
+    "description": "For a map app.\nSecond line.",
+    "status": "published",
+    "organization": ORG,
+    "dataset": {"id": "pkg-1", "name": "shelters", "title": "Shelters"},
+    "answer": "Published as Shelters.",
+    "supporters": 3,
+    "supported": False,
+    "state": "active",
+    "created": "2024-04-01T09:00:00",
+    "contact_email": "someone@example.jp",
+}
+_SHOWCASE = {
+    "id": "sc-1",
+    "name": "shelter-map",
+    "title": "Shelter map",
+    "notes": "Find shelters on a map.",
+    "url": "https://example.jp/map",
+    "author": "Sample High School",
+    "author_email": "maker@example.jp",
+    "kind": "app",
+    "state": "pending",
+    "image_url": "sc-1-abc.png",
+    "metadata_created": "2024-04-01T09:00:00",
+    "datasets": [{"name": "shelters", "title": "Shelters", "organization_title": "Sample City"}],
+    "review_note": "Not about our data.",
+}
+_COMMUNITY_STATUSES = {"received": "", "reviewing": "", "published": "", "declined": ""}
+_COMMUNITY_FORM = {
+    "orgs": [ORG],
+    "errors": {"title": ["Missing value."]},
+    "notice": "honeypot",
+    "honeypot": "website",
+}
+PAGES.update(
+    {
+        "community/requests.html": {
+            "result": {"count": 1, "results": [_REQUEST, {**_REQUEST, "organization": None}]},
+            "statuses": _COMMUNITY_STATUSES,
+            "sorts": {"newest": "", "supporters": "", "updated": ""},
+            "orgs": [ORG],
+            "status": "published",
+            "organization": "sample-city",
+            "q": "AED",
+            "sort": "newest",
+            "page": 2,
+            "pages": 3,
+        },
+        "community/request_new.html": {
+            **_COMMUNITY_FORM,
+            "values": {"title": "AED", "organization": "sample-city"},
+            "signed_in": False,
+        },
+        "community/request.html": {
+            "req": {**_REQUEST, "status": "reviewing", "answer": "Under review."},
+            "can_handle": True,
+            "posted": True,
+            "supported_now": True,
+        },
+        "community/staff_requests.html": {
+            "result": {"count": 1, "results": [_REQUEST]},
+            "statuses": _COMMUNITY_STATUSES,
+            "status": "open",
+            "organization": "__unassigned__",
+            "orgs": [ORG],
+            "q": "",
+            "triager": True,
+        },
+        "community/staff_request.html": {
+            "req": {**_REQUEST, "state": "deleted"},
+            "can_handle": True,
+            "orgs": [ORG],
+            "statuses": _COMMUNITY_STATUSES,
+            "values": {"status": "declined", "organization": "sample-city", "answer": ""},
+            "errors": {"answer": ["A reason is needed."]},
+            "saved": True,
+        },
+        "community/showcases.html": {
+            "showcases": [_SHOWCASE],
+            "kinds": {"app": "", "analysis": ""},
+            "kind": "app",
+            "q": "map",
+        },
+        "community/showcase_new.html": {
+            **_COMMUNITY_FORM,
+            "values": {"title": "Map", "datasets": ["shelters"]},
+            "kinds": {"app": "", "analysis": ""},
+            "dataset_fields": 3,
+        },
+        "community/showcase.html": {"showcase": _SHOWCASE},
+        "community/showcase_thanks.html": {"showcase": _SHOWCASE},
+        "community/staff_showcases.html": {
+            "showcases": [_SHOWCASE],
+            "state": "pending",
+            "done": "approve",
+        },
+        "community/staff_showcase.html": {
+            "showcase": _SHOWCASE,
+            "errors": {"note": ["Too long."]},
+        },
+    }
+)
+PAGES["dataset.html"]["showcases"] = [_SHOWCASE]
 
 
 # Site settings as a sysadmin might set them (config_option_update): their text is the site's
