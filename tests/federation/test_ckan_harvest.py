@@ -147,6 +147,8 @@ def test_a_full_harvest_copies_the_remote_datasets(
     shown = admin.action.harvest_source_show(id=source)
     assert shown["status"]["job_count"] == 1
     assert shown["status"]["last_job"]["id"] == job["id"]
+    status = admin.action.harvest_source_show_status(id=source)  # ckanext-harvest's summary
+    assert (status["job_count"], status["total_datasets"]) == (1, 3)
 
 
 def test_incremental_harvests_follow_changes_additions_renames_and_deletions(

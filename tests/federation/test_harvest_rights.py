@@ -146,11 +146,13 @@ def test_seeing_sources_and_jobs_needs_a_role_in_the_organisation(
     api = actors[actor].action
     reads = [
         lambda: api.harvest_source_show(id=source["id"]),
+        lambda: api.harvest_source_show_status(id=source["id"]),
         lambda: api.harvest_job_list(source_id=source["id"]),
         lambda: api.harvest_job_show(id=job["id"]),
     ]
     if actor in READERS:
         assert api.harvest_source_show(id=source["id"])["name"] == source["name"]
+        assert api.harvest_source_show_status(id=source["id"])["job_count"] == 1
         assert [j["id"] for j in api.harvest_job_list(source_id=source["id"])] == [job["id"]]
         assert api.harvest_job_show(id=job["id"])["source_id"] == source["id"]
         assert source["id"] in {s["id"] for s in api.harvest_source_list()}

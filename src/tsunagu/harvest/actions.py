@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tsunagu.catalog import authz, validation
 from tsunagu.catalog.lookup import by_id_or_name, require_id
@@ -19,7 +19,7 @@ from tsunagu.errors import NotFound, ValidationError, require
 from tsunagu.harvest import readonly, sources
 from tsunagu.harvest.history import error_dicts, error_summary, job_dict
 from tsunagu.harvest.jobs import KIND, queue_job
-from tsunagu.harvest.models import HarvestJob, HarvestSource
+from tsunagu.harvest.models import HarvestJob, HarvestObject, HarvestSource
 from tsunagu.jobs.models import Job
 from tsunagu.jobs.queue import active_job
 from tsunagu.registry import action
@@ -124,6 +124,24 @@ def harvest_source_show(context: Context, data: dict[str, Any]) -> dict[str, Any
     source = sources.find(context, require_id(data), deleted=context.is_sysadmin)
     sources.require_reader(context, source)
     return sources.source_dict(context, source)
+
+
+@action("harvest_source_show_status")
+def harvest_source_show_status(context: Context, data: dict[str, Any]) -> dict[str, Any]:
+    """ckanext-harvest's summary of a source: ``job_count``, ``last_job``, ``next_harvest``,
+    ``last_harvest_request`` and ``total_datasets`` (the datasets it holds here, withdrawn
+    ones included). Members of its organisation, sysadmins.
+
+    :param id: the source's id or name
+    """
+    source = sources.find(context, require_id(data), deleted=context.is_sysadmin)
+    sources.require_reader(context, source)
+    total = context.session.scalar(
+        select(func.count())
+        .select_from(HarvestObject)
+        .where(HarvestObject.source_id == source.id, HarvestObject.dataset_id.is_not(None))
+    )
+    return {**sources.status(context, source), "total_datasets": int(total or 0)}
 
 
 @action("harvest_source_list")
