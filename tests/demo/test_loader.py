@@ -91,3 +91,17 @@ def test_opendata_list_links_point_at_this_site(
     site = server.services.settings.site_url.rstrip("/")
     assert f"{site}/dataset/" in text
     assert "tsunagu.example" not in text
+
+
+def test_demo_requests_and_use_cases(demo: ckanapi.RemoteCKAN) -> None:
+    requests_by_status = {
+        r["status"]: r for r in demo.action.data_request_list(limit=100)["results"]
+    }
+    assert set(requests_by_status) == {"received", "reviewing", "published", "declined"}
+    published = requests_by_status["published"]
+    assert published["dataset"]["name"] == "shimonoseki-city-aed-location"
+    assert requests_by_status["received"]["organization"] is None  # for the prefecture to place
+    showcases = {s["name"]: s for s in demo.action.ckanext_showcase_list()}
+    assert showcases["hinan-navi"]["num_datasets"] == 2
+    on_page = demo.action.ckanext_package_showcase_list(package_id="ube-city-population")
+    assert [s["name"] for s in on_page] == ["ube-population-dashboard"]

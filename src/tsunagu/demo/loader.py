@@ -13,6 +13,7 @@ from tsunagu.accounts.models import User
 from tsunagu.bootstrap import action_context
 from tsunagu.catalog.models import Dataset, Organization
 from tsunagu.context import Context, Services
+from tsunagu.demo import community as community_demo
 from tsunagu.demo import plan_yamaguchi
 from tsunagu.demo.common import PORTAL_URL
 from tsunagu.demo.content import DemoCatalog, DemoDataset, demo_catalog
@@ -49,13 +50,16 @@ def load_demo(services: Services, progress: Callable[[str], None] = lambda _: No
         # The prefecture's plan with its KPIs (plan/), after the data it counts.
         plan = plan_yamaguchi.load(acting)
         progress(f"  {plan}")
+        # Requests at each status and approved use cases (community/).
+        community = community_demo.load(acting)
+        progress(f"  {community}")
     with services.sessions() as session:
         services.search.refresh(session)
     resources = sum(len(d.resources) for d in catalog.datasets)
     return (
         f"組織 {len(catalog.organizations)}、グループ {len(catalog.groups)}、"
         f"データセット {len(catalog.datasets)}、リソース {resources}、"
-        f"ユーザー {len(catalog.users)}、{plan}"
+        f"ユーザー {len(catalog.users)}、{plan}、{community}"
     )
 
 
