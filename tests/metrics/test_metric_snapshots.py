@@ -309,3 +309,46 @@ def test_metric_snapshot_run_is_for_sysadmins(
     for caller in (server.ckan(), server.ckan(token)):
         with pytest.raises(ckanapi.NotAuthorized):
             caller.action.metric_snapshot_run()
+
+
+def test_newest_and_yearly_values_read_past_gaps_and_old_rows(
+    server: LiveServer, admin: ckanapi.RemoteCKAN
+) -> None:
+    """What a plan reads (metrics/snapshots.py): the newest value even when it is weeks old, and
+    the last value of each 年度, a year ending on a no-data day taking its last real value."""
+    from tsunagu.metrics.snapshots import latest_values, yearly_values
+
+    org = server.act("organization_create", {"name": "ms-town", "title": "阿武町", "kind": "other"})
+    key = ("datasets_public", params_key({"kind": "all", "organization": org["id"]}))
+    forty_days_ago = today() - dt.timedelta(days=40)
+    stored = {
+        dt.date(2023, 6, 1): 1.0,
+        dt.date(2024, 3, 30): 2.0,
+        dt.date(2024, 3, 31): None,  # the year ended on a day without a run
+        dt.date(2025, 3, 31): 3.0,
+        forty_days_ago: 4.0,
+        forty_days_ago + dt.timedelta(days=1): None,
+    }
+    with server.services.sessions() as session:
+        for day, value in stored.items():
+            session.add(
+                MetricSnapshot(
+                    metric_key=key[0],
+                    params=key[1],
+                    date=day,
+                    fiscal_year=fiscal_year_of(day),
+                    value=value,
+                )
+            )
+        session.commit()
+        newest = latest_values(session, [key])[key]
+        years = yearly_values(session, [key])[key]
+    assert (newest.date, newest.value) == (forty_days_ago, 4.0)
+    last_by_year: dict[int, tuple[dt.date, float]] = {}
+    for day, value in sorted(stored.items()):
+        if value is not None:
+            last_by_year[fiscal_year_of(day)] = (day, value)
+    assert [(p.date, p.value) for p in years] == [last_by_year[y] for y in sorted(last_by_year)]
+    assert (years[0].date, years[0].value) == (dt.date(2024, 3, 30), 2.0)
+    shown = admin.action.metric_show(key="datasets_public", params={"organization": "ms-town"})
+    assert shown["latest_snapshot"] == {"date": forty_days_ago.isoformat(), "value": 4.0}

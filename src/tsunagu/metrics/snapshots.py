@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -108,76 +108,97 @@ def read_series(
     return out
 
 
+# Days back a "recent" read looks: the job stores every tracked series daily, so a series'
+# newest value is almost always among them; older ones are found by one seek each.
+RECENT_DAYS = 2
+# 年度 ends looked up for yearly values (a plan's baseline can be years before its start).
+FIRST_FISCAL_YEAR = 2000
+
+# The newest day with a value in [since, until]: a backward walk of the primary key (metric,
+# parameters, date) that stops at the first value. Built once: it runs once per series.
+_NEWEST = (
+    select(MetricSnapshot.date, MetricSnapshot.value)
+    .where(
+        MetricSnapshot.metric_key == bindparam("key"),
+        MetricSnapshot.params == bindparam("params"),
+        MetricSnapshot.value.is_not(None),
+        MetricSnapshot.date >= bindparam("since"),
+        MetricSnapshot.date <= bindparam("until"),
+    )
+    .order_by(MetricSnapshot.date.desc())
+    .limit(1)
+)
+
+
+def _seek_newest(
+    session: Session, key: SeriesKey, since: dt.date | None, until: dt.date | None
+) -> Point | None:
+    row = session.execute(
+        _NEWEST,
+        {
+            "key": key[0],
+            "params": key[1],
+            "since": since or dt.date(1900, 1, 1),
+            "until": until or dt.date(9999, 12, 31),
+        },
+    ).first()
+    return Point(row[0], row[1]) if row else None
+
+
+def _on_days(session: Session, days: Sequence[dt.date], wanted: set[SeriesKey]) -> list[Any]:
+    """Every stored row of ``wanted`` series on the given days, read through the date index
+    (a few rows a day per series), so its cost does not grow with the length of the history."""
+    if not days:
+        return []
+    rows = session.execute(
+        select(
+            MetricSnapshot.metric_key,
+            MetricSnapshot.params,
+            MetricSnapshot.date,
+            MetricSnapshot.value,
+        ).where(MetricSnapshot.date.in_(list(days)))
+    )
+    return [row for row in rows if (row[0], row[1]) in wanted]
+
+
 def latest_values(session: Session, keys: Iterable[SeriesKey]) -> dict[SeriesKey, Point]:
     """The newest day with a value of each series that has one."""
+    wanted = set(keys)
     out: dict[SeriesKey, Point] = {}
-    for chunk in _chunks(keys):
-        newest = (
-            select(
-                MetricSnapshot.metric_key,
-                MetricSnapshot.params,
-                func.max(MetricSnapshot.date).label("day"),
-            )
-            .where(_match(chunk), MetricSnapshot.value.is_not(None))
-            .group_by(MetricSnapshot.metric_key, MetricSnapshot.params)
-            .subquery()
-        )
-        rows = session.execute(
-            select(
-                MetricSnapshot.metric_key,
-                MetricSnapshot.params,
-                MetricSnapshot.date,
-                MetricSnapshot.value,
-            ).join(
-                newest,
-                and_(
-                    MetricSnapshot.metric_key == newest.c.metric_key,
-                    MetricSnapshot.params == newest.c.params,
-                    MetricSnapshot.date == newest.c.day,
-                ),
-            )
-        )
-        for metric_key, params, day, value in rows:
-            out[(metric_key, params)] = Point(day, value)
+    now = today()
+    recent = [now - dt.timedelta(days=n) for n in range(RECENT_DAYS + 1)]
+    for metric_key, params, day, value in _on_days(session, recent, wanted):
+        key = (metric_key, params)
+        if value is not None and (key not in out or out[key].date < day):
+            out[key] = Point(day, value)
+    for key in wanted - set(out):
+        found = _seek_newest(session, key, None, None)
+        if found is not None:
+            out[key] = found
     return out
 
 
 def yearly_values(session: Session, keys: Iterable[SeriesKey]) -> dict[SeriesKey, list[Point]]:
-    """The last day with a value of each fiscal year, oldest year first, for each series."""
-    out: dict[SeriesKey, list[Point]] = {}
-    for chunk in _chunks(keys):
-        for key in chunk:
-            out[key] = []
-        last = (
-            select(
-                MetricSnapshot.metric_key,
-                MetricSnapshot.params,
-                func.max(MetricSnapshot.date).label("day"),
-            )
-            .where(_match(chunk), MetricSnapshot.value.is_not(None))
-            .group_by(MetricSnapshot.metric_key, MetricSnapshot.params, MetricSnapshot.fiscal_year)
-            .subquery()
-        )
-        rows = session.execute(
-            select(
-                MetricSnapshot.metric_key,
-                MetricSnapshot.params,
-                MetricSnapshot.date,
-                MetricSnapshot.value,
-            )
-            .join(
-                last,
-                and_(
-                    MetricSnapshot.metric_key == last.c.metric_key,
-                    MetricSnapshot.params == last.c.params,
-                    MetricSnapshot.date == last.c.day,
-                ),
-            )
-            .order_by(MetricSnapshot.date)
-        )
-        for metric_key, params, day, value in rows:
-            out[(metric_key, params)].append(Point(day, value))
-    return out
+    """The last day with a value of each fiscal year, oldest year first, for each series.
+
+    A past year's last value is normally its 31 March row (the job writes every day, missed
+    days as rows without a value); only a year whose 31 March has no value is searched.
+    The current year's is the series' newest value."""
+    wanted = set(keys)
+    years: dict[SeriesKey, dict[int, Point]] = {key: {} for key in wanted}
+    current = fiscal_year_of(today())
+    year_ends = [dt.date(year + 1, 3, 31) for year in range(FIRST_FISCAL_YEAR, current)]
+    for metric_key, params, day, value in _on_days(session, year_ends, wanted):
+        key, year = (metric_key, params), day.year - 1
+        if value is not None:
+            years[key][year] = Point(day, value)
+            continue
+        found = _seek_newest(session, key, dt.date(year, 4, 1), day)
+        if found is not None:
+            years[key][year] = found
+    for key, newest in latest_values(session, wanted).items():
+        years[key][fiscal_year_of(newest.date)] = newest
+    return {key: [by_year[y] for y in sorted(by_year)] for key, by_year in years.items()}
 
 
 # -- writing -------------------------------------------------------------------------------
