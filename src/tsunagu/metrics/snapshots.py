@@ -260,17 +260,20 @@ class Outcome:
         }
 
 
+_LAST_DAY = select(func.max(MetricSnapshot.date)).where(
+    MetricSnapshot.metric_key == bindparam("key"),
+    MetricSnapshot.params == bindparam("params"),
+)
+
+
 def last_days(session: Session, keys: Sequence[SeriesKey]) -> dict[SeriesKey, dt.date]:
-    """The newest stored day (value or not) of each series that has any."""
+    """The newest stored day (value or not) of each series that has any: one primary-key
+    seek a series, whatever the length of its history."""
     out: dict[SeriesKey, dt.date] = {}
-    for chunk in _chunks(keys):
-        rows = session.execute(
-            select(MetricSnapshot.metric_key, MetricSnapshot.params, func.max(MetricSnapshot.date))
-            .where(_match(chunk))
-            .group_by(MetricSnapshot.metric_key, MetricSnapshot.params)
-        )
-        for metric_key, params, day in rows:
-            out[(metric_key, params)] = day
+    for key in dict.fromkeys(keys):
+        day = session.scalar(_LAST_DAY, {"key": key[0], "params": key[1]})
+        if day is not None:
+            out[key] = day
     return out
 
 
