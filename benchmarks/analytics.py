@@ -10,7 +10,7 @@ The issue's targets, each a *part* of this script (``--only`` picks some):
   and afterwards the counts stored are checked against the requests the "on" server answered
   (and none from the "off" one). Beside it: ``usage_popular_list`` over 90 days of history;
 * ``plan_dashboard`` — the plan dashboard for a plan of 100 measures and 150 indicators with
-  5 years of daily history in ≤ 100 ms TTFB p95 (not written yet: add a part to PARTS).
+  5 years of daily history in ≤ 100 ms TTFB p95 (benchmarks/plan_dashboard.py).
 
 The catalog is ``benchmarks/search.py``'s seeded generator into ``.work/analytics-catalog-N-sSEED``,
 with 90 days of usage history written into it (``seed_history``). Servers run
@@ -47,6 +47,8 @@ from snapshot import snapshot_revision, snapshot_source
 SRC_ENV = "TSUNAGU_BENCH_SEARCH_SRC"  # the same name as search.SRC_ENV
 # This run's own copy of src/tsunagu (importing search below finds it named in SRC_ENV).
 ANALYTICS_SRC = snapshot_source(SRC_ENV, f"src-analytics-{os.getpid()}")
+
+import plan_dashboard  # noqa: E402  (the plan_dashboard part, P1's)
 
 import search  # noqa: E402  (benchmarks/search.py: generator, server, helpers)
 
@@ -380,6 +382,7 @@ def _popular(bench: Bench, server: search.Server) -> dict[str, Any]:
 # Parts in the order they run; each takes the shared Bench and returns its summary.
 PARTS: dict[str, Callable[[Bench], dict[str, Any]]] = {
     "usage": part_usage,
+    "plan_dashboard": plan_dashboard.part,
 }
 
 

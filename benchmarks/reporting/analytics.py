@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from reporting.common import count, ratio, trio, verdict
+from reporting.plan_dashboard import render as render_plan_dashboard
 
 INTRO = [
     "- Servers: `uvicorn tsunagu.asgi:app`, 1 worker each, ingest, harvest and snapshots off, on "
@@ -46,6 +47,8 @@ def render(summary: dict[str, Any]) -> list[str]:
             lines += [f"- `{part}` ({target}): not measured in this run.", ""]
     if "usage" in summary:
         lines += _usage(summary["usage"])
+    if "plan_dashboard" in summary:
+        lines += render_plan_dashboard(summary["plan_dashboard"])
     return lines
 
 

@@ -127,6 +127,7 @@ def _entries(plan: dict[str, Any]) -> list[dict[str, Any]]:
 def overview(context: Context, plan: Plan) -> dict[str, Any]:
     """The dashboard of a plan the caller may read (see the module docstring)."""
     key = (plan.id, plan.modified, *_snapshot_version(context))
+    version = ":".join(str(part) for part in key)
     with _LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
@@ -137,6 +138,8 @@ def overview(context: Context, plan: Plan) -> dict[str, Any]:
     for entry in entries:
         counts[entry["progress"]["status"]] += 1
     result = {
+        # Changes whenever the overview does (an ETag of sorts; the page's cache key too).
+        "version": version,
         **dictize.plan_summary(plan, None),
         "organization": shown["organization"],
         "owner_org": shown["owner_org"],

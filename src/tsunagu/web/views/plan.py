@@ -5,10 +5,12 @@ except to those who may read them (plan/access.py): signed in, or with an API to
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from typing import Any
 from urllib.parse import quote
 
+from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -21,8 +23,9 @@ from tsunagu.plan import dashboard, export, fiscal
 from tsunagu.plan.categories import CATEGORIES
 from tsunagu.plan.progress import RULE, RULE_EN, STATUS_LABELS
 from tsunagu.registry import call_action
+from tsunagu.web.i18n import language_of, translator
 from tsunagu.web.session import page_context, services_of, signed_in_user
-from tsunagu.web.templating import render
+from tsunagu.web.templating import environment, render
 
 
 def plans(request: Request) -> Response:
@@ -99,12 +102,38 @@ def _overview(request: Request) -> dict[str, Any]:
         )
 
 
+# The dashboard's content by overview version and language: the same for every reader (nothing
+# in it depends on who asks), and a plan of 150 indicators is a large page to render each time.
+_BODIES: OrderedDict[tuple[str, str], Markup] = OrderedDict()
+_BODIES_SIZE = 16
+_BODIES_LOCK = threading.Lock()
+
+
+def _body(request: Request, board: dict[str, Any]) -> Markup:
+    language = language_of(request)
+    key = (str(board["version"]), language)
+    with _BODIES_LOCK:
+        if key in _BODIES:
+            _BODIES.move_to_end(key)
+            return _BODIES[key]
+    html = environment.get_template("plan/_dashboard_body.html").render(
+        request=request, _=translator(language), lang=language, board=board
+    )
+    body = Markup(html)
+    with _BODIES_LOCK:
+        _BODIES[key] = body
+        while len(_BODIES) > _BODIES_SIZE:
+            _BODIES.popitem(last=False)
+    return body
+
+
 async def dashboard_page(request: Request) -> Response:
     try:
         board = await run_in_threadpool(_overview, request)
     except NotFound:
         return render(request, "not_found.html", status_code=404)
-    return render(request, "plan/dashboard.html", board=board)
+    body = await run_in_threadpool(_body, request, board)
+    return render(request, "plan/dashboard.html", board=board, body=body)
 
 
 async def dashboard_json(request: Request) -> Response:
