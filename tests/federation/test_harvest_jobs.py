@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -250,3 +251,31 @@ def test_a_running_job_stops_when_aborted_and_withdraws_nothing(
             .where(HarvestObject.key.like(f"{site_name}-%"))
         )
     assert count == 20
+
+
+def test_run_now_sent_ten_times_at_once_queues_one_job(
+    local: LiveServer, admin: ckanapi.RemoteCKAN, fake: FakeCkan
+) -> None:
+    site_name, site = slow_site(fake, 2, delay=0.5)
+    source = new_source(admin, fake.url(site_name))
+    barrier = threading.Barrier(10)
+    answers: list[str] = []
+
+    def run_now() -> None:
+        client = local.ckan(admin.apikey)
+        barrier.wait()
+        try:
+            client.action.harvest_run(id=source)
+            answers.append("queued")
+        except ckanapi.ValidationError:
+            answers.append("refused")
+
+    threads = [threading.Thread(target=run_now) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(answers) == ["queued"] + ["refused"] * 9
+    [job] = admin.action.harvest_job_list(source_id=source)
+    assert wait_for_job(admin, job["id"])["counts"]["added"] == 2
+    site.delay = 0.0

@@ -29,6 +29,7 @@ from tsunagu.jobs.models import Job
 from tsunagu.jobs.queue import HEARTBEAT_SECONDS, active_job, beat, enqueue, finish
 from tsunagu.net.fetch import FetchError
 from tsunagu.storage.types import utcnow
+from tsunagu.storage.upsert import begin_write
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,11 @@ OVERLAP = timedelta(hours=1)
 def queue_job(
     session: Session, source: HarvestSource, *, full: bool, requested_by: str | None
 ) -> Job | None:
-    """Queue a job for the source, unless one is already waiting or running (then None)."""
+    """Queue a job for the source, unless one is already waiting or running (then None).
+
+    The source's row is locked first (the write lock on SQLite), so two requests at once cannot
+    both see no job and both queue one."""
+    lock_source(session, source.id)
     if active_job(session, KIND, source.id) is not None:
         return None
     job, _ = enqueue(
@@ -63,6 +68,43 @@ def queue_job(
     )
     session.flush()
     return job
+
+
+def lock_source(session: Session, source_id: str) -> None:
+    begin_write(session)
+    session.execute(select(HarvestSource.id).where(HarvestSource.id == source_id).with_for_update())
+
+
+def claim_next(services: Services) -> str | None:
+    """Take the oldest pending harvest job whose source has no job running: one source is
+    never harvested by two jobs at once, whichever processes claim them. The source's row is
+    locked while its running jobs are looked at, so two claims for one source take turns."""
+    with services.sessions() as session:
+        candidates = session.execute(
+            select(Job.id, Job.object_id)
+            .where(Job.kind == KIND, Job.status == "pending")
+            .order_by(Job.created)
+            .limit(5)
+        ).all()
+        for job_id, source_id in candidates:
+            lock_source(session, str(source_id))
+            busy = session.scalar(
+                select(Job.id)
+                .where(Job.kind == KIND, Job.object_id == source_id, Job.status == "running")
+                .limit(1)
+            )
+            claimed = None
+            if busy is None:
+                now = utcnow()
+                claimed = session.execute(
+                    update(Job)
+                    .where(Job.id == job_id, Job.status == "pending")
+                    .values(status="running", started=now, heartbeat=now)
+                )
+            session.commit()
+            if claimed is not None and claimed.rowcount == 1:
+                return str(job_id)
+    return None
 
 
 def _plan(session: Session, source: HarvestSource, job_id: str, full: bool) -> tuple[Any, ...]:

@@ -9,8 +9,8 @@ import time
 
 from tsunagu.context import Services
 from tsunagu.harvest import schedule
-from tsunagu.harvest.jobs import KIND, close_orphans, run_job
-from tsunagu.jobs.queue import claim_next, prune_finished, recover_stale
+from tsunagu.harvest.jobs import KIND, claim_next, close_orphans, run_job
+from tsunagu.jobs.queue import prune_finished, recover_stale
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ class HarvestWorker:
             if time.monotonic() >= self._next_check:
                 self._housekeeping()
             try:
-                job_id = claim_next(self.services, KIND)
+                job_id = claim_next(self.services)
             except Exception:
                 log.exception("could not claim a harvest job")
                 job_id = None
