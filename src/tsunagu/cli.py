@@ -315,8 +315,9 @@ def mail_digest() -> None:
 
 @metrics_app.command("snapshot")
 def metrics_snapshot() -> None:
-    """今日のメトリクスを記録します。cron などで毎日実行できます。記録済みのものは記録し直しません
-    (store today's metric snapshot; run daily from a timer, a second run stores nothing twice)."""
+    """今日のメトリクスを記録します。cron などで毎日実行できます。同じ日にもう一度実行すると、その日の値を測り直します
+    (store today's metric snapshot; run daily from a timer; a second run the same day measures
+    the day again)."""
     from tsunagu.metrics.job import run_day
 
     services = build_services(Settings.from_env())
@@ -334,7 +335,7 @@ def metrics_snapshot() -> None:
         raise typer.Exit(1)
     typer.echo(
         f"{result['date']}: {result['written']} 系列を記録しました"
-        f"（記録済み {result['already']}、記録のなかった日 {result['no_data']} 日分）。"
+        f"（測り直し {result['updated']}、記録のなかった日 {result['no_data']} 日分）。"
     )
     if result["failed"]:
         failed = ", ".join(result["failed"])

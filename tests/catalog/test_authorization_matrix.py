@@ -1263,8 +1263,8 @@ CASES.update(
 
 
 def metric_day_without_job(env: Env) -> dict[str, Any]:
-    """Today's snapshot job row removed (its series stay stored, so the app's own scheduler has
-    nothing to do and leaves it alone): only a run of metric_snapshot_run makes it again."""
+    """Today's snapshot job row removed (test servers run no snapshot scheduler): only a run of
+    metric_snapshot_run makes it again."""
     from sqlalchemy import delete
 
     from tsunagu.jobs.models import Job

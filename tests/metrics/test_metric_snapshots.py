@@ -10,7 +10,6 @@ stores snapshots; rows of earlier days are written as the system, standing for p
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import os
 import subprocess
@@ -112,25 +111,26 @@ def _store_past(server: LiveServer, key: tuple[str, str], day: dt.date, value: f
         session.commit()
 
 
-def test_a_second_run_the_same_day_stores_one_row_per_series(
+def test_a_second_run_the_same_day_measures_the_day_again_in_its_one_row(
     server: LiveServer, admin: ckanapi.RemoteCKAN
 ) -> None:
     first = admin.action.metric_snapshot_run()
     assert first["status"] == "complete" and first["date"] == today().isoformat()
-    assert first["written"] > 20 and first["no_data"] == 0 and first["failed"] == []
+    assert first["written"] > 20 and first["updated"] == 0
+    assert (first["no_data"], first["failed"]) == (0, [])
     assert _rows_of_day(server, today()) == first["written"]
     assert _rows(server, MUNICIPAL) == [(today(), 2.0)]  # the private dataset does not count
     dataset(server, "ms-city", "ms-later")  # the catalog changes during the day
     second = admin.action.metric_snapshot_run()
     assert (second["status"], second["written"], second["no_data"]) == ("complete", 0, 0)
-    assert second["already"] == first["written"]
-    assert _rows_of_day(server, today()) == first["written"]
-    assert _rows(server, MUNICIPAL) == [(today(), 2.0)]  # the day keeps its stored value
+    assert second["updated"] == first["written"]
+    assert _rows_of_day(server, today()) == first["written"]  # still one row per series
+    assert _rows(server, MUNICIPAL) == [(today(), 3.0)]  # the day's last measure
     job = admin.action.job_show(id=metric_job.job_id(today()))
     assert (job["queue"], job["status"]) == ("metric_snapshot", "complete")
     series = admin.action.metric_series(key="datasets_public", params={"kind": "municipality"})
     assert series["tracked"] is True
-    assert series["points"] == [{"date": today().isoformat(), "value": 2.0, "no_data": False}]
+    assert series["points"] == [{"date": today().isoformat(), "value": 3.0, "no_data": False}]
 
 
 def test_missed_days_are_explicit_no_data_and_past_values_stay(
@@ -148,7 +148,7 @@ def test_missed_days_are_explicit_no_data_and_past_values_stay(
     assert [p["value"] for p in shown] == [5.0, None, None, None, None]
     assert [p["no_data"] for p in shown] == [False, True, True, True, True]
     ran = admin.action.metric_snapshot_run()
-    assert (ran["written"], ran["no_data"]) == (1, 3)  # only this series was missing today
+    assert (ran["written"], ran["no_data"]) == (1, 3)  # only this series had no row today
     stored = _rows(server, MUNICIPAL)
     assert stored == [
         (four_days_ago, 5.0),  # what was counted then, not recomputed
@@ -173,7 +173,7 @@ def test_missed_days_are_explicit_no_data_and_past_values_stay(
     assert "since" in refused.value.error_dict
     again = admin.action.metric_snapshot_run()
     assert (again["written"], again["no_data"]) == (0, 0)
-    assert len(_rows(server, MUNICIPAL)) == 5
+    assert _rows(server, MUNICIPAL)[:4] == stored[:4]  # past days are never written again
 
 
 def _cli(server: LiveServer) -> subprocess.Popen[str]:
@@ -193,7 +193,7 @@ def _cli(server: LiveServer) -> subprocess.Popen[str]:
 def test_two_processes_at_once_store_each_series_once(
     server: LiveServer, admin: ckanapi.RemoteCKAN
 ) -> None:
-    tracked = admin.action.metric_snapshot_run()["already"]
+    tracked = admin.action.metric_snapshot_run()["updated"]
     _forget(server)  # today not stored yet, and no job for it
     assert _rows_of_day(server, today()) == 0
     processes = [_cli(server), _cli(server)]
@@ -201,8 +201,8 @@ def test_two_processes_at_once_store_each_series_once(
     for process, (out, err) in zip(processes, outputs, strict=True):
         assert process.returncode == 0, (out, err)
     assert _rows_of_day(server, today()) == tracked
-    # Between them they stored each series once: one stored the day, the other found it being
-    # stored or already stored.
+    # Between them they wrote each series' day once: one stored the day, the other found it
+    # being stored, or measured it again.
     written = []
     for out, _err in outputs:
         if "別のプロセスが実行中" in out:
@@ -280,22 +280,28 @@ def test_series_a_capability_binds_are_stored_and_bad_bindings_skipped(
     assert series["points"] == [{"date": today().isoformat(), "value": 3.0, "no_data": False}]
 
 
-def test_the_app_scheduler_stores_what_is_missing(
-    server: LiveServer, admin: ckanapi.RemoteCKAN
+def test_the_app_runs_the_snapshot_on_its_own(
+    server: LiveServer, admin: ckanapi.RemoteCKAN, tmp_path: Path
 ) -> None:
-    """The thread each app process runs (off in this module's server): started here with a
-    short interval on the same services, it stores a series that lacks today's row."""
+    """A second app on the same database with the scheduler thread on (a short interval): it
+    stores a series missing today and keeps measuring the day while it runs."""
     admin.action.metric_snapshot_run()
     _forget(server, MUNICIPAL)
-    settings = dataclasses.replace(server.services.settings, metrics_snapshot_seconds=0.2)
-    services = dataclasses.replace(server.services, settings=settings)
-    scheduler = metric_job.SnapshotScheduler(services)
-    scheduler.start()
+    other = LiveServer(
+        data_dir=tmp_path,
+        database_url=server.database_url,
+        overrides={"metrics_snapshot_seconds": 0.3},
+    ).start()
     try:
-        wait_until(lambda: _rows(server, MUNICIPAL), "the scheduler to store the missing series")
+        wait_until(lambda: _rows(server, MUNICIPAL), "the app to store the missing series")
+        dataset(server, "ms-city", "ms-while-running")
+        wait_until(
+            lambda: _rows(server, MUNICIPAL),
+            "the app to measure the day again",
+            until=lambda rows: rows == [(today(), 4.0)],
+        )
     finally:
-        scheduler.stop()
-    assert _rows(server, MUNICIPAL) == [(today(), 3.0)]
+        other.stop()
     assert admin.action.job_show(id=metric_job.job_id(today()))["status"] == "complete"
 
 

@@ -58,6 +58,9 @@ class LiveServer:
             # tests/community/test_spam.py turns them on.
             "community_max_posts": 0,
             "community_max_supports": 0,
+            # No metric snapshots behind a test's back (each would add a job and rows);
+            # tests/metrics/ turn the app's scheduler on where they test it.
+            "metrics_snapshot_seconds": 0,
         }
         settings = Settings(
             data_dir=self.data_dir,

@@ -129,11 +129,12 @@ def metric_series(context: Context, data: dict[str, Any]) -> dict[str, Any]:
 @action("metric_snapshot_run", write=True)
 def metric_snapshot_run(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     """Store today's snapshot now (sysadmins; the app and ``tsunagu metrics snapshot`` do it
-    daily). Only series without today's value are stored, so running it again is harmless.
+    on their own). A run again the same day measures the day's values again: one row per series
+    and day whatever happens, past days untouched.
 
     :returns: ``status`` complete / running (another process is storing the day) / error,
-        ``written`` (series given today's value), ``no_data`` (missed days written as such),
-        ``already`` (series that had today's value), ``failed``
+        ``written`` (series given the day's first value), ``updated`` (series measured again),
+        ``no_data`` (missed days written as such), ``failed``
     """
     authz.require_sysadmin(context)
     return job.run_day(context.services)

@@ -3,9 +3,9 @@
 Each day has one job row, its id derived from the date, so every process (app workers, the
 ``tsunagu metrics snapshot`` command from cron) names the same row: creating it twice is a no-op
 and running it takes an atomic UPDATE from pending to running that only one process wins. The
-loser reports that the day is being stored elsewhere. A run of a day already done is queued
-again and stores only what is still missing (a series a plan bound since), so the day's rows
-stay one per series whoever runs it and however often.
+loser reports that the day is being stored elsewhere. A later run the same day queues the row
+again and measures the day's values again, so a day keeps one row per series, whoever runs it
+and however often, holding the last value measured that day.
 """
 
 from __future__ import annotations
@@ -104,16 +104,12 @@ def run_day(services: Services, day: dt.date | None = None) -> dict[str, Any]:
     return {**outcome.as_dict(), "status": "complete", "job_id": job_id(day)}
 
 
-def due(services: Services, day: dt.date) -> bool:
-    """Whether some tracked series has no row for ``day`` yet."""
-    with services.sessions() as session:
-        return bool(snapshots.missing_today(Context(services=services, session=session), day))
-
-
 class SnapshotScheduler:
-    """A thread in each app process: every few minutes, store today's snapshot if any tracked
-    series lacks today's row (the first check after midnight JST does the day; later ones pick
-    up series bound during the day). Several processes may run one each: see run_day."""
+    """A thread in each app process: every ``metrics_snapshot_seconds`` it stores today's
+    snapshot (Japan time). The first run after midnight writes the day (and catches up missed
+    days as no data), later ones measure it again and add series bound during the day, so the
+    day ends with its value at most one interval before midnight. Several processes may run
+    one each: see run_day."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
@@ -132,9 +128,7 @@ class SnapshotScheduler:
 
     def tick(self) -> None:
         recover_stale(self.services, KIND)  # a process that died mid-run
-        day = snapshots.today()
-        if due(self.services, day):
-            run_day(self.services, day)
+        run_day(self.services, snapshots.today())
         prune_finished(self.services, KIND, keep=dt.timedelta(days=400))
 
     def _loop(self) -> None:

@@ -1,10 +1,12 @@
 """Metric series as stored history: reading them back, and storing one day of them.
 
 A series is a metric with normalised parameters (``SeriesKey``: the key and the canonical JSON
-of the parameters). Each day the snapshot job (metrics/job.py) stores every tracked series'
-value once. Days on which no run happened are written as rows without a value when the next run
-catches up ("no data"), so a reader sees the gap for what it is and nothing is ever invented or
-recomputed for a past day.
+of the parameters). Each run of the snapshot job (metrics/job.py) stores today's value of every
+tracked series, and a later run the same day refreshes it, so a day holds the last value
+measured on it (on 31 March, the figure the year closed with). Once a day is over its row is
+never written again. Days on which no run happened are written as rows without a value when the
+next run catches up ("no data"), so a reader sees the gap for what it is and nothing is ever
+invented or recomputed for a past day.
 
 Reading, for callers such as plan/ (an indicator bound to a metric)::
 
@@ -245,17 +247,17 @@ def tracked_series(context: Context) -> list[Series]:
 @dataclass
 class Outcome:
     day: dt.date
-    written: int = 0  # series given today's value
+    written: int = 0  # series given the day's first value
+    updated: int = 0  # series whose value of the day was measured again
     no_data: int = 0  # missed days written as no data
-    already: int = 0  # series that already had today's value
     failed: list[str] = field(default_factory=list)  # series whose value could not be computed
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "date": self.day.isoformat(),
             "written": self.written,
+            "updated": self.updated,
             "no_data": self.no_data,
-            "already": self.already,
             "failed": self.failed,
         }
 
@@ -277,49 +279,40 @@ def last_days(session: Session, keys: Sequence[SeriesKey]) -> dict[SeriesKey, dt
     return out
 
 
-def missing_today(
-    context: Context, day: dt.date, tracked: list[Series] | None = None
-) -> list[Series]:
-    """The tracked series without a row for ``day``."""
-    tracked = tracked_series(context) if tracked is None else tracked
-    done: set[SeriesKey] = set()
-    for chunk in _chunks(s.key for s in tracked):
-        rows = context.session.execute(
-            select(MetricSnapshot.metric_key, MetricSnapshot.params).where(
-                MetricSnapshot.date == day, _match(chunk)
-            )
-        )
-        done.update((key, params) for key, params in rows)
-    return [s for s in tracked if s.key not in done]
-
-
 def store_day(context: Context, day: dt.date) -> Outcome:
-    """Store ``day``'s value of every tracked series that has none yet, first writing the days
-    missed since its last row as no data. Rows are inserted "if absent", so two runs at once
-    (or a run again the same day) leave one row per series and day. The caller commits."""
+    """Store ``day``'s value of every tracked series: a new row, or the day's row measured
+    again; before a series' first row of the day, the days missed since its last row are
+    written as no data (if absent: never over a past value). A series whose newest row is
+    later than ``day`` is left alone. The caller commits."""
     outcome = Outcome(day)
     tracked = tracked_series(context)
-    todo = missing_today(context, day, tracked)
-    outcome.already = len(tracked) - len(todo)
-    last = last_days(context.session, [s.key for s in todo])
+    last = last_days(context.session, [s.key for s in tracked])
     now = utcnow()
-    for series in todo:
+    for series in tracked:
+        previous = last.get(series.key)
+        if previous is not None and previous > day:
+            log.warning("metric %s %s has rows after %s; not written", *series.key, day)
+            continue
         try:
             value = series.metric.compute(context, dict(series.params))
         except Exception:
-            # No value today rather than a wrong one: a later run today may succeed, and a day
-            # without any becomes "no data" when the next day's run catches up.
+            # No value rather than a wrong one: an earlier value of the day stays, a later run
+            # may succeed, and a day without any becomes "no data" when the next day's run
+            # catches up.
             log.exception("metric %s %s could not be computed", *series.key)
             outcome.failed.append(f"{series.key[0]} {series.key[1]}")
             continue
-        previous = last.get(series.key)
         if previous is not None and previous < day:
             gap = [previous + dt.timedelta(days=n) for n in range(1, (day - previous).days)]
             outcome.no_data += _insert_absent(
                 context.session, [_row(series.key, missed, None, now) for missed in gap]
             )
         number = None if value is None else float(value)
-        outcome.written += _insert_absent(context.session, [_row(series.key, day, number, now)])
+        _upsert(context.session, _row(series.key, day, number, now))
+        if previous == day:
+            outcome.updated += 1
+        else:
+            outcome.written += 1
     return outcome
 
 
@@ -346,3 +339,17 @@ def _insert_absent(session: Session, rows: list[dict[str, Any]]) -> int:
         insert(MetricSnapshot).values(rows).on_conflict_do_nothing().returning(MetricSnapshot.date)
     )
     return len(session.execute(statement).all())
+
+
+def _upsert(session: Session, row: dict[str, Any]) -> None:
+    """The day's row, or its value and time replaced (a run at the same moment elsewhere
+    leaves one row either way)."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(MetricSnapshot).values(row)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["metric_key", "params", "date"],
+            set_={"value": statement.excluded.value, "recorded": statement.excluded.recorded},
+        )
+    )
