@@ -202,3 +202,18 @@ def test_every_change_is_in_the_history(cast: Cast) -> None:
         "指標「件数」を更新",
         "計画「権限の計画」を公開",
     ]
+
+
+def test_an_organisation_owning_a_plan_is_not_purged(server: LiveServer, cast: Cast) -> None:
+    owner = organization(server)
+    plan = cast.sysadmin.action.plan_create(
+        name=unique("purge-plan"), title="計画", owner_org=owner
+    )
+    with pytest.raises(ckanapi.ValidationError) as refused:
+        cast.sysadmin.action.organization_purge(id=owner)
+    assert "計画が 1 件あるため完全削除できません" in str(refused.value.error_dict["id"])
+    assert cast.sysadmin.action.plan_show(id=plan["name"])["state"] == "active"
+    cast.sysadmin.action.plan_delete(id=plan["name"])
+    cast.sysadmin.action.organization_purge(id=owner)
+    with pytest.raises(ckanapi.NotFound):
+        cast.sysadmin.action.plan_show(id=plan["name"])

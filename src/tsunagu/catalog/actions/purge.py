@@ -109,6 +109,30 @@ def group_purge(context: Context, data: dict[str, Any]) -> None:
     authz.forget_capacities(context)
 
 
+def _refuse_if_plans(context: Context, org_id: str) -> None:
+    """A plan (plan/) belongs to its organisation: purging the organisation would lose it.
+    Its deleted plans go with it (their history stays in the activity stream)."""
+    from tsunagu.plan.models import Plan
+
+    plans = context.session.scalar(
+        select(func.count())
+        .select_from(Plan)
+        .where(Plan.owner_org == org_id, Plan.state != "deleted")
+    )
+    if not plans:
+        context.session.execute(delete(Plan).where(Plan.owner_org == org_id))
+        return
+    raise ValidationError(
+        {
+            "id": [
+                f"この組織の計画が {plans} 件あるため完全削除できません。計画の所管組織を"
+                "変えるか、計画を削除してください "
+                "(Organization cannot be purged while it owns plans)"
+            ]
+        }
+    )
+
+
 @action("organization_purge", write=True)
 def organization_purge(context: Context, data: dict[str, Any]) -> None:
     """Remove an organisation for good. As CKAN without unowned datasets: refused while it
@@ -133,6 +157,7 @@ def organization_purge(context: Context, data: dict[str, Any]) -> None:
                 ]
             }
         )
+    _refuse_if_plans(context, org.id)
     context.session.execute(
         update(Dataset).where(Dataset.owner_org == org.id).values(owner_org=None)
     )
