@@ -151,6 +151,18 @@ def test_paging_that_loops_back_stops_and_withdraws_nothing(
     assert len(searches) < 10  # it stopped; it did not loop until some limit
 
 
+def test_records_missed_by_a_looping_source_are_read_by_the_next_job(
+    admin: ckanapi.RemoteCKAN, fake: FakeCkan
+) -> None:
+    site_name, site = new_site(fake, 5, mode="loop")
+    name = source(admin, fake, site_name, page_size=2)
+    assert harvest(admin, name)["counts"]["added"] == 2
+    site.mode = ""
+    # Records may have been missed: the next job reads everything, not only what changed.
+    job = harvest(admin, name)
+    assert (job["mode"], job["counts"]["added"], job["counts"]["unchanged"]) == ("full", 3, 2)
+
+
 def test_duplicate_ids_within_a_page_make_one_dataset(
     admin: ckanapi.RemoteCKAN, fake: FakeCkan
 ) -> None:
@@ -289,3 +301,5 @@ def test_a_listing_that_fails_withdraws_nothing(admin: ckanapi.RemoteCKAN, fake:
     assert job["counts"]["withdrawn"] == 0
     assert any("削除の確認ができませんでした" in e["message"] for e in job["errors"])
     assert len(public_names(datasets_of(admin, name))) == 3
+    site.mode = ""
+    assert harvest(admin, name)["mode"] == "incremental"  # no record was missed

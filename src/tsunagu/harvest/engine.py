@@ -91,7 +91,11 @@ class Engine:
                 break
             if isinstance(item, RecordProblem):
                 self.seen.add(item.key)
-                self.record_error(item.key, item.title, item.message, stage="gather")
+                # A record that could not be read is an error on that record, like one that
+                # could not be written; only problems with the source itself are "gather".
+                self.record_error(
+                    item.key, item.title, item.message, stage="import" if item.key else "gather"
+                )
                 continue
             if item.key in self.seen:
                 continue  # the same record twice (a page shifted while paging, a duplicate id)
@@ -332,8 +336,9 @@ class Engine:
 
     def record_warnings(self) -> None:
         warnings, self.run.warnings = self.run.warnings, []
-        for message in warnings:
-            self.record_error("", "", message, stage="gather")
+        for message, incomplete in warnings:
+            # "gather": records may be missing, so the next job reads everything again.
+            self.record_error("", "", message, stage="gather" if incomplete else "withdraw")
 
     def _count(self, session: Any, outcome: str, by: int = 1) -> None:
         column = getattr(HarvestJob, outcome)

@@ -15,14 +15,14 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from tsunagu.catalog.models import Organization
 from tsunagu.context import Services
 from tsunagu.harvest.engine import Engine, JobFailed, SourceFacts
 from tsunagu.harvest.harvesters import harvester_for
-from tsunagu.harvest.models import HarvestJob, HarvestSource
+from tsunagu.harvest.models import HarvestError, HarvestJob, HarvestSource
 from tsunagu.harvest.protocol import SourceError
 from tsunagu.harvest.run import JobRun
 from tsunagu.jobs.models import Job
@@ -115,8 +115,14 @@ def _plan(session: Session, source: HarvestSource, job_id: str, full: bool) -> t
             HarvestJob.source_id == source.id,
             HarvestJob.status == "complete",
             HarvestJob.id != job_id,
-            # A job from before the source's settings changed (other filters …) does not count.
+            # A job from before the source's settings changed (other filters …) does not count,
+            # nor one that may have missed records (paging that looped …).
             HarvestJob.started >= source.modified,
+            ~exists().where(
+                HarvestError.job_id == HarvestJob.id,
+                HarvestError.stage == "gather",
+                HarvestError.key == "",
+            ),
         )
         .order_by(HarvestJob.started.desc())
         .limit(1)

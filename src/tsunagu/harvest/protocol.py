@@ -180,9 +180,11 @@ class Run(Protocol):
         """True when the job was asked to stop or ran out of time: stop gathering."""
         ...
 
-    def warn(self, message: str) -> None:
-        """A problem with the source that does not stop the job (paging that looped, a listing
-        that could not be read): shown among the job's errors."""
+    def warn(self, message: str, *, incomplete: bool = True) -> None:
+        """A problem with the source that does not stop the job, shown among its errors.
+        ``incomplete`` (the default): some records may not have been read (paging that looped),
+        so the next job reads everything again instead of only what changed; pass False for a
+        problem that lost no record (a deletion check that could not be made)."""
         ...
 
 

@@ -49,7 +49,7 @@ class JobRun:
         self.limits = limits_for(services)
         self.deadline = deadline
         self.listed_keys: set[str] | None = None
-        self.warnings: list[str] = []
+        self.warnings: list[tuple[str, bool]] = []
         self.message = ""
         self.done = 0
         self.total: int | None = None
@@ -109,8 +109,8 @@ class JobRun:
     def stopping(self) -> bool:
         return self.cancelled.is_set() or time.monotonic() > self.deadline
 
-    def warn(self, message: str) -> None:
-        self.warnings.append(message)
+    def warn(self, message: str, *, incomplete: bool = True) -> None:
+        self.warnings.append((message, incomplete))
 
     # -- for the engine -----------------------------------------------------------------------
 

@@ -275,10 +275,13 @@ class CkanHarvester:
         try:
             listed = api.call("package_list", {})
         except (RemoteError, SourceError) as error:
-            run.warn(f"削除の確認ができませんでした（package_list）: {error}")
+            run.warn(f"削除の確認ができませんでした（package_list）: {error}", incomplete=False)
             return
         if not isinstance(listed, list):
-            run.warn("削除の確認ができませんでした（package_list の応答がリストではありません）")
+            run.warn(
+                "削除の確認ができませんでした（package_list の応答がリストではありません）",
+                incomplete=False,
+            )
             return
         names = set(_names(listed))
         alive = set(seen)
@@ -295,7 +298,9 @@ class CkanHarvester:
             except RemoteError as error:
                 if error.status in (403, 404):
                     continue  # gone, or no longer public
-                run.warn(f"削除の確認ができませんでした（{key}）: {error.message}")
+                run.warn(
+                    f"削除の確認ができませんでした（{key}）: {error.message}", incomplete=False
+                )
                 return
             if (
                 isinstance(package, dict)
