@@ -422,3 +422,31 @@ def test_refusals(ckan: ckanapi.RemoteCKAN, owner: str) -> None:
         ckan.action.plan_import_apply(id=preview["id"])
     with pytest.raises(ckanapi.NotFound):
         ckan.action.plan_import_preview(plan_id="no-such-plan", upload=upload("a.csv", b"a,b\n"))
+
+
+def test_a_preview_left_for_a_day_is_discarded(
+    server: LiveServer, ckan: ckanapi.RemoteCKAN, owner: str
+) -> None:
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from tsunagu.plan.models import PlanImport
+
+    plan = yamaguchi_plan(ckan, owner)
+    old = ckan.action.plan_import_preview(
+        plan_id=plan["name"], upload=upload("a.csv", "番号,施策名\n1,施策\n".encode())
+    )
+    with server.services.sessions() as session:
+        session.execute(
+            update(PlanImport)
+            .where(PlanImport.id == old["id"])
+            .values(modified=dt.datetime(2020, 1, 1))
+        )
+        session.commit()
+    ckan.action.plan_import_preview(
+        plan_id=plan["name"], upload=upload("b.csv", "番号,施策名\n2,施策\n".encode())
+    )
+    assert ckan.action.plan_import_show(id=old["id"])["state"] == "discarded"
+    with pytest.raises(ckanapi.ValidationError):
+        ckan.action.plan_import_apply(id=old["id"])

@@ -4,6 +4,7 @@ or throw it away. The uploaded file stays in file storage until then."""
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +30,8 @@ from tsunagu.storage.types import new_id, utcnow
 
 EXTENSIONS = ("csv", "tsv", "txt", "xlsx", "xlsm", "xls", "ods")
 MAX_PROBLEMS_SHOWN = 2000
+# A preview nobody applied or discarded gives its file up after this long.
+PREVIEW_LIFETIME = dt.timedelta(hours=24)
 
 
 def _folder(import_id: str) -> str:
@@ -79,6 +82,20 @@ def _store(context: Context, upload: Any, import_id: str) -> tuple[str, str]:
             {"upload": [f"ファイルが大きすぎます（上限 {error.limit:,} バイト） (File too large)"]}
         ) from None
     return key, name
+
+
+def discard_expired(context: Context) -> None:
+    """Previews left for a day: their files go, and they say why."""
+    stale = context.session.scalars(
+        select(PlanImport)
+        .where(PlanImport.state == "preview", PlanImport.modified < utcnow() - PREVIEW_LIFETIME)
+        .limit(20)
+    ).all()
+    for record in stale:
+        if record.storage_key:
+            context.services.files.delete(record.storage_key)
+        record.state = "discarded"
+        record.result = {**(record.result or {}), "expired": True}
 
 
 def _mapping(data: dict[str, Any], errors: validation.Errors) -> dict[str, str] | None:
@@ -232,6 +249,7 @@ def preview(context: Context, data: dict[str, Any]) -> dict[str, Any]:
         access.require_manager(context, plan)
         if not is_upload(upload):
             raise ValidationError({"upload": ["必須項目です (Missing value)"]})
+        discard_expired(context)
         record = PlanImport(
             id=new_id(),
             plan_id=plan.id,
