@@ -127,15 +127,37 @@ CRAWLERS: tuple[str, ...] = (
 _BROWSER_PREFIXES = ("mozilla/", "opera/")
 
 
+# What each User-Agent seen lately is, by its hash (salted per process by Python), so the
+# crawler list is gone through once per kind of client rather than once per request. Only
+# hashes are kept, never the User-Agents; emptied when full.
+_SEEN: dict[int, Client | None] = {}
+_SEEN_MAX = 2048
+
+
 def classify(user_agent: str | None, *, api: bool = False) -> Client | None:
     """``browser`` or ``program`` for a request to count, None for a bot (not counted).
     ``api``: the request is an Action API call, which is program use unless it is a bot."""
+    key = hash(user_agent)
+    try:
+        kind = _SEEN[key]
+    except KeyError:
+        kind = _kind(user_agent)
+        if len(_SEEN) >= _SEEN_MAX:
+            _SEEN.clear()
+        _SEEN[key] = kind
+    if kind is None:
+        return None
+    return "program" if api or kind == "program" else "browser"
+
+
+def _kind(user_agent: str | None) -> Client | None:
     agent = (user_agent or "").strip().lower()
     if not agent:
         return None
-    if any(name in agent for name in CRAWLERS):
-        return None
+    for name in CRAWLERS:  # a plain loop: this runs on every counted request
+        if name in agent:
+            return None
     browser_like = agent.startswith(_BROWSER_PREFIXES)
     if browser_like and "+http" in agent:
         return None
-    return "browser" if browser_like and not api else "program"
+    return "browser" if browser_like else "program"

@@ -18,9 +18,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 import weakref
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -44,14 +45,25 @@ DailyKey = tuple[str, str, dt.date]  # (kind, object id, day)
 _CHUNK = 500  # ids per IN list
 
 
+_JST_SECONDS = 9 * 3600
+_day_cache: tuple[int, dt.date] = (0, dt.date.min)
+
+
 def today() -> dt.date:
-    """The day a use is counted on: the catalog serves Japanese public bodies (JST)."""
-    return dt.datetime.now(JST).date()
+    """The day a use is counted on: the catalog serves Japanese public bodies (JST). From the
+    clock's day number, so the date is built once a day rather than once a request."""
+    global _day_cache
+    number = (int(time.time()) + _JST_SECONDS) // 86400
+    cached_number, cached_day = _day_cache
+    if number != cached_number:
+        cached_day = dt.date(1970, 1, 1) + dt.timedelta(days=number)
+        _day_cache = (number, cached_day)
+    return cached_day
 
 
-@dataclass(frozen=True, slots=True)
-class Subject:
-    """What was used: a dataset (of an organisation, public or not) and maybe one resource."""
+class Subject(NamedTuple):
+    """What was used: a dataset (of an organisation, public or not) and maybe one resource.
+    (A named tuple: one is made on every counted request.)"""
 
     dataset_id: str
     organization_id: str | None
@@ -86,6 +98,14 @@ class Batch:
             for i, n in enumerate(numbers):
                 pending[i] += n
 
+    def add_one(self, key: DailyKey, columns: tuple[int, ...]) -> None:
+        """One use: 1 more in each of ``columns`` (indexes into COLUMNS) of a daily row."""
+        pending = self.daily.get(key)
+        if pending is None:
+            pending = self.daily[key] = [0, 0, 0, 0]
+        for i in columns:
+            pending[i] += 1
+
     def merge(self, other: Batch) -> None:
         for dataset_id, (views, downloads) in other.totals.items():
             self.add_total(dataset_id, views, downloads)
@@ -93,12 +113,12 @@ class Batch:
             self.add_daily(key, numbers)
 
 
-# The numbers one use adds to its daily rows, by (download, client).
-_STEPS: dict[tuple[bool, Client], tuple[int, int, int, int]] = {
-    (False, "browser"): (1, 0, 0, 0),
-    (False, "program"): (0, 1, 0, 0),
-    (True, "browser"): (0, 0, 1, 0),
-    (True, "program"): (0, 0, 1, 1),
+# The columns (indexes into COLUMNS) one use adds 1 to, by (download, client).
+_STEPS: dict[tuple[bool, Client], tuple[int, ...]] = {
+    (False, "browser"): (0,),  # page_views
+    (False, "program"): (1,),  # api_views
+    (True, "browser"): (2,),  # downloads
+    (True, "program"): (2, 3),  # downloads, api_downloads
 }
 
 
@@ -108,13 +128,13 @@ def _add_use(batch: Batch, subject: Subject, download: bool, client: Client, day
     # downloads by anyone but bots.
     if download or client == "browser":
         batch.add_total(subject.dataset_id, int(not download), int(download))
-    batch.add_daily((DATASET, subject.dataset_id, day), step)
+    batch.add_one((DATASET, subject.dataset_id, day), step)
     if subject.resource_id:
-        batch.add_daily((RESOURCE, subject.resource_id, day), step)
+        batch.add_one((RESOURCE, subject.resource_id, day), step)
     if subject.public:
         if subject.organization_id:
-            batch.add_daily((ORGANIZATION, subject.organization_id, day), step)
-        batch.add_daily((SITE, "", day), step)
+            batch.add_one((ORGANIZATION, subject.organization_id, day), step)
+        batch.add_one((SITE, "", day), step)
 
 
 class PendingCounts:
@@ -147,6 +167,9 @@ _pending_lock = threading.Lock()
 
 
 def _pending_for(engine: Engine) -> PendingCounts:
+    pending = _pending.get(engine)  # once made, found without the lock
+    if pending is not None:
+        return pending
     with _pending_lock:
         pending = _pending.get(engine)
         if pending is None:
