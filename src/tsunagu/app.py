@@ -25,6 +25,7 @@ from tsunagu.datastore.jobs import IngestWorker
 from tsunagu.dcat.endpoints import routes as dcat_routes
 from tsunagu.errors import ActionError
 from tsunagu.harvest.worker import HarvestWorker
+from tsunagu.maps.jobs import MapWorker
 from tsunagu.metrics.job import SnapshotScheduler
 from tsunagu.ops.health import healthz, readyz
 from tsunagu.ops.metrics import RequestMetrics, metrics_endpoint
@@ -68,7 +69,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         # Stores the day's metric snapshot (metrics/): real history for live indicators.
         snapshots = SnapshotScheduler(services)
         snapshots.start()
+        # Rebuilds map layers after changes and keeps this process's layer ETags (maps/).
+        maps = MapWorker(services)
+        maps.start()
         yield
+        maps.stop()
         snapshots.stop()
         usage.stop()
         for worker in workers:

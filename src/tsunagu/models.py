@@ -22,6 +22,7 @@ from tsunagu.datastore.models import DatastoreTable, IngestJob
 from tsunagu.follows.models import Follow
 from tsunagu.harvest.models import HarvestError, HarvestJob, HarvestObject, HarvestSource
 from tsunagu.jobs.models import Job
+from tsunagu.maps.models import MapLayer, MapLayerBuild
 from tsunagu.metrics.models import MetricSnapshot
 from tsunagu.plan.models import (
     Indicator,
@@ -65,6 +66,8 @@ __all__ = [
     "IngestJob",
     "Job",
     "LoginThrottle",
+    "MapLayer",
+    "MapLayerBuild",
     "Measure",
     "MeasureStage",
     "Membership",

@@ -58,6 +58,8 @@ ACTION_MODULES = (
     "tsunagu.follows.digest",
     "tsunagu.harvest.actions",
     "tsunagu.jobs.actions",
+    "tsunagu.maps.actions",
+    "tsunagu.maps.choropleth",
     "tsunagu.metrics.actions",
     "tsunagu.plan.actions",
     "tsunagu.quality.actions",
