@@ -23,6 +23,7 @@ from support import databases
 from support.ckanapi_cli import Outcome, dump, lines, load, run, sysadmin
 from support.live_server import LiveServer
 from support.portal import Visitor
+from support.smtp_server import SmtpServer
 from support.waiting import wait_until
 from tsunagu.catalog.foreign_fields import CKAN_COMPUTED_PACKAGE_KEYS, PACKAGE_KEYS
 
@@ -33,13 +34,23 @@ PRIVATE_CSV = "項目,値\n確認中の件数,12\n".encode()
 PEOPLE = ("ube-admin", "ube-editor", "kankyo-member", "bousai-curator")
 
 
-def _server(backend: str, tmp: Path) -> LiveServer:
-    return LiveServer(data_dir=tmp, database_url=databases.database_url_for(backend, tmp)).start()
+def _server(backend: str, tmp: Path, **overrides: Any) -> LiveServer:
+    url = databases.database_url_for(backend, tmp)
+    return LiveServer(data_dir=tmp, database_url=url, overrides=overrides).start()
 
 
 @pytest.fixture(scope="module")
-def source(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = _server(backend, tmp_path_factory.mktemp(f"source-{backend}"))
+def source(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer
+) -> Iterator[LiveServer]:
+    # Mail configured: the site has someone invited who has not signed up yet.
+    live = _server(
+        backend,
+        tmp_path_factory.mktemp(f"source-{backend}"),
+        smtp_host="127.0.0.1",
+        smtp_port=smtp.port,
+        mail_from="opendata@pref.yamaguchi.example.jp",
+    )
     yield live
     live.stop()
 
@@ -113,6 +124,10 @@ def site(source: LiveServer, source_admin: tuple[str, ckanapi.RemoteCKAN]) -> di
         users=[{"name": "bousai-curator", "capacity": "member"}],
     )
     admin.action.group_create(name="kosodate", title="子育て")
+    # Invited to the city, not signed up yet: a pending account with its role.
+    admin.action.user_invite(
+        email="newcomer@city.ube.example.jp", group_id="ube-city", role="member"
+    )
     editor = source.ckan(tokens["ube-editor"])
     editor.action.package_create(
         name="ube-hinanjo",
@@ -313,9 +328,12 @@ def test_ckanapi_dump_and_load_reproduce_the_site(
     # What the comparison covers, said plainly.
     ube = moved["organizations"]["ube-city"]
     assert ube["parent"] == "yamaguchi-pref" and ube["parent_pending"] is None
+    newcomer = next(u for u in moved["users"].values() if u["email"].startswith("newcomer@"))
+    assert newcomer["state"] == "pending"  # invite them again here: the link did not move
     assert {(u["name"], u["capacity"]) for u in ube["users"]} == {
         ("ube-admin", "admin"),
         ("ube-editor", "editor"),
+        (newcomer["name"], "member"),
     }
     assert moved["organizations"]["yamaguchi-pref"]["extras"] == [
         {"key": "公式サイト更新日", "value": "令和7年4月1日"}

@@ -66,7 +66,12 @@ def apply_roster(context: Context, where: members.Container, roster: Roster | No
     wanted = {user.id: (user, capacity) for user, capacity in roster}
     for user, capacity in roster:
         if members.capacity_in(context, where, user.id) != capacity:
-            members.set_user_role(context, where, user, capacity, field="users")
+            # An invited account copied from another site holds its role as the invitation gave
+            # it there; no link to it exists here until user_invite sends one, so a sysadmin
+            # loading the site may give it (elsewhere a pending account gets roles only by
+            # invitation, which whoever holds the link would take).
+            invited = user.state == "pending" and context.is_sysadmin
+            members.set_user_role(context, where, user, capacity, field="users", invitation=invited)
     for user in _current_members(context, where):
         if user.id not in wanted:
             members.remove_user(context, where, user)

@@ -211,12 +211,15 @@ def user_create(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     email = check_new_email(context, data, errors)
     password = data.get("password")
     stored_hash = data.get("password_hash")
+    # Another Tsunagu's invited account (no password yet) comes across as one: its invitation
+    # link does not, so user_invite sends a new one.
+    invited = data.get("state") == "pending" and password in (None, "") and not stored_hash
     if password in (None, "") and stored_hash not in (None, ""):
         # A hash read from another site (CKAN's user_show include_password_hash): kept, so the
         # user signs in with the password they had there.
         if problem := imported_hash_problem(stored_hash):
             validation.add(errors, "password_hash", problem)
-    elif problem := password_problem(password):
+    elif not invited and (problem := password_problem(password)):
         validation.add(errors, "password", problem)
     if name and context.session.scalar(select(User.id).where(User.name == name)):
         validation.add(errors, "name", NAME_TAKEN)
@@ -230,8 +233,9 @@ def user_create(context: Context, data: dict[str, Any]) -> dict[str, Any]:
         image_url=validation.as_text(data, "image_url", errors),
         password_hash=hash_password(str(password))
         if password not in (None, "")
-        else str(stored_hash),
+        else str(stored_hash or ""),
         sysadmin=validation.as_bool(data, "sysadmin", errors) and context.is_sysadmin,
+        state="pending" if invited else "active",
     )
     context.session.add(user)
     # Another request may have taken the name since the check above: a 409, not a 500.
