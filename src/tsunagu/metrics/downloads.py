@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from tsunagu.catalog.models import Dataset, Organization
 from tsunagu.context import Context
-from tsunagu.metrics.registry import Param, metric
+from tsunagu.metrics.registry import Param, by_organization, metric
 from tsunagu.usage.models import DatasetUsage
 
 _KINDS = {
@@ -33,16 +33,28 @@ _KINDS = {
     scorecard=True,
 )
 def downloads(context: Context, params: dict[str, Any]) -> float:
-    query = (
-        select(func.coalesce(func.sum(DatasetUsage.downloads), 0))
-        .join(Dataset, Dataset.id == DatasetUsage.dataset_id)
-        .where(Dataset.state == "active", Dataset.private.is_(False))
+    query = select(func.coalesce(func.sum(DatasetUsage.downloads), 0))
+    query = _public(query, params)
+    if params.get("organization"):
+        query = query.where(Dataset.owner_org == params["organization"])
+    return float(context.session.scalar(query) or 0)
+
+
+@by_organization("downloads")
+def downloads_by_organization(context: Context, params: dict[str, Any]) -> dict[str, float]:
+    query = select(Dataset.owner_org, func.sum(DatasetUsage.downloads))
+    query = _public(query, params).group_by(Dataset.owner_org)
+    return {str(org): float(n or 0) for org, n in context.session.execute(query) if org}
+
+
+def _public(query: Any, params: dict[str, Any]) -> Any:
+    """Usage rows of public, active datasets (of the organisations of ``kind``)."""
+    query = query.join(Dataset, Dataset.id == DatasetUsage.dataset_id).where(
+        Dataset.state == "active", Dataset.private.is_(False)
     )
     kinds = _KINDS.get(str(params.get("kind") or "all"))
     if kinds:
         query = query.join(Organization, Organization.id == Dataset.owner_org).where(
             Organization.kind.in_(kinds)
         )
-    if params.get("organization"):
-        query = query.where(Dataset.owner_org == params["organization"])
-    return float(context.session.scalar(query) or 0)
+    return query

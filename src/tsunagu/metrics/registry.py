@@ -27,6 +27,13 @@ them. Example, in ``tsunagu/community/metrics.py``::
         query = select(func.count()).select_from(Showcase).where(Showcase.state == "active")
         return float(context.session.scalar(query) or 0)
 
+A scorecard metric may also give its value for every organisation at once (one grouped
+query instead of one per organisation on the scorecard)::
+
+    @by_organization("showcases")
+    def showcases_by_organization(context: Context, params: dict[str, Any]) -> dict[str, float]:
+        ...  # organisation id → value; organisations left out count 0
+
 ``params`` arrives checked and normalised (``check_params``): every declared parameter is
 present (its default when not given), an organisation as its id. ``context`` is the system
 acting for nobody (no user): what a search through it finds is what the public sees.
@@ -52,6 +59,9 @@ from tsunagu.errors import ValidationError
 
 Compute = Callable[[Context, dict[str, Any]], float | int | None]
 SeriesProvider = Callable[[Session], Iterable[tuple[str, dict[str, Any]]]]
+# A scorecard metric's value for every organisation at once (organisation id → value), so the
+# scorecard asks once instead of once per organisation. Optional: see by_organization.
+Breakdown = Callable[[Context, dict[str, Any]], dict[str, float]]
 
 # Organisation scopes a count can take (organisation.kind: prefecture / prefectural_department /
 # municipality / other). "prefecture" is the prefecture and its departments.
@@ -146,6 +156,7 @@ class Metric:
 
 _METRICS: dict[str, Metric] = {}
 _PROVIDERS: list[SeriesProvider] = []
+_BREAKDOWNS: dict[str, Breakdown] = {}
 _loaded = False
 
 
@@ -183,6 +194,23 @@ def series_provider(provider: SeriesProvider) -> SeriesProvider:
     if provider not in _PROVIDERS:
         _PROVIDERS.append(provider)
     return provider
+
+
+def by_organization(key: str) -> Callable[[Breakdown], Breakdown]:
+    """Register the per-organisation form of scorecard metric ``key``: called with the
+    metric's parameters (defaults filled, no organisation), it returns organisation id → value
+    for every organisation with a non-zero value (the others count 0)."""
+
+    def register(breakdown: Breakdown) -> Breakdown:
+        _BREAKDOWNS[key] = breakdown
+        return breakdown
+
+    return register
+
+
+def breakdown(key: str) -> Breakdown | None:
+    _load()
+    return _BREAKDOWNS.get(key)
 
 
 def _load() -> None:

@@ -19,7 +19,7 @@ from tsunagu.catalog import authz
 from tsunagu.catalog.models import Organization
 from tsunagu.context import Context
 from tsunagu.metrics.catalog import KIND_FQ
-from tsunagu.metrics.registry import Metric, metrics
+from tsunagu.metrics.registry import Metric, breakdown, metrics
 from tsunagu.quality.rating import STAR_LABELS
 from tsunagu.search.interface import SearchQuery, Visibility
 from tsunagu.storage.types import utcnow
@@ -112,6 +112,7 @@ def scorecards(context: Context, kind: str = "all", name: str | None = None) -> 
     overdue = _facet(context, [*scope, f"next_update_due:[* TO {utcnow().isoformat()}]"])
     scheduled = _facet(context, [*scope, "next_update_due:[* TO *]"])
     extra = scorecard_metrics()
+    members_of = authz.member_organization_ids(context)  # one query, not one per organisation
     cards = []
     for org in orgs:
         card = Card(
@@ -120,18 +121,30 @@ def scorecards(context: Context, kind: str = "all", name: str | None = None) -> 
             overdue=overdue.get(org.id, 0),
             scheduled=scheduled.get(org.id, 0),
         )
-        if authz.has_role(context, org.id, "member"):
+        if context.is_sysadmin or org.id in members_of:
             card.private = private.get(org.id, 0)
             card.draft = drafts.get(org.id, 0)
         if card.public:
             _quality(context, card)
-        for found in extra:
-            params = {p.name: p.default for p in found.params if p.default is not None}
-            params["organization"] = org.id
-            value = found.compute(context, params)
-            card.metrics[found.key] = None if value is None else float(value)
         cards.append(card)
+    for found in extra:
+        _metric_column(context, found, cards)
     return cards
+
+
+def _metric_column(context: Context, found: Metric, cards: list[Card]) -> None:
+    """A scorecard metric for every card: at once when the metric has a per-organisation
+    form, else once per organisation."""
+    defaults = {p.name: p.default for p in found.params if p.default is not None}
+    at_once = breakdown(found.key)
+    if at_once is not None and len(cards) > 1:
+        values = at_once(context, dict(defaults))
+        for card in cards:
+            card.metrics[found.key] = float(values.get(card.organization.id, 0.0))
+        return
+    for card in cards:
+        value = found.compute(context, {**defaults, "organization": card.organization.id})
+        card.metrics[found.key] = None if value is None else float(value)
 
 
 def card_dict(card: Card, site_url: str) -> dict[str, Any]:
