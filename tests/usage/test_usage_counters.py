@@ -24,8 +24,9 @@ from tsunagu.config import Settings
 from tsunagu.context import Services
 from tsunagu.registry import call_action
 from tsunagu.storage.migrate import upgrade
-from tsunagu.usage.counters import Subject, UsageFlusher, flush, most_downloaded, record
+from tsunagu.usage.counters import Subject, UsageFlusher, flush, record, today
 from tsunagu.usage.models import DatasetUsage, UsageDaily
+from tsunagu.usage.queries import popular
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0"
@@ -62,6 +63,11 @@ def make_datasets(services: Services, *names: str) -> list[str]:
 def count(sessions: Any, dataset_id: str, *, download: bool) -> None:
     """One use by a browser of a dataset (of no organisation here: the totals are tested)."""
     record(sessions, Subject(dataset_id, None, True), download=download, client="browser")
+
+
+def most_downloaded(session: Any, limit: int, since: dt.date | None = None) -> list[str]:
+    ranked = popular(session, since=since, until=today(), sort="downloads", limit=limit)
+    return [r.dataset_id for r in ranked]
 
 
 def stored(services: Services) -> dict[str, tuple[int, int]]:
@@ -188,7 +194,7 @@ def test_a_locked_database_keeps_the_counts_for_the_next_flush(tmp_path: Path) -
         services.engine.dispose()
 
 
-def test_most_downloaded_includes_this_process_pending_downloads(services: Services) -> None:
+def test_all_time_ranking_includes_this_process_pending_downloads(services: Services) -> None:
     a, b, c = make_datasets(services, "aa", "bb", "cc")
     for dataset_id, downloads in ((a, 5), (b, 1)):
         for _ in range(downloads):
@@ -203,6 +209,7 @@ def test_most_downloaded_includes_this_process_pending_downloads(services: Servi
         with services.sessions() as session:
             assert most_downloaded(session, 3) == [b, a, c]
             assert most_downloaded(session, 1) == [b]
+            assert most_downloaded(session, 3, since=today()) == [b, a, c]  # the daily rows
         flush(services.sessions)
         with services.sessions() as session:
             assert most_downloaded(session, 3) == [b, a, c]

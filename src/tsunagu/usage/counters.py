@@ -339,31 +339,3 @@ def pending_copy(session: Session) -> Batch:
         with pending.lock:
             copy.merge(pending.batch)
     return copy
-
-
-def most_downloaded(session: Session, limit: int) -> list[str]:
-    """Dataset ids by downloads, most first, this process's unwritten downloads included
-    (visibility is the caller's job)."""
-    rows = session.execute(
-        select(DatasetUsage.dataset_id, DatasetUsage.downloads)
-        .where(DatasetUsage.downloads > 0)
-        .order_by(DatasetUsage.downloads.desc(), DatasetUsage.dataset_id)
-        .limit(limit)
-    )
-    totals: dict[str, int] = {dataset_id: downloads for dataset_id, downloads in rows}
-    engine = session.get_bind()
-    pending = _pending_for(engine).downloads() if isinstance(engine, Engine) else {}
-    if pending:
-        # A pending count can lift a dataset from below the stored top into it.
-        others = [i for i in pending if i not in totals]
-        if others:
-            rows = session.execute(
-                select(DatasetUsage.dataset_id, DatasetUsage.downloads).where(
-                    DatasetUsage.dataset_id.in_(others)
-                )
-            )
-            totals.update({dataset_id: downloads for dataset_id, downloads in rows})
-        for dataset_id, downloads in pending.items():
-            totals[dataset_id] = totals.get(dataset_id, 0) + downloads
-    ranked = sorted(totals, key=lambda i: (-totals[i], i))
-    return ranked[:limit]
