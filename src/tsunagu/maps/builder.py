@@ -29,7 +29,7 @@ from tsunagu.context import Services
 from tsunagu.datastore.dump import neutralise
 from tsunagu.maps.models import MapLayerBuild
 from tsunagu.maps.points import NO_COORDINATES, OUTSIDE_JAPAN, SWAPPED, source_points
-from tsunagu.maps.registry import LayerSpec, layer_specs
+from tsunagu.maps.registry import EXTRA_FIELDS, LayerSpec, layer_specs
 from tsunagu.maps.sources import Source, signature, sources_by_layer
 from tsunagu.quality.areas import area
 from tsunagu.storage.types import utcnow
@@ -71,9 +71,10 @@ def _source_dict(source: Source) -> dict[str, Any]:
 
 def _fields(spec: LayerSpec, features: list[dict[str, Any]]) -> list[dict[str, str]]:
     if spec.standard is not None:
-        return [
-            {"name": f.name, "title": f.title, "description": f.description} for f in spec.fields
-        ]
+        kept = [n for n in EXTRA_FIELDS if any(n in f["properties"] for f in features)]
+        listed = [(f.name, f.title, f.description) for f in spec.fields]
+        listed += [(name, name, "") for name in kept]
+        return [{"name": n, "title": t, "description": d} for n, t, d in listed]
     seen: dict[str, None] = {}
     for feature in features:
         seen.update(dict.fromkeys(k for k in feature["properties"] if not k.startswith("_")))

@@ -27,6 +27,7 @@ from tsunagu.datastore.tables import quote
 from tsunagu.maps.registry import (
     ADDRESS_FIELDS,
     COORDINATE_FIELDS,
+    EXTRA_FIELDS,
     MUNICIPALITY_FIELDS,
     NAME_FIELDS,
     LayerSpec,
@@ -124,9 +125,11 @@ class Shaper:
             mapping, _extra = map_columns(columns, spec.standard)
             # GeoJSON exports often name a flag by its label alone (洪水: true).
             labels = {f.label: f.field for f in spec.filters if f.group}
+            extras = {column_key(a): name for name, names in EXTRA_FIELDS.items() for a in names}
             taken = set(mapping.values())
             for column in columns:
-                target = labels.get(column.removeprefix("災害種別_"))
+                label = labels.get(column.removeprefix("災害種別_"))
+                target = label or extras.get(column_key(column))
                 if column not in mapping and target is not None and target not in taken:
                     mapping[column] = target
                     taken.add(target)

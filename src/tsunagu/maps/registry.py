@@ -46,6 +46,10 @@ MUNICIPALITY_FIELDS = ("所在地_全国地方公共団体コード", "全国地
 # Where its name and address are read from (standard layers; staff layers guess by name).
 NAME_FIELDS = ("名称", "名前", "施設名", "name")
 ADDRESS_FIELDS = ("所在地_連結表記", "住所", "所在地", "address")
+# Columns outside the standard a standard layer keeps, under the first name: 開設状況 (whether a
+# shelter is open now), which municipalities add to their shelter files in a disaster and
+# 災害モード (disaster/) shows.
+EXTRA_FIELDS = {"開設状況": ("開設状況", "開設状態", "開設の有無")}
 
 
 @dataclass(frozen=True)
