@@ -31,7 +31,7 @@ from tsunagu.metrics import job as metric_job
 from tsunagu.metrics import registry
 from tsunagu.metrics.models import MetricSnapshot
 from tsunagu.metrics.registry import params_key
-from tsunagu.metrics.snapshots import fiscal_year_of, today
+from tsunagu.metrics.snapshots import fiscal_year_of, snapshot_version, today
 
 ROOT = Path(__file__).resolve().parents[2]
 MUNICIPAL = ("datasets_public", params_key({"kind": "municipality"}))
@@ -121,11 +121,15 @@ def test_a_second_run_the_same_day_measures_the_day_again_in_its_one_row(
     assert _rows_of_day(server, today()) == first["written"]
     assert _rows(server, MUNICIPAL) == [(today(), 2.0)]  # the private dataset does not count
     dataset(server, "ms-city", "ms-later")  # the catalog changes during the day
+    with server.services.sessions() as session:
+        version = snapshot_version(session)
     second = admin.action.metric_snapshot_run()
     assert (second["status"], second["written"], second["no_data"]) == ("complete", 0, 0)
     assert second["updated"] == first["written"]
     assert _rows_of_day(server, today()) == first["written"]  # still one row per series
     assert _rows(server, MUNICIPAL) == [(today(), 3.0)]  # the day's last measure
+    with server.services.sessions() as session:
+        assert snapshot_version(session) != version  # what caches of snapshots key on
     job = admin.action.job_show(id=metric_job.job_id(today()))
     assert (job["queue"], job["status"]) == ("metric_snapshot", "complete")
     series = admin.action.metric_series(key="datasets_public", params={"kind": "municipality"})

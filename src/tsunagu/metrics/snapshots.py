@@ -203,6 +203,19 @@ def yearly_values(session: Session, keys: Iterable[SeriesKey]) -> dict[SeriesKey
     return {key: [by_year[y] for y in sorted(by_year)] for key, by_year in years.items()}
 
 
+def snapshot_version(session: Session) -> tuple[dt.date | None, int, dt.datetime | None]:
+    """Something that changes whenever a snapshot run writes anything: the newest day, its
+    number of rows and when the last of them was written (a run measuring the day again
+    changes only that), for caches of what is built from snapshots. Reads one day's rows."""
+    newest = session.scalar(select(func.max(MetricSnapshot.date)))
+    if newest is None:
+        return None, 0, None
+    count, recorded = session.execute(
+        select(func.count(), func.max(MetricSnapshot.recorded)).where(MetricSnapshot.date == newest)
+    ).one()
+    return newest, int(count or 0), recorded
+
+
 # -- writing -------------------------------------------------------------------------------
 
 
