@@ -23,7 +23,7 @@ from tsunagu.catalog.models import Dataset, DatasetExtra, Organization
 from tsunagu.catalog.validation import NAME_RE
 from tsunagu.context import Context, Services
 from tsunagu.errors import ValidationError
-from tsunagu.harvest import drafts
+from tsunagu.harvest import drafts, owners
 from tsunagu.harvest.models import HarvestError, HarvestJob, HarvestObject, HarvestSource
 from tsunagu.harvest.protocol import Harvester, Record, RecordError, RecordProblem
 from tsunagu.harvest.readonly import snapshot
@@ -139,7 +139,10 @@ class Engine:
                 return "done"  # a job taken up again: this record was done before the stop
             draft = self.harvester.to_package(record, self.run)
             self._check_size(draft)
-            prepared = drafts.prepare(session, draft, self.source.owner_org)
+            owner = owners.owner_for(session, draft.get("owner_code", ""), self.source.owner_org)
+            prepared = drafts.prepare(session, draft, owner)
+            if owner != self.source.owner_org:
+                prepared["owner_org"] = owner  # in the digest: a record that moves is changed
             object_id = obj.id if obj is not None else new_id()
             prepared["extras"].update(self._provenance(object_id, record))
             digest = drafts.digest(prepared)
@@ -211,11 +214,10 @@ class Engine:
         obj = self._object(session, record.key) or self._adopt(session, record.key, object_id)
         dataset = session.get(Dataset, obj.dataset_id) if obj and obj.dataset_id else None
         local = set(self.source.settings.local_fields)
+        owner = prepared.get("owner_org", self.source.owner_org)
         if dataset is None:
-            name = self._local_name(session, record, prepared["title"])
-            result = call_action(
-                "package_create", context, _create_input(prepared, name, self.source.owner_org)
-            )
+            name = self._local_name(session, record, prepared["title"], owner)
+            result = call_action("package_create", context, _create_input(prepared, name, owner))
             outcome = "added"
         else:
             data = self._update_input(session, prepared, obj, dataset, local)
@@ -279,16 +281,19 @@ class Engine:
         session.flush()
         return obj
 
-    def _local_name(self, session: Any, record: Record, title: str) -> str:
+    def _local_name(self, session: Any, record: Record, title: str, owner: str) -> str:
         """The source's own name when it is free here; else one made from it or the title,
         with the organisation's name first, so two sources' "aed" never clash."""
+        org_name = self.source.org_name
+        if owner != self.source.owner_org:
+            org_name = owners.name_of(session, owner) or org_name
         remote = (record.name or "").strip().lower()
         if NAME_RE.match(remote):
             if not session.scalar(select(Dataset.id).where(Dataset.name == remote)):
                 return remote
-            base = f"{self.source.org_name}-{remote}"[: names.MAX_BASE].strip("-")
+            base = f"{org_name}-{remote}"[: names.MAX_BASE].strip("-")
             return names.unique_name(session, base)
-        return names.suggest(session, title, self.source.org_name)
+        return names.suggest(session, title, org_name)
 
     def _update_input(
         self,
@@ -298,7 +303,9 @@ class Engine:
         dataset: Dataset,
         local: set[str],
     ) -> dict[str, Any]:
-        data = _create_input(prepared, dataset.name, self.source.owner_org)
+        data = _create_input(
+            prepared, dataset.name, prepared.get("owner_org", self.source.owner_org)
+        )
         data["id"] = dataset.id
         for name in local:
             data.pop(name, None)  # package_patch keeps the current value of what is not sent

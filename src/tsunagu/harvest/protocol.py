@@ -140,6 +140,11 @@ class PackageDraft(TypedDict, total=False):
     contact_email: str
     contact_phone: str
     standard_id: str
+    # The 全国地方公共団体コード of the organisation publishing the record, for a source whose
+    # records belong to several organisations (harvest/owners.py): the dataset goes to the
+    # organisation with that code, else to the source's. Give it only when the source's config
+    # asks for it through a key in the harvester's ``sysadmin_config``.
+    owner_code: str
 
 
 class Run(Protocol):
@@ -189,6 +194,9 @@ class Run(Protocol):
 
 
 class Harvester(Protocol):
+    """A harvester may also name ``sysadmin_config: ClassVar[tuple[str, ...]]``: config keys
+    only a sysadmin may set or change (those that let a source write beyond its organisation)."""
+
     kind: ClassVar[str]  # "ckan", "dcat", "opendata_list"
     label: ClassVar[str]  # in Japanese, for the staff pages
 

@@ -189,8 +189,26 @@ def clean(context: Context, data: dict[str, Any], current: HarvestSource | None)
             raise ValidationError(
                 {f"config.{k}" if k != "config" else k: v for k, v in problems.items()}
             )
+        _require_sysadmin_keys(context, kind, config, current)
     _unique(context, values, current)
     return values
+
+
+def _require_sysadmin_keys(
+    context: Context, kind: str, config: dict[str, Any], current: HarvestSource | None
+) -> None:
+    """Config keys that let a source write beyond its organisation (the harvester's
+    ``sysadmin_config``) are set and changed by sysadmins only; others keep what is there."""
+    if context.is_sysadmin or context.ignore_auth:
+        return
+    guarded = getattr(harvester_for(kind), "sysadmin_config", ())
+    before = dict(current.config or {}) if current is not None else {}
+    changed = [k for k in guarded if (config.get(k) or None) != (before.get(k) or None)]
+    if changed:
+        raise NotAuthorized(
+            f"設定 {'、'.join(changed)} はシステム管理者だけが変更できます "
+            "(Only sysadmins can change these config keys)"
+        )
 
 
 def _unique(context: Context, values: dict[str, Any], current: HarvestSource | None) -> None:
