@@ -223,3 +223,16 @@ def test_bound_indicator_follows_the_catalog(
     # The plan's own history says when it was bound.
     summaries = [a["data"]["summary"] for a in ckan.action.plan_activity_list(id=plan["name"])]
     assert any("カタログの数値「datasets_public」に連動" in s for s in summaries)
+
+    # The dashboard follows a second snapshot run on the same day (the day's value is measured
+    # again), although neither the plan nor the newest snapshot day changed.
+    def dashboard_value() -> object:
+        board = ckan.action.plan_dashboard_show(id=plan["name"])
+        entry = next(i for i in board["indicators"] if i["id"] == bound["id"])
+        return entry["progress"]["latest_value"]
+
+    assert dashboard_value() == public
+    _publish(server, owner)
+    again = ckan.action.metric_snapshot_run()
+    assert again["date"] == run["date"]
+    assert dashboard_value() == public + 1

@@ -3,8 +3,8 @@
 its JSON and its CSV.
 
 The overview is the same for every reader who may see the plan, and changes only when the plan
-does (every change bumps ``plan.modified``) or when the daily metric snapshot stores something
-(the newest snapshot day and its row count). It is kept per process under those keys, so a
+does (every change bumps ``plan.modified``), when the daily metric snapshot stores or re-measures
+something (``metrics.snapshots.snapshot_version``), or when the day changes. It is kept per process under those keys, so a
 page of 150 indicators with years of daily history is computed once per change, not per view.
 """
 
@@ -17,10 +17,8 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from sqlalchemy import func, select
-
 from tsunagu.context import Context
-from tsunagu.metrics.models import MetricSnapshot
+from tsunagu.metrics.snapshots import snapshot_version
 from tsunagu.plan import dictize, fiscal
 from tsunagu.plan.models import Plan
 from tsunagu.plan.progress import RULE, RULE_EN, STATUS_LABELS, STATUSES
@@ -29,18 +27,6 @@ from tsunagu.plan.values import plain
 _CACHE: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
 _CACHE_SIZE = 32
 _LOCK = threading.Lock()
-
-
-def _snapshot_version(context: Context) -> tuple[Any, int]:
-    """The newest snapshot day and how many rows it has: both change whenever a snapshot run
-    stores anything (missed days are written together with the day that catches them up)."""
-    newest = context.session.scalar(select(func.max(MetricSnapshot.date)))
-    if newest is None:
-        return None, 0
-    count = context.session.scalar(
-        select(func.count()).select_from(MetricSnapshot).where(MetricSnapshot.date == newest)
-    )
-    return newest, int(count or 0)
 
 
 def _expected(indicator: dict[str, Any], day: dt.date) -> float | None:
@@ -126,7 +112,8 @@ def _entries(plan: dict[str, Any]) -> list[dict[str, Any]]:
 
 def overview(context: Context, plan: Plan) -> dict[str, Any]:
     """The dashboard of a plan the caller may read (see the module docstring)."""
-    key = (plan.id, plan.modified, *_snapshot_version(context))
+    # Today is part of the key: the rule's expected value, and so the status, moves each day.
+    key = (plan.id, plan.modified, dt.date.today(), *snapshot_version(context.session))
     version = ":".join(str(part) for part in key)
     with _LOCK:
         if key in _CACHE:
