@@ -1611,6 +1611,53 @@ CASES.update(
 )
 
 
+# -- map layers (issue 16): editors of the datasets' organisation, sysadmins (tests/maps/) ----
+
+
+def fresh_point_table(env: Env) -> dict[str, Any]:
+    """A dataset of org A with a datastore table of points, and an unused layer name."""
+    ctx = fresh_dataset(env)
+    env.act(
+        "datastore_create",
+        {
+            "resource": {"package_id": ctx["id"], "name": "地点"},
+            "fields": [
+                {"id": "名称", "type": "text"},
+                {"id": "緯度", "type": "numeric"},
+                {"id": "経度", "type": "numeric"},
+            ],
+            "records": [{"名称": "集会所", "緯度": 34.0, "経度": 131.0}],
+        },
+    )
+    return {**ctx, "layer": unique("mx-layer")}
+
+
+def fresh_map_layer(env: Env) -> dict[str, Any]:
+    ctx = fresh_point_table(env)
+    env.act("map_layer_create", {"name": ctx["layer"], "title": "変更前", "datasets": [ctx["id"]]})
+    return ctx
+
+
+CASES.update(
+    {
+        "map_layer_create": Case(
+            DATASET_WRITERS,
+            fresh_point_table,
+            lambda c, e, x: c.action.map_layer_create(
+                name=x["layer"], title="新規", datasets=[x["name"]]
+            ),
+            lambda e, x: e.exists("map_layer_show", {"id": x["layer"]}),
+        ),
+        "map_layer_delete": Case(
+            DATASET_WRITERS,
+            fresh_map_layer,
+            lambda c, e, x: c.action.map_layer_delete(id=x["layer"]),
+            lambda e, x: not e.exists("map_layer_show", {"id": x["layer"]}),
+        ),
+    }
+)
+
+
 def test_matrix_covers_every_write_action() -> None:
     writes = {name for name in action_names() if is_write_action(name)}
     assert writes == set(CASES), "add new write actions to the authorization matrix"

@@ -1206,6 +1206,78 @@ PAGES.update(
 PAGES["dataset.html"]["showcases"] = [_SHOWCASE]
 
 
+_MAP_LAYER = {
+    "name": "evacuation_space",
+    "title": "Evacuation sites",
+    "title_en": "Evacuation sites",
+    "kind": "standard",
+    "built": True,
+    "points": 12,
+    "datasets": 2,
+    "left_off": 1,
+    "urls": {
+        "geojson": "/map/layers/evacuation_space.geojson",
+        "csv": "/map/layers/evacuation_space.csv",
+    },
+    "filters": [
+        {"field": "f1", "title": "Hazard_Flood", "label": "Flood", "group": "Hazard",
+         "values": ["1"], "flag": True},
+        {"field": "f2", "title": "Childcare", "label": "Childcare", "group": "",
+         "values": ["yes", "no"], "flag": False},
+    ],
+    "municipalities": [{"code": "352012", "name": "Sample City", "points": 12}],
+    "sources": [
+        {"dataset": "shelters", "dataset_title": "Shelters", "organization_title": "Sample City",
+         "url": "/dataset/shelters", "points": 12}
+    ],
+    "left_off_points": [
+        {"dataset": "shelters", "dataset_title": "Shelters", "row": 3, "name": "Hall",
+         "lat": 131.0, "lon": 34.0, "reason": reason}
+        for reason in ("swapped", "outside_japan", "no_coordinates")
+    ],
+}  # fmt: skip
+_MAP_POINT = {
+    "name": "Hall",
+    "properties": {"所在地_連結表記": "1-1 Sample Street"},
+    "municipality": {"code": "352012", "name": "Sample City"},
+    "dataset": {"url": "/dataset/shelters", "title": "Shelters"},
+    "distance_m": 1234.5,
+}
+PAGES.update(
+    {
+        "map.html": {
+            "layers": [_MAP_LAYER],
+            "layer": _MAP_LAYER,
+            "layer_title": "Evacuation sites",
+            "groups": [
+                {"title": "Hazard", "flags": True, "items": [_MAP_LAYER["filters"][0]]},
+                {"title": "Childcare", "flags": False, "items": [_MAP_LAYER["filters"][1]]},
+            ],
+            "chosen": {"f1": "1"},
+            "municipality": "352012",
+            "q": "hall",
+            "near": "Sample Street",
+            "listed": {"count": 120, "results": [_MAP_POINT]},
+            "nearest": {"origin": {"lat": 34.0, "lon": 131.0, "label": "Sample Street"},
+                        "results": [_MAP_POINT]},
+            "shelters": True,
+            "tiles": "",
+            "attribution": "GSI tiles",
+            "english": True,
+            "list_limit": 100,
+            "filter_prefix": "f:",
+        },
+        "staff/map_layers.html": {
+            "layers": [_MAP_LAYER, {**_MAP_LAYER, "kind": "staff", "built": False}],
+            "problems": [_MAP_LAYER],
+            "errors": {"name": ["Taken."], "datasets": ["No points."]},
+            "values": {"name": "bus", "title": "Bus stops", "datasets": "bus-stops"},
+            "done": "created",
+        },
+    }
+)  # fmt: skip
+
+
 # Site settings as a sysadmin might set them (config_option_update): their text is the site's
 # own, so it is not Japanese UI text.
 SITE = SiteOptions(

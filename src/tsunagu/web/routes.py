@@ -10,6 +10,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from tsunagu.errors import ActionError
+from tsunagu.maps.http import layer_csv, layer_geojson
 from tsunagu.web.session import page_context
 from tsunagu.web.templating import render
 from tsunagu.web.views import (
@@ -22,6 +23,7 @@ from tsunagu.web.views import (
     following,
     harvest,
     invitations,
+    maps,
     plan,
     plan_import,
     plan_indicator,
@@ -48,6 +50,9 @@ def routes() -> list[BaseRoute]:
         Route("/dataset/{name}/follow", following.follow_dataset, methods=["POST"]),
         Route("/dataset/{name}/unfollow", following.unfollow_dataset, methods=["POST"]),
         Route("/organization", public.organizations),
+        Route("/map", maps.map_page),
+        Route("/map/layers/{name}.geojson", layer_geojson),
+        Route("/map/layers/{name}.csv", layer_csv),
         Route("/organization/{name}", public.organization),
         Route("/organization/{name}/follow", following.follow_organization, methods=["POST"]),
         Route("/organization/{name}/unfollow", following.unfollow_organization, methods=["POST"]),
@@ -132,6 +137,9 @@ def routes() -> list[BaseRoute]:
         Route("/staff/batch/{batch_id}", batch.add, methods=["POST"]),
         Route("/staff/batch/{batch_id}/apply", batch.apply, methods=["POST"]),
         Route("/staff/batch/{batch_id}/discard", batch.discard, methods=["POST"]),
+        Route("/staff/map", maps.staff_map_page, methods=["GET"]),
+        Route("/staff/map/layers", maps.create_layer, methods=["POST"]),
+        Route("/staff/map/layers/{name}/delete", maps.delete_layer, methods=["POST"]),
         Route("/staff/harvest", harvest.sources_page, methods=["GET"]),
         Route("/staff/harvest/new", harvest.new_page, methods=["GET"]),
         Route("/staff/harvest/new", harvest.create, methods=["POST"]),
