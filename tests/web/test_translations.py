@@ -376,12 +376,45 @@ BULK_OUTCOME = {
     ],
 }
 LICENSE = SimpleNamespace(id="cc-by-4.0", title="CC BY 4.0", url="https://example.org/by")
+CHOROPLETH = {
+    "resource_id": "res-1",
+    "code_field": "code",
+    "value_field": "count",
+    "aggregation": "sum",
+    "filters": {"date": "2025-03-31"},
+    "defaults": {"date": "2025-03-31"},
+    "method": "quantile",
+    "classes": 2,
+    "breaks": [1, 2, 5],
+    "legend": [
+        {"class": 1, "min": 1, "max": 2, "color": "#a1dab4", "count": 1},
+        {"class": 2, "min": 2, "max": 5, "color": "#225ea8", "count": 1},
+    ],
+    "no_data_color": "#d9d9d9",
+    "areas": [
+        {"code": "352012", "name": "Shimonoseki", "prefecture": "35", "level": "municipality",
+         "value": 5, "rows": 2, "class": 2, "color": "#225ea8"},
+        {"code": "352021", "name": "Ube", "prefecture": "35", "level": "municipality",
+         "value": 1.5, "rows": 1, "class": 1, "color": "#a1dab4"},
+    ],
+    "unmatched": [
+        {"code": r, "as_written": [r], "name": None, "rows": 1, "value": 1, "reason": r}
+        for r in ("invalid", "prefecture", "ward", "city_by_wards", "unknown")
+    ],
+    "rows": 8,
+    "prefectures": ["35"],
+    "boundary_url": "/maps/boundaries/{prefecture}.geojson",
+    "attribution": "",
+    "value_fields": ["count"],
+    "filter_options": {"date": ["2024-03-31", "2025-03-31"]},
+}  # fmt: skip
 VIEW = {
     "info": {"fields": FIELDS, "meta": {}},
     "first": {"total": 1, "records": [{"name": "Hall", "count": 3}]},
     "point": {"lat": "lat", "lon": "lon"},
     "numeric": [FIELDS[1]],
     "columns": FIELDS,
+    "choropleth": CHOROPLETH,
 }
 FORM = {
     "orgs": [ORG],
@@ -538,6 +571,13 @@ PAGES: dict[str, dict[str, Any]] = {
         "view": VIEW,
         "tiles": "",
         "site_url": "http://testserver",
+    },
+    "choropleth.html": {
+        "resource": {"id": "res-1", "name": "Sheet", "package_id": "p"},
+        "package": PACKAGE,
+        "choropleth": CHOROPLETH,
+        "error": {"classes": ["Between 2 and 7."]},
+        "tiles": "",
     },
     "login.html": {
         "next": "/staff",

@@ -7,7 +7,9 @@ resource has views for:
 - ``datatables_view`` (CKAN's name): the table, for every datastore table;
 - ``tsunagu_map``: the map, when the table has a latitude and a longitude column (緯度/経度, or
   the point geometry a GeoJSON file is read into);
-- ``tsunagu_chart``: the chart, when the table has a numeric column.
+- ``tsunagu_chart``: the chart, when the table has a numeric column;
+- ``tsunagu_choropleth``: 地図（市区町村別）, when the table has a 全国地方公共団体コード column and
+  a numeric column that measures something (maps/choropleth.py: ``eligible``).
 
 View types Tsunagu does not render (image_view, a harvested extension's view …) are kept and
 listed as they came, so copying a site's views through the API loses nothing.
@@ -28,8 +30,9 @@ from tsunagu.storage.types import new_id
 TABLE = "datatables_view"
 MAP = "tsunagu_map"
 CHART = "tsunagu_chart"
+CHOROPLETH = "tsunagu_choropleth"
 IMAGE = "image_view"
-DATASTORE_TYPES = (TABLE, MAP, CHART)
+DATASTORE_TYPES = (TABLE, MAP, CHART, CHOROPLETH)
 NUMERIC_TYPES = ("int", "numeric")
 IMAGE_FORMATS = {"PNG", "JPG", "JPEG", "GIF", "WEBP"}
 # Keys with a column of their own; every other key a client sends goes into `config` and is
@@ -82,6 +85,11 @@ def datastore_defaults(fields: list[dict[str, object]]) -> list[tuple[str, str, 
     numeric = [str(f["id"]) for f in fields if f.get("type") in NUMERIC_TYPES]
     if numeric:
         defaults.append((CHART, "グラフ", {"numeric_fields": numeric}))
+    # Imported here: maps/ reads datastore and catalog modules that import this one.
+    from tsunagu.maps.choropleth import code_field, eligible
+
+    if eligible(fields):
+        defaults.append((CHOROPLETH, "地図（市区町村別）", {"code_field": code_field(fields)}))
     return defaults
 
 

@@ -16,6 +16,7 @@ from tsunagu.web.templating import render
 from tsunagu.web.views import (
     accounts,
     batch,
+    choropleth,
     community_requests,
     community_showcases,
     community_staff,
@@ -94,6 +95,8 @@ def routes() -> list[BaseRoute]:
         Route("/about", site.about),
         Route("/site/custom.css", site.custom_css),
         Route("/embed/resource/{resource_id}", public.embed),
+        Route("/choropleth/{resource_id}", choropleth.choropleth_page),
+        Route("/maps/boundaries/{prefecture}.geojson", choropleth.boundary_file),
         Route(
             "/dataset/{dataset}/resource/{resource}/version/{version}/download/{filename:path}",
             versions.download,

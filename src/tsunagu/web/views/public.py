@@ -21,6 +21,7 @@ from tsunagu.web.jsonld import dataset_jsonld
 from tsunagu.web.quality import facet_label, standard_titles
 from tsunagu.web.session import act, page_context
 from tsunagu.web.templating import query_string, render
+from tsunagu.web.views.choropleth import view_for as choropleth_for
 from tsunagu.web.views.following import follow_state
 
 PAGE_SIZE = 20
@@ -221,6 +222,7 @@ def _table_views(context: Any, resource: dict[str, Any]) -> dict[str, Any] | Non
         "point": info["meta"].get("point") if MAP_VIEW in kinds else None,
         "numeric": numeric if CHART_VIEW in kinds else [],
         "columns": info["fields"],
+        "choropleth": choropleth_for(context, resource["id"], kinds),
     }
 
 
