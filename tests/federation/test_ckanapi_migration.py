@@ -606,3 +606,29 @@ def test_a_field_of_another_ckan_becomes_an_extra_that_patch_changes(
     editor.action.package_patch(id="ube-hinanjo", publisher="宇部市 総務部")
     extras = {e["key"]: e["value"] for e in editor.action.package_show(id="ube-hinanjo")["extras"]}
     assert extras["publisher"] == "宇部市 総務部" and extras["更新担当"] == "防災危機管理課"
+
+
+def test_parents_are_linked_when_ckanapi_loads_in_parallel(
+    target: LiveServer, target_admin: tuple[str, ckanapi.RemoteCKAN], tmp_path: Path
+) -> None:
+    """`ckanapi load -p 4` creates a parent and its children at the same moment: whichever
+    commits first, every child ends linked."""
+    token, client = target_admin
+    parent = {"id": str(uuid.uuid4()), "name": "shimane-pref", "title": "島根県"}
+    children = [
+        {
+            "id": str(uuid.uuid4()),
+            "name": f"shimane-town-{n}",
+            "title": f"町{n}",
+            "parent": "shimane-pref",
+        }
+        for n in range(8)
+    ]
+    path = tmp_path / "organizations.jsonl"
+    records = [*children[:4], parent, *children[4:]]
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+    outcome = load(target, token, "organizations", path, "-p", "4")
+    assert outcome.returncode == 0 and not outcome.failures(), outcome.stderr
+    for child in children:
+        shown = client.action.organization_show(id=child["id"])
+        assert (shown["parent"], shown["parent_pending"]) == ("shimane-pref", None), child["name"]

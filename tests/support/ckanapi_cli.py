@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ import ckanapi
 from support.live_server import LiveServer
 
 CKANAPI = Path(sys.executable).with_name("ckanapi")
+# "<n> [<jobs being done>] <seconds or ---> <action> <error> <response>"
+_RECORD = re.compile(r"^\d+ \[[^\]]*\] \S+ (\S+) (\S+) ?(.*)$")
 
 
 @dataclass
@@ -33,11 +36,10 @@ class Outcome:
         """(action, error or None, response) for every record a load reported."""
         found = []
         for line in self.stderr.splitlines():
-            parts = line.split(" ", 5)
-            if len(parts) < 5 or not parts[0].isdigit():
+            match = _RECORD.match(line)
+            if match is None:
                 continue
-            action, error = parts[3], parts[4]
-            response = parts[5] if len(parts) > 5 else ""
+            action, error, response = match.group(1), match.group(2), match.group(3)
             try:
                 decoded: Any = json.loads(response) if response else None
             except ValueError:

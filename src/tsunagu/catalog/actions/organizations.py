@@ -21,7 +21,7 @@ from tsunagu.errors import NotAuthorized, NotFound, ValidationError, require
 from tsunagu.registry import action
 from tsunagu.search.interface import SearchResult
 from tsunagu.storage.types import new_id
-from tsunagu.storage.upsert import flush_or_conflict
+from tsunagu.storage.upsert import begin_write, flush_or_conflict
 
 _SORTS = {"name": Organization.name, "title": Organization.title}
 NAME_IN_USE = "この名前は既に使われています (Group name already exists in database)"
@@ -140,12 +140,17 @@ def _as_dict(context: Context, org: Organization) -> dict[str, Any]:
 @action("organization_create", write=True)
 def organization_create(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     authz.require_sysadmin(context)
+    # Creates take turns (the revision counter's row lock; SQLite's write lock) before reading
+    # anything: a child and the parent it waits for, loaded at once by `ckanapi load -p 4`,
+    # then always see each other, whichever commits first.
+    begin_write(context.session)
+    revision = bump_revision(context.session)
     org_id = ids.chosen_id(context, data, "organization") or new_id()
     errors: validation.Errors = {}
     roster = rosters.read_roster(context, data, errors)
     values = _clean(context, data, None)
     require(errors)
-    org = Organization(id=org_id, **values, revision=bump_revision(context.session))
+    org = Organization(id=org_id, **values, revision=revision)
     context.session.add(org)
     _save_name(context, org, None)
     hierarchy.adopt_waiting_children(context, org)
