@@ -5,7 +5,6 @@ processes can share the queue)."""
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import timedelta
 from typing import Any
 
@@ -16,6 +15,7 @@ from tsunagu.context import Context, Services
 from tsunagu.datastore import tables
 from tsunagu.datastore.models import DatastoreTable, IngestJob
 from tsunagu.events import on_resource_deleted, on_resource_saved
+from tsunagu.jobs.runner import JobWorker
 from tsunagu.storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -110,24 +110,13 @@ def claim_next(services: Services) -> str | None:
     return None
 
 
-class IngestWorker:
-    """Runs queued ingest jobs in a background thread until stopped."""
+class IngestWorker(JobWorker):
+    """Runs queued ingest jobs in a background thread until stopped; ingest has its own table
+    (IngestJob), so it claims and recovers there rather than in `job`."""
 
-    def __init__(self, services: Services, poll_seconds: float = 0.25) -> None:
-        self.services = services
-        self.poll_seconds = poll_seconds
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="ingest-worker", daemon=True)
+    kind = "ingest"
 
-    def start(self) -> None:
-        self._recover_interrupted()
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=30)
-
-    def _recover_interrupted(self) -> None:
+    def prepare(self) -> None:
         # A job left "running" by a process that died (no heartbeat for a while) is queued again.
         stale = utcnow() - STALE_AFTER
         with self.services.sessions() as session:
@@ -142,16 +131,10 @@ class IngestWorker:
             )
             session.commit()
 
-    def _loop(self) -> None:
+    def claim(self) -> str | None:
+        return claim_next(self.services)
+
+    def run(self, job_id: str) -> None:
         from tsunagu.datastore.pipeline import run_job
 
-        while not self._stop.is_set():
-            try:
-                job_id = claim_next(self.services)
-            except Exception:
-                log.exception("could not claim an ingest job")
-                job_id = None
-            if job_id is None:
-                self._stop.wait(self.poll_seconds)
-                continue
-            run_job(self.services, job_id)
+        run_job(self.services, job_id)

@@ -10,7 +10,6 @@ twice); after ``MAX_ATTEMPTS`` interrupted runs it is closed as failed instead.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from datetime import timedelta
 from typing import Any
@@ -26,7 +25,8 @@ from tsunagu.harvest.models import HarvestError, HarvestJob, HarvestSource
 from tsunagu.harvest.protocol import SourceError
 from tsunagu.harvest.run import JobRun
 from tsunagu.jobs.models import Job
-from tsunagu.jobs.queue import HEARTBEAT_SECONDS, active_job, beat, enqueue, finish
+from tsunagu.jobs.queue import HEARTBEAT_SECONDS, active_job, enqueue, finish
+from tsunagu.jobs.runner import Heartbeat
 from tsunagu.net.fetch import FetchError
 from tsunagu.storage.types import utcnow
 from tsunagu.storage.upsert import begin_write
@@ -195,26 +195,28 @@ def run_job(services: Services, job_id: str) -> None:
         run = JobRun(services, source, since=since, list_all=list_all, deadline=deadline)
         kind = source.kind
     status, message = "complete", ""
-    stop = threading.Event()
-    beating = threading.Thread(
-        target=_heartbeat, args=(services, job_id, run, stop), name="harvest-heartbeat", daemon=True
-    )
-    beating.start()
     engine: Engine | None = None
-    try:
-        engine = Engine(services, facts, job_id, harvester_for(kind), run)
-        engine.harvest()
-        if run.cancelled.is_set():
-            status = "cancelled"
-        message = "\n".join(engine.notes)
-    except (JobFailed, SourceError, FetchError) as error:
-        status, message = "error", error.message
-    except Exception as error:  # a bug: the job says so, the worker goes on
-        log.exception("harvest job %s failed", job_id)
-        status, message = "error", f"予期しないエラーが発生しました: {type(error).__name__}"
-    finally:
-        stop.set()
-        beating.join(timeout=10)
+    # The heartbeat is also how a request to stop reaches the job (job_cancel /
+    # harvest_job_abort), so it beats more often than the queue needs.
+    with Heartbeat(
+        services,
+        job_id,
+        kind=KIND,
+        every=min(HEARTBEAT_SECONDS, 2.0),
+        progress=run.progress_dict,
+        on_cancel=run.cancelled.set,
+    ):
+        try:
+            engine = Engine(services, facts, job_id, harvester_for(kind), run)
+            engine.harvest()
+            if run.cancelled.is_set():
+                status = "cancelled"
+            message = "\n".join(engine.notes)
+        except (JobFailed, SourceError, FetchError) as error:
+            status, message = "error", error.message
+        except Exception as error:  # a bug: the job says so, the worker goes on
+            log.exception("harvest job %s failed", job_id)
+            status, message = "error", f"予期しないエラーが発生しました: {type(error).__name__}"
     if engine is not None:
         engine.record_warnings()
         if status == "error":
@@ -255,16 +257,6 @@ def _finish(
         session.execute(update(Job).where(Job.id == job_id).values(progress=progress))
         session.commit()
     finish(services, job_id, status, message)
-
-
-def _heartbeat(services: Services, job_id: str, run: JobRun, stop: threading.Event) -> None:
-    # Also how a request to stop reaches the job (job_cancel / harvest_job_abort).
-    while not stop.wait(min(HEARTBEAT_SECONDS, 2.0)):
-        try:
-            if beat(services, job_id, run.progress_dict()):
-                run.cancelled.set()
-        except Exception:
-            log.warning("could not touch harvest job %s", job_id)
 
 
 def close_orphans(services: Services) -> int:

@@ -4,33 +4,37 @@ processes that died, and runs queued harvest jobs one at a time."""
 from __future__ import annotations
 
 import logging
-import threading
 import time
 
 from tsunagu.context import Services
 from tsunagu.harvest import schedule
 from tsunagu.harvest.jobs import KIND, claim_next, close_orphans, run_job
 from tsunagu.jobs.queue import prune_finished, recover_stale
+from tsunagu.jobs.runner import JobWorker
 
 log = logging.getLogger(__name__)
 
 
-class HarvestWorker:
+class HarvestWorker(JobWorker):
+    kind = KIND
+
     def __init__(self, services: Services, poll_seconds: float = 0.5) -> None:
-        self.services = services
-        self.poll_seconds = poll_seconds
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="harvest-worker", daemon=True)
+        super().__init__(services, poll_seconds)
         self._next_check = 0.0
 
-    def start(self) -> None:
+    def prepare(self) -> None:
         self._housekeeping()
         prune_finished(self.services, KIND)
-        self._thread.start()
 
-    def stop(self, timeout: float = 30) -> None:
-        self._stop.set()
-        self._thread.join(timeout=timeout)
+    def tick(self) -> None:
+        if time.monotonic() >= self._next_check:
+            self._housekeeping()
+
+    def claim(self) -> str | None:
+        return claim_next(self.services)  # one job per source at a time
+
+    def run(self, job_id: str) -> None:
+        run_job(self.services, job_id)
 
     def _housekeeping(self) -> None:
         try:
@@ -40,20 +44,3 @@ class HarvestWorker:
         except Exception:
             log.exception("harvest housekeeping failed")
         self._next_check = time.monotonic() + self.services.settings.harvest_schedule_seconds
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            if time.monotonic() >= self._next_check:
-                self._housekeeping()
-            try:
-                job_id = claim_next(self.services)
-            except Exception:
-                log.exception("could not claim a harvest job")
-                job_id = None
-            if job_id is None:
-                self._stop.wait(self.poll_seconds)
-                continue
-            try:
-                run_job(self.services, job_id)
-            except Exception:
-                log.exception("harvest job %s failed", job_id)

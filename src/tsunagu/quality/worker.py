@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -26,16 +25,8 @@ from tsunagu.catalog.models import Resource
 from tsunagu.context import Services
 from tsunagu.events import IngestOutcome
 from tsunagu.jobs.models import Job
-from tsunagu.jobs.queue import (
-    HEARTBEAT_SECONDS,
-    active_job,
-    beat,
-    claim_next,
-    enqueue,
-    finish,
-    prune_finished,
-    recover_stale,
-)
+from tsunagu.jobs.queue import active_job, enqueue, finish
+from tsunagu.jobs.runner import Heartbeat, JobWorker
 
 log = logging.getLogger(__name__)
 
@@ -118,33 +109,6 @@ def queue_unchecked(services: Services) -> int:
     return queued
 
 
-class _Heartbeat:
-    """Touches a running job's heartbeat in the background, so a long check is not taken for
-    a dead one; remembers when someone asked the job to stop."""
-
-    def __init__(self, services: Services, job_id: str) -> None:
-        self.services = services
-        self.job_id = job_id
-        self.cancelled = False
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="quality-heartbeat", daemon=True)
-
-    def __enter__(self) -> _Heartbeat:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(HEARTBEAT_SECONDS):
-            try:
-                self.cancelled = beat(self.services, self.job_id) or self.cancelled
-            except Exception:
-                log.exception("could not touch quality job %s", self.job_id)
-
-
 def run_job(services: Services, job_id: str) -> None:
     """Run one claimed check job and record how it ended."""
     from tsunagu.quality.gate import run_check
@@ -159,7 +123,7 @@ def run_job(services: Services, job_id: str) -> None:
     try:
         path = Path(options["path"]) if options.get("path") else None
         fetch = path is not None and not path.exists()  # copied on another machine, or lost
-        with _Heartbeat(services, job_id):
+        with Heartbeat(services, job_id, kind=KIND):
             run_check(
                 services,
                 resource_id,
@@ -177,36 +141,16 @@ def run_job(services: Services, job_id: str) -> None:
     finish(services, job_id, status, error)
 
 
-class QualityWorker:
+class QualityWorker(JobWorker):
     """Claims and runs queued quality checks in a background thread until stopped."""
 
-    def __init__(self, services: Services, poll_seconds: float = 0.25) -> None:
-        self.services = services
-        self.poll_seconds = poll_seconds
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="quality-worker", daemon=True)
+    kind = KIND
 
-    def start(self) -> None:
-        recover_stale(self.services, KIND)
-        prune_finished(self.services, KIND)
-        self._thread.start()
-
-    def stop(self, timeout: float = 30) -> None:
-        self._stop.set()
-        self._thread.join(timeout=timeout)
-
-    def _loop(self) -> None:
+    def begin(self) -> None:
         try:
             queue_unchecked(self.services)
         except Exception:
             log.exception("could not queue the resources left unchecked")
-        while not self._stop.is_set():
-            try:
-                job_id = claim_next(self.services, KIND)
-            except Exception:
-                log.exception("could not claim a quality job")
-                job_id = None
-            if job_id is None:
-                self._stop.wait(self.poll_seconds)
-                continue
-            run_job(self.services, job_id)
+
+    def run(self, job_id: str) -> None:
+        run_job(self.services, job_id)
