@@ -314,3 +314,88 @@ def test_private_tables_are_refused_as_datastore_search_refuses_them(
         assert "宇部市" not in shown.text and "352021" not in shown.text
     result = member.action.choropleth_show(resource_id=private)
     assert {a["code"] for a in result["areas"]} == {"352021", "352047"}
+
+
+def test_eligible_tables_get_the_choropleth_view_and_others_do_not(
+    server: LiveServer, admin: ckanapi.RemoteCKAN, population: str, custom: str
+) -> None:
+    def types(resource_id: str) -> list[str]:
+        return [v["view_type"] for v in admin.action.resource_view_list(id=resource_id)]
+
+    assert "tsunagu_choropleth" in types(population)
+    view = next(
+        v
+        for v in admin.action.resource_view_list(id=population)
+        if v["view_type"] == "tsunagu_choropleth"
+    )
+    assert view["title"] == "地図（市区町村別）"
+    assert view["code_field"] == "全国地方公共団体コード"
+    assert "tsunagu_choropleth" in types(custom)
+    # Numbers without codes, and codes with only coordinates to measure: no such view.
+    plain = _table(admin, "ch-plain", [{"id": "数", "type": "int"}], [{"数": 1}])
+    located = _table(
+        admin,
+        "ch-located",
+        [
+            {"id": "全国地方公共団体コード", "type": "text"},
+            {"id": "緯度", "type": "numeric"},
+            {"id": "経度", "type": "numeric"},
+        ],
+        [{"全国地方公共団体コード": "352012", "緯度": 33.95, "経度": 130.94}],
+    )
+    assert "tsunagu_choropleth" not in types(plain)
+    assert "tsunagu_choropleth" not in types(located)
+    # The action still counts rows per municipality for such a table.
+    counted = server.ckan().action.choropleth_show(resource_id=located, aggregation="count")
+    assert [(a["code"], a["value"]) for a in counted["areas"]] == [("352012", 1)]
+
+
+def test_boundary_files_are_served_with_etags_and_gzip(server: LiveServer) -> None:
+    url = f"{server.url}/maps/boundaries/35.geojson"
+    plain = requests.get(url, headers={"Accept-Encoding": "identity"}, timeout=10)
+    assert plain.status_code == 200
+    assert plain.headers["Content-Type"].startswith("application/geo+json")
+    assert "gzip" not in plain.headers.get("Content-Encoding", "")
+    assert plain.headers["Cache-Control"] == "public, max-age=86400"
+    body = plain.json()
+    codes = {f["properties"]["code"] for f in body["features"]}
+    assert len(codes) == 19 and "352012" in codes and "355020" in codes
+    zipped = requests.get(url, headers={"Accept-Encoding": "gzip"}, timeout=10)
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert zipped.json() == body  # requests undoes the gzip
+    assert zipped.headers["ETag"] != plain.headers["ETag"]
+    again = requests.get(
+        url,
+        headers={"Accept-Encoding": "gzip", "If-None-Match": zipped.headers["ETag"]},
+        timeout=10,
+    )
+    assert again.status_code == 304 and again.content == b""
+    for missing in ("99", "x1", "3"):
+        response = requests.get(f"{server.url}/maps/boundaries/{missing}.geojson", timeout=10)
+        assert response.status_code == 404
+
+
+def test_the_pages_show_the_map_table_and_unmatched_codes_and_keep_private_tables_private(
+    server: LiveServer, admin: ckanapi.RemoteCKAN, population: str, custom: str
+) -> None:
+    dataset = requests.get(f"{server.url}/dataset/ch-population", timeout=10)
+    assert dataset.status_code == 200
+    assert "地図（市区町村別）" in dataset.text and 'data-code="352012"' in dataset.text
+    assert f'href="/choropleth/{population}"' in dataset.text
+    embed = requests.get(f"{server.url}/embed/resource/{population}", timeout=10)
+    assert embed.status_code == 200 and 'class="choropleth-map"' in embed.text
+    page = requests.get(
+        f"{server.url}/choropleth/{custom}",
+        params={"value_field": "件数", "filter.区分": "A", "classes": "3"},
+        timeout=10,
+    )
+    assert page.status_code == 200
+    assert 'data-code="352047"' in page.text and 'data-code="352080"' not in page.text  # 区分 B
+    assert "地図に描けないコード" in page.text and "札幌市中央区" in page.text
+    bad = requests.get(f"{server.url}/choropleth/{custom}", params={"classes": "99"}, timeout=10)
+    assert bad.status_code == 400
+    assert "指定が正しくありません" in bad.text and 'data-code="352021"' in bad.text
+    private = _table(admin, "ch-private-page", CUSTOM_FIELDS, CUSTOM_RECORDS[:2], private=True)
+    hidden = requests.get(f"{server.url}/choropleth/{private}", timeout=10)
+    assert hidden.status_code == 404 and "352021" not in hidden.text
+    assert requests.get(f"{server.url}/choropleth/no-such-resource", timeout=10).status_code == 404

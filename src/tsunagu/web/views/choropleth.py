@@ -89,7 +89,7 @@ def choropleth_page(request: Request) -> Response:
         choropleth=result,
         error=error,
         tiles=settings.map_tiles,
-        status_code=200 if result is not None else 404 if error is None else 400,
+        status_code=400 if error else 200 if result is not None else 404,
     )
 
 
