@@ -331,7 +331,7 @@ def test_eligible_tables_get_the_choropleth_view_and_others_do_not(
     assert view["title"] == "地図（市区町村別）"
     assert view["code_field"] == "全国地方公共団体コード"
     assert "tsunagu_choropleth" in types(custom)
-    # Numbers without codes, and codes with only coordinates to measure: no such view.
+    # Numbers without codes, and a list of places (codes, coordinates, a number): no such view.
     plain = _table(admin, "ch-plain", [{"id": "数", "type": "int"}], [{"数": 1}])
     located = _table(
         admin,
@@ -340,14 +340,18 @@ def test_eligible_tables_get_the_choropleth_view_and_others_do_not(
             {"id": "全国地方公共団体コード", "type": "text"},
             {"id": "緯度", "type": "numeric"},
             {"id": "経度", "type": "numeric"},
+            {"id": "収容人数", "type": "int"},
         ],
-        [{"全国地方公共団体コード": "352012", "緯度": 33.95, "経度": 130.94}],
+        [{"全国地方公共団体コード": "352012", "緯度": 33.95, "経度": 130.94, "収容人数": 50}],
     )
     assert "tsunagu_choropleth" not in types(plain)
     assert "tsunagu_choropleth" not in types(located)
     # The action still counts rows per municipality for such a table.
     counted = server.ckan().action.choropleth_show(resource_id=located, aggregation="count")
     assert [(a["code"], a["value"]) for a in counted["areas"]] == [("352012", 1)]
+    summed = server.ckan().action.choropleth_show(resource_id=located)
+    assert summed["value_field"] == "収容人数"
+    assert [(a["code"], a["value"]) for a in summed["areas"]] == [("352012", 50)]
 
 
 def test_boundary_files_are_served_with_etags_and_gzip(server: LiveServer) -> None:
@@ -395,6 +399,17 @@ def test_the_pages_show_the_map_table_and_unmatched_codes_and_keep_private_table
     bad = requests.get(f"{server.url}/choropleth/{custom}", params={"classes": "99"}, timeout=10)
     assert bad.status_code == 400
     assert "指定が正しくありません" in bad.text and 'data-code="352021"' in bad.text
+    single = _table(
+        admin,
+        "ch-single",
+        [{"id": "全国地方公共団体コード", "type": "text"}, {"id": "人口", "type": "int"}],
+        [{"全国地方公共団体コード": "352012", "人口": 5}],
+    )
+    assert (
+        "地図（市区町村別）" not in requests.get(f"{server.url}/dataset/ch-single", timeout=10).text
+    )
+    alone = requests.get(f"{server.url}/choropleth/{single}", timeout=10)
+    assert alone.status_code == 200 and 'data-code="352012"' in alone.text
     private = _table(admin, "ch-private-page", CUSTOM_FIELDS, CUSTOM_RECORDS[:2], private=True)
     hidden = requests.get(f"{server.url}/choropleth/{private}", timeout=10)
     assert hidden.status_code == 404 and "352021" not in hidden.text

@@ -93,8 +93,14 @@ def measure_fields(fields: list[dict[str, Any]]) -> list[str]:
 
 
 def eligible(fields: list[dict[str, Any]]) -> bool:
-    """Whether a table gets the 地図（市区町村別） view: a code column and something to measure."""
-    return code_field(fields) is not None and bool(measure_fields(fields))
+    """Whether a table gets the 地図（市区町村別） view: a code column and something to measure,
+    and no coordinates (a list of places with 緯度/経度 is shown as points, by the map view)."""
+    names = [str(f["id"]) for f in fields]
+    return (
+        code_field(fields) is not None
+        and bool(measure_fields(fields))
+        and point_columns(names) is None
+    )
 
 
 def normalise_code(raw: Any, width: int | None = None) -> str | None:

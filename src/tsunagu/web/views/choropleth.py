@@ -23,6 +23,7 @@ from tsunagu.registry import call_action
 from tsunagu.web.session import page_context
 from tsunagu.web.templating import render
 
+MIN_AREAS_ON_PAGE = 2
 OPTION_KEYS = ("value_field", "aggregation", "method", "classes")
 FILTER_PREFIX = "filter."
 # The files change only with a release of the code; a day's caching costs nothing.
@@ -46,13 +47,16 @@ def options_from(request: Request) -> dict[str, Any]:
 
 def view_for(context: Any, resource_id: str, kinds: set[str]) -> dict[str, Any] | None:
     """The default 地図（市区町村別） of a resource whose views include one, for the dataset and
-    embed pages (None when it has none or the table cannot be classed)."""
+    embed pages: None when it has none, the table cannot be classed, or fewer than two
+    municipalities would be drawn (one city's own table is no map to compare; its own page
+    /choropleth/{id} still draws it)."""
     if CHOROPLETH not in kinds:
         return None
     try:
-        return dict(call_action("choropleth_show", context, {"resource_id": resource_id}))
+        result = dict(call_action("choropleth_show", context, {"resource_id": resource_id}))
     except (NotFound, NotAuthorized, ValidationError):
         return None
+    return result if len(result["areas"]) >= MIN_AREAS_ON_PAGE else None
 
 
 def choropleth_page(request: Request) -> Response:
