@@ -142,10 +142,14 @@ def list_csv(rows: list[Row], *, encoding: str = "cp932", header: Row | None = N
 
 
 def list_xlsx(rows: list[Row]) -> bytes:
-    """The same list as an Excel workbook: a merged title, numbers and dates as Excel keeps them."""
+    """The same list as an Excel workbook: a cover sheet with a small table of its own first,
+    then the list with a merged title, and numbers and dates as Excel keeps them."""
     book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.title = "オープンデータ一覧"
+    cover = book.active
+    cover.title = "表紙"
+    for line in (["項目", "内容"], ["作成", "山口県 情報政策課"], ["更新", "毎月"]):
+        cover.append(line)
+    sheet = book.create_sheet("オープンデータ一覧")
     sheet.append(["山口県内市町 オープンデータ一覧"])
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(LENIENT_HEADER))
     sheet.append([])
@@ -624,3 +628,27 @@ def test_the_staff_pages_add_run_and_show_a_list_source(
     assert "352012:20" in shown.text and "データセット名がありません" in shown.text
     dataset = datasets_of(admin, "list-staff")["ＡＥＤ設置箇所一覧"]
     assert "県内オープンデータ一覧から収集" in visitor.get(f"/dataset/{dataset['name']}").text
+
+
+def test_the_demo_lists_standard_header_is_read_without_aliases() -> None:
+    """The demo's オープンデータ一覧 (the standard's own column names, UTF-8 with BOM): every
+    column is read, and a planned dataset (no URL yet) is a problem on its row."""
+    from tsunagu.demo.files_documents import opendata_list
+    from tsunagu.harvest.opendata_table import field_of, read_list
+
+    content = opendata_list(
+        "352012",
+        "下関市",
+        (
+            ("AED設置箇所一覧", "市内のAED", "健康・福祉", "CSV", "毎月", "cc-by-4.0", "aed", ""),
+            ("調達情報", "入札・契約に関する情報", "行政", "CSV", "", "", "", "公開準備中"),
+        ),
+    )
+    table = read_list(content)
+    assert all(field_of(column) for column in table.columns)
+    published, planned = table.rows
+    assert published.code == "352012" and published.values["title"] == "AED設置箇所一覧"
+    assert published.values["category"] == "健康・福祉" and published.values["id"] == "1"
+    assert published.urls[0].endswith("/dataset/aed") and not published.problems
+    assert planned.values["remarks"] == "公開準備中"
+    assert planned.problems and planned.problems[0].startswith("URL がありません")

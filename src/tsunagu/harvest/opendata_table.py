@@ -73,6 +73,10 @@ MAX_CELLS = 5_000_000
 class ListFileError(Exception):
     """The file as a whole cannot be read as an オープンデータ一覧."""
 
+    def __init__(self, message: str, other_sheets: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.other_sheets = other_sheets or []  # a workbook's other sheets, to try next
+
 
 @dataclass
 class ListRow:
@@ -207,18 +211,41 @@ def _row(line: int, cells: list[Cell], mapping: dict[int, str]) -> ListRow | Non
     return row
 
 
+def _read(path: Path, sheet: str | None) -> ListTable:
+    """One table of the file; a ListFileError says which sheets the workbook has."""
+    table = read_table(path, sheet=sheet, max_cells=MAX_CELLS)
+    try:
+        mapping = _mapping(table.columns)
+        rows = [r for line, cells in table.rows if (r := _row(line, cells, mapping))]
+    except ListFileError as error:
+        others = [n for n in table.info.sheets if n != table.info.sheet]
+        raise ListFileError(str(error), others) from None
+    finally:
+        close = getattr(table.rows, "close", None)
+        if close is not None:
+            close()  # a text file's rows hold the file open until read or closed
+    return ListTable(columns=list(table.columns), rows=rows, notes=list(table.info.notes))
+
+
 def read_list(content: bytes, *, suffix: str = "", sheet: str | None = None) -> ListTable:
-    """The rows of an オープンデータ一覧 file; ListFileError when it cannot be read as one."""
+    """The rows of an オープンデータ一覧 file; ListFileError when it cannot be read as one. In a
+    workbook: the sheet named, else the first sheet with a table, else the next one with the
+    list's columns (a cover sheet or a sheet of notes may come first)."""
     with tempfile.TemporaryDirectory(prefix="tsunagu-list-") as folder:
         path = Path(folder) / f"list{suffix}"
         path.write_bytes(content)
         try:
-            table = read_table(path, sheet=sheet, max_cells=MAX_CELLS)
-            mapping = _mapping(table.columns)
-            rows = [r for line, cells in table.rows if (r := _row(line, cells, mapping))]
+            return _read(path, sheet)
+        except ListFileError as error:
+            if sheet is None:
+                for other in error.other_sheets:
+                    try:
+                        return _read(path, other)
+                    except (ListFileError, IngestError):
+                        continue
+            raise
         except IngestError as error:
             raise ListFileError(f"表として読めません: {error}") from None
-    return ListTable(columns=list(table.columns), rows=rows, notes=list(table.info.notes))
 
 
 def suffix_of(url: str) -> str:
