@@ -652,3 +652,18 @@ def test_the_demo_lists_standard_header_is_read_without_aliases() -> None:
     assert published.urls[0].endswith("/dataset/aed") and not published.problems
     assert planned.values["remarks"] == "公開準備中"
     assert planned.problems and planned.problems[0].startswith("URL がありません")
+
+
+def test_several_url_columns_and_urls_in_a_cell_give_a_file_each() -> None:
+    from tsunagu.harvest.opendata_table import read_list
+
+    header = ["データセット名", "URL（CSV）", "URL（PDF）", "ＵＲＬ（その他）"]
+    rows = [
+        ["公園一覧", "https://a.example.jp/koen.csv", "https://a.example.jp/koen.pdf",
+         "https://a.example.jp/koen.geojson\nhttps://a.example.jp/koen.kml"],
+    ]  # fmt: skip
+    out = io.StringIO(newline="")
+    csv.writer(out, lineterminator="\r\n").writerows([header, *rows])
+    [row] = read_list(out.getvalue().encode("utf-8")).rows
+    assert [u.rsplit(".", 1)[-1] for u in row.urls] == ["csv", "pdf", "geojson", "kml"]
+    assert not row.problems and row.values["title"] == "公園一覧"
