@@ -78,6 +78,9 @@ def choose_delimiter(sample: str, declared: str | None, complete: bool) -> str:
     return sniffed if scores[sniffed][0] >= 0.9 * scores[best][0] else best
 
 
+MAX_CELL_CHARS = 131_072  # the csv module's own default
+
+
 class _Reader(Protocol):
     line_num: int
 
@@ -107,5 +110,8 @@ def read_delimited(start: TextStart, declared: str | None, *, max_cells: int) ->
     info = SourceInfo(
         format="TSV" if delimiter == "\t" else "CSV", encoding=start.encoding, delimiter=delimiter
     )
+    # The cell limit is process-wide and other libraries raise it on import (frictionless
+    # does), so set ours on every read: an unclosed quote must stop at one cell's worth.
+    csv.field_size_limit(MAX_CELL_CHARS)
     reader = csv.reader(itertools.chain(start.head, start.rest), delimiter=delimiter)
     return build_table(_numbered(reader), info, max_cells=max_cells, ragged=True)
