@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tsunagu.accounts.models import User
-from tsunagu.catalog.foreign_fields import extras_as_list
+from tsunagu.catalog.foreign_fields import DATASET_COLUMNS, extras_as_list
 from tsunagu.catalog.licenses import get_license
 from tsunagu.catalog.metadata import frequency, freshness
 from tsunagu.catalog.models import (
@@ -32,34 +32,6 @@ from tsunagu.catalog.models import (
 from tsunagu.follows.models import Follow
 from tsunagu.quality.rating import dataset_rating, rate_resource
 
-# Columns of Dataset that appear in package dicts as they are.
-_DATASET_FIELDS = (
-    "id",
-    "name",
-    "title",
-    "notes",
-    "type",
-    "owner_org",
-    "license_id",
-    "author",
-    "author_email",
-    "maintainer",
-    "maintainer_email",
-    "url",
-    "version",
-    "frequency",
-    "spatial",
-    "temporal_start",
-    "temporal_end",
-    "frequency_unmapped",
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-    "standard_id",
-    "private",
-    "state",
-    "creator_user_id",
-)
 _RESOURCE_FIELDS = (
     "id",
     "name",
@@ -269,7 +241,7 @@ def _dictize_batch(
         stars, score = dataset_rating(
             (r["quality"]["stars"], r["quality"]["score"]) for r in resource_dicts
         )
-        data: dict[str, Any] = {key: getattr(dataset, key) for key in _DATASET_FIELDS}
+        data: dict[str, Any] = {key: getattr(dataset, key) for key in DATASET_COLUMNS}
         last_update = freshness.last_data_update(
             ((r.last_modified, r.created) for r in resources[dataset.id]),
             dataset.metadata_modified,

@@ -10,55 +10,6 @@ from typing import BinaryIO, Protocol
 
 from tsunagu.errors import ValidationError
 
-# Formats an open data catalog publishes. Anything a browser might run (html, svg, js) or a
-# program file is refused: downloads come from the catalog's own origin.
-ALLOWED_EXTENSIONS = {
-    "csv",
-    "tsv",
-    "txt",
-    "xlsx",
-    "xls",
-    "xlsm",
-    "ods",
-    "json",
-    "geojson",
-    "topojson",
-    "xml",
-    "rdf",
-    "ttl",
-    "jsonld",
-    "nt",
-    "pdf",
-    "zip",
-    "jpg",
-    "jpeg",
-    "png",
-    "gif",
-    "webp",
-    "tif",
-    "tiff",
-    "kml",
-    "kmz",
-    "gpx",
-    "shp",
-    "dbf",
-    "shx",
-    "prj",
-    "gml",
-    "docx",
-    "doc",
-    "pptx",
-    "ppt",
-    "odt",
-    "odp",
-    "parquet",
-    "md",
-    "mp3",
-    "mp4",
-    "gtfs",
-    "sqlite",
-    "dxf",
-}
 # Leading bytes each binary format must start with.
 _MAGIC = {
     "xlsx": (b"PK\x03\x04",),
@@ -97,6 +48,14 @@ _TEXT = {
     "gml",
     "md",
 }
+# Formats an open data catalog publishes: the text and binary formats checked above, and these.
+# Anything a browser might run (html, svg, js) or a program file is refused: downloads come from
+# the catalog's own origin.
+ALLOWED_EXTENSIONS = (
+    _TEXT
+    | set(_MAGIC)
+    | {"webp", "tif", "tiff", "shp", "dbf", "shx", "prj", "mp3", "mp4", "gtfs", "sqlite", "dxf"}
+)
 FORMAT_BY_EXTENSION = {"geojson": "GeoJSON", "jsonld": "JSON-LD", "topojson": "TopoJSON"}
 
 
@@ -119,48 +78,36 @@ def safe_filename(name: str) -> str:
     return name[:200] or "file"
 
 
+def _refuse(message: str) -> ValidationError:
+    return ValidationError({"upload": [message]})
+
+
 def check_upload(upload: Upload) -> CheckedUpload:
     filename = safe_filename(upload.filename or "")
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if extension not in ALLOWED_EXTENSIONS:
-        raise ValidationError(
-            {
-                "upload": [
-                    f"このファイル形式はアップロードできません: .{extension or '(拡張子なし)'} "
-                    f"(File type not allowed)"
-                ]
-            }
+        raise _refuse(
+            f"このファイル形式はアップロードできません: .{extension or '(拡張子なし)'} "
+            f"(File type not allowed)"
         )
     head = upload.file.read(8192)
     upload.file.seek(0)
     if not head:
-        raise ValidationError({"upload": ["空のファイルです (The file is empty)"]})
+        raise _refuse("空のファイルです (The file is empty)")
     if _is_error_answer(head, extension):
-        raise ValidationError(
-            {
-                "upload": [
-                    "ファイルの中身がデータではなく、サイトのエラー応答（ログイン画面や「見つかりません」）"
-                    "です。別のサイトから移すときは、非公開データセットのファイルはログインしてから"
-                    "取得してください (The file is an error page or API error, not data)"
-                ]
-            }
+        raise _refuse(
+            "ファイルの中身がデータではなく、サイトのエラー応答（ログイン画面や「見つかりません」）"
+            "です。別のサイトから移すときは、非公開データセットのファイルはログインしてから"
+            "取得してください (The file is an error page or API error, not data)"
         )
     magic = _MAGIC.get(extension)
     if magic and not head.startswith(magic):
-        raise ValidationError(
-            {
-                "upload": [
-                    f"ファイルの中身が .{extension} ではありません (Content does not match the file type)"
-                ]
-            }
+        raise _refuse(
+            f"ファイルの中身が .{extension} ではありません (Content does not match the file type)"
         )
     if extension in _TEXT and b"\x00" in head and not _is_utf16(head):
-        raise ValidationError(
-            {
-                "upload": [
-                    f".{extension} ですが中身がテキストではありません (Binary content in a text file)"
-                ]
-            }
+        raise _refuse(
+            f".{extension} ですが中身がテキストではありません (Binary content in a text file)"
         )
     mimetype = mimetypes.guess_type(filename)[0] or "application/octet-stream"
     return CheckedUpload(
