@@ -5,6 +5,7 @@ breaks and legend, bad input, and private tables refused as datastore_search ref
 
 from __future__ import annotations
 
+import csv
 import io
 from typing import Any
 
@@ -14,6 +15,8 @@ import requests
 
 from support.live_server import LiveServer
 from support.waiting import wait_until
+from tsunagu.demo.files_population import population as population_file
+from tsunagu.demo.places import BY_SLUG
 
 # Standard 04 (地域・年齢別人口) in miniature: 町字 rows of two municipalities, two survey dates.
 POPULATION_CSV = (
@@ -414,3 +417,34 @@ def test_the_pages_show_the_map_table_and_unmatched_codes_and_keep_private_table
     hidden = requests.get(f"{server.url}/choropleth/{private}", timeout=10)
     assert hidden.status_code == 404 and "352021" not in hidden.text
     assert requests.get(f"{server.url}/choropleth/no-such-resource", timeout=10).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("slug", "options"),
+    [
+        ("yamaguchi-city", {}),
+        # 宇部市's export: Shift_JIS, 和暦 dates, "1,234" and － for zero.
+        ("ube-city", {"encoding": "cp932", "messy": True}),
+    ],
+)
+def test_the_demo_standard_04_files_give_each_municipality_its_newest_total(
+    server: LiveServer, admin: ckanapi.RemoteCKAN, slug: str, options: dict[str, Any]
+) -> None:
+    muni = BY_SLUG[slug]
+    body = population_file(slug, **options)
+    rows = list(csv.DictReader(io.StringIO(population_file(slug).decode("utf-8-sig"))))
+    newest = max(row["調査年月日"] for row in rows)
+    expected = sum(int(row["総人口"]) for row in rows if row["調査年月日"] == newest)
+    name = f"ch-demo-{slug}"
+    admin.action.package_create(name=name, title="地域・年齢別人口", owner_org="ch-org")
+    res = admin.action.resource_create(
+        package_id=name, name=f"{slug}.csv", upload=(f"{slug}.csv", io.BytesIO(body))
+    )
+    _ingested(admin, res["id"])
+    result = server.ckan().action.choropleth_show(resource_id=res["id"])
+    assert result["value_field"] == "総人口"
+    assert result["defaults"] == {"調査年月日": newest}
+    assert [(a["code"], a["name"], a["value"]) for a in result["areas"]] == [
+        (muni.code, muni.name, expected)
+    ]
+    assert result["unmatched"] == []
