@@ -179,6 +179,15 @@
       return root;
     }
 
+    function popupOptions() {
+      return {
+        minWidth: 220,
+        maxWidth: 340,
+        maxHeight: Math.max(160, el.clientHeight - 100),
+        autoPanPadding: [16, 16],
+      };
+    }
+
     function markerFor(index) {
       let marker = markers[index];
       if (!marker) {
@@ -186,12 +195,7 @@
         const [lon, lat] = feature.geometry.coordinates;
         const name = firstOf(feature.properties || {}, NAME_KEYS) || fill(labels.marker, { n: formatNumber(index + 1) });
         marker = L.marker([lat, lon], { alt: name, title: name, keyboard: true });
-        marker.bindPopup(() => popupFor(index), {
-          minWidth: 220,
-          maxWidth: 340,
-          maxHeight: Math.max(160, el.clientHeight - 100),
-          autoPanPadding: [16, 16],
-        });
+        marker.bindPopup(() => popupFor(index), popupOptions());
         markers[index] = marker;
       }
       return marker;
@@ -235,7 +239,20 @@
       const marker = markerFor(index);
       opener = from || null;
       el.scrollIntoView({ block: 'nearest', behavior: reduceMotion ? 'auto' : 'smooth' });
-      cluster.zoomToShowLayer(marker, () => marker.openPopup());
+      let opened = false;
+      const open = () => {
+        if (opened) return;
+        opened = true;
+        if (map.hasLayer(marker)) {
+          marker.openPopup();
+        } else {
+          L.popup(popupOptions()).setLatLng(marker.getLatLng()).setContent(popupFor(index)).openOn(map);
+        }
+      };
+      cluster.zoomToShowLayer(marker, open);
+      // zoomToShowLayer never calls back when the view does not move (points sharing one place,
+      // or already at the cluster's zoom): open the popup where the point is all the same.
+      window.setTimeout(open, 1200);
     }
 
     // -- filters -------------------------------------------------------------------------
