@@ -23,6 +23,9 @@ from tsunagu.config import Settings
 from tsunagu.context import Services
 from tsunagu.datastore.jobs import IngestWorker
 from tsunagu.dcat.endpoints import routes as dcat_routes
+from tsunagu.disaster.middleware import DisasterPages
+from tsunagu.disaster.views import routes as disaster_routes
+from tsunagu.disaster.worker import DisasterWorker
 from tsunagu.errors import ActionError
 from tsunagu.harvest.worker import HarvestWorker
 from tsunagu.maps.jobs import MapWorker
@@ -72,7 +75,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         # Rebuilds map layers after changes and keeps this process's layer ETags (maps/).
         maps = MapWorker(services)
         maps.start()
+        # 災害モード: reads its switch, watches the load, renders the 避難場所 pages (disaster/).
+        disaster = DisasterWorker(services)
+        disaster.start()
         yield
+        disaster.stop()
         maps.stop()
         snapshots.stop()
         usage.stop()
@@ -96,6 +103,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         Route("/metrics", metrics_endpoint),
         # Before the portal: /dataset/{name}.ttl must not be read as a dataset named "x.ttl".
         *dcat_routes(),
+        *disaster_routes(),  # reached only with TSUNAGU_DISASTER_PAGE_CACHE=0 (see below)
         *web_routes(),
     ]
     https = settings.site_url.startswith("https://")
@@ -104,6 +112,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     middleware = [
         Middleware(RequestMetrics),  # outermost: times and counts every answer, errors too
         Middleware(SecurityHeaders, https=https),
+        # 災害モード's pages from memory, before sessions and the database; its redirects.
+        Middleware(DisasterPages, services=services),
         # No request body over the upload limit is read, however it is sent (413).
         Middleware(BodyLimit, max_upload_bytes=settings.max_upload_bytes),
         Middleware(

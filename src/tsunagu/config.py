@@ -91,6 +91,16 @@ class Settings:
     # Usage analytics (usage/): page views and downloads per day, counted at request time. Off
     # only to measure what counting costs (benchmarks/analytics.py).
     usage_analytics: bool = True
+    # 災害モード (disaster/): switched on automatically when a process answers at least this many
+    # requests a second, averaged over the window (0: never automatically); it stays on while
+    # the rate is at least off_ratio × that, and goes off after calm_seconds below it.
+    disaster_auto_rps: float = 0.0
+    disaster_auto_window_seconds: int = 30
+    disaster_auto_off_ratio: float = 0.5
+    disaster_auto_calm_seconds: int = 900
+    # The 避難場所 pages served from memory; off only to measure what that saves
+    # (benchmarks/map.py).
+    disaster_page_cache: bool = True
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -154,6 +164,12 @@ class Settings:
             "dcat_catalog_license": _env("DCAT_CATALOG_LICENSE", "pdl-1.0"),
             "metrics_snapshot_seconds": float(_env("METRICS_SNAPSHOT_SECONDS", "300")),
             "usage_analytics": _env("USAGE_ANALYTICS", "1").lower() not in ("0", "false", "no"),
+            "disaster_auto_rps": float(_env("DISASTER_AUTO_RPS", "0")),
+            "disaster_auto_window_seconds": int(_env("DISASTER_AUTO_WINDOW_SECONDS", "30")),
+            "disaster_auto_off_ratio": float(_env("DISASTER_AUTO_OFF_RATIO", "0.5")),
+            "disaster_auto_calm_seconds": int(_env("DISASTER_AUTO_CALM_SECONDS", "900")),
+            "disaster_page_cache": _env("DISASTER_PAGE_CACHE", "1").lower()
+            not in ("0", "false", "no"),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -53,6 +53,7 @@ ACTION_MODULES = (
     "tsunagu.community.showcase_actions",
     "tsunagu.datastore.actions.read",
     "tsunagu.datastore.actions.write",
+    "tsunagu.disaster.actions",
     "tsunagu.follows.actions",
     "tsunagu.follows.dashboard",
     "tsunagu.follows.digest",

@@ -1658,6 +1658,21 @@ CASES.update(
 )
 
 
+# -- 災害モード (sysadmins only; switched off here, so other tests' pages are not redirected) ----
+
+
+CASES.update(
+    {
+        "disaster_mode_update": Case(
+            SYSADMIN_ONLY,
+            fresh_name,
+            lambda c, e, x: c.action.disaster_mode_update(on=False, message=x["name"]),
+            lambda e, x: e.act("disaster_mode_show", {})["message"] == x["name"],
+        ),
+    }
+)
+
+
 def test_matrix_covers_every_write_action() -> None:
     writes = {name for name in action_names() if is_write_action(name)}
     assert writes == set(CASES), "add new write actions to the authorization matrix"

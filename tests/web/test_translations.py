@@ -1376,3 +1376,56 @@ def test_ingest_error_status_renders(language: str) -> None:
     }
     page = _render("staff/dataset_manage.html", language, values)
     assert "bad" in page
+
+
+def _shelters() -> Any:
+    from tsunagu.disaster.shelters import Municipality, Shelter, ShelterList
+
+    hazards = ("災害種別_洪水", "災害種別_地震")
+    hall = Shelter("Central Hall", "1-1 Sample Street", hazards, "open", True)
+    school = Shelter("", "2-2 Sample Street", ("災害種別_津波",), "closed", False)
+    source = {"url": "/dataset/shelters", "dataset_title": "Shelters", "organization_title": "X"}
+    city = Municipality("352012", "Sample City", (hall, school), (source,))
+    unknown = Municipality("other", "", (school,), ())
+    return ShelterList("etag", (city, unknown), city.sources, True, {"352012": city})
+
+
+_SHELTERS = _shelters()
+_CITY = _SHELTERS.municipalities[0]
+_HINAN = {
+    "q": "?lang=en",
+    "amp": "&lang=en",
+    "path": "/hinan",
+    "on": True,
+    "message": "Shelters are open.",
+    "updated": "2025-09-01 14:05 JST",
+}
+PAGES.update(
+    {
+        "disaster/hinan.html": {
+            **_HINAN,
+            "shelters": _SHELTERS,
+            "inline": True,
+            "opened": [(_CITY, [_CITY.shelters[0]])],
+            "opened_listed": True,
+        },
+        "disaster/hinan_municipality.html": {
+            **_HINAN,
+            "municipality": _CITY,
+            "shelters": _CITY.shelters,
+            "part": 1,
+            "parts": 2,
+        },
+        "disaster/hinan_missing.html": _HINAN,
+    }
+)
+
+
+@pytest.mark.parametrize("inline", [True, False])
+def test_english_hinan_index_both_ways(inline: bool) -> None:
+    """The 避難場所 index inline and as links, with the open ones counted (disaster/pages.py)."""
+    values = {**PAGES["disaster/hinan.html"], "inline": inline, "opened_listed": inline}
+    collector = _TextCollector()
+    collector.feed(_render("disaster/hinan.html", "en", values))
+    leftovers = sorted({m for text in collector.texts for m in JAPANESE_LETTERS.findall(text)})
+    assert not leftovers, leftovers

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from tsunagu.catalog.site_options import default_site_options, site_options
+from tsunagu.disaster.state import mode_holder
 from tsunagu.web.i18n import language_of, translator
 from tsunagu.web.markdown import markdown_text, render_markdown
 from tsunagu.web.security import csrf_token
@@ -100,6 +101,8 @@ def render(request: Request, template: str, status_code: int = 200, **values: An
         csrf_token=LazyToken(request),
         site_title=site.title,
         site=site,
+        # 災害モード's banner while it is on (this process's copy: no query).
+        disaster=mode_holder(services).banner(),
         **values,
     )
     response = HTMLResponse(page, status_code=status_code)
