@@ -30,7 +30,7 @@
 (function () {
   'use strict';
 
-  const { fill, formatNumber } = window.Tsunagu;
+  const { fill, formatNumber, safeAttribution } = window.Tsunagu;
   const STROKE = '#3d4a57';
   const NO_DATA_STROKE = '#8a949e';
   const HIGHLIGHT = '#111111';
@@ -41,25 +41,6 @@
     } catch (_) {
       return fallback;
     }
-  }
-
-  function safeAttribution(html) {
-    if (!html) return '';
-    const parsed = new DOMParser().parseFromString('<body>' + html, 'text/html');
-    const out = document.createElement('span');
-    parsed.body.childNodes.forEach((node) => {
-      if (node.nodeType === Node.TEXT_NODE) {
-        out.appendChild(document.createTextNode(node.textContent));
-      } else if (node.nodeName === 'A' && /^https?:\/\//i.test(node.getAttribute('href') || '')) {
-        const a = document.createElement('a');
-        a.href = node.getAttribute('href');
-        a.textContent = node.textContent;
-        out.appendChild(a);
-      } else {
-        out.appendChild(document.createTextNode(node.textContent));
-      }
-    });
-    return out.innerHTML;
   }
 
   function tooltip(area, labels) {

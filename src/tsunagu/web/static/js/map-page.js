@@ -27,43 +27,10 @@
 
   const PAGE = 100;
   const JAPAN = [36.2, 138.25];
-  const { fill, formatNumber } = window.Tsunagu;
+  const { fill, formatNumber, safeHref, safeAttribution } = window.Tsunagu;
 
   function normalize(text) {
     return String(text || '').normalize('NFKC').replace(/\s+/g, '').toLowerCase();
-  }
-
-  function safeHref(url) {
-    try {
-      const resolved = new URL(url, document.baseURI);
-      return resolved.protocol === 'http:' || resolved.protocol === 'https:' ? resolved.href : null;
-    } catch (_) {
-      return null;
-    }
-  }
-
-  function safeAttribution(html) {
-    if (!html) return '';
-    const parsed = new DOMParser().parseFromString('<body>' + html, 'text/html');
-    const out = document.createElement('span');
-    (function copy(from, to) {
-      from.childNodes.forEach((node) => {
-        if (node.nodeType === Node.TEXT_NODE) {
-          to.appendChild(document.createTextNode(node.textContent));
-        } else if (node.nodeType === Node.ELEMENT_NODE) {
-          const href = node.nodeName === 'A' ? node.getAttribute('href') || '' : '';
-          if (/^https?:\/\//i.test(href)) {
-            const a = document.createElement('a');
-            a.href = href;
-            a.textContent = node.textContent;
-            to.appendChild(a);
-          } else {
-            copy(node, to);
-          }
-        }
-      });
-    })(parsed.body, out);
-    return out.innerHTML;
   }
 
   function firstOf(properties, keys) {

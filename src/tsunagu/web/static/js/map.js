@@ -43,7 +43,7 @@
   const JAPAN = [36.2, 138.25];
 
   // Shared helpers from site.js (loaded first on every page).
-  const { fill, formatNumber } = window.Tsunagu;
+  const { fill, formatNumber, safeHref, safeAttribution } = window.Tsunagu;
 
   function text(value) {
     if (value === null || value === undefined) return '';
@@ -101,42 +101,6 @@
       })();
     }
     return librariesPromise;
-  }
-
-  // Keep only text and http(s) links from the attribution HTML (it is configuration, but a
-  // stray tag there should not become markup). DOMParser does not run scripts.
-  function safeAttribution(html) {
-    if (!html) return '';
-    const parsed = new DOMParser().parseFromString('<body>' + html, 'text/html');
-    const out = document.createElement('span');
-    (function copy(from, to) {
-      from.childNodes.forEach((node) => {
-        if (node.nodeType === Node.TEXT_NODE) {
-          to.appendChild(document.createTextNode(node.textContent));
-        } else if (node.nodeType === Node.ELEMENT_NODE) {
-          const href = node.nodeName === 'A' ? node.getAttribute('href') || '' : '';
-          if (/^https?:\/\//i.test(href)) {
-            const a = document.createElement('a');
-            a.href = href;
-            a.textContent = node.textContent;
-            to.appendChild(a);
-          } else {
-            copy(node, to);
-          }
-        }
-      });
-    })(parsed.body, out);
-    return out.innerHTML;
-  }
-
-  function safeHref(url) {
-    if (typeof url !== 'string' || !url) return null;
-    try {
-      const resolved = new URL(url, document.baseURI);
-      return resolved.protocol === 'http:' || resolved.protocol === 'https:' ? resolved.href : null;
-    } catch (_) {
-      return null;
-    }
   }
 
   function popupFromProperties(properties, nameColumn) {

@@ -24,7 +24,8 @@
  *    submitting asks window.confirm(data-confirm) and cancels when declined. (Without JS the
  *    form posts directly, so the server must not rely on this for safety.)
  */
-// Helpers the other scripts share: window.Tsunagu.fill("{n} 件", {n: 3}), .formatNumber(1234).
+// Helpers the other scripts share: window.Tsunagu.fill("{n} 件", {n: 3}), .formatNumber(1234),
+// .safeHref(url) (an http(s) URL or null), .safeAttribution(html) (text and http(s) links only).
 window.Tsunagu = Object.freeze({
   fill(template, values) {
     return String(template).replace(/\{(\w+)\}/g, (match, key) =>
@@ -36,6 +37,40 @@ window.Tsunagu = Object.freeze({
     } catch (_) {
       return String(value);
     }
+  },
+  safeHref(url) {
+    if (typeof url !== 'string' || !url) return null;
+    try {
+      const resolved = new URL(url, document.baseURI);
+      return resolved.protocol === 'http:' || resolved.protocol === 'https:' ? resolved.href : null;
+    } catch (_) {
+      return null;
+    }
+  },
+  // Map attributions are configuration, but a stray tag there should not become markup: keep
+  // text and http(s) links only. DOMParser does not run scripts.
+  safeAttribution(html) {
+    if (!html) return '';
+    const parsed = new DOMParser().parseFromString('<body>' + html, 'text/html');
+    const out = document.createElement('span');
+    (function copy(from, to) {
+      from.childNodes.forEach((node) => {
+        if (node.nodeType === Node.TEXT_NODE) {
+          to.appendChild(document.createTextNode(node.textContent));
+        } else if (node.nodeType === Node.ELEMENT_NODE) {
+          const href = node.nodeName === 'A' ? node.getAttribute('href') || '' : '';
+          if (/^https?:\/\//i.test(href)) {
+            const a = document.createElement('a');
+            a.href = href;
+            a.textContent = node.textContent;
+            to.appendChild(a);
+          } else {
+            copy(node, to);
+          }
+        }
+      });
+    })(parsed.body, out);
+    return out.innerHTML;
   },
 });
 
