@@ -292,6 +292,62 @@ def test_one_dataset_with_every_file_as_a_resource(server: LiveServer, actors: A
     assert sorted(r["name"] for r in package["resources"]) == sorted(f[0] for f in files)
 
 
+def test_sheet_rows_may_give_urls_and_a_reupload_links_each_once(
+    server: LiveServer, actors: Actors
+) -> None:
+    """「ファイル名またはURL」 takes a URL instead of a file, or beside one: each becomes a
+    linked resource of the draft, and the same sheet again adds no second link."""
+    editor = actors.ckan("bt-editor")
+    serial = next(_serial)
+    toilet = unique_code_file("public_toilet", TOILET)
+    pdf = f"https://www.city.shimonoseki.example.jp/opendata/hinan-{serial}.pdf"
+    page = f"https://www.city.shimonoseki.example.jp/kouen/{serial}/?lang=ja"
+    sheet = csv_sheet(
+        [
+            ["URL名", "タイトル", "ファイル名またはURL"],
+            [f"batch-links-{serial}", "避難場所の案内（PDF）", pdf],
+            [f"batch-mixed-{serial}", "公衆トイレ一覧", f"{toilet[0]}、{page}"],
+        ]
+    )
+
+    def preview() -> dict[str, Any]:
+        answer = post(
+            server,
+            actors.tokens["bt-editor"],
+            "batch_upload_preview",
+            [("files", toilet), ("sheet", ("meta.csv", sheet))],
+            owner_org=ORG,
+        )
+        assert answer["status_code"] == 200, answer
+        return dict(answer["result"])
+
+    batch = preview()
+    assert batch["ready"], [r["errors"] for r in batch["rows"]]
+    links, mixed = batch["rows"]
+    assert (links["action"], links["urls"], links["files"]) == ("create", [pdf], [])
+    assert mixed["urls"] == [page] and [f["name"] for f in mixed["files"]] == [toilet[0]]
+    editor.action.batch_upload_apply(id=batch["id"])
+    done = wait_done(editor, batch["id"])
+    assert done["state"] == "applied"
+
+    def resources(name: str) -> list[tuple[str, str]]:
+        shown = editor.action.package_show(id=name)
+        assert shown["state"] == "draft"
+        return sorted((r["name"], r["url"].rsplit("/", 1)[-1]) for r in shown["resources"])
+
+    assert resources(f"batch-links-{serial}") == [(f"hinan-{serial}.pdf", f"hinan-{serial}.pdf")]
+    mixed_made = resources(f"batch-mixed-{serial}")
+    assert (str(serial), "?lang=ja") in mixed_made  # a link is named after its last segment
+    assert toilet[0] in {name for name, _ in mixed_made} and len(mixed_made) == 2
+
+    again = preview()
+    assert [r["action"] for r in again["rows"]] == ["update", "update"]
+    editor.action.batch_upload_apply(id=again["id"])
+    assert wait_done(editor, again["id"])["state"] == "applied"
+    assert resources(f"batch-links-{serial}") == [(f"hinan-{serial}.pdf", f"hinan-{serial}.pdf")]
+    assert resources(f"batch-mixed-{serial}") == mixed_made
+
+
 def test_a_file_that_is_no_table_leaves_a_draft_that_says_why(
     server: LiveServer, actors: Actors
 ) -> None:

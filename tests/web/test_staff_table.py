@@ -329,6 +329,67 @@ def test_tags_categories_and_moves_through_the_pages(site: LiveServer) -> None:
     assert _shown(site, first)["organization"]["name"] == "st-a"
 
 
+def test_removals_a_move_and_checks_run_again_through_the_pages(site: LiveServer) -> None:
+    """The operations the test above leaves out: tags and a category taken off, a move that
+    the caller may make, and 品質チェックをやり直す on a dataset with a table."""
+    site.act("group_create", {"name": "st-kankyo", "title": "環境カテゴリ"})
+    tagged = _fresh(
+        site, "st-a", tags=[{"name": "古い"}, {"name": "残す"}], groups=[{"name": "st-kankyo"}]
+    )
+    theirs = _fresh(site, "st-b", tags=[{"name": "古い"}])
+    editor = staff(site, "st-editor")
+
+    untagged = editor.post(
+        "/staff/datasets/bulk/apply",
+        {"choice": "tag_remove", "tag": "古い", "dataset": [tagged, theirs]},
+    )
+    shown = text_of(untagged.text)
+    assert "1 件を変更しました。" in shown and "1 件は変更しませんでした。" in shown
+    assert [t["name"] for t in _shown(site, tagged)["tags"]] == ["残す"]
+    assert [t["name"] for t in _shown(site, theirs)["tags"]] == ["古い"]
+
+    ungrouped = editor.post(
+        "/staff/datasets/bulk/apply",
+        {"choice": "group_remove", "group": "st-kankyo", "dataset": [tagged]},
+    )
+    assert "1 件を変更しました。" in text_of(ungrouped.text)
+    assert _shown(site, tagged)["groups"] == []
+
+    # A sysadmin may add datasets to any organisation: the move is confirmed, then made.
+    sysadmin = staff(site, "st-sys")
+    form = {"choice": "move", "target_org": "st-b", "dataset": [tagged]}
+    confirm = sysadmin.post("/staff/datasets/bulk", form)
+    assert "選んだ 1 件のうち、1 件が変わります。" in text_of(confirm.text)
+    assert _shown(site, tagged)["organization"]["name"] == "st-a"
+    moved = sysadmin.post("/staff/datasets/bulk/apply", form)
+    assert "1 件を変更しました。" in text_of(moved.text)
+    assert _shown(site, tagged)["organization"]["name"] == "st-b"
+
+    # Checks run again for a dataset with a table; one without a table has nothing to run.
+    with_table, without_table = _fresh(site, "st-a"), _fresh(site, "st-a")
+    resource = site.act(
+        "resource_create",
+        {
+            "package_id": with_table,
+            "name": "人口",
+            "upload": _Upload("p.csv", io.BytesIO(CLEAN_CSV)),
+        },
+    )
+
+    def checked() -> Any:
+        return site.act("resource_validation_show", {"id": resource["id"]}).get("checked")
+
+    first = wait_until(checked, "the file's first quality check")
+    rerun = editor.post(
+        "/staff/datasets/bulk/apply",
+        {"choice": "validation", "dataset": [with_table, without_table]},
+    )
+    shown = text_of(rerun.text)
+    assert "1 件を変更しました。" in shown and "1 件はすでにその状態でした。" in shown
+    assert "品質チェックは順番に実行されます" in shown
+    wait_until(checked, "the check to run again", until=lambda now: now and now != first)
+
+
 def test_missing_choices_are_explained_on_the_confirmation_page(site: LiveServer) -> None:
     target = _fresh(site, "st-a")
     admin = staff(site, "st-admin")
