@@ -6,8 +6,8 @@ The issue's targets, each a *part* of this script (``--only`` picks some):
   byte p95 ≤ 100 ms for a filtered page, for a sysadmin (every dataset) and for the admin of the
   largest organisation;
 * ``home`` — the 要対応 home for a sysadmin at 100,000 datasets in ≤ 200 ms (staff_home.py);
-* ``batch`` — a 30-file batch with a metadata sheet queryable in ≤ 60 s (not written yet: add a
-  ``part_batch`` to PARTS).
+* ``batch`` — a 30-file batch with a metadata sheet queryable in ≤ 60 s (staff_batch.py, on a
+  server of its own with the ingest worker).
 
 Every part shares one catalog and one server (``Bench``): ``benchmarks/search.py``'s seeded
 generator, enriched with what staff pages filter on (drafts, update frequencies with their due
