@@ -44,28 +44,56 @@ def find_node(context: Context, plan: Plan, ref: str) -> PlanNode:
     return node
 
 
+def _texts_and_position(
+    data: dict[str, Any],
+    fields: tuple[tuple[str, int], ...],
+    creating: bool,
+    errors: validation.Errors,
+    required: str | None = None,
+) -> dict[str, Any]:
+    """The text fields given (all of them on create, then empty ones as "") and position."""
+    values: dict[str, Any] = {}
+    for field, limit in fields:
+        if creating or field in data:
+            values[field] = validation.as_text(data, field, errors, limit=limit)
+    if creating and required and not values.get(required):
+        validation.add(errors, required, "必須項目です (Missing value)")
+    if "position" in data:
+        values["position"] = _int(data, "position", errors)
+    return values
+
+
+def _node_ref(
+    context: Context,
+    plan: Plan,
+    data: dict[str, Any],
+    key: str,
+    missing: str,
+    errors: validation.Errors,
+) -> str | None:
+    """The id of the heading data[key] names in this plan; None for none (or an error added)."""
+    ref = data.get(key)
+    if ref in (None, ""):
+        return None
+    if not isinstance(ref, str):
+        validation.add(errors, key, "ID で指定してください (Must be an id)")
+        return None
+    try:
+        return find_node(context, plan, ref).id
+    except NotFound:
+        validation.add(errors, key, f"{missing}: {ref} (Not found)")
+        return None
+
+
 def node_values(
     context: Context, plan: Plan, data: dict[str, Any], node: PlanNode | None
 ) -> dict[str, Any]:
     errors: validation.Errors = {}
-    values: dict[str, Any] = {}
-    for field, limit in (("number", 30), ("title", 1000), ("description", validation.MAX_TEXT)):
-        if node is None or field in data:
-            values[field] = validation.as_text(data, field, errors, limit=limit)
-    if "position" in data:
-        values["position"] = _int(data, "position", errors)
+    fields = (("number", 30), ("title", 1000), ("description", validation.MAX_TEXT))
+    values = _texts_and_position(data, fields, node is None, errors)
     parent = node.parent_id if node else None
     if "parent" in data:
-        ref = data.get("parent")
-        if ref in (None, ""):
-            parent = None
-        elif isinstance(ref, str):
-            try:
-                parent = find_node(context, plan, ref).id
-            except NotFound:
-                validation.add(errors, "parent", f"上の項目が見つかりません: {ref} (Not found)")
-        else:
-            validation.add(errors, "parent", "ID で指定してください (Must be an id)")
+        parent = _node_ref(context, plan, data, "parent", "上の項目が見つかりません", errors)
     number = values.get("number", node.number if node else "")
     title = values.get("title", node.title if node else "")
     if not number and not title:
@@ -147,19 +175,13 @@ def measure_values(
     context: Context, plan: Plan, data: dict[str, Any], measure: Measure | None
 ) -> dict[str, Any]:
     errors: validation.Errors = {}
-    values: dict[str, Any] = {}
-    for field, limit in (
+    fields = (
         ("number", 30),
         ("name", 2000),
         ("summary", validation.MAX_TEXT),
         ("note", validation.MAX_TEXT),
-    ):
-        if measure is None or field in data:
-            values[field] = validation.as_text(data, field, errors, limit=limit)
-    if measure is None and not values.get("name"):
-        validation.add(errors, "name", "必須項目です (Missing value)")
-    if "position" in data:
-        values["position"] = _int(data, "position", errors)
+    )
+    values = _texts_and_position(data, fields, measure is None, errors, required="name")
     departments = inputs.text_list(data, "departments", errors)
     if departments is not None:
         values["departments"] = departments
@@ -170,16 +192,9 @@ def measure_values(
     if codes is not None:
         values["categories"] = codes
     if "node" in data:
-        ref = data.get("node")
-        if ref in (None, ""):
-            values["node_id"] = None
-        elif isinstance(ref, str):
-            try:
-                values["node_id"] = find_node(context, plan, ref).id
-            except NotFound:
-                validation.add(errors, "node", f"計画の項目が見つかりません: {ref} (Not found)")
-        else:
-            validation.add(errors, "node", "ID で指定してください (Must be an id)")
+        values["node_id"] = _node_ref(
+            context, plan, data, "node", "計画の項目が見つかりません", errors
+        )
     stages = inputs.stages(data, errors)
     number = values.get("number")
     if number:
@@ -228,20 +243,14 @@ def indicator_values(
     context: Context, plan: Plan, data: dict[str, Any], indicator: Indicator | None
 ) -> dict[str, Any]:
     errors: validation.Errors = {}
-    values: dict[str, Any] = {}
-    for field, limit in (
+    fields = (
         ("name", 2000),
         ("unit", 50),
         ("scope", 50),
         ("definition", validation.MAX_TEXT),
         ("note", validation.MAX_TEXT),
-    ):
-        if indicator is None or field in data:
-            values[field] = validation.as_text(data, field, errors, limit=limit)
-    if indicator is None and not values.get("name"):
-        validation.add(errors, "name", "必須項目です (Missing value)")
-    if "position" in data:
-        values["position"] = _int(data, "position", errors)
+    )
+    values = _texts_and_position(data, fields, indicator is None, errors, required="name")
     direction = inputs.direction(data, errors)
     if direction is not None:
         values["direction"] = direction
