@@ -303,3 +303,61 @@ def test_a_listing_that_fails_withdraws_nothing(admin: ckanapi.RemoteCKAN, fake:
     assert len(public_names(datasets_of(admin, name))) == 3
     site.mode = ""
     assert harvest(admin, name)["mode"] == "incremental"  # no record was missed
+
+
+# -- the record and job limits (TSUNAGU_HARVEST_MAX_RECORD_BYTES, _MAX_RECORDS) ------------------
+
+
+@pytest.fixture(scope="module")
+def limited(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A harvesting server with small limits: records up to 32 KB, 4 records a job."""
+    live = harvesting_server(
+        backend,
+        tmp_path_factory.mktemp(f"limits-{backend}"),
+        harvest_max_record_bytes=32 * 1024,
+        harvest_max_records=4,
+    )
+    live.act("organization_create", {"name": ORG, "title": "入力検査市"})
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="module")
+def limited_admin(limited: LiveServer) -> ckanapi.RemoteCKAN:
+    return limited.ckan(limited.make_user("limits-admin", sysadmin=True))
+
+
+def test_a_record_over_the_size_limit_is_an_error_on_that_record(
+    limited_admin: ckanapi.RemoteCKAN, fake: FakeCkan
+) -> None:
+    site_name, site = new_site(fake, 2)
+    site.datasets.append(
+        package(f"{site_name}-long", f"{site_name}-long", "長い説明", notes="避難" * 20_000)
+    )
+    name = source(limited_admin, fake, site_name)
+    job = harvest(limited_admin, name)
+    assert job["job_status"] == "complete"
+    assert (job["counts"]["added"], job["counts"]["errored"]) == (2, 1)
+    [error] = job["errors"]
+    assert error["key"] == f"{site_name}-long" and error["title"] == "長い説明"
+    assert "レコードが大きすぎます" in error["message"] and "上限 32 KB" in error["message"]
+    assert sorted(datasets_of(limited_admin, name)) == [f"{site_name}-00", f"{site_name}-01"]
+
+
+def test_a_job_over_the_record_limit_stops_and_withdraws_nothing(
+    limited_admin: ckanapi.RemoteCKAN, fake: FakeCkan
+) -> None:
+    site_name, site = new_site(fake, 3)
+    name = source(limited_admin, fake, site_name)
+    assert harvest(limited_admin, name)["counts"]["added"] == 3
+    site.datasets += [
+        package(f"{site_name}-{n:02d}", f"{site_name}-{n:02d}", f"避難所 {n}") for n in range(3, 7)
+    ]
+    job = harvest(limited_admin, name, full=True)
+    assert job["job_status"] == "error"
+    assert "上限（4 件）を超えた" in job["message"]
+    assert job["counts"]["withdrawn"] == 0
+    assert job["counts"]["added"] + job["counts"]["unchanged"] == 4
+    assert {f"{site_name}-{n:02d}" for n in range(3)} <= public_names(
+        datasets_of(limited_admin, name)
+    )
