@@ -111,6 +111,19 @@ def test_a_redirect_to_an_internal_address_is_refused(
     assert REFUSED in job["message"] and "169.254.169.254" in job["message"]
 
 
+@pytest.mark.parametrize("target", ["file:///etc/", "ftp://ckan.city-example.jp/"])
+def test_a_redirect_away_from_http_is_refused(
+    open_to_loopback: LiveServer, fake: FakeCkan, target: str
+) -> None:
+    site = f"scheme{next(_serial)}"
+    fake.site(site, mode="redirect", redirect_to=target)
+    admin = admin_of(open_to_loopback)
+    job = harvest(admin, create(admin, fake.url(site)))
+    assert job["job_status"] == "error"
+    assert "http または https の URL だけ取得できます" in job["message"]
+    assert target in job["message"]
+
+
 def test_the_key_is_sent_to_the_source_and_never_to_another_host(
     open_to_loopback: LiveServer, fake: FakeCkan, monkeypatch: pytest.MonkeyPatch
 ) -> None:
