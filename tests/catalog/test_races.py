@@ -7,9 +7,10 @@ threads). Afterwards: no answer was an internal error (HTTP 500), the shared row
 once, and every write the server acknowledged is there.
 
 Shared rows raced here: free tags, dataset / organisation / group / user / vocabulary names,
-vocabulary tags, organisation memberships, follows, a dataset's tags and extras under concurrent patches,
-resources added to one dataset, a datastore table made by several datastore_create calls, a
-datastore primary key upserted at once, and the quality record of one resource.
+vocabulary tags, organisation and group memberships, a dataset's groups and collaborators, follows,
+a dataset's tags and extras under concurrent patches, resources added to one dataset, a datastore
+table made by several datastore_create calls, a datastore primary key upserted at once, the quality
+record of one resource, a dataset added to a use case (活用事例) and a data request's supporters.
 """
 
 from __future__ import annotations
@@ -32,12 +33,16 @@ from tsunagu.catalog.models import (
     Dataset,
     DatasetExtra,
     Group,
+    GroupMembership,
     Membership,
     Organization,
+    PackageCollaborator,
     Tag,
     Vocabulary,
+    dataset_group,
     dataset_tag,
 )
+from tsunagu.community.models import DataRequestSupport, ShowcasePackage
 from tsunagu.datastore.models import DatastoreTable
 from tsunagu.follows.models import Follow
 from tsunagu.quality.models import ResourceQuality
@@ -443,3 +448,135 @@ def test_one_vocabulary_tag_created_at_once(server: LiveServer, sysadmin: str) -
         )
         == 1
     )
+
+
+# -- groups, collaborators, use cases and data requests ---------------------------------------------
+
+
+def test_one_dataset_put_in_a_group_at_once(server: LiveServer, sysadmin: str) -> None:
+    group = server.act("group_create", {"name": unique("race-group-ds"), "title": "分類"})
+    dataset = new_dataset(server)
+    outcomes = race(
+        server,
+        sysadmin,
+        lambda c, i: c.action.member_create(
+            id=group["id"], object=dataset["id"], object_type="package", capacity="public"
+        ),
+    )
+    assert len(succeeded(outcomes)) == RACERS
+    links = count(
+        server,
+        select(func.count())
+        .select_from(dataset_group)
+        .where(dataset_group.c.dataset_id == dataset["id"]),
+    )
+    assert links == 1
+    shown = server.act("package_show", {"id": dataset["id"]})
+    assert [g["name"] for g in shown["groups"]] == [group["name"]]
+
+
+def test_one_dataset_taken_out_of_a_group_at_once(server: LiveServer, sysadmin: str) -> None:
+    group = server.act("group_create", {"name": unique("race-group-out"), "title": "分類"})
+    dataset = new_dataset(server, groups=[{"name": group["name"]}])
+    outcomes = race(
+        server,
+        sysadmin,
+        lambda c, i: c.action.member_delete(
+            id=group["id"], object=dataset["id"], object_type="package"
+        ),
+    )
+    assert len(succeeded(outcomes)) == RACERS
+    assert server.act("package_show", {"id": dataset["id"]})["groups"] == []
+
+
+def test_one_group_member_added_at_once(server: LiveServer, sysadmin: str) -> None:
+    group = server.act("group_create", {"name": unique("race-group-user"), "title": "分類"})
+    user = unique("race-group-member")
+    server.act(
+        "user_create", {"name": user, "email": f"{user}@example.jp", "password": "pw-x-00000"}
+    )
+    roles = ["member", "editor"]
+    outcomes = race(
+        server,
+        sysadmin,
+        lambda c, i: c.action.group_member_create(id=group["id"], username=user, role=roles[i % 2]),
+    )
+    assert len(succeeded(outcomes)) == RACERS
+    with server.services.sessions() as session:
+        rows = session.scalars(
+            select(GroupMembership.capacity)
+            .join(User, User.id == GroupMembership.user_id)
+            .where(User.name == user, GroupMembership.group_id == group["id"])
+        ).all()
+    assert len(rows) == 1 and rows[0] in roles
+
+
+def test_one_collaborator_added_at_once(server: LiveServer, sysadmin: str) -> None:
+    dataset = new_dataset(server)
+    user = unique("race-collaborator")
+    server.act(
+        "user_create", {"name": user, "email": f"{user}@example.jp", "password": "pw-x-00000"}
+    )
+    capacities = ["member", "editor"]
+    outcomes = race(
+        server,
+        sysadmin,
+        lambda c, i: c.action.package_collaborator_create(
+            id=dataset["id"], user_id=user, capacity=capacities[i % 2]
+        ),
+    )
+    assert len(succeeded(outcomes)) == RACERS
+    listed = server.act("package_collaborator_list", {"id": dataset["id"]})
+    assert len(listed) == 1 and listed[0]["capacity"] in capacities
+    rows = count(
+        server,
+        select(func.count())
+        .select_from(PackageCollaborator)
+        .where(PackageCollaborator.dataset_id == dataset["id"]),
+    )
+    assert rows == 1
+
+
+def test_one_dataset_added_to_a_use_case_at_once(server: LiveServer, sysadmin: str) -> None:
+    first, second = new_dataset(server), new_dataset(server)
+    showcase = server.ckan(sysadmin).action.ckanext_showcase_create(
+        title=unique("競争の活用事例"), notes="地図アプリ", datasets=[first["id"]]
+    )
+    assert showcase["state"] == "active"
+    outcomes = race(
+        server,
+        sysadmin,
+        lambda c, i: c.action.ckanext_showcase_package_association_create(
+            showcase_id=showcase["id"], package_id=second["id"]
+        ),
+    )
+    assert_one_winner(outcomes, "package_id", "already in the showcase")
+    rows = count(
+        server,
+        select(func.count())
+        .select_from(ShowcasePackage)
+        .where(
+            ShowcasePackage.showcase_id == showcase["id"],
+            ShowcasePackage.dataset_id == second["id"],
+        ),
+    )
+    assert rows == 1
+    listed = server.act("ckanext_showcase_package_list", {"showcase_id": showcase["id"]})
+    assert sorted(p["id"] for p in listed) == sorted([first["id"], second["id"]])
+
+
+def test_one_data_request_supported_at_once(server: LiveServer, editor: str) -> None:
+    request = server.act(
+        "data_request_create", {"title": unique("競争の要望"), "description": "月別の人口を"}
+    )
+    outcomes = race(server, editor, lambda c, i: c.action.data_request_support(id=request["id"]))
+    assert len(succeeded(outcomes)) == RACERS
+    assert {o.result["supporters"] for o in outcomes} == {1}
+    rows = count(
+        server,
+        select(func.count())
+        .select_from(DataRequestSupport)
+        .where(DataRequestSupport.request_id == request["id"]),
+    )
+    assert rows == 1
+    assert server.act("data_request_show", {"id": request["id"]})["supporters"] == 1

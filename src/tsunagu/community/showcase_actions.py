@@ -36,7 +36,7 @@ from tsunagu.context import Context
 from tsunagu.errors import NotAuthorized, NotFound, ValidationError, require
 from tsunagu.registry import action, call_action
 from tsunagu.storage.types import utcnow
-from tsunagu.storage.upsert import flush_or_conflict
+from tsunagu.storage.upsert import dialect_insert, flush_or_conflict, insert_missing
 
 MAX_TITLE = 200
 MAX_NOTES = 5000
@@ -194,15 +194,18 @@ def _store_image(context: Context, showcase: Showcase, image: images.CheckedImag
 
 
 def _link(context: Context, showcase: Showcase, datasets: list[Dataset]) -> None:
-    have = set(
-        context.session.scalars(
-            select(ShowcasePackage.dataset_id).where(ShowcasePackage.showcase_id == showcase.id)
-        )
+    # INSERT … ON CONFLICT DO NOTHING: two updates naming the same new dataset at once add it once.
+    context.session.flush()  # the showcase's row, which the links refer to
+    created = utcnow()
+    insert_missing(
+        context.session,
+        ShowcasePackage,
+        [
+            {"showcase_id": showcase.id, "dataset_id": dataset_id, "created": created}
+            for dataset_id in dict.fromkeys(d.id for d in datasets)
+        ],
+        ["showcase_id", "dataset_id"],
     )
-    for dataset in datasets:
-        if dataset.id not in have:
-            context.session.add(ShowcasePackage(showcase_id=showcase.id, dataset_id=dataset.id))
-            have.add(dataset.id)
 
 
 @action("ckanext_showcase_create", write=True)
@@ -445,7 +448,15 @@ def ckanext_showcase_package_association_create(
     errors: validation.Errors = {}
     _public_datasets(context, [dataset.id], errors, "package_id")
     require(errors)
-    if context.session.get(ShowcasePackage, (showcase.id, dataset.id)) is not None:
+    # One INSERT … ON CONFLICT DO NOTHING decides, so of calls adding the same pair at once one
+    # adds it and the rest are told it is there (a look-up first let them all insert: a 500).
+    added = context.session.execute(
+        dialect_insert(context.session, ShowcasePackage)
+        .values(showcase_id=showcase.id, dataset_id=dataset.id, created=utcnow())
+        .on_conflict_do_nothing(index_elements=["showcase_id", "dataset_id"])
+        .returning(ShowcasePackage.dataset_id)
+    ).first()
+    if added is None:
         raise ValidationError(
             {
                 "package_id": [
@@ -454,7 +465,6 @@ def ckanext_showcase_package_association_create(
                 ]
             }
         )
-    context.session.add(ShowcasePackage(showcase_id=showcase.id, dataset_id=dataset.id))
     showcase.modified = utcnow()
     context.session.flush()
     return {"package_id": dataset.id, "showcase_id": showcase.id}

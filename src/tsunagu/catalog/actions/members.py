@@ -35,6 +35,7 @@ from tsunagu.catalog.models import (
     Organization,
     dataset_group,
 )
+from tsunagu.catalog.revision import lock_for_update
 from tsunagu.context import Context
 from tsunagu.errors import NotAuthorized, NotFound, ValidationError, require
 from tsunagu.registry import action
@@ -319,6 +320,9 @@ def member_create(context: Context, data: dict[str, Any]) -> dict[str, Any]:
         raise ValidationError(
             {"capacity": [f"データセットの capacity は {PACKAGE_IN_GROUP} です (Must be public)"]}
         )
+    # Calls adding one dataset to one group at once take turns on the dataset's row, so each
+    # sees whether the others already added it (both inserting was a unique-key 500).
+    lock_for_update(context.session, dataset)
     if not _in_group(context, group, dataset):
         dataset.groups.append(group)
         touch(context, dataset, "changed package")
@@ -345,6 +349,7 @@ def member_delete(context: Context, data: dict[str, Any]) -> None:
         return
     dataset = _dataset(context, ref)
     group = _require_group_curation(context, where, dataset)
+    lock_for_update(context.session, dataset)  # as member_create: one remover at a time
     if _in_group(context, group, dataset):
         dataset.groups = [g for g in dataset.groups if g.id != group.id]
         touch(context, dataset, "changed package")
