@@ -580,3 +580,26 @@ def test_one_data_request_supported_at_once(server: LiveServer, editor: str) -> 
     )
     assert rows == 1
     assert server.act("data_request_show", {"id": request["id"]})["supporters"] == 1
+
+
+# -- the site's own rows ----------------------------------------------------------------------------
+
+
+def test_one_new_site_setting_saved_at_once(server: LiveServer, sysadmin: str) -> None:
+    titles = [f"競争のサイト {i}" for i in range(RACERS)]
+    outcomes = race(
+        server,
+        sysadmin,
+        lambda c, i: c.action.config_option_update(**{"ckan.site_description": titles[i]}),
+    )
+    assert len(succeeded(outcomes)) == RACERS
+    shown = server.act("config_option_show", {"key": "ckan.site_description"})
+    assert shown in titles
+
+
+def test_the_site_user_made_on_first_use_at_once(server: LiveServer, sysadmin: str) -> None:
+    outcomes = race(server, sysadmin, lambda c, i: c.action.get_site_user())
+    assert len(succeeded(outcomes)) == RACERS
+    assert len({o.result["name"] for o in outcomes}) == 1
+    name = outcomes[0].result["name"]
+    assert count(server, select(func.count()).select_from(User).where(User.name == name)) == 1

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from tsunagu import __version__
 from tsunagu.accounts.models import User
 from tsunagu.catalog import authz, site_options
 from tsunagu.catalog.lookup import require_id
 from tsunagu.context import Context
 from tsunagu.registry import action
+from tsunagu.storage.upsert import get_or_create
 
 # The CKAN version whose Action API we follow; clients use it to pick features.
 CKAN_API_COMPATIBLE = "2.11.5"
@@ -74,11 +73,13 @@ def get_site_user(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     :returns: ``{"name": …, "apikey": null}``
     """
     authz.require_sysadmin(context)
-    user = context.session.scalar(select(User).where(User.name == SITE_USER))
-    if user is None:
-        user = User(name=SITE_USER, fullname="サイト (site)", sysadmin=True, password_hash="")
-        context.session.add(user)
-        context.session.flush()
+    # INSERT … ON CONFLICT: first calls made at once make one account, not a unique-key 500.
+    user = get_or_create(
+        context.session,
+        User,
+        {"name": SITE_USER},
+        {"fullname": "サイト (site)", "sysadmin": True, "password_hash": ""},
+    )
     return {"name": user.name, "apikey": None}
 
 
