@@ -7,7 +7,11 @@ event loop). Once a second its `DisasterWorker` averages the last
 
 * while the automatic mode is off, a rate of at least ``disaster_auto_rps`` switches it on;
 * while it is on, a rate of at least ``disaster_auto_off_ratio`` × that keeps it on
-  (hysteresis: a load hovering around the threshold does not flap the mode).
+  (hysteresis: a load hovering around the threshold does not flap the mode);
+* after a sysadmin's switch (``disaster_mode_update``), only requests since that switch count:
+  a window that still holds the burst a sysadmin has just switched off after does not switch
+  the mode on again at once. Load that goes on switches it on again a window later, unless the
+  sysadmin also set ``automatic`` to false.
 
 Switching on and keeping on are one write: ``tsunagu.disaster_auto_until`` moved to now +
 ``disaster_auto_calm_seconds`` (state.py), which every process reads. So the mode goes off
@@ -76,7 +80,16 @@ def should_extend(rate: float, state: DisasterState, now: datetime, settings: Se
         return False
     if state.automatic(now):
         return rate >= threshold * settings.disaster_auto_off_ratio
+    if state.since is not None and now < counted_from(state.since, settings):
+        return False
     return rate >= threshold
+
+
+def counted_from(since: datetime, settings: Settings) -> datetime:
+    """When a window measured from now holds no request from before a switch at ``since``.
+    The window is whole seconds before the current one, and ``since`` is stored to the second
+    (it may be up to a second early): two seconds of margin."""
+    return since + timedelta(seconds=max(1, settings.disaster_auto_window_seconds) + 2)
 
 
 def next_until(state: DisasterState, now: datetime, settings: Settings) -> datetime | None:

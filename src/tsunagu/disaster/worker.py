@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 from tsunagu.context import Services
 from tsunagu.disaster.load import next_until, should_extend
 from tsunagu.disaster.runtime import disaster_of
-from tsunagu.disaster.state import extend_automatic
+from tsunagu.disaster.state import extend_automatic, read_state
 from tsunagu.storage.database import transaction
 from tsunagu.storage.types import utcnow
 
@@ -46,12 +46,18 @@ class DisasterWorker:
         mode = self.runtime.mode
         state, now = mode.state, utcnow()
         rate = self.runtime.load.rate(settings.disaster_auto_window_seconds)
-        if not should_extend(rate, state, now, settings):
-            return
-        until = next_until(state, now, settings)
-        if until is None:
+        if (
+            not should_extend(rate, state, now, settings)
+            or next_until(state, now, settings) is None
+        ):
             return
         with transaction(self.services.sessions) as session:
+            # Decide again on the rows as they are now: a sysadmin may have switched the mode
+            # off (or load off) since this process last read them, and that switch wins.
+            state = read_state(session)
+            until = next_until(state, now, settings)
+            if until is None or not should_extend(rate, state, now, settings):
+                return
             extend_automatic(session, until)
         if not state.automatic(now):
             log.warning(
