@@ -45,6 +45,7 @@ from tsunagu.catalog.models import (
 from tsunagu.community.models import DataRequestSupport, ShowcasePackage
 from tsunagu.datastore.models import DatastoreTable
 from tsunagu.follows.models import Follow
+from tsunagu.plan.models import IndicatorValue, Measure, Plan, PlanNode
 from tsunagu.quality.models import ResourceQuality
 
 RACERS = 10
@@ -603,3 +604,101 @@ def test_the_site_user_made_on_first_use_at_once(server: LiveServer, sysadmin: s
     assert len({o.result["name"] for o in outcomes}) == 1
     name = outcomes[0].result["name"]
     assert count(server, select(func.count()).select_from(User).where(User.name == name)) == 1
+
+
+# -- plans ----------------------------------------------------------------------------------------
+
+
+def new_plan(server: LiveServer, sysadmin: str) -> dict[str, Any]:
+    return dict(
+        server.ckan(sysadmin).action.plan_create(
+            name=unique("race-plan"), title="競争の計画", owner_org=ORG, period_start=2020
+        )
+    )
+
+
+def test_plans_with_one_new_name(server: LiveServer, sysadmin: str) -> None:
+    name = unique("race-plan-name")
+    outcomes = race(
+        server,
+        sysadmin,
+        lambda c, i: c.action.plan_create(name=name, title=f"計画{i}", owner_org=ORG),
+    )
+    assert_one_winner(outcomes, "name", "already in use")
+    assert count(server, select(func.count()).select_from(Plan).where(Plan.name == name)) == 1
+
+
+def test_one_new_heading_of_a_plan_at_once(server: LiveServer, sysadmin: str) -> None:
+    plan = new_plan(server, sysadmin)
+    outcomes = race(
+        server,
+        sysadmin,
+        lambda c, i: c.action.plan_node_create(plan_id=plan["id"], number="I", title="柱"),
+    )
+    assert_one_winner(outcomes, "number", "Heading already exists")
+    nodes = count(
+        server, select(func.count()).select_from(PlanNode).where(PlanNode.plan_id == plan["id"])
+    )
+    assert nodes == 1
+
+
+def test_one_new_measure_number_at_once(server: LiveServer, sysadmin: str) -> None:
+    plan = new_plan(server, sysadmin)
+    outcomes = race(
+        server,
+        sysadmin,
+        lambda c, i: c.action.plan_measure_create(plan_id=plan["id"], number="1", name=f"施策{i}"),
+    )
+    assert_one_winner(outcomes, "number", "already exists")
+    measures = count(
+        server, select(func.count()).select_from(Measure).where(Measure.plan_id == plan["id"])
+    )
+    assert measures == 1
+
+
+def test_one_indicator_value_for_one_date_at_once(server: LiveServer, sysadmin: str) -> None:
+    plan = new_plan(server, sysadmin)
+    ckan = server.ckan(sysadmin)
+    measure = ckan.action.plan_measure_create(plan_id=plan["id"], number="1", name="施策")
+    indicator = ckan.action.plan_indicator_create(
+        plan_id=plan["id"], measure_id=measure["id"], name="件数", baseline="1", target="10"
+    )
+    outcomes = race(
+        server,
+        sysadmin,
+        lambda c, i: c.action.plan_indicator_value_add(
+            indicator_id=indicator["id"], value=str(i + 1), period="2024-03-31"
+        ),
+    )
+    assert len(succeeded(outcomes)) == RACERS
+    rows = count(
+        server,
+        select(func.count())
+        .select_from(IndicatorValue)
+        .where(IndicatorValue.indicator_id == indicator["id"]),
+    )
+    assert rows == 1
+    shown = ckan.action.plan_indicator_show(id=indicator["id"])
+    assert [v["value"] for v in shown["values"]] in [[float(i + 1)] for i in range(RACERS)]
+
+
+def test_one_import_applied_at_once(server: LiveServer, sysadmin: str) -> None:
+    plan = new_plan(server, sysadmin)
+    table = "番号,施策名,指標,現状,目標\n1,オープンデータの推進,公開数,140 (R元年度),560 (R4年度)\n"
+    preview = server.ckan(sysadmin).action.plan_import_preview(
+        plan_id=plan["id"], upload=("施策集.csv", io.BytesIO(table.encode()))
+    )
+    outcomes = race(server, sysadmin, lambda c, i: c.action.plan_import_apply(id=preview["id"]))
+    assert_one_winner(outcomes, "id", "no longer a preview")
+    shown = server.act("plan_show", {"id": plan["id"]})
+    assert (shown["num_measures"], shown["num_indicators"]) == (1, 1)
+
+
+def test_renaming_plans_to_one_new_name(server: LiveServer, sysadmin: str) -> None:
+    plans = [new_plan(server, sysadmin) for _ in range(RACERS)]
+    name = unique("race-plan-rename")
+    outcomes = race(
+        server, sysadmin, lambda c, i: c.action.plan_patch(id=plans[i]["id"], name=name)
+    )
+    assert_one_winner(outcomes, "name", "already in use")
+    assert count(server, select(func.count()).select_from(Plan).where(Plan.name == name)) == 1

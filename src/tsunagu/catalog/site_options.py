@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from tsunagu.catalog.models import SystemInfo
 from tsunagu.config import Settings
 from tsunagu.storage.types import utcnow
+from tsunagu.storage.upsert import upsert
 
 TITLE = "ckan.site_title"
 DESCRIPTION = "ckan.site_description"
@@ -127,10 +128,13 @@ def _own_address(value: str, site_url: str) -> bool:
 
 def save(session: Session, changes: dict[str, str]) -> None:
     now = utcnow()
-    for key, value in changes.items():
-        row = session.get(SystemInfo, key)
-        if row is None:
-            session.add(SystemInfo(key=key, value=value, updated=now))
-        else:
-            row.value, row.updated = value, now
-    session.flush()
+    # INSERT … ON CONFLICT DO UPDATE: a key set for the first time by several requests at once is
+    # one row, the last writer's (a look-up first let them all insert: a unique-key 500).
+    for key, value in sorted(changes.items()):
+        upsert(
+            session,
+            SystemInfo,
+            {"key": key, "value": value, "updated": now},
+            keys=["key"],
+            update=["value", "updated"],
+        )

@@ -21,6 +21,7 @@ from tsunagu.catalog import authz
 from tsunagu.context import Context
 from tsunagu.errors import NotAuthorized, NotFound
 from tsunagu.plan.models import Indicator, Measure, Plan
+from tsunagu.storage.upsert import begin_write
 
 NO_PLAN_RIGHTS = "この計画を編集する権限がありません (User not authorized to edit this plan)"
 NO_VALUE_RIGHTS = (
@@ -33,10 +34,19 @@ def plan_not_found(ref: str) -> NotFound:
     return NotFound(f"計画が見つかりません: {ref} (Plan not found)")
 
 
-def find_plan(context: Context, ref: str) -> Plan:
+def find_plan(context: Context, ref: str, *, lock: bool = False) -> Plan:
+    """The plan by id or name; with ``lock``, locked for a change until commit.
+
+    Changes to one plan take turns on its row (PostgreSQL: ``SELECT … FOR UPDATE``; SQLite: the
+    write lock), so each one's checks (a heading's key, a measure's number, a value's date, an
+    import still a preview) see what the one before it wrote, instead of both inserting and the
+    second failing on the unique key with a 500."""
     plan = context.session.scalar(select(Plan).where((Plan.id == ref) | (Plan.name == ref)))
     if plan is None or (plan.state == "deleted" and not context.is_sysadmin):
         raise plan_not_found(ref)
+    if lock:
+        begin_write(context.session)
+        context.session.refresh(plan, with_for_update=True)
     return plan
 
 

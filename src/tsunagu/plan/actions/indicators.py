@@ -31,7 +31,7 @@ def shown(context: Context, indicator: Indicator) -> dict[str, Any]:
 
 def _managed(context: Context, ref: str) -> tuple[Indicator, Plan]:
     indicator = edit.find_indicator(context, ref)
-    plan = access.find_plan(context, indicator.plan_id)
+    plan = access.find_plan(context, indicator.plan_id, lock=True)
     access.require_manager(context, plan)
     return indicator, plan
 
@@ -56,7 +56,7 @@ def plan_indicator_create(context: Context, data: dict[str, Any]) -> dict[str, A
     :param metric_key, metric_params: a live catalog metric giving the actual values
     :param definition, note: how it is counted; a note
     """
-    plan = access.find_plan(context, require_id(data, "plan_id"))
+    plan = access.find_plan(context, require_id(data, "plan_id"), lock=True)
     access.require_manager(context, plan)
     values = edit.indicator_values(context, plan, data, None)
     values.setdefault("position", edit.next_position(context, Indicator, plan.id))
@@ -158,7 +158,7 @@ def plan_indicator_value_add(context: Context, data: dict[str, Any]) -> dict[str
     :returns: the indicator (as ``plan_indicator_show``)
     """
     indicator = edit.find_indicator(context, require_id(data, "indicator_id"))
-    plan = access.find_plan(context, indicator.plan_id)
+    plan = access.find_plan(context, indicator.plan_id, lock=True)
     access.require_value_recorder(context, plan, indicator)
     errors: validation.Errors = {}
     if "value" not in data and "value_value" not in data:
@@ -212,7 +212,7 @@ def plan_indicator_value_delete(context: Context, data: dict[str, Any]) -> dict[
     if row is None:
         raise NotFound("実績値が見つかりません (Indicator value not found)")
     indicator = edit.find_indicator(context, row.indicator_id)
-    plan = access.find_plan(context, indicator.plan_id)
+    plan = access.find_plan(context, indicator.plan_id, lock=True)
     access.require_value_recorder(context, plan, indicator)
     history.changed(
         context,

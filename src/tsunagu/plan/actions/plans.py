@@ -16,6 +16,8 @@ from tsunagu.errors import NotAuthorized, NotFound, ValidationError, require
 from tsunagu.plan import access, dashboard, dictize, fiscal, history, inputs
 from tsunagu.plan.models import Plan, PlanRevision
 from tsunagu.registry import action
+from tsunagu.storage.types import new_id
+from tsunagu.storage.upsert import flush_or_conflict
 
 NAME_IN_USE = "この名前は既に使われています (That URL is already in use)"
 # A plan's hierarchy when none is given: 山口県's, the demo's.
@@ -173,9 +175,12 @@ def plan_create(context: Context, data: dict[str, Any]) -> dict[str, Any]:
             "この組織の計画を作る権限がありません (User not authorized to create plans here)"
         )
     revisions = values.pop("revisions", [])
-    plan = Plan(creator_user_id=context.user.id if context.user else None, **values)
+    plan = Plan(id=new_id(), creator_user_id=context.user.id if context.user else None, **values)
     context.session.add(plan)
-    context.session.flush()
+    # Another request may have taken the name since _clean checked it: a 409, not a 500.
+    flush_or_conflict(
+        context.session, Plan, field="name", value=plan.name, own_id=plan.id, message=NAME_IN_USE
+    )
     _set_revisions(context, plan, revisions)
     history.record(context, plan, "new plan", "plan_create", f"計画「{plan.title}」を作成")
     context.session.flush()
@@ -183,7 +188,7 @@ def plan_create(context: Context, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _update(context: Context, data: dict[str, Any]) -> dict[str, Any]:
-    plan = access.find_plan(context, require_id(data))
+    plan = access.find_plan(context, require_id(data), lock=True)
     access.require_manager(context, plan)
     values = _clean(context, data, plan)
     if values.get("owner_org", plan.owner_org) != plan.owner_org and not authz.has_role(
@@ -194,6 +199,9 @@ def _update(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     was_published = plan.published
     for key, value in values.items():
         setattr(plan, key, value)
+    flush_or_conflict(  # a new name another request took meanwhile: a 409, not a 500
+        context.session, Plan, field="name", value=plan.name, own_id=plan.id, message=NAME_IN_USE
+    )
     if revisions is not None:
         _set_revisions(context, plan, revisions)
     summary = f"計画「{plan.title}」を更新"
@@ -227,7 +235,7 @@ def plan_delete(context: Context, data: dict[str, Any]) -> None:
 
     :param id: the plan's id or name
     """
-    plan = access.find_plan(context, require_id(data))
+    plan = access.find_plan(context, require_id(data), lock=True)
     access.require_manager(context, plan)
     plan.state = "deleted"
     history.record(context, plan, "deleted plan", "plan_delete", f"計画「{plan.title}」を削除")

@@ -17,7 +17,7 @@ from tsunagu.registry import action
 
 
 def _plan(context: Context, data: dict[str, Any]) -> Plan:
-    plan = access.find_plan(context, require_id(data, "plan_id"))
+    plan = access.find_plan(context, require_id(data, "plan_id"), lock=True)
     access.require_manager(context, plan)
     return plan
 
@@ -58,7 +58,7 @@ def plan_node_update(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     node = context.session.get(PlanNode, require_id(data))
     if node is None:
         raise NotFound("計画の項目が見つかりません (Plan heading not found)")
-    plan = access.find_plan(context, node.plan_id)
+    plan = access.find_plan(context, node.plan_id, lock=True)
     access.require_manager(context, plan)
     values = edit.node_values(context, plan, data, node)
     for key, value in values.items():
@@ -79,7 +79,7 @@ def plan_node_delete(context: Context, data: dict[str, Any]) -> None:
     node = context.session.get(PlanNode, require_id(data))
     if node is None:
         raise NotFound("計画の項目が見つかりません (Plan heading not found)")
-    plan = access.find_plan(context, node.plan_id)
+    plan = access.find_plan(context, node.plan_id, lock=True)
     access.require_manager(context, plan)
     history.changed(context, plan, "plan_node_delete", f"項目「{node.key} {node.title}」を削除")
     context.session.delete(node)
@@ -146,7 +146,7 @@ def plan_measure_create(context: Context, data: dict[str, Any]) -> dict[str, Any
 
 def _measure_update(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     measure = edit.find_measure(context, require_id(data))
-    plan = access.find_plan(context, measure.plan_id)
+    plan = access.find_plan(context, measure.plan_id, lock=True)
     access.require_manager(context, plan)
     values = edit.measure_values(context, plan, data, measure)
     edit.apply_measure(context, measure, values)
@@ -183,7 +183,7 @@ def plan_measure_delete(context: Context, data: dict[str, Any]) -> None:
     :param id: the measure's id
     """
     measure = edit.find_measure(context, require_id(data))
-    plan = access.find_plan(context, measure.plan_id)
+    plan = access.find_plan(context, measure.plan_id, lock=True)
     access.require_manager(context, plan)
     history.changed(
         context,

@@ -53,12 +53,16 @@ def _local(context: Context, record: PlanImport) -> Iterator[Path]:
         yield copy
 
 
-def find(context: Context, ref: str) -> tuple[PlanImport, Plan]:
+def find(context: Context, ref: str, *, lock: bool = False) -> tuple[PlanImport, Plan]:
+    """The import and its plan; with ``lock``, the plan locked (see access.find_plan) and the
+    import read again under the lock, so of two applies at once the second sees it applied."""
     record = context.session.get(PlanImport, ref)
     if record is None:
         raise NotFound("計画の取り込みが見つかりません (Plan import not found)")
-    plan = access.find_plan(context, record.plan_id)
+    plan = access.find_plan(context, record.plan_id, lock=lock)
     access.require_manager(context, plan)
+    if lock:
+        context.session.refresh(record)
     return record, plan
 
 
@@ -275,7 +279,7 @@ def preview(context: Context, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def apply(context: Context, data: dict[str, Any]) -> dict[str, Any]:
-    record, plan = find(context, str(data.get("id") or ""))
+    record, plan = find(context, str(data.get("id") or ""), lock=True)
     if record.state != "preview":
         raise ValidationError(
             {"id": [f"この取り込みは既に {record.state} です (Import is no longer a preview)"]}
@@ -309,7 +313,7 @@ def apply(context: Context, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def discard(context: Context, data: dict[str, Any]) -> dict[str, Any]:
-    record, plan = find(context, str(data.get("id") or ""))
+    record, plan = find(context, str(data.get("id") or ""), lock=True)
     if record.state != "preview":
         raise ValidationError(
             {"id": [f"この取り込みは既に {record.state} です (Import is no longer a preview)"]}
