@@ -307,6 +307,59 @@ def test_many_shelters_stay_under_50_kb_a_page(site: LiveServer) -> None:
     assert opened is not None and int(opened.group(1)) >= 30
 
 
+def test_a_large_municipality_is_split_in_parts_and_other_status_columns_count(
+    site: LiveServer,
+) -> None:
+    """600 shelters in one municipality from a file naming the column 開設状態 and writing ○
+    for open: its page comes in parts under 50 KB, linked to one another, holding every shelter
+    once with the open ones first; the index, too long to list 300 more open shelters, links
+    to each municipality's open ones with their count."""
+    code = "352152"
+    rows = []
+    for i in range(600):
+        row = shelter(
+            f"大規模避難所{i:03d}",
+            f"山口県周南市大字とても長い地名の町字{i}丁目{i}番地{i}号",
+            code,
+            34.05 + i / 10000,
+            131.8,
+            ("洪水", "地震", "津波"),
+        )
+        row["開設状態"] = "○" if i % 2 == 0 else "×"
+        rows.append(row)  # fmt: skip
+    organization(site, "dm-large", "周南市", code)
+    shelter_dataset(site, "dm-large", "dm-large-hinan", rows)
+    index = page_until(site, "/hinan", lambda t: f'href="/hinan/{code}"' in t, "the index link")
+    assert len(index.encode()) < 50_000
+    assert "大規模避難所" not in index  # counted, not listed
+    opened = index[index.index("開設中の避難場所") : index.index("市町村から探す")]
+    assert f'<a href="/hinan/{code}">周南市</a> 300 か所' in opened
+    items: list[tuple[str, str]] = []
+    number = 1
+    while True:
+        path = f"/hinan/{code}" + (f"/{number}" if number > 1 else "")
+        response = page(site, path)
+        if response.status_code == 404:
+            break
+        assert response.status_code == 200, path
+        html = response.text
+        assert len(html.encode()) < 50_000, path
+        assert f'<span aria-current="page">{number}</span>' in html
+        assert f'href="/hinan/{code}/2"' in html or number == 2
+        assert "<h1>周南市の避難場所</h1>" in html and "600 か所 （うち開設中 300）" in html
+        items += re.findall(
+            r"<li><strong>(大規模避難所\d{3})</strong> <span class=\"(?:open|status)\">"
+            r"(開設中|開設状況: ×)</span>",
+            html,
+        )
+        number += 1
+    assert number - 1 >= 2  # parts
+    names = [name for name, _ in items]
+    assert len(names) == len(set(names)) == 600
+    statuses = [status for _, status in items]
+    assert statuses == ["開設中"] * 300 + ["開設状況: ×"] * 300
+
+
 def test_pages_compress(site: LiveServer) -> None:
     raw = requests.get(
         site.url + "/hinan", headers={"Accept-Encoding": "gzip"}, timeout=10, stream=True
@@ -315,6 +368,23 @@ def test_pages_compress(site: LiveServer) -> None:
     assert raw.headers["content-encoding"] == "gzip"
     assert gzip.decompress(body).decode().startswith("<!doctype html>")
     assert len(body) < len(gzip.decompress(body)) / 2
+
+
+def test_pages_follow_the_site_title(site: LiveServer, sysadmin: ckanapi.RemoteCKAN) -> None:
+    sysadmin.action.config_option_update(**{"ckan.site_title": "防災テスト県オープンデータ"})
+    try:
+        html = page_until(
+            site,
+            f"/hinan/{SHIMONOSEKI}",
+            lambda t: "防災テスト県オープンデータ" in t,
+            "the new title",
+        )
+        assert "<title>下関市の避難場所 - 防災テスト県オープンデータ</title>" in html
+        assert '<header><a href="/?full=1">防災テスト県オープンデータ</a></header>' in html
+    finally:
+        configured = site.services.settings.site_title
+        sysadmin.action.config_option_update(**{"ckan.site_title": configured})
+    page_until(site, "/hinan", lambda t: "防災テスト県" not in t, "the title back")
 
 
 def test_other_pages_unchanged_while_off(site: LiveServer) -> None:

@@ -61,7 +61,8 @@ def shelter_dataset(
     *,
     private: bool = False,
 ) -> str:
-    """A dataset following standard 03 with one table of `rows`; returns the resource id."""
+    """A dataset following standard 03 with one table of `rows` (text columns besides 緯度 and
+    経度, also for any column a row has beyond the standard's); returns the resource id."""
     server.act(
         "package_create",
         {
@@ -72,7 +73,9 @@ def shelter_dataset(
             "private": private,
         },
     )
-    columns = list(FIELDS) + (["開設状況"] if any("開設状況" in r for r in rows) else [])
+    # Any other column the rows have (開設状況, or another name a municipality gives it).
+    extra = [c for c in dict.fromkeys(c for r in rows for c in r) if c not in FIELDS]
+    columns = list(FIELDS) + extra
     table = server.act(
         "datastore_create",
         {

@@ -1,5 +1,7 @@
-"""災害モード switched by load, on SQLite and PostgreSQL: two app processes on one database (two
-live servers), the first one loaded with requests while the second stays quiet.
+"""災害モード across app processes, on SQLite and PostgreSQL: two live servers on one database,
+the first one loaded with requests while the second stays quiet. A sysadmin's switch and the
+switch by load reach every process through system_info, and each process's 避難場所 pages
+follow data changed through the other.
 
 Short settings so that a test takes seconds: at least 10 requests a second over 2 s switch the
 mode on, 5 keep it on, and it goes off 5 s after the load ends. The tests read each process's
@@ -22,7 +24,7 @@ from sqlalchemy import select
 
 from support import databases
 from support.live_server import LiveServer
-from support.shelters import page
+from support.shelters import organization, page, page_until, shelter, shelter_dataset
 from support.waiting import wait_until
 from tsunagu.catalog.models import SystemInfo
 from tsunagu.disaster.runtime import disaster_of
@@ -236,3 +238,48 @@ def test_no_threshold_no_automatic_switch(tmp_path: Path) -> None:
         assert stored_until(live) is None
     finally:
         live.stop()
+
+
+@pytest.mark.usefixtures("calm_start")
+def test_a_sysadmins_switch_reaches_every_process(
+    busy: LiveServer, quiet: LiveServer, sysadmin: ckanapi.RemoteCKAN
+) -> None:
+    message = "大雨特別警報に伴い避難所を開設しています"
+    sysadmin.action.disaster_mode_update(on=True, message=message)
+    assert on_in(busy)  # the process that switched, at once
+    wait_until(lambda: home_leads_to_the_page(quiet), "the other process to lead to the page")
+    html = page_until(quiet, "/hinan", lambda t: message in t, "the message on its page")
+    assert f'<p class="alert">{message}</p>' in html
+    shown = show(quiet)
+    assert shown["on"] and shown["manual"] and not shown["automatic"]
+    sysadmin.action.disaster_mode_update(on=False)
+    wait_until(lambda: page(quiet, "/").status_code, "its home page", until=lambda s: s == 200)
+    page_until(quiet, "/hinan", lambda t: message not in t, "the message to go")
+
+
+def test_pages_follow_data_changed_through_another_process(
+    busy: LiveServer, quiet: LiveServer
+) -> None:
+    code = "352128"  # 柳井市
+    organization(busy, "proc-city", "柳井市", code)
+    resource = shelter_dataset(
+        busy,
+        "proc-city",
+        "proc-city-hinan",
+        [shelter("別プロセス公民館", "山口県柳井市南町1-1", code, 33.96, 132.10, ("洪水",))],
+    )
+    html = page_until(quiet, "/hinan", lambda t: "別プロセス公民館" in t, "the new shelter")
+    assert "対象の災害: 洪水" in html
+    busy.act(
+        "datastore_upsert",
+        {
+            "resource_id": resource,
+            "method": "insert",
+            "records": [
+                shelter("別プロセス体育館", "山口県柳井市南町2-2", code, 33.97, 132.11, ("地震",))
+            ],
+        },
+    )
+    page_until(quiet, "/hinan", lambda t: "別プロセス体育館" in t, "the added shelter")
+    busy.act("package_patch", {"id": "proc-city-hinan", "private": True})
+    page_until(quiet, "/hinan", lambda t: "別プロセス" not in t, "the shelters to go")
