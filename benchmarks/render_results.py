@@ -28,6 +28,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from reporting import analytics, datastore, harvest, load, portal, quality, search, staff
+from reporting import map as map_section
 from reporting.common import provenance
 
 HERE = Path(__file__).resolve().parent
@@ -123,6 +124,11 @@ SECTIONS = [
         [Table("analytics", None, "python benchmarks/analytics.py", analytics.render)],
         intro=analytics.INTRO,
     ),
+    Section(
+        "Map and 災害モード",
+        [Table("map", None, "python benchmarks/map.py", map_section.render)],
+        intro=map_section.INTRO,
+    ),
 ]
 TABLES = {table.name: table for section in SECTIONS for table in section.tables}
 
@@ -162,6 +168,7 @@ def _duration(name: str) -> str:
         "staff": "10 min",
         "analytics": "10 min",
         "harvest": "15 min",
+        "map": "10 min",
     }[name]
 
 
