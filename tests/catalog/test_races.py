@@ -702,3 +702,30 @@ def test_renaming_plans_to_one_new_name(server: LiveServer, sysadmin: str) -> No
     )
     assert_one_winner(outcomes, "name", "already in use")
     assert count(server, select(func.count()).select_from(Plan).where(Plan.name == name)) == 1
+
+
+# -- accounts --------------------------------------------------------------------------------------
+
+
+def test_one_address_invited_at_once(server: LiveServer, sysadmin: str) -> None:
+    email = f"{unique('race-invitee')}@example.jp"
+    outcomes = race(
+        server,
+        sysadmin,
+        lambda c, i: c.action.user_invite(email=email, group_id=ORG, role="member"),
+    )
+    assert 500 not in [o.status for o in outcomes]
+    assert succeeded(outcomes), [(o.status, str(o.error)) for o in outcomes]
+    assert count(server, select(func.count()).select_from(User).where(User.email == email)) == 1
+
+
+def test_accounts_with_one_new_address(server: LiveServer, sysadmin: str) -> None:
+    email = f"{unique('race-address')}@example.jp"
+    names = [unique("race-address-user") for _ in range(RACERS)]
+    outcomes = race(
+        server,
+        sysadmin,
+        lambda c, i: c.action.user_create(name=names[i], email=email, password="pw-x-00000"),
+    )
+    assert_one_winner(outcomes, "email", "belongs to a registered user")
+    assert count(server, select(func.count()).select_from(User).where(User.email == email)) == 1

@@ -12,6 +12,8 @@ helpers here close that gap on both databases:
 * ``flush_or_conflict``: for user-chosen unique names (dataset, organisation, group, user,
   vocabulary). When the flush breaks the unique constraint because another request took the
   name since the up-front check, the answer is the 409 that check gives, not an internal error.
+* ``take_turns``: for a unique rule with no unique index (an active account's e-mail address),
+  queues the transactions that check and write one value.
 * ``begin_write``: SQLite's Python driver starts a transaction only at the first
   INSERT/UPDATE/DELETE, so reads before it are not isolated, and a SAVEPOINT issued before it
   *is* the transaction (releasing it commits at once). ``begin_write`` takes the write lock
@@ -25,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -47,6 +49,16 @@ def begin_write(session: Session) -> None:
     raw = connection.connection.dbapi_connection
     if raw is not None and not raw.in_transaction:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def take_turns(session: Session, name: str) -> None:
+    """Make transactions about one named thing that has no row to lock yet (an e-mail address
+    before any account has it) run one after another until commit: SQLite's write lock, or on
+    PostgreSQL a transaction-scoped advisory lock on the name's hash. What is read afterwards
+    includes the previous holder's committed rows."""
+    begin_write(session)
+    if _dialect(session) == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
 
 
 def dialect_insert(session: Session, model: Any) -> Any:

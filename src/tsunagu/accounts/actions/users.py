@@ -24,7 +24,7 @@ from tsunagu.context import Context
 from tsunagu.errors import NotAuthorized, NotFound, require
 from tsunagu.registry import action
 from tsunagu.storage.types import new_id
-from tsunagu.storage.upsert import flush_or_conflict
+from tsunagu.storage.upsert import flush_or_conflict, take_turns
 
 STATES = ("active", "pending", "deleted")
 NAME_TAKEN = "このユーザー名は既に使われています (That login name is not available)"
@@ -66,6 +66,11 @@ def user_dict(context: Context, user: User) -> dict[str, Any]:
     return data
 
 
+def email_turn(email: str) -> str:
+    """The name under which requests about one address take turns (storage.upsert.take_turns)."""
+    return f"user-email:{email.lower()}"
+
+
 def email_taken(context: Context, email: str, user_id: str | None = None) -> bool:
     """Another active account already has this address (CKAN's email_is_unique)."""
     if not email:
@@ -80,6 +85,10 @@ def check_new_email(
     context: Context, data: dict[str, Any], errors: validation.Errors, user_id: str | None = None
 ) -> str:
     email = validation.check_email(validation.as_text(data, "email", errors), "email", errors)
+    if email:
+        # No unique index can say "one active account per address" (pending and deleted ones
+        # may share it), so requests giving one address at once check and write it in turn.
+        take_turns(context.session, email_turn(email))
     if email_taken(context, email, user_id):
         validation.add(
             errors,
