@@ -10,7 +10,11 @@ Shared rows raced here: free tags, dataset / organisation / group / user / vocab
 vocabulary tags, organisation and group memberships, a dataset's groups and collaborators, follows,
 a dataset's tags and extras under concurrent patches, resources added to one dataset, a datastore
 table made by several datastore_create calls, a datastore primary key upserted at once, the quality
-record of one resource, a dataset added to a use case (活用事例) and a data request's supporters.
+record of one resource, a dataset added to a use case (活用事例), a data request's supporters, a
+site setting and the site user made on first use, a plan's name, headings, measure numbers,
+actual values for one date and one import applied, and an e-mail address given to new or invited
+accounts. Usage counts, metric snapshots and sign-in throttle rows are raced by processes in
+tests/usage, tests/metrics and tests/web/test_login_throttle.py.
 """
 
 from __future__ import annotations
