@@ -1,7 +1,8 @@
 """活用事例 (use cases) over HTTP with ckanapi, on SQLite and PostgreSQL: a use case submitted by
 the public, approved by staff, shown on the dataset page and read back through ckanext-showcase's
 actions in the extension's shape; who may moderate; images checked (anything but PNG, JPEG and
-WebP refused; metadata and trailers removed); the 活用事例 metric counting approved ones."""
+WebP refused; metadata and trailers removed); the 活用事例 metric counting approved ones, and a
+plan's オープンデータ活用事例数 indicator bound to it following an approval through the snapshot."""
 
 from __future__ import annotations
 
@@ -462,3 +463,53 @@ def test_answered_requests_are_counted_by_the_metric(world: World) -> None:
     assert world.metric("data_requests_answered", organization=HAGI) == before + 2
     assert world.metric("data_requests_answered", outcome="published") == before_published + 1
     assert world.metric("data_requests_answered", organization=CITY) == 0
+
+
+# -- the 活用事例 indicator of a plan ------------------------------------------------------------
+
+
+def test_an_approved_use_case_is_counted_by_the_bound_plan_indicator(world: World) -> None:
+    """オープンデータ活用事例数 (山口県's plan: 0 → 5) bound to the showcases metric: after a use
+    case is approved, the day's snapshot re-measured gives the indicator one more."""
+    admin = world.ckan("sysadmin")
+    plan = admin.action.plan_create(
+        name=f"{world.prefix}-plan-{next(_serial)}",
+        title="官民データ活用推進計画",
+        owner_org=PREF,
+        period_start=2020,
+        period_end=2030,
+    )
+    measure = admin.action.plan_measure_create(
+        plan_id=plan["name"], number="1", name="オープンデータの利活用促進"
+    )
+    indicator = admin.action.plan_indicator_create(
+        plan_id=plan["name"],
+        measure_id=measure["id"],
+        name="オープンデータ活用事例数",
+        baseline="0件",
+        baseline_period="R元年度",
+        target="5件",
+        target_period="R12年度",
+        metric_key="showcases",
+        metric_params={"kind": "all"},
+    )
+    assert indicator["metric_key"] == "showcases"
+    admin.action.metric_snapshot_run()
+    before = admin.action.plan_indicator_show(id=indicator["id"])["progress"]["latest_value"]
+    assert before == world.metric("showcases")
+
+    submitted = world.submit()
+    admin.action.metric_snapshot_run()
+    pending = admin.action.plan_indicator_show(id=indicator["id"])["progress"]
+    assert pending["latest_value"] == before  # waiting for approval: not a use case yet
+
+    world.ckan("city_editor").action.showcase_review(id=submitted["id"], decision="approve")
+    run = admin.action.metric_snapshot_run()
+    shown = admin.action.plan_indicator_show(id=indicator["id"])
+    progress = shown["progress"]
+    assert progress["latest_value"] == before + 1
+    assert progress["latest_date"] == run["date"]
+    assert progress["percent"] == round((before + 1) / 5 * 100, 1)
+    board = admin.action.plan_dashboard_show(id=plan["name"])
+    [entry] = [i for i in board["indicators"] if i["id"] == indicator["id"]]
+    assert entry["progress"]["latest_value"] == before + 1
