@@ -130,6 +130,23 @@ def test_decrease_at_most_and_qualitative_targets(ckan: ckanapi.RemoteCKAN, owne
     assert progress["latest_value"] == 3500
 
 
+def test_maintain_targets_hold_at_or_above_the_target(ckan: ckanapi.RemoteCKAN, owner: str) -> None:
+    today = dt.date.today().isoformat()
+    kept = _plan_with_indicator(ckan, owner, baseline="100%", target="100%")
+    shown = ckan.action.plan_indicator_show(id=kept)
+    assert (shown["direction"], shown["direction_label"]) == ("maintain", "維持する")
+    ckan.action.plan_indicator_value_add(indicator_id=kept, value="100%", date=today)
+    assert _status(ckan, kept)["status"] == "achieved"
+    ckan.action.plan_indicator_value_add(indicator_id=kept, value="98.5%", period="2099-03-31")
+    progress = _status(ckan, kept)
+    assert (progress["status"], progress["latest_value"]) == ("behind", 98.5)
+    assert progress["reason"] == "目標値を下回っています"
+    # Said outright, a direction is kept whatever the values suggest.
+    stated = ckan.action.plan_indicator_patch(id=kept, direction="maintain", target="95%")
+    assert stated["direction"] == "maintain"
+    assert stated["progress"]["status"] == "achieved"
+
+
 def test_value_refusals(ckan: ckanapi.RemoteCKAN, owner: str) -> None:
     indicator = _plan_with_indicator(ckan, owner, baseline="1", target="2")
     with pytest.raises(ckanapi.ValidationError) as refused:
