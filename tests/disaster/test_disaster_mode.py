@@ -9,6 +9,7 @@ import gzip
 import re
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import ckanapi
@@ -146,10 +147,12 @@ def test_conditional_request_and_head(site: LiveServer) -> None:
     assert "script-src 'self'" in first.headers["content-security-policy"]
 
 
-def test_pages_are_served_without_a_database_query(site: LiveServer) -> None:
-    page(site)  # rendered already
+@contextmanager
+def database_queries(site: LiveServer) -> Iterator[list[str]]:
+    """The threads that query the database while requests are answered (the event loop; sync
+    views run in "AnyIO worker thread"s), not the background workers."""
     seen: list[str] = []
-    serving = {site._thread.ident}  # the event loop; sync views run in "AnyIO worker thread"s
+    serving = {site._thread.ident}
 
     def record(*_args: Any) -> None:
         thread = threading.current_thread()
@@ -158,14 +161,30 @@ def test_pages_are_served_without_a_database_query(site: LiveServer) -> None:
 
     event.listen(site.services.engine, "before_cursor_execute", record)
     try:
+        yield seen
+    finally:
+        event.remove(site.services.engine, "before_cursor_execute", record)
+
+
+def test_pages_are_served_without_a_database_query(site: LiveServer) -> None:
+    page(site)  # rendered already
+    with database_queries(site) as seen:
         for path in ("/hinan", f"/hinan/{SHIMONOSEKI}", "/hinan?lang=en", "/hinan/999999") * 10:
             assert page(site, path).status_code in (200, 404)
         assert seen == []
         # The listener does see a page that reads the database.
         assert requests.get(site.url + "/dataset", timeout=30).status_code == 200
         assert seen
-    finally:
-        event.remove(site.services.engine, "before_cursor_execute", record)
+
+
+def test_switched_on_the_redirects_and_pages_need_no_database_query(
+    site: LiveServer, switched_on: dict[str, Any]
+) -> None:
+    page_until(site, "/hinan", lambda t: MESSAGE in t, "the message on the page")
+    with database_queries(site) as seen:
+        for path in ("/", "/map", "/?lang=en", "/hinan", f"/hinan/{UBE}") * 10:
+            assert page(site, path).status_code in (200, 302)
+        assert seen == []
 
 
 # -- the switch -------------------------------------------------------------------------------
