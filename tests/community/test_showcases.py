@@ -513,3 +513,19 @@ def test_an_approved_use_case_is_counted_by_the_bound_plan_indicator(world: Worl
     board = admin.action.plan_dashboard_show(id=plan["name"])
     [entry] = [i for i in board["indicators"] if i["id"] == indicator["id"]]
     assert entry["progress"]["latest_value"] == before + 1
+
+
+def test_html_and_script_in_a_use_case_are_shown_inert_on_every_page(world: World) -> None:
+    title = "<script>alert(1)</script>防災アプリ"
+    notes = '<img src=x onerror="alert(2)"> と <a href="javascript:alert(3)">リンク</a>'
+    approved = world.approved(title=title, notes=notes, author="<b>作者</b>")
+    visitor = Visitor(world.server.url)
+    for path in (f"/showcase/{approved['name']}", "/showcase", f"/dataset/{world.city_dataset}"):
+        page = visitor.get(path)
+        assert page.status_code == 200, path
+        assert "<script>alert(1)" not in page.text, path
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;防災アプリ" in page.text, path
+    shown = visitor.get(f"/showcase/{approved['name']}").text
+    assert "<img src=x" not in shown and 'href="javascript:' not in shown
+    assert "&lt;img src=x onerror=" in shown
+    assert "<b>作者</b>" not in shown
