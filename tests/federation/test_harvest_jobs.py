@@ -253,6 +253,32 @@ def test_a_running_job_stops_when_aborted_and_withdraws_nothing(
     assert count == 20
 
 
+def test_job_show_and_job_cancel_stop_a_running_harvest(
+    local: LiveServer, admin: ckanapi.RemoteCKAN, fake: FakeCkan
+) -> None:
+    """CKAN's own job actions reach harvest jobs too: job_show reads one, job_cancel stops it."""
+    site_name, site = slow_site(fake, 20, delay=0.4)
+    source = new_source(
+        admin, fake.url(site_name), config={"page_size": 1, "withdraw_after_days": 0}
+    )
+    job = admin.action.harvest_run(id=source)
+    wait_until(
+        lambda: admin.action.harvest_job_show(id=job["id"]),
+        "the job to make a dataset",
+        until=lambda j: j["counts"]["added"] >= 1,
+    )
+    shown = admin.action.job_show(id=job["id"])
+    assert (shown["id"], shown["queue"], shown["status"]) == (job["id"], "harvest", "running")
+    admin.action.job_cancel(id=job["id"])
+    stopped = wait_for_job(admin, job["id"])
+    assert (stopped["job_status"], stopped["status"]) == ("cancelled", "Aborted")
+    assert 1 <= stopped["counts"]["added"] < 20
+    assert admin.action.job_show(id=job["id"])["status"] == "cancelled"
+    with pytest.raises(ckanapi.ValidationError):
+        admin.action.job_cancel(id=job["id"])  # already finished
+    site.delay = 0.0
+
+
 def test_run_now_sent_ten_times_at_once_queues_one_job(
     local: LiveServer, admin: ckanapi.RemoteCKAN, fake: FakeCkan
 ) -> None:
