@@ -29,6 +29,7 @@ from urllib.parse import parse_qs, urlsplit
 import ckanapi
 import pytest
 
+from support import databases
 from support.live_server import LiveServer
 from support.resolver import fake_dns, refuse_egress
 from support.waiting import wait_until
@@ -80,12 +81,13 @@ def files() -> Iterator[ThreadingHTTPServer]:
 
 
 @pytest.fixture(scope="module")
-def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """A server with the default setting. SQLite only: the guard does not touch the database."""
-    tmp = tmp_path_factory.mktemp("guarded")
+def guarded(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A server with the default setting, on SQLite and PostgreSQL (the refusal is written to
+    the ingest job in the database either way)."""
+    tmp = tmp_path_factory.mktemp(f"guarded-{backend}")
     live = LiveServer(
         data_dir=tmp,
-        database_url=f"sqlite:///{tmp / 'tsunagu.db'}",
+        database_url=databases.database_url_for(backend, tmp),
         overrides={"ingest_allow_private_urls": False},
     ).start()
     assert live.services.settings.ingest_allow_private_urls is False
