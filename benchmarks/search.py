@@ -31,6 +31,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections import defaultdict
@@ -43,7 +44,7 @@ import httpx
 import numpy as np
 from runrecord import RunRecord, add_results_argument, render_section, stats, write_result
 from snapshot import snapshot_revision, snapshot_source
-from sqlalchemy import insert, select, update
+from sqlalchemy import create_engine, insert, select, update
 
 ROOT = Path(__file__).resolve().parent
 WORK = ROOT / ".work"
@@ -404,6 +405,26 @@ def _check_shape(services: Any, bulk_id: str) -> None:
         raise SystemExit("bulk rows do not match the action-made dataset:\n" + "\n".join(problems))
 
 
+def _schema_objects(db_path: Path) -> set[tuple[str, str]]:
+    with sqlite3.connect(db_path) as db:
+        rows = db.execute("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
+        return {(kind, name) for kind, name in rows}
+
+
+def _schema_difference(db_path: Path) -> str:
+    """What a kept catalog lacks or has beyond a freshly migrated one ("" when alike): an
+    unreleased migration edited since the catalog was made (an index added, say) would
+    otherwise go unmeasured."""
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = Path(tmp) / "fresh.db"
+        upgrade(create_engine(f"sqlite:///{fresh}"))
+        expected = _schema_objects(fresh)
+    found = _schema_objects(db_path)
+    # Only what is missing counts: a catalog gains tables of its own (the FTS baseline's).
+    missing = sorted(name for kind, name in expected - found)
+    return f"missing: {', '.join(missing[:5])}" if missing else ""
+
+
 def create_catalog(n: int, seed: int, reuse: bool, data_dir: Path | None = None) -> Catalog:
     WORK.mkdir(parents=True, exist_ok=True)
     data_dir = data_dir or WORK / f"catalog-{n}-s{seed}"
@@ -411,7 +432,10 @@ def create_catalog(n: int, seed: int, reuse: bool, data_dir: Path | None = None)
     marker = data_dir / "catalog.json"
     if reuse and marker.exists():
         info = json.loads(marker.read_text())
-        if info.get("version") == GENERATOR_VERSION and info.get("datasets") == n:
+        stale = _schema_difference(db_path)
+        if stale:
+            log(f"not reusing {db_path}: its schema differs from the migrations' ({stale})")
+        elif info.get("version") == GENERATOR_VERSION and info.get("datasets") == n:
             log(f"reusing {db_path}")
             return Catalog(
                 db_path, data_dir, n, info["token"], info["public_names"], rows=info.get("rows", {})
