@@ -187,6 +187,40 @@ def test_switched_on_the_redirects_and_pages_need_no_database_query(
         assert seen == []
 
 
+def test_pages_and_redirects_are_counted_in_metrics_by_page(
+    site: LiveServer, switched_on: dict[str, Any]
+) -> None:
+    """Answered before routing, they are still labelled as the portal's routes would be (the
+    registry is shared by both test servers in this process: differences only; label values
+    hold braces, so the labels are read up to the sample's value)."""
+
+    def requests_counted(text: str, handler: str, status: str) -> float:
+        total = 0.0
+        for line in text.splitlines():
+            if line.startswith("tsunagu_http_requests_total{"):
+                labels = dict(re.findall(r'(\w+)="([^"]*)"', line.rsplit(" ", 1)[0]))
+                if labels.get("handler") == handler and labels.get("status") == status:
+                    total += float(line.rsplit(" ", 1)[1])
+        return total
+
+    wait_until(lambda: page(site, "/").status_code, "the redirect", until=lambda s: s == 302)
+    before = requests.get(site.url + "/metrics", timeout=10).text
+    for path in ("/hinan", "/hinan/", f"/hinan/{UBE}", f"/hinan/{UBE}/2", "/", "/map"):
+        page(site, path)
+    after = requests.get(site.url + "/metrics", timeout=10).text
+    for handler, status, count in (
+        ("/hinan", "200", 2),
+        ("/hinan/{code}", "200", 1),
+        ("/hinan/{code}/{part:int}", "404", 1),
+        ("/", "302", 1),
+        ("/map", "302", 1),
+    ):
+        counted = requests_counted(after, handler, status) - requests_counted(
+            before, handler, status
+        )
+        assert counted == count, (handler, status)
+
+
 # -- the switch -------------------------------------------------------------------------------
 
 

@@ -8,9 +8,15 @@
 * While the mode is on, ``GET /`` and ``GET /map`` redirect (302, not stored) to ``/hinan``.
   ``?full=1`` on either goes through and sets a cookie for the browser session, so the full
   site stays available behind the page: the page's own links carry it.
+
+What it answers is labelled in /metrics (ops/metrics.py) by the route templates the portal uses
+for the same paths (``/hinan``, ``/hinan/{code}``, ``/hinan/{code}/{part:int}``, ``/``, ``/map``),
+so the day's traffic shows by page and not as ``unmatched``.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -23,6 +29,22 @@ from tsunagu.disaster.runtime import disaster_of
 REDIRECTED = frozenset({"/", "/map"})
 FULL_SITE_COOKIE = b"tsunagu_full_site"
 _FULL_SITE_SET = FULL_SITE_COOKIE + b"=1; Path=/; SameSite=Lax; HttpOnly"
+
+
+@dataclass(frozen=True)
+class _Label:
+    """Stands in for the route ops/metrics.py reads a request's label from (its ``path``)."""
+
+    path: str
+
+
+_PAGE_LABELS = (_Label(PREFIX), _Label(PREFIX + "/{code}"), _Label(PREFIX + "/{code}/{part:int}"))
+_REDIRECT_LABELS = {path: _Label(path) for path in REDIRECTED}
+
+
+def _page_label(path: str) -> _Label | None:
+    depth = len(path.removeprefix(PREFIX).strip("/").split("/")) if path != PREFIX else 0
+    return _PAGE_LABELS[depth] if depth < len(_PAGE_LABELS) else None
 
 
 def _header(scope: Scope, wanted: bytes) -> bytes | None:
@@ -61,7 +83,10 @@ class DisasterPages:
         method = scope["method"]
         if method == "GET" or method == "HEAD":
             if self.cached and (path == PREFIX or path.startswith(PREFIX + "/")):
-                await self._serve(scope, send, path.rstrip("/") or PREFIX, method == "HEAD")
+                page = path.rstrip("/") or PREFIX
+                if (label := _page_label(page)) is not None:
+                    scope["route"] = label
+                await self._serve(scope, send, page, method == "HEAD")
                 return
             if path in REDIRECTED and self.runtime.mode.on():
                 query: bytes = scope["query_string"]
@@ -70,6 +95,7 @@ class DisasterPages:
                     return
                 cookies = _header(scope, b"cookie") or b""
                 if not _cookie_has(cookies, FULL_SITE_COOKIE + b"=1"):
+                    scope["route"] = _REDIRECT_LABELS[path]
                     english = _query_has(query, b"lang=en") or (
                         not _query_has(query, b"lang=ja") and _cookie_has(cookies, b"lang=en")
                     )
