@@ -268,6 +268,10 @@ def test_switched_on_home_and_map_lead_to_the_page(
         assert response.headers["cache-control"] == "no-store"
     english = page(site, "/", cookies={"lang": "en"})
     assert english.headers["location"] == "/hinan?lang=en"
+    assert page(site, "/map?lang=en").headers["location"] == "/hinan?lang=en"
+    # A link to one particular view (an AED map someone shared) is what its reader wants.
+    aed = page(site, "/map?layer=aed")
+    assert aed.status_code == 200 and 'class="disaster-banner"' in aed.text
     # The page says why; other pages stay, with a banner.
     html = page_until(site, "/hinan", lambda t: MESSAGE in t, "the message on the page")
     assert f'<p class="alert">{MESSAGE}</p>' in html

@@ -5,7 +5,9 @@
   (cache.py): gzip when the client takes it, 304 for a matching ``If-None-Match``, the 404
   page for a municipality that has no shelters. With ``disaster_page_cache`` off they go on to
   the portal's route (views.py), which renders them for each request.
-* While the mode is on, ``GET /`` and ``GET /map`` redirect (302, not stored) to ``/hinan``.
+* While the mode is on, ``GET /`` and ``GET /map`` redirect (302, not stored) to ``/hinan``;
+  a link to one particular view (``/map?layer=aed``: any parameter but ``lang``) goes through,
+  since whoever shared it wanted that view.
   ``?full=1`` on either goes through and sets a cookie for the browser session, so the full
   site stays available behind the page: the page's own links carry it.
 
@@ -64,6 +66,11 @@ def _query_has(query: bytes, pair: bytes) -> bool:
     return pair in query.split(b"&")
 
 
+def _names_a_view(query: bytes) -> bool:
+    """Parameters other than the language: a link to one particular view."""
+    return any(part and not part.startswith(b"lang=") for part in query.split(b"&"))
+
+
 def _cookie_has(cookies: bytes, pair: bytes) -> bool:
     return any(part.strip() == pair for part in cookies.split(b";"))
 
@@ -92,6 +99,9 @@ class DisasterPages:
                 query: bytes = scope["query_string"]
                 if _query_has(query, b"full=1"):
                     await self.app(scope, receive, _with_cookie(send))
+                    return
+                if _names_a_view(query):
+                    await self.app(scope, receive, send)
                     return
                 cookies = _header(scope, b"cookie") or b""
                 if not _cookie_has(cookies, FULL_SITE_COOKIE + b"=1"):
