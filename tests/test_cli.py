@@ -186,3 +186,28 @@ def test_files_gc_refuses_storage_it_cannot_list(
     result = runner.invoke(app, ["files", "gc"])
     assert result.exit_code == 1
     assert "ローカルディスクだけです" in result.output
+
+
+def test_disaster_mode_from_the_command_line(runner: CliRunner, tmp_path: Path) -> None:
+    """The duty officer's switch without a browser: on with a message, status, off without
+    load switching it on again; what the API's disaster_mode_show then says."""
+    on = runner.invoke(
+        app, ["disaster", "on", "--message", "台風第10号に伴い避難所を開設しています"]
+    )
+    assert on.exit_code == 0, on.output
+    assert "災害モード: オン" in on.output and "台風第10号" in on.output
+    status = runner.invoke(app, ["disaster", "status"])
+    assert status.exit_code == 0 and "災害モード: オン" in status.output
+    services = build_services(Settings(data_dir=tmp_path))
+    with action_context(services, ignore_auth=True) as context:
+        shown = call_action("disaster_mode_show", context, {})
+    assert shown["on"] and shown["manual"] and shown["message"].startswith("台風第10号")
+    off = runner.invoke(app, ["disaster", "off", "--no-automatic"])
+    assert off.exit_code == 0, off.output
+    assert "災害モード: オフ" in off.output and "自動切り替え: しない" in off.output
+    with action_context(services, ignore_auth=True) as context:
+        shown = call_action("disaster_mode_show", context, {})
+    assert not shown["on"] and not shown["automatic_allowed"]
+    # A message with a control character is refused as the API refuses it.
+    bad = runner.invoke(app, ["disaster", "on", "--message", "bad\x07message"])
+    assert bad.exit_code == 1 and "エラー" in bad.output

@@ -29,6 +29,7 @@ mail_app = typer.Typer(help="お知らせメール (mail)", no_args_is_help=True
 metrics_app = typer.Typer(
     help="カタログの数値（メトリクス） (catalog metrics)", no_args_is_help=True
 )
+disaster_app = typer.Typer(help="災害モード (disaster mode)", no_args_is_help=True)
 for sub, name in (
     (db_app, "db"),
     (demo_app, "demo"),
@@ -39,6 +40,7 @@ for sub, name in (
     (files_app, "files"),
     (mail_app, "mail"),
     (metrics_app, "metrics"),
+    (disaster_app, "disaster"),
 ):
     app.add_typer(sub, name=name)
 
@@ -341,6 +343,52 @@ def metrics_snapshot() -> None:
         failed = ", ".join(result["failed"])
         typer.secho(f"計算できなかった系列: {failed}", fg=typer.colors.RED, err=True)
         raise typer.Exit(1)
+
+
+def _disaster(action: str, data: dict[str, object]) -> None:
+    """Call a disaster_mode_* action as the system and print the mode as it now is."""
+    services = build_services(Settings.from_env())
+    upgrade(services.engine)
+    try:
+        with action_context(services, ignore_auth=True) as context:
+            mode = call_action(action, context, data)
+    except ActionError as error:
+        _fail(error)
+    state = "オン" if mode["on"] else "オフ"
+    reason = "（負荷による自動）" if mode["on"] and not mode["manual"] else ""
+    typer.echo(f"災害モード: {state}{reason}")
+    if mode["on"] and mode["message"]:
+        typer.echo(f"メッセージ: {mode['message']}")
+    allowed = "する" if mode["automatic_allowed"] else "しない"
+    typer.echo(f"負荷による自動切り替え: {allowed}")
+
+
+@disaster_app.command("on")
+def disaster_on(
+    message: str = typer.Option(
+        "", "--message", help="各ページに表示する文（例: 避難所を開設しています）"
+    ),
+) -> None:
+    """災害モードをオンにします。トップページと地図が避難場所のページに案内します
+    (switch 災害モード on for every process)."""
+    _disaster("disaster_mode_update", {"on": True, "message": message})
+
+
+@disaster_app.command("off")
+def disaster_off(
+    automatic: bool = typer.Option(
+        True, "--automatic/--no-automatic", help="負荷による自動切り替えを許すか"
+    ),
+) -> None:
+    """災害モードをオフにします (switch 災害モード off; --no-automatic keeps load from switching
+    it on again)."""
+    _disaster("disaster_mode_update", {"on": False, "automatic": automatic})
+
+
+@disaster_app.command("status")
+def disaster_status() -> None:
+    """災害モードの状態を表示します (show whether 災害モード is on)."""
+    _disaster("disaster_mode_show", {})
 
 
 def main() -> None:
