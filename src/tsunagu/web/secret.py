@@ -3,8 +3,10 @@ directory and kept there (mode 0600), so no secret ever lives in the repository.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from tsunagu.config import Settings
@@ -17,8 +19,15 @@ def secret_key(settings: Settings) -> str:
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
-    return key
+    # Several worker processes start at once on a new data directory: each writes its key in
+    # full to a file of its own, and the first to link it into place wins; the others read that
+    # one. A reader never sees a key half written.
+    fd, scratch = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")  # mode 0600
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        with contextlib.suppress(FileExistsError):
+            os.link(scratch, path)
+    finally:
+        os.unlink(scratch)
+    return path.read_text().strip()
