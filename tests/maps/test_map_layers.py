@@ -24,6 +24,7 @@ from support.waiting import wait_until
 from tsunagu.datastore.models import IngestJob
 from tsunagu.demo.loader import load_demo
 from tsunagu.jobs.models import Job
+from tsunagu.maps.feature_ids import restore
 
 SHELTERS = "evacuation_space"
 FLOOD = "災害種別_洪水"
@@ -87,9 +88,12 @@ def result(server: LiveServer, name: str, token: str | None = None, **params: An
 
 
 def geojson(server: LiveServer, layer: str = SHELTERS) -> dict[str, Any]:
+    """The layer file with its points' ids given back from the sources' row runs."""
     response = requests.get(f"{server.url}/map/layers/{layer}.geojson", timeout=30)
     assert response.status_code == 200
-    return dict(response.json())
+    document = dict(response.json())
+    restore(document)
+    return document
 
 
 # -- the layers ----------------------------------------------------------------------------------
@@ -295,11 +299,18 @@ def test_downloads_as_geojson_and_csv(demo: LiveServer) -> None:
     rows = _rows(table.content)
     assert len(rows) == len(features)
     assert {"名称", FLOOD, "緯度", "経度", "市区町村名", "データセット"} <= set(rows[0])
-    by_id = {f["id"]: f for f in features}
-    for row in rows[:20]:
-        feature = by_id[row["ID"]]
+    # Points go without ids (each source gives its rows as runs); the CSV names them in order.
+    document = download.json()
+    assert all("id" not in f for f in features)
+    restore(document)
+    for row, feature in list(zip(rows, document["features"], strict=True))[:20]:
+        assert row["ID"] == feature["id"]
         assert float(row["経度"]) == feature["geometry"]["coordinates"][0]
         assert row["名称"] == feature["properties"]["名称"]
+    api_ids = {
+        r["id"] for r in result(demo, "map_point_search", layer=SHELTERS, limit=1000)["results"]
+    }
+    assert api_ids == {f["id"] for f in document["features"]} == {r["ID"] for r in rows}
     missing = requests.get(f"{demo.url}/map/layers/no-such-layer.geojson", timeout=30)
     assert missing.status_code == 404
 

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from tsunagu.context import Services
 from tsunagu.datastore.dump import neutralise
+from tsunagu.maps import feature_ids
 from tsunagu.maps.models import MapLayerBuild
 from tsunagu.maps.points import NO_COORDINATES, OUTSIDE_JAPAN, SWAPPED, source_points
 from tsunagu.maps.registry import EXTRA_FIELDS, LayerSpec, layer_specs
@@ -165,7 +166,7 @@ def build_layer(services: Services, spec: LayerSpec, sources: list[Source]) -> B
         "filters": filters,
         "sources": public_sources,
         "municipalities": municipalities,
-        "features": features,
+        "features": feature_ids.served(features, public_sources),
     }
     raw = orjson.dumps(document)
     counts: dict[str, int] = {}

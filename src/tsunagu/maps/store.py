@@ -29,6 +29,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import undefer
 
 from tsunagu.context import Services
+from tsunagu.maps import feature_ids
 from tsunagu.maps.models import MapLayerBuild
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,9 @@ class LoadedLayer:
     def document(self) -> dict[str, Any]:
         """The parsed FeatureCollection (features, fields, sources, municipalities)."""
         with self._lock:
-            return dict(orjson.loads(self.geojson))
+            document = dict(orjson.loads(self.geojson))
+            feature_ids.restore(document)
+            return document
 
     @property
     def features(self) -> list[dict[str, Any]]:

@@ -146,6 +146,27 @@
       return root;
     }
 
+    // Points come without ids: each source lists its rows as [first, count] runs, in the
+    // order of its points (maps/feature_ids.py), and a point's id is "{resource}:{row}".
+    function restoreIds(sources, points) {
+      const cursors = sources.map(() => ({ run: 0, offset: 0 }));
+      points.forEach((point) => {
+        if (point.id !== undefined) return;
+        const index = (point.properties || {})._s;
+        const source = sources[index];
+        const runs = source && Array.isArray(source.rows) ? source.rows : [];
+        const at = cursors[index];
+        if (!at) return;
+        while (at.run < runs.length && at.offset >= runs[at.run][1]) {
+          at.run += 1;
+          at.offset = 0;
+        }
+        if (at.run >= runs.length) return;
+        point.id = source.resource + ':' + (runs[at.run][0] + at.offset);
+        at.offset += 1;
+      });
+    }
+
     function popupOptions() {
       return {
         minWidth: 220,
@@ -483,6 +504,7 @@
       .then((data) => {
         doc = data || {};
         features = Array.isArray(doc.features) ? doc.features : [];
+        restoreIds(doc.sources || [], features);
         (doc.filters || []).forEach((f) => { if (f.flag) flags.add(f.field); });
         texts = features.map((f) => ({
           name: normalize(firstOf(f.properties || {}, NAME_KEYS)),
