@@ -72,7 +72,15 @@ class LiveServer:
         self.services = build_services(settings)
         app = create_app(settings, self.services)
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
+            app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="on",
+            # Longer than a test's pauses: with uvicorn's 5 s, a client reusing a connection just
+            # as the server closes it idle got "connection reset" (a module's ckanapi client after
+            # a test that waited out a calm period).
+            timeout_keep_alive=60,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)

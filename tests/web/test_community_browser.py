@@ -198,6 +198,8 @@ def test_a_use_case_with_an_image_is_submitted_approved_and_shown(
     page.goto("/staff/showcases")
     assert check_page(page, review_name="staff-showcases") == {}
     page.get_by_role("link", name="ひなんマップ").click()
+    page.locator("img.showcase-image").scroll_into_view_if_needed()
+    page.wait_for_function("document.querySelector('img.showcase-image').complete")
     assert page.evaluate("document.querySelector('img.showcase-image').naturalWidth") == 4
     assert check_page(page, review_name="staff-showcase") == {}
     page.get_by_label("承認して公開する").check()
