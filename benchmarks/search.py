@@ -866,9 +866,11 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited early; see {self.log_path}")
             if time.monotonic() > deadline:
+                self.stop()  # a server left running would weigh on every later benchmark
                 raise RuntimeError(f"server not ready after {timeout:.0f} s; see {self.log_path}")
             text = self.log_path.read_text(errors="replace")
             if "Traceback" in text:
+                self.stop()
                 raise RuntimeError(f"a server process failed; see {self.log_path}")
             if text.count("Application startup complete") >= self.workers:
                 try:
