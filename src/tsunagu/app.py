@@ -18,7 +18,7 @@ from tsunagu.api.downloads import download
 from tsunagu.api.openapi import openapi_endpoint
 from tsunagu.api.rate_limits import ApiLimits
 from tsunagu.body_limit import BodyLimit
-from tsunagu.bootstrap import build_services
+from tsunagu.bootstrap import build_services, start_search
 from tsunagu.config import Settings
 from tsunagu.context import Services
 from tsunagu.datastore.jobs import IngestWorker
@@ -53,7 +53,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         with services.sessions() as session:
-            count = services.search.rebuild(session)
+            count = start_search(services, session)
         log.info("search index ready: %d datasets", count)
         workers = [IngestWorker(services) for _ in range(settings.ingest_workers)]
         for worker in workers:

@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
 from tsunagu.accounts.models import User
 from tsunagu.config import Settings
 from tsunagu.context import Context, Services
+from tsunagu.search.interface import SearchBackend
 from tsunagu.search.memory_index import MemoryIndex
 from tsunagu.storage.database import make_engine, make_session_factory
 from tsunagu.storage.files import LocalFileStorage
@@ -20,8 +24,27 @@ def build_services(settings: Settings) -> Services:
         engine=engine,
         sessions=make_session_factory(engine),
         files=LocalFileStorage(settings.storage_dir),
-        search=MemoryIndex(settings.site_url),
+        search=build_search(settings, engine),
     )
+
+
+def build_search(settings: Settings, engine: Engine) -> SearchBackend:
+    """The search backend the settings choose (config.Settings.search_backend)."""
+    if settings.search_backend == "postgresql":
+        from tsunagu.search.postgres.backend import PostgresSearch
+
+        return PostgresSearch(engine, settings.site_url)
+    return MemoryIndex(settings.site_url)
+
+
+def start_search(services: Services, session: Session) -> int:
+    """Make the search ready at a process's start; returns the indexed dataset count. A backend
+    with ``load`` starts from what exists (the shared PostgreSQL index only catches up);
+    otherwise the index is built in this process."""
+    load = getattr(services.search, "load", None)
+    if callable(load):
+        return int(load(session))
+    return services.search.rebuild(session)
 
 
 @contextmanager

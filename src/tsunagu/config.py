@@ -11,6 +11,9 @@ def _env(name: str, default: str) -> str:
     return os.environ.get(f"TSUNAGU_{name}", default)
 
 
+SEARCH_BACKENDS = ("embedded", "postgresql")
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = field(default_factory=lambda: Path(_env("DATA_DIR", "./data")))
@@ -101,6 +104,25 @@ class Settings:
     # The 避難場所 pages served from memory; off only to measure what that saves
     # (benchmarks/map.py).
     disaster_page_cache: bool = True
+    # Where the catalog search lives: "embedded" (an index in each process, the default) or
+    # "postgresql" (one index in the PostgreSQL database, shared by every process and host).
+    search_backend: str = "embedded"
+
+    def __post_init__(self) -> None:
+        if self.search_backend not in SEARCH_BACKENDS:
+            raise ValueError(
+                f"TSUNAGU_SEARCH_BACKEND は {' / '.join(SEARCH_BACKENDS)} のどれかです"
+                f" (unknown search backend: {self.search_backend!r})"
+            )
+        if self.search_backend == "postgresql" and not self.effective_database_url.startswith(
+            "postgresql"
+        ):
+            raise ValueError(
+                "TSUNAGU_SEARCH_BACKEND=postgresql には PostgreSQL のデータベース"
+                "（TSUNAGU_DATABASE_URL=postgresql+psycopg://…）が必要です。SQLite では"
+                " embedded を使ってください (the postgresql search backend needs a PostgreSQL"
+                " database; use embedded with SQLite)"
+            )
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -170,6 +192,7 @@ class Settings:
             "disaster_auto_calm_seconds": int(_env("DISASTER_AUTO_CALM_SECONDS", "900")),
             "disaster_page_cache": _env("DISASTER_PAGE_CACHE", "1").lower()
             not in ("0", "false", "no"),
+            "search_backend": _env("SEARCH_BACKEND", "embedded").strip().lower(),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

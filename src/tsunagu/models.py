@@ -35,6 +35,12 @@ from tsunagu.plan.models import (
     PlanRevision,
 )
 from tsunagu.quality.models import ResourceQuality
+from tsunagu.search.postgres.models import (
+    SearchDocument,
+    SearchFacetTitle,
+    SearchState,
+    SearchTerm,
+)
 from tsunagu.storage.database import Base
 from tsunagu.usage.models import DatasetUsage, UsageDaily
 from tsunagu.workspace.attention.models import AttentionSetting
@@ -82,6 +88,10 @@ __all__ = [
     "ResourceQuality",
     "ResourceVersion",
     "ResourceView",
+    "SearchDocument",
+    "SearchFacetTitle",
+    "SearchState",
+    "SearchTerm",
     "Showcase",
     "ShowcasePackage",
     "SystemInfo",

@@ -1,0 +1,165 @@
+"""The catalog search on PostgreSQL: the SearchBackend every app host can share.
+
+Documents are built exactly as for the embedded engine (search/documents.py) and stored in
+``search_document``; a query is parsed by the same parser and translated into SQL
+(translate.py), ranked (ordering.py) and faceted (facets.py) by the embedded engine's rules.
+A host keeps no index in memory: only the last revision it saw the shared index reach, so that
+a request costs one query when nothing changed.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.orm import Session
+
+from tsunagu.catalog.revision import current_revision
+from tsunagu.rawjson import RawJSON
+from tsunagu.search.interface import IndexedDataset, SearchQuery, SearchResult
+from tsunagu.search.postgres import facets, sync
+from tsunagu.search.postgres.ordering import order_by
+from tsunagu.search.postgres.translate import (
+    Condition,
+    Translator,
+    parse_both,
+    ranking_words,
+    visibility,
+)
+
+
+@dataclass
+class Statement:
+    """One SQL statement of a search, kept so benchmarks can time the raw SQL alone."""
+
+    sql: str
+    params: dict[str, Any]
+
+
+class PostgresSearch:
+    def __init__(self, engine: Engine, site_url: str) -> None:
+        if engine.dialect.name != "postgresql":
+            raise ValueError(
+                "PostgreSQL の検索は PostgreSQL のデータベースでのみ使えます "
+                "(the postgresql search backend needs a PostgreSQL database)"
+            )
+        self.engine = engine
+        self.site_url = site_url
+        # The highest revision this process has seen the shared index reach.
+        self._seen = -1
+        self._lock = threading.Lock()
+
+    # -- keeping in step with the database -------------------------------------------------
+
+    def refresh(self, session: Session) -> None:
+        wanted = current_revision(session)
+        if wanted <= self._seen:
+            return
+        with self._lock:
+            if wanted <= self._seen:  # another thread caught up meanwhile
+                return
+            with self.engine.connect() as connection:
+                revision = sync.indexed_revision(connection)
+                connection.commit()
+                if revision < wanted:
+                    # Another host may be at it: catch_up waits for its lock, then finds
+                    # what is left (often nothing).
+                    with connection.begin():
+                        revision = sync.catch_up(connection, self.site_url)
+            self._seen = max(self._seen, revision)
+
+    def rebuild(self, session: Session) -> int:
+        with self._lock, self.engine.begin() as connection:
+            count = sync.rebuild(connection, self.site_url)
+            self._seen = sync.indexed_revision(connection)
+        return count
+
+    def load(self, session: Session) -> int:
+        """At a host's start: catch up (the index is shared and already built, unless this is
+        the first host ever); returns the indexed dataset count."""
+        self.refresh(session)
+        with self.engine.connect() as connection:
+            return sync.document_count(connection)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def get(self, ref: str) -> IndexedDataset | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                text(
+                    "SELECT id, name, owner_org, private, state, creator_user_id, raw"
+                    " FROM search_document WHERE id = :ref OR name = :ref"
+                    " ORDER BY (id = :ref) DESC LIMIT 1"
+                ),
+                {"ref": ref},
+            ).first()
+        if row is None:
+            return None
+        return IndexedDataset(
+            id=row[0],
+            name=row[1],
+            owner_org=row[2],
+            private=row[3],
+            state=row[4],
+            creator_user_id=row[5],
+            raw=bytes(row[6]),
+        )
+
+    def plan(self, query: SearchQuery, connection: Connection) -> dict[str, Statement]:
+        """The statements a search runs: count, page (when rows > 0) and facets."""
+        q_node, fq_node = parse_both(query.q, query.fq)
+        cond = Condition()
+        translator = Translator(cond, connection)
+        where = (
+            f"{visibility(cond, query.visibility)} AND {translator.sql(fq_node)}"
+            f" AND {translator.sql(q_node)}"
+        )
+        order = order_by(cond, connection, query.sort, ranking_words(q_node))
+        facets.check_fields(query.facet_fields)
+        statements = {
+            "count": Statement(f"SELECT count(*) FROM search_document WHERE {where}", cond.params)
+        }
+        if query.rows > 0:
+            statements["page"] = Statement(
+                f"SELECT raw FROM search_document WHERE {where} ORDER BY {order}"
+                f" LIMIT {int(query.rows)} OFFSET {int(query.start)}",
+                cond.params,
+            )
+        statements["where"] = Statement(where, cond.params)
+        return statements
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        with self.engine.connect() as connection:
+            statements = self.plan(query, connection)
+            params = statements["count"].params
+            total = int(connection.scalar(text(statements["count"].sql), params) or 0)
+            raws: list[bytes] = []
+            if "page" in statements and query.start < total:
+                raws = [
+                    bytes(raw) for raw in connection.scalars(text(statements["page"].sql), params)
+                ]
+            cond = Condition(dict(params))
+            facet_counts, search_facets = facets.count(
+                connection,
+                cond,
+                statements["where"].sql,
+                query.facet_fields,
+                query.facet_limit,
+                query.facet_mincount,
+            )
+        return SearchResult(
+            count=total,
+            results=[_render(raw, query.fl) for raw in raws],
+            facets=facet_counts,
+            search_facets=search_facets,
+        )
+
+
+def _render(raw: bytes, fl: list[str] | None) -> Any:
+    if fl is None:
+        return RawJSON(raw)
+    package = orjson.loads(raw)
+    return {key: package.get(key) for key in fl}

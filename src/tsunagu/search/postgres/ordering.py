@@ -1,0 +1,80 @@
+"""ORDER BY for a search: relevance computed as the embedded engine computes it, then CKAN's sort
+fields, then the order of indexing.
+
+Relevance (search/ranking.py): for every query term, in order, a document gains
+TITLE_WEIGHT × idf when the term is in its title and BODY_WEIGHT × idf when in its body, with
+idf = log(1 + documents / (documents holding the term there + 1)). The weights are computed here
+in Python with the same float arithmetic and added in SQL in the same order, so equal documents
+get bit-for-bit equal scores and ties fall to the next key exactly as in the embedded engine.
+"""
+
+from __future__ import annotations
+
+import math
+
+from sqlalchemy import Connection, text
+
+from tsunagu.search.normalize import normalize_text, query_terms
+from tsunagu.search.postgres.translate import Condition
+from tsunagu.search.ranking import BODY_WEIGHT, TITLE_WEIGHT, parse_sort
+
+# Sort field → column (all C-collated text or integers, so SQL orders as Python does).
+_COLUMNS = {
+    "metadata_modified": "metadata_modified",
+    "metadata_created": "metadata_created",
+    "title_string": "title_sort",
+    "name": "name",
+    "num_resources": "num_resources",
+    "num_tags": "num_tags",
+    "quality_stars": "quality_stars",
+    "quality_score": "quality_score",
+    "next_update_due": "next_update_sort",
+}
+
+
+def order_by(cond: Condition, connection: Connection, sort: str, words: list[str]) -> str:
+    parts: list[str] = []
+    for field, descending in parse_sort(sort):
+        if field == "score":
+            score = _score(cond, connection, words) if words else None
+            if score is None:
+                continue  # every document scores 0: the next key decides
+            parts.append(f"{score} {'DESC' if descending else 'ASC'}")
+        else:
+            parts.append(f"{_COLUMNS[field]} {'DESC' if descending else 'ASC'}")
+    parts.append("seq ASC")
+    return ", ".join(parts)
+
+
+def _score(cond: Condition, connection: Connection, words: list[str]) -> str | None:
+    terms = [term for word in words for term in query_terms(normalize_text(word))]
+    if not terms:
+        return None
+    rows = connection.execute(
+        text(
+            "SELECT term, title_df, body_df FROM search_term WHERE term = ANY(CAST(:t AS text[]))"
+        ),
+        {"t": sorted(set(terms))},
+    ).all()
+    df = {term: (title_df, body_df) for term, title_df, body_df in rows}
+    total = max(
+        int(connection.scalar(text("SELECT documents FROM search_state WHERE id = 1")) or 0), 1
+    )
+    added: list[str] = []
+    for term in terms:
+        title_df, body_df = df.get(term, (0, 0))
+        for column, weight, count in (
+            ("title_terms", TITLE_WEIGHT, title_df),
+            ("body_terms", BODY_WEIGHT, body_df),
+        ):
+            if count <= 0:
+                continue
+            gain = weight * math.log(1 + total / (count + 1))
+            array = cond.terms([term])
+            added.append(
+                f"CASE WHEN {column} @> {array} THEN CAST({cond.bind(gain)} AS float8)"
+                " ELSE CAST(0 AS float8) END"
+            )
+    if not added:
+        return None
+    return "(CAST(0 AS float8) + " + " + ".join(added) + ")"

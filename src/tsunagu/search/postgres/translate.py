@@ -1,0 +1,229 @@
+"""A parsed q/fq (search/query_parser.py) as a SQL condition on ``search_document``.
+
+Each rule mirrors search/evaluate.py, so both engines find the same documents:
+
+- a free-text word needs all its bigrams/words (``all_terms``, or ``title_terms`` for
+  ``title:``) and its single characters (``chars``), each an array containment a GIN index
+  answers; several terms, or a named field, are then confirmed as a phrase in the field's
+  normalised text (``strpos``);
+- a hiragana word also finds documents whose title or tags are read that way (``reading``);
+- synonyms expand a word into an OR of its equivalents;
+- ``field:value`` is one ``vals`` entry, ``field:val*`` a prefix over the field's entries;
+- ranges compare the sort columns (C collation: code point order, as Python compares);
+- AND/OR/NOT are SQL's, since every condition here is true or false, never NULL.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from tsunagu.errors import SearchQueryError
+from tsunagu.search.documents import TEXT_FIELDS
+from tsunagu.search.evaluate import (
+    EXACT_FIELDS,
+    FIELD_ALIASES,
+    NUMERIC_FIELDS,
+    RANGE_FIELDS,
+    _bound,
+)
+from tsunagu.search.interface import Visibility
+from tsunagu.search.normalize import normalize_text, query_terms
+from tsunagu.search.postgres.rows import SEP, value_key
+from tsunagu.search.query_parser import (
+    And,
+    MatchAll,
+    Node,
+    Not,
+    Or,
+    QuerySyntaxError,
+    Range,
+    Term,
+    parse,
+)
+from tsunagu.search.synonyms import expand
+
+_HIRAGANA = re.compile(r"^[\u3041-\u309fー]+$")
+
+
+@dataclass
+class Condition:
+    """SQL text with its bound values (named p0, p1 …)."""
+
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def bind(self, value: Any) -> str:
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return f":{name}"
+
+    def terms(self, values: list[str]) -> str:
+        return f"CAST({self.bind(values)} AS text[])"
+
+
+def parse_both(q: str, fq: str) -> tuple[Node, Node]:
+    try:
+        return parse(q), parse(fq)
+    except QuerySyntaxError as exc:
+        raise SearchQueryError(f"検索式を解釈できません (Invalid search query): {exc}") from None
+
+
+def ranking_words(node: Node) -> list[str]:
+    """The words relevance is computed from, as evaluate._ranking_words gives them."""
+    if isinstance(node, Term) and node.field in (None, "text", "title"):
+        return list(expand(node.value)) if not node.phrase else [node.value]
+    if isinstance(node, And | Or):
+        return [word for item in node.items for word in ranking_words(item)]
+    return []
+
+
+def visibility(cond: Condition, seen: Visibility) -> str:
+    """Which documents the caller may see (evaluate.visible_docs)."""
+    if seen.all_private:
+        parts = ["state = 'active'"]
+    else:
+        allowed = ["NOT private"]
+        if seen.private_orgs:
+            orgs = sorted(normalize_text(org) for org in seen.private_orgs)
+            allowed.append(f"owner_org = ANY({cond.terms(orgs)})")
+        if seen.private_datasets:
+            allowed.append(_any_ref(cond, seen.private_datasets))
+        parts = [f"(state = 'active' AND ({' OR '.join(allowed)}))"]
+    if seen.include_drafts:
+        if seen.all_private:
+            parts.append("state = 'draft'")
+        else:
+            drafts: list[str] = []
+            if seen.draft_orgs:
+                orgs = sorted(normalize_text(org) for org in seen.draft_orgs)
+                drafts.append(f"owner_org = ANY({cond.terms(orgs)})")
+            if seen.draft_datasets:
+                drafts.append(_any_ref(cond, seen.draft_datasets))
+            if seen.user_id:
+                drafts.append(f"creator_user_id = {cond.bind(seen.user_id)}")
+            if drafts:
+                parts.append(f"(state = 'draft' AND ({' OR '.join(drafts)}))")
+    return "(" + " OR ".join(parts) + ")"
+
+
+def _any_ref(cond: Condition, refs: frozenset[str]) -> str:
+    # The embedded engine looks datasets up by id or name.
+    values = cond.terms(sorted(refs))
+    return f"(id = ANY({values}) OR name = ANY({values}))"
+
+
+class Translator:
+    def __init__(self, cond: Condition, connection: Connection) -> None:
+        self.cond = cond
+        # For expanding ``spo*`` over the indexed terms.
+        self.connection = connection
+
+    def sql(self, node: Node) -> str:
+        if isinstance(node, MatchAll):
+            return "TRUE"
+        if isinstance(node, And):
+            return "(" + " AND ".join(self.sql(item) for item in node.items) + ")"
+        if isinstance(node, Or):
+            return "(" + " OR ".join(self.sql(item) for item in node.items) + ")"
+        if isinstance(node, Not):
+            return f"(NOT {self.sql(node.item)})"
+        if isinstance(node, Range):
+            return self._range(node)
+        return self._term(node)
+
+    def _term(self, term: Term) -> str:
+        name = FIELD_ALIASES.get(term.field or "", term.field)
+        if name is None or name in TEXT_FIELDS:
+            if term.wildcard:
+                return self._prefix(name or "text", term.value)
+            words = expand(term.value) if not term.phrase else (term.value,)
+            return "(" + " OR ".join(self._text(name or "text", word) for word in words) + ")"
+        if name == "private":
+            name, value = "capacity", ("private" if term.value.lower() == "true" else "public")
+            term = Term(name, value)
+        if name not in EXACT_FIELDS and not name.startswith(("extras_", "vocab_")):
+            raise SearchQueryError(f"検索できない項目です (Unknown search field): {term.field}")
+        key = value_key(name, term.value)
+        if term.wildcard:
+            # Rare enough (name:aed*, field:*) to walk each document's values.
+            return (
+                f"EXISTS (SELECT 1 FROM unnest(vals) v WHERE starts_with(v, {self.cond.bind(key)}))"
+            )
+        return f"vals @> {self.cond.terms([key])}"
+
+    def _text(self, field: str, value: str) -> str:
+        phrase = normalize_text(value)
+        terms = query_terms(phrase)
+        if not terms:
+            return "TRUE"
+        written = self._written(field, phrase, terms)
+        if field in ("text", "title") and len(phrase) >= 2 and _HIRAGANA.match(phrase):
+            spoken = (
+                f"(reading_terms @> {self.cond.terms(list(dict.fromkeys(terms)))}"
+                f" AND strpos(reading, {self.cond.bind(phrase)}) > 0)"
+            )
+            return f"({written} OR {spoken})"
+        return written
+
+    def _written(self, field: str, phrase: str, terms: list[str]) -> str:
+        chars = [t for t in terms if len(t) == 1 and not t.isascii()]
+        words = list(dict.fromkeys(t for t in terms if not (len(t) == 1 and not t.isascii())))
+        parts: list[str] = []
+        if words:
+            column = "title_terms" if field == "title" else "all_terms"
+            parts.append(f"{column} @> {self.cond.terms(words)}")
+        if chars:
+            parts.append(f"chars @> {self.cond.terms(list(dict.fromkeys(chars)))}")
+        # Terms are indexed over title and body together: a phrase of several terms, or a word
+        # in one named field, is confirmed in that field's text.
+        if len(terms) > 1 or field != "text":
+            parts.append(f"strpos({_field_text(field)}, {self.cond.bind(phrase)}) > 0")
+        return "(" + " AND ".join(parts) + ")"
+
+    def _prefix(self, field: str, value: str) -> str:
+        """``spo*``: the text before the star, with a trailing ASCII word taken as a prefix."""
+        phrase = normalize_text(value)
+        head, _, last = phrase.rpartition(" ")
+        if not last or not last.isascii() or not last.isalnum():
+            return self._text(field, phrase) if phrase else "TRUE"
+        counted = "title_df > 0" if field == "title" else "(title_df > 0 OR body_df > 0)"
+        # ``last`` is ASCII letters and digits: no LIKE wildcard to escape.
+        found = list(
+            self.connection.scalars(
+                text(f"SELECT term FROM search_term WHERE term LIKE :prefix AND {counted}"),
+                {"prefix": last + "%"},
+            )
+        )
+        if not found:
+            return "FALSE"
+        column = "title_terms" if field == "title" else "all_terms"
+        words = f"{column} && {self.cond.terms(found)}"
+        return f"({words} AND {self._text(field, head)})" if head else words
+
+    def _range(self, node: Range) -> str:
+        if node.field not in RANGE_FIELDS:
+            raise SearchQueryError(f"範囲検索できない項目です (Field not rangeable): {node.field}")
+        numeric = node.field in NUMERIC_FIELDS
+        low = _bound(node.low, numeric)
+        high = _bound(node.high, numeric)
+        column = node.field
+        # As in Solr, a document without the field ("") is in no range.
+        parts = [] if numeric else [f"{column} <> ''"]
+        if low is not None:
+            parts.append(f"{column} {'>=' if node.include_low else '>'} {self.cond.bind(low)}")
+        if high is not None:
+            parts.append(f"{column} {'<=' if node.include_high else '<'} {self.cond.bind(high)}")
+        return "(" + " AND ".join(parts or ["TRUE"]) + ")"
+
+
+def _field_text(field: str) -> str:
+    if field == "text":
+        return "text_all"
+    assert field in TEXT_FIELDS
+    return f"coalesce(texts ->> '{field}', '')"
+
+
+__all__ = ["SEP", "Condition", "Translator", "parse_both", "ranking_words", "visibility"]
