@@ -1,0 +1,210 @@
+"""Converting the rows of a delimited text file a batch at a time, column by column.
+
+Calling a converter per cell costs about half a microsecond before it does anything, and a
+million-row file has ten million cells. Here each column of a batch is converted at once:
+
+- a column whose cells are all clean needs no per-cell work: plain ASCII integers go through
+  ``int`` and plain decimals through ``float`` in one ``map``, and text without full-width
+  characters, padding or placeholders is stored as it was read — each decided by one scan of
+  the column's cells joined together;
+- any other column is looked up in a per-column table of converted values (a dict whose misses
+  call the ordinary per-cell converter), so a 和暦 date, 「１，２００」 or 「△12」 is parsed
+  once per distinct spelling and every repeat costs a dict lookup made from C.
+
+The per-cell converters in :mod:`tsunagu.datastore.ingest.infer` stay the definition of what
+is stored: a fast path only ever takes cells it would convert to exactly the same value. A batch
+in which any cell does not convert is converted again row by row with them, so the error names
+the first bad cell's line and column exactly as before.
+
+Only text files use this: their cells are ``str`` or None. Spreadsheet and JSON cells (numbers,
+booleans, dates) are converted per cell, since 1, 1.0 and True are one dict key.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import islice
+
+from tsunagu.datastore.ingest.infer import (
+    MEMO_LIMIT,
+    MEMO_MIN_HIT_SHARE,
+    Converter,
+    convert_row,
+    converter,
+)
+from tsunagu.datastore.ingest.missing import _PLACEHOLDER_CHARS
+from tsunagu.datastore.ingest.model import Cell, ColumnType
+
+Row = tuple[int, list[Cell]]
+Values = Sequence[object]
+
+# Cells of a column are joined for the scans below, with a separator that is neither whitespace
+# nor a placeholder mark. A cell holding the separator itself can only make a scan find work
+# where there is none.
+_JOIN = "\x00"
+# What normalize_text would change in a text cell: full-width ASCII or U+3000 to fold,
+# whitespace at either end to strip, or a cell of nothing but placeholder marks (「－」「…」
+# 「・」), which is missing. Each is looked for with a scan that is cheap when it finds nothing.
+_FOLDABLE = re.compile("[\uff01-\uff5e\u3000]")
+_SPACE = re.compile(r"\s")
+_PLACEHOLDER_FIRST = re.compile(_JOIN + "[" + re.escape(_PLACEHOLDER_CHARS) + "]")
+# Decimals parse_numeric reads with float() and keeps as floats: ASCII, no grouping, exponent or
+# spaces, and a fraction that is not all zeros (「12.0」 is the int 12). At most 7 + 8 digits,
+# so no such value is rounded to an integral float.
+_DECIMAL = r"-?[0-9]{1,7}\.(?=[0-9]*[1-9])[0-9]{1,8}"
+_DECIMALS = re.compile(rf"{_DECIMAL}(?:{_JOIN}{_DECIMAL})*")
+# The same with plain unsigned integers among them (parse_numeric gives those as int).
+_NUMBER = rf"(?:[0-9]+|{_DECIMAL})"
+_NUMBERS = re.compile(rf"{_NUMBER}(?:{_JOIN}{_NUMBER})*")
+# Any other plain ASCII numbers (「34.00000」): parse_numeric's own fast path, cell by cell.
+_PLAIN_NUMBERS = re.compile(rf"[0-9.\-{_JOIN}]*")
+
+
+def _clean_text(present: list[str]) -> bool:
+    """Whether normalize_text keeps every one of these (non-empty) cells as it is."""
+    joined = _JOIN.join(present)
+    if _FOLDABLE.search(joined) or _PLACEHOLDER_FIRST.search(_JOIN + joined):
+        return False
+    # str.strip returns the very same string when it has nothing to strip.
+    return _SPACE.search(joined) is None or list(map(str.strip, present)) == present
+
+
+class _Remembered(dict[Cell, object]):
+    """Converted values by cell, for one column of one ingest: a miss converts the cell with the
+    per-cell converter (errors propagate and are not kept)."""
+
+    def __init__(self, convert: Converter) -> None:
+        super().__init__()
+        self.convert = convert
+        self.misses = 0
+        self[None] = convert(None)
+
+    def __missing__(self, cell: Cell) -> object:
+        value = self.convert(cell)
+        self.misses += 1
+        if len(self) < MEMO_LIMIT:
+            self[cell] = value
+        return value
+
+
+class ColumnConverter:
+    """Converts one column's cells a batch at a time (see the module docstring)."""
+
+    def __init__(self, kind: ColumnType, convert: Converter) -> None:
+        self.kind = kind
+        self.convert = convert
+        self.remembered: _Remembered | None = _Remembered(convert)
+        self.lookups = 0
+
+    def __call__(self, cells: tuple[Cell, ...]) -> Values:
+        kind = self.kind
+        if kind in ("int", "numeric", "text"):
+            present = list(filter(None, cells))
+            complete = len(present) == len(cells)
+            if not complete and len(present) + cells.count(None) != len(cells):
+                return self._looked_up(cells)  # an empty string: not something a reader gives
+            if kind == "text":
+                if _clean_text(present):  # type: ignore[arg-type]
+                    return cells
+            elif kind == "int":
+                digits = "".join(present)
+                if digits.isdigit() and digits.isascii():
+                    if complete:
+                        return list(map(int, cells))
+                    return [None if c is None else int(c) for c in cells]  # type: ignore[call-overload]
+            else:
+                joined = _JOIN.join(present)
+                if complete and _DECIMALS.fullmatch(joined):
+                    return list(map(float, cells))  # type: ignore[arg-type]
+                if joined and _NUMBERS.fullmatch(joined):
+                    return [
+                        None if c is None else float(c) if "." in c else int(c)  # type: ignore[operator, arg-type, call-overload]
+                        for c in cells
+                    ]
+                if _PLAIN_NUMBERS.fullmatch(joined):
+                    return list(map(self.convert, cells))
+        return self._looked_up(cells)
+
+    def _looked_up(self, cells: tuple[Cell, ...]) -> Values:
+        remembered = self.remembered
+        if remembered is None:
+            return list(map(self.convert, cells))
+        values = list(map(remembered.__getitem__, cells))
+        # As infer.memoized: a full table that has mostly missed (every value different) is
+        # dropped and the column is converted directly from then on.
+        self.lookups += len(cells)
+        if len(remembered) >= MEMO_LIMIT:
+            hits = self.lookups - remembered.misses
+            if hits < MEMO_LIMIT * MEMO_MIN_HIT_SHARE / (1 - MEMO_MIN_HIT_SHARE):
+                self.remembered = None
+        return values
+
+
+@dataclass
+class Batch:
+    """Converted rows, as one sequence of values per column."""
+
+    columns: list[Values]
+    rows: int
+
+    def row_tuples(self) -> list[tuple[object, ...]]:
+        return list(zip(*self.columns, strict=True))
+
+
+def batch_converter(
+    kinds: Sequence[ColumnType],
+    converters: Sequence[Converter],
+    names: Sequence[str],
+    stored: Sequence[Callable[[object], object] | None],
+    *,
+    columnwise: bool,
+) -> Callable[[list[Row]], Batch]:
+    """A function converting a batch of (line, cells) rows.
+
+    ``converters`` are the per-cell converters the ingest would otherwise apply (used for
+    non-text sources and to report errors); ``stored`` per column, how the database binds a
+    parsed value (None: as it is). ``columnwise``: the cells are all ``str`` or None.
+    """
+    columns = [
+        ColumnConverter(kind, _stored_after(converter(kind), store))
+        for kind, store in zip(kinds, stored, strict=True)
+    ]
+
+    def per_row(batch: list[Row]) -> Batch:
+        rows = [convert_row(converters, cells, line, names) for line, cells in batch]
+        return Batch([list(c) for c in zip(*rows, strict=True)] if rows else [], len(rows))
+
+    def convert(batch: list[Row]) -> Batch:
+        if not columnwise or not batch:
+            return per_row(batch)
+        try:
+            cells = zip(*[cells for _, cells in batch], strict=True)
+            return Batch([column(c) for column, c in zip(columns, cells, strict=True)], len(batch))
+        except ValueError:
+            # A cell that does not convert (or a row of another width): row by row, so the first
+            # bad cell is reported with its line and column.
+            return per_row(batch)
+
+    return convert
+
+
+def _stored_after(convert: Converter, store: Callable[[object], object] | None) -> Converter:
+    if store is None:
+        return convert
+
+    def convert_and_store(cell: Cell) -> object:
+        value = convert(cell)
+        return None if value is None else store(value)
+
+    return convert_and_store
+
+
+def batches(
+    rows: Iterable[Row], size: int, convert: Callable[[list[Row]], Batch]
+) -> Iterator[Batch]:
+    """The rows converted ``size`` at a time, lazily (each batch is read when it is asked for)."""
+    iterator = iter(rows)
+    while batch := list(islice(iterator, size)):
+        yield convert(batch)

@@ -1,0 +1,242 @@
+"""Column-wise conversion of text-file batches (ingest/batches.py) and their SQLite parameters
+(datastore/bulk.py) give exactly what converting cell by cell gives: the same stored values of
+the same Python types, and the same error (message, line, column) for a bad cell."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+
+from tsunagu.datastore import bulk, tables
+from tsunagu.datastore.ingest.batches import Batch, batch_converter, batches
+from tsunagu.datastore.ingest.infer import column_converter, convert_row
+from tsunagu.datastore.ingest.model import ColumnType, IngestError
+
+# Awkward values per column type, as a CSV reader gives them (str, or None for an empty cell).
+CLEAN: dict[str, list[str]] = {
+    "int": ["1", "42", "007", "1234567890123", "0"],
+    "numeric": ["34.28916", "131.00532", "-0.25", "0.00000001", "12.5", "7", "-12.8", "1.10"],
+    "text": ["下関市", "公民館", "Wi-Fi", "0834-92-3897", "令和7年度改修予定", "a-", "北区1-2"],
+    "date": ["令和2年4月1日", "R5.4.1", "H31.4.30", "2020-04-01", "2020/4/1"],
+    "timestamp": ["2020/4/1 9:30", "2020-04-01T09:30:00", "令和2年4月1日 9時30分"],
+    "time": ["9:30", "9時半", "午後1時30分"],
+    "bool": ["はい", "×", "TRUE", "有"],
+}
+AWKWARD: dict[str, list[str]] = {
+    "int": ["１，２００", "1,234", "△5", "▲12", "-3", "+7", "－", "不明", "50%", " 12 ", "１２"],
+    "numeric": [
+        "12.50",
+        "12.0",
+        "12.00",
+        "34.00000",
+        "１２．５",
+        "△1.5",
+        "1e3",
+        "1,234.5",
+        "-0",
+        "-0.0",
+        ".5",
+        "12.",
+        "1.000000000000000001",
+        "12345678.5",
+        "－",
+        "x",
+        "12.5%",
+    ],
+    "text": [
+        "ｗｉ－ｆｉ",
+        "－",
+        "ー",
+        "…",
+        "・",
+        "...",
+        " 前後に空白 ",
+        "\u3000全角空白",
+        "不明",
+        "（仮称）公園",
+        "-12",
+        "line\nbreak",
+        "a\x00b",
+    ],
+    "date": [
+        "令和元年5月1日",
+        "平成元年1月8日",
+        "Ｒ５．４．１",
+        "令和２年４月１日",
+        "R05/04/01",
+        "H1.1.8",
+        "不明",
+        "－",
+        "20200401",
+    ],
+    "timestamp": ["令和元年5月1日 0:00", "－", "2020/4/1"],
+    "time": ["９：３０", "午前9時", "－"],
+    "bool": ["○", "なし", "－", "no"],
+}
+BAD: dict[str, str] = {
+    "int": "12.5",
+    "numeric": "12人",
+    "text": "",  # text takes anything
+    "date": "令和2年2月30日",
+    "timestamp": "2020/4/1 25:00",
+    "time": "25:00",
+    "bool": "多分",
+}
+KINDS: list[ColumnType] = ["int", "numeric", "text", "date", "timestamp", "time", "bool"]
+NAMES = ["整数", "数値", "文字", "日付", "日時", "時刻", "真偽"]
+
+
+def _column(rng: random.Random, kind: str, rows: int, awkward: float, empty: float) -> list[Any]:
+    out: list[Any] = []
+    for _ in range(rows):
+        r = rng.random()
+        if r < empty:
+            out.append(None)
+        elif r < empty + awkward:
+            out.append(rng.choice(AWKWARD[kind]))
+        else:
+            out.append(rng.choice(CLEAN[kind]))
+    return out
+
+
+def _rows(rng: random.Random, rows: int, awkward: float, empty: float) -> list[Any]:
+    columns = [_column(rng, kind, rows, awkward, empty) for kind in KINDS]
+    return [(line + 2, list(cells)) for line, cells in enumerate(zip(*columns, strict=True))]
+
+
+def _per_cell(rows: list[Any], stored: list[Any]) -> list[list[object]]:
+    converters = [column_converter(k, s) for k, s in zip(KINDS, stored, strict=True)]
+    return [convert_row(converters, cells, line, NAMES) for line, cells in rows]
+
+
+def _columnwise(rows: list[Any], stored: list[Any], size: int) -> list[Batch]:
+    converters = [column_converter(k, s) for k, s in zip(KINDS, stored, strict=True)]
+    convert = batch_converter(KINDS, converters, NAMES, stored, columnwise=True)
+    return list(batches(rows, size, convert))
+
+
+def _typed(rows: list[list[object]] | list[tuple[object, ...]]) -> list[list[tuple[str, object]]]:
+    # Equal values of other types (1 and 1.0, 1 and True) must not pass for the same.
+    return [[(type(v).__name__, v) for v in row] for row in rows]
+
+
+@pytest.mark.parametrize("sqlite", [True, False])
+@pytest.mark.parametrize(
+    ("awkward", "empty"),
+    [(0.0, 0.0), (0.0, 0.2), (0.02, 0.0), (0.3, 0.1), (1.0, 0.0), (0.0, 1.0)],
+)
+def test_columnwise_batches_store_what_cell_by_cell_stores(
+    sqlite: bool, awkward: float, empty: float
+) -> None:
+    """Clean batches take the fast paths, mixed ones the remembered look-ups: same rows."""
+    rng = random.Random(f"{awkward}-{empty}")
+    rows = _rows(rng, 1200, awkward, empty)
+    stored = [tables.sqlite_stored(k) if sqlite else None for k in KINDS]
+    expected = _per_cell(rows, stored)
+    got = [row for batch in _columnwise(rows, stored, 100) for row in batch.row_tuples()]
+    assert _typed(got) == _typed(expected)
+
+
+def test_batches_of_every_size_and_a_ragged_last_batch() -> None:
+    rng = random.Random(5)
+    rows = _rows(rng, 250, 0.1, 0.1)
+    stored = [tables.sqlite_stored(k) for k in KINDS]
+    expected = _typed(_per_cell(rows, stored))
+    for size in (1, 7, 100, 1000):
+        found = _columnwise(rows, stored, size)
+        assert sum(b.rows for b in found) == 250
+        assert _typed([r for b in found for r in b.row_tuples()]) == expected
+
+
+def test_the_cache_of_a_column_of_all_different_values_is_dropped() -> None:
+    converters = [column_converter("text")]
+    convert = batch_converter(["text"], converters, ["名"], [None], columnwise=True)
+    # Full-width digits send every batch to the look-up path; every value is different.
+    cells = [(n, [f"施設１{n}"]) for n in range(70_000)]
+    got = [v for b in batches(cells, 5000, convert) for v in b.columns[0]]
+    assert got == [f"施設1{n}" for n in range(70_000)]
+
+
+@pytest.mark.parametrize(("kind", "column"), list(enumerate(NAMES)))
+def test_a_bad_cell_is_reported_as_cell_by_cell_reports_it(kind: int, column: str) -> None:
+    if not BAD[KINDS[kind]]:
+        return
+    rng = random.Random(kind)
+    rows = _rows(rng, 300, 0.1, 0.1)
+    rows[137][1][kind] = BAD[KINDS[kind]]
+    stored = [tables.sqlite_stored(k) for k in KINDS]
+    with pytest.raises(IngestError) as plain:
+        _per_cell(rows, stored)
+    with pytest.raises(IngestError) as fast:
+        _columnwise(rows, stored, 100)
+    assert (fast.value.message, fast.value.line, fast.value.column) == (
+        plain.value.message,
+        plain.value.line,
+        plain.value.column,
+    )
+    assert (fast.value.line, fast.value.column) == (139, column)
+
+
+def test_a_row_of_another_width_is_reported() -> None:
+    convert = batch_converter(
+        ["int", "text"],
+        [column_converter("int"), column_converter("text")],
+        ["数", "名"],
+        [None, None],
+        columnwise=True,
+    )
+    rows = [(2, ["1", "a"]), (3, ["2"]), (4, ["3", "c"])]
+    with pytest.raises(IngestError) as error:
+        list(batches(rows, 10, convert))
+    assert error.value.line == 3
+    assert "列の数が合いません" in error.value.message
+
+
+def test_typed_cells_of_other_sources_are_converted_cell_by_cell() -> None:
+    """Spreadsheet cells: 1, 1.0 and True are one dict key, so no look-up table is used."""
+    convert = batch_converter(
+        ["text", "numeric"],
+        [column_converter("text"), column_converter("numeric")],
+        ["名", "数"],
+        [None, None],
+        columnwise=False,
+    )
+    rows = [(2, [True, 1]), (3, [1, 1.0]), (4, [1.0, 2.5])]
+    (batch,) = batches(rows, 10, convert)
+    assert _typed(batch.row_tuples()) == _typed([("true", 1), ("1", 1), ("1", 2.5)])
+
+
+@pytest.mark.parametrize("empty", [0.0, 0.3])
+def test_sqlite_parameters_match_the_table_module(empty: float) -> None:
+    """The parameters and _full_text built column by column are those tables.insert_rows
+    binds for the same converted rows."""
+    rng = random.Random(11)
+    rows = _rows(rng, 500, 0.3, empty)
+    stored = [tables.sqlite_stored(k) for k in KINDS]
+    fields = [{"id": n, "type": k} for n, k in zip(NAMES, KINDS, strict=True)]
+    table = tables.table_object("t", fields)
+    expected = tables.sqlite_parameters(table, _per_cell(rows, stored))
+    got = [p for b in _columnwise(rows, stored, 64) for p in bulk.sqlite_parameters(KINDS, b)]
+    assert _typed(got) == _typed(expected)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_awkward_value_in_an_otherwise_clean_batch(kind: ColumnType) -> None:
+    """One awkward cell among clean ones must take its batch off the fast path."""
+    for sqlite in (True, False):
+        stored = tables.sqlite_stored(kind) if sqlite else None
+        for value in [*AWKWARD[kind], BAD[kind]]:
+            cells = [*CLEAN[kind], value, None, *CLEAN[kind]]
+            rows = [(n + 2, [cell]) for n, cell in enumerate(cells)]
+            plain = column_converter(kind, stored)
+            convert = batch_converter([kind], [plain], ["列"], [stored], columnwise=True)
+            try:
+                expected: Any = _typed([[plain(c)] for c in cells])
+            except ValueError:
+                with pytest.raises(IngestError):
+                    list(batches(rows, 100, convert))
+                continue
+            got = [r for b in batches(rows, 100, convert) for r in b.row_tuples()]
+            assert _typed(got) == expected, value
