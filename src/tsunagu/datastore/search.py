@@ -11,7 +11,7 @@ import functools
 import io
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import orjson
@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql.elements import ColumnElement
 
 from tsunagu.catalog import validation
+from tsunagu.datastore import fulltext
 from tsunagu.datastore.access import TableInfo
 from tsunagu.datastore.ingest.infer import converter
 from tsunagu.datastore.ingest.values import to_halfwidth
@@ -29,8 +30,6 @@ from tsunagu.errors import require
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 32_000
 RECORD_FORMATS = ("objects", "lists", "csv", "tsv")
-# Queries shorter than a trigram cannot use the full-text index and scan instead.
-MIN_INDEXED_CHARS = 3
 
 
 class HasFields(Protocol):
@@ -168,10 +167,10 @@ def where_clause(
     dump use it; datastore_search runs the same conditions as plain SQL, see ``run``)."""
     sql = _Sql(connection.dialect, named=True)
     types = {"_id": "int", **{c.name: _type_of(c) for c in table.columns}}
-    conditions = _conditions(sql, table.name, types, request)
-    match = _fts_query(connection.dialect, request)
-    if match is not None:
-        conditions.append(_in_fts(sql, table.name, match))
+    words = text_plan(connection, table.name, request)
+    conditions = _conditions(sql, table.name, types, request, words)
+    if words.match is not None:
+        conditions.append(_in_fts(sql, table.name, words.match))
     if not conditions:
         return literal_column("1") == 1
     params = {f"p{i}": value for i, value in enumerate(sql.params)}
@@ -209,9 +208,59 @@ class _Sql:
         return quoted if self.qmark else quoted.replace("%", "%%")
 
 
-def _conditions(sql: _Sql, name: str, types: dict[str, str], request: SearchRequest) -> list[str]:
-    """Filters, column q and the full-text words the index cannot serve, as SQL conditions."""
+@dataclass
+class _TextPlan:
+    """How each word of a full-text q is matched: by the index, or by scanning."""
+
+    match: str | None = None  # SQLite: the FTS5 query of the indexed words
+    ngram: list[str] = field(default_factory=list)  # PostgreSQL: short words the ngram index serves
+    scan: list[str] = field(default_factory=list)  # words matched with LIKE on _full_text
+    nothing: bool = False  # a word no row contains: the answer is empty
+
+
+def text_plan(connection: Connection, table: str, request: SearchRequest) -> _TextPlan:
+    plan = _TextPlan()
+    if not isinstance(request.q, str) or not request.q:
+        return plan
+    words = _words(request.q)
+    coverage = fulltext.coverage(connection, table)
+    sqlite = connection.dialect.name == "sqlite"
+    phrases = []
+    for word in words:
+        short = fulltext.is_short(word)
+        if short and coverage is not fulltext.Coverage.ALL_WORDS:
+            plan.scan.append(word)
+        elif not short and (coverage is fulltext.Coverage.NONE or not sqlite):
+            # PostgreSQL: ILIKE on _full_text, which pg_trgm's index serves once built.
+            plan.scan.append(word)
+        elif not sqlite:
+            plan.ngram.append(word)
+        elif not short:
+            phrases.append(_phrase(word))
+        else:
+            terms = fulltext.expansion(connection, table, word)
+            if terms is None:
+                plan.scan.append(word)
+            elif not terms:
+                plan.nothing = True
+            else:
+                phrases.append("(" + " OR ".join(_phrase(t) for t in terms) + ")")
+    if phrases:
+        plan.match = " AND ".join(phrases)
+    return plan
+
+
+def _phrase(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
+
+
+def _conditions(
+    sql: _Sql, name: str, types: dict[str, str], request: SearchRequest, words: _TextPlan
+) -> list[str]:
+    """Filters, column q and the full-text words the FTS5 index does not serve, as SQL."""
     conditions: list[str] = []
+    if words.nothing:
+        conditions.append("1 = 0")
     for column, values in request.filters.items():
         ref = sql.name(name, column)
         bind = _bind_processor(sql.dialect, types[column])
@@ -226,29 +275,19 @@ def _conditions(sql: _Sql, name: str, types: dict[str, str], request: SearchRequ
     if isinstance(request.q, dict):
         for column, word in request.q.items():
             conditions.append(_contains(sql, f"CAST({sql.name(name, column)} AS TEXT)", word))
-    elif request.q:
-        for word in _words(request.q):
-            if not _indexed(sql.dialect, word):
-                conditions.append(_contains(sql, sql.name(name, "_full_text"), word))
+    full_text = sql.name(name, "_full_text")
+    for word in words.scan:
+        conditions.append(_contains(sql, full_text, word))
+    for word in words.ngram:
+        # Exact for one or two characters: ILIKE is lower() on both sides, as the index is.
+        conditions.append(
+            f"tsunagu_ngrams({full_text}) @> ARRAY[lower(CAST({sql.bind(word)} AS TEXT))]"
+        )
     return conditions
 
 
 def _words(q: str) -> list[str]:
     return to_halfwidth(q).split()
-
-
-def _indexed(dialect: Dialect, word: str) -> bool:
-    return dialect.name == "sqlite" and len(word) >= MIN_INDEXED_CHARS
-
-
-def _fts_query(dialect: Dialect, request: SearchRequest) -> str | None:
-    """The FTS5 query for the words of ``q`` the trigram index serves (SQLite), or None."""
-    if not isinstance(request.q, str) or not request.q:
-        return None
-    phrases = [
-        '"' + word.replace('"', '""') + '"' for word in _words(request.q) if _indexed(dialect, word)
-    ]
-    return " AND ".join(phrases) if phrases else None
 
 
 def _contains(sql: _Sql, expression: str, word: str) -> str:
@@ -299,18 +338,20 @@ class _Parts:
         return _Sql(self.dialect).name(self.table + "_fts")
 
 
-def _parts(dialect: Dialect, meta: TableInfo, request: SearchRequest, names: list[str]) -> _Parts:
-    sql = _Sql(dialect)
-    conditions = _conditions(sql, meta.table_name, meta.types, request)
-    match = _fts_query(dialect, request)
+def _parts(
+    connection: Connection, meta: TableInfo, request: SearchRequest, names: list[str]
+) -> _Parts:
+    sql = _Sql(connection.dialect)
+    words = text_plan(connection, meta.table_name, request)
+    conditions = _conditions(sql, meta.table_name, meta.types, request, words)
     return _Parts(
-        dialect,
+        connection.dialect,
         meta.table_name,
         ", ".join(sql.name(meta.table_name, n) for n in names),
         conditions,
         sql.params,
-        match,
-        match is not None and not conditions and not request.distinct,
+        words.match,
+        words.match is not None and not conditions and not request.distinct,
     )
 
 
@@ -375,7 +416,7 @@ def run(connection: Connection, meta: TableInfo, request: SearchRequest) -> dict
     """
     dialect = connection.dialect
     names = request.fields or list(meta.types)
-    parts = _parts(dialect, meta, request, names)
+    parts = _parts(connection, meta, request, names)
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(*_page_sql(parts, request, names))

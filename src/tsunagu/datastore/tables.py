@@ -1,7 +1,7 @@
 """Physical datastore tables: create, fill, index, swap and drop, on SQLite or PostgreSQL.
 
 Each table has the user's columns plus ``_id`` (row number) and ``_full_text`` (every value of the
-row, for ``q``), indexed by FTS5 trigram on SQLite and pg_trgm on PostgreSQL.
+row, for ``q``; its index is datastore.fulltext's).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeEngine
 
+from tsunagu.datastore import fulltext
 from tsunagu.datastore.ingest.model import ColumnType
 
 SQL_TYPES: dict[str, type[TypeEngine[Any]]] = {
@@ -57,8 +58,6 @@ TYPE_ALIASES = {
     "timestamptz": "timestamp",
 }
 FULL_TEXT_SEPARATOR = "\u3000"
-# Memory FTS5 may fill with terms before writing them out (see build_indexes).
-FTS_HASH_BYTES = 64 << 20
 
 
 def canonical_type(name: str) -> ColumnType | None:
@@ -83,7 +82,8 @@ def _table_object(name: str, fields: tuple[tuple[str, str], ...]) -> Table:
 
 
 def full_text(values: Iterable[object]) -> str:
-    return FULL_TEXT_SEPARATOR.join([str(v) for v in values if v is not None and v != ""])
+    joined = FULL_TEXT_SEPARATOR.join([str(v) for v in values if v is not None and v != ""])
+    return joined + fulltext.FULL_TEXT_END
 
 
 def create(connection: Connection, name: str, fields: Sequence[dict[str, Any]]) -> Table:
@@ -139,7 +139,7 @@ def sqlite_parameters(table: Table, rows: list[list[object]]) -> list[tuple[obje
         for i, c in enumerate(c for c in table.columns if c.name not in ("_id", "_full_text"))
         if isinstance(c.type, _TEMPORAL)
     ]
-    separator = FULL_TEXT_SEPARATOR
+    separator, end = FULL_TEXT_SEPARATOR, fulltext.FULL_TEXT_END
     out: list[tuple[object, ...]] = []
     for row in rows:
         copied = False
@@ -150,7 +150,7 @@ def sqlite_parameters(table: Table, rows: list[list[object]]) -> list[tuple[obje
                     row, copied = list(row), True
                 row[i] = _sqlite_value(value)
         # As full_text(): str(date) is its ISO text, so converting first changes nothing.
-        out.append((*row, separator.join([str(v) for v in row if v is not None and v != ""])))
+        out.append((*row, separator.join([str(v) for v in row if v is not None and v != ""]) + end))
     return out
 
 
@@ -179,7 +179,13 @@ def _sqlite_value(value: object) -> object:
 
 
 def build_indexes(connection: Connection, name: str, index_columns: Sequence[str]) -> None:
-    """Full-text index plus an index per column users filter on (called after bulk load)."""
+    """B-tree indexes plus the full-text index, at once (for tables created through the API)."""
+    build_btree_indexes(connection, name, index_columns)
+    fulltext.build(connection, name)
+
+
+def build_btree_indexes(connection: Connection, name: str, index_columns: Sequence[str]) -> None:
+    """An index per column users filter on (called after bulk load)."""
     suffix = uuid.uuid4().hex[:8]
     for position, column in enumerate(index_columns):
         connection.execute(
@@ -188,79 +194,17 @@ def build_indexes(connection: Connection, name: str, index_columns: Sequence[str
                 f"({_quote(column)})"
             )
         )
-    if connection.dialect.name == "sqlite":
-        fts = _quote(name + "_fts")
-        connection.execute(
-            text(
-                f"CREATE VIRTUAL TABLE {fts} USING fts5(_full_text, content={_quote(name)}, "
-                f"content_rowid='_id', tokenize='trigram case_sensitive 0')"
-            )
-        )
-        # FTS5 flushes its in-memory term list to a new segment, and later merges the
-        # segments, each time the list reaches "hashsize" (1 MB by default); a larger list
-        # means far fewer segments to merge and builds the index about a third faster.
-        connection.execute(
-            text(f"INSERT INTO {fts}({fts}, rank) VALUES ('hashsize', {FTS_HASH_BYTES})")
-        )
-        connection.execute(text(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')"))
-        _sqlite_fts_triggers(connection, name)
-    else:
-        _ensure_pg_trgm(connection)
-        connection.execute(
-            text(
-                f"CREATE INDEX {_quote(f'ft_{suffix}')} ON {_quote(name)} "
-                f"USING gin (_full_text gin_trgm_ops)"
-            )
-        )
+    if connection.dialect.name == "postgresql":
         connection.execute(text(f"ANALYZE {_quote(name)}"))
 
 
-# Any fixed number: the advisory lock that queues the creators of pg_trgm.
-_PG_TRGM_LOCK = 0x7473_6E67_7472_676D  # "tsngtrgm"
-
-
-def _ensure_pg_trgm(connection: Connection) -> None:
-    """Create pg_trgm once per database, even when the first tables are indexed at the same
-    moment (an ingest job beside a datastore_create): CREATE EXTENSION IF NOT EXISTS is not safe
-    against itself, so creators wait in turn on a lock held to the end of their transaction, and
-    each checks again once it has the lock."""
-    present = "SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'"
-    if connection.scalar(text(present)):
-        return
-    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_TRGM_LOCK})
-    if not connection.scalar(text(present)):
-        connection.execute(text("CREATE EXTENSION pg_trgm"))
-
-
-def _sqlite_fts_triggers(connection: Connection, name: str) -> None:
-    # Keeps the external-content FTS index in step with datastore_upsert/datastore_delete.
-    table, fts = _quote(name), _quote(name + "_fts")
-    for event, body in (
-        ("AFTER INSERT", f"INSERT INTO {fts}(rowid, _full_text) VALUES (new._id, new._full_text);"),
-        (
-            "AFTER DELETE",
-            f"INSERT INTO {fts}({fts}, rowid, _full_text) "
-            f"VALUES ('delete', old._id, old._full_text);",
-        ),
-        (
-            "AFTER UPDATE",
-            f"INSERT INTO {fts}({fts}, rowid, _full_text) "
-            f"VALUES ('delete', old._id, old._full_text); "
-            f"INSERT INTO {fts}(rowid, _full_text) VALUES (new._id, new._full_text);",
-        ),
-    ):
-        trigger = _quote(f"{name}_{event.split()[1].lower()}")
-        connection.execute(text(f"CREATE TRIGGER {trigger} {event} ON {table} BEGIN {body} END"))
-
-
 def drop(connection: Connection, name: str) -> None:
-    if connection.dialect.name == "sqlite":
-        connection.execute(text(f"DROP TABLE IF EXISTS {_quote(name + '_fts')}"))
+    fulltext.drop(connection, name)
     connection.execute(text(f"DROP TABLE IF EXISTS {_quote(name)}"))
 
 
 def rename(connection: Connection, old: str, new: str) -> None:
-    """Rename a freshly loaded table; call before build_indexes (the FTS table names it)."""
+    """Rename a freshly loaded table; call before fulltext.build (the FTS table names it)."""
     connection.execute(text(f"ALTER TABLE {_quote(old)} RENAME TO {_quote(new)}"))
 
 

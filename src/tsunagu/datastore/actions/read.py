@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from tsunagu.catalog import validation
 from tsunagu.catalog.dictize import iso
 from tsunagu.context import Context
-from tsunagu.datastore import search, sql
+from tsunagu.datastore import fulltext, search, sql
 from tsunagu.datastore.access import (
     readable_resource,
     readable_table,
@@ -87,6 +87,8 @@ def datastore_info(context: Context, data: dict[str, Any]) -> dict[str, Any]:
             "aliases": [],
             "source": meta.source,
             "primary_key": meta.primary_key,
+            # Which words of q the full-text index serves (see _full_text_index).
+            "full_text_index": _full_text_index(context, meta.table_name),
             # The latitude and longitude columns that make each row a point on a map.
             "point": {
                 "latitude": meta.fields[point[0]]["id"],
@@ -131,7 +133,15 @@ def datastore_ingest_status(context: Context, data: dict[str, Any]) -> dict[str,
         "options": {k: v for k, v in job.options.items() if k != "signature"},
         "fields": meta.fields if meta else [],
         "source": meta.source if meta else {},
+        "full_text_index": _full_text_index(context, meta.table_name) if meta else None,
     }
+
+
+def _full_text_index(context: Context, table: str) -> str:
+    """ "all_words": q uses the index for every word; "long_words": for words of three or more
+    characters (tables loaded before short words were indexed); "none": not built yet, q scans
+    (and is still exact). Ingest publishes a table first and builds this index afterwards."""
+    return fulltext.coverage(context.session.connection(), table).value
 
 
 @action("xloader_status")

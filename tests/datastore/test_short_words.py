@@ -1,0 +1,215 @@
+"""q with one- and two-character words (北区, 水): served by the full-text index, exact.
+
+Japanese users search with two-character words. The ingest publishes a table first and builds
+its full-text index afterwards; before the index exists, with it, and past the expansion limit
+the answers are those of a scan: same rows, same totals, with filters, sort, DISTINCT and paging.
+SQLite and PostgreSQL, over HTTP with ckanapi, on a file uploaded through the ingest pipeline.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from support.live_server import LiveServer
+from support.waiting import wait_until
+from tsunagu.datastore import fulltext, pipeline, search
+from tsunagu.datastore.access import TableInfo
+
+WARDS = ["北区", "中央区", "南区", "東区"]
+KINDS = ["公園", "避難所", "水道局", "公民館"]
+
+
+def _rows() -> list[list[str]]:
+    rows = []
+    for i in range(80):
+        rows.append(
+            [
+                f"{WARDS[i % 4]}{KINDS[i % 3]}{i}",  # a short word at the start of a value
+                KINDS[i % 4],
+                str(i % 7),  # one-character values
+                # A short word at the very end of the row (the last column), ASCII in mixed
+                # case, LIKE's wildcards as plain characters, and empty cells.
+                ["", "水", "AbC", "50%引き", "a_b", "北区"][i % 6],
+            ]
+        )
+    return rows
+
+
+HEADER = ["名称", "種別", "区分", "備考"]
+ROWS = _rows()
+CSV = ("\n".join(",".join(r) for r in [HEADER, *ROWS]) + "\n").encode("cp932")
+QUERIES = [
+    "北区",
+    "水",
+    "区",
+    "公園",
+    "abc",
+    "ABC",
+    "%",
+    "_",
+    "a_",
+    "0%",
+    "北区 公園",
+    "北区 避難所",
+    "水 3",
+    "ｂｃ",  # full-width, folded to half-width as before
+    "無い",  # no row has it
+    "局",
+    "中央区",
+]
+
+
+def _expected(q: str, row_filter: Any = None) -> list[int]:
+    words = q.replace("ｂｃ", "bc").split()
+    out = []
+    for n, row in enumerate(ROWS, start=1):
+        haystack = "\u3000".join(v for v in row if v).lower()
+        if all(w.lower() in haystack for w in words) and (row_filter is None or row_filter(row)):
+            out.append(n)
+    return out
+
+
+@pytest.fixture(scope="module")
+def env(server: LiveServer) -> dict[str, Any]:
+    admin = server.ckan(server.make_user("sw-admin", sysadmin=True))
+    admin.action.organization_create(name="sw-org", title="区")
+    admin.action.package_create(name="sw-data", title="施設", owner_org="sw-org")
+    resource = admin.action.resource_create(
+        package_id="sw-data", name="施設", format="CSV", upload=("施設.csv", io.BytesIO(CSV))
+    )
+    rid = resource["id"]
+    status = wait_until(
+        lambda: admin.action.datastore_ingest_status(resource_id=rid),
+        "the ingest and its full-text index",
+        until=lambda s: s["status"] == "complete" and s["full_text_index"] == "all_words",
+    )
+    return {"admin": admin, "rid": rid, "status": status}
+
+
+def _ids(result: dict[str, Any]) -> list[int]:
+    return [r["_id"] for r in result["records"]]
+
+
+@pytest.mark.parametrize("q", QUERIES)
+def test_short_words_find_what_a_scan_finds(env: dict[str, Any], q: str) -> None:
+    result = env["admin"].action.datastore_search(resource_id=env["rid"], q=q, limit=1000)
+    assert _ids(result) == _expected(q)
+    assert result["total"] == len(_expected(q))
+
+
+@pytest.mark.parametrize("q", ["北区", "水", "公園", "区"])
+def test_short_words_with_filters_sort_distinct_and_paging(env: dict[str, Any], q: str) -> None:
+    admin, rid = env["admin"], env["rid"]
+    wanted = _expected(q, lambda r: r[1] == "公園")
+    page = admin.action.datastore_search(
+        resource_id=rid, q=q, filters={"種別": "公園"}, limit=3, offset=1
+    )
+    assert page["total"] == len(wanted)
+    assert _ids(page) == wanted[1:4]
+    ordered = admin.action.datastore_search(
+        resource_id=rid, q=q, sort="名称 desc", limit=1000, include_total=False
+    )
+    names = [r["名称"] for r in ordered["records"]]
+    assert names == sorted((ROWS[n - 1][0] for n in _expected(q)), reverse=True)
+    assert "total" not in ordered
+    distinct = admin.action.datastore_search(
+        resource_id=rid, q=q, fields="種別", distinct=True, limit=1000
+    )
+    kinds = {ROWS[n - 1][1] for n in _expected(q)}
+    assert sorted(r["種別"] for r in distinct["records"]) == sorted(kinds)
+    assert distinct["total"] == len(kinds)
+
+
+def test_the_index_serves_short_words(env: dict[str, Any], server: LiveServer) -> None:
+    """One- and two-character words are matched by the index, not by LIKE on every row."""
+    table = _table(server, env["rid"])
+    with server.services.engine.connect() as connection:
+        for q in ("北区", "水", "北区 公園"):
+            request = search.SearchRequest({}, q, [], [], 100, 0, False, True, "objects")
+            plan = search.text_plan(connection, table.table_name, request)
+            assert not plan.scan, q
+            assert plan.match or plan.ngram, q
+        absent = search.SearchRequest({}, "無い", [], [], 100, 0, False, True, "objects")
+        absent_plan = search.text_plan(connection, table.table_name, absent)
+        assert absent_plan.nothing or absent_plan.ngram
+
+
+def test_ingest_status_and_info_say_when_q_is_indexed(env: dict[str, Any]) -> None:
+    admin, rid = env["admin"], env["rid"]
+    assert admin.action.datastore_info(id=rid)["meta"]["full_text_index"] == "all_words"
+    messages = [entry["message"] for entry in env["status"]["log"]]
+    assert any(m.startswith("全文検索の索引ができました") for m in messages), messages
+
+
+def test_past_the_expansion_limit_words_scan_and_stay_exact(
+    env: dict[str, Any], server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fulltext, "MAX_EXPANDED_TERMS", 1)
+    for q in ("区", "北区", "水 3"):
+        result = env["admin"].action.datastore_search(resource_id=env["rid"], q=q, limit=1000)
+        assert _ids(result) == _expected(q), q
+
+
+def test_rows_written_later_are_found_by_short_words(env: dict[str, Any]) -> None:
+    admin, rid = env["admin"], env["rid"]
+    admin.action.datastore_upsert(
+        resource_id=rid,
+        method="insert",
+        records=[{"名称": "西区の新しい広場", "種別": "広場", "区分": "9", "備考": "新設"}],
+    )
+    found = admin.action.datastore_search(resource_id=rid, q="西区", limit=10)
+    assert [r["名称"] for r in found["records"]] == ["西区の新しい広場"]
+    new_id = found["records"][0]["_id"]
+    admin.action.datastore_upsert(
+        resource_id=rid,
+        method="update",
+        records=[{"_id": new_id, "名称": "西町の広場"}],
+    )
+    assert admin.action.datastore_search(resource_id=rid, q="西区")["total"] == 0
+    assert admin.action.datastore_search(resource_id=rid, q="西町")["total"] == 1
+    admin.action.datastore_delete(resource_id=rid, filters={"_id": new_id})
+    assert admin.action.datastore_search(resource_id=rid, q="西町")["total"] == 0
+
+
+def test_before_the_index_is_built_q_scans_and_a_restart_builds_it(
+    env: dict[str, Any], server: LiveServer
+) -> None:
+    admin, rid = env["admin"], env["rid"]
+    table = _table(server, rid).table_name
+    with server.services.engine.begin() as connection:
+        _drop_full_text(connection, table)
+    assert admin.action.datastore_info(id=rid)["meta"]["full_text_index"] == "none"
+    for q in ("北区", "中央区", "水 3"):
+        result = admin.action.datastore_search(resource_id=rid, q=q, limit=1000)
+        assert _ids(result) == _expected(q), q
+    # What a process starting up does for tables a killed one published without an index.
+    pipeline.index_missing_full_text(server.services)
+    assert admin.action.datastore_info(id=rid)["meta"]["full_text_index"] == "all_words"
+    result = admin.action.datastore_search(resource_id=rid, q="北区", limit=1000)
+    assert _ids(result) == _expected("北区")
+
+
+def _table(server: LiveServer, rid: str) -> TableInfo:
+    with server.services.engine.connect() as connection:
+        name = connection.execute(
+            text("SELECT table_name FROM datastore_table WHERE resource_id = :r"), {"r": rid}
+        ).scalar_one()
+    return TableInfo(rid, name, [])
+
+
+def _drop_full_text(connection: Any, table: str) -> None:
+    if connection.dialect.name == "sqlite":
+        for event in ("insert", "update", "delete"):
+            connection.execute(text(f'DROP TRIGGER "{table}_{event}"'))
+        fulltext.drop(connection, table)
+        return
+    names = connection.execute(
+        text("SELECT indexname FROM pg_indexes WHERE tablename = :t AND indexdef LIKE '%gin%'"),
+        {"t": table},
+    ).scalars()
+    for name in list(names):
+        connection.execute(text(f'DROP INDEX "{name}"'))
