@@ -50,7 +50,7 @@ def server(
     live = LiveServer(
         data_dir=tmp,
         database_url=databases.database_url_for(backend, tmp),
-        overrides=mail_settings(smtp),
+        overrides={**mail_settings(smtp), **databases.search_settings(backend)},
     ).start()
     yield live
     live.stop()

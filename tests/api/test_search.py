@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ckanapi
+import httpx
 import pytest
 
+from support.databases import SEARCH_BACKENDS
 from support.live_server import LiveServer
 
 DATASETS = [
@@ -74,6 +76,12 @@ DATASETS = [
         "保育所・幼稚園・認定こども園",
     ),
 ]
+
+
+@pytest.fixture(scope="module", params=SEARCH_BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Both databases, and PostgreSQL once more with the search in PostgreSQL."""
+    return str(request.param)
 
 
 @pytest.fixture(scope="module")
@@ -263,3 +271,53 @@ def test_site_status(ckan: ckanapi.RemoteCKAN) -> None:
     status = ckan.action.status_show()
     assert status["ckan_version"].startswith("2.")
     assert status["locale_default"] == "ja"
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"fq": 'title:"unclosed'}, "検索式を解釈できません"),
+        ({"q": "(避難 OR"}, "検索式を解釈できません"),
+        ({"fq": "no_such_field:1"}, "検索できない項目です"),
+        ({"fq": "title:[a TO b]"}, "範囲検索できない項目です"),
+        ({"fq": "num_resources:[x TO 3]"}, "数値で指定してください"),
+        ({"sort": "nothing asc"}, "並べ替えの指定が正しくありません"),
+        ({"facet.field": '["title"]'}, "集計できない項目です"),
+    ],
+)
+def test_bad_query_is_refused_alike(
+    server: LiveServer, ckan: ckanapi.RemoteCKAN, params: dict[str, str], message: str
+) -> None:
+    # Every search backend refuses with the same 409 Search Query Error and message.
+    response = httpx.get(f"{server.url}/api/3/action/package_search", params=params)
+    assert response.status_code == 409
+    body = response.json()
+    assert body["success"] is False
+    assert body["error"]["__type"] == "Search Query Error"
+    assert message in body["error"]["message"]
+
+
+def test_private_and_draft_datasets_never_reach_anonymous_callers(
+    server: LiveServer, ckan: ckanapi.RemoteCKAN
+) -> None:
+    admin = server.ckan(server.make_user("search-private-admin", sysadmin=True))
+    admin.action.package_create(
+        name="secret-hinanjo", title="非公開の避難所名簿", owner_org="ube", private=True
+    )
+    admin.action.package_create(
+        name="draft-hinanjo", title="下書きの避難所名簿", owner_org="ube", state="draft"
+    )
+    for query in ({"q": "避難所名簿"}, {"q": "ひなんじょ"}, {"fq": "capacity:private"}, {}):
+        found = ckan.action.package_search(rows=1000, include_private=True, **query)
+        assert {"secret-hinanjo", "draft-hinanjo"}.isdisjoint(names(found)), query
+        facets = ckan.action.package_search(
+            include_private=True, **{"facet.field": '["capacity"]'}, **query
+        )["facets"]["capacity"]
+        assert "private" not in facets
+    seen = admin.action.package_search(q="避難所名簿", include_private=True, include_drafts=True)
+    assert set(names(seen)) == {"secret-hinanjo", "draft-hinanjo"}
+    assert ckan.action.package_search(fq="name:secret-hinanjo")["count"] == 0
+    with pytest.raises(ckanapi.NotFound):  # its existence is not told either
+        ckan.action.package_show(id="secret-hinanjo")
+    for name in ("secret-hinanjo", "draft-hinanjo"):
+        admin.action.dataset_purge(id=name)

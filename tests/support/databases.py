@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from pathlib import Path
 
 from support import postgres_server
 from support.missing_parts import skip_or_fail
+
+# PostgreSQL with the catalog search in PostgreSQL too (TSUNAGU_SEARCH_BACKEND=postgresql).
+POSTGRES_SEARCH = "postgresql-search"
+# A test module that also runs on the PostgreSQL search backend overrides the ``backend``
+# fixture with these params (tests/api/test_search.py).
+SEARCH_BACKENDS = ("sqlite", "postgresql", POSTGRES_SEARCH)
 
 _server: postgres_server.PostgresServer | None = None
 _tried = False
@@ -35,3 +42,15 @@ def database_url_for(backend: str, tmp: Path) -> str:
         )
     assert server is not None
     return server.create_database("t_" + uuid.uuid4().hex[:12])
+
+
+def search_settings(backend: str) -> dict[str, object]:
+    """The Settings a backend name adds: the search backend of ``POSTGRES_SEARCH``.
+
+    TSUNAGU_TEST_SEARCH_BACKEND=postgresql runs every PostgreSQL server of the suite on the
+    PostgreSQL search backend (the whole suite as a check of that backend)."""
+    if backend == POSTGRES_SEARCH or (
+        backend == "postgresql" and os.environ.get("TSUNAGU_TEST_SEARCH_BACKEND") == "postgresql"
+    ):
+        return {"search_backend": "postgresql"}
+    return {}
