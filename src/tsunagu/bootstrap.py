@@ -13,6 +13,7 @@ from tsunagu.config import Settings
 from tsunagu.context import Context, Services
 from tsunagu.search.interface import SearchBackend
 from tsunagu.search.memory_index import MemoryIndex
+from tsunagu.search.snapshot_store import SnapshotStore, snapshot_directory
 from tsunagu.storage.database import make_engine, make_session_factory
 from tsunagu.storage.files import LocalFileStorage
 
@@ -34,7 +35,13 @@ def build_search(settings: Settings, engine: Engine) -> SearchBackend:
         from tsunagu.search.postgres.backend import PostgresSearch
 
         return PostgresSearch(engine, settings.site_url)
-    return MemoryIndex(settings.site_url)
+    # One snapshot file per host, shared by every worker process (search/snapshot_store.py).
+    return MemoryIndex(
+        settings.site_url,
+        SnapshotStore(snapshot_directory(settings.data_dir), settings.site_url),
+        database_url=settings.effective_database_url,
+        data_dir=settings.data_dir,
+    )
 
 
 def start_search(services: Services, session: Session) -> int:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pyroaring import BitMap
 
@@ -161,9 +162,8 @@ class _Evaluator:
         key = normalize_text(term.value)
         if term.wildcard:
             result = BitMap()
-            for value, bitmap in postings.items():
-                if value.startswith(key):
-                    result |= bitmap
+            for _value, bitmap in _prefixed(postings, key):
+                result |= bitmap
             return result & self.universe
         return postings.get(key, BitMap()) & self.universe
 
@@ -251,9 +251,8 @@ class _Evaluator:
             sources.append(self.index.body_postings)
         words = BitMap()
         for source in sources:
-            for term, bitmap in source.items():
-                if term.startswith(last):
-                    words |= bitmap
+            for _term, bitmap in _prefixed(source, last):
+                words |= bitmap
         if head:
             words &= self._text(field, head)
         return words
@@ -284,6 +283,17 @@ class _Evaluator:
                 continue
             result.add(docid)
         return result
+
+
+def _prefixed(postings: Any, prefix: str) -> Iterator[tuple[str, BitMap]]:
+    """The terms starting with ``prefix``: a range of a snapshot's sorted terms, or a walk
+    over an in-memory dict."""
+    if hasattr(postings, "prefixed"):
+        yield from postings.prefixed(prefix)
+        return
+    for term, bitmap in postings.items():
+        if term.startswith(prefix):
+            yield term, bitmap
 
 
 _HIRAGANA = re.compile(r"^[\u3041-\u309fー]+$")

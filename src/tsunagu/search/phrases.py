@@ -97,21 +97,24 @@ class PhraseCorpus:
         self._removed_at_build: dict[str, int] = {}
 
     def _current(self, index: MemoryIndex, field: str) -> list[_Segment]:
+        """The segments of documents not in the index's snapshot (all of them without one)."""
         segments = self._segments.get(field)
         docs = index.docs
-        removed = len(docs) - len(index.all_docs)
+        first = index.base_count
+        live_overlay = len(index.all_docs) - (first - len(index.tombstones))
+        removed = len(docs) - first - live_overlay
         # Removed documents' text stays in the corpus (their docids are never candidates again)
         # until it outweighs the live documents' text; then the corpus is built afresh.
         stale = removed - self._removed_at_build.get(field, 0)
-        if segments is None or stale > len(index.all_docs) + _REBUILD_SLACK:
-            segments = [_Segment.build(0, [document_text(doc, field) for doc in docs])]
+        if segments is None or stale > live_overlay + _REBUILD_SLACK:
+            texts = [document_text(docs[docid], field) for docid in range(first, len(docs))]
+            segments = [_Segment.build(first, texts)]
             self._removed_at_build[field] = removed
         else:
             covered = segments[-1].first + segments[-1].count
             if covered < len(docs):
-                tail = _Segment.build(
-                    covered, [document_text(doc, field) for doc in docs[covered:]]
-                )
+                texts = [document_text(docs[docid], field) for docid in range(covered, len(docs))]
+                tail = _Segment.build(covered, texts)
                 segments.append(tail)
                 # Merge like a binary counter: at most log2(n) segments, and each text copied
                 # O(log n) times over the index's life.
@@ -125,6 +128,16 @@ class PhraseCorpus:
         """The documents among ``docids`` whose ``field`` text contains ``phrase``."""
         ids = docids.to_array()
         found = BitMap()
+        first = index.base_count
+        if index.snapshot is not None and first:
+            # The snapshot's documents: its text column, searched in the shared map.
+            in_snapshot = bisect_left(ids, first)
+            if in_snapshot:
+                column = index.snapshot.text(field)
+                found.update(column.containing(phrase, ids[:in_snapshot]))
+            ids = ids[in_snapshot:]
+            if not len(ids):
+                return found
         for segment in self._current(index, field):
             low = bisect_left(ids, segment.first)
             high = bisect_left(ids, segment.first + segment.count)

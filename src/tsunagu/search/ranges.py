@@ -52,6 +52,8 @@ class RangeKeys:
         include_high: bool,
     ) -> BitMap:
         """The documents whose ``field`` lies between ``low`` and ``high`` (None: open)."""
+        if index.snapshot is not None:
+            return _layered_select(index, field, low, high, include_low, include_high)
         values, docids = self._order(index, field)
         start = 0
         if low is not None:
@@ -62,3 +64,37 @@ class RangeKeys:
         if start >= end:
             return BitMap()
         return BitMap(array("I", docids[start:end].tobytes()))
+
+
+def _layered_select(
+    index: MemoryIndex, field: str, low: Any, high: Any, include_low: bool, include_high: bool
+) -> BitMap:
+    """The snapshot's stored order gives its documents in two bisections; the overlay's few
+    documents are compared one by one."""
+    assert index.snapshot is not None
+    column = index.snapshot.sort(field)
+    start = 0
+    if len(column) and not column.numeric and column.value(0) == "":
+        start = 1  # as in Solr, a document without the field is in no range
+    if low is not None:
+        start = max(start, column.bisect_left(low) if include_low else column.bisect_right(low))
+    end = len(column)
+    if high is not None:
+        end = column.bisect_right(high) if include_high else column.bisect_left(high)
+    found = BitMap()
+    if start < end:
+        found = BitMap(array("I", column.docids(start, end).tobytes()))
+        found -= index.tombstones
+    for docid in range(index.base_count, len(index.docs)):
+        doc = index.docs[docid]
+        if doc is None:
+            continue
+        value = getattr(doc, field)
+        if value == "":
+            continue
+        if low is not None and (value < low or (value == low and not include_low)):
+            continue
+        if high is not None and (value > high or (value == high and not include_high)):
+            continue
+        found.add(docid)
+    return found

@@ -41,23 +41,67 @@ class SortKeys:
     def rank(self, index: MemoryIndex, field: str) -> np.ndarray:
         ranks = self._ranks.get(field)
         if ranks is None:
-            attr = "title_sort" if field == "title_string" else field
-            live = [
-                (_sort_value(doc, attr), docid)
-                for docid, doc in enumerate(index.docs)
-                if doc is not None
-            ]
-            live.sort()
-            ranks = np.zeros(len(index.docs), dtype=np.int64)
-            previous: Any = object()
-            rank = -1
-            for value, docid in live:
-                if value != previous:
-                    rank += 1
-                    previous = value
-                ranks[docid] = rank
+            if index.snapshot is not None:
+                ranks = _layered_ranks(index, field)
+            else:
+                attr = "title_sort" if field == "title_string" else field
+                live = [
+                    (_sort_value(doc, attr), docid)
+                    for docid, doc in enumerate(index.docs)
+                    if doc is not None
+                ]
+                live.sort()
+                ranks = np.zeros(len(index.docs), dtype=np.int64)
+                previous: Any = object()
+                rank = -1
+                for value, docid in live:
+                    if value != previous:
+                        rank += 1
+                        previous = value
+                    ranks[docid] = rank
             self._ranks[field] = ranks
         return ranks
+
+
+def _layered_ranks(index: MemoryIndex, field: str) -> np.ndarray:
+    """Ranks over a snapshot's documents (stored) and the overlay's (placed among them).
+
+    Values the overlay brings that the snapshot lacks are inserted into the snapshot's ranks
+    with a prefix sum, so the snapshot's values are never decoded.
+    """
+    assert index.snapshot is not None
+    column = index.snapshot.sort(field)
+    attr = "title_sort" if field == "title_string" else field
+    base_count = index.base_count
+    overlay = [
+        (getattr(doc, attr), docid)
+        for docid in range(base_count, len(index.docs))
+        if (doc := index.docs[docid]) is not None
+    ]
+    k = len(column)
+    equal: dict[Any, int] = {}
+    new_values: list[tuple[Any, int]] = []  # (value, insertion position among the snapshot's)
+    for value in sorted({value for value, _ in overlay}):
+        position = column.bisect_left(value)
+        if position < k and column.value(position) == value:
+            equal[value] = position
+        else:
+            new_values.append((value, position))
+    inserted = np.bincount(
+        np.asarray([p for _, p in new_values], dtype=np.int64), minlength=k + 1
+    ).cumsum()
+    base_ranks = np.arange(k, dtype=np.int64) + inserted[:k]
+    placed = {value: position + j for j, (value, position) in enumerate(new_values)}
+    ranks = np.zeros(len(index.docs), dtype=np.int64)
+    ranks[:base_count] = base_ranks[column.ranks] if k else 0
+    for value, docid in overlay:
+        ranks[docid] = base_ranks[equal[value]] if value in equal else placed[value]
+    if field == "next_update_due":
+        # Datasets without a due date sort after every date ascending (most overdue first).
+        empty = base_ranks[0] if k and column.value(0) == "" else placed.get("")
+        if empty is not None:
+            ranks[ranks == empty] = k + len(new_values)
+    return ranks
 
 
 def _sort_value(doc: Any, attr: str) -> Any:
