@@ -16,7 +16,8 @@ from sqlalchemy import select, text
 from tsunagu.bootstrap import action_context, build_services
 from tsunagu.config import Settings
 from tsunagu.context import Services
-from tsunagu.datastore import pipeline, tables
+from tsunagu.datastore import bulk, pipeline, tables
+from tsunagu.datastore.ingest.batches import Batch
 from tsunagu.datastore.ingest.infer import (
     column_converter,
     convert_row,
@@ -261,7 +262,6 @@ def _committed_progress(services: Services, job_id: str) -> int:
 def test_rows_load_in_batches_with_progress_by_elapsed_time(
     services: Services, monkeypatch: pytest.MonkeyPatch, every: float, expected: list[int]
 ) -> None:
-    monkeypatch.setattr(pipeline, "BATCH_ROWS", 10)
     monkeypatch.setattr(pipeline, "PROGRESS_SECONDS", every)
     job_id = _job(services)
     with services.engine.begin() as connection:
@@ -270,21 +270,22 @@ def test_rows_load_in_batches_with_progress_by_elapsed_time(
     assert database
     seen: list[int] = []
 
-    def rows() -> Iterator[list[object]]:
-        for n in range(25):
-            if n % 10 == 0:  # before each batch: what other connections see and may do
-                seen.append(_committed_progress(services, job_id))
-                # The write lock is free while rows are read and converted: another writer
-                # gets in at once instead of waiting for the whole load.
-                other = sqlite3.connect(database, timeout=0.05)
-                try:
-                    other.execute("UPDATE ingest_job SET error = '' WHERE id = ?", (job_id,))
-                    other.commit()
-                finally:
-                    other.close()
-            yield [n]
+    def prepared() -> Iterator[bulk.Prepared]:
+        for start in range(0, 25, 10):
+            # Before each batch: what other connections see and may do.
+            seen.append(_committed_progress(services, job_id))
+            # The write lock is free while rows are read and converted: another writer gets in
+            # at once instead of waiting for the whole load.
+            other = sqlite3.connect(database, timeout=0.05)
+            try:
+                other.execute("UPDATE ingest_job SET error = '' WHERE id = ?", (job_id,))
+                other.commit()
+            finally:
+                other.close()
+            values = list(range(start, min(start + 10, 25)))
+            yield bulk.prepare("sqlite", ["int"], Batch([values], len(values)))
 
-    assert pipeline._insert_all(services, job_id, table, rows()) == 25
+    assert pipeline._insert_all(services, job_id, table, prepared()) == 25
     assert seen == expected
     assert _committed_progress(services, job_id) == 25
     with services.engine.connect() as connection:

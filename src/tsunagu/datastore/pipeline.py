@@ -13,7 +13,7 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
 from itertools import chain, islice
 from pathlib import Path
@@ -25,16 +25,12 @@ from tsunagu import events
 from tsunagu.catalog.models import Resource
 from tsunagu.catalog.revision import lock_dataset
 from tsunagu.context import Services
-from tsunagu.datastore import tables
+from tsunagu.datastore import bulk, tables
 from tsunagu.datastore.activation import mark_active
 from tsunagu.datastore.fetch import fetch_to_file
-from tsunagu.datastore.ingest.infer import (
-    Converter,
-    column_converter,
-    convert_row,
-    infer_types,
-)
-from tsunagu.datastore.ingest.model import COLUMN_TYPES, Cell, IngestError
+from tsunagu.datastore.ingest.batches import Row, batch_converter, batches
+from tsunagu.datastore.ingest.infer import Converter, column_converter, infer_types
+from tsunagu.datastore.ingest.model import COLUMN_TYPES, Cell, IngestError, RawTable
 from tsunagu.datastore.ingest.readers import read_table
 from tsunagu.datastore.jobs import entry
 from tsunagu.datastore.models import DatastoreTable, IngestJob
@@ -162,12 +158,12 @@ def _load(services: Services, job_id: str, source: _Source, path: Path) -> None:
     with services.engine.begin() as connection:
         staging_table = tables.create(connection, staging, fields)
     try:
-        converters = _converters(services.engine.dialect.name, fields)
-        rows = (
-            convert_row(converters, cells, line, raw.columns)
-            for line, cells in chain(sample, raw.rows)
+        done = _insert_all(
+            services,
+            job_id,
+            staging_table,
+            _batches(services, fields, raw, chain(sample, raw.rows)),
         )
-        done = _insert_all(services, job_id, staging_table, rows)
         indexed = index_columns(fields, sample_cells)
         # Listeners (the change summary of a new file version) read both tables while both
         # still exist.
@@ -182,19 +178,41 @@ def _load(services: Services, job_id: str, source: _Source, path: Path) -> None:
         raise
 
 
-def _converters(dialect: str, fields: list[dict[str, Any]]) -> list[Converter]:
+def _stored(dialect: str, fields: list[dict[str, Any]]) -> list[Callable[[object], object] | None]:
     # On SQLite the conversion to the stored form (dates as ISO text) is folded in, so that it
     # is remembered with the parsed value.
+    return [tables.sqlite_stored(f["type"]) if dialect == "sqlite" else None for f in fields]
+
+
+def _converters(dialect: str, fields: list[dict[str, Any]]) -> list[Converter]:
     return [
-        column_converter(
-            f["type"], tables.sqlite_stored(f["type"]) if dialect == "sqlite" else None
-        )
-        for f in fields
+        column_converter(f["type"], store)
+        for f, store in zip(fields, _stored(dialect, fields), strict=True)
     ]
 
 
-def _insert_all(services: Services, job_id: str, table: Any, rows: Iterator[list[object]]) -> int:
-    """Load every row into the staging table, a transaction per batch of BATCH_ROWS.
+def _batches(
+    services: Services, fields: list[dict[str, Any]], raw: RawTable, rows: Iterator[Row]
+) -> Iterator[bulk.Prepared]:
+    """The rows converted and made ready to insert, BATCH_ROWS at a time; text files column by
+    column (ingest/batches.py)."""
+    dialect = services.engine.dialect.name
+    kinds = [f["type"] for f in fields]
+    convert = batch_converter(
+        kinds,
+        _converters(dialect, fields),
+        raw.columns,
+        _stored(dialect, fields),
+        columnwise=raw.info.format in ("CSV", "TSV"),
+    )
+    for batch in batches(rows, BATCH_ROWS, convert):
+        yield bulk.prepare(dialect, kinds, batch)
+
+
+def _insert_all(
+    services: Services, job_id: str, table: Any, prepared: Iterator[bulk.Prepared]
+) -> int:
+    """Load every batch into the staging table, a transaction per batch.
 
     Each batch is read and converted before its transaction begins, so on SQLite the write lock
     is free while Python works and web requests can write in between. The job's progress is
@@ -204,10 +222,10 @@ def _insert_all(services: Services, job_id: str, table: Any, rows: Iterator[list
     done = 0
     with services.engine.connect() as connection:
         reported = time.monotonic()
-        while batch := list(islice(rows, BATCH_ROWS)):
+        for batch in prepared:
             with connection.begin():
-                tables.insert_rows(connection, table, batch)
-                done += len(batch)
+                bulk.insert(connection, table, batch)
+                done += batch.rows
                 if time.monotonic() - reported >= PROGRESS_SECONDS:
                     _progress(connection, job_id, done)
                     reported = time.monotonic()
