@@ -16,7 +16,7 @@ from sqlalchemy import select, text
 from tsunagu.bootstrap import action_context, build_services
 from tsunagu.config import Settings
 from tsunagu.context import Services
-from tsunagu.datastore import bulk, pipeline, tables
+from tsunagu.datastore import bulk, fulltext, pipeline, tables
 from tsunagu.datastore.ingest.batches import Batch
 from tsunagu.datastore.ingest.infer import (
     column_converter,
@@ -155,6 +155,7 @@ def test_convert_row_reports_the_bad_cell_with_remembered_converters() -> None:
 
 
 def test_sqlite_parameters_bind_as_before() -> None:
+    end = fulltext.FULL_TEXT_END
     table = tables.table_object(
         "t",
         [
@@ -178,9 +179,9 @@ def test_sqlite_parameters_bind_as_before() -> None:
             "公園",
             1.5,
             True,
-            "2020-04-01\u30002020-04-01 09:30:00\u300009:05:00\u3000公園\u30001.5\u3000True",
+            "2020-04-01\u30002020-04-01 09:30:00\u300009:05:00\u3000公園\u30001.5\u3000True" + end,
         ),
-        ("2020-04-01", None, None, "", 0, False, "2020-04-01\u30000\u3000False"),
+        ("2020-04-01", None, None, "", 0, False, "2020-04-01\u30000\u3000False" + end),
     ]
     assert tables.full_text(rows[0]) == tables.sqlite_parameters(table, rows)[0][-1]
 

@@ -130,6 +130,9 @@ class IngestWorker(JobWorker):
                 .values(status="pending")
             )
             session.commit()
+        from tsunagu.datastore.pipeline import index_missing_full_text
+
+        index_missing_full_text(self.services)
 
     def claim(self) -> str | None:
         return claim_next(self.services)

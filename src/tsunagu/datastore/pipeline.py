@@ -1,8 +1,10 @@
-"""One ingest: file → detected layout and types → staging table → atomic swap.
+"""One ingest: file → detected layout and types → staging table → atomic swap → full text.
 
-Rows load into a staging table in batches (progress is visible while it runs); only when every
-row converted does one transaction drop the previous table and rename the staging one into
-place. Any failure drops the staging table, so the published table stays as it was.
+Rows load into a staging table in batches (progress is visible while it runs), and its B-tree
+indexes are built there; only when every row converted does one transaction drop the previous
+table and rename the staging one into place. Any failure drops the staging table, so the
+published table stays as it was. The table answers filters, sort, paging and q (by scanning) from
+that moment; the full-text index is built afterwards, without holding up reads.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from tsunagu import events
 from tsunagu.catalog.models import Resource
 from tsunagu.catalog.revision import lock_dataset
 from tsunagu.context import Services
-from tsunagu.datastore import bulk, tables
+from tsunagu.datastore import bulk, fulltext, tables
 from tsunagu.datastore.activation import mark_active
 from tsunagu.datastore.fetch import fetch_to_file
 from tsunagu.datastore.ingest.batches import Row, batch_converter, batches
@@ -38,6 +40,7 @@ from tsunagu.datastore.naming import shorten, table_name
 from tsunagu.events import IngestOutcome
 from tsunagu.ops.metrics import observe_job
 from tsunagu.storage.types import utcnow
+from tsunagu.storage.upsert import take_turns
 
 log = logging.getLogger(__name__)
 
@@ -171,11 +174,14 @@ def _load(services: Services, job_id: str, source: _Source, path: Path) -> None:
             services,
             events.StagedTable(source.resource_id, source.storage_key, staging, fields, done),
         )
-        _publish(services, job_id, source, staging, fields, indexed, done, raw.info)
+        with services.engine.begin() as connection:
+            tables.build_btree_indexes(connection, staging, indexed)
+        final = _publish(services, job_id, source, staging, fields, indexed, done, raw.info)
     except BaseException:
         with services.engine.begin() as connection:
             tables.drop(connection, staging)
         raise
+    index_full_text(services, source.resource_id, final, job_id)
 
 
 def _stored(dialect: str, fields: list[dict[str, Any]]) -> list[Callable[[object], object] | None]:
@@ -306,7 +312,7 @@ def _publish(
     indexed: list[str],
     rows: int,
     info: Any,
-) -> None:
+) -> str:
     final = table_name(source.resource_id)
     with services.sessions() as session:
         # The dataset's lock first (the order actions take it in), and on SQLite the write lock
@@ -322,7 +328,6 @@ def _publish(
         if meta is not None:
             tables.drop(connection, meta.table_name)
         tables.rename(connection, staging, final)
-        tables.build_indexes(connection, final, indexed)
         if meta is None:
             meta = DatastoreTable(resource_id=source.resource_id, table_name=final)
             session.add(meta)
@@ -345,6 +350,61 @@ def _publish(
             entry("info", f"{rows} 行を取り込みました"),
         ]
         session.commit()
+    return final
+
+
+def index_full_text(
+    services: Services, resource_id: str, table: str, job_id: str | None = None
+) -> None:
+    """Build the full-text index of a published table that has none yet; reads go on meanwhile.
+
+    Another ingest of the same resource may publish over the table at any moment, and a
+    restarted process rebuilds what a killed one left unbuilt, so builders take turns on the
+    table's name and each checks again, under that lock, that the index is still missing. A
+    failure leaves the table answering q by scanning, and says so in the job's log.
+    """
+    started = time.perf_counter()
+    try:
+        with services.sessions() as session:
+            take_turns(session, f"datastore-full-text:{table}")
+            connection = session.connection()
+            meta = session.get(DatastoreTable, resource_id)
+            if meta is None or meta.table_name != table:
+                return
+            if fulltext.coverage(connection, table) is not fulltext.Coverage.NONE:
+                return
+            fulltext.build(connection, table)
+            session.commit()
+    except Exception as error:  # the data is published; only q's speed is at stake
+        log.exception("full-text index of %s failed", table)
+        if job_id is not None:
+            _log(
+                services,
+                job_id,
+                "warning",
+                "全文検索の索引を作れませんでした。q は索引なしで答えます "
+                f"(Full-text index failed; q scans the table): {error}",
+            )
+        return
+    if job_id is not None:
+        seconds = time.perf_counter() - started
+        _log(services, job_id, "info", f"全文検索の索引ができました（{seconds:.1f} 秒）")
+
+
+def index_missing_full_text(services: Services) -> None:
+    """Build the full-text indexes a process killed after publishing left unbuilt."""
+    with services.sessions() as session:
+        connection = session.connection()
+        pending = [
+            (resource_id, table)
+            for resource_id, table in session.execute(
+                select(DatastoreTable.resource_id, DatastoreTable.table_name)
+            )
+            if fulltext.coverage(connection, table) is fulltext.Coverage.NONE
+        ]
+    for resource_id, table in pending:
+        log.info("building the missing full-text index of %s", table)
+        index_full_text(services, resource_id, table)
 
 
 def _describe(info: Any) -> str:
