@@ -178,6 +178,9 @@ def order(
     wanted = min(start + rows, len(docids))
     if wanted < len(docids) // 2:
         part = np.argpartition(combined, wanted - 1)[:wanted]
+        # argpartition keeps any of the documents tied at the page's edge; keep them all, so
+        # that the tie falls to docid order here too (else a page could skip or repeat one).
+        part = np.flatnonzero(combined <= combined[part].max())
         top = part[np.lexsort((docids[part], combined[part]))]
     else:
         top = np.lexsort((docids, combined))[:wanted]
