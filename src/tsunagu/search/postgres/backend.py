@@ -109,7 +109,8 @@ class PostgresSearch:
         )
 
     def plan(self, query: SearchQuery, connection: Connection) -> dict[str, Statement]:
-        """The statements a search runs: count, page (when rows > 0) and facets."""
+        """The statements a search runs: count, page (when rows > 0) and facets (when asked).
+        Translating may itself read the index (term statistics, prefix expansion)."""
         q_node, fq_node = parse_both(query.q, query.fq)
         cond = Condition()
         translator = Translator(cond, connection)
@@ -119,36 +120,30 @@ class PostgresSearch:
         )
         order = order_by(cond, connection, query.sort, ranking_words(q_node))
         facets.check_fields(query.facet_fields)
-        statements = {
-            "count": Statement(f"SELECT count(*) FROM search_document WHERE {where}", cond.params)
-        }
+        sql = {"count": f"SELECT count(*) FROM search_document WHERE {where}"}
         if query.rows > 0:
-            statements["page"] = Statement(
+            sql["page"] = (
                 f"SELECT raw FROM search_document WHERE {where} ORDER BY {order}"
-                f" LIMIT {int(query.rows)} OFFSET {int(query.start)}",
-                cond.params,
+                f" LIMIT {int(query.rows)} OFFSET {int(query.start)}"
             )
-        statements["where"] = Statement(where, cond.params)
-        return statements
+        if query.facet_fields:
+            sql["facets"] = facets.statement(cond, where, query.facet_fields)
+        return {name: Statement(text, cond.params) for name, text in sql.items()}
 
     def search(self, query: SearchQuery) -> SearchResult:
         with self.engine.connect() as connection:
             statements = self.plan(query, connection)
-            params = statements["count"].params
-            total = int(connection.scalar(text(statements["count"].sql), params) or 0)
+
+            def run(name: str) -> Any:
+                return connection.execute(text(statements[name].sql), statements[name].params)
+
+            total = int(run("count").scalar() or 0)
             raws: list[bytes] = []
             if "page" in statements and query.start < total:
-                raws = [
-                    bytes(raw) for raw in connection.scalars(text(statements["page"].sql), params)
-                ]
-            cond = Condition(dict(params))
-            facet_counts, search_facets = facets.count(
-                connection,
-                cond,
-                statements["where"].sql,
-                query.facet_fields,
-                query.facet_limit,
-                query.facet_mincount,
+                raws = [bytes(raw) for raw in run("page").scalars()]
+            rows = run("facets").all() if "facets" in statements and total else []
+            facet_counts, search_facets = facets.tally(
+                connection, rows, query.facet_fields, query.facet_limit, query.facet_mincount
             )
         return SearchResult(
             count=total,

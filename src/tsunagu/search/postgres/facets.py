@@ -21,32 +21,32 @@ def check_fields(fields: list[str]) -> None:
             raise SearchQueryError(f"集計できない項目です (Field cannot be faceted): {name}")
 
 
-def count(
+def statement(cond: Condition, where: str, fields: list[str]) -> str:
+    """One pass over the matched documents' values: (field, display value, documents) for every
+    normalised value of the wanted fields. Values are counted per normalised value and shown in
+    one display form (as the embedded engine merges "AED" and "aed"); min() picks it the same
+    way on every host."""
+    wanted = cond.terms(list(dict.fromkeys(fields)))
+    return (
+        'SELECT split_part(v, chr(31), 1), min(s COLLATE "C"), count(*)'
+        " FROM (SELECT unnest(vals) AS v, unnest(shown) AS s"
+        f" FROM search_document WHERE {where}) AS matched"
+        f" WHERE split_part(v, chr(31), 1) = ANY({wanted})"
+        " GROUP BY v"
+    )
+
+
+def tally(
     connection: Connection,
-    cond: Condition,
-    where: str,
+    rows: list[Any],
     fields: list[str],
     limit: int,
     mincount: int,
 ) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, Any]]]:
-    check_fields(fields)
+    """The facets and search_facets of package_search from the statement's rows."""
     counts: dict[str, dict[str, int]] = {name: {} for name in fields}
-    if fields:
-        wanted = cond.terms(list(dict.fromkeys(fields)))
-        # Values are counted per normalised value, shown in one display form (as the embedded
-        # engine merges "AED" and "aed"); min() picks it the same way on every host.
-        rows = connection.execute(
-            text(
-                'SELECT split_part(v, chr(31), 1), min(s COLLATE "C"), count(*)'
-                f" FROM (SELECT unnest(vals) AS v, unnest(shown) AS s"
-                f" FROM search_document WHERE {where}) AS matched"
-                f" WHERE split_part(v, chr(31), 1) = ANY({wanted})"
-                " GROUP BY v"
-            ),
-            cond.params,
-        ).all()
-        for name, shown, n in rows:
-            counts[name][shown] = counts[name].get(shown, 0) + int(n)
+    for name, shown, n in rows:
+        counts[name][shown] = counts[name].get(shown, 0) + int(n)
     facets: dict[str, dict[str, int]] = {}
     search_facets: dict[str, dict[str, Any]] = {}
     for name in fields:
@@ -81,4 +81,4 @@ def _titles(connection: Connection, name: str, values: list[str]) -> dict[str, s
     return {value: title for value, title in rows}
 
 
-__all__ = ["SEP", "check_fields", "count"]
+__all__ = ["SEP", "check_fields", "statement", "tally"]
