@@ -327,6 +327,23 @@ def test_a_newer_snapshot_is_swapped_in_when_the_revision_moves(services: Servic
     assert len(worker.docs) == 3
 
 
+def test_a_large_catalog_gets_its_first_snapshot_from_a_separate_process(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(memory_index, "CHILD_BUILD_MIN", 2)
+    _create(services, "a-hinanjo", "避難所一覧")
+    _create(services, "b-hinanjo", "福祉避難所")
+    directory = snapshot_directory(services.settings.data_dir)
+    for name in os.listdir(directory):
+        os.unlink(directory / name)
+    worker = _index(services)
+    assert _load(worker, services) == 2
+    assert worker.snapshots is not None and worker.snapshots._builder is not None
+    assert worker.snapshots._builder.returncode == 0  # the child wrote it, under our lock
+    assert worker.snapshot is not None and worker.base_count == 2
+    assert _names(worker, services, q="避難所") == ["a-hinanjo", "b-hinanjo"]
+
+
 def test_a_grown_overlay_is_written_as_a_new_snapshot_in_the_background(
     services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:

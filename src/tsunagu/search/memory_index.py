@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import IO
 
 from pyroaring import BitMap
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tsunagu.catalog.dictize import package_dicts
@@ -54,6 +54,8 @@ FREEZE_MIN_DOCS = 10_000
 # the overlay is ~16 KB of Python objects per dataset in every process.
 OVERLAY_LIMIT_MIN = 2_000
 OVERLAY_LIMIT_SHARE = 0.05
+# Catalogs from this size get their first snapshot built by a separate process.
+CHILD_BUILD_MIN = 20_000
 
 
 class MemoryIndex:
@@ -164,10 +166,16 @@ class MemoryIndex:
         )
         return path
 
-    def write_snapshot(self, session: Session, blocking: bool = True) -> Path | None:
+    def write_snapshot(
+        self, session: Session, blocking: bool = True, locked_by_parent: bool = False
+    ) -> Path | None:
         """Write a fresh snapshot for the host (the background writer's job); None when another
-        process holds the lock and blocking is False."""
+        process holds the lock and blocking is False. ``locked_by_parent``: the process that
+        started this one holds the lock for it (a worker's first start, see load)."""
         assert self.snapshots is not None
+        if locked_by_parent:
+            with self.lock:
+                return self._build_and_write(session)
         with self.lock, self.snapshots.lock(blocking=blocking) as locked:
             if not locked:
                 return None
@@ -191,11 +199,33 @@ class MemoryIndex:
                     # Another worker starting at the same time may have written it meanwhile.
                     snapshot = self.snapshots.newest(revision)
                     if snapshot is None:
-                        self._build_and_write(session)
+                        snapshot = self._first_snapshot(session)
             if snapshot is not None:
                 self._open(snapshot)
             self._catch_up(session, current_revision(session))
             return len(self.all_docs)
+
+    def _first_snapshot(self, session: Session) -> Snapshot | None:
+        """Under the store's lock: write the host's first snapshot. A large catalog is built by
+        a separate process, so that this worker does not keep the build's memory (a process
+        rarely gives a gigabyte of freed small objects back to the system)."""
+        assert self.snapshots is not None
+        live = session.scalar(
+            select(func.count()).select_from(Dataset).where(Dataset.state != "deleted")
+        )
+        if int(live or 0) < CHILD_BUILD_MIN or not self.database_url or self.data_dir is None:
+            self._build_and_write(session)
+            return None
+        session.rollback()  # the child reads the database itself; hold no snapshot of it
+        self.snapshots.write_in_background(self.database_url, self.data_dir, locked=True)
+        if self.snapshots.wait_for_builder() != 0:
+            log.warning(
+                "検索スナップショットを別プロセスで作れませんでした (search snapshot "
+                "child failed); building in this process"
+            )
+            self._build_and_write(session)
+            return None
+        return self.snapshots.newest(current_revision(session))
 
     def refresh(self, session: Session) -> None:
         revision = current_revision(session)

@@ -12,6 +12,7 @@ of the terms of every document containing that word:
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import unicodedata
@@ -96,8 +97,12 @@ def _get_kakasi() -> Any:
     return _kakasi
 
 
+@functools.lru_cache(maxsize=20_000)
 def reading(s: str) -> str:
-    """Hiragana reading of Japanese text, normalised, without spaces ("避難所" → "ひなんじょ")."""
+    """Hiragana reading of Japanese text, normalised, without spaces ("避難所" → "ひなんじょ").
+
+    Remembered: the dictionary lookup is most of an index build's time, and tags and many
+    titles repeat across datasets."""
     if not s or s.isspace():
         return ""
     hira = "".join(item["hira"] for item in _get_kakasi().convert(s))

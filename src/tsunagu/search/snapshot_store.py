@@ -133,8 +133,9 @@ class SnapshotStore:
                 with contextlib.suppress(OSError):
                     os.unlink(self.directory / name)
 
-    def write_in_background(self, database_url: str, data_dir: Path) -> bool:
-        """Start a process writing a fresh snapshot, unless one of ours is still running."""
+    def write_in_background(self, database_url: str, data_dir: Path, locked: bool = False) -> bool:
+        """Start a process writing a fresh snapshot, unless one of ours is still running.
+        ``locked``: this process holds the lock for the child (which then does not take it)."""
         if self._builder is not None and self._builder.poll() is None:
             return False
         env = {
@@ -144,7 +145,8 @@ class SnapshotStore:
             "TSUNAGU_SITE_URL": self.site_url,
         }
         self._builder = subprocess.Popen(
-            [sys.executable, "-m", "tsunagu.search.snapshot_store"],
+            [sys.executable, "-m", "tsunagu.search.snapshot_store"]
+            + (["--locked-by-parent"] if locked else []),
             env=env,
             stdin=subprocess.DEVNULL,
         )
@@ -174,7 +176,9 @@ def _main() -> int:
     services = build_services(Settings.from_env())
     index = services.search
     with services.sessions() as session:
-        written = index.write_snapshot(session, blocking=False)  # type: ignore[attr-defined]
+        written = index.write_snapshot(  # type: ignore[attr-defined]
+            session, blocking=False, locked_by_parent="--locked-by-parent" in sys.argv
+        )
     log.info("search snapshot %s", written or "not written: another process is writing one")
     services.engine.dispose()
     return 0
