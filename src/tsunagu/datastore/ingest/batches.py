@@ -35,7 +35,7 @@ from tsunagu.datastore.ingest.infer import (
     converter,
 )
 from tsunagu.datastore.ingest.missing import _PLACEHOLDER_CHARS
-from tsunagu.datastore.ingest.model import Cell, ColumnType
+from tsunagu.datastore.ingest.model import Cell, ColumnType, IngestError
 
 Row = tuple[int, list[Cell]]
 Values = Sequence[object]
@@ -206,5 +206,16 @@ def batches(
 ) -> Iterator[Batch]:
     """The rows converted ``size`` at a time, lazily (each batch is read when it is asked for)."""
     iterator = iter(rows)
-    while batch := list(islice(iterator, size)):
+    while True:
+        batch: list[Row] = []
+        try:
+            batch.extend(islice(iterator, size))
+        except IngestError:
+            # A file that stops being readable: the rows before the bad spot are converted
+            # first, so a bad cell before it is still the error reported.
+            if batch:
+                yield convert(batch)
+            raise
+        if not batch:
+            return
         yield convert(batch)

@@ -8,10 +8,12 @@ still held at the end of the file becomes info.notes.
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from tsunagu.datastore.ingest.cells import EXCEL_ERRORS, note_kind, row_text
+from tsunagu.datastore.ingest.cells import _MARK_STARTS, EXCEL_ERRORS, note_kind, row_text
 from tsunagu.datastore.ingest.model import Cell, IngestError, SourceInfo
 
 if TYPE_CHECKING:
@@ -37,6 +39,39 @@ class _Tally:
         if self.count:
             where = "、".join(str(n) for n in self.lines) + ("…" if self.count > 5 else "")
             warnings.append(f"{self.message}（{self.count} 行: {where} 行目）")
+
+
+CHUNK_ROWS = 1000  # rows looked at together by _plain_chunk
+# A first cell starting like a note mark (※, 注, 出典 …; cells.note_kind) or with a space.
+_MARK_FIRST = re.compile("\x00[" + re.escape("".join(sorted(_MARK_STARTS))) + "]")
+
+
+def _plain_chunk(chunk: list[Row], width: int) -> bool:
+    """Whether every row of `chunk` is a data row that cut() passes through unchanged: `width`
+    cells (the table's, in the table's order), the first and some other column filled in every
+    row (so none is blank or a lone remark), no first cell that could start a note, and no Excel
+    error value. Checked a column at a time, with scans that are cheap when they find nothing."""
+    rows = [cells for _, cells in chunk]
+    if any(len(cells) != width for cells in rows):
+        return False
+    columns = list(zip(*rows, strict=True))
+    first = columns[0]
+    if None in first or all(None in column for column in columns[1:]):
+        return False
+    try:
+        if _MARK_FIRST.search("\x00" + "\x00".join(first)):  # type: ignore[arg-type]
+            return False
+    except TypeError:  # a number or date first: not a note, but not worth telling apart here
+        return False
+    for column in columns:
+        try:
+            if "#" not in "".join(filter(None, column)):  # type: ignore[arg-type]
+                continue  # every Excel error value starts with "#"
+        except TypeError:
+            pass
+        if not EXCEL_ERRORS.isdisjoint(column):
+            return False
+    return True
 
 
 def iter_body(
@@ -91,24 +126,51 @@ def iter_body(
             raise IngestError(f"セルの数が上限（{max_cells:,}）を超えています", line=line)
         return line, out
 
-    for line, cells in rows:
-        filled = len(cells) - cells.count(None)
-        if not filled:
-            in_tail = True  # blank rows are dropped; in the middle of the data too
+    # Rows cut() would pass through unchanged need no look one by one (see _plain_chunk).
+    plain_possible = identity and ncols >= max(2, named_width)
+    iterator = iter(rows)
+    while True:
+        chunk: list[Row] = []
+        error: IngestError | None = None
+        try:
+            chunk.extend(itertools.islice(iterator, CHUNK_ROWS))
+        except IngestError as exc:
+            error = exc  # raised after the rows read before it, as when read one by one
+        if not chunk:
+            if error is not None:
+                raise error
+            break
+        if (
+            plain_possible
+            and not held
+            and error is None
+            and count + len(chunk) <= max_rows
+            and _plain_chunk(chunk, ncols)
+        ):
+            count += len(chunk)
+            in_tail = False
+            yield from chunk
             continue
-        note, marked = note_kind(cells, filled, ncols, first_col, in_tail)
-        if note and len(held) < MAX_HELD:
-            held.append((line, cells))
-            in_tail = in_tail or marked
-            continue
-        # A data row: what was held was data after all.
-        for held_line, held_cells in held:
-            if row := cut(held_line, held_cells, len(held_cells) - held_cells.count(None)):
+        for line, cells in chunk:
+            filled = len(cells) - cells.count(None)
+            if not filled:
+                in_tail = True  # blank rows are dropped; in the middle of the data too
+                continue
+            note, marked = note_kind(cells, filled, ncols, first_col, in_tail)
+            if note and len(held) < MAX_HELD:
+                held.append((line, cells))
+                in_tail = in_tail or marked
+                continue
+            # A data row: what was held was data after all.
+            for held_line, held_cells in held:
+                if row := cut(held_line, held_cells, len(held_cells) - held_cells.count(None)):
+                    yield row
+            held.clear()
+            in_tail = False
+            if row := cut(line, cells, filled):
                 yield row
-        held.clear()
-        in_tail = False
-        if row := cut(line, cells, filled):
-            yield row
+        if error is not None:
+            raise error
 
     info.notes.extend(row_text(cells) for _, cells in held)
     for tally in (short, long, dropped, errors):

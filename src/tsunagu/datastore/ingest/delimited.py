@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -87,19 +88,68 @@ class _Reader(Protocol):
     def __iter__(self) -> Iterator[list[str]]: ...
 
 
+# Rows read at a time: blank cells are found column by column over a chunk (see _blanked).
+CHUNK_ROWS = 1000
+
+
 def _numbered(reader: _Reader) -> Iterator[Row]:
+    """(line, cells) for each record, with empty and whitespace-only fields as None."""
     start = 1  # the line a row starts on: quoted fields may span lines
+    while True:
+        chunk: list[list[str]] = []
+        ends: list[int] = []  # the line each row ends on
+        error: Exception | None = None
+        try:
+            for fields in itertools.islice(reader, CHUNK_ROWS):
+                chunk.append(fields)
+                ends.append(reader.line_num)
+        except (csv.Error, IngestError) as exc:
+            error = exc  # raised after the rows read before it, as when read one by one
+        for fields, end in zip(_blanked(chunk), ends, strict=True):
+            yield start, fields
+            start = end + 1
+        if isinstance(error, csv.Error):
+            raise _unreadable(error, start) from None
+        if error is not None:
+            raise error
+        if not chunk:
+            return
+
+
+def _unreadable(error: csv.Error, line: int) -> IngestError:
+    message = str(error)
+    if "field larger than field limit" in message:
+        message = '1 つのセルが大きすぎます（引用符 " が閉じられていないのかもしれません）'
+    else:
+        message = f"CSV として読めません（{message}）"
+    return IngestError(message, line=line)
+
+
+_SPACE = re.compile(r"\s")
+
+
+def _blanked(chunk: list[list[str]]) -> list[list[str | None]]:
+    """The rows with empty and whitespace-only fields replaced by None.
+
+    Most columns of a chunk have neither, which one scan of the column finds out; only the
+    columns that do are looked at cell by cell.
+    """
     try:
-        for fields in reader:
-            yield start, [f if f and not f.isspace() else None for f in fields]
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        message = str(exc)
-        if "field larger than field limit" in message:
-            message = '1 つのセルが大きすぎます（引用符 " が閉じられていないのかもしれません）'
-        else:
-            message = f"CSV として読めません（{message}）"
-        raise IngestError(message, line=start) from None
+        columns = list(zip(*chunk, strict=True))
+    except ValueError:  # ragged rows: cell by cell
+        return [[f if f and not f.isspace() else None for f in fields] for fields in chunk]
+    blank = [
+        i
+        for i, column in enumerate(columns)
+        if "" in column or (_SPACE.search("".join(column)) and any(map(str.isspace, column)))
+    ]
+    rows: list[list[str | None]] = chunk  # type: ignore[assignment]
+    for fields in rows if blank else ():
+        for i in blank:
+            f = fields[i]
+            if f is not None and (not f or f.isspace()):
+                fields[i] = None
+    return rows
 
 
 def read_delimited(start: TextStart, declared: str | None, *, max_cells: int) -> RawTable:

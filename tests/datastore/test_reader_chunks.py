@@ -1,0 +1,126 @@
+"""Text files read a chunk of rows at a time (delimited._numbered, body.iter_body) give exactly
+the rows, line numbers, notes, warnings and errors that reading them one row at a time gives."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tsunagu.datastore.ingest import body, delimited
+from tsunagu.datastore.ingest.model import IngestError
+from tsunagu.datastore.ingest.readers import read_table
+
+HEADER = "番号,名称,人口,備考"
+CELLS = ["下関市", "1,234", "１２", "", " ", "\u3000", "－", "#N/A", "※注", "注1", "a b", "x"]
+
+
+def _line(rng: random.Random, n: int) -> str:
+    r = rng.random()
+    if r < 0.01:
+        return ""  # a blank line
+    if r < 0.02:
+        return "※出典：県統計"  # a note, held back until a data row follows
+    if r < 0.03:
+        return "一つだけの値"  # a lone cell at the left edge
+    if r < 0.04:
+        return f"{n},名,3"  # a short row
+    if r < 0.05:
+        return f"{n},名,3,備,余分"  # a long row
+    if r < 0.06:
+        return f'{n},"二行に\n渡る名前",3,'  # a quoted field over two lines
+    if r < 0.07:
+        return f"{rng.choice(CELLS)},{rng.choice(CELLS)},,"
+    if r < 0.1:
+        return ",".join([str(n), *(f'"{rng.choice(CELLS)}"' for _ in range(3))])
+    return f"{n},施設{n},{n * 7},{'' if n % 2 else '備考'}"
+
+
+def _text(seed: int, rows: int, tail: str = "") -> str:
+    rng = random.Random(seed)
+    return "\n".join([HEADER, *(_line(rng, n) for n in range(rows))]) + "\n" + tail
+
+
+def _read(path: Path) -> dict[str, Any]:
+    table = read_table(path, "CSV")
+    rows: list[Any] = []
+    error = None
+    try:
+        for row in table.rows:
+            rows.append(row)
+    except IngestError as exc:
+        error = (exc.message, exc.line)
+    return {
+        "rows": rows,
+        "error": error,
+        "notes": table.info.notes,
+        "warnings": table.info.warnings,
+        "columns": table.columns,
+    }
+
+
+def _one_by_one(monkeypatch: pytest.MonkeyPatch, path: Path) -> dict[str, Any]:
+    with monkeypatch.context() as m:
+        m.setattr(delimited, "CHUNK_ROWS", 1)
+        m.setattr(body, "CHUNK_ROWS", 1)
+        m.setattr(body, "_plain_chunk", lambda chunk, width: False)
+        return _read(path)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("chunk", [1000, 7])
+def test_chunks_read_what_rows_one_by_one_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int, chunk: int
+) -> None:
+    path = tmp_path / "t.csv"
+    tail = "※出典：県\n注1）単位は人\n" if seed % 2 else ""
+    path.write_text(_text(seed, 3000, tail), encoding="cp932")
+    expected = _one_by_one(monkeypatch, path)
+    monkeypatch.setattr(delimited, "CHUNK_ROWS", chunk)
+    monkeypatch.setattr(body, "CHUNK_ROWS", chunk)
+    got = _read(path)
+    assert got == expected
+    assert len(got["rows"]) > 2500
+
+
+def test_a_clean_file_takes_the_chunk_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text(
+        "\n".join([HEADER, *(f"{n},施設{n},{n},{'' if n % 3 else '－'}" for n in range(2500))]),
+        encoding="utf-8",
+    )
+    plain: list[int] = []
+    real = body._plain_chunk
+
+    def counted(chunk: list[Any], width: int) -> bool:
+        plain.append(real(chunk, width))
+        return plain[-1]
+
+    expected = _one_by_one(monkeypatch, path)
+    monkeypatch.setattr(body, "_plain_chunk", counted)
+    assert _read(path) == expected
+    assert plain and all(plain)
+    assert expected["rows"][0] == (2, ["0", "施設0", "0", "－"])
+    assert expected["rows"][1] == (3, ["1", "施設1", "1", None])
+
+
+@pytest.mark.parametrize(
+    ("bad", "line"),
+    [
+        (b'8000,"never closed\n', 8002),  # an unclosed quote: a last cell running to the end
+        (b"8000,\x82\xff,1,\n", 8002),  # a byte that is not Shift_JIS
+    ],
+)
+def test_a_late_unreadable_spot_is_reported_after_the_rows_before_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bad: bytes, line: int
+) -> None:
+    path = tmp_path / "t.csv"
+    good = "\n".join([HEADER, *(f"{n},施設{n},{n}," for n in range(8000))]) + "\n"
+    path.write_bytes(good.encode("cp932") + bad + "8001,名,1,\n".encode("cp932"))
+    expected = _one_by_one(monkeypatch, path)
+    got = _read(path)
+    assert got == expected
+    assert got["rows"][-1][0] <= line
+    assert got["error"] is None or got["error"][1] == line
