@@ -3,17 +3,23 @@
 Steps, all in one run so that every figure has a baseline measured on the same machine state:
 
 1. generate N synthetic datasets (seeded) and bulk-insert them into a fresh SQLite catalog;
-2. build the in-memory index (time, RSS);
+2. build the index and write the host's snapshot file (time by phase, file size, RSS);
 3. time a fixed query mix three ways, each system running the whole mix in its own loop per
    pass: the index itself (``MemoryIndex.search``), the HTTP API of a real uvicorn server, and
    raw SQLite doing the same work (``search_baseline.py``: term and trigram FTS5 indexes of the
    same normalised text, the same synonyms, GROUP BY facets, ORDER BY … LIMIT/OFFSET);
 4. measure package_show throughput against ``uvicorn --workers 2`` (wrk, or a Python load
-   generator), beside a raw SQLite lookup loop.
+   generator), beside a raw SQLite lookup loop;
+5. one index per host: start ``uvicorn --workers W`` for W = 1, 2, 4 from the snapshot (ready
+   time), warm each up with the query mix and package_show, and sum the workers' PSS
+   (/proc/PID/smaps_rollup: a page shared by k processes counts 1/k in each, so the shared
+   snapshot counts once); the same with an empty catalog gives the framework's own share, and
+   the difference is the index's memory on the host.
 
 Writes benchmarks/results/search.json (run record and summary; see runrecord.py).
 
-Usage: ``python benchmarks/search.py [--datasets 100000] [--queries 300] [--quick]``
+Usage: ``python benchmarks/search.py [--datasets 100000] [--queries 300] [--quick] [--reuse]``
+(``--datasets 1000000`` works the same way; generate once and pass ``--reuse`` afterwards.)
 """
 
 from __future__ import annotations
@@ -85,6 +91,10 @@ from tsunagu.storage.migrate import upgrade  # noqa: E402
 GENERATOR_VERSION = 1
 TARGET_SEARCH_P95_MS = 30.0
 TARGET_SHOW_RPS = 800.0
+TARGET_INDEX_MIB = 500.0  # index memory per host, however many workers (issue 14)
+TARGET_READY_SECONDS = 10.0  # a worker ready from a snapshot
+TARGET_REBUILD_SECONDS = 60.0
+SHARING_WORKERS = (1, 2, 4)
 ADMIN = "bench-admin"
 MISMATCHES_SHOWN = 30  # count differences listed in the results, each to be explained
 
@@ -284,6 +294,17 @@ def rss_mb(pid: int | str = "self") -> float:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def pss_mb(pid: int) -> float:
+    """Proportional set size: each page divided by the number of processes mapping it."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
@@ -887,14 +908,19 @@ class Server:
         self.ready_seconds = time.perf_counter() - started
         return self
 
-    def rss(self) -> list[float]:
-        """RSS in MiB of each process that serves requests (the workers, or the one process)."""
+    def worker_pids(self) -> list[int]:
         if self.proc is None:
             return []
         pids = child_pids(self.proc.pid) if self.workers > 1 else [self.proc.pid]
         # uvicorn's multiprocessing also starts a resource tracker: not a worker.
-        pids = [pid for pid in pids if b"resource_tracker" not in _cmdline(pid)]
-        return [rss_mb(pid) for pid in pids]
+        return [pid for pid in pids if b"resource_tracker" not in _cmdline(pid)]
+
+    def rss(self) -> list[float]:
+        """RSS in MiB of each process that serves requests (the workers, or the one process)."""
+        return [rss_mb(pid) for pid in self.worker_pids()]
+
+    def pss(self) -> list[float]:
+        return [pss_mb(pid) for pid in self.worker_pids()]
 
     def stop(self) -> None:
         if self.proc is None or self.proc.poll() is not None:
@@ -1211,6 +1237,52 @@ def raw_lookup_qps(db_path: Path, sql: str, names: list[str], seconds: float) ->
 # -- the results file ----------------------------------------------------------------------------
 
 
+def _warm_up(server: Server, queries: list[Query], names: list[str]) -> None:
+    """Every query of the mix and package_show of up to 2,000 datasets, so that the pages a
+    busy server touches are mapped before memory is read."""
+    with httpx.Client(base_url=server.url, timeout=60) as client:
+        for _ in range(2):  # several workers: requests spread over them
+            for query in queries:
+                client.get("/api/3/action/package_search", params=query.params())
+        for name in names[:2000]:
+            client.get("/api/3/action/package_show", params={"id": name})
+
+
+def measure_sharing(catalog: Catalog, queries: list[Query]) -> list[dict[str, Any]]:
+    """Ready time and summed PSS of W workers on the catalog (from its snapshot) and on an
+    empty catalog, for each W in SHARING_WORKERS."""
+    empty_dir = WORK / "search-empty-catalog"
+    shutil.rmtree(empty_dir, ignore_errors=True)
+    empty_dir.mkdir(parents=True)
+    empty = Catalog(empty_dir / "tsunagu.db", empty_dir, 0, "", [])
+    rows = []
+    for workers in SHARING_WORKERS:
+        row: dict[str, Any] = {"workers": workers}
+        for label, which in (("catalog", catalog), ("empty", empty)):
+            server = Server(which, workers=workers)
+            try:
+                log(f"sharing: {workers} worker(s) on the {label} catalog")
+                server.start()
+                _warm_up(server, queries, catalog.public_names)
+                pss = server.pss()
+                row[label] = {
+                    "ready_seconds": server.ready_seconds,
+                    "pss_mib": pss,
+                    "pss_sum_mib": float(sum(pss)),
+                    "rss_mib": server.rss(),
+                }
+            finally:
+                server.stop()
+        row["index_mib"] = row["catalog"]["pss_sum_mib"] - row["empty"]["pss_sum_mib"]
+        log(
+            f"sharing: {workers} worker(s): ready {row['catalog']['ready_seconds']:.1f} s, "
+            f"PSS {row['catalog']['pss_sum_mib']:.0f} MiB (empty {row['empty']['pss_sum_mib']:.0f}"
+            f" MiB): index {row['index_mib']:.0f} MiB"
+        )
+        rows.append(row)
+    return rows
+
+
 def summarise(report: dict[str, Any]) -> dict[str, Any]:
     """What goes into benchmarks/results/search.json: figures, not samples."""
     by_kind: dict[str, Timings] = report["by_kind"]
@@ -1239,12 +1311,16 @@ def summarise(report: dict[str, Any]) -> dict[str, Any]:
             "build_seconds": report["build_seconds"],
             "rss_before_mib": report["rss_before"],
             "rss_after_mib": report["rss_after"],
+            # Phases of the build: documents and postings in memory, then the snapshot file.
+            "phases": report.get("build_phases", {}),
         },
+        "sharing": report.get("sharing", []),
         "server": {
             "workers": 2,
             "ready_seconds": report["server_ready"],
             "rss_mib": report["server_rss"],
             "rss_after_mib": report.get("server_rss_after", []),
+            "pss_after_mib": report.get("server_pss_after", []),
         },
         "before": report.get("before"),
         "baseline": {"build_seconds": report["baseline_seconds"]},
@@ -1256,7 +1332,13 @@ def summarise(report: dict[str, Any]) -> dict[str, Any]:
         "show": {**report["show"], "seconds": report["show_seconds"]},
         "status": report.get("status"),
         "raw_lookup": {"row_qps": report["raw_row_qps"], "json_qps": report["raw_json_qps"]},
-        "targets": {"search_p95_ms": TARGET_SEARCH_P95_MS, "show_rps": TARGET_SHOW_RPS},
+        "targets": {
+            "search_p95_ms": TARGET_SEARCH_P95_MS,
+            "show_rps": TARGET_SHOW_RPS,
+            "index_mib": TARGET_INDEX_MIB,
+            "ready_seconds": TARGET_READY_SECONDS,
+            "rebuild_seconds": TARGET_REBUILD_SECONDS,
+        },
     }
 
 
@@ -1315,6 +1397,8 @@ def main() -> int:
     gc.collect()
     rss_after = rss_mb()
     log(f"indexed {indexed:,} datasets in {build_seconds:.1f} s; RSS {rss_after:.0f} MiB")
+    build_phases = dict(getattr(services.search, "build_timings", {}))
+    log(f"build phases: {build_phases}")
 
     baseline = Baseline(catalog.data_dir / "baseline.db")
     log("building the SQLite baseline")
@@ -1332,13 +1416,14 @@ def main() -> int:
         "build_seconds": build_seconds,
         "rss_before": rss_before,
         "rss_after": rss_after,
+        "build_phases": build_phases,
         "baseline_seconds": baseline_seconds,
         "queries": len(queries),
         "passes": args.passes,
         "show_seconds": args.seconds,
     }
     try:
-        log("starting uvicorn --workers 2 (each worker builds its index)")
+        log("starting uvicorn --workers 2 (the workers open the snapshot just written)")
         server.start()
         report["server_ready"] = server.ready_seconds
         report["server_rss"] = server.rss()
@@ -1382,11 +1467,13 @@ def main() -> int:
                 server.port, paths, args.seconds, 2, max(1, args.connections // 8)
             )
         report["server_rss_after"] = server.rss()
+        report["server_pss_after"] = server.pss()
     finally:
         server.stop()
         if before is not None:
             before.stop()
         baseline.close()
+    report["sharing"] = measure_sharing(catalog, queries)
     report["raw_row_qps"] = raw_lookup_qps(
         catalog.db_path, "SELECT * FROM dataset WHERE name = ?", catalog.public_names, 3
     )

@@ -185,6 +185,12 @@ def test_snapshot_and_overlay_answer_exactly_as_the_memory_index(tmp_path: Path)
     packages = [_package(rng, n) for n in range(RANGE_WALK_LIMIT + 300)]
     memory, shared = _pair(tmp_path, packages)
     assert shared.snapshot is not None and shared.base_count == len(packages)
+    for docid in range(0, len(packages), 97):  # what the facet walk and range walk read
+        stored, built = shared.docs[docid], memory.docs[docid]
+        assert stored.values == built.values  # type: ignore[union-attr]
+        for name in ("state", "private", "creator_user_id", "next_update_due", "quality_score"):
+            assert getattr(stored, name) == getattr(built, name)
+        assert stored.texts == built.texts and stored.reading == built.reading  # type: ignore[union-attr]
     queries = _queries(rng)
     for query in queries:
         assert _same(memory.search(query), shared.search(query)), query

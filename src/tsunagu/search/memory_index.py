@@ -73,6 +73,7 @@ class MemoryIndex:
         self.data_dir = data_dir
         self.lock = threading.RLock()
         self.revision = -1
+        self.build_timings: dict[str, float] = {}
         self._clear()
 
     def _clear(self, snapshot: Snapshot | None = None) -> None:
@@ -156,7 +157,14 @@ class MemoryIndex:
             write_snapshot(self, out, revision)
 
         path = self.snapshots.write(write_to, revision)
+        written = time.perf_counter()
         self._open(Snapshot(path, verify=False))
+        # What the last build cost, by phase (benchmarks/search.py reports these).
+        self.build_timings = {
+            "build_seconds": built - started,
+            "write_seconds": written - built,
+            "snapshot_bytes": float(path.stat().st_size),
+        }
         log.info(
             "search snapshot written: %s (%d datasets; built in %.1f s, written in %.1f s)",
             path,

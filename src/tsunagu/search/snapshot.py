@@ -27,7 +27,7 @@ import numpy as np
 import orjson
 from pyroaring import BitMap
 
-from tsunagu.search.interface import SORT_FIELDS
+from tsunagu.search.interface import FACET_FIELDS, SORT_FIELDS
 from tsunagu.search.phrases import READING, document_text
 from tsunagu.search.snapshot_format import MappedFile, SectionWriter, StringTable, read_header
 
@@ -164,7 +164,8 @@ def write_snapshot(index: MemoryIndex, out: Any, revision: int) -> None:
 
 def _values(doc: Any) -> dict[str, list[str]]:
     """The exact-match values worth storing: id and name are stored once already, and empty
-    fields are left out (StoredDocument.values puts both back)."""
+    fields are left out (StoredDocument.values puts both back: every document has each of
+    FACET_FIELDS, see build_document)."""
     return {k: v for k, v in doc.values.items() if v and k not in ("id", "name")}
 
 
@@ -384,7 +385,8 @@ class StoredDocument:
     @property
     def values(self) -> dict[str, list[str]]:
         stored: dict[str, list[str]] = self.__getattr__("values")
-        return {"id": [self.id], "name": [self.name], **stored}
+        empty: dict[str, list[str]] = {key: [] for key in FACET_FIELDS}
+        return {"id": [self.id], "name": [self.name], **empty, **stored}
 
     @property
     def titles(self) -> dict[str, dict[str, str]]:
