@@ -4,6 +4,7 @@ the same Python types, and the same error (message, line, column) for a bad cell
 
 from __future__ import annotations
 
+import gc
 import random
 from typing import Any
 
@@ -240,3 +241,40 @@ def test_each_awkward_value_in_an_otherwise_clean_batch(kind: ColumnType) -> Non
                 continue
             got = [r for b in batches(rows, 100, convert) for r in b.row_tuples()]
             assert _typed(got) == expected, value
+
+
+def test_a_bad_cell_before_an_unreadable_spot_is_the_error_reported() -> None:
+    convert = batch_converter(["int"], [column_converter("int")], ["数"], [None], columnwise=True)
+
+    def rows() -> Any:
+        yield from [(2, ["1"]), (3, ["abc"]), (4, ["3"])]
+        raise IngestError("読めない文字があります", line=5)
+
+    with pytest.raises(IngestError) as error:
+        list(batches(rows(), 100, convert))
+    assert (error.value.line, error.value.column) == (3, "数")
+    clean = iter(list(batches([(2, ["1"]), (3, ["2"])], 100, convert)))
+    assert next(clean).columns == [[1, 2]]
+
+    def unreadable() -> Any:
+        yield from [(2, ["1"]), (3, ["2"])]
+        raise IngestError("読めない文字があります", line=4)
+
+    loaded = batches(unreadable(), 100, convert)
+    assert next(loaded).columns == [[1, 2]]  # the rows before it load first
+    with pytest.raises(IngestError) as error:
+        next(loaded)
+    assert error.value.line == 4
+
+
+def test_collections_are_fewer_while_loads_run_and_as_before_after() -> None:
+    before = gc.get_threshold()
+    with bulk.fewer_collections():
+        assert gc.get_threshold()[0] == max(before[0], bulk.LOAD_GC_THRESHOLD)
+        with bulk.fewer_collections():  # a second load in the same process
+            assert gc.get_threshold()[0] == max(before[0], bulk.LOAD_GC_THRESHOLD)
+        assert gc.get_threshold()[0] == max(before[0], bulk.LOAD_GC_THRESHOLD)
+    assert gc.get_threshold() == before
+    with pytest.raises(RuntimeError), bulk.fewer_collections():
+        raise RuntimeError
+    assert gc.get_threshold() == before

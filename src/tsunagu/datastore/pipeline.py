@@ -226,7 +226,7 @@ def _insert_all(
     per batch through a separate session as before.
     """
     done = 0
-    with services.engine.connect() as connection:
+    with services.engine.connect() as connection, bulk.fewer_collections():
         reported = time.monotonic()
         for batch in prepared:
             with connection.begin():
