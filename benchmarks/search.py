@@ -835,12 +835,15 @@ def make_queries(count: int, seed: int) -> list[Query]:
 class Server:
     """``uvicorn tsunagu.asgi:app`` in a subprocess on a free loopback port."""
 
-    def __init__(self, catalog: Catalog, workers: int, src: Path = SRC) -> None:
+    def __init__(
+        self, catalog: Catalog, workers: int, src: Path = SRC, site_url: str | None = None
+    ) -> None:
         self.catalog = catalog
         self.workers = workers
         self.src = src.resolve()
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.site_url = site_url
         self.log_path = WORK / f"uvicorn-{self.port}.log"
         self.proc: subprocess.Popen[bytes] | None = None
         self.ready_seconds = float("nan")
@@ -850,7 +853,9 @@ class Server:
             **os.environ,
             "TSUNAGU_DATA_DIR": str(self.catalog.data_dir),
             "TSUNAGU_DATABASE_URL": self.catalog.url,
-            "TSUNAGU_SITE_URL": self.url,
+            # The search snapshot is made for one site URL (package JSON holds links): a server
+            # given the URL the snapshot was built with opens it instead of rebuilding.
+            "TSUNAGU_SITE_URL": self.site_url or self.url,
             # One client address sends every request: the per-address API limits would
             # answer 429 long before the measurement ends.
             "TSUNAGU_API_RATE_LIMIT": "0",
@@ -1248,7 +1253,7 @@ def _warm_up(server: Server, queries: list[Query], names: list[str]) -> None:
             client.get("/api/3/action/package_show", params={"id": name})
 
 
-def measure_sharing(catalog: Catalog, queries: list[Query]) -> list[dict[str, Any]]:
+def measure_sharing(catalog: Catalog, queries: list[Query], site_url: str) -> list[dict[str, Any]]:
     """Ready time and summed PSS of W workers on the catalog (from its snapshot) and on an
     empty catalog, for each W in SHARING_WORKERS."""
     empty_dir = WORK / "search-empty-catalog"
@@ -1259,7 +1264,7 @@ def measure_sharing(catalog: Catalog, queries: list[Query]) -> list[dict[str, An
     for workers in SHARING_WORKERS:
         row: dict[str, Any] = {"workers": workers}
         for label, which in (("catalog", catalog), ("empty", empty)):
-            server = Server(which, workers=workers)
+            server = Server(which, workers=workers, site_url=site_url)
             try:
                 log(f"sharing: {workers} worker(s) on the {label} catalog")
                 server.start()
@@ -1406,7 +1411,7 @@ def main() -> int:
     baseline.open()
 
     queries = make_queries(args.queries, args.seed)
-    server = Server(catalog, workers=2)
+    server = Server(catalog, workers=2, site_url=settings.site_url)
     before = Server(catalog, workers=2, src=args.before_src) if args.before_src else None
     report: dict[str, Any] = {
         "datasets": args.datasets,
@@ -1473,7 +1478,7 @@ def main() -> int:
         if before is not None:
             before.stop()
         baseline.close()
-    report["sharing"] = measure_sharing(catalog, queries)
+    report["sharing"] = measure_sharing(catalog, queries, settings.site_url)
     report["raw_row_qps"] = raw_lookup_qps(
         catalog.db_path, "SELECT * FROM dataset WHERE name = ?", catalog.public_names, 3
     )

@@ -39,7 +39,8 @@ from tsunagu.search.documents import build_document
 from tsunagu.search.evaluate import RANGE_WALK_LIMIT
 from tsunagu.search.interface import SearchQuery, SearchResult, Visibility
 from tsunagu.search.memory_index import MemoryIndex
-from tsunagu.search.snapshot import Snapshot, write_snapshot
+from tsunagu.search.snapshot import Snapshot
+from tsunagu.search.snapshot_builder import write_snapshot
 from tsunagu.search.snapshot_format import read_header
 from tsunagu.search.snapshot_store import SnapshotStore, snapshot_directory
 from tsunagu.storage.migrate import upgrade
@@ -109,7 +110,7 @@ def _pair(tmp_path: Path, packages: list[dict[str, Any]]) -> tuple[MemoryIndex, 
     for package in packages:
         memory._add(build_document(package))
     store = SnapshotStore(tmp_path / "search", SITE)
-    path = store.write(lambda out: write_snapshot(memory, out, 7), 7)
+    path = store.write(lambda out: write_snapshot(memory.docs, SITE, out, 7), 7)
     shared = MemoryIndex(SITE, store)
     shared._open(Snapshot(path))
     return memory, shared

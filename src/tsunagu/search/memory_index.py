@@ -14,13 +14,13 @@ the catalog revision counter.
 
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 import threading
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import IO
 
 from pyroaring import BitMap
 from sqlalchemy import func, select
@@ -43,7 +43,8 @@ from tsunagu.search.overlay import (
 )
 from tsunagu.search.phrases import PhraseCache, PhraseCorpus
 from tsunagu.search.ranges import RangeKeys
-from tsunagu.search.snapshot import Snapshot, write_snapshot
+from tsunagu.search.snapshot import Snapshot
+from tsunagu.search.snapshot_builder import SnapshotBuilder
 from tsunagu.search.snapshot_store import SnapshotStore
 
 log = logging.getLogger(__name__)
@@ -137,7 +138,7 @@ class MemoryIndex:
             for package in batch.values():
                 self._add(build_document(package, vocabularies))
         self.revision = revision
-        if len(self.all_docs) >= FREEZE_MIN_DOCS and self.snapshots is None:
+        if len(self.all_docs) >= FREEZE_MIN_DOCS:
             # A large index is millions of long-lived objects, and a full garbage collection
             # walking them pauses every request of the process (~1 s at 100k datasets).
             # Freezing moves them out of the collector's sight; they are still freed by
@@ -147,17 +148,22 @@ class MemoryIndex:
         return revision
 
     def _build_and_write(self, session: Session) -> Path:
-        """Under the store's lock: build in memory, write the snapshot, then serve from it."""
+        """Under the store's lock: build the documents into a snapshot file, one batch at a
+        time (no in-memory index on the way), then serve from it."""
         assert self.snapshots is not None
         started = time.perf_counter()
-        revision = self._build(session)
+        revision = current_revision(session)
+        ids = list(session.scalars(select(Dataset.id).where(Dataset.state != "deleted")))
+        vocabularies = vocabulary_names(session)
+        builder = SnapshotBuilder(self.site_url)
+        for start in range(0, len(ids), 2000):
+            batch = package_dicts(session, ids[start : start + 2000], self.site_url)
+            for package in batch.values():
+                builder.add(build_document(package, vocabularies))
         built = time.perf_counter()
-
-        def write_to(out: IO[bytes]) -> None:
-            write_snapshot(self, out, revision)
-
-        path = self.snapshots.write(write_to, revision)
+        path = self.snapshots.write(functools.partial(builder.finish, revision=revision), revision)
         written = time.perf_counter()
+        del builder  # its posting lists and sort values: free them before serving
         self._open(Snapshot(path, verify=False))
         # What the last build cost, by phase (benchmarks/search.py reports these).
         self.build_timings = {
@@ -170,7 +176,7 @@ class MemoryIndex:
             path,
             self.base_count,
             built - started,
-            time.perf_counter() - built,
+            written - built,
         )
         return path
 

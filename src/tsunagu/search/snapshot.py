@@ -21,18 +21,15 @@ from array import array
 from collections.abc import Iterator, Sequence
 from itertools import compress, repeat
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import orjson
 from pyroaring import BitMap
 
 from tsunagu.search.interface import FACET_FIELDS, SORT_FIELDS
-from tsunagu.search.phrases import READING, document_text
-from tsunagu.search.snapshot_format import MappedFile, SectionWriter, StringTable, read_header
-
-if TYPE_CHECKING:
-    from tsunagu.search.memory_index import MemoryIndex
+from tsunagu.search.phrases import READING
+from tsunagu.search.snapshot_format import MappedFile, StringTable, read_header
 
 POSTING_FAMILIES = ("title", "body", "char", "reading")
 TEXT_SECTIONS = (
@@ -77,127 +74,6 @@ _RAW_WBITS = -15
 
 def _attr(field: str) -> str:
     return "title_sort" if field == "title_string" else field
-
-
-# -- writing ----------------------------------------------------------------------------------
-
-
-def write_snapshot(index: MemoryIndex, out: Any, revision: int) -> None:
-    """Write a freshly built in-memory index (no removed documents) as a snapshot to ``out``."""
-    docs = index.docs
-    count = len(docs)
-    if any(doc is None for doc in docs):
-        raise ValueError("a snapshot is written from a freshly built index only")
-    writer = SectionWriter(out)
-    live: list[Any] = list(docs)
-
-    # Package JSON, compressed against a dictionary of sample packages.
-    step = max(1, count // 16)
-    zdict = b"".join(doc.raw for doc in live[::step][:16])[-32768:]
-    writer.add("zdict", zdict)
-    raw_offsets: list[int] = [0]
-    parts: list[bytes] = []
-    total = 0
-    # Priming a compressor with the dictionary costs more than compressing one package, so
-    # one primed compressor is copied per document.
-    primed = zlib.compressobj(_RAW_LEVEL, zlib.DEFLATED, _RAW_WBITS, zdict=zdict or b"\x00")
-    for doc in live:
-        packer = primed.copy()
-        packed = packer.compress(doc.raw) + packer.flush()
-        parts.append(packed)
-        total += len(packed)
-        raw_offsets.append(total)
-    writer.add("raw.off", np.asarray(raw_offsets, dtype=np.uint64).tobytes())
-    writer.add_parts("raw.blob", parts)
-    parts = [
-        orjson.dumps([*(getattr(doc, n) for n in META_FIELDS[:-1]), _values(doc)]) for doc in live
-    ]
-    meta_offsets = np.cumsum([0, *map(len, parts)], dtype=np.uint64)
-    writer.add("meta.off", meta_offsets.tobytes())
-    writer.add_parts("meta.blob", parts)
-    del parts
-
-    # id and name → docid.
-    refs = sorted(
-        {(ref.encode(), docid) for docid, doc in enumerate(live) for ref in (doc.id, doc.name)}
-    )
-    writer.add_strings("refs", [ref for ref, _ in refs])
-    writer.add("refs.docid", np.asarray([d for _, d in refs], dtype=np.uint32).tobytes())
-
-    families = {
-        "title": index.title_postings,
-        "body": index.body_postings,
-        "char": index.char_postings,
-        "reading": index.reading_postings,
-    }
-    for family, postings in families.items():
-        _write_postings(writer, f"post.{family}", dict(postings.items()))
-    fields = sorted(index.field_postings)
-    for field in fields:
-        postings = {key: bitmap for key, bitmap in index.field_postings[field].items() if bitmap}
-        keys = _write_postings(writer, f"field.{field}", postings)
-        shown = index.display.get(field, {})
-        writer.add_strings(f"field.{field}.display", [shown.get(k, k).encode() for k in keys])
-
-    for field in TEXT_SECTIONS:
-        texts = [document_text(doc, field).encode() for doc in live]
-        lengths = np.fromiter(map(len, texts), dtype=np.uint64, count=count)
-        ends = np.cumsum(lengths + 1, dtype=np.uint64) - 1  # joined by NUL
-        starts = ends - lengths
-        writer.add(f"text.{field}.starts", starts.tobytes())
-        writer.add(f"text.{field}.ends", ends.tobytes())
-        writer.add(f"text.{field}.blob", b"\x00".join(texts))
-
-    for field in STORED_SORTS:
-        _write_order(writer, field, [getattr(doc, _attr(field)) for doc in live])
-
-    writer.finish(
-        {
-            "revision": revision,
-            "count": count,
-            "site_url": index.site_url,
-            "fields": fields,
-            "facet_titles": {k: dict(v) for k, v in index.facet_titles.items()},
-        }
-    )
-
-
-def _values(doc: Any) -> dict[str, list[str]]:
-    """The exact-match values worth storing: id and name are stored once already, and empty
-    fields are left out (StoredDocument.values puts both back: every document has each of
-    FACET_FIELDS, see build_document)."""
-    return {k: v for k, v in doc.values.items() if v and k not in ("id", "name")}
-
-
-def _write_postings(writer: SectionWriter, name: str, postings: dict[str, BitMap]) -> list[str]:
-    keys = sorted(postings, key=str.encode)
-    writer.add_strings(f"{name}.keys", [key.encode() for key in keys])
-    blobs = []
-    for key in keys:
-        bitmap = BitMap(postings[key])
-        bitmap.run_optimize()
-        blobs.append(bitmap.serialize())
-    offsets = np.cumsum([0, *map(len, blobs)], dtype=np.uint64)
-    writer.add(f"{name}.off", offsets.tobytes())
-    writer.add_parts(f"{name}.data", blobs)
-    return keys
-
-
-def _write_order(writer: SectionWriter, field: str, values: list[Any]) -> None:
-    """Distinct values in order, each document's rank among them, and the documents ordered by
-    (value, docid) with where each value's run starts: sorting and ranges read these."""
-    distinct = sorted(set(values))
-    position = {value: rank for rank, value in enumerate(distinct)}
-    ranks = np.fromiter((position[v] for v in values), dtype=np.uint32, count=len(values))
-    order = np.argsort(ranks, kind="stable").astype(np.uint32)
-    starts = np.searchsorted(ranks[order], np.arange(len(distinct) + 1)).astype(np.uint64)
-    if field in NUMERIC_SORTS:
-        writer.add(f"sort.{field}.values", np.asarray(distinct, dtype=np.int64).tobytes())
-    else:
-        writer.add_strings(f"sort.{field}.values", [str(v).encode() for v in distinct])
-    writer.add(f"sort.{field}.ranks", ranks.tobytes())
-    writer.add(f"sort.{field}.order", order.tobytes())
-    writer.add(f"sort.{field}.starts", starts.tobytes())
 
 
 # -- reading ----------------------------------------------------------------------------------

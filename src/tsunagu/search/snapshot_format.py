@@ -56,14 +56,23 @@ class SectionWriter:
         if self.position % 8:
             self._write(b"\x00" * (8 - self.position % 8))
 
-    def add(self, name: str, data: bytes | memoryview | array[Any]) -> None:
-        self.add_parts(name, [data])
-
-    def add_parts(self, name: str, parts: Iterable[bytes | memoryview | array[Any]]) -> None:
+    def add(self, name: str, data: Any) -> None:
+        """A section holding one buffer (bytes, array, numpy array)."""
         self._align()
         start = self.position
+        self._write(memoryview(data))
+        self.sections[name] = [start, self.position - start]
+
+    def add_parts(self, name: str, parts: Iterable[bytes]) -> None:
         # Many small parts (one per document) are joined first: one write and one CRC call.
-        self._write(b"".join(part if isinstance(part, bytes) else bytes(part) for part in parts))
+        self.add(name, b"".join(parts))
+
+    def add_stream(self, name: str, source: IO[bytes]) -> None:
+        """A section copied from an open file, from its current position to its end."""
+        self._align()
+        start = self.position
+        while chunk := source.read(1 << 22):
+            self._write(chunk)
         self.sections[name] = [start, self.position - start]
 
     def add_strings(self, name: str, strings: list[bytes]) -> None:

@@ -1,0 +1,229 @@
+"""Writing a snapshot file from index documents, one document at a time.
+
+Documents stream through: their package JSON, stored values and texts go to temporary files as
+they come, and only the posting lists (compressed bitmaps) and the sort values stay in memory,
+so a build needs a fraction of an in-memory index (which kept every document whole) and a
+million datasets fit in a few GB.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import zlib
+from array import array
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import IO, Any
+
+import numpy as np
+import orjson
+from pyroaring import BitMap
+
+from tsunagu.search.documents import IndexDocument
+from tsunagu.search.normalize import normalize_text
+from tsunagu.search.phrases import document_text
+from tsunagu.search.snapshot import (
+    _RAW_LEVEL,
+    _RAW_WBITS,
+    META_FIELDS,
+    NUMERIC_SORTS,
+    STORED_SORTS,
+    TEXT_SECTIONS,
+    _attr,
+)
+from tsunagu.search.snapshot_format import SectionWriter
+
+# Packages whose JSON makes the compression dictionary (the first ones built).
+_SAMPLES = 16
+
+
+class SnapshotBuilder:
+    def __init__(self, site_url: str) -> None:
+        self.site_url = site_url
+        self.count = 0
+        self._samples: list[bytes] = []
+        self._packer: Any = None
+        self.zdict = b""
+        self._raw = _Stream()
+        self._meta = _Stream()
+        self._texts = {field: _Stream() for field in TEXT_SECTIONS}
+        self._refs: list[tuple[bytes, int]] = []
+        self._postings: dict[str, defaultdict[str, BitMap]] = {
+            family: defaultdict(BitMap) for family in ("title", "body", "char", "reading")
+        }
+        self._fields: defaultdict[str, defaultdict[str, BitMap]] = defaultdict(
+            lambda: defaultdict(BitMap)
+        )
+        self._display: defaultdict[str, dict[str, str]] = defaultdict(dict)
+        self._titles: defaultdict[str, dict[str, str]] = defaultdict(dict)
+        self._sorts: dict[str, list[Any]] = {field: [] for field in STORED_SORTS}
+
+    def add_all(self, docs: Iterable[IndexDocument | None]) -> None:
+        for doc in docs:
+            if doc is None:
+                raise ValueError("a snapshot is written from live documents only")
+            self.add(doc)
+
+    def add(self, doc: IndexDocument) -> None:
+        docid = self.count
+        self.count += 1
+        self._add_raw(doc.raw)
+        stored = [getattr(doc, name) for name in META_FIELDS[:-1]]
+        self._meta.write(orjson.dumps([*stored, _values(doc)]))
+        for field in TEXT_SECTIONS:
+            self._texts[field].write(document_text(doc, field).encode(), separator=b"\x00")
+        self._refs += [(doc.id.encode(), docid), (doc.name.encode(), docid)]
+        # As MemoryIndex._add files them.
+        for family, terms in (
+            ("title", doc.title_terms),
+            ("body", doc.body_terms),
+            ("char", doc.chars),
+            ("reading", doc.reading_terms),
+        ):
+            postings = self._postings[family]
+            for term in terms:
+                postings[term].add(docid)
+        for field_name, values in doc.values.items():
+            field_postings = self._fields[field_name]
+            shown = self._display[field_name]
+            for value in values:
+                key = normalize_text(value)
+                field_postings[key].add(docid)
+                shown.setdefault(key, value)
+        for field_name, titles in doc.titles.items():
+            self._titles[field_name].update(titles)
+        for field, values in self._sorts.items():
+            values.append(getattr(doc, _attr(field)))
+
+    def _add_raw(self, raw: bytes) -> None:
+        if self._packer is None:
+            self._samples.append(raw)
+            if len(self._samples) < _SAMPLES:
+                return
+            self._start_packing()
+            return
+        self._pack(raw)
+
+    def _start_packing(self) -> None:
+        self.zdict = b"".join(self._samples)[-32768:]
+        self._packer = zlib.compressobj(
+            _RAW_LEVEL, zlib.DEFLATED, _RAW_WBITS, zdict=self.zdict or b"\x00"
+        )
+        for raw in self._samples:
+            self._pack(raw)
+        self._samples = []
+
+    def _pack(self, raw: bytes) -> None:
+        # Priming a compressor with the dictionary costs more than compressing one package,
+        # so one primed compressor is copied per document.
+        packer = self._packer.copy()
+        self._raw.write(packer.compress(raw) + packer.flush())
+
+    def finish(self, out: IO[bytes], revision: int) -> None:
+        if self._packer is None:
+            self._start_packing()
+        writer = SectionWriter(out)
+        writer.add("zdict", self.zdict)
+        self._raw.write_to(writer, "raw")
+        self._meta.write_to(writer, "meta")
+        self._refs.sort()
+        writer.add_strings("refs", [ref for ref, _ in self._refs])
+        writer.add("refs.docid", np.asarray([d for _, d in self._refs], dtype=np.uint32))
+        self._refs = []
+        for family, postings in self._postings.items():
+            _write_postings(writer, f"post.{family}", postings)
+        fields = sorted(self._fields)
+        for field in fields:
+            keys = _write_postings(writer, f"field.{field}", self._fields[field])
+            shown = self._display[field]
+            writer.add_strings(f"field.{field}.display", [shown.get(k, k).encode() for k in keys])
+        for field, stream in self._texts.items():
+            lengths = np.frombuffer(stream.lengths, dtype=np.uint64)
+            ends = np.cumsum(lengths + 1, dtype=np.uint64) - 1  # each text ends with a NUL
+            writer.add(f"text.{field}.starts", ends - lengths)
+            writer.add(f"text.{field}.ends", ends)
+            stream.copy_to(writer, f"text.{field}.blob")
+        for field, values in self._sorts.items():
+            _write_order(writer, field, values)
+        writer.finish(
+            {
+                "revision": revision,
+                "count": self.count,
+                "site_url": self.site_url,
+                "fields": fields,
+                "facet_titles": {k: dict(v) for k, v in self._titles.items()},
+            }
+        )
+
+
+class _Stream:
+    """A temporary file of variable-length items and their lengths."""
+
+    def __init__(self) -> None:
+        # Open across many calls, closed once copied into the snapshot (copy_to).
+        self.file = tempfile.TemporaryFile()  # noqa: SIM115
+        self.lengths = array("Q")
+
+    def write(self, data: bytes, separator: bytes = b"") -> None:
+        self.file.write(data + separator if separator else data)
+        self.lengths.append(len(data))
+
+    def write_to(self, writer: SectionWriter, name: str) -> None:
+        """As ``<name>.off`` (n + 1 offsets) and ``<name>.blob``."""
+        offsets = np.zeros(len(self.lengths) + 1, dtype=np.uint64)
+        np.cumsum(np.frombuffer(self.lengths, dtype=np.uint64), out=offsets[1:])
+        writer.add(f"{name}.off", offsets)
+        self.copy_to(writer, f"{name}.blob")
+
+    def copy_to(self, writer: SectionWriter, name: str) -> None:
+        self.file.flush()
+        self.file.seek(0)
+        writer.add_stream(name, self.file)
+        self.file.close()
+
+
+def _values(doc: Any) -> dict[str, list[str]]:
+    """The exact-match values worth storing: id and name are stored once already, and empty
+    fields are left out (StoredDocument.values puts both back: every document has each of
+    FACET_FIELDS, see build_document)."""
+    return {k: v for k, v in doc.values.items() if v and k not in ("id", "name")}
+
+
+def _write_postings(writer: SectionWriter, name: str, postings: dict[str, BitMap]) -> list[str]:
+    keys = sorted((key for key, bitmap in postings.items() if bitmap), key=str.encode)
+    writer.add_strings(f"{name}.keys", [key.encode() for key in keys])
+    blobs = []
+    for key in keys:
+        bitmap = postings[key]
+        bitmap.run_optimize()
+        blobs.append(bitmap.serialize())
+    offsets = np.cumsum([0, *map(len, blobs)], dtype=np.uint64)
+    writer.add(f"{name}.off", offsets)
+    writer.add_parts(f"{name}.data", blobs)
+    return keys
+
+
+def _write_order(writer: SectionWriter, field: str, values: list[Any]) -> None:
+    """Distinct values in order, each document's rank among them, and the documents ordered by
+    (value, docid) with where each value's run starts: sorting and ranges read these."""
+    distinct = sorted(set(values))
+    position = {value: rank for rank, value in enumerate(distinct)}
+    ranks = np.fromiter((position[v] for v in values), dtype=np.uint32, count=len(values))
+    order = np.argsort(ranks, kind="stable").astype(np.uint32)
+    starts = np.searchsorted(ranks[order], np.arange(len(distinct) + 1)).astype(np.uint64)
+    if field in NUMERIC_SORTS:
+        writer.add(f"sort.{field}.values", np.asarray(distinct, dtype=np.int64))
+    else:
+        writer.add_strings(f"sort.{field}.values", [str(v).encode() for v in distinct])
+    writer.add(f"sort.{field}.ranks", ranks)
+    writer.add(f"sort.{field}.order", order)
+    writer.add(f"sort.{field}.starts", starts)
+
+
+def write_snapshot(
+    docs: Iterable[IndexDocument | None], site_url: str, out: IO[bytes], revision: int
+) -> None:
+    """Write documents (an in-memory index's, all live) as a snapshot to ``out``."""
+    builder = SnapshotBuilder(site_url)
+    builder.add_all(docs)
+    builder.finish(out, revision)
