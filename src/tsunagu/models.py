@@ -37,6 +37,7 @@ from tsunagu.plan.models import (
 from tsunagu.quality.models import ResourceQuality
 from tsunagu.search.postgres.models import (
     SearchDocument,
+    SearchFacetCount,
     SearchFacetTitle,
     SearchState,
     SearchTerm,
@@ -89,6 +90,7 @@ __all__ = [
     "ResourceVersion",
     "ResourceView",
     "SearchDocument",
+    "SearchFacetCount",
     "SearchFacetTitle",
     "SearchState",
     "SearchTerm",

@@ -66,6 +66,8 @@ def upgrade() -> None:
         )
     for column in _BTREE:
         op.create_index(op.f(f"ix_search_document_{column}"), "search_document", [column])
+    if op.get_bind().dialect.name == "postgresql":
+        _narrow_rows()
     op.create_table(
         "search_term",
         sa.Column("term", _ORDERED, nullable=False),
@@ -82,6 +84,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_search_state")),
     )
     op.create_table(
+        "search_facet_count",
+        sa.Column("scope", sa.Integer(), nullable=False),
+        sa.Column("key", _ORDERED, nullable=False),
+        sa.Column("shown", sa.Text(), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("scope", "key", name=op.f("pk_search_facet_count")),
+    )
+    op.create_table(
         "search_facet_title",
         sa.Column("field", sa.Text(), nullable=False),
         sa.Column("value", sa.Text(), nullable=False),
@@ -90,8 +100,21 @@ def upgrade() -> None:
     )
 
 
+def _narrow_rows() -> None:
+    """Keep the rows that counts and filters read small: the package JSON, the body terms and
+    the texts go out of line (uncompressed, read only for the rows shown or confirmed), while
+    the exact values and title terms stay in the row. A whole-catalog count or facet then reads
+    half the pages (measured at 20k datasets)."""
+    op.execute("ALTER TABLE search_document SET (toast_tuple_target = 256)")
+    for column in ("raw", "body_terms", "all_terms", "text_all", "texts", "reading", "shown"):
+        op.execute(f"ALTER TABLE search_document ALTER COLUMN {column} SET STORAGE EXTERNAL")
+    for column in ("vals", "title_terms"):
+        op.execute(f"ALTER TABLE search_document ALTER COLUMN {column} SET STORAGE MAIN")
+
+
 def downgrade() -> None:
     op.drop_table("search_facet_title")
+    op.drop_table("search_facet_count")
     op.drop_table("search_state")
     op.drop_table("search_term")
     for column in _BTREE:

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 
 from tsunagu.catalog.revision import current_revision
 from tsunagu.rawjson import RawJSON
-from tsunagu.search.interface import IndexedDataset, SearchQuery, SearchResult
+from tsunagu.search.interface import IndexedDataset, SearchQuery, SearchResult, Visibility
 from tsunagu.search.postgres import facets, sync
-from tsunagu.search.postgres.ordering import order_by
+from tsunagu.search.postgres.ordering import SCORED_FROM, order_by
 from tsunagu.search.postgres.translate import (
     Condition,
     Translator,
@@ -29,6 +29,7 @@ from tsunagu.search.postgres.translate import (
     ranking_words,
     visibility,
 )
+from tsunagu.search.query_parser import MatchAll
 
 
 @dataclass
@@ -118,16 +119,26 @@ class PostgresSearch:
             f"{visibility(cond, query.visibility)} AND {translator.sql(fq_node)}"
             f" AND {translator.sql(q_node)}"
         )
-        order = order_by(cond, connection, query.sort, ranking_words(q_node))
+        order, scored = order_by(cond, connection, query.sort, ranking_words(q_node))
         facets.check_fields(query.facet_fields)
-        sql = {"count": f"SELECT count(*) FROM search_document WHERE {where}"}
+        # Without q or fq, a public or whole-catalog search is counted ahead (sync.py).
+        scope = _scope(query.visibility) if q_node == fq_node == MatchAll() else None
+        if scope is None:
+            sql = {"count": f"SELECT count(*) FROM search_document WHERE {where}"}
+        else:
+            sql = {"count": f"SELECT n FROM search_facet_count WHERE scope = {scope} AND key = ''"}
         if query.rows > 0:
+            source = SCORED_FROM if scored else "search_document"
             sql["page"] = (
-                f"SELECT raw FROM search_document WHERE {where} ORDER BY {order}"
+                f"SELECT raw FROM {source} WHERE {where} ORDER BY {order}"
                 f" LIMIT {int(query.rows)} OFFSET {int(query.start)}"
             )
         if query.facet_fields:
-            sql["facets"] = facets.statement(cond, where, query.facet_fields)
+            sql["facets"] = (
+                facets.statement(cond, where, query.facet_fields)
+                if scope is None
+                else facets.stored(cond, scope, query.facet_fields)
+            )
         return {name: Statement(text, cond.params) for name, text in sql.items()}
 
     def search(self, query: SearchQuery) -> SearchResult:
@@ -151,6 +162,20 @@ class PostgresSearch:
             facets=facet_counts,
             search_facets=search_facets,
         )
+
+
+def _scope(seen: Visibility) -> int | None:
+    """The search_facet_count scope that is exactly what the caller sees, if there is one."""
+    sees_drafts = seen.include_drafts and (
+        seen.all_private or seen.draft_orgs or seen.draft_datasets or seen.user_id
+    )
+    if sees_drafts:
+        return None
+    if seen.all_private:
+        return sync.ACTIVE
+    if not (seen.private_orgs or seen.private_datasets):
+        return sync.PUBLIC
+    return None
 
 
 def _render(raw: bytes, fl: list[str] | None) -> Any:

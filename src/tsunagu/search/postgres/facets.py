@@ -9,6 +9,7 @@ from sqlalchemy import Connection, text
 from tsunagu.errors import SearchQueryError
 from tsunagu.search.interface import FACET_FIELDS
 from tsunagu.search.postgres.rows import SEP
+from tsunagu.search.postgres.sync import INDEXED
 from tsunagu.search.postgres.translate import Condition
 
 # Facets whose keys are slugs get a human title in search_facets, as CKAN gives them.
@@ -22,17 +23,23 @@ def check_fields(fields: list[str]) -> None:
 
 
 def statement(cond: Condition, where: str, fields: list[str]) -> str:
-    """One pass over the matched documents' values: (field, display value, documents) for every
-    normalised value of the wanted fields. Values are counted per normalised value and shown in
-    one display form (as the embedded engine merges "AED" and "aed"); min() picks it the same
-    way on every host."""
+    """One pass over the matched documents' values: (field, normalised value, documents) for
+    every value of the wanted fields."""
     wanted = cond.terms(list(dict.fromkeys(fields)))
     return (
-        'SELECT split_part(v, chr(31), 1), min(s COLLATE "C"), count(*)'
-        " FROM (SELECT unnest(vals) AS v, unnest(shown) AS s"
-        f" FROM search_document WHERE {where}) AS matched"
+        "SELECT split_part(v, chr(31), 1), v, count(*)"
+        f" FROM (SELECT unnest(vals) AS v FROM search_document WHERE {where}) AS matched"
         f" WHERE split_part(v, chr(31), 1) = ANY({wanted})"
         " GROUP BY v"
+    )
+
+
+def stored(cond: Condition, scope: int, fields: list[str]) -> str:
+    """The same rows, kept up to date for a whole scope (a search without q or fq)."""
+    wanted = cond.terms(list(dict.fromkeys(fields)))
+    return (
+        "SELECT split_part(key, chr(31), 1), key, n FROM search_facet_count"
+        f" WHERE scope = {int(scope)} AND key <> '' AND split_part(key, chr(31), 1) = ANY({wanted})"
     )
 
 
@@ -45,7 +52,9 @@ def tally(
 ) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, Any]]]:
     """The facets and search_facets of package_search from the statement's rows."""
     counts: dict[str, dict[str, int]] = {name: {} for name in fields}
-    for name, shown, n in rows:
+    display = _display(connection, [key for _, key, _ in rows])
+    for name, key, n in rows:
+        shown = display.get(key, key.partition(SEP)[2])
         counts[name][shown] = counts[name].get(shown, 0) + int(n)
     facets: dict[str, dict[str, int]] = {}
     search_facets: dict[str, dict[str, Any]] = {}
@@ -68,6 +77,20 @@ def tally(
     return facets, search_facets
 
 
+def _display(connection: Connection, keys: list[str]) -> dict[str, str]:
+    """Each value's display form: the one it was first indexed with ("CSV" for csv)."""
+    if not keys:
+        return {}
+    rows = connection.execute(
+        text(
+            "SELECT key, shown FROM search_facet_count"
+            f" WHERE scope = {INDEXED} AND key = ANY(CAST(:keys AS text[]))"
+        ),
+        {"keys": keys},
+    ).all()
+    return {key: shown for key, shown in rows}
+
+
 def _titles(connection: Connection, name: str, values: list[str]) -> dict[str, str]:
     if not values:
         return {}
@@ -81,4 +104,4 @@ def _titles(connection: Connection, name: str, values: list[str]) -> dict[str, s
     return {value: title for value, title in rows}
 
 
-__all__ = ["SEP", "check_fields", "statement", "tally"]
+__all__ = ["check_fields", "statement", "stored", "tally"]

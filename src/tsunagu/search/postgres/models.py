@@ -103,6 +103,23 @@ class SearchState(Base):
     seq: Mapped[int] = mapped_column(BigInteger)
 
 
+class SearchFacetCount(Base):
+    """How many documents hold each exact value, per scope of visibility, kept exact on every
+    change: the counts and facets of a search without q or fq (a portal's front page, the
+    catalog's facets) are read here instead of counted over every row, and every value's
+    display form is the one first indexed (as the embedded engine keeps it).
+
+    Scopes: 0 public (active, not private), 1 every active dataset, 2 every indexed dataset.
+    The key "" counts the documents themselves."""
+
+    __tablename__ = "search_facet_count"
+
+    scope: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(Ordered, primary_key=True)
+    shown: Mapped[str] = mapped_column(Text)
+    n: Mapped[int] = mapped_column(Integer)
+
+
 class SearchFacetTitle(Base):
     """The human title of a slug facet value (organization name → 宇部市), latest indexed
     first, as the embedded engine keeps them."""

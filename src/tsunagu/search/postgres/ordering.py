@@ -32,18 +32,31 @@ _COLUMNS = {
 }
 
 
-def order_by(cond: Condition, connection: Connection, sort: str, words: list[str]) -> str:
+# Each scored row's term arrays, read (and decompressed) once: an array tested by several
+# CASEs would otherwise be fetched from its out-of-line storage again for every term.
+SCORED_FROM = (
+    "search_document, LATERAL (SELECT title_terms || CAST('{}' AS text[]) AS tt,"
+    " body_terms || CAST('{}' AS text[]) AS bt OFFSET 0) AS scored"
+)
+
+
+def order_by(
+    cond: Condition, connection: Connection, sort: str, words: list[str]
+) -> tuple[str, bool]:
+    """The ORDER BY list, and whether it scores (then the query reads FROM ``SCORED_FROM``)."""
     parts: list[str] = []
+    scored = False
     for field, descending in parse_sort(sort):
         if field == "score":
             score = _score(cond, connection, words) if words else None
             if score is None:
                 continue  # every document scores 0: the next key decides
+            scored = True
             parts.append(f"{score} {'DESC' if descending else 'ASC'}")
         else:
             parts.append(f"{_COLUMNS[field]} {'DESC' if descending else 'ASC'}")
     parts.append("seq ASC")
-    return ", ".join(parts)
+    return ", ".join(parts), scored
 
 
 def _score(cond: Condition, connection: Connection, words: list[str]) -> str | None:
@@ -64,8 +77,8 @@ def _score(cond: Condition, connection: Connection, words: list[str]) -> str | N
     for term in terms:
         title_df, body_df = df.get(term, (0, 0))
         for column, weight, count in (
-            ("title_terms", TITLE_WEIGHT, title_df),
-            ("body_terms", BODY_WEIGHT, body_df),
+            ("scored.tt", TITLE_WEIGHT, title_df),
+            ("scored.bt", BODY_WEIGHT, body_df),
         ):
             if count <= 0:
                 continue

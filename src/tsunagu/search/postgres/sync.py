@@ -23,6 +23,7 @@ from tsunagu.catalog.tags import vocabulary_names
 from tsunagu.search.documents import IndexDocument, build_document
 from tsunagu.search.postgres.models import (
     SearchDocument,
+    SearchFacetCount,
     SearchFacetTitle,
     SearchState,
     SearchTerm,
@@ -36,6 +37,23 @@ _documents = SearchDocument.__table__
 _terms = SearchTerm.__table__
 _state = SearchState.__table__
 _titles = SearchFacetTitle.__table__
+_counts = SearchFacetCount.__table__
+# Scopes of search_facet_count (see its model).
+PUBLIC, ACTIVE, INDEXED = 0, 1, 2
+
+
+def counted(vals: list[str]) -> list[str]:
+    """The keys search_facet_count keeps: every document's own id and name are no facet."""
+    return [key for key in vals if not key.startswith(_UNCOUNTED)]
+
+
+_UNCOUNTED = ("id\x1f", "name\x1f")
+
+
+def scopes(state: str, private: bool) -> tuple[int, ...]:
+    if state != "active":
+        return (INDEXED,)
+    return (INDEXED, ACTIVE) if private else (INDEXED, ACTIVE, PUBLIC)
 
 
 def lock(connection: Connection) -> None:
@@ -72,6 +90,8 @@ class _Writer:
         self.seq = seq
         self.title_delta: Counter[str] = Counter()
         self.body_delta: Counter[str] = Counter()
+        self.value_delta: Counter[tuple[int, str]] = Counter()
+        self.shown: dict[str, str] = {}
 
     def remove(self, dataset_ids: list[str]) -> None:
         if not dataset_ids:
@@ -79,11 +99,19 @@ class _Writer:
         removed = self.connection.execute(
             delete(_documents)
             .where(_documents.c.id.in_(dataset_ids))
-            .returning(_documents.c.title_terms, _documents.c.body_terms)
+            .returning(
+                _documents.c.title_terms,
+                _documents.c.body_terms,
+                _documents.c.vals,
+                _documents.c.state,
+                _documents.c.private,
+            )
         ).all()
-        for title_terms, body_terms in removed:
+        for title_terms, body_terms, vals, state, private in removed:
             self.title_delta.subtract(title_terms)
             self.body_delta.subtract(body_terms)
+            for scope in scopes(state, private):
+                self.value_delta.subtract((scope, key) for key in ("", *counted(vals)))
         self.documents -= len(removed)
 
     def add(self, docs: Iterable[IndexDocument]) -> None:
@@ -91,9 +119,14 @@ class _Writer:
         titles: dict[tuple[str, str], dict[str, str]] = {}
         for doc in docs:
             self.seq += 1
-            rows.append(document_row(doc, self.seq))
+            row = document_row(doc, self.seq)
+            rows.append(row)
             self.title_delta.update(doc.title_terms)
             self.body_delta.update(doc.body_terms)
+            for scope in scopes(doc.state, doc.private):
+                self.value_delta.update((scope, key) for key in ("", *counted(row["vals"])))
+            for key, shown in zip(row["vals"], row["shown"], strict=True):
+                self.shown.setdefault(key, shown)
             for item in facet_titles(doc):
                 titles[(item["field"], item["value"])] = item  # the latest indexed wins
         if rows:
@@ -108,7 +141,31 @@ class _Writer:
                 list(titles.values()),
             )
 
-    def flush_terms(self) -> None:
+    def flush(self) -> None:
+        self._flush_terms()
+        self._flush_counts()
+
+    def _flush_counts(self) -> None:
+        changes = [
+            {"scope": scope, "key": key, "shown": self.shown.get(key, key), "n": n}
+            for (scope, key), n in sorted(self.value_delta.items())
+            if n
+        ]
+        self.value_delta.clear()
+        self.shown.clear()
+        if not changes:
+            return
+        statement = pg_insert(_counts)
+        # A value keeps the display form it was first indexed with, as in the embedded engine.
+        upsert = statement.on_conflict_do_update(
+            index_elements=["scope", "key"], set_={"n": _counts.c.n + statement.excluded.n}
+        )
+        for start in range(0, len(changes), 5000):
+            self.connection.execute(upsert, changes[start : start + 5000])
+        if any(change["n"] < 0 for change in changes):
+            self.connection.execute(delete(_counts).where(_counts.c.n <= 0))
+
+    def _flush_terms(self) -> None:
         terms = set(self.title_delta) | set(self.body_delta)
         changes = [
             {"term": t, "title_df": self.title_delta[t], "body_df": self.body_delta[t]}
@@ -170,7 +227,7 @@ def catch_up(connection: Connection, site_url: str) -> int:
     for start in range(0, len(live), BATCH):
         packages = package_dicts(session, live[start : start + BATCH], site_url)
         writer.add(build_document(package, vocabularies) for package in packages.values())
-    writer.flush_terms()
+    writer.flush()
     _save_state(connection, max(revision, latest), writer.documents, writer.seq)
     return max(revision, latest)
 
@@ -184,11 +241,12 @@ def rebuild_locked(connection: Connection, site_url: str) -> int:
     connection.execute(delete(_documents))
     connection.execute(delete(_terms))
     connection.execute(delete(_titles))
+    connection.execute(delete(_counts))
     writer = _Writer(connection, 0, 0)
     for start in range(0, len(ids), BATCH):
         batch = package_dicts(session, ids[start : start + BATCH], site_url)
         writer.add(build_document(package, vocabularies) for package in batch.values())
-    writer.flush_terms()
+    writer.flush()
     _save_state(connection, revision, writer.documents, writer.seq)
     return revision
 
