@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from support.databases import database_url_for
 from tsunagu.bootstrap import action_context, build_services
@@ -304,12 +305,19 @@ def test_another_host_sees_every_change_at_once(services: Services) -> None:
         found = host.search(SearchQuery(q=q, rows=100, sort="name asc", fl=["name"]))
         return [r["name"] for r in found.results]
 
+    def public_count(host: PostgresSearch) -> int:
+        with services.sessions() as session:
+            host.refresh(session)
+        return host.search(SearchQuery(rows=0)).count  # counted ahead: no q, no fq
+
+    public = public_count(other)
     with action_context(services, ignore_auth=True) as context:
         call_action(
             "package_create",
             context,
             {"name": "new-one", "title": "津波避難ビル", "owner_org": "pref"},
         )
+    assert public_count(first) == public + 1
     assert names(other, "津波避難ビル") == ["new-one"]
     assert names(first, "津波避難ビル") == ["new-one"]
     with action_context(services, ignore_auth=True) as context:
@@ -319,6 +327,7 @@ def test_another_host_sees_every_change_at_once(services: Services) -> None:
     with action_context(services, ignore_auth=True) as context:
         call_action("package_patch", context, {"id": "renamed-one", "private": True})
     assert names(other, "津波避難ビル") == []  # private now: not for anonymous callers
+    assert public_count(other) == public
     with action_context(services, ignore_auth=True) as context:
         call_action("dataset_purge", context, {"id": "renamed-one"})
     assert names(first, "津波避難ビル") == []
@@ -363,3 +372,36 @@ def test_pages_of_a_tied_sort_list_every_dataset_once(services: Services) -> Non
         ]
         seen = [name for page in pages for name in page]
         assert len(seen) == len(set(seen)) == total
+
+
+def test_hosts_catching_up_at_once_index_each_change_once(services: Services) -> None:
+    with action_context(services, ignore_auth=True) as context:
+        for i in range(30):
+            call_action(
+                "package_create",
+                context,
+                {
+                    "name": f"burst-{i}",
+                    "title": f"同時更新 {i}",
+                    "owner_org": "ube",
+                    "tags": [{"name": "防災"}],
+                },
+            )
+    hosts = [PostgresSearch(services.engine, services.settings.site_url) for _ in range(4)]
+
+    def refresh(host: PostgresSearch) -> None:
+        with services.sessions() as session:
+            host.refresh(session)
+
+    with ThreadPoolExecutor(len(hosts)) as pool:
+        list(pool.map(refresh, hosts))
+    embedded, shared = _index_both(services)
+    for visibility in _visibilities(services)[:3]:
+        query = _query(visibility, {"q": "同時更新", "rows": 100})
+        assert _answer(shared.search(query)) == _answer(embedded.search(query))
+        whole = _query(visibility, {})
+        assert _answer(hosts[0].search(whole)) == _answer(embedded.search(whole))
+    with services.engine.connect() as connection:
+        assert connection.scalar(text("SELECT count(*) FROM search_document")) == (
+            connection.scalar(text("SELECT documents FROM search_state"))
+        )
