@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tsunagu.datastore import bulk, tables
+from tsunagu.datastore.ingest import batches as batches_module
 from tsunagu.datastore.ingest.batches import Batch, batch_converter, batches
 from tsunagu.datastore.ingest.infer import column_converter, convert_row
 from tsunagu.datastore.ingest.model import ColumnType, IngestError
@@ -278,3 +279,39 @@ def test_collections_are_fewer_while_loads_run_and_as_before_after() -> None:
     with pytest.raises(RuntimeError), bulk.fewer_collections():
         raise RuntimeError
     assert gc.get_threshold() == before
+
+
+def test_decimals_taken_as_written_print_back_as_written() -> None:
+    """_full_text uses the cells of such a column instead of str() of each float."""
+    rng = random.Random(17)
+    taken = 0
+    for _ in range(20_000):
+        whole = rng.choice(["0", "00", "7", "34", "131", "9999999", str(rng.randrange(10**7))])
+        fraction = "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 8)))
+        text = ("-" if rng.random() < 0.3 else "") + whole + "." + fraction
+        if batches_module._REPR_DECIMALS.fullmatch(text):
+            taken += 1
+            assert str(float(text)) == text
+    assert taken > 5000
+    for text in ("0.00001", "1.50", "007.5", "0.0"):
+        assert not batches_module._REPR_DECIMALS.fullmatch(text)
+
+
+@pytest.mark.parametrize("empty", [0.0, 0.2])
+def test_sqlite_parameters_of_clean_batches(empty: float) -> None:
+    rng = random.Random(23)
+    rows = _rows(rng, 600, 0.0, empty)
+    for n, (_, cells) in enumerate(rows):
+        # Decimals that print back as written, and in every third batch some that do not.
+        odd = ["12.50", "0.00001", "1.10", "34.5"] if n // 20 % 3 == 0 else []
+        if cells[1] is not None:
+            cells[1] = rng.choice([*odd, "34.28916", "131.00532", "-0.25", "12.5", "-12.8"])
+    stored = [tables.sqlite_stored(k) for k in KINDS]
+    fields = [{"id": n, "type": k} for n, k in zip(NAMES, KINDS, strict=True)]
+    table = tables.table_object("t", fields)
+    expected = tables.sqlite_parameters(table, _per_cell(rows, stored))
+    found = _columnwise(rows, stored, 20)
+    assert any(b.texts[1] is None for b in found)
+    assert any(b.texts[1] is not None for b in found) or empty
+    got = [p for b in found for p in bulk.sqlite_parameters(KINDS, b)]
+    assert _typed(got) == _typed(expected)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 
 from tsunagu.datastore.ingest.infer import (
@@ -58,6 +58,13 @@ _DECIMALS = re.compile(rf"{_DECIMAL}(?:{_JOIN}{_DECIMAL})*")
 # The same with plain unsigned integers among them (parse_numeric gives those as int).
 _NUMBER = rf"(?:[0-9]+|{_DECIMAL})"
 _NUMBERS = re.compile(rf"{_NUMBER}(?:{_JOIN}{_NUMBER})*")
+# Decimals whose float prints back exactly as written (str(float("34.5")) == "34.5"): no leading
+# zero before a nonzero digit, no trailing zero, and not below 0.0001 (printed with an exponent).
+# With at most 15 significant digits the shortest form that reads back is the written one.
+_REPR = r"-?(?:0\.(?!0000)|[1-9][0-9]{0,6}\.)[0-9]{0,7}[1-9]"
+_REPR_DECIMALS = re.compile(rf"{_REPR}(?:{_JOIN}{_REPR})*")
+# An integer written with a leading zero ("007" is stored as 7, printed "7").
+_LEADING_ZERO = re.compile(_JOIN + "0[0-9]")
 # Any other plain ASCII numbers (「34.00000」): parse_numeric's own fast path, cell by cell.
 _PLAIN_NUMBERS = re.compile(rf"[0-9.\-{_JOIN}]*")
 
@@ -97,8 +104,12 @@ class ColumnConverter:
         self.convert = convert
         self.remembered: _Remembered | None = _Remembered(convert)
         self.lookups = 0
+        # Whether str() of each value the last call returned is the cell it came from (so the
+        # cells can stand for the values in _full_text).
+        self.as_written = False
 
     def __call__(self, cells: tuple[Cell, ...]) -> Values:
+        self.as_written = False
         kind = self.kind
         if kind in ("int", "numeric", "text"):
             present = list(filter(None, cells))
@@ -107,16 +118,19 @@ class ColumnConverter:
                 return self._looked_up(cells)  # an empty string: not something a reader gives
             if kind == "text":
                 if _clean_text(present):  # type: ignore[arg-type]
+                    self.as_written = True
                     return cells
             elif kind == "int":
                 digits = "".join(present)
                 if digits.isdigit() and digits.isascii():
+                    self.as_written = not _LEADING_ZERO.search(_JOIN + _JOIN.join(present))
                     if complete:
                         return list(map(int, cells))
                     return [None if c is None else int(c) for c in cells]  # type: ignore[call-overload]
             else:
                 joined = _JOIN.join(present)
                 if complete and _DECIMALS.fullmatch(joined):
+                    self.as_written = _REPR_DECIMALS.fullmatch(joined) is not None
                     return list(map(float, cells))  # type: ignore[arg-type]
                 if joined and _NUMBERS.fullmatch(joined):
                     return [
@@ -148,6 +162,8 @@ class Batch:
 
     columns: list[Values]
     rows: int
+    # Per column, when known: the text of each value as str() gives it (the cells as read).
+    texts: list[Values | None] = field(default_factory=list)
 
     def row_tuples(self) -> list[tuple[object, ...]]:
         return list(zip(*self.columns, strict=True))
@@ -180,8 +196,13 @@ def batch_converter(
         if not columnwise or not batch:
             return per_row(batch)
         try:
-            cells = zip(*[cells for _, cells in batch], strict=True)
-            return Batch([column(c) for column, c in zip(columns, cells, strict=True)], len(batch))
+            values, texts = [], []
+            for column, cells in zip(
+                columns, zip(*[cells for _, cells in batch], strict=True), strict=True
+            ):
+                values.append(column(cells))
+                texts.append(cells if column.as_written else None)
+            return Batch(values, len(batch), texts)
         except ValueError:
             # A cell that does not convert (or a row of another width): row by row, so the first
             # bad cell is reported with its line and column.
