@@ -311,6 +311,21 @@ def pss_mb(pid: int) -> float:
     return float("nan")
 
 
+def mapped_snapshot_pss_mb(pid: int) -> float:
+    """PSS of the search snapshot file's pages mapped by one process (/proc/PID/smaps)."""
+    total = 0
+    inside = False
+    try:
+        for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+            if line[:1] in "0123456789abcdef" and "-" in line.split(" ", 1)[0]:
+                inside = "/search/snapshot-" in line
+            elif inside and line.startswith("Pss:"):
+                total += int(line.split()[1])
+    except OSError:
+        return float("nan")
+    return total / 1024
+
+
 def child_pids(pid: int) -> list[int]:
     children: list[int] = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
@@ -1275,6 +1290,10 @@ def measure_sharing(catalog: Catalog, queries: list[Query], site_url: str) -> li
                     "pss_mib": pss,
                     "pss_sum_mib": float(sum(pss)),
                     "rss_mib": server.rss(),
+                    # The share of the summed PSS that is the mapped snapshot file itself.
+                    "snapshot_pss_sum_mib": float(
+                        sum(mapped_snapshot_pss_mb(pid) for pid in server.worker_pids())
+                    ),
                 }
             finally:
                 server.stop()

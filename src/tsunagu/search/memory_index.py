@@ -371,10 +371,14 @@ class MemoryIndex:
     # -- reading ------------------------------------------------------------------------------
 
     def get(self, ref: str) -> IndexedDataset | None:
-        docid = self.docid_by_ref.get(ref)
-        doc = self.docs[docid] if docid is not None else None
-        if doc is None:
-            return None
+        # Under the lock: another request's refresh may be swapping in a newer snapshot, and
+        # the docid must be read from the same generation as the document.
+        with self.lock:
+            docid = self.docid_by_ref.get(ref)
+            doc = self.docs[docid] if docid is not None else None
+            if doc is None:
+                return None
+            raw = doc.raw
         return IndexedDataset(
             id=doc.id,
             name=doc.name,
@@ -382,7 +386,7 @@ class MemoryIndex:
             private=doc.private,
             state=doc.state,
             creator_user_id=doc.creator_user_id,
-            raw=doc.raw,
+            raw=raw,
         )
 
     def search(self, query: SearchQuery) -> SearchResult:

@@ -5,8 +5,9 @@ private datasets too: it is only ever read by the server, which filters by who m
 A snapshot is written to a temporary file, synced and renamed into place, under an exclusive
 ``flock`` on ``<data_dir>/search/.lock``, so a reader never sees half a file and two writers
 never interleave. A file that fails its checks (cut short, damaged, another format version, a
-revision ahead of the database, another site URL) is logged, removed and ignored; the index is
-then rebuilt from the database, which holds everything the snapshot held.
+another site URL) is logged, removed and ignored; the index is then rebuilt from the database,
+which holds everything the snapshot held. A file at a revision the database has not reached yet
+is left for later: a writer may have just finished it.
 
 Run as ``python -m tsunagu.search.snapshot_store`` (with the server's TSUNAGU_* settings) it
 writes a fresh snapshot: the server starts this in the background when its overlay of changes
@@ -81,14 +82,17 @@ class SnapshotStore:
         for revision, path in self.paths():
             if revision <= newer_than:
                 return None
+            if revision > max_revision:
+                # Written after this process read the revision (a writer that just finished);
+                # taken once the revision gets there. (A database restored from an older
+                # backup is the other way: operations.md says to delete the directory.)
+                continue
             try:
                 snapshot = Snapshot(path, verify=verify)
                 if snapshot.revision != revision:
                     raise SnapshotError(f"holds revision {snapshot.revision}")
                 if snapshot.site_url != self.site_url:
                     raise SnapshotError(f"made for {snapshot.site_url}")
-                if revision > max_revision:
-                    raise SnapshotError(f"ahead of the database (revision {max_revision})")
             except (SnapshotError, OSError, ValueError, KeyError) as error:
                 log.warning(
                     "検索スナップショットを使わず作り直します (search snapshot ignored, the index "
