@@ -43,11 +43,11 @@ def sqlite_parameters(kinds: list[str], batch: Batch) -> list[tuple[object, ...]
         return []
     texts: list[Any] = []
     written = batch.texts or [None] * len(kinds)
-    for kind, values, as_written in zip(kinds, batch.columns, written, strict=True):
+    for kind, values, printed in zip(kinds, batch.columns, written, strict=True):
         if kind == "text":
             texts.append(values)
-        elif as_written is not None:
-            texts.append(as_written)  # the cells the values were read from print the same
+        elif printed is not None:
+            texts.append(printed)  # str() of each value, known from the cells it was read from
         else:
             # str() of every value, as full_text() does; None stays None to be left out.
             texts.append([v if v is None else str(v) for v in values])

@@ -63,6 +63,9 @@ _NUMBERS = re.compile(rf"{_NUMBER}(?:{_JOIN}{_NUMBER})*")
 # With at most 15 significant digits the shortest form that reads back is the written one.
 _REPR = r"-?(?:0\.(?!0000)|[1-9][0-9]{0,6}\.)[0-9]{0,7}[1-9]"
 _REPR_DECIMALS = re.compile(rf"{_REPR}(?:{_JOIN}{_REPR})*")
+# The same but for trailing zeros ("34.10440"), which str(float) drops.
+_REPR_PADDED = re.compile(rf"{_REPR}0*(?:{_JOIN}{_REPR}0*)*")
+_TRAILING_ZEROS = re.compile(rf"0+(?={_JOIN}|\Z)")
 # An integer written with a leading zero ("007" is stored as 7, printed "7").
 _LEADING_ZERO = re.compile(_JOIN + "0[0-9]")
 # Any other plain ASCII numbers (「34.00000」): parse_numeric's own fast path, cell by cell.
@@ -104,12 +107,12 @@ class ColumnConverter:
         self.convert = convert
         self.remembered: _Remembered | None = _Remembered(convert)
         self.lookups = 0
-        # Whether str() of each value the last call returned is the cell it came from (so the
-        # cells can stand for the values in _full_text).
-        self.as_written = False
+        # When known, str() of each value the last call returned (the cells it came from, or
+        # nearly), for _full_text.
+        self.texts: Values | None = None
 
     def __call__(self, cells: tuple[Cell, ...]) -> Values:
-        self.as_written = False
+        self.texts = None
         kind = self.kind
         if kind in ("int", "numeric", "text"):
             present = list(filter(None, cells))
@@ -118,19 +121,23 @@ class ColumnConverter:
                 return self._looked_up(cells)  # an empty string: not something a reader gives
             if kind == "text":
                 if _clean_text(present):  # type: ignore[arg-type]
-                    self.as_written = True
+                    self.texts = cells
                     return cells
             elif kind == "int":
                 digits = "".join(present)
                 if digits.isdigit() and digits.isascii():
-                    self.as_written = not _LEADING_ZERO.search(_JOIN + _JOIN.join(present))
+                    if not _LEADING_ZERO.search(_JOIN + _JOIN.join(present)):
+                        self.texts = cells
                     if complete:
                         return list(map(int, cells))
                     return [None if c is None else int(c) for c in cells]  # type: ignore[call-overload]
             else:
                 joined = _JOIN.join(present)
                 if complete and _DECIMALS.fullmatch(joined):
-                    self.as_written = _REPR_DECIMALS.fullmatch(joined) is not None
+                    if _REPR_DECIMALS.fullmatch(joined):
+                        self.texts = cells
+                    elif _REPR_PADDED.fullmatch(joined):
+                        self.texts = _TRAILING_ZEROS.sub("", joined).split(_JOIN)
                     return list(map(float, cells))  # type: ignore[arg-type]
                 if joined and _NUMBERS.fullmatch(joined):
                     return [
@@ -201,7 +208,7 @@ def batch_converter(
                 columns, zip(*[cells for _, cells in batch], strict=True), strict=True
             ):
                 values.append(column(cells))
-                texts.append(cells if column.as_written else None)
+                texts.append(column.texts)
             return Batch(values, len(batch), texts)
         except ValueError:
             # A cell that does not convert (or a row of another width): row by row, so the first
