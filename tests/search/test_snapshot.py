@@ -34,7 +34,7 @@ from tsunagu.config import Settings
 from tsunagu.context import Services
 from tsunagu.errors import NotAuthorized, NotFound
 from tsunagu.registry import call_action
-from tsunagu.search import memory_index, snapshot_format
+from tsunagu.search import memory_index, snapshot_format, snapshot_parallel
 from tsunagu.search.documents import build_document
 from tsunagu.search.evaluate import RANGE_WALK_LIMIT
 from tsunagu.search.interface import SearchQuery, SearchResult, Visibility
@@ -438,6 +438,30 @@ def test_writers_in_several_processes_leave_only_complete_files(services: Servic
     for name in snapshots:
         read_header(directory / name)  # each replaced the last whole
     assert _load(_index(services), services) == 30
+
+
+def test_a_build_split_over_two_processes_writes_the_same_file(
+    services: Services, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    for number in range(40):
+        _create(services, f"d-{number:02d}", f"避難所 {number}", private=number % 5 == 0)
+    worker = _index(services)
+    monkeypatch.setattr(snapshot_parallel, "PARALLEL_MIN", 10**9)
+    _write(worker, services)
+    in_memory = MemoryIndex(SITE)
+    with services.sessions() as session:
+        in_memory.rebuild(session)
+    # The same docids as the in-memory build: ties come out in the same order.
+    assert [d.id for d in worker.docs] == [d.id for d in in_memory.docs]  # type: ignore[union-attr]
+
+    monkeypatch.setattr(snapshot_parallel, "BATCH", 16)  # handed to the helper as well
+    alone = _write(worker, services).read_bytes()
+    monkeypatch.setattr(snapshot_parallel, "PARALLEL_MIN", 4)
+    with caplog.at_level(logging.INFO, logger="tsunagu.search.snapshot_parallel"):
+        split = _write(worker, services)
+    assert "24 of 40 datasets built by a helper" in caplog.text
+    assert split.read_bytes() == alone
+    assert not [p for p in split.parent.iterdir() if p.name.startswith(".part-")]
 
 
 def test_a_busy_lock_makes_a_background_writer_step_aside(services: Services) -> None:

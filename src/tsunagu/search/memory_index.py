@@ -45,6 +45,7 @@ from tsunagu.search.phrases import PhraseCache, PhraseCorpus
 from tsunagu.search.ranges import RangeKeys
 from tsunagu.search.snapshot import Snapshot
 from tsunagu.search.snapshot_builder import SnapshotBuilder
+from tsunagu.search.snapshot_parallel import build_all
 from tsunagu.search.snapshot_store import SnapshotStore
 
 log = logging.getLogger(__name__)
@@ -149,17 +150,15 @@ class MemoryIndex:
 
     def _build_and_write(self, session: Session) -> Path:
         """Under the store's lock: build the documents into a snapshot file, one batch at a
-        time (no in-memory index on the way), then serve from it."""
+        time (no in-memory index on the way; half of them in a helper process for a large
+        catalog), then serve from it."""
         assert self.snapshots is not None
         started = time.perf_counter()
         revision = current_revision(session)
         ids = list(session.scalars(select(Dataset.id).where(Dataset.state != "deleted")))
         vocabularies = vocabulary_names(session)
         builder = SnapshotBuilder(self.site_url)
-        for start in range(0, len(ids), 2000):
-            batch = package_dicts(session, ids[start : start + 2000], self.site_url)
-            for package in batch.values():
-                builder.add(build_document(package, vocabularies))
+        build_all(builder, session, ids, vocabularies, self.database_url, self.snapshots.directory)
         built = time.perf_counter()
         path = self.snapshots.write(functools.partial(builder.finish, revision=revision), revision)
         written = time.perf_counter()

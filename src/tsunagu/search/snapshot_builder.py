@@ -8,11 +8,13 @@ million datasets fit in a few GB.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import zlib
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable
+from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
@@ -38,15 +40,21 @@ _SAMPLES = 16
 
 
 class SnapshotBuilder:
-    def __init__(self, site_url: str) -> None:
+    """``directory``: keep the streams as named files there (a helper process's part, merged
+    by the parent with :meth:`merge`); ``zdict``: compress with this dictionary from the start
+    (a part must use the parent's)."""
+
+    def __init__(
+        self, site_url: str, directory: Path | None = None, zdict: bytes | None = None
+    ) -> None:
         self.site_url = site_url
         self.count = 0
         self._samples: list[bytes] = []
         self._packer: Any = None
         self.zdict = b""
-        self._raw = _Stream()
-        self._meta = _Stream()
-        self._texts = {field: _Stream() for field in TEXT_SECTIONS}
+        self._raw = _Stream(directory, _stream_name("raw"))
+        self._meta = _Stream(directory, _stream_name("meta"))
+        self._texts = {field: _Stream(directory, _stream_name(field)) for field in TEXT_SECTIONS}
         self._refs: list[tuple[bytes, int]] = []
         self._postings: dict[str, defaultdict[str, BitMap]] = {
             family: defaultdict(BitMap) for family in ("title", "body", "char", "reading")
@@ -57,6 +65,12 @@ class SnapshotBuilder:
         self._display: defaultdict[str, dict[str, str]] = defaultdict(dict)
         self._titles: defaultdict[str, dict[str, str]] = defaultdict(dict)
         self._sorts: dict[str, list[Any]] = {field: [] for field in STORED_SORTS}
+        if zdict is not None:
+            self._start_packing(zdict)
+
+    @property
+    def dictionary_chosen(self) -> bool:
+        return self._packer is not None
 
     def add_all(self, docs: Iterable[IndexDocument | None]) -> None:
         for doc in docs:
@@ -104,8 +118,8 @@ class SnapshotBuilder:
             return
         self._pack(raw)
 
-    def _start_packing(self) -> None:
-        self.zdict = b"".join(self._samples)[-32768:]
+    def _start_packing(self, zdict: bytes | None = None) -> None:
+        self.zdict = zdict if zdict is not None else sample_dictionary(self._samples)
         self._packer = zlib.compressobj(
             _RAW_LEVEL, zlib.DEFLATED, _RAW_WBITS, zdict=self.zdict or b"\x00"
         )
@@ -118,6 +132,52 @@ class SnapshotBuilder:
         # so one primed compressor is copied per document.
         packer = self._packer.copy()
         self._raw.write(packer.compress(raw) + packer.flush())
+
+    def part_state(self) -> dict[str, Any]:
+        """What a part hands to the parent beside its stream files (see merge)."""
+        for stream in (self._raw, self._meta, *self._texts.values()):
+            stream.file.flush()
+        return {
+            "count": self.count,
+            "lengths": {
+                name: stream.lengths
+                for name, stream in (("raw", self._raw), ("meta", self._meta), *self._texts.items())
+            },
+            "refs": self._refs,
+            "postings": {k: dict(v) for k, v in self._postings.items()},
+            "fields": {k: dict(v) for k, v in self._fields.items()},
+            "display": dict(self._display),
+            "titles": dict(self._titles),
+            "sorts": self._sorts,
+        }
+
+    def merge(self, state: dict[str, Any], directory: Path) -> None:
+        """Append a part built by another process (its documents after this builder's), so
+        the result is the same file one builder adding every document would write."""
+        offset = self.count
+        if self._packer is None:
+            raise ValueError("the parent's dictionary must be chosen before parts are merged")
+        streams = (("raw", self._raw), ("meta", self._meta), *self._texts.items())
+        for name, stream in streams:
+            stream.append_file(directory / _stream_name(name), state["lengths"][name])
+        self._refs += [(ref, docid + offset) for ref, docid in state["refs"]]
+        for family, postings in state["postings"].items():
+            mine = self._postings[family]
+            for term, bitmap in postings.items():
+                mine[term] |= bitmap.shift(offset)
+        for field, postings in state["fields"].items():
+            mine = self._fields[field]
+            for key, bitmap in postings.items():
+                mine[key] |= bitmap.shift(offset)
+        for field, shown in state["display"].items():
+            target = self._display[field]
+            for key, value in shown.items():
+                target.setdefault(key, value)
+        for field, titles in state["titles"].items():
+            self._titles[field].update(titles)
+        for field, values in state["sorts"].items():
+            self._sorts[field].extend(values)
+        self.count += state["count"]
 
     def finish(self, out: IO[bytes], revision: int) -> None:
         if self._packer is None:
@@ -156,13 +216,32 @@ class SnapshotBuilder:
         )
 
 
-class _Stream:
-    """A temporary file of variable-length items and their lengths."""
+def _stream_name(name: str) -> str:
+    """A part's file name for a stream (text field names hold NUL: the reading's)."""
+    return name if name in ("raw", "meta") else f"text{TEXT_SECTIONS.index(name)}"
 
-    def __init__(self) -> None:
+
+def sample_dictionary(raws: list[bytes]) -> bytes:
+    """The compression dictionary: the last 32 KB of the first packages' JSON."""
+    return b"".join(raws[:_SAMPLES])[-32768:]
+
+
+class _Stream:
+    """A file of variable-length items (temporary, or named in a part's directory) and their
+    lengths."""
+
+    def __init__(self, directory: Path | None = None, name: str = "") -> None:
         # Open across many calls, closed once copied into the snapshot (copy_to).
-        self.file = tempfile.TemporaryFile()  # noqa: SIM115
+        if directory is None:
+            self.file: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
+        else:
+            self.file = open(directory / name, "w+b")  # noqa: SIM115
         self.lengths = array("Q")
+
+    def append_file(self, path: Path, lengths: array[int]) -> None:
+        with path.open("rb") as source:
+            shutil.copyfileobj(source, self.file, 1 << 22)
+        self.lengths.extend(lengths)
 
     def write(self, data: bytes, separator: bytes = b"") -> None:
         self.file.write(data + separator if separator else data)
