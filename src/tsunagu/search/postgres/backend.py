@@ -22,6 +22,7 @@ from tsunagu.rawjson import RawJSON
 from tsunagu.search.interface import IndexedDataset, SearchQuery, SearchResult, Visibility
 from tsunagu.search.postgres import facets, sync
 from tsunagu.search.postgres.ordering import SCORED_FROM, order_by
+from tsunagu.search.postgres.rows import SEP
 from tsunagu.search.postgres.translate import (
     Condition,
     Translator,
@@ -38,6 +39,10 @@ class Statement:
 
     sql: str
     params: dict[str, Any]
+
+
+# work_mem of a search's transaction: its matches are materialised and sorted in memory.
+WORK_MEM = "32MB"
 
 
 class PostgresSearch:
@@ -110,8 +115,14 @@ class PostgresSearch:
         )
 
     def plan(self, query: SearchQuery, connection: Connection) -> dict[str, Statement]:
-        """The statements a search runs: count, page (when rows > 0) and facets (when asked).
-        Translating may itself read the index (term statistics, prefix expansion)."""
+        """The statements a search runs. Translating may itself read the index (term
+        statistics, prefix expansion).
+
+        Without q or fq, a public or whole-catalog search reads its count and facets from
+        search_facet_count and runs one ``page`` statement. Any other search is one ``search``
+        statement: the matching rows are found once (materialised), then counted, ordered for
+        the page and their values counted for the facets, as parts 0, 1 and 2 of its rows.
+        """
         q_node, fq_node = parse_both(query.q, query.fq)
         cond = Condition()
         translator = Translator(cond, connection)
@@ -119,25 +130,40 @@ class PostgresSearch:
             f"{visibility(cond, query.visibility)} AND {translator.sql(fq_node)}"
             f" AND {translator.sql(q_node)}"
         )
-        order, scored = order_by(cond, connection, query.sort, ranking_words(q_node))
+        keys, scored = order_by(cond, connection, query.sort, ranking_words(q_node))
         facets.check_fields(query.facet_fields)
-        # Without q or fq, a public or whole-catalog search is counted ahead (sync.py).
+        source = SCORED_FROM if scored else "search_document"
+        page = f"LIMIT {int(query.rows)} OFFSET {int(query.start)}"
         scope = _scope(query.visibility) if q_node == fq_node == MatchAll() else None
-        if scope is None:
-            sql = {"count": f"SELECT count(*) FROM search_document WHERE {where}"}
+        sql: dict[str, str] = {}
+        if scope is not None:
+            sql["count"] = f"SELECT n FROM search_facet_count WHERE scope = {scope} AND key = ''"
+            if query.rows > 0:
+                order = ", ".join(f"{expr} {direction}" for expr, direction in keys)
+                sql["page"] = f"SELECT raw FROM {source} WHERE {where} ORDER BY {order} {page}"
+            if query.facet_fields:
+                sql["facets"] = facets.stored(cond, scope, query.facet_fields)
         else:
-            sql = {"count": f"SELECT n FROM search_facet_count WHERE scope = {scope} AND key = ''"}
-        if query.rows > 0:
-            source = SCORED_FROM if scored else "search_document"
-            sql["page"] = (
-                f"SELECT raw FROM {source} WHERE {where} ORDER BY {order}"
-                f" LIMIT {int(query.rows)} OFFSET {int(query.start)}"
-            )
-        if query.facet_fields:
-            sql["facets"] = (
-                facets.statement(cond, where, query.facet_fields)
-                if scope is None
-                else facets.stored(cond, scope, query.facet_fields)
+            columns = ["raw"] + [f"{expr} AS o{i}" for i, (expr, _) in enumerate(keys)]
+            if query.facet_fields:
+                columns.append("vals")
+            order = ", ".join(f"o{i} {direction}" for i, (_, direction) in enumerate(keys))
+            parts = [
+                "SELECT 0 AS part, count(*) AS n, CAST(NULL AS bytea) AS raw,"
+                " CAST(NULL AS text) AS v FROM matched"
+            ]
+            if query.rows > 0:
+                parts.append(
+                    "SELECT 1, row_number() OVER (), raw, NULL"
+                    f" FROM (SELECT raw FROM matched ORDER BY {order} {page}) AS page"
+                )
+            if query.facet_fields:
+                parts.append(
+                    f"SELECT 2, n, NULL, v FROM ({facets.over_matched(cond, query.facet_fields)}) AS f"
+                )
+            sql["search"] = (
+                f"WITH matched AS MATERIALIZED (SELECT {', '.join(columns)} FROM {source}"
+                f" WHERE {where}) " + " UNION ALL ".join(parts)
             )
         return {name: Statement(text, cond.params) for name, text in sql.items()}
 
@@ -148,13 +174,35 @@ class PostgresSearch:
             def run(name: str) -> Any:
                 return connection.execute(text(statements[name].sql), statements[name].params)
 
-            total = int(run("count").scalar() or 0)
             raws: list[bytes] = []
-            if "page" in statements and query.start < total:
-                raws = [bytes(raw) for raw in run("page").scalars()]
-            rows = run("facets").all() if "facets" in statements and total else []
+            facet_rows: list[tuple[str, str, int]] = []
+            if "search" in statements:
+                # Materialised matches and sorts may need more than the default 4 MB.
+                connection.execute(
+                    text("SELECT set_config('work_mem', :mem, true)"), {"mem": WORK_MEM}
+                )
+                total = 0
+                page: list[tuple[int, bytes]] = []
+                for part, n, raw, key in run("search"):
+                    if part == 0:
+                        total = int(n)
+                    elif part == 1:
+                        page.append((int(n), bytes(raw)))
+                    else:
+                        facet_rows.append((key.partition(SEP)[0], key, int(n)))
+                raws = [raw for _, raw in sorted(page)]
+            else:
+                total = int(run("count").scalar() or 0)
+                if "page" in statements and query.start < total:
+                    raws = [bytes(raw) for raw in run("page").scalars()]
+                if "facets" in statements and total:
+                    facet_rows = [tuple(row) for row in run("facets")]  # type: ignore[misc]
             facet_counts, search_facets = facets.tally(
-                connection, rows, query.facet_fields, query.facet_limit, query.facet_mincount
+                connection,
+                facet_rows,
+                query.facet_fields,
+                query.facet_limit,
+                query.facet_mincount,
             )
         return SearchResult(
             count=total,

@@ -22,20 +22,19 @@ def check_fields(fields: list[str]) -> None:
             raise SearchQueryError(f"集計できない項目です (Field cannot be faceted): {name}")
 
 
-def statement(cond: Condition, where: str, fields: list[str]) -> str:
-    """One pass over the matched documents' values: (field, normalised value, documents) for
-    every value of the wanted fields."""
+def over_matched(cond: Condition, fields: list[str]) -> str:
+    """(normalised value, documents) for every value of the wanted fields among the ``matched``
+    rows of the combined search statement (backend.plan)."""
     wanted = cond.terms(list(dict.fromkeys(fields)))
     return (
-        "SELECT split_part(v, chr(31), 1), v, count(*)"
-        f" FROM (SELECT unnest(vals) AS v FROM search_document WHERE {where}) AS matched"
-        f" WHERE split_part(v, chr(31), 1) = ANY({wanted})"
-        " GROUP BY v"
+        "SELECT v, count(*) AS n FROM matched, unnest(matched.vals) AS v"
+        f" WHERE split_part(v, chr(31), 1) = ANY({wanted}) GROUP BY v"
     )
 
 
 def stored(cond: Condition, scope: int, fields: list[str]) -> str:
-    """The same rows, kept up to date for a whole scope (a search without q or fq)."""
+    """(field, normalised value, documents) kept up to date for a whole scope (a search
+    without q or fq)."""
     wanted = cond.terms(list(dict.fromkeys(fields)))
     return (
         "SELECT split_part(key, chr(31), 1), key, n FROM search_facet_count"
@@ -104,4 +103,4 @@ def _titles(connection: Connection, name: str, values: list[str]) -> dict[str, s
     return {value: title for value, title in rows}
 
 
-__all__ = ["check_fields", "statement", "stored", "tally"]
+__all__ = ["check_fields", "over_matched", "stored", "tally"]

@@ -42,9 +42,10 @@ SCORED_FROM = (
 
 def order_by(
     cond: Condition, connection: Connection, sort: str, words: list[str]
-) -> tuple[str, bool]:
-    """The ORDER BY list, and whether it scores (then the query reads FROM ``SCORED_FROM``)."""
-    parts: list[str] = []
+) -> tuple[list[tuple[str, str]], bool]:
+    """The ORDER BY keys as (expression, ASC/DESC), the order of indexing last, and whether
+    they score (then the query reads FROM ``SCORED_FROM``)."""
+    parts: list[tuple[str, str]] = []
     scored = False
     for field, descending in parse_sort(sort):
         if field == "score":
@@ -52,11 +53,11 @@ def order_by(
             if score is None:
                 continue  # every document scores 0: the next key decides
             scored = True
-            parts.append(f"{score} {'DESC' if descending else 'ASC'}")
+            parts.append((score, "DESC" if descending else "ASC"))
         else:
-            parts.append(f"{_COLUMNS[field]} {'DESC' if descending else 'ASC'}")
-    parts.append("seq ASC")
-    return ", ".join(parts), scored
+            parts.append((_COLUMNS[field], "DESC" if descending else "ASC"))
+    parts.append(("seq", "ASC"))
+    return parts, scored
 
 
 def _score(cond: Condition, connection: Connection, words: list[str]) -> str | None:
