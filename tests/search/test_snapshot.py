@@ -39,7 +39,7 @@ from tsunagu.search.documents import build_document
 from tsunagu.search.evaluate import RANGE_WALK_LIMIT
 from tsunagu.search.interface import SearchQuery, SearchResult, Visibility
 from tsunagu.search.memory_index import MemoryIndex
-from tsunagu.search.snapshot import Snapshot
+from tsunagu.search.snapshot import SORTED_ATTRS, Snapshot
 from tsunagu.search.snapshot_builder import write_snapshot
 from tsunagu.search.snapshot_format import read_header
 from tsunagu.search.snapshot_store import SnapshotStore, snapshot_directory
@@ -189,7 +189,7 @@ def test_snapshot_and_overlay_answer_exactly_as_the_memory_index(tmp_path: Path)
     for docid in range(0, len(packages), 97):  # what the facet walk and range walk read
         stored, built = shared.docs[docid], memory.docs[docid]
         assert stored.values == built.values  # type: ignore[union-attr]
-        for name in ("state", "private", "creator_user_id", "next_update_due", "quality_score"):
+        for name in ("state", "private", "creator_user_id", "name", "title_sort", *SORTED_ATTRS):
             assert getattr(stored, name) == getattr(built, name)
         assert stored.texts == built.texts and stored.reading == built.reading  # type: ignore[union-attr]
     queries = _queries(rng)

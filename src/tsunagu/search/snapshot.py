@@ -46,24 +46,15 @@ TEXT_SECTIONS = (
 )
 NUMERIC_SORTS = ("num_resources", "num_tags", "quality_stars", "quality_score")
 STORED_SORTS = tuple(field for field in SORT_FIELDS if field != "score")
-# What each document keeps beside its JSON, in this order (StoredDocument reads by position).
-META_FIELDS = (
-    "id",
-    "name",
-    "owner_org",
-    "private",
-    "state",
-    "creator_user_id",
-    "title_sort",
-    "metadata_modified",
-    "metadata_created",
-    "num_resources",
-    "num_tags",
-    "quality_stars",
-    "quality_score",
-    "next_update_due",
-    "values",
-)
+# What each document keeps beside its JSON, in this order (StoredDocument reads by position),
+# compressed like the JSON. Sort fields are read from the sort columns instead.
+META_FIELDS = ("id", "owner_org", "private", "state", "creator_user_id", "values")
+# Document attributes read from a sort column: attribute → sort field.
+SORTED_ATTRS = {
+    ("title_sort" if field == "title_string" else field): field
+    for field in SORT_FIELDS
+    if field != "score"
+}
 _META_INDEX = {name: i for i, name in enumerate(META_FIELDS)}
 # Package JSON is compressed one document at a time (a page shows any 10 of them); level 1
 # with a dictionary of typical packages compresses ~7×, and level 6 adds little for 3× the time.
@@ -217,9 +208,9 @@ class Snapshot:
 
     def meta(self, docid: int) -> list[Any]:
         start = self.meta_base + self.meta_offsets[docid]
-        result: list[Any] = orjson.loads(
-            self.file.map[start : self.meta_base + self.meta_offsets[docid + 1]]
-        )
+        packed = self.file.map[start : self.meta_base + self.meta_offsets[docid + 1]]
+        unpacker = zlib.decompressobj(_RAW_WBITS, zdict=self.zdict)
+        result: list[Any] = orjson.loads(unpacker.decompress(packed) + unpacker.flush())
         return result
 
     def text(self, field: str) -> TextColumn:
@@ -247,6 +238,10 @@ class StoredDocument:
         self._meta: list[Any] | None = None
 
     def __getattr__(self, name: str) -> Any:
+        field = SORTED_ATTRS.get(name)
+        if field is not None:
+            column = self._snapshot.sort(field)
+            return column.value(int(column.ranks[self._docid]))
         position = _META_INDEX.get(name)
         if position is None:
             raise AttributeError(name)

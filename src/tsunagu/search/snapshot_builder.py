@@ -50,6 +50,7 @@ class SnapshotBuilder:
         self.site_url = site_url
         self.count = 0
         self._samples: list[bytes] = []
+        self._pending_meta: list[bytes] = []
         self._packer: Any = None
         self.zdict = b""
         self._raw = _Stream(directory, _stream_name("raw"))
@@ -81,9 +82,8 @@ class SnapshotBuilder:
     def add(self, doc: IndexDocument) -> None:
         docid = self.count
         self.count += 1
-        self._add_raw(doc.raw)
         stored = [getattr(doc, name) for name in META_FIELDS[:-1]]
-        self._meta.write(orjson.dumps([*stored, _values(doc)]))
+        self._add_packed(doc.raw, orjson.dumps([*stored, _values(doc)]))
         for field in TEXT_SECTIONS:
             self._texts[field].write(document_text(doc, field).encode(), separator=b"\x00")
         self._refs += [(doc.id.encode(), docid), (doc.name.encode(), docid)]
@@ -109,29 +109,32 @@ class SnapshotBuilder:
         for field, values in self._sorts.items():
             values.append(getattr(doc, _attr(field)))
 
-    def _add_raw(self, raw: bytes) -> None:
+    def _add_packed(self, raw: bytes, meta: bytes) -> None:
         if self._packer is None:
             self._samples.append(raw)
-            if len(self._samples) < _SAMPLES:
-                return
-            self._start_packing()
+            self._pending_meta.append(meta)
+            if len(self._samples) >= _SAMPLES:
+                self._start_packing()
             return
-        self._pack(raw)
+        self._pack(raw, meta)
 
     def _start_packing(self, zdict: bytes | None = None) -> None:
         self.zdict = zdict if zdict is not None else sample_dictionary(self._samples)
         self._packer = zlib.compressobj(
             _RAW_LEVEL, zlib.DEFLATED, _RAW_WBITS, zdict=self.zdict or b"\x00"
         )
-        for raw in self._samples:
-            self._pack(raw)
+        for raw, meta in zip(self._samples, self._pending_meta, strict=True):
+            self._pack(raw, meta)
         self._samples = []
+        self._pending_meta = []
 
-    def _pack(self, raw: bytes) -> None:
+    def _pack(self, raw: bytes, meta: bytes) -> None:
         # Priming a compressor with the dictionary costs more than compressing one package,
-        # so one primed compressor is copied per document.
-        packer = self._packer.copy()
-        self._raw.write(packer.compress(raw) + packer.flush())
+        # so one primed compressor is copied per document. The stored values are compressed
+        # with the same dictionary: they repeat the package's ids, names and tags.
+        for stream, data in ((self._raw, raw), (self._meta, meta)):
+            packer = self._packer.copy()
+            stream.write(packer.compress(data) + packer.flush())
 
     def part_state(self) -> dict[str, Any]:
         """What a part hands to the parent beside its stream files (see merge)."""
