@@ -15,7 +15,7 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
 from itertools import chain, islice
 from pathlib import Path
@@ -30,6 +30,7 @@ from tsunagu.context import Services
 from tsunagu.datastore import bulk, fulltext, tables
 from tsunagu.datastore.activation import mark_active
 from tsunagu.datastore.fetch import fetch_to_file
+from tsunagu.datastore.ingest import parallel
 from tsunagu.datastore.ingest.batches import Row, batch_converter, batches
 from tsunagu.datastore.ingest.infer import Converter, column_converter, infer_types
 from tsunagu.datastore.ingest.model import COLUMN_TYPES, Cell, IngestError, RawTable
@@ -161,12 +162,11 @@ def _load(services: Services, job_id: str, source: _Source, path: Path) -> None:
     with services.engine.begin() as connection:
         staging_table = tables.create(connection, staging, fields)
     try:
-        done = _insert_all(
-            services,
-            job_id,
-            staging_table,
-            _batches(services, fields, raw, chain(sample, raw.rows)),
-        )
+        prepared = _batches(services, fields, raw, chain(sample, raw.rows), path, source)
+        try:
+            done = _insert_all(services, job_id, staging_table, prepared)
+        finally:
+            prepared.close()  # a child process reading the file ends with it
         indexed = index_columns(fields, sample_cells)
         # Listeners (the change summary of a new file version) read both tables while both
         # still exist.
@@ -198,12 +198,32 @@ def _converters(dialect: str, fields: list[dict[str, Any]]) -> list[Converter]:
 
 
 def _batches(
-    services: Services, fields: list[dict[str, Any]], raw: RawTable, rows: Iterator[Row]
-) -> Iterator[bulk.Prepared]:
+    services: Services,
+    fields: list[dict[str, Any]],
+    raw: RawTable,
+    rows: Iterator[Row],
+    path: Path,
+    source: _Source,
+) -> Generator[bulk.Prepared, None, None]:
     """The rows converted and made ready to insert, BATCH_ROWS at a time; text files column by
-    column (ingest/batches.py)."""
+    column (ingest/batches.py), and large ones by a second process (ingest/parallel.py)."""
     dialect = services.engine.dialect.name
     kinds = [f["type"] for f in fields]
+    if parallel.worth_it(path, raw.info):
+        close = getattr(raw.rows, "close", None)
+        if close is not None:
+            close()  # the child reads the file from its start
+        read = parallel.ReadJob(
+            str(path),
+            source.format,
+            source.options.get("sheet"),
+            raw.columns,
+            kinds,
+            dialect,
+            BATCH_ROWS,
+        )
+        yield from parallel.prepared_batches(read, raw.info)
+        return
     convert = batch_converter(
         kinds,
         _converters(dialect, fields),

@@ -1,0 +1,148 @@
+"""Reading and converting a large text file in a second process while this one inserts.
+
+An ingest is reading, converting and preparing rows (Python, one core) and inserting them
+(SQLite or PostgreSQL). For a big CSV a child process does the first part — the same
+read_table, column-wise conversion and parameters as in-process — and streams the prepared
+batches back over a pipe, one batch ahead: it converts the next batch while the database takes
+this one.
+
+The child is a fresh interpreter (``python -m`` this module), not a fork: ingests run in a
+worker thread of the web process, and forking a threaded process can copy a held lock. It reads
+the file from the start itself, so the rows, line numbers, notes and warnings are those an
+in-process read gives; an error in the file comes back as the same IngestError (message, line,
+column), after the batches before it. Closing the iterator (a cancelled or failed ingest) ends
+the child.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import pickle
+import subprocess
+import sys
+import traceback
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from tsunagu.datastore.ingest.model import IngestError, SourceInfo
+
+# Files smaller than this are read in-process: starting the child costs about half a second.
+MIN_BYTES = 32 << 20
+
+
+@dataclass
+class ReadJob:
+    """What the child needs to read and convert the file as the ingest would."""
+
+    path: str
+    format: str | None
+    sheet: str | None
+    columns: list[str]  # as the ingest's own read found them (checked by the child)
+    kinds: list[str]
+    dialect: str
+    batch_rows: int
+
+
+def worth_it(path: Path, info: SourceInfo) -> bool:
+    """Whether a file is read by a child process: a text file of at least MIN_BYTES."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return False
+    return info.format in ("CSV", "TSV") and size >= MIN_BYTES
+
+
+def prepared_batches(job: ReadJob, info: SourceInfo) -> Iterator[Any]:
+    """The file's rows as bulk.Prepared batches, read and converted by a child process.
+
+    At the end, ``info``'s notes and warnings are replaced by the child's, which saw the whole
+    file (those of a partial read are incomplete)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    child = subprocess.Popen(
+        [sys.executable, "-m", __name__],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=env,
+    )
+    assert child.stdin is not None and child.stdout is not None
+    try:
+        with child.stdin:
+            pickle.dump(asdict(job), child.stdin)
+        while True:
+            try:
+                kind, payload = pickle.load(child.stdout)
+            except EOFError:
+                raise RuntimeError(
+                    "取り込みの読み取りプロセスが途中で終了しました"
+                    f"（the reader process exited with code {child.wait()}）"
+                ) from None
+            if kind == "batch":
+                yield payload
+            elif kind == "done":
+                info.notes[:], info.warnings[:] = payload
+                return
+            elif kind == "error":
+                message, line, column = payload
+                raise IngestError(message, line=line, column=column)
+            else:
+                raise RuntimeError(
+                    f"取り込みの読み取りプロセスでエラーが発生しました（reader process failed）: {payload}"
+                )
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.wait()
+        child.stdout.close()
+
+
+def _send(out: IO[bytes], message: tuple[str, Any]) -> None:
+    pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
+    out.flush()
+
+
+def _read(job: ReadJob, out: IO[bytes]) -> None:
+    # Imported here: the parent only needs the small part above.
+    from tsunagu.datastore import bulk, tables
+    from tsunagu.datastore.ingest.batches import batch_converter, batches
+    from tsunagu.datastore.ingest.infer import column_converter
+    from tsunagu.datastore.ingest.readers import read_table
+
+    raw = read_table(Path(job.path), job.format, sheet=job.sheet)
+    if raw.columns != job.columns:
+        raise RuntimeError(
+            "ファイルの列が最初に読んだときと違います（the file changed while read）"
+        )
+    stored = [tables.sqlite_stored(k) if job.dialect == "sqlite" else None for k in job.kinds]
+    convert = batch_converter(
+        job.kinds,  # type: ignore[arg-type]
+        [column_converter(k, s) for k, s in zip(job.kinds, stored, strict=True)],  # type: ignore[arg-type]
+        raw.columns,
+        stored,
+        columnwise=raw.info.format in ("CSV", "TSV"),
+    )
+    for batch in batches(raw.rows, job.batch_rows, convert):
+        _send(out, ("batch", bulk.prepare(job.dialect, job.kinds, batch)))
+    _send(out, ("done", (raw.info.notes, raw.info.warnings)))
+
+
+def main() -> None:
+    # The pipe to the parent is a private copy of stdout; anything else printed goes to stderr.
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    gc.disable()  # this process makes no cycles worth collecting (see bulk.fewer_collections)
+    job = ReadJob(**pickle.load(sys.stdin.buffer))
+    try:
+        _read(job, out)
+    except IngestError as error:
+        _send(out, ("error", (error.message, error.line, error.column)))
+    except BrokenPipeError:
+        pass  # the parent stopped reading: the ingest was cancelled or failed
+    except Exception:
+        _send(out, ("crash", traceback.format_exc(limit=5)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""A large text file read and converted by a child process (ingest/parallel.py) gives the very
+batches, notes, warnings and errors the in-process read gives, and the child ends with the
+iterator."""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tsunagu.datastore import bulk, tables
+from tsunagu.datastore.ingest import parallel
+from tsunagu.datastore.ingest.batches import batch_converter, batches
+from tsunagu.datastore.ingest.infer import column_converter, infer_types
+from tsunagu.datastore.ingest.model import IngestError
+from tsunagu.datastore.ingest.readers import read_table
+
+HEADER = "番号,名称,開設日,定員,比率,備考"
+
+
+def _write(path: Path, rows: int, bad_at: int | None = None) -> None:
+    lines = ["施設一覧（令和6年4月1日現在）", HEADER]
+    for n in range(rows):
+        opened = "令和元年5月1日" if n % 3 else f"R{n % 5 + 2}.4.{n % 28 + 1}"
+        capacity = "１，２００" if n % 4 == 0 else ("－" if n % 7 == 0 else str(n % 300))
+        ratio = f"△{n % 9}.5" if n % 5 == 0 else f"{n % 90}.{n % 10}1"
+        lines.append(f"{n},施設{n},{opened},{capacity},{ratio},{'' if n % 2 else '備考'}")
+        if n == 40:
+            lines.append(f"{n},短い行")
+        if bad_at is not None and n == bad_at:
+            lines[-1] = f"{n},施設,令和2年2月30日,1,1.5,"
+    lines += ["", "※出典：県", "注1）定員は人"]
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp932"))
+
+
+def _in_process(path: Path, job: parallel.ReadJob) -> tuple[list[Any], list[str], list[str]]:
+    raw = read_table(path, "CSV")
+    stored = [tables.sqlite_stored(k) if job.dialect == "sqlite" else None for k in job.kinds]
+    convert = batch_converter(
+        job.kinds,  # type: ignore[arg-type]
+        [column_converter(k, s) for k, s in zip(job.kinds, stored, strict=True)],  # type: ignore[arg-type]
+        raw.columns,
+        stored,
+        columnwise=True,
+    )
+    prepared = [
+        bulk.prepare(job.dialect, job.kinds, b) for b in batches(raw.rows, job.batch_rows, convert)
+    ]
+    return prepared, raw.info.notes, raw.info.warnings
+
+
+def _job(path: Path, dialect: str) -> tuple[parallel.ReadJob, Any]:
+    raw = read_table(path, "CSV")
+    sample = [cells for _, cells in itertools.islice(raw.rows, 1000)]
+    kinds = list(infer_types(raw.columns, sample))
+    raw.rows.close()  # type: ignore[attr-defined]
+    job = parallel.ReadJob(str(path), "CSV", None, raw.columns, kinds, dialect, 700)
+    return job, raw.info
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_the_child_gives_what_the_in_process_read_gives(tmp_path: Path, dialect: str) -> None:
+    path = tmp_path / "t.csv"
+    _write(path, 5000)
+    job, info = _job(path, dialect)
+    assert job.kinds == ["int", "text", "date", "int", "numeric", "text"]
+    expected, notes, warnings = _in_process(path, job)
+    got = list(parallel.prepared_batches(job, info))
+    assert got == expected
+    assert sum(b.rows for b in got) == 5001
+    assert (info.notes, info.warnings) == (notes, warnings)
+    assert "※出典：県" in info.notes and any("少ない行" in w for w in info.warnings)
+
+
+def test_a_bad_cell_comes_back_as_the_same_error_after_the_batches_before_it(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "t.csv"
+    _write(path, 3000, bad_at=2500)
+    job, info = _job(path, "sqlite")
+    with pytest.raises(IngestError) as expected:
+        _in_process(path, job)
+    got: list[Any] = []
+    with pytest.raises(IngestError) as error:
+        for batch in parallel.prepared_batches(job, info):
+            got.append(batch)
+    assert (error.value.message, error.value.line, error.value.column) == (
+        expected.value.message,
+        expected.value.line,
+        expected.value.column,
+    )
+    assert error.value.column == "開設日" and sum(b.rows for b in got) == 2100
+
+
+def test_the_child_ends_when_the_ingest_stops_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "t.csv"
+    _write(path, 20_000)
+    job, info = _job(path, "sqlite")
+    started: list[subprocess.Popen[bytes]] = []
+    real = subprocess.Popen
+
+    def popen(*args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+        started.append(real(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(subprocess, "Popen", popen)
+    reading = parallel.prepared_batches(job, info)
+    next(reading)
+    (child,) = started
+    assert child.poll() is None  # still converting the batches after the first
+    reading.close()  # what a cancelled ingest does
+    assert child.poll() is not None
+
+
+def test_only_large_text_files_are_read_by_a_child(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "t.csv"
+    _write(path, 100)
+    info = read_table(path, "CSV").info
+    assert not parallel.worth_it(path, info)
+    monkeypatch.setattr(parallel, "MIN_BYTES", path.stat().st_size)
+    assert parallel.worth_it(path, info)
+    info.format = "XLSX"
+    assert not parallel.worth_it(path, info)
