@@ -144,7 +144,11 @@ class PostgresSearch:
             if query.facet_fields:
                 sql["facets"] = facets.stored(cond, scope, query.facet_fields)
         else:
-            columns = ["raw"] + [f"{expr} AS o{i}" for i, (expr, _) in enumerate(keys)]
+            # The page's rows are chosen by seq and only their package JSON read: carried through
+            # the materialised rows and the sort, it was fetched for every match.
+            columns = ["search_document.seq AS id_seq"] + [
+                f"{expr} AS o{i}" for i, (expr, _) in enumerate(keys)
+            ]
             if query.facet_fields:
                 columns.append("vals")
             order = ", ".join(f"o{i} {direction}" for i, (_, direction) in enumerate(keys))
@@ -154,8 +158,10 @@ class PostgresSearch:
             ]
             if query.rows > 0:
                 parts.append(
-                    "SELECT 1, row_number() OVER (), raw, NULL"
-                    f" FROM (SELECT raw FROM matched ORDER BY {order} {page}) AS page"
+                    "SELECT 1, page.position, search_document.raw, NULL FROM"
+                    " (SELECT id_seq, row_number() OVER () AS position FROM (SELECT id_seq"
+                    f" FROM matched ORDER BY {order} {page}) AS top) AS page"
+                    " JOIN search_document ON search_document.seq = page.id_seq"
                 )
             if query.facet_fields:
                 parts.append(
