@@ -24,6 +24,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
@@ -36,6 +37,8 @@ log = logging.getLogger(__name__)
 _NAME = re.compile(r"^snapshot-(\d+)\.idx$")
 # Older snapshots kept beside the newest: a process may still be reading one it mapped.
 KEEP_OLDER = 1
+# After a background writer failed, the next one starts this much later at the earliest.
+RETRY_SECONDS = 600.0
 
 
 class SnapshotStore:
@@ -43,6 +46,7 @@ class SnapshotStore:
         self.directory = directory
         self.site_url = site_url
         self._builder: subprocess.Popen[bytes] | None = None
+        self._started = 0.0
 
     def _ensure_directory(self) -> None:
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -140,14 +144,19 @@ class SnapshotStore:
     def write_in_background(self, database_url: str, data_dir: Path, locked: bool = False) -> bool:
         """Start a process writing a fresh snapshot, unless one of ours is still running.
         ``locked``: this process holds the lock for the child (which then does not take it)."""
-        if self._builder is not None and self._builder.poll() is None:
-            return False
+        if self._builder is not None:
+            status = self._builder.poll()
+            if status is None:
+                return False
+            if status != 0 and time.monotonic() - self._started < RETRY_SECONDS:
+                return False  # it failed just now: no new process on every request meanwhile
         env = {
             **os.environ,
             "TSUNAGU_DATA_DIR": str(data_dir),
             "TSUNAGU_DATABASE_URL": database_url,
             "TSUNAGU_SITE_URL": self.site_url,
         }
+        self._started = time.monotonic()
         self._builder = subprocess.Popen(
             [sys.executable, "-m", "tsunagu.search.snapshot_store"]
             + (["--locked-by-parent"] if locked else []),
