@@ -85,7 +85,11 @@ def env(server: LiveServer) -> dict[str, Any]:
     status = wait_until(
         lambda: admin.action.datastore_ingest_status(resource_id=rid),
         "the ingest and its full-text index",
-        until=lambda s: s["status"] == "complete" and s["full_text_index"] == "all_words",
+        until=lambda s: (
+            s["status"] == "complete"
+            and s["full_text_index"] == "all_words"
+            and any(e["message"].startswith("全文検索の索引ができました") for e in s["log"])
+        ),
     )
     return {"admin": admin, "rid": rid, "status": status}
 

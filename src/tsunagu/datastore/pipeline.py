@@ -222,7 +222,8 @@ def _batches(
             dialect,
             BATCH_ROWS,
         )
-        yield from parallel.prepared_batches(read, raw.info)
+        for batch in parallel.converted_batches(read, raw.info):
+            yield bulk.prepare(dialect, kinds, batch)
         return
     convert = batch_converter(
         kinds,
@@ -395,6 +396,7 @@ def index_full_text(
                 return
             fulltext.build(connection, table)
             session.commit()
+        fulltext.settle(services.engine, table)
     except Exception as error:  # the data is published; only q's speed is at stake
         log.exception("full-text index of %s failed", table)
         if job_id is not None:
