@@ -137,11 +137,12 @@ def _ingest(summary: dict[str, Any], backend: str) -> list[str]:
         lines += [
             "",
             f"Stages of the job: the table is published and queryable (filters, sort, paging, q "
-            f"by scan) **{ing['queryable_seconds']:.1f} s** after the job starts "
-            f"({upload + ing['queryable_seconds']:.1f} s from the start of the upload, which "
-            f"took {upload:.1f} s through `resource_create`); the full-text index is ready at "
-            f"**{ing['full_text_seconds']:.1f} s** ({upload + ing['full_text_seconds']:.1f} s "
-            "from the upload); then the `ingest_finished` listeners run.",
+            f"by scan) **{ing['queryable_seconds']:.1f} s** after the job starts, and its "
+            f"full-text index is ready at **{ing['full_text_seconds']:.1f} s**; then the "
+            "`ingest_finished` listeners run. Before the job, the upload itself "
+            f"(`resource_create`) took {upload:.1f} s, most of it the personal-information "
+            "gate reading every row of a file bound for a public dataset (not counted below, "
+            "as in the issue's figures).",
         ]
     if floor:
         lines += [
@@ -403,11 +404,10 @@ def _restated_targets(summary: dict[str, Any]) -> list[str]:
     targets, ing, floor = summary["targets"], summary["ingest"]["sqlite"], summary.get("floor")
     if not floor or not ing.get("queryable_seconds") or "queryable_floor_ratio" not in targets:
         return []
-    upload = ing.get("upload_seconds", 0.0)
-    queryable, ready = upload + ing["queryable_seconds"], upload + ing["full_text_seconds"]
+    queryable, ready = ing["queryable_seconds"], ing["full_text_seconds"]
     no_fts = floor["insert"] + floor["indexes"]
     lines = [
-        f"- Upload → queryable ≤ {targets['queryable_floor_ratio']}× the raw SQLite floor "
+        f"- Job start → queryable ≤ {targets['queryable_floor_ratio']}× the raw SQLite floor "
         f"without full text: {verdict(queryable <= targets['queryable_floor_ratio'] * no_fts)} "
         f"({queryable:.1f} s against {no_fts:.1f} s of `executemany` + the same B-tree "
         f"indexes: {queryable / no_fts:.2f}×).",
@@ -421,7 +421,7 @@ def _restated_targets(summary: dict[str, Any]) -> list[str]:
         goal = targets["sqlite_utils_ratio"]
         lines.append(
             f"- Throughput ≥ {goal}× `sqlite-utils insert --csv` on the UTF-8 twin: "
-            f"{verdict(ours >= goal * theirs)} ({count(ours)} rows/s upload → queryable against "
+            f"{verdict(ours >= goal * theirs)} ({count(ours)} rows/s to queryable against "
             f"{count(theirs)} rows/s: {ours / theirs:.2f}×)."
         )
     return lines
