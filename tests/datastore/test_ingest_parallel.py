@@ -46,10 +46,8 @@ def _in_process(path: Path, job: parallel.ReadJob) -> tuple[list[Any], list[str]
         stored,
         columnwise=True,
     )
-    prepared = [
-        bulk.prepare(job.dialect, job.kinds, b) for b in batches(raw.rows, job.batch_rows, convert)
-    ]
-    return prepared, raw.info.notes, raw.info.warnings
+    converted = list(batches(raw.rows, job.batch_rows, convert))
+    return converted, raw.info.notes, raw.info.warnings
 
 
 def _job(path: Path, dialect: str) -> tuple[parallel.ReadJob, Any]:
@@ -68,8 +66,12 @@ def test_the_child_gives_what_the_in_process_read_gives(tmp_path: Path, dialect:
     job, info = _job(path, dialect)
     assert job.kinds == ["int", "text", "date", "int", "numeric", "text"]
     expected, notes, warnings = _in_process(path, job)
-    got = list(parallel.prepared_batches(job, info))
+    got = list(parallel.converted_batches(job, info))
     assert got == expected
+    # As the pipeline then prepares them.
+    assert [bulk.prepare(dialect, job.kinds, b) for b in got] == [
+        bulk.prepare(dialect, job.kinds, b) for b in expected
+    ]
     assert sum(b.rows for b in got) == 5001
     assert (info.notes, info.warnings) == (notes, warnings)
     assert "※出典：県" in info.notes and any("少ない行" in w for w in info.warnings)
@@ -85,7 +87,7 @@ def test_a_bad_cell_comes_back_as_the_same_error_after_the_batches_before_it(
         _in_process(path, job)
     got: list[Any] = []
     with pytest.raises(IngestError) as error:
-        for batch in parallel.prepared_batches(job, info):
+        for batch in parallel.converted_batches(job, info):
             got.append(batch)
     assert (error.value.message, error.value.line, error.value.column) == (
         expected.value.message,
@@ -109,7 +111,7 @@ def test_the_child_ends_when_the_ingest_stops_reading(
         return started[-1]
 
     monkeypatch.setattr(subprocess, "Popen", popen)
-    reading = parallel.prepared_batches(job, info)
+    reading = parallel.converted_batches(job, info)
     next(reading)
     (child,) = started
     assert child.poll() is None  # still converting the batches after the first

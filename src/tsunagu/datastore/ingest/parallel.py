@@ -1,10 +1,10 @@
 """Reading and converting a large text file in a second process while this one inserts.
 
-An ingest is reading, converting and preparing rows (Python, one core) and inserting them
+An ingest is reading and converting rows (Python, one core), then preparing and inserting them
 (SQLite or PostgreSQL). For a big CSV a child process does the first part — the same
-read_table, column-wise conversion and parameters as in-process — and streams the prepared
-batches back over a pipe, one batch ahead: it converts the next batch while the database takes
-this one.
+read_table and column-wise conversion as in-process — and streams the converted batches back
+over a pipe, one batch ahead: it converts the next batch while this process prepares and
+inserts this one.
 
 The child is a fresh interpreter (``python -m`` this module), not a fork: ingests run in a
 worker thread of the web process, and forking a threaded process can copy a held lock. It reads
@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from tsunagu.datastore.ingest.batches import Batch
 from tsunagu.datastore.ingest.model import IngestError, SourceInfo
 
 # Files smaller than this are read in-process: starting the child costs about half a second.
@@ -55,8 +56,8 @@ def worth_it(path: Path, info: SourceInfo) -> bool:
     return info.format in ("CSV", "TSV") and size >= MIN_BYTES
 
 
-def prepared_batches(job: ReadJob, info: SourceInfo) -> Iterator[Any]:
-    """The file's rows as bulk.Prepared batches, read and converted by a child process.
+def converted_batches(job: ReadJob, info: SourceInfo) -> Iterator[Batch]:
+    """The file's rows as converted batches, read and converted by a child process.
 
     At the end, ``info``'s notes and warnings are replaced by the child's, which saw the whole
     file (those of a partial read are incomplete)."""
@@ -105,7 +106,7 @@ def _send(out: IO[bytes], message: tuple[str, Any]) -> None:
 
 def _read(job: ReadJob, out: IO[bytes]) -> None:
     # Imported here: the parent only needs the small part above.
-    from tsunagu.datastore import bulk, tables
+    from tsunagu.datastore import tables
     from tsunagu.datastore.ingest.batches import batch_converter, batches
     from tsunagu.datastore.ingest.infer import column_converter
     from tsunagu.datastore.ingest.readers import read_table
@@ -123,8 +124,10 @@ def _read(job: ReadJob, out: IO[bytes]) -> None:
         stored,
         columnwise=raw.info.format in ("CSV", "TSV"),
     )
+    # Converted columns rather than prepared rows: half the size to pickle, and the parent,
+    # which waits for the child otherwise, builds the parameters.
     for batch in batches(raw.rows, job.batch_rows, convert):
-        _send(out, ("batch", bulk.prepare(job.dialect, job.kinds, batch)))
+        _send(out, ("batch", batch))
     _send(out, ("done", (raw.info.notes, raw.info.warnings)))
 
 
