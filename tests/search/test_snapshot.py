@@ -18,6 +18,7 @@ import os
 import random
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, timedelta
@@ -349,6 +350,43 @@ def test_a_large_catalog_gets_its_first_snapshot_from_a_separate_process(
     assert worker.snapshots._builder.returncode == 0  # the child wrote it, under our lock
     assert worker.snapshot is not None and worker.base_count == 2
     assert _names(worker, services, q="避難所") == ["a-hinanjo", "b-hinanjo"]
+
+
+def test_searches_and_lookups_stay_whole_while_snapshots_are_swapped(services: Services) -> None:
+    for number in range(20):
+        _create(services, f"d-{number:02d}", f"避難所 {number}")
+    worker = _index(services)
+    _load(worker, services)
+    writer = _index(services)
+    failures: list[str] = []
+    done = threading.Event()
+
+    def read() -> None:
+        while not done.is_set():
+            found = worker.search(SearchQuery(q="避難所", rows=100, fl=["name"]))
+            names = {r["name"] for r in found.results}
+            if found.count != len(names) or not {f"d-{n:02d}" for n in range(20)} <= names:
+                failures.append(f"search: {found.count} {sorted(names)[:3]}")
+            for number in (0, 7, 19):
+                got = worker.get(f"d-{number:02d}")
+                if got is None or got.name != f"d-{number:02d}":
+                    failures.append(f"get d-{number:02d}: {got and got.name}")
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for round_ in range(6):
+            _create(services, f"x-{round_}", f"避難所 追加 {round_}")
+            _write(writer, services)
+            _create(services, f"y-{round_}", f"公園 {round_}")
+            with services.sessions() as session:
+                worker.refresh(session)  # swaps to the writer's snapshot
+            assert worker.snapshot is not None and worker.snapshot.revision > 0
+    finally:
+        done.set()
+        reader.join()
+    assert not failures, failures[:5]
+    assert worker.base_count == 20 + 6 + 5  # the last snapshot: everything but the last y
 
 
 def test_a_grown_overlay_is_written_as_a_new_snapshot_in_the_background(
