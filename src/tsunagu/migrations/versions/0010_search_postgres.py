@@ -24,6 +24,7 @@ _TERMS = ARRAY(sa.Text(collation="C")).with_variant(sa.JSON(), "sqlite")
 _ORDERED = sa.Text().with_variant(sa.Text(collation="C"), "postgresql")
 _TEXTS = sa.JSON().with_variant(JSONB(), "postgresql")
 _GIN = ("all_terms", "title_terms", "chars", "reading_terms", "vals")
+_FACET_COLUMNS = ("f_organization", "f_groups", "f_tags", "f_res_format", "f_license_id")
 _BTREE = ("name", "title_sort", "metadata_modified", "metadata_created", "next_update_sort")
 
 
@@ -55,6 +56,7 @@ def upgrade() -> None:
         sa.Column("reading", sa.Text(), nullable=False),
         sa.Column("vals", _TERMS, nullable=False),
         sa.Column("shown", _TERMS, nullable=False),
+        *(sa.Column(column, _TERMS, nullable=False) for column in _FACET_COLUMNS),
         sa.Column("text_all", sa.Text(), nullable=False),
         sa.Column("texts", _TEXTS, nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_search_document")),
@@ -108,7 +110,7 @@ def _narrow_rows() -> None:
     op.execute("ALTER TABLE search_document SET (toast_tuple_target = 256)")
     for column in ("raw", "body_terms", "all_terms", "text_all", "texts", "reading", "shown"):
         op.execute(f"ALTER TABLE search_document ALTER COLUMN {column} SET STORAGE EXTERNAL")
-    for column in ("vals", "title_terms"):
+    for column in ("vals", "title_terms", *_FACET_COLUMNS):
         op.execute(f"ALTER TABLE search_document ALTER COLUMN {column} SET STORAGE MAIN")
 
 

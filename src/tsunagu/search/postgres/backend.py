@@ -149,8 +149,7 @@ class PostgresSearch:
             columns = ["search_document.seq AS id_seq"] + [
                 f"{expr} AS o{i}" for i, (expr, _) in enumerate(keys)
             ]
-            if query.facet_fields:
-                columns.append("vals")
+            columns += facets.matched_columns(query.facet_fields)
             order = ", ".join(f"o{i} {direction}" for i, (_, direction) in enumerate(keys))
             parts = [
                 "SELECT 0 AS part, count(*) AS n, CAST(NULL AS bytea) AS raw,"

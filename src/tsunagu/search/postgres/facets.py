@@ -8,7 +8,7 @@ from sqlalchemy import Connection, text
 
 from tsunagu.errors import SearchQueryError
 from tsunagu.search.interface import FACET_FIELDS
-from tsunagu.search.postgres.rows import SEP
+from tsunagu.search.postgres.rows import FACET_COLUMNS, SEP
 from tsunagu.search.postgres.sync import INDEXED
 from tsunagu.search.postgres.translate import Condition
 
@@ -22,14 +22,34 @@ def check_fields(fields: list[str]) -> None:
             raise SearchQueryError(f"集計できない項目です (Field cannot be faceted): {name}")
 
 
+def matched_columns(fields: list[str]) -> list[str]:
+    """The columns the ``matched`` rows must carry to count these facets."""
+    columns = [FACET_COLUMNS[name] for name in dict.fromkeys(fields) if name in FACET_COLUMNS]
+    if any(name not in FACET_COLUMNS for name in fields):
+        columns.append("vals")
+    return columns
+
+
 def over_matched(cond: Condition, fields: list[str]) -> str:
     """(normalised value, documents) for every value of the wanted fields among the ``matched``
-    rows of the combined search statement (backend.plan)."""
-    wanted = cond.terms(list(dict.fromkeys(fields)))
-    return (
-        "SELECT v, count(*) AS n FROM matched, unnest(matched.vals) AS v"
-        f" WHERE split_part(v, chr(31), 1) = ANY({wanted}) GROUP BY v"
+    rows of the combined search statement (backend.plan): the common facets from their own
+    columns, any other from ``vals``."""
+    own = [
+        f"matched.{FACET_COLUMNS[name]}" for name in dict.fromkeys(fields) if name in FACET_COLUMNS
+    ]
+    # One pass over the matches for all of them: each pass costs about a microsecond a row.
+    parts = (
+        [f"SELECT v, count(*) AS n FROM matched, unnest({' || '.join(own)}) AS v GROUP BY v"]
+        if own
+        else []
     )
+    others = [name for name in dict.fromkeys(fields) if name not in FACET_COLUMNS]
+    if others:
+        parts.append(
+            "SELECT v, count(*) AS n FROM matched, unnest(matched.vals) AS v"
+            f" WHERE split_part(v, chr(31), 1) = ANY({cond.terms(others)}) GROUP BY v"
+        )
+    return " UNION ALL ".join(parts)
 
 
 def stored(cond: Condition, scope: int, fields: list[str]) -> str:
@@ -103,4 +123,4 @@ def _titles(connection: Connection, name: str, values: list[str]) -> dict[str, s
     return {value: title for value, title in rows}
 
 
-__all__ = ["check_fields", "over_matched", "stored", "tally"]
+__all__ = ["check_fields", "matched_columns", "over_matched", "stored", "tally"]

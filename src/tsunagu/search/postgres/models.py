@@ -75,6 +75,12 @@ class SearchDocument(Base):
     # "field\x1fnormalised value" of every exact-match field, and beside each its display form.
     vals: Mapped[list[str]] = mapped_column(Terms)
     shown: Mapped[list[str]] = mapped_column(Terms)
+    # The ``vals`` entries of the facets every portal search asks for (rows.FACET_COLUMNS).
+    f_organization: Mapped[list[str]] = mapped_column(Terms)
+    f_groups: Mapped[list[str]] = mapped_column(Terms)
+    f_tags: Mapped[list[str]] = mapped_column(Terms)
+    f_res_format: Mapped[list[str]] = mapped_column(Terms)
+    f_license_id: Mapped[list[str]] = mapped_column(Terms)
     # Normalised text of the whole document (title and body), and of each free-text field.
     text_all: Mapped[str] = mapped_column(Text)
     texts: Mapped[dict[str, Any]] = mapped_column(Texts)

@@ -9,6 +9,15 @@ from tsunagu.search.normalize import normalize_text
 
 # Separates a field's name from its normalised value in ``vals`` (never in a field name).
 SEP = "\x1f"
+# The facets a portal asks for on every search, each with a column of its own ``vals`` entries,
+# so that counting them reads no other value and filters none out.
+FACET_COLUMNS = {
+    "organization": "f_organization",
+    "groups": "f_groups",
+    "tags": "f_tags",
+    "res_format": "f_res_format",
+    "license_id": "f_license_id",
+}
 
 
 def value_key(field: str, value: str) -> str:
@@ -23,7 +32,12 @@ def document_row(doc: IndexDocument, seq: int) -> dict[str, Any]:
             # One entry per normalised value: "AED" and "aed" in one document count once.
             vals.setdefault(value_key(field, value), value)
     texts = {field: text for field, text in doc.texts.items() if field != "text"}
+    facet_columns = {
+        column: [key for key in vals if key.startswith(field + SEP)]
+        for field, column in FACET_COLUMNS.items()
+    }
     return {
+        **facet_columns,
         "id": doc.id,
         "seq": seq,
         "name": doc.name,
