@@ -10,6 +10,7 @@ from typing import Any
 from reporting.common import ms, ratio, verdict
 
 TARGET_P95_MS = 50.0
+TARGET_DATASETS = 100_000
 INTRO = [
     "- Server: `uvicorn tsunagu.asgi:app --workers 2` with `TSUNAGU_SEARCH_BACKEND=postgresql` on a "
     "throwaway PostgreSQL holding `benchmarks/search.py`'s generated catalog (copied from its "
@@ -41,11 +42,11 @@ def render(summary: dict[str, Any]) -> list[str]:
             f" | {ms(row['engine']['p95'])} | {ms(row['raw']['p95'])}"
             f" | {ratio(row['http']['p95'], row['raw']['p95'])} |"
         )
-    lines += [
-        "",
-        f"Target: package_search p95 ≤ {TARGET_P95_MS:.0f} ms over HTTP at 100,000 datasets: "
-        f"{verdict(p95 is not None and p95 <= TARGET_P95_MS)} ({ms(p95)}).",
-    ]
+    target = f"Target: package_search p95 ≤ {TARGET_P95_MS:.0f} ms over HTTP at 100,000 datasets"
+    if summary["datasets"] >= TARGET_DATASETS:
+        lines += ["", f"{target}: {verdict(p95 is not None and p95 <= TARGET_P95_MS)} ({ms(p95)})."]
+    else:
+        lines += ["", f"{target}: not judged on {summary['datasets']:,} datasets ({ms(p95)})."]
     for mismatch in checks.get("mismatches", []):
         lines.append(f"- differs from the embedded engine: {mismatch}")
     return lines
