@@ -22,6 +22,7 @@ from tsunagu.bootstrap import build_services
 from tsunagu.cli import app as cli
 from tsunagu.config import Settings
 from tsunagu.ops.backup import BackupError, backup, restore
+from tsunagu.search.snapshot_store import snapshot_directory
 
 CSV = "地区,人口\n中央,1200\n北,980\n南,1510\n".encode()
 
@@ -109,8 +110,12 @@ def test_backup_while_writing_then_restore_gives_the_same_site(
     target = build_services(
         Settings(data_dir=target_dir, database_url=database_url_for(backend, target_dir))
     )
+    stale = snapshot_directory(target_dir) / "snapshot-999999.idx"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"a search snapshot of another database")
     restore(target, tmp_path / "site.tar")
     target.engine.dispose()
+    assert not stale.exists()
 
     url = target.engine.url.render_as_string(hide_password=False)
     restored = LiveServer(data_dir=target_dir, database_url=url).start()

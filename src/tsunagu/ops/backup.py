@@ -29,6 +29,7 @@ from sqlalchemy.engine import make_url
 from tsunagu import __version__
 from tsunagu.catalog.models import Resource
 from tsunagu.context import Services
+from tsunagu.search.snapshot_store import snapshot_directory
 from tsunagu.storage.migrate import current, upgrade
 
 FORMAT = 1
@@ -222,6 +223,10 @@ def restore(services: Services, source: Path, progress: Progress = lambda _m: No
             raise BackupError(f"バックアップに不正な項目があります: {error}") from None
         progress("データベースを復元しています…")
         _restore_database(services, Path(tmp))
+        # A search snapshot left in the folder belongs to another database, possibly at a later
+        # revision than the restored one, and would be served as it is: the first start builds
+        # a new one instead.
+        shutil.rmtree(snapshot_directory(services.settings.data_dir), ignore_errors=True)
         unpacked = Path(tmp) / FILES
         storage.parent.mkdir(parents=True, exist_ok=True)
         if unpacked.is_dir():
