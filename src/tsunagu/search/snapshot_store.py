@@ -4,14 +4,14 @@
 private datasets too: it is only ever read by the server, which filters by who may see what).
 A snapshot is written to a temporary file, synced and renamed into place, under an exclusive
 ``flock`` on ``<data_dir>/search/.lock``, so a reader never sees half a file and two writers
-never interleave. A file that fails its checks (cut short, damaged, another format version, a
+never interleave. A file that fails its checks (cut short, damaged, another format version,
 another site URL) is logged, removed and ignored; the index is then rebuilt from the database,
 which holds everything the snapshot held. A file at a revision the database has not reached yet
 is left for later: a writer may have just finished it.
 
-Run as ``python -m tsunagu.search.snapshot_store`` (with the server's TSUNAGU_* settings) it
-writes a fresh snapshot: the server starts this in the background when its overlay of changes
-since the snapshot has grown, so that no worker spends its own memory and time on it.
+``python -m tsunagu.search.snapshot_job`` (with the server's TSUNAGU_* settings) writes a fresh
+snapshot: the server starts it in the background when its overlay of changes since the snapshot
+has grown, so that no worker spends its own memory and time on it.
 """
 
 from __future__ import annotations
@@ -158,7 +158,7 @@ class SnapshotStore:
         }
         self._started = time.monotonic()
         self._builder = subprocess.Popen(
-            [sys.executable, "-m", "tsunagu.search.snapshot_store"]
+            [sys.executable, "-m", "tsunagu.search.snapshot_job"]
             + (["--locked-by-parent"] if locked else []),
             env=env,
             stdin=subprocess.DEVNULL,
@@ -179,23 +179,3 @@ def _sync_directory(directory: Path) -> None:
 
 def snapshot_directory(data_dir: Path) -> Path:
     return data_dir / "search"
-
-
-def _main() -> int:
-    from tsunagu.bootstrap import build_services
-    from tsunagu.config import Settings
-
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    services = build_services(Settings.from_env())
-    index = services.search
-    with services.sessions() as session:
-        written = index.write_snapshot(  # type: ignore[attr-defined]
-            session, blocking=False, locked_by_parent="--locked-by-parent" in sys.argv
-        )
-    log.info("search snapshot %s", written or "not written: another process is writing one")
-    services.engine.dispose()
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(_main())
