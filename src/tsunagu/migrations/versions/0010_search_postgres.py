@@ -25,6 +25,17 @@ _ORDERED = sa.Text().with_variant(sa.Text(collation="C"), "postgresql")
 _TEXTS = sa.JSON().with_variant(JSONB(), "postgresql")
 _GIN = ("all_terms", "title_terms", "chars", "reading_terms", "vals")
 _FACET_COLUMNS = ("f_organization", "f_groups", "f_tags", "f_res_format", "f_license_id")
+_PLAIN = (
+    "id",
+    "name",
+    "owner_org",
+    "state",
+    "creator_user_id",
+    "metadata_modified",
+    "metadata_created",
+    "next_update_due",
+    "next_update_sort",
+)
 _BTREE = ("name", "title_sort", "metadata_modified", "metadata_created", "next_update_sort")
 
 
@@ -110,8 +121,12 @@ def _narrow_rows() -> None:
     op.execute("ALTER TABLE search_document SET (toast_tuple_target = 256)")
     for column in ("raw", "body_terms", "all_terms", "text_all", "texts", "reading", "shown"):
         op.execute(f"ALTER TABLE search_document ALTER COLUMN {column} SET STORAGE EXTERNAL")
-    for column in ("vals", "title_terms", *_FACET_COLUMNS):
+    for column in ("vals", "title_terms", "title_sort", *_FACET_COLUMNS):
         op.execute(f"ALTER TABLE search_document ALTER COLUMN {column} SET STORAGE MAIN")
+    # With so low a target PostgreSQL would move even a 30-byte value out of line, and a sort
+    # would then fetch it again for every comparison: the short keys stay in the row as they are.
+    for column in _PLAIN:
+        op.execute(f"ALTER TABLE search_document ALTER COLUMN {column} SET STORAGE PLAIN")
 
 
 def downgrade() -> None:

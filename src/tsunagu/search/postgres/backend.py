@@ -139,8 +139,14 @@ class PostgresSearch:
         if scope is not None:
             sql["count"] = f"SELECT n FROM search_facet_count WHERE scope = {scope} AND key = ''"
             if query.rows > 0:
+                # Ordered by seq alone, then joined for the package JSON (see below).
                 order = ", ".join(f"{expr} {direction}" for expr, direction in keys)
-                sql["page"] = f"SELECT raw FROM {source} WHERE {where} ORDER BY {order} {page}"
+                sql["page"] = (
+                    "SELECT page.position, search_document.raw FROM (SELECT id_seq, row_number()"
+                    " OVER () AS position FROM (SELECT search_document.seq AS id_seq"
+                    f" FROM {source} WHERE {where} ORDER BY {order} {page}) AS top) AS page"
+                    " JOIN search_document ON search_document.seq = page.id_seq"
+                )
             if query.facet_fields:
                 sql["facets"] = facets.stored(cond, scope, query.facet_fields)
         else:
@@ -199,7 +205,7 @@ class PostgresSearch:
             else:
                 total = int(run("count").scalar() or 0)
                 if "page" in statements and query.start < total:
-                    raws = [bytes(raw) for raw in run("page").scalars()]
+                    raws = [bytes(raw) for _, raw in sorted(run("page").all())]
                 if "facets" in statements and total:
                     facet_rows = [tuple(row) for row in run("facets")]  # type: ignore[misc]
             facet_counts, search_facets = facets.tally(
