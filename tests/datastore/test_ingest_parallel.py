@@ -6,17 +6,26 @@ from __future__ import annotations
 
 import itertools
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
-from tsunagu.datastore import bulk, tables
+from tsunagu.bootstrap import action_context, build_services
+from tsunagu.catalog.models import Resource
+from tsunagu.config import Settings
+from tsunagu.context import Services
+from tsunagu.datastore import bulk, pipeline, tables
 from tsunagu.datastore.ingest import parallel
 from tsunagu.datastore.ingest.batches import batch_converter, batches
 from tsunagu.datastore.ingest.infer import column_converter, infer_types
 from tsunagu.datastore.ingest.model import IngestError
 from tsunagu.datastore.ingest.readers import read_table
+from tsunagu.datastore.models import DatastoreTable, IngestJob
+from tsunagu.registry import call_action
+from tsunagu.storage.migrate import upgrade
 
 HEADER = "番号,名称,開設日,定員,比率,備考"
 
@@ -130,3 +139,86 @@ def test_only_large_text_files_are_read_by_a_child(
     assert parallel.worth_it(path, info)
     info.format = "XLSX"
     assert not parallel.worth_it(path, info)
+
+
+@pytest.fixture
+def services(tmp_path: Path) -> Iterator[Services]:
+    services = build_services(Settings(data_dir=tmp_path / "site"))
+    upgrade(services.engine)
+    with action_context(services, ignore_auth=True) as context:
+        call_action("organization_create", context, {"name": "org", "title": "県"})
+        call_action("package_create", context, {"name": "ds", "title": "表", "owner_org": "org"})
+    yield services
+    services.engine.dispose()
+
+
+def _ingest(services: Services, path: Path, name: str) -> tuple[str, str]:
+    """Run the pipeline's load on a local file for a new resource: (resource id, job id)."""
+    with action_context(services, ignore_auth=True) as context:
+        resource = call_action(
+            "resource_create",
+            context,
+            {"package_id": "ds", "name": name, "url": "http://x.test/t.csv", "format": "CSV"},
+        )
+    with services.sessions() as session:
+        job = IngestJob(resource_id=resource["id"], status="running")
+        session.add(job)
+        session.commit()
+        job_id = job.id
+    source = pipeline._Source(resource["id"], "", "CSV", "", "upload", "", {}, [])
+    with services.sessions() as session:
+        source.dataset_id = session.get(Resource, resource["id"]).dataset_id  # type: ignore[union-attr]
+    pipeline._load(services, job_id, source, path)
+    return resource["id"], job_id
+
+
+def _stored(services: Services, resource_id: str) -> tuple[list[Any], Any]:
+    with services.sessions() as session:
+        meta = session.get(DatastoreTable, resource_id)
+        assert meta is not None
+        rows = session.execute(text(f'SELECT * FROM "{meta.table_name}" ORDER BY _id')).all()
+        return [tuple(r) for r in rows], (meta.fields, meta.source)
+
+
+def test_an_ingest_through_the_child_stores_what_an_ingest_in_process_stores(
+    tmp_path: Path, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "t.csv"
+    _write(path, 4000)
+    in_process, _ = _ingest(services, path, "in-process")
+    monkeypatch.setattr(parallel, "MIN_BYTES", 0)
+    started: list[subprocess.Popen[bytes]] = []
+    real = subprocess.Popen
+
+    def popen(*args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+        started.append(real(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(subprocess, "Popen", popen)
+    child, _ = _ingest(services, path, "child")
+    assert len(started) == 1 and started[0].poll() is not None
+    rows, meta = _stored(services, child)
+    assert (rows, meta) == _stored(services, in_process)
+    assert len(rows) == 4001 and "※出典：県" in meta[1]["notes"]
+
+
+def test_a_bad_cell_fails_an_ingest_through_the_child_as_in_process(
+    tmp_path: Path, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "t.csv"
+    _write(path, 3000, bad_at=2500)
+    with pytest.raises(IngestError) as expected:
+        _ingest(services, path, "in-process")
+    monkeypatch.setattr(parallel, "MIN_BYTES", 0)
+    with pytest.raises(IngestError) as error:
+        _ingest(services, path, "child")
+    assert (error.value.message, error.value.line, error.value.column) == (
+        expected.value.message,
+        expected.value.line,
+        expected.value.column,
+    )
+    with services.engine.connect() as connection:  # both staging tables were dropped
+        names = connection.execute(
+            text("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'ds_%'")
+        ).all()
+    assert names == []

@@ -16,6 +16,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Generator, Iterator, Sequence
+from contextlib import closing
 from dataclasses import asdict, dataclass, replace
 from itertools import chain, islice
 from pathlib import Path
@@ -222,8 +223,10 @@ def _batches(
             dialect,
             BATCH_ROWS,
         )
-        for batch in parallel.converted_batches(read, raw.info):
-            yield bulk.prepare(dialect, kinds, batch)
+        # Closed with this generator: a cancelled or failed ingest ends the child at once.
+        with closing(parallel.converted_batches(read, raw.info)) as converted:
+            for batch in converted:
+                yield bulk.prepare(dialect, kinds, batch)
         return
     convert = batch_converter(
         kinds,
