@@ -31,6 +31,9 @@ MAX_EXPANDED_TERMS = 2000
 # segment, and later merges the segments, each time the list reaches "hashsize" (1 MB by
 # default); a larger list means far fewer segments to merge and builds the index a third faster.
 FTS_HASH_BYTES = 64 << 20
+# PostgreSQL: how the trigram and the ngram index of a table are named (a random suffix follows).
+TRIGRAM_INDEX_PREFIX = "ft_"
+NGRAM_INDEX_PREFIX = "fn_"
 # PostgreSQL: memory for building the GIN indexes (the default 64 MB makes a million-row ngram
 # index spill to disk in many runs).
 PG_BUILD_MEMORY = "256MB"
@@ -79,17 +82,23 @@ def coverage(connection: Connection, table: str) -> Coverage:
         if vocab_name(table) in names:
             return Coverage.ALL_WORDS
         return Coverage.LONG_WORDS if names else Coverage.NONE
-    definitions = " ".join(
+    # By the names build() gives the indexes, from the catalog tables alone: pg_indexes'
+    # definitions open each index, which fails ("could not open relation") when a re-ingest
+    # drops the table during the read.
+    names = [
         str(row[0])
         for row in connection.exec_driver_sql(
-            "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() "
-            "AND tablename = %s",
+            "SELECT ix.relname FROM pg_class t "
+            "JOIN pg_index i ON i.indrelid = t.oid JOIN pg_class ix ON ix.oid = i.indexrelid "
+            "WHERE t.relname = %s AND t.relnamespace = current_schema()::regnamespace",
             (table,),
         )
-    )
-    if "tsunagu_ngrams" in definitions:
+    ]
+    if any(name.startswith(NGRAM_INDEX_PREFIX) for name in names):
         return Coverage.ALL_WORDS
-    return Coverage.LONG_WORDS if "gin_trgm_ops" in definitions else Coverage.NONE
+    if any(name.startswith(TRIGRAM_INDEX_PREFIX) for name in names):
+        return Coverage.LONG_WORDS
+    return Coverage.NONE
 
 
 def is_short(word: str) -> bool:
@@ -147,13 +156,13 @@ def build(connection: Connection, table: str) -> None:
     suffix = uuid.uuid4().hex[:8]
     connection.execute(
         text(
-            f"CREATE INDEX {_quote(f'ft_{suffix}')} ON {_quote(table)} "
+            f"CREATE INDEX {_quote(TRIGRAM_INDEX_PREFIX + suffix)} ON {_quote(table)} "
             f"USING gin (_full_text gin_trgm_ops)"
         )
     )
     connection.execute(
         text(
-            f"CREATE INDEX {_quote(f'fn_{suffix}')} ON {_quote(table)} "
+            f"CREATE INDEX {_quote(NGRAM_INDEX_PREFIX + suffix)} ON {_quote(table)} "
             f"USING gin (tsunagu_ngrams(_full_text))"
         )
     )
