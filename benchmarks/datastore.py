@@ -30,6 +30,7 @@ import json
 import os
 import pstats
 import random
+import resource
 import shutil
 import signal
 import socket
@@ -879,6 +880,11 @@ def child_main(spec: dict[str, Any]) -> None:
     report["full_text_seconds"] = stages.get("full_text")
     report["listener_seconds"] = listeners["seconds"]
     report["vmhwm_mb"] = proc_status("VmHWM")
+    # The reader process a big text file is converted in (ingest/parallel.py), once it has
+    # ended: its peak RSS and CPU belong to the ingest too.
+    reader = resource.getrusage(resource.RUSAGE_CHILDREN)
+    report["reader_maxrss_mb"] = reader.ru_maxrss / 1024
+    report["reader_cpu_seconds"] = reader.ru_utime + reader.ru_stime
     with services.sessions() as session:
         job = session.get(IngestJob, job_id)
         assert job is not None
@@ -1364,7 +1370,8 @@ def all_q(by_kind: dict[str, Timings]) -> Timings:
 BACKENDS = (("sqlite", "sqlite"), ("postgresql", "postgres"))  # results name, report key
 INGEST_KEYS = (
     "rows", "seconds", "queryable_seconds", "full_text_seconds", "upload_seconds",
-    "listener_seconds", "vmhwm_mb", "rss_before_mb", "user_seconds", "system_seconds", "status",
+    "listener_seconds", "vmhwm_mb", "reader_maxrss_mb", "reader_cpu_seconds", "rss_before_mb",
+    "user_seconds", "system_seconds", "status",
     "error", "fields", "indexes",
 )  # fmt: skip
 
