@@ -53,7 +53,7 @@ from tsunagu.context import Context  # noqa: E402
 from tsunagu.models import Base  # noqa: E402
 from tsunagu.search.interface import SearchQuery  # noqa: E402
 from tsunagu.search.memory_index import MemoryIndex  # noqa: E402
-from tsunagu.search.postgres.backend import WORK_MEM, PostgresSearch, Statement  # noqa: E402
+from tsunagu.search.postgres.backend import PostgresSearch, Statement  # noqa: E402
 from tsunagu.storage.migrate import upgrade  # noqa: E402
 
 sys.path.insert(0, str(search.REPO / "tests"))
@@ -141,7 +141,6 @@ def run_mix(
             [_psycopg(s) for s in backend.plan(query, connection).values()] for query in prepared
         ]
     raw = psycopg.connect(pg_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
-    raw.execute(f"SET work_mem = '{WORK_MEM}'")  # as the backend sets it for a search
     client = httpx.Client(base_url=server.url, timeout=60)
     headers = {"Authorization": token}
     checks: dict[str, Any] = {"http_vs_engine": 0, "same_as_embedded": 0, "mismatches": []}
@@ -159,7 +158,9 @@ def run_mix(
         ).raise_for_status()
 
     def call_raw(i: int) -> None:
-        with raw.cursor() as cursor:
+        # One transaction per search, as the backend's: its first statement sets work_mem and
+        # the planner's settings for the rest.
+        with raw.transaction(), raw.cursor() as cursor:
             for sql, params in plans[i]:
                 cursor.execute(sql, params)
                 cursor.fetchall()

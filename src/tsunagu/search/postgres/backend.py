@@ -135,7 +135,15 @@ class PostgresSearch:
         source = SCORED_FROM if scored else "search_document"
         page = f"LIMIT {int(query.rows)} OFFSET {int(query.start)}"
         scope = _scope(query.visibility) if q_node == fq_node == MatchAll() else None
-        sql: dict[str, str] = {}
+        # Settings of the search's transaction. Matches are materialised and sorted in memory.
+        # A statement with words or filters has an index for each: PostgreSQL would otherwise
+        # scan every row for a common word, not counting that each row's term array must then
+        # be fetched from out-of-line storage (子育 at 20k datasets: 124 ms against ~10).
+        indexed = "off" if scope is None and not q_node == fq_node == MatchAll() else "on"
+        sql: dict[str, str] = {
+            "settings": f"SELECT set_config('work_mem', '{WORK_MEM}', true),"
+            f" set_config('enable_seqscan', '{indexed}', true)"
+        }
         if scope is not None:
             sql["count"] = f"SELECT n FROM search_facet_count WHERE scope = {scope} AND key = ''"
             if query.rows > 0:
@@ -187,11 +195,8 @@ class PostgresSearch:
 
             raws: list[bytes] = []
             facet_rows: list[tuple[str, str, int]] = []
+            run("settings")
             if "search" in statements:
-                # Materialised matches and sorts may need more than the default 4 MB.
-                connection.execute(
-                    text("SELECT set_config('work_mem', :mem, true)"), {"mem": WORK_MEM}
-                )
                 total = 0
                 page: list[tuple[int, bytes]] = []
                 for part, n, raw, key in run("search"):
