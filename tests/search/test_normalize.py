@@ -162,10 +162,29 @@ def test_unigrams(text: str, expected: set[str]) -> None:
         ("ｶﾅ", "かな"),
         ("", ""),
         ("　 ", ""),
+        # Read run by run: okurigana inside a word, ケ between kanji, runs beside katakana,
+        # ASCII and punctuation.
+        ("萩市 空き家バンク（令和5年度）", "はぎしあきやばんく(れいわ5ねんど)"),
+        ("霞ケ関の桜ケ丘", "かすみがせきのさくらがおか"),
+        ("避難所マップ・AED設置場所", "ひなんじょまっぷ・aedせっちばしょ"),
     ],
 )
 def test_reading(text: str, expected: str) -> None:
     assert reading(text) == expected
+
+
+def test_reading_run_by_run_reads_as_the_whole_text() -> None:
+    """Each run of kanji and hiragana is read alone (and remembered): the same readings as
+    pykakasi gives the whole text."""
+    kakasi = normalize._get_kakasi()
+    for text in (
+        "山陽小野田市の空き家バンク",
+        "下関市 指定緊急避難場所一覧",
+        "霞ケ関ビル",
+        "ケアプラン作成",
+    ):
+        whole = "".join(item["hira"] for item in kakasi.convert(text))
+        assert reading(text) == normalize_text(whole).replace(" ", "")
 
 
 def test_reading_result_is_normalised() -> None:
