@@ -27,7 +27,17 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from reporting import analytics, datastore, harvest, load, portal, quality, search, staff
+from reporting import (
+    analytics,
+    datastore,
+    harvest,
+    load,
+    portal,
+    quality,
+    search,
+    search_postgres,
+    staff,
+)
 from reporting import map as map_section
 from reporting.common import provenance
 
@@ -56,7 +66,15 @@ class Section:
 SECTIONS = [
     Section(
         "Search (catalog core)",
-        [Table("search", None, "python benchmarks/search.py", search.render)],
+        [
+            Table("search", None, "python benchmarks/search.py", search.render),
+            Table(
+                "search_postgres",
+                "PostgreSQL search backend (TSUNAGU_SEARCH_BACKEND=postgresql)",
+                "python benchmarks/search_postgres.py",
+                search_postgres.render,
+            ),
+        ],
     ),
     Section(
         "Datastore",
@@ -169,6 +187,7 @@ def _duration(name: str) -> str:
         "analytics": "10 min",
         "harvest": "15 min",
         "map": "10 min",
+        "search_postgres": "10 min",
     }[name]
 
 
