@@ -28,7 +28,7 @@ import pytest
 from support.live_server import LiveServer
 
 # Raise TSUNAGU_FUZZ_EXAMPLES (and vary TSUNAGU_FUZZ_SEED) for a longer hunt on your machine.
-MAX_EXAMPLES = int(os.environ.get("TSUNAGU_FUZZ_EXAMPLES", "6"))
+MAX_EXAMPLES = int(os.environ.get("TSUNAGU_FUZZ_EXAMPLES", "4"))
 SEED = int(os.environ.get("TSUNAGU_FUZZ_SEED", "20240501"))
 TIMEOUT = max(900, 90 * MAX_EXAMPLES)
 CHECKS = (
