@@ -205,7 +205,8 @@ def token_create(user: str, name: str = "cli") -> None:
 
 @search_app.command("rebuild")
 def search_rebuild() -> None:
-    """検索インデックスを作り直せるか確かめます (time a full index build)."""
+    """検索インデックスを作り直し、このホストのスナップショットを書きます
+    (rebuild the search index; the embedded engine also writes the host's snapshot)."""
     services = build_services(Settings.from_env())
     with services.sessions() as session:
         count = services.search.rebuild(session)
