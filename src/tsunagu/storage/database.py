@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# PostgreSQL's deadlock_detected and serialization_failure: the server gave up one transaction
+# so that another could go on, and the same work run again will normally pass.
+_CONFLICT_SQLSTATES = frozenset({"40P01", "40001"})
+CONFLICT_ATTEMPTS = 3
 
 # Stable constraint names so Alembic migrations behave the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -62,3 +73,35 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def is_transient_conflict(error: BaseException) -> bool:
+    """Whether ``error`` (or what it was raised from) is a conflict worth running again."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, DBAPIError):
+            return getattr(seen.orig, "sqlstate", None) in _CONFLICT_SQLSTATES
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def run_in_transaction(
+    factory: sessionmaker[Session],
+    work: Callable[[Session], T],
+    attempts: int = CONFLICT_ATTEMPTS,
+) -> T:
+    """``work`` in one transaction, run again from the start (up to ``attempts`` times) when
+    the database gave it up in a deadlock or serialization conflict with another transaction.
+
+    ``work`` must leave nothing outside the database that a second run would repeat badly."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with transaction(factory) as session:
+                return work(session)
+        except Exception as error:
+            if attempt == attempts or not is_transient_conflict(error):
+                raise
+            log.warning(
+                "transaction conflict, running it again (%d/%d): %s", attempt, attempts, error
+            )
+    raise AssertionError("unreachable")

@@ -20,6 +20,7 @@ import logging
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from tsunagu.accounts.models import User
 from tsunagu.catalog import authz, validation
@@ -30,7 +31,7 @@ from tsunagu.context import Context, Services
 from tsunagu.errors import NotAuthorized, NotFound, ValidationError, require
 from tsunagu.jobs.models import Job
 from tsunagu.jobs.queue import enqueue
-from tsunagu.storage.database import transaction
+from tsunagu.storage.database import run_in_transaction, transaction
 from tsunagu.storage.types import new_id, utcnow
 from tsunagu.workspace.batch import plan as planning
 from tsunagu.workspace.batch import staging
@@ -318,6 +319,24 @@ def mark_cancelled(services: Services, batch_id: str) -> None:
     _mark(services, batch_id, "failed", CANCELLED)
 
 
+def _make_drafts(session: Session, services: Services, batch_id: str, user_id: str | None) -> None:
+    user = session.get(User, user_id) if user_id else None
+    if user is None or user.state != "active":
+        raise BatchFailed("一括登録を実行したユーザーがいません (The user is gone)")
+    context = Context(services=services, session=session, user=user)
+    batch = session.get(UploadBatch, batch_id)
+    assert batch is not None
+    files = [StagedFile.from_dict(f) for f in (batch.plan or {}).get("files", [])]
+    plan = make_plan(context, batch, files)
+    if not plan["ready"]:
+        raise BatchFailed("; ".join(_row_errors(plan)) or "作成するものがありません")
+    made = apply_rows(context, batch.owner_org, plan)
+    batch.plan = plan
+    batch.result = {"rows": made}
+    batch.state = "applied"
+    batch.applied = batch.modified = utcnow()
+
+
 def run(services: Services, batch_id: str) -> tuple[str, str]:
     """Make the drafts of a queued batch in one transaction; returns the job's (status, error).
 
@@ -330,22 +349,11 @@ def run(services: Services, batch_id: str) -> tuple[str, str]:
         batch.state = "applying"
         user_id = batch.applied_by
     try:
-        with transaction(services.sessions) as session:
-            user = session.get(User, user_id) if user_id else None
-            if user is None or user.state != "active":
-                raise BatchFailed("一括登録を実行したユーザーがいません (The user is gone)")
-            context = Context(services=services, session=session, user=user)
-            batch = session.get(UploadBatch, batch_id)
-            assert batch is not None
-            files = [StagedFile.from_dict(f) for f in (batch.plan or {}).get("files", [])]
-            plan = make_plan(context, batch, files)
-            if not plan["ready"]:
-                raise BatchFailed("; ".join(_row_errors(plan)) or "作成するものがありません")
-            made = apply_rows(context, batch.owner_org, plan)
-            batch.plan = plan
-            batch.result = {"rows": made}
-            batch.state = "applied"
-            batch.applied = batch.modified = utcnow()
+        # Run again from the start if PostgreSQL gives the transaction up in a deadlock (an
+        # ingest finishing on one of the batch's datasets meanwhile).
+        run_in_transaction(
+            services.sessions, lambda session: _make_drafts(session, services, batch_id, user_id)
+        )
     except BatchFailed as failure:
         _mark(services, batch_id, "failed", str(failure))
         return "error", str(failure)
