@@ -69,6 +69,12 @@ SECTIONS = [
         [
             Table("search", None, "python benchmarks/search.py", search.render),
             Table(
+                "search-1m",
+                "1,000,000 datasets (embedded engine)",
+                "python benchmarks/search.py --datasets 1000000",
+                search.render,
+            ),
+            Table(
                 "search_postgres",
                 "PostgreSQL search backend (TSUNAGU_SEARCH_BACKEND=postgresql)",
                 "python benchmarks/search_postgres.py",
@@ -177,6 +183,7 @@ def render_table(table: Table, path: Path) -> list[str]:
 def _duration(name: str) -> str:
     return {
         "search": "15 min",
+        "search-1m": "90 min",
         "datastore": "25 min",
         "portal-demo": "5 min",
         "portal-synthetic": "10 min",
