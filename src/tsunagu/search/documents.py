@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +58,21 @@ class IndexDocument:
     # Hiragana reading of the title and tags, so ひなんじょ finds 避難所.
     reading: str = ""
     reading_terms: tuple[str, ...] = ()
+
+    def term_families(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """The document's terms per posting family, as every index files them."""
+        return (
+            ("title", self.title_terms),
+            ("body", self.body_terms),
+            ("char", self.chars),
+            ("reading", self.reading_terms),
+        )
+
+    def field_keys(self) -> Iterator[tuple[str, str, str]]:
+        """(field, lookup key, display value) for every exact-match value."""
+        for field_name, values in self.values.items():
+            for value in values:
+                yield field_name, normalize_text(value), value
 
 
 def _distinct(terms: Any) -> tuple[str, ...]:

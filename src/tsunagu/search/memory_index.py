@@ -33,7 +33,6 @@ from tsunagu.catalog.tags import vocabulary_names
 from tsunagu.search import evaluate, facets, ranking
 from tsunagu.search.documents import IndexDocument, build_document
 from tsunagu.search.interface import IndexedDataset, SearchQuery, SearchResult
-from tsunagu.search.normalize import normalize_text
 from tsunagu.search.overlay import (
     LayeredDisplays,
     LayeredDocs,
@@ -296,27 +295,29 @@ class MemoryIndex:
         self.overlay_changes += len(rows)
         self.revision = max(self.revision, revision)
 
+    def _families(self) -> dict[str, dict[str, BitMap]]:
+        """The posting maps by the family names of ``IndexDocument.term_families``."""
+        return {
+            "title": self.title_postings,
+            "body": self.body_postings,
+            "char": self.char_postings,
+            "reading": self.reading_postings,
+        }
+
     def _add(self, doc: IndexDocument) -> None:
         docid = len(self.docs)
         self.docs.append(doc)
         self.docid_by_ref[doc.id] = docid
         self.docid_by_ref[doc.name] = docid
         self.all_docs.add(docid)
-        for term in doc.title_terms:
-            self.title_postings[term].add(docid)
-        for term in doc.body_terms:
-            self.body_postings[term].add(docid)
-        for char in doc.chars:
-            self.char_postings[char].add(docid)
-        for term in doc.reading_terms:
-            self.reading_postings[term].add(docid)
-        for field_name, values in doc.values.items():
-            postings = self.field_postings[field_name]
-            shown = self.display[field_name]
-            for value in values:
-                key = normalize_text(value)
-                postings[key].add(docid)
-                shown.setdefault(key, value)
+        families = self._families()
+        for family, terms in doc.term_families():
+            postings = families[family]
+            for term in terms:
+                postings[term].add(docid)
+        for field_name, key, value in doc.field_keys():
+            self.field_postings[field_name][key].add(docid)
+            self.display[field_name].setdefault(key, value)
         for field_name, titles in doc.titles.items():
             self.facet_titles[field_name].update(titles)
         self.sort_keys.invalidate()
@@ -343,26 +344,21 @@ class MemoryIndex:
         if self.docid_by_ref.get(doc.name) == docid:
             del self.docid_by_ref[doc.name]
         self.all_docs.discard(docid)
-        for term in doc.title_terms:
-            self.title_postings[term].discard(docid)
-        for term in doc.body_terms:
-            self.body_postings[term].discard(docid)
-        for char in doc.chars:
-            self.char_postings[char].discard(docid)
-        for term in doc.reading_terms:
-            self.reading_postings[term].discard(docid)
-        for field_name, values in doc.values.items():
+        families = self._families()
+        for family, terms in doc.term_families():
+            postings = families[family]
+            for term in terms:
+                postings[term].discard(docid)
+        for field_name, key, _value in doc.field_keys():
             postings = self.field_postings[field_name]
-            for value in values:
-                key = normalize_text(value)
-                if isinstance(postings, LayeredPostings):
-                    postings.discard(key, docid)
-                    continue
-                bitmap = postings.get(key)
-                if bitmap is not None:
-                    bitmap.discard(docid)
-                    if not bitmap:
-                        del postings[key]
+            if isinstance(postings, LayeredPostings):
+                postings.discard(key, docid)
+                continue
+            bitmap = postings.get(key)
+            if bitmap is not None:
+                bitmap.discard(docid)
+                if not bitmap:
+                    del postings[key]
         self.sort_keys.invalidate()
         self.range_keys.invalidate()
         self.phrase_cache.remove_document(docid)

@@ -22,7 +22,6 @@ import orjson
 from pyroaring import BitMap
 
 from tsunagu.search.documents import IndexDocument
-from tsunagu.search.normalize import normalize_text
 from tsunagu.search.phrases import document_text
 from tsunagu.search.snapshot import (
     _RAW_LEVEL,
@@ -87,23 +86,13 @@ class SnapshotBuilder:
         for field in TEXT_SECTIONS:
             self._texts[field].write(document_text(doc, field).encode(), separator=b"\x00")
         self._refs += [(doc.id.encode(), docid), (doc.name.encode(), docid)]
-        # As MemoryIndex._add files them.
-        for family, terms in (
-            ("title", doc.title_terms),
-            ("body", doc.body_terms),
-            ("char", doc.chars),
-            ("reading", doc.reading_terms),
-        ):
+        for family, terms in doc.term_families():
             postings = self._postings[family]
             for term in terms:
                 postings[term].add(docid)
-        for field_name, values in doc.values.items():
-            field_postings = self._fields[field_name]
-            shown = self._display[field_name]
-            for value in values:
-                key = normalize_text(value)
-                field_postings[key].add(docid)
-                shown.setdefault(key, value)
+        for field_name, key, value in doc.field_keys():
+            self._fields[field_name][key].add(docid)
+            self._display[field_name].setdefault(key, value)
         for field_name, titles in doc.titles.items():
             self._titles[field_name].update(titles)
         for field, values in self._sorts.items():
