@@ -317,3 +317,86 @@ def test_sqlite_parameters_of_clean_batches(empty: float) -> None:
     assert any(b.texts[1] is not None for b in found) or empty
     got = [p for b in found for p in bulk.sqlite_parameters(KINDS, b)]
     assert _typed(got) == _typed(expected)
+
+
+# 和暦 days in the spellings _by_day reads (and some it leaves to parse_date), several per day.
+ERA_SPELLINGS = [
+    "平成27年4月22日",
+    "平成２７年４月２２日",
+    "H27.4.22",
+    "H27/04/22",
+    "h27-04-22",
+    "Ｈ27.4.22",
+    "平成元年1月8日",
+    "H1.1.8",
+    "H01/01/08",
+    "平成1年1月8日",
+    "令和元年5月1日",
+    "R1.5.1",
+    "R01/05/01",
+    "昭和64年1月7日",
+    "S64.1.7",
+    "平成31年4月30日",
+    "H31.4.30",
+    "令和7年12月31日",
+    "R07.12.31",
+    "Ｒ７．１２．３１",
+    "平成 27年4月22日",
+    "H27.4.22(水)",
+]
+# Spellings whose day does not exist or falls outside its era: errors, never remembered.
+ERA_BAD = ["H31.5.1", "平成31年5月1日", "令和1年4月30日", "R1.4.30", "H27.2.30", "H0.1.1"]
+
+
+@pytest.mark.parametrize("sqlite", [True, False])
+def test_era_days_read_once_per_day_convert_as_parse_date_does(sqlite: bool) -> None:
+    rng = random.Random(14)
+    store = tables.sqlite_stored("date") if sqlite else None
+    converters = [column_converter("date", store)]
+    convert = batch_converter(["date"], converters, ["開設日"], [store], columnwise=True)
+    cells = [rng.choice([*ERA_SPELLINGS, None]) for _ in range(3000)]
+    rows = [(n + 2, [c]) for n, c in enumerate(cells)]
+    got = [v for b in batches(rows, 250, convert) for v in b.columns[0]]
+    plain = column_converter("date", store)
+    assert _typed([got]) == _typed([[plain(c) for c in cells]])
+    for bad in ERA_BAD:
+        # Each bad spelling after good ones of neighbouring days: its own error, line and cell.
+        rows = [(2, ["H31.4.30"]), (3, ["平成31年4月30日"]), (4, [bad]), (5, ["R1.5.1"])]
+        with pytest.raises(IngestError) as error:
+            list(batches(rows, 10, convert))
+        with pytest.raises(ValueError) as expected:
+            plain(bad)
+        assert (error.value.message, error.value.line, error.value.column) == (
+            str(expected.value),
+            4,
+            "開設日",
+        )
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["周南市徳山１８６－２２", "宇部市小野771-19", "ｗｉ－ｆｉ", "（仮称）公園", None],
+        ["ＡＢＣ", "a\x00b", "全角１"],  # a cell holding the join separator
+        ["ＡＢＣ", "－", "１２"],  # a placeholder once folded
+        ["ＡＢＣ", "\u3000前", "１２"],  # a space once folded, to strip
+        ["ＡＢＣ", "後 ", "１２"],
+    ],
+)
+def test_a_text_column_folded_at_once_stores_what_cell_by_cell_stores(values: list[Any]) -> None:
+    rng = random.Random(len(values))
+    convert = batch_converter(["text"], [column_converter("text")], ["名"], [None], columnwise=True)
+    cells = [rng.choice(values) for _ in range(2000)]
+    got = [
+        v
+        for b in batches([(n, [c]) for n, c in enumerate(cells)], 300, convert)
+        for v in b.columns[0]
+    ]
+    plain = column_converter("text")
+    assert got == [plain(c) for c in cells]
+    texts = [
+        t
+        for b in batches([(n, [c]) for n, c in enumerate(cells)], 300, convert)
+        for t in (b.texts[0] or b.columns[0])
+    ]
+    assert texts == got

