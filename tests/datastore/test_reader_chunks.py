@@ -3,6 +3,8 @@ the rows, line numbers, notes, warnings and errors that reading them one row at 
 
 from __future__ import annotations
 
+import csv
+import io
 import random
 from pathlib import Path
 from typing import Any
@@ -10,6 +12,7 @@ from typing import Any
 import pytest
 
 from tsunagu.datastore.ingest import body, delimited
+from tsunagu.datastore.ingest.decode import iter_lines
 from tsunagu.datastore.ingest.model import IngestError
 from tsunagu.datastore.ingest.readers import read_table
 
@@ -124,3 +127,49 @@ def test_a_late_unreadable_spot_is_reported_after_the_rows_before_it(
     assert got == expected
     assert got["rows"][-1][0] <= line
     assert got["error"] is None or got["error"][1] == line
+
+
+def _lines_one_by_one(data: bytes) -> list[tuple[int, list[str]]]:
+    """Where each record starts, as the csv module's own line count gives it row by row over
+    the lines iter_lines splits the file into."""
+    reader = csv.reader(iter_lines(io.BytesIO(data), "cp932"))
+    starts, start = [], 1
+    for fields in reader:
+        starts.append((start, fields))
+        start = reader.line_num + 1
+    return starts
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+@pytest.mark.parametrize("chunk", [1000, 3])
+def test_rows_over_several_lines_are_numbered_as_the_csv_module_counts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, newline: str, chunk: int
+) -> None:
+    """A chunk is numbered without asking the reader row by row: from its first line when it
+    took one line per row, else by the line ends inside each row's quoted fields."""
+    rng = random.Random(newline)
+    lines = [HEADER]
+    for n in range(400):
+        r = rng.random()
+        if r < 0.1:
+            lines.append(f'{n},"二行{newline}に渡る",3,')
+        elif r < 0.15:
+            lines.append(f'{n},"三{newline}{newline}行",3,"末尾{newline}"')
+        elif r < 0.18:
+            lines.append("")  # a blank line
+        elif r < 0.2 and newline == "\n":
+            lines.append(f'{n},"途中に\rだけ",3,')  # a lone CR inside quotes is not a line end
+        else:
+            lines.append(f"{n},施設{n},{n},")
+    text = newline.join(lines) + newline
+    path = tmp_path / "t.csv"
+    path.write_bytes(text.encode("cp932"))
+    monkeypatch.setattr(delimited, "CHUNK_ROWS", chunk)
+    got = [(line, cells) for line, cells in _read(path)["rows"]]
+    expected = [
+        (line, [f if f.strip() else None for f in fields])
+        for line, fields in _lines_one_by_one(text.encode("cp932"))[1:]
+        if any(f.strip() for f in fields)
+    ]
+    assert got == expected
+    assert got[-1][0] > 400
