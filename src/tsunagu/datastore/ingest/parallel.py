@@ -17,6 +17,7 @@ the child.
 from __future__ import annotations
 
 import gc
+import marshal
 import os
 import pickle
 import subprocess
@@ -80,7 +81,9 @@ def converted_batches(job: ReadJob, info: SourceInfo) -> Iterator[Batch]:
                     "取り込みの読み取りプロセスが途中で終了しました"
                     f"（the reader process exited with code {child.wait()}）"
                 ) from None
-            if kind == "batch":
+            if kind == "columns":
+                yield Batch(*marshal.loads(payload))
+            elif kind == "batch":
                 yield payload
             elif kind == "done":
                 info.notes[:], info.warnings[:] = payload
@@ -102,6 +105,16 @@ def converted_batches(job: ReadJob, info: SourceInfo) -> Iterator[Batch]:
 def _send(out: IO[bytes], message: tuple[str, Any]) -> None:
     pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
     out.flush()
+
+
+def _batch_message(batch: Batch) -> tuple[str, Any]:
+    """A batch as marshal bytes when its values are all str, int, float or None (SQLite's:
+    dates are ISO text there), pickled otherwise. marshal writes and reads such lists in about
+    half the time pickle takes, on both sides of the pipe."""
+    try:
+        return "columns", marshal.dumps((batch.columns, batch.rows, batch.texts))
+    except ValueError:  # a date, time or Decimal (PostgreSQL binds those as they are)
+        return "batch", batch
 
 
 def _read(job: ReadJob, out: IO[bytes]) -> None:
@@ -127,7 +140,7 @@ def _read(job: ReadJob, out: IO[bytes]) -> None:
     # Converted columns rather than prepared rows: half the size to pickle, and the parent,
     # which waits for the child otherwise, builds the parameters.
     for batch in batches(raw.rows, job.batch_rows, convert):
-        _send(out, ("batch", batch))
+        _send(out, _batch_message(batch))
     _send(out, ("done", (raw.info.notes, raw.info.warnings)))
 
 
