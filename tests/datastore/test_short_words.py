@@ -128,6 +128,82 @@ def test_short_words_with_filters_sort_distinct_and_paging(env: dict[str, Any], 
     assert distinct["total"] == len(kinds)
 
 
+PLAN_QUERIES = ["北区", "水", "公園", "区", "北区 公園", "中央区", "無い", "abc"]
+PLAN_FILTERS: list[dict[str, Any]] = [
+    {},
+    {"種別": "公園"},
+    {"種別": ["公園", "避難所"]},
+    {"種別": "公園", "区分": "3"},
+    {"_id": list(range(5, 60))},
+]
+
+
+def _filter_of(filters: dict[str, Any]) -> Any:
+    columns = {"種別": 1, "区分": 2}
+
+    def keep(row: list[str]) -> bool:
+        for column, value in filters.items():
+            values = value if isinstance(value, list) else [value]
+            if column == "_id":
+                if ROWS.index(row) + 1 not in values:
+                    return False
+            elif row[columns[column]] not in [str(v) for v in values]:
+                return False
+        return True
+
+    return keep
+
+
+@pytest.mark.parametrize("forced", [True, False], ids=["merged-or-walked", "index"])
+def test_common_and_rare_word_plans_match_the_scan(
+    env: dict[str, Any], server: LiveServer, monkeypatch: pytest.MonkeyPatch, forced: bool
+) -> None:
+    """SQLite merges the FTS5 matches with a filter's index (else looks each match up);
+    PostgreSQL walks the primary key for a common word (else reads the index's matches and
+    sorts them). Forced either way, every page and total is the scan's."""
+    calls = {"intersect": 0, "walk": 0}
+    intersection, walk_sql = search._intersection, search._walk_sql
+
+    def counted_intersection(*args: Any) -> str:
+        calls["intersect"] += 1
+        return intersection(*args)
+
+    def counted_walk(*args: Any) -> tuple[str, list[object]]:
+        calls["walk"] += 1
+        return walk_sql(*args)
+
+    monkeypatch.setattr(search, "_intersection", counted_intersection)
+    monkeypatch.setattr(search, "_walk_sql", counted_walk)
+    monkeypatch.setattr(search, "INTERSECT_MIN_MATCHES", 0 if forced else 10**9)
+    monkeypatch.setattr(search, "WALK_ROW_COST", 0.0 if forced else 1e9)
+    admin, rid = env["admin"], env["rid"]
+    for q in PLAN_QUERIES:
+        for filters in PLAN_FILTERS:
+            wanted = _expected(q, _filter_of(filters) if filters else None)
+            label = f"{q} {filters}"
+            for limit, offset in ((3, 0), (3, 2), (1000, 0), (3, len(wanted) + 5)):
+                page = admin.action.datastore_search(
+                    resource_id=rid, q=q, filters=filters, limit=limit, offset=offset
+                )
+                assert _ids(page) == wanted[offset : offset + limit], (label, limit, offset)
+                assert page["total"] == len(wanted), (label, limit, offset)
+            ordered = admin.action.datastore_search(
+                resource_id=rid, q=q, filters=filters, sort="名称 desc", limit=5, offset=1
+            )
+            names = sorted((ROWS[n - 1][0] for n in wanted), reverse=True)
+            assert [r["名称"] for r in ordered["records"]] == names[1:6], label
+            assert ordered["total"] == len(wanted), label
+            untotalled = admin.action.datastore_search(
+                resource_id=rid, q=q, filters=filters, limit=2, include_total=False
+            )
+            assert _ids(untotalled) == wanted[:2], label
+            assert "total" not in untotalled
+    dialect = server.services.engine.dialect.name
+    path = "intersect" if dialect == "sqlite" else "walk"
+    assert (calls[path] > 0) is forced, calls
+    assert calls["walk" if dialect == "sqlite" else "intersect"] == 0, calls
+
+
 def test_the_index_serves_short_words(env: dict[str, Any], server: LiveServer) -> None:
     """One- and two-character words are matched by the index, not by LIKE on every row."""
     table = _table(server, env["rid"])

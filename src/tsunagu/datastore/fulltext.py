@@ -108,17 +108,39 @@ def is_short(word: str) -> bool:
 def expansion(connection: Connection, table: str, word: str) -> list[str] | None:
     """SQLite: the indexed trigrams beginning with a short word (empty: no row has the word),
     or None when there are too many and a scan is the better plan."""
+    expanded = expand(connection, table, word)
+    return None if expanded is None else expanded[0]
+
+
+def expand(connection: Connection, table: str, word: str) -> tuple[list[str], int] | None:
+    """As expansion(), with the number of rows the expansion can match at most (the sum of its
+    terms' document counts), which datastore_search uses to choose a plan."""
     folded = word.lower()
     upper = folded[:-1] + chr(ord(folded[-1]) + 1)
     vocab = _quote(vocab_name(table))
-    terms = [
-        str(row[0])
+    rows = connection.exec_driver_sql(
+        f"SELECT term, doc FROM {vocab} WHERE term >= ? AND term < ? LIMIT ?",
+        (folded, upper, MAX_EXPANDED_TERMS + 1),
+    ).all()
+    if len(rows) > MAX_EXPANDED_TERMS:
+        return None
+    return [str(row[0]) for row in rows], sum(int(row[1]) for row in rows)
+
+
+def phrase_documents(connection: Connection, table: str, word: str) -> int:
+    """SQLite: at most how many rows a word of three or more characters can match (its rarest
+    trigram's document count; an estimate for choosing a plan, never for the answer)."""
+    folded = word.lower()
+    trigrams = sorted({folded[i : i + 3] for i in range(len(folded) - 2)})
+    vocab = _quote(vocab_name(table))
+    counts = [
+        int(row[0])
+        for trigram in trigrams
         for row in connection.exec_driver_sql(
-            f"SELECT term FROM {vocab} WHERE term >= ? AND term < ? LIMIT ?",
-            (folded, upper, MAX_EXPANDED_TERMS + 1),
-        )
+            f"SELECT doc FROM {vocab} WHERE term = ?", (trigram,)
+        ).all()
     ]
-    return None if len(terms) > MAX_EXPANDED_TERMS else terms
+    return min(counts) if len(counts) == len(trigrams) else 0
 
 
 def build(connection: Connection, table: str) -> None:

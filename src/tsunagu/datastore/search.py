@@ -216,6 +216,9 @@ class _TextPlan:
     ngram: list[str] = field(default_factory=list)  # PostgreSQL: short words the ngram index serves
     scan: list[str] = field(default_factory=list)  # words matched with LIKE on _full_text
     nothing: bool = False  # a word no row contains: the answer is empty
+    # SQLite, with filters: at most how many rows the FTS5 query matches (from fts5vocab's
+    # document counts; None when not known), to choose how the filters meet the match.
+    estimate: int | None = None
 
 
 def text_plan(connection: Connection, table: str, request: SearchRequest) -> _TextPlan:
@@ -226,6 +229,9 @@ def text_plan(connection: Connection, table: str, request: SearchRequest) -> _Te
     coverage = fulltext.coverage(connection, table)
     sqlite = connection.dialect.name == "sqlite"
     phrases = []
+    # Only a request with filters chooses its plan by these counts.
+    estimates: list[int] = []
+    estimating = bool(request.filters)
     for word in words:
         short = fulltext.is_short(word)
         if short and coverage is not fulltext.Coverage.ALL_WORDS:
@@ -237,16 +243,20 @@ def text_plan(connection: Connection, table: str, request: SearchRequest) -> _Te
             plan.ngram.append(word)
         elif not short:
             phrases.append(_phrase(word))
+            if estimating:
+                estimates.append(fulltext.phrase_documents(connection, table, word))
         else:
-            terms = fulltext.expansion(connection, table, word)
-            if terms is None:
+            expanded = fulltext.expand(connection, table, word)
+            if expanded is None:
                 plan.scan.append(word)
-            elif not terms:
+            elif not expanded[0]:
                 plan.nothing = True
             else:
-                phrases.append("(" + " OR ".join(_phrase(t) for t in terms) + ")")
+                phrases.append("(" + " OR ".join(_phrase(t) for t in expanded[0]) + ")")
+                estimates.append(expanded[1])
     if phrases:
         plan.match = " AND ".join(phrases)
+        plan.estimate = min(estimates) if estimating and estimates else None
     return plan
 
 
@@ -255,9 +265,18 @@ def _phrase(word: str) -> str:
 
 
 def _conditions(
-    sql: _Sql, name: str, types: dict[str, str], request: SearchRequest, words: _TextPlan
+    sql: _Sql,
+    name: str,
+    types: dict[str, str],
+    request: SearchRequest,
+    words: _TextPlan,
+    *,
+    walking: bool = False,
 ) -> list[str]:
-    """Filters, column q and the full-text words the FTS5 index does not serve, as SQL."""
+    """Filters, column q and the full-text words the FTS5 index does not serve, as SQL.
+
+    ``walking`` (PostgreSQL): short words as a substring test on each row instead of the ngram
+    index's containment, for a plan that reads the rows in _id order (the same rows match)."""
     conditions: list[str] = []
     if words.nothing:
         conditions.append("1 = 0")
@@ -279,6 +298,13 @@ def _conditions(
     for word in words.scan:
         conditions.append(_contains(sql, full_text, word))
     for word in words.ngram:
+        if walking:
+            # lower() keeps every character's place, so a one- or two-character word is among a
+            # row's ngrams exactly when it is a substring of the lower-cased text.
+            conditions.append(
+                f"strpos(lower({full_text}), lower(CAST({sql.bind(word)} AS TEXT))) > 0"
+            )
+            continue
         # Exact for one or two characters: ILIKE is lower() on both sides, as the index is.
         conditions.append(
             f"tsunagu_ngrams({full_text}) @> ARRAY[lower(CAST({sql.bind(word)} AS TEXT))]"
@@ -337,9 +363,20 @@ class _Parts:
     # key in _id order evaluating tsunagu_ngrams on each row (its statistics make a common word
     # look cheap to find that way; it was ten times slower).
     order_after_match: bool = False
+    # SQLite, q with filters only: intersect the FTS5 rowids with the filtered rows' _id, both
+    # read in _id order (an index on a filter column gives them so), in one merge.
+    intersect: bool = False
+    # PostgreSQL, short words: the conditions for walking the primary key in _id order.
+    walk_conditions: list[str] = field(default_factory=list)
+    walk_params: list[object] = field(default_factory=list)
 
     def fts(self) -> str:
         return _Sql(self.dialect).name(self.table + "_fts")
+
+
+# SQLite: below this many possible FTS5 matches, looking each one up in the filter's index is
+# cheaper than merging the two rowid lists (a lookup costs several merge steps).
+INTERSECT_MIN_MATCHES = 2000
 
 
 def _parts(
@@ -348,7 +385,7 @@ def _parts(
     sql = _Sql(connection.dialect)
     words = text_plan(connection, meta.table_name, request)
     conditions = _conditions(sql, meta.table_name, meta.types, request, words)
-    return _Parts(
+    parts = _Parts(
         connection.dialect,
         meta.table_name,
         ", ".join(sql.name(meta.table_name, n) for n in names),
@@ -358,12 +395,78 @@ def _parts(
         words.match is not None and not conditions and not request.distinct,
         bool(words.ngram) and not request.distinct,
     )
+    only_filters = not (words.nothing or words.scan or isinstance(request.q, dict))
+    parts.intersect = (
+        words.match is not None
+        and bool(conditions)
+        and only_filters
+        and not request.distinct
+        and (words.estimate is None or words.estimate >= INTERSECT_MIN_MATCHES)
+        and _any_indexed(connection, meta.table_name, request.filters)
+    )
+    pg_words = bool(words.ngram or words.scan) and not _is_sqlite(connection)
+    if pg_words and not request.distinct and not request.sort:
+        walk = _Sql(connection.dialect)
+        parts.walk_conditions = _conditions(
+            walk, meta.table_name, meta.types, request, words, walking=True
+        )
+        parts.walk_params = walk.params
+    return parts
+
+
+def _is_sqlite(connection: Connection) -> bool:
+    return connection.dialect.name == "sqlite"
+
+
+def _any_indexed(connection: Connection, table: str, filters: dict[str, list[object]]) -> bool:
+    """SQLite: whether a filter column leads an index (or is _id), so that the filtered rows
+    can be read in _id order without reading the table."""
+    if "_id" in filters:
+        return True
+    leading = {
+        str(row[0])
+        for row in connection.exec_driver_sql(
+            "SELECT ii.name FROM pragma_index_list(?) AS il, pragma_index_info(il.name) AS ii "
+            "WHERE ii.seqno = 0",
+            (table,),
+        )
+    }
+    return any(column in leading for column in filters)
+
+
+def _intersection(sql: _Sql, parts: _Parts) -> str:
+    """SQLite: the _id of the rows both the FTS5 query and the filters match, in _id order.
+    With ORDER BY, SQLite runs INTERSECT as a merge of the two sides, each already in rowid
+    order (the FTS5 doclist; the filter column's index, whose entries end with the rowid), so
+    neither side is looked up row by row nor the table read."""
+    fts, table = parts.fts(), sql.name(parts.table)
+    statement = (
+        f"SELECT rowid FROM {fts} WHERE {fts} MATCH {sql.bind(parts.match)} "
+        f"INTERSECT SELECT {sql.name(parts.table, '_id')} FROM {table}"
+        f"{_where(parts.conditions)} ORDER BY 1"
+    )
+    sql.params += parts.params
+    return statement
 
 
 def _page_sql(parts: _Parts, request: SearchRequest, names: list[str]) -> tuple[str, list[object]]:
     sql = _Sql(parts.dialect)
     table, row_id = sql.name(parts.table), sql.name(parts.table, "_id")
-    if parts.match_only and not request.sort:
+    if parts.intersect:
+        ids = _intersection(sql, parts)
+        if not request.sort:
+            # The page's _id first (the merge stops after them), then those rows.
+            ids += f" LIMIT {sql.bind(request.limit)} OFFSET {sql.bind(request.offset)}"
+            return (
+                f"SELECT {parts.columns} FROM {table} WHERE {row_id} IN ({ids}) ORDER BY {row_id}",
+                sql.params,
+            )
+        order = [f"{sql.name(parts.table, c)} {'DESC' if d else 'ASC'}" for c, d in request.sort]
+        statement = (
+            f"SELECT {parts.columns} FROM {table} WHERE {row_id} IN ({ids}) "
+            f"ORDER BY {', '.join([*order, f'{row_id} ASC'])}"
+        )
+    elif parts.match_only and not request.sort:
         # Read in the FTS index's rowid (= _id) order so that LIMIT stops the scan early.
         # CROSS JOIN keeps the FTS table as the outer loop: SQLite may otherwise walk the table
         # and run the MATCH once per row (seconds on a million rows).
@@ -388,8 +491,29 @@ def _page_sql(parts: _Parts, request: SearchRequest, names: list[str]) -> tuple[
     return statement, sql.params
 
 
+def _walk_sql(parts: _Parts, request: SearchRequest) -> tuple[str, list[object]]:
+    """PostgreSQL: the page read along the primary key in _id order, each row tested as it
+    comes, stopping at the page's last row (for words so common that the page is found within a
+    few thousand rows, where reading every match through the index and sorting is far slower)."""
+    sql = _Sql(parts.dialect)
+    sql.params += parts.walk_params
+    row_id = sql.name(parts.table, "_id")
+    statement = (
+        f"SELECT {parts.columns} FROM {sql.name(parts.table)}{_where(parts.walk_conditions)} "
+        f"ORDER BY {row_id} LIMIT {sql.bind(request.limit)} OFFSET {sql.bind(request.offset)}"
+    )
+    return statement, sql.params
+
+
+def _empty_page(parts: _Parts) -> tuple[str, list[object]]:
+    """No rows, with the page's columns (the cursor's description gives their types)."""
+    return f"SELECT {parts.columns} FROM {_Sql(parts.dialect).name(parts.table)} WHERE 1 = 0", []
+
+
 def _count_sql(parts: _Parts, request: SearchRequest) -> tuple[str, list[object]]:
     sql = _Sql(parts.dialect)
+    if parts.intersect:
+        return f"SELECT count(*) FROM ({_intersection(sql, parts)}) AS matched", sql.params
     if parts.match_only:
         # The external-content index mirrors the table through its triggers, so counting its
         # matches is exact and needs no lookup in the table.
@@ -424,16 +548,31 @@ def run(connection: Connection, meta: TableInfo, request: SearchRequest) -> dict
     parts = _parts(connection, meta, request, names)
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.execute(*_page_sql(parts, request, names))
+        total = None
+        page = _page_sql(parts, request, names)
+        if parts.walk_conditions and request.include_total:
+            # The total first: how many rows match tells whether walking the primary key finds
+            # the page sooner than reading every match through the index.
+            cursor.execute(*_count_sql(parts, request))
+            total = int(cursor.fetchone()[0])
+            if _walk_is_cheaper(cursor, parts, request, total):
+                page = _walk_sql(parts, request)
+            elif total <= request.offset:
+                # Nothing on this page: the statement would read every match for no row.
+                page = _empty_page(parts)
+        cursor.execute(*page)
         rows = cursor.fetchall()
         processors = [
             _result_processor(dialect, meta.types[n], d[1])
             for n, d in zip(names, cursor.description, strict=True)
         ]
-        total = None
-        if request.include_total:
-            cursor.execute(*_count_sql(parts, request))
-            total = int(cursor.fetchone()[0])
+        if request.include_total and total is None:
+            if len(rows) < request.limit and (rows or request.offset == 0):
+                # A page that is not full ends the matches: no need to count them again.
+                total = request.offset + len(rows)
+            else:
+                cursor.execute(*_count_sql(parts, request))
+                total = int(cursor.fetchone()[0])
     finally:
         cursor.close()
     rows = _processed(rows, processors)
@@ -449,6 +588,27 @@ def run(connection: Connection, meta: TableInfo, request: SearchRequest) -> dict
         result["total_was_estimated"] = False
     result["records"] = _format(rows, names, request.records_format)
     return result
+
+
+# PostgreSQL: reading a row along the primary key and testing its text costs about as much as
+# fetching one matching row through the index's bitmap (measured on a million rows).
+WALK_ROW_COST = 1.0
+
+
+def _walk_is_cheaper(cursor: Any, parts: _Parts, request: SearchRequest, total: int) -> bool:
+    """Rows the walk reads to fill the page (the table's rows over the matches, times the rows
+    up to the page's end) against the matches the index path reads and sorts."""
+    if total == 0 or request.limit == 0:
+        return False
+    cursor.execute(
+        "SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)", (quote(parts.table),)
+    )
+    row = cursor.fetchone()
+    rows = float(row[0]) if row and row[0] is not None else -1.0
+    if rows <= 0:
+        return False
+    walked = min(rows, (request.offset + request.limit) * rows / total)
+    return walked * WALK_ROW_COST <= total
 
 
 def _processed(
