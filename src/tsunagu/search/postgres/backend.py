@@ -21,13 +21,14 @@ from tsunagu.catalog.revision import current_revision
 from tsunagu.rawjson import RawJSON
 from tsunagu.search.interface import IndexedDataset, SearchQuery, SearchResult, Visibility
 from tsunagu.search.postgres import facets, sync
-from tsunagu.search.postgres.ordering import SCORED_FROM, order_by
+from tsunagu.search.postgres.ordering import order_by
 from tsunagu.search.postgres.rows import SEP
 from tsunagu.search.postgres.translate import (
     Condition,
     Translator,
     parse_both,
     ranking_words,
+    required_terms,
     visibility,
 )
 from tsunagu.search.query_parser import MatchAll
@@ -130,9 +131,10 @@ class PostgresSearch:
             f"{visibility(cond, query.visibility)} AND {translator.sql(fq_node)}"
             f" AND {translator.sql(q_node)}"
         )
-        keys, scored = order_by(cond, connection, query.sort, ranking_words(q_node))
+        keys = order_by(
+            cond, connection, query.sort, ranking_words(q_node), frozenset(required_terms(q_node))
+        )
         facets.check_fields(query.facet_fields)
-        source = SCORED_FROM if scored else "search_document"
         page = f"LIMIT {int(query.rows)} OFFSET {int(query.start)}"
         scope = _scope(query.visibility) if q_node == fq_node == MatchAll() else None
         # Settings of the search's transaction. Matches are materialised and sorted in memory.
@@ -152,7 +154,7 @@ class PostgresSearch:
                 sql["page"] = (
                     "SELECT page.position, search_document.raw FROM (SELECT id_seq, row_number()"
                     " OVER () AS position FROM (SELECT search_document.seq AS id_seq"
-                    f" FROM {source} WHERE {where} ORDER BY {order} {page}) AS top) AS page"
+                    f" FROM search_document WHERE {where} ORDER BY {order} {page}) AS top) AS page"
                     " JOIN search_document ON search_document.seq = page.id_seq"
                 )
             if query.facet_fields:
@@ -181,7 +183,7 @@ class PostgresSearch:
                     f"SELECT 2, n, NULL, v FROM ({facets.over_matched(cond, query.facet_fields)}) AS f"
                 )
             sql["search"] = (
-                f"WITH matched AS MATERIALIZED (SELECT {', '.join(columns)} FROM {source}"
+                f"WITH matched AS MATERIALIZED (SELECT {', '.join(columns)} FROM search_document"
                 f" WHERE {where}) " + " UNION ALL ".join(parts)
             )
         return {name: Statement(text, cond.params) for name, text in sql.items()}

@@ -1,4 +1,4 @@
-"""Tables of the PostgreSQL search backend (migration 0010).
+"""Tables of the PostgreSQL search backend (migrations 0010 and 0011).
 
 One row per indexed dataset holds everything a query needs: the index terms as arrays (GIN
 indexes answer "has every bigram of 避難所" as one index lookup), the exact-match values, the
@@ -67,8 +67,13 @@ class SearchDocument(Base):
     quality_score: Mapped[int] = mapped_column(Integer)
     title_terms: Mapped[list[str]] = mapped_column(Terms)
     body_terms: Mapped[list[str]] = mapped_column(Terms)
-    # Title and body terms together: a free-text word is one lookup in one GIN index.
+    # Title and body terms together: a free-text word is one lookup in one GIN index. Kept in
+    # the row, compressed (migration 0011), as is text_all: both are read for every candidate of
+    # an OR of words or a phrase, and out of line each read was a TOAST lookup.
     all_terms: Mapped[list[str]] = mapped_column(Terms)
+    # Title terms not in the body (migration 0011): a term of ``all_terms`` is in the body unless
+    # it is here, so ranking reads this short array instead of ``body_terms``.
+    title_only: Mapped[list[str]] = mapped_column(Terms, default=list)
     chars: Mapped[list[str]] = mapped_column(Terms)
     reading_terms: Mapped[list[str]] = mapped_column(Terms)
     reading: Mapped[str] = mapped_column(Text)

@@ -32,35 +32,35 @@ _COLUMNS = {
 }
 
 
-# Each scored row's term arrays, read (and decompressed) once: an array tested by several
-# CASEs would otherwise be fetched from its out-of-line storage again for every term.
-SCORED_FROM = (
-    "search_document, LATERAL (SELECT title_terms || CAST('{}' AS text[]) AS tt,"
-    " body_terms || CAST('{}' AS text[]) AS bt OFFSET 0) AS scored"
-)
-
-
 def order_by(
-    cond: Condition, connection: Connection, sort: str, words: list[str]
-) -> tuple[list[tuple[str, str]], bool]:
-    """The ORDER BY keys as (expression, ASC/DESC), the order of indexing last, and whether
-    they score (then the query reads FROM ``SCORED_FROM``)."""
+    cond: Condition,
+    connection: Connection,
+    sort: str,
+    words: list[str],
+    required: frozenset[str] = frozenset(),
+) -> list[tuple[str, str]]:
+    """The ORDER BY keys as (expression, ASC/DESC), the order of indexing last. ``required``
+    are the terms every match holds in its title or body (translate.required_terms)."""
     parts: list[tuple[str, str]] = []
-    scored = False
     for field, descending in parse_sort(sort):
         if field == "score":
-            score = _score(cond, connection, words) if words else None
+            score = _score(cond, connection, words, required) if words else None
             if score is None:
                 continue  # every document scores 0: the next key decides
-            scored = True
             parts.append((score, "DESC" if descending else "ASC"))
         else:
             parts.append((_COLUMNS[field], "DESC" if descending else "ASC"))
     parts.append(("seq", "ASC"))
-    return parts, scored
+    return parts
 
 
-def _score(cond: Condition, connection: Connection, words: list[str]) -> str | None:
+def _score(
+    cond: Condition, connection: Connection, words: list[str], required: frozenset[str]
+) -> str | None:
+    """The relevance expression. A term of ``all_terms`` is in the body unless it is in the
+    title only (``title_only``, a few entries kept in the row): reading the body's own array
+    (about 90 terms, out of line) for each match cost most of a broad search's time. A term
+    every match holds (``required``) needs no ``all_terms`` lookup at all."""
     terms = [term for word in words for term in query_terms(normalize_text(word))]
     if not terms:
         return None
@@ -77,16 +77,22 @@ def _score(cond: Condition, connection: Connection, words: list[str]) -> str | N
     added: list[str] = []
     for term in terms:
         title_df, body_df = df.get(term, (0, 0))
-        for column, weight, count in (
-            ("scored.tt", TITLE_WEIGHT, title_df),
-            ("scored.bt", BODY_WEIGHT, body_df),
+        for in_title, weight, count in (
+            (True, TITLE_WEIGHT, title_df),
+            (False, BODY_WEIGHT, body_df),
         ):
             if count <= 0:
                 continue
             gain = weight * math.log(1 + total / (count + 1))
             array = cond.terms([term])
+            if in_title:
+                holds = f"title_terms @> {array}"
+            elif term in required:
+                holds = f"NOT title_only @> {array}"
+            else:
+                holds = f"(all_terms @> {array} AND NOT title_only @> {array})"
             added.append(
-                f"CASE WHEN {column} @> {array} THEN CAST({cond.bind(gain)} AS float8)"
+                f"CASE WHEN {holds} THEN CAST({cond.bind(gain)} AS float8)"
                 " ELSE CAST(0 AS float8) END"
             )
     if not added:

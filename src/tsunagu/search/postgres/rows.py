@@ -59,6 +59,7 @@ def document_row(doc: IndexDocument, seq: int) -> dict[str, Any]:
         "title_terms": list(doc.title_terms),
         "body_terms": list(doc.body_terms),
         "all_terms": list(dict.fromkeys((*doc.title_terms, *doc.body_terms))),
+        "title_only": title_only(doc.title_terms, doc.body_terms),
         "chars": list(doc.chars),
         "reading_terms": list(doc.reading_terms),
         "reading": doc.reading,
@@ -67,6 +68,13 @@ def document_row(doc: IndexDocument, seq: int) -> dict[str, Any]:
         "text_all": doc.texts.get("text", ""),
         "texts": texts,
     }
+
+
+def title_only(title_terms: tuple[str, ...], body_terms: tuple[str, ...]) -> list[str]:
+    """The title's terms that are not in the body: with ``all_terms``, whether a term is in the
+    body, without reading the body's long array."""
+    body = set(body_terms)
+    return [term for term in title_terms if term not in body]
 
 
 def facet_titles(doc: IndexDocument) -> list[dict[str, str]]:

@@ -80,6 +80,32 @@ def ranking_words(node: Node) -> list[str]:
     return []
 
 
+def required_terms(node: Node) -> set[str]:
+    """Terms every document the query matches holds in ``all_terms``: those of a word it requires,
+    alone or in an AND, and those all the alternatives of an OR (or a word's synonyms) require.
+    Ranking knows such a term is in the title or the body, and tells which from ``title_only``."""
+    if isinstance(node, And):
+        return {term for item in node.items for term in required_terms(item)}
+    if isinstance(node, Or):
+        return set.intersection(*(required_terms(item) for item in node.items))
+    if not isinstance(node, Term) or node.wildcard:
+        return set()
+    name = FIELD_ALIASES.get(node.field or "", node.field)
+    if name not in (None, "text", "title"):
+        return set()
+    words = expand(node.value) if not node.phrase else (node.value,)
+    return set.intersection(*(_word_terms(word) for word in words))
+
+
+def _word_terms(word: str) -> set[str]:
+    """The terms _written looks up in ``all_terms`` (or ``title_terms``) for one word, if the
+    word can match in no other way."""
+    phrase = normalize_text(word)
+    if len(phrase) >= 2 and _HIRAGANA.match(phrase):
+        return set()  # also found by its reading
+    return {t for t in query_terms(phrase) if not (len(t) == 1 and not t.isascii())}
+
+
 def visibility(cond: Condition, seen: Visibility) -> str:
     """Which documents the caller may see (evaluate.visible_docs)."""
     if seen.all_private:
@@ -127,12 +153,35 @@ class Translator:
         if isinstance(node, And):
             return "(" + " AND ".join(self.sql(item) for item in node.items) + ")"
         if isinstance(node, Or):
-            return "(" + " OR ".join(self.sql(item) for item in node.items) + ")"
+            return self._or(node)
         if isinstance(node, Not):
             return f"(NOT {self.sql(node.item)})"
         if isinstance(node, Range):
             return self._range(node)
         return self._term(node)
+
+    def _or(self, node: Or) -> str:
+        """Exact values in an OR are one overlap (``vals && {a, b}``): the GIN index answers it
+        exactly, where an OR of containments is checked again on every row it finds, reading
+        each row's values."""
+        keys = [key for item in node.items if (key := self._exact_key(item)) is not None]
+        rest = [self.sql(item) for item in node.items if self._exact_key(item) is None]
+        if len(keys) > 1:
+            rest.insert(0, f"vals && {self.cond.terms(list(dict.fromkeys(keys)))}")
+        else:
+            rest = [self.sql(item) for item in node.items]
+        return "(" + " OR ".join(rest) + ")"
+
+    def _exact_key(self, node: Node) -> str | None:
+        """The ``vals`` entry a plain ``field:value`` term looks up, else None."""
+        if not isinstance(node, Term) or node.wildcard:
+            return None
+        name = FIELD_ALIASES.get(node.field or "", node.field)
+        if name is None or name in TEXT_FIELDS or name == "private":
+            return None
+        if name not in EXACT_FIELDS and not name.startswith(("extras_", "vocab_")):
+            return None  # _term raises the error
+        return value_key(name, node.value)
 
     def _term(self, term: Term) -> str:
         name = FIELD_ALIASES.get(term.field or "", term.field)
@@ -226,4 +275,12 @@ def _field_text(field: str) -> str:
     return f"coalesce(texts ->> '{field}', '')"
 
 
-__all__ = ["SEP", "Condition", "Translator", "parse_both", "ranking_words", "visibility"]
+__all__ = [
+    "SEP",
+    "Condition",
+    "Translator",
+    "parse_both",
+    "ranking_words",
+    "required_terms",
+    "visibility",
+]
