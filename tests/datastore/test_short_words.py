@@ -154,15 +154,26 @@ def _filter_of(filters: dict[str, Any]) -> Any:
     return keep
 
 
-@pytest.mark.parametrize("forced", [True, False], ids=["merged-or-walked", "index"])
+@pytest.mark.parametrize("mode", ["merged-or-walked", "index", "counted-first"])
 def test_common_and_rare_word_plans_match_the_scan(
-    env: dict[str, Any], server: LiveServer, monkeypatch: pytest.MonkeyPatch, forced: bool
+    env: dict[str, Any], server: LiveServer, monkeypatch: pytest.MonkeyPatch, mode: str
 ) -> None:
     """SQLite merges the FTS5 matches with a filter's index (else looks each match up);
-    PostgreSQL walks the primary key for a common word (else reads the index's matches and
-    sorts them). Forced either way, every page and total is the scan's."""
-    calls = {"intersect": 0, "walk": 0}
+    PostgreSQL walks the primary key for a common word, else reads the index's matches and
+    sorts them, counting them in the same pass when the planner expects few, or after counting
+    first. Forced each way, every page and total is the scan's."""
+    forced = mode == "merged-or-walked"
+    calls = {"intersect": 0, "walk": 0, "empty": 0, "estimate": 0}
     intersection, walk_sql = search._intersection, search._walk_sql
+    empty_page, estimate = search._empty_page, search._estimate
+
+    def counted_empty(*args: Any) -> tuple[str, list[object]]:
+        calls["empty"] += 1
+        return empty_page(*args)
+
+    def counted_estimate(*args: Any) -> float | None:
+        calls["estimate"] += 1
+        return None if mode == "counted-first" else estimate(*args)
 
     def counted_intersection(*args: Any) -> str:
         calls["intersect"] += 1
@@ -174,6 +185,8 @@ def test_common_and_rare_word_plans_match_the_scan(
 
     monkeypatch.setattr(search, "_intersection", counted_intersection)
     monkeypatch.setattr(search, "_walk_sql", counted_walk)
+    monkeypatch.setattr(search, "_empty_page", counted_empty)
+    monkeypatch.setattr(search, "_estimate", counted_estimate)
     monkeypatch.setattr(search, "INTERSECT_MIN_MATCHES", 0 if forced else 10**9)
     monkeypatch.setattr(search, "WALK_ROW_COST", 0.0 if forced else 1e9)
     admin, rid = env["admin"], env["rid"]
@@ -202,6 +215,13 @@ def test_common_and_rare_word_plans_match_the_scan(
     path = "intersect" if dialect == "sqlite" else "walk"
     assert (calls[path] > 0) is forced, calls
     assert calls["walk" if dialect == "sqlite" else "intersect"] == 0, calls
+    # PostgreSQL: the plan is chosen by the planner's estimate; a total known first to be
+    # before the page's offset skips the page.
+    assert (calls["estimate"] > 0) is (dialect != "sqlite"), calls
+    if dialect == "sqlite" or mode == "index":
+        assert calls["empty"] == 0, calls
+    if dialect != "sqlite" and mode == "counted-first":
+        assert calls["empty"] > 0, calls
 
 
 def test_the_index_serves_short_words(env: dict[str, Any], server: LiveServer) -> None:

@@ -449,7 +449,11 @@ def _intersection(sql: _Sql, parts: _Parts) -> str:
     return statement
 
 
-def _page_sql(parts: _Parts, request: SearchRequest, names: list[str]) -> tuple[str, list[object]]:
+def _page_sql(
+    parts: _Parts, request: SearchRequest, names: list[str], *, with_total: bool = False
+) -> tuple[str, list[object]]:
+    """The page; ``with_total`` (PostgreSQL): each row also carries the number of matches, so
+    that one pass over the index's matches gives both."""
     sql = _Sql(parts.dialect)
     table, row_id = sql.name(parts.table), sql.name(parts.table, "_id")
     if parts.intersect:
@@ -484,7 +488,8 @@ def _page_sql(parts: _Parts, request: SearchRequest, names: list[str]) -> tuple[
         if not request.distinct or "_id" in names:
             order.append(f"{row_id} + 0 ASC" if parts.order_after_match else f"{row_id} ASC")
         distinct = "DISTINCT " if request.distinct else ""
-        statement = f"SELECT {distinct}{parts.columns} FROM {table}{_where(where)}"
+        columns = parts.columns + (", count(*) OVER ()" if with_total else "")
+        statement = f"SELECT {distinct}{columns} FROM {table}{_where(where)}"
         if order:
             statement += f" ORDER BY {', '.join(order)}"
     statement += f" LIMIT {sql.bind(request.limit)} OFFSET {sql.bind(request.offset)}"
@@ -550,22 +555,41 @@ def run(connection: Connection, meta: TableInfo, request: SearchRequest) -> dict
     try:
         total = None
         page = _page_sql(parts, request, names)
+        counted_in_page = False
         if parts.walk_conditions and request.include_total:
-            # The total first: how many rows match tells whether walking the primary key finds
-            # the page sooner than reading every match through the index.
-            cursor.execute(*_count_sql(parts, request))
-            total = int(cursor.fetchone()[0])
-            if _walk_is_cheaper(cursor, parts, request, total):
-                page = _walk_sql(parts, request)
-            elif total <= request.offset:
-                # Nothing on this page: the statement would read every match for no row.
-                page = _empty_page(parts)
+            # The walk is chosen here or not at all: the index path sorts by _id + 0, which no
+            # index serves, so the planner cannot take the primary key walk on a bad estimate
+            # (it read all million rows for a word with a rarer filter).
+            parts.order_after_match = True
+            page = _page_sql(parts, request, names)
+            table_rows = _table_rows(cursor, parts)
+            if not _walk_pays(request, table_rows, _estimate(cursor, parts)):
+                # Even by the planner's estimate too few rows match for walking to pay: the
+                # page and the total from one pass over the index's matches.
+                page = _page_sql(parts, request, names, with_total=True)
+                counted_in_page = True
+            else:
+                # The total first: how many rows match tells whether walking the primary key
+                # finds the page sooner than reading every match through the index.
+                cursor.execute(*_count_sql(parts, request))
+                total = int(cursor.fetchone()[0])
+                if _walk_pays(request, table_rows, total):
+                    page = _walk_sql(parts, request)
+                elif total <= request.offset:
+                    # Nothing on this page: the statement would read every match for no row.
+                    page = _empty_page(parts)
         cursor.execute(*page)
         rows = cursor.fetchall()
         processors = [
             _result_processor(dialect, meta.types[n], d[1])
-            for n, d in zip(names, cursor.description, strict=True)
+            for n, d in zip(names, cursor.description[: len(names)], strict=True)
         ]
+        if counted_in_page:
+            if rows:
+                total = int(rows[0][-1])
+                rows = [row[:-1] for row in rows]
+            elif request.offset == 0:
+                total = 0
         if request.include_total and total is None:
             if len(rows) < request.limit and (rows or request.offset == 0):
                 # A page that is not full ends the matches: no need to count them again.
@@ -595,20 +619,42 @@ def run(connection: Connection, meta: TableInfo, request: SearchRequest) -> dict
 WALK_ROW_COST = 1.0
 
 
-def _walk_is_cheaper(cursor: Any, parts: _Parts, request: SearchRequest, total: int) -> bool:
-    """Rows the walk reads to fill the page (the table's rows over the matches, times the rows
-    up to the page's end) against the matches the index path reads and sorts."""
-    if total == 0 or request.limit == 0:
-        return False
+def _table_rows(cursor: Any, parts: _Parts) -> float:
+    """PostgreSQL: the table's row count as of its last ANALYZE (or -1 when unknown)."""
     cursor.execute(
         "SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)", (quote(parts.table),)
     )
     row = cursor.fetchone()
-    rows = float(row[0]) if row and row[0] is not None else -1.0
-    if rows <= 0:
+    return float(row[0]) if row and row[0] is not None else -1.0
+
+
+def _estimate(cursor: Any, parts: _Parts) -> float | None:
+    """PostgreSQL: the planner's estimate of the matching rows (its statistics of the ngram
+    expression know how common each character and pair is)."""
+    sql = _Sql(parts.dialect)
+    cursor.execute(
+        f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {sql.name(parts.table)}{_where(parts.conditions)}",
+        parts.params,
+    )
+    plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = orjson.loads(plan)
+    try:
+        return float(plan[0]["Plan"]["Plan Rows"])
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+
+
+def _walk_pays(request: SearchRequest, table_rows: float, matches: float | None) -> bool:
+    """Whether the rows the walk reads to fill the page (the table's rows over the matches,
+    times the rows up to the page's end) cost less than the matches the index path reads and
+    sorts. ``matches`` None (unknown): assume it may."""
+    if matches is None:
+        return True
+    if matches <= 0 or request.limit == 0 or table_rows <= 0:
         return False
-    walked = min(rows, (request.offset + request.limit) * rows / total)
-    return walked * WALK_ROW_COST <= total
+    walked = min(table_rows, (request.offset + request.limit) * table_rows / matches)
+    return walked * WALK_ROW_COST <= matches
 
 
 def _processed(
