@@ -1056,22 +1056,21 @@ class RawSqlite:
         return "(" + " OR ".join('"' + t.replace('"', '""') + '"' for t in terms) + ")"
 
     def text_and_equal(self, word: str, column: str, value: str) -> int:
-        """q with an equality filter, as datastore_search runs it: the filter, and the rows of
-        the FTS match as an IN subquery."""
-        where = (
-            f"{tables.quote(column)} IN (?) AND _id IN "
-            f"(SELECT rowid FROM {self.fts} WHERE {self.fts} MATCH ?)"
+        """q with an equality filter on an indexed column, as datastore_search runs it: the
+        FTS5 rowids and the filter index's rowids merged (INTERSECT in _id order), the page's
+        _id first, then the total, unless the page was not full."""
+        ids = (
+            f"SELECT rowid FROM {self.fts} WHERE {self.fts} MATCH ? INTERSECT "
+            f"SELECT _id FROM {self.table} WHERE {tables.quote(column)} IN (?) ORDER BY 1"
         )
-        params = (value, self.match(word))
-        self.conn.execute(
-            f"SELECT {self.select} FROM {self.table} WHERE {where} ORDER BY _id LIMIT ?",
+        params = (self.match(word), value)
+        rows = self.conn.execute(
+            f"SELECT {self.select} FROM {self.table} WHERE _id IN ({ids} LIMIT ?) ORDER BY _id",
             (*params, SEARCH_LIMIT),
         ).fetchall()
-        return int(
-            self.conn.execute(
-                f"SELECT count(*) FROM {self.table} WHERE {where}", params
-            ).fetchone()[0]
-        )
+        if len(rows) < SEARCH_LIMIT:
+            return len(rows)
+        return int(self.conn.execute(f"SELECT count(*) FROM ({ids})", params).fetchone()[0])
 
     def text(self, word: str) -> int:
         # The statements datastore_search runs for q alone: the page in the FTS index's rowid
@@ -1138,24 +1137,47 @@ class RawPostgres:
             cur.execute(f"SELECT count(*) FROM {self.table} WHERE {where}", params)
             return int(cur.fetchone()[0])  # type: ignore[index]
 
+    def _run_text(self, where: str, walk: str, *params: str) -> int:
+        """As datastore_search runs q: the total first; then the page along the primary key
+        when the word is common enough for that to pay (its rows ÷ matches × the page, against
+        the matches), else from the index's matches sorted by _id + 0. (datastore_search also
+        reads page and total in one statement when the planner expects few matches; this
+        counts separately, so it is never the cheaper of the two.)"""
+        with self.conn.cursor() as cur:
+            cur.execute(f"SELECT count(*) FROM {self.table} WHERE {where}", params)
+            total = int(cur.fetchone()[0])  # type: ignore[index]
+            cur.execute("SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)", (self.table,))
+            rows = float(cur.fetchone()[0])  # type: ignore[index]
+            if total and SEARCH_LIMIT * rows / total <= total:
+                page = f"SELECT {self.select} FROM {self.table} WHERE {walk} ORDER BY _id LIMIT %s"
+            elif total:
+                page = f"SELECT {self.select} FROM {self.table} WHERE {where} ORDER BY _id + 0 LIMIT %s"
+            else:
+                return 0
+            cur.execute(page, (*params, SEARCH_LIMIT))
+            cur.fetchall()
+            return total
+
     def equal(self, column: str, value: str) -> int:
         return self._run(f"{tables.quote(column)} = %s", value)
 
     @staticmethod
-    def _word(word: str) -> tuple[str, str]:
+    def _word(word: str) -> tuple[str, str, str]:
         """As datastore_search: ILIKE (pg_trgm GIN) from three characters, the ngram GIN's
-        containment under three."""
+        containment under three; and the test the primary key walk applies to each row."""
         if len(word) <= 2:
-            return "tsunagu_ngrams(_full_text) @> ARRAY[lower(CAST(%s AS TEXT))]", word
+            walk = "strpos(lower(_full_text), lower(CAST(%s AS TEXT))) > 0"
+            return "tsunagu_ngrams(_full_text) @> ARRAY[lower(CAST(%s AS TEXT))]", walk, word
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        return "_full_text ILIKE %s", f"%{escaped}%"
+        return "_full_text ILIKE %s", "_full_text ILIKE %s", f"%{escaped}%"
 
     def text(self, word: str) -> int:
-        return self._run(*self._word(word))
+        return self._run_text(*self._word(word))
 
     def text_and_equal(self, word: str, column: str, value: str) -> int:
-        condition, param = self._word(word)
-        return self._run(f"{tables.quote(column)} = %s AND {condition}", value, param)
+        condition, walk, param = self._word(word)
+        equal = f"{tables.quote(column)} = %s"
+        return self._run_text(f"{equal} AND {condition}", f"{equal} AND {walk}", value, param)
 
     def close(self) -> None:
         self.conn.close()
