@@ -19,7 +19,7 @@ from tsunagu.config import Settings
 from tsunagu.context import Services
 from tsunagu.datastore import bulk, pipeline, tables
 from tsunagu.datastore.ingest import parallel
-from tsunagu.datastore.ingest.batches import batch_converter, batches
+from tsunagu.datastore.ingest.batches import batch_converter, batches, column_finisher
 from tsunagu.datastore.ingest.infer import column_converter, infer_types
 from tsunagu.datastore.ingest.model import IngestError
 from tsunagu.datastore.ingest.readers import read_table
@@ -222,3 +222,60 @@ def test_a_bad_cell_fails_an_ingest_through_the_child_as_in_process(
             text("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'ds_%'")
         ).all()
     assert names == []
+
+
+def _finished(job: parallel.ReadJob, info: Any) -> list[Any]:
+    """The child's batches with the columns it left as read converted here, as the pipeline
+    does."""
+    stored = [tables.sqlite_stored(k) if job.dialect == "sqlite" else None for k in job.kinds]
+    finish = column_finisher(
+        job.kinds,  # type: ignore[arg-type]
+        [column_converter(k, s) for k, s in zip(job.kinds, stored, strict=True)],  # type: ignore[arg-type]
+        job.columns,
+        stored,
+    )
+    return [finish(batch) for batch in parallel.converted_batches(job, info)]
+
+
+def _two_line_cell(path: Path) -> None:
+    # A quoted name over two lines early on: the rows after it are numbered one line further.
+    data = path.read_bytes().replace("施設100,".encode("cp932"), '"施設\r\n100",'.encode("cp932"))
+    path.write_bytes(data)
+
+
+@pytest.mark.parametrize("bad_at", [None, 1200, 2500])
+@pytest.mark.parametrize("left_raw", [[2, 4], [0, 2, 3, 4]])
+def test_columns_the_child_leaves_as_read_are_converted_here_as_in_process(
+    tmp_path: Path, bad_at: int | None, left_raw: list[int]
+) -> None:
+    """On SQLite the parent converts some columns itself (pipeline.PARENT_CONVERTS): the same
+    batches, and a bad cell in one of them the same error with its line and column."""
+    path = tmp_path / "t.csv"
+    _write(path, 3000, bad_at=bad_at)
+    _two_line_cell(path)
+    job, info = _job(path, "sqlite")
+    job.left_raw = left_raw
+    job.batch_rows = 1500  # the first batch has the row over two lines, and row 1200
+    if bad_at is None:
+        expected, notes, warnings = _in_process(path, job)
+        got = _finished(job, info)
+        assert [(b.columns, b.rows, b.texts) for b in got] == [
+            (b.columns, b.rows, b.texts) for b in expected
+        ]
+        assert [bulk.prepare("sqlite", job.kinds, b) for b in got] == [
+            bulk.prepare("sqlite", job.kinds, b) for b in expected
+        ]
+        assert (info.notes, info.warnings) == (notes, warnings)
+        return
+    with pytest.raises(IngestError) as expected_error:
+        _in_process(path, job)
+    with pytest.raises(IngestError) as error:
+        _finished(job, info)
+    assert (error.value.message, error.value.line, error.value.column) == (
+        expected_error.value.message,
+        expected_error.value.line,
+        expected_error.value.column,
+    )
+    assert error.value.column == "開設日"
+    # Title and header lines, the short row after row 40, the name over two lines in row 100.
+    assert error.value.line == bad_at + 5

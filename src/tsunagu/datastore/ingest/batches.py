@@ -57,6 +57,7 @@ _PLACEHOLDER_FIRST = re.compile(_JOIN + "[" + re.escape(_PLACEHOLDER_CHARS) + "]
 # so no such value is rounded to an integral float.
 _DECIMAL = r"-?[0-9]{1,7}\.(?=[0-9]*[1-9])[0-9]{1,8}"
 _DECIMALS = re.compile(rf"{_DECIMAL}(?:{_JOIN}{_DECIMAL})*")
+_DECIMAL_CELL = re.compile(_DECIMAL)
 # The same with plain unsigned integers among them (parse_numeric gives those as int).
 _NUMBER = rf"(?:[0-9]+|{_DECIMAL})"
 _NUMBERS = re.compile(rf"{_NUMBER}(?:{_JOIN}{_NUMBER})*")
@@ -171,7 +172,13 @@ class ColumnConverter:
                         for c in cells
                     ]
                 if _PLAIN_NUMBERS.fullmatch(joined):
-                    return list(map(self.convert, cells))
+                    # Mostly decimals with the odd 「131.00000」 (an int) among them: the
+                    # decimals as above, each other cell by parse_numeric.
+                    convert, decimal = self.convert, _DECIMAL_CELL.fullmatch
+                    return [
+                        None if c is None else float(c) if decimal(c) else convert(c)  # type: ignore[arg-type]
+                        for c in cells
+                    ]
         return self._looked_up(cells)
 
     def _looked_up(self, cells: Sequence[Cell]) -> Values:
@@ -242,6 +249,12 @@ class Batch:
     rows: int
     # Per column, when known: the text of each value as str() gives it (the cells as read).
     texts: list[Values | None] = field(default_factory=list)
+    # Columns still as read, for the process receiving the batch to convert (column_finisher),
+    # and the rows' lines, to report a bad cell in them: first_line, first_line + 1, … unless
+    # ``lines`` lists them (rows over several lines, or blank lines left out).
+    raw: list[int] = field(default_factory=list)
+    first_line: int = 0
+    lines: list[int] | None = None
 
     def row_tuples(self) -> list[tuple[object, ...]]:
         return list(zip(*self.columns, strict=True))
@@ -254,16 +267,20 @@ def batch_converter(
     stored: Sequence[Callable[[object], object] | None],
     *,
     columnwise: bool,
+    left_raw: Sequence[int] = (),
 ) -> Callable[[list[Row]], Batch]:
     """A function converting a batch of (line, cells) rows.
 
     ``converters`` are the per-cell converters the ingest would otherwise apply (used for
     non-text sources and to report errors); ``stored`` per column, how the database binds a
     parsed value (None: as it is). ``columnwise``: the cells are all ``str`` or None.
+    ``left_raw``: columns a clean batch leaves as read, for column_finisher to convert in the
+    process the batch is sent to (a batch converted row by row has none left).
     """
+    raw = sorted(left_raw)
     columns = [
-        ColumnConverter(kind, _stored_after(converter(kind), store))
-        for kind, store in zip(kinds, stored, strict=True)
+        None if i in raw else ColumnConverter(kind, _stored_after(converter(kind), store))
+        for i, (kind, store) in enumerate(zip(kinds, stored, strict=True))
     ]
 
     def per_row(batch: list[Row]) -> Batch:
@@ -274,19 +291,68 @@ def batch_converter(
         if not columnwise or not batch:
             return per_row(batch)
         try:
-            values, texts = [], []
+            values: list[Values] = []
+            texts: list[Values | None] = []
             for column, cells in zip(
                 columns, zip(*[cells for _, cells in batch], strict=True), strict=True
             ):
-                values.append(column(cells))
-                texts.append(column.texts)
-            return Batch(values, len(batch), texts)
+                if column is None:
+                    values.append(cells)  # left as read
+                    texts.append(None)
+                else:
+                    values.append(column(cells))
+                    texts.append(column.texts)
+            if not raw:
+                return Batch(values, len(batch), texts)
+            first, last = batch[0][0], batch[-1][0]
+            lines = None if last - first == len(batch) - 1 else [line for line, _ in batch]
+            return Batch(values, len(batch), texts, raw, first, lines)
         except ValueError:
             # A cell that does not convert (or a row of another width): row by row, so the first
             # bad cell is reported with its line and column.
             return per_row(batch)
 
     return convert
+
+
+def column_finisher(
+    kinds: Sequence[ColumnType],
+    converters: Sequence[Converter],
+    names: Sequence[str],
+    stored: Sequence[Callable[[object], object] | None],
+) -> Callable[[Batch], Batch]:
+    """A function converting the columns a batch_converter(left_raw=…) left as read, as it
+    would have converted them: the same values, and for a bad cell the same error (the first in
+    row order: the other columns of the batch converted)."""
+    columns = [
+        ColumnConverter(kind, _stored_after(converter(kind), store))
+        for kind, store in zip(kinds, stored, strict=True)
+    ]
+
+    def finish(batch: Batch) -> Batch:
+        raw = batch.raw
+        if not raw:
+            return batch
+        try:
+            done = [(i, columns[i](batch.columns[i]), columns[i].texts) for i in raw]  # type: ignore[arg-type]
+        except ValueError:
+            lines = batch.lines or range(batch.first_line, batch.first_line + batch.rows)
+            cells = list(zip(*(batch.columns[i] for i in raw), strict=True))
+            rows = [
+                convert_row([converters[i] for i in raw], row, line, [names[i] for i in raw])
+                for line, row in zip(lines, cells, strict=True)
+            ]
+            done = [
+                (i, list(values), None)
+                for i, values in zip(raw, zip(*rows, strict=True), strict=True)
+            ]
+        for i, values, texts in done:
+            batch.columns[i] = values
+            batch.texts[i] = texts
+        batch.raw = []
+        return batch
+
+    return finish
 
 
 def _stored_after(convert: Converter, store: Callable[[object], object] | None) -> Converter:

@@ -24,7 +24,7 @@ import subprocess
 import sys
 import traceback
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -46,6 +46,8 @@ class ReadJob:
     kinds: list[str]
     dialect: str
     batch_rows: int
+    # Columns the child leaves as read, for the parent to convert (batches.column_finisher).
+    left_raw: list[int] = field(default_factory=list)
 
 
 def worth_it(path: Path, info: SourceInfo) -> bool:
@@ -112,7 +114,16 @@ def _batch_message(batch: Batch) -> tuple[str, Any]:
     dates are ISO text there), pickled otherwise. marshal writes and reads such lists in about
     half the time pickle takes, on both sides of the pipe."""
     try:
-        return "columns", marshal.dumps((batch.columns, batch.rows, batch.texts))
+        return "columns", marshal.dumps(
+            (
+                batch.columns,
+                batch.rows,
+                batch.texts,
+                batch.raw,
+                batch.first_line,
+                batch.lines,
+            )
+        )
     except ValueError:  # a date, time or Decimal (PostgreSQL binds those as they are)
         return "batch", batch
 
@@ -136,6 +147,7 @@ def _read(job: ReadJob, out: IO[bytes]) -> None:
         raw.columns,
         stored,
         columnwise=raw.info.format in ("CSV", "TSV"),
+        left_raw=job.left_raw,
     )
     # Converted columns rather than prepared rows: half the size to pickle, and the parent,
     # which waits for the child otherwise, builds the parameters.
