@@ -556,28 +556,8 @@ def run(connection: Connection, meta: TableInfo, request: SearchRequest) -> dict
         total = None
         page = _page_sql(parts, request, names)
         counted_in_page = False
-        if parts.walk_conditions and request.include_total:
-            # The walk is chosen here or not at all: the index path sorts by _id + 0, which no
-            # index serves, so the planner cannot take the primary key walk on a bad estimate
-            # (it read all million rows for a word with a rarer filter).
-            parts.order_after_match = True
-            page = _page_sql(parts, request, names)
-            table_rows = _table_rows(cursor, parts)
-            if not _walk_pays(request, table_rows, _estimate(cursor, parts)):
-                # Even by the planner's estimate too few rows match for walking to pay: the
-                # page and the total from one pass over the index's matches.
-                page = _page_sql(parts, request, names, with_total=True)
-                counted_in_page = True
-            else:
-                # The total first: how many rows match tells whether walking the primary key
-                # finds the page sooner than reading every match through the index.
-                cursor.execute(*_count_sql(parts, request))
-                total = int(cursor.fetchone()[0])
-                if _walk_pays(request, table_rows, total):
-                    page = _walk_sql(parts, request)
-                elif total <= request.offset:
-                    # Nothing on this page: the statement would read every match for no row.
-                    page = _empty_page(parts)
+        if parts.walk_conditions:
+            page, total, counted_in_page = _postgres_page(cursor, parts, request, names)
         cursor.execute(*page)
         rows = cursor.fetchall()
         processors = [
@@ -590,7 +570,9 @@ def run(connection: Connection, meta: TableInfo, request: SearchRequest) -> dict
                 rows = [row[:-1] for row in rows]
             elif request.offset == 0:
                 total = 0
-        if request.include_total and total is None:
+        if not request.include_total:
+            total = None  # counted only to choose the plan
+        elif total is None:
             if len(rows) < request.limit and (rows or request.offset == 0):
                 # A page that is not full ends the matches: no need to count them again.
                 total = request.offset + len(rows)
@@ -612,6 +594,35 @@ def run(connection: Connection, meta: TableInfo, request: SearchRequest) -> dict
         result["total_was_estimated"] = False
     result["records"] = _format(rows, names, request.records_format)
     return result
+
+
+def _postgres_page(
+    cursor: Any, parts: _Parts, request: SearchRequest, names: list[str]
+) -> tuple[tuple[str, list[object]], int | None, bool]:
+    """PostgreSQL, q's words without sort or DISTINCT: the page statement, the total when it was
+    counted to choose it, and whether each row of the page carries the total.
+
+    The walk along the primary key is chosen here or not at all: the index path sorts by
+    _id + 0, which no index serves, so the planner cannot take the walk on a bad estimate of its
+    own (it read all million rows for a word with a rarer filter)."""
+    parts.order_after_match = True
+    table_rows = _table_rows(cursor, parts)
+    if not _walk_pays(request, table_rows, _estimate(cursor, parts)):
+        # Even by the planner's estimate too few rows match for walking to pay: the page, and
+        # the total in the same pass over the index's matches.
+        if request.include_total:
+            return _page_sql(parts, request, names, with_total=True), None, True
+        return _page_sql(parts, request, names), None, False
+    # The total first: how many rows match tells whether walking the primary key finds the
+    # page sooner than reading every match through the index.
+    cursor.execute(*_count_sql(parts, request))
+    total = int(cursor.fetchone()[0])
+    if _walk_pays(request, table_rows, total):
+        return _walk_sql(parts, request), total, False
+    if total <= request.offset:
+        # Nothing on this page: the statement would read every match for no row.
+        return _empty_page(parts), total, False
+    return _page_sql(parts, request, names), total, False
 
 
 # PostgreSQL: reading a row along the primary key and testing its text costs about as much as
