@@ -178,6 +178,13 @@ QUERIES: list[dict[str, Any]] = [
     {"fq": "license_id:pdl-1.0", "q": "人口", "sort": "title_string asc"},
     {"q": "人口", "sort": "score desc, name asc"},
     {"q": "避難所", "sort": "num_resources desc, metadata_modified asc"},
+    # Relevance first, with terms some matches lack: exact only for matches whose bound can
+    # reach the page (ordering.Bound), on small pages and past the first.
+    {"q": "避難所", "rows": 3},
+    {"q": "避難所", "start": 5, "rows": 7},
+    {"q": "人口 OR 観光", "start": 2, "rows": 5},
+    {"q": "人口", "rows": 1, "start": 40},
+    {"q": "人口 OR 観光", "sort": "score asc, name desc", "rows": 4},
     {"sort": "num_tags asc", "rows": 50},
     {"sort": "quality_stars desc, num_resources asc", "rows": 30},
     {"sort": "next_update_due asc", "rows": 20},

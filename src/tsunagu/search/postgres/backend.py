@@ -21,7 +21,7 @@ from tsunagu.catalog.revision import current_revision
 from tsunagu.rawjson import RawJSON
 from tsunagu.search.interface import IndexedDataset, SearchQuery, SearchResult, Visibility
 from tsunagu.search.postgres import facets, sync
-from tsunagu.search.postgres.ordering import order_by
+from tsunagu.search.postgres.ordering import Bound, order_by
 from tsunagu.search.postgres.rows import SEP
 from tsunagu.search.postgres.translate import (
     Condition,
@@ -131,7 +131,7 @@ class PostgresSearch:
             f"{visibility(cond, query.visibility)} AND {translator.sql(fq_node)}"
             f" AND {translator.sql(q_node)}"
         )
-        keys = order_by(
+        keys, bound = order_by(
             cond, connection, query.sort, ranking_words(q_node), frozenset(required_terms(q_node))
         )
         facets.check_fields(query.facet_fields)
@@ -162,8 +162,10 @@ class PostgresSearch:
         else:
             # The page's rows are chosen by seq and only their package JSON read: carried through
             # the materialised rows and the sort, it was fetched for every match.
+            # With a Bound, the matches carry the bound of their relevance, not the relevance.
+            carried = [(bound.lower, keys[0][1]), *keys[1:]] if bound else keys
             columns = ["search_document.seq AS id_seq"] + [
-                f"{expr} AS o{i}" for i, (expr, _) in enumerate(keys)
+                f"{expr} AS o{i}" for i, (expr, _) in enumerate(carried)
             ]
             columns += facets.matched_columns(query.facet_fields)
             order = ", ".join(f"o{i} {direction}" for i, (_, direction) in enumerate(keys))
@@ -172,11 +174,13 @@ class PostgresSearch:
                 " CAST(NULL AS text) AS v FROM matched"
             ]
             if query.rows > 0:
+                top = f"SELECT id_seq FROM matched ORDER BY {order} {page}"
+                if bound is not None:
+                    top = _bounded_top(keys, bound, query.start + query.rows, page)
                 parts.append(
                     "SELECT 1, page.position, search_document.raw, NULL FROM"
-                    " (SELECT id_seq, row_number() OVER () AS position FROM (SELECT id_seq"
-                    f" FROM matched ORDER BY {order} {page}) AS top) AS page"
-                    " JOIN search_document ON search_document.seq = page.id_seq"
+                    f" (SELECT id_seq, row_number() OVER () AS position FROM ({top}) AS top)"
+                    " AS page JOIN search_document ON search_document.seq = page.id_seq"
                 )
             if query.facet_fields:
                 parts.append(
@@ -228,6 +232,26 @@ class PostgresSearch:
             facets=facet_counts,
             search_facets=search_facets,
         )
+
+
+def _bounded_top(keys: list[tuple[str, str]], bound: Bound, last: int, page: str) -> str:
+    """The page's seqs when the matches carry a lower bound of their relevance (o0): the exact
+    relevance is computed only for the matches whose bound plus its slack reaches the bound of
+    the page's last row (the ``last``-th highest bound; at least that many matches score at least
+    that much). Every other match scores less than all of those, so cannot be on the page."""
+    order = ", ".join(
+        [f"{keys[0][0]} DESC"]
+        + [f"matched.o{i} {direction}" for i, (_, direction) in enumerate(keys) if i > 0]
+    )
+    reach = (
+        f"COALESCE((SELECT o0 FROM matched ORDER BY o0 DESC LIMIT 1 OFFSET {int(last) - 1}),"
+        " CAST('-Infinity' AS float8))"
+    )
+    return (
+        "SELECT matched.id_seq FROM matched JOIN search_document"
+        f" ON search_document.seq = matched.id_seq WHERE matched.o0 + {bound.slack} >= {reach}"
+        f" ORDER BY {order} {page}"
+    )
 
 
 def _scope(seen: Visibility) -> int | None:

@@ -11,6 +11,7 @@ get bit-for-bit equal scores and ties fall to the next key exactly as in the emb
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
@@ -32,32 +33,52 @@ _COLUMNS = {
 }
 
 
+# Added to a bound's slack so that float rounding (sums taken in another order) never leaves out
+# a document that ranks on the page.
+_ROUNDING = 1e-6
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A lower bound of the first ORDER BY key (relevance, descending) that reads only short
+    arrays, and by how much (a bound parameter) a document's relevance can exceed it: the terms
+    some matches lack are looked up in ``all_terms`` only for the documents whose bound leaves
+    them a chance of the page (backend.plan)."""
+
+    lower: str
+    slack: str
+
+
 def order_by(
     cond: Condition,
     connection: Connection,
     sort: str,
     words: list[str],
     required: frozenset[str] = frozenset(),
-) -> list[tuple[str, str]]:
-    """The ORDER BY keys as (expression, ASC/DESC), the order of indexing last. ``required``
-    are the terms every match holds in its title or body (translate.required_terms)."""
+) -> tuple[list[tuple[str, str]], Bound | None]:
+    """The ORDER BY keys as (expression, ASC/DESC), the order of indexing last, and a Bound of
+    the first key when it is a relevance that reads ``all_terms``. ``required`` are the terms
+    every match holds in its title or body (translate.required_terms)."""
     parts: list[tuple[str, str]] = []
+    bound: Bound | None = None
     for field, descending in parse_sort(sort):
         if field == "score":
             score = _score(cond, connection, words, required) if words else None
             if score is None:
                 continue  # every document scores 0: the next key decides
-            parts.append((score, "DESC" if descending else "ASC"))
+            if not parts and descending and score[1] is not None:
+                bound = score[1]
+            parts.append((score[0], "DESC" if descending else "ASC"))
         else:
             parts.append((_COLUMNS[field], "DESC" if descending else "ASC"))
     parts.append(("seq", "ASC"))
-    return parts
+    return parts, bound
 
 
 def _score(
     cond: Condition, connection: Connection, words: list[str], required: frozenset[str]
-) -> str | None:
-    """The relevance expression. A term of ``all_terms`` is in the body unless it is in the
+) -> tuple[str, Bound | None] | None:
+    """The relevance expression, and its Bound if it reads ``all_terms``. A term of ``all_terms`` is in the body unless it is in the
     title only (``title_only``, a few entries kept in the row): reading the body's own array
     (about 90 terms, out of line) for each match cost most of a broad search's time. A term
     every match holds (``required``) needs no ``all_terms`` lookup at all."""
@@ -75,6 +96,9 @@ def _score(
         int(connection.scalar(text("SELECT documents FROM search_state WHERE id = 1")) or 0), 1
     )
     added: list[str] = []
+    # The bound: the gains told from the short arrays, and the sum of those that are not.
+    cheap: list[str] = []
+    slack = 0.0
     for term in terms:
         title_df, body_df = df.get(term, (0, 0))
         for in_title, weight, count in (
@@ -91,10 +115,16 @@ def _score(
                 holds = f"NOT title_only @> {array}"
             else:
                 holds = f"(all_terms @> {array} AND NOT title_only @> {array})"
-            added.append(
-                f"CASE WHEN {holds} THEN CAST({cond.bind(gain)} AS float8)"
-                " ELSE CAST(0 AS float8) END"
-            )
+            case = f"CASE WHEN {holds} THEN CAST({cond.bind(gain)} AS float8) ELSE CAST(0 AS float8) END"
+            added.append(case)
+            if "all_terms" in holds:
+                slack += gain
+            else:
+                cheap.append(case)
     if not added:
         return None
-    return "(CAST(0 AS float8) + " + " + ".join(added) + ")"
+    score = "(CAST(0 AS float8) + " + " + ".join(added) + ")"
+    if not slack:
+        return score, None
+    lower = "(CAST(0 AS float8) + " + " + ".join(cheap or ["CAST(0 AS float8)"]) + ")"
+    return score, Bound(lower, f"CAST({cond.bind(slack + _ROUNDING)} AS float8)")
