@@ -13,6 +13,7 @@ import pytest
 from tsunagu.datastore import bulk, tables
 from tsunagu.datastore.ingest import batches as batches_module
 from tsunagu.datastore.ingest.batches import Batch, batch_converter, batches
+from tsunagu.datastore.ingest.halfwidth import _HALFWIDTH, fold_long
 from tsunagu.datastore.ingest.infer import column_converter, convert_row
 from tsunagu.datastore.ingest.model import ColumnType, IngestError
 
@@ -400,3 +401,11 @@ def test_a_text_column_folded_at_once_stores_what_cell_by_cell_stores(values: li
         for t in (b.texts[0] or b.columns[0])
     ]
     assert texts == got
+
+
+def test_folding_a_long_text_at_once_folds_as_to_halfwidth() -> None:
+    """Every code point (and a lone surrogate, which UTF-32 cannot encode) as str.translate."""
+    every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
+    assert fold_long(every) == every.translate(_HALFWIDTH)
+    assert fold_long("ａ\ud800１") == "a\ud8001"
+    assert fold_long("") == ""

@@ -35,7 +35,11 @@ def fold_long(text: str) -> str:
     of a UTF-32 copy at once."""
     import numpy as np  # only ingests of large files need it
 
-    points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).copy()
+    try:
+        encoded = text.encode("utf-32-le")
+    except UnicodeEncodeError:  # a lone surrogate (no strict decoder gives one)
+        return text.translate(_HALFWIDTH)
+    points = np.frombuffer(encoded, dtype=np.uint32).copy()
     points[(points - 0xFF01) < 0x5E] -= 0xFEE0  # below U+FF01 wraps around to a large number
     points[points == 0x3000] = 0x20
     return points.tobytes().decode("utf-32-le")
