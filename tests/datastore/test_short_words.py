@@ -275,6 +275,36 @@ def test_rows_written_later_are_found_by_short_words(env: dict[str, Any]) -> Non
     assert admin.action.datastore_search(resource_id=rid, q="西町")["total"] == 0
 
 
+def test_remembered_expansions_follow_every_write(env: dict[str, Any], server: LiveServer) -> None:
+    """The terms a short word expands to are remembered only while the index is unchanged:
+    a row written afterwards, by another request or earlier in the same transaction, is found."""
+    admin, rid = env["admin"], env["rid"]
+    before = admin.action.datastore_search(resource_id=rid, q="緑", limit=10)["total"]
+    admin.action.datastore_search(resource_id=rid, q="緑", limit=10)  # remembered now
+    admin.action.datastore_upsert(
+        resource_id=rid,
+        method="insert",
+        records=[{"名称": "緑町の広場", "種別": "広場", "区分": "9", "備考": "新設"}],
+    )
+    found = admin.action.datastore_search(resource_id=rid, q="緑", limit=10)
+    assert found["total"] == before + 1
+    new_id = found["records"][-1]["_id"]
+    table = _table(server, rid).table_name
+    if server.services.engine.dialect.name == "sqlite":
+        with server.services.engine.begin() as connection:
+            first = fulltext.expand(connection, table, "緑")
+            assert first is not None and first[0] == fulltext.expand(connection, table, "緑")[0]  # type: ignore[index]
+            connection.execute(
+                text(f'UPDATE "{table}" SET "名称" = :n, _full_text = :f WHERE _id = :i'),
+                {"n": "緑区の森", "f": "緑区の森\u3000広場\u3000\u3000", "i": new_id},
+            )
+            again = fulltext.expand(connection, table, "緑")
+            assert again is not None and "緑区の" in again[0], again
+            connection.rollback()
+    admin.action.datastore_delete(resource_id=rid, filters={"_id": new_id})
+    assert admin.action.datastore_search(resource_id=rid, q="緑", limit=10)["total"] == before
+
+
 def test_before_the_index_is_built_q_scans_and_a_restart_builds_it(
     env: dict[str, Any], server: LiveServer
 ) -> None:

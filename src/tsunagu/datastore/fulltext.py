@@ -16,7 +16,11 @@ until then, and for tables made before short words were indexed, ``q`` scans and
 from __future__ import annotations
 
 import enum
+import threading
 import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
@@ -37,6 +41,10 @@ NGRAM_INDEX_PREFIX = "fn_"
 # PostgreSQL: memory for building the GIN indexes (the default 64 MB makes a million-row ngram
 # index spill to disk in many runs).
 PG_BUILD_MEMORY = "256MB"
+# SQLite: the row build() adds to the FTS5 index's config table, naming this build of the index
+# (FTS5 ignores config keys it does not know), and how many expansions a process remembers.
+GENERATION_KEY = "tsunagu-generation"
+MAX_REMEMBERED = 4096
 # Any fixed numbers: advisory locks that queue the creators of pg_trgm and of tsunagu_ngrams.
 _PG_TRGM_LOCK = 0x7473_6E67_7472_676D  # "tsngtrgm"
 _PG_NGRAM_LOCK = 0x7473_6E67_6E67_726D  # "tsngngrm"
@@ -115,6 +123,12 @@ def expansion(connection: Connection, table: str, word: str) -> list[str] | None
 def expand(connection: Connection, table: str, word: str) -> tuple[list[str], int] | None:
     """As expansion(), with the number of rows the expansion can match at most (the sum of its
     terms' document counts), which datastore_search uses to choose a plan."""
+    return _remembered(
+        connection, table, ("expand", word), lambda: _expand(connection, table, word)
+    )
+
+
+def _expand(connection: Connection, table: str, word: str) -> tuple[list[str], int] | None:
     folded = word.lower()
     upper = folded[:-1] + chr(ord(folded[-1]) + 1)
     vocab = _quote(vocab_name(table))
@@ -130,6 +144,12 @@ def expand(connection: Connection, table: str, word: str) -> tuple[list[str], in
 def phrase_documents(connection: Connection, table: str, word: str) -> int:
     """SQLite: at most how many rows a word of three or more characters can match (its rarest
     trigram's document count; an estimate for choosing a plan, never for the answer)."""
+    return _remembered(
+        connection, table, ("phrase", word), lambda: _phrase_documents(connection, table, word)
+    )
+
+
+def _phrase_documents(connection: Connection, table: str, word: str) -> int:
     folded = word.lower()
     trigrams = sorted({folded[i : i + 3] for i in range(len(folded) - 2)})
     vocab = _quote(vocab_name(table))
@@ -141,6 +161,40 @@ def phrase_documents(connection: Connection, table: str, word: str) -> int:
         ).all()
     ]
     return min(counts) if len(counts) == len(trigrams) else 0
+
+
+# Reading fts5vocab walks every matching term's whole doclist to count its documents (about 7 ms
+# for 公園 on a million rows, as much as the search itself), so a process keeps what it read, for
+# as long as the index provably has not changed: keyed by the index's build (GENERATION_KEY), its
+# structure record (FTS5 bumps its cookie on every change other connections commit, and relies on
+# that itself), and this connection's total_changes() (its own writes, which FTS5 holds in memory
+# until commit). Indexes built before the generation row existed are read every time.
+_remembered_values: OrderedDict[tuple[object, ...], object] = OrderedDict()
+_remembered_lock = threading.Lock()
+_T = TypeVar("_T")
+
+
+def _remembered(
+    connection: Connection, table: str, what: tuple[str, str], read: Callable[[], _T]
+) -> _T:
+    state = connection.exec_driver_sql(
+        f"SELECT (SELECT v FROM {_quote(fts_name(table) + '_config')} WHERE k = ?), "
+        f"(SELECT block FROM {_quote(fts_name(table) + '_data')} WHERE id = 10), total_changes()",
+        (GENERATION_KEY,),
+    ).one()
+    if state[0] is None or state[1] is None:
+        return read()
+    key = (str(connection.engine.url), table, *what, str(state[0]), bytes(state[1]), int(state[2]))
+    with _remembered_lock:
+        if key in _remembered_values:
+            _remembered_values.move_to_end(key)
+            return _remembered_values[key]  # type: ignore[return-value]
+    value = read()
+    with _remembered_lock:
+        _remembered_values[key] = value
+        while len(_remembered_values) > MAX_REMEMBERED:
+            _remembered_values.popitem(last=False)
+    return value
 
 
 def build(connection: Connection, table: str) -> None:
@@ -157,6 +211,10 @@ def build(connection: Connection, table: str) -> None:
             text(f"INSERT INTO {fts}({fts}, rank) VALUES ('hashsize', {FTS_HASH_BYTES})")
         )
         connection.execute(text(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')"))
+        connection.execute(
+            text(f"INSERT INTO {_quote(fts_name(table) + '_config')}(k, v) VALUES (:k, :v)"),
+            {"k": GENERATION_KEY, "v": uuid.uuid4().hex},
+        )
         _sqlite_triggers(connection, table)
         connection.execute(
             text(f"CREATE VIRTUAL TABLE {_quote(vocab_name(table))} USING fts5vocab({fts}, 'row')")
