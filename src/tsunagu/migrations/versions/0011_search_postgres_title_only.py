@@ -6,7 +6,7 @@ Existing documents are rewritten here; on SQLite the table stays empty.
 
 Revision ID: 0011
 Revises: 0010
-Create Date: 2027-06-01 09:00:00
+Create Date: 2026-12-05 07:30:00
 """
 
 from __future__ import annotations
