@@ -245,7 +245,8 @@ def _batches(
 # Column types the parent converts when a child reads the file, on SQLite: on two cores the
 # child was the bottleneck (1M-row benchmark file: child 10 s of CPU, the parent's inserts about
 # 5.5 s), and these columns' conversion (dates, decimals: about 2 s of it) evens the two out.
-# On PostgreSQL the parent's COPY is busier, so the child converts everything there.
+# Integers too left the parent the busier of the two. On PostgreSQL the parent's COPY is
+# busier, so the child converts everything there.
 PARENT_CONVERTS = ("date", "timestamp", "time", "numeric")
 
 
