@@ -19,7 +19,7 @@ from tsunagu.config import Settings
 from tsunagu.context import Services
 from tsunagu.datastore import bulk, pipeline, tables
 from tsunagu.datastore.ingest import parallel
-from tsunagu.datastore.ingest.batches import batch_converter, batches, column_finisher
+from tsunagu.datastore.ingest.batches import Batch, batch_converter, batches, column_finisher
 from tsunagu.datastore.ingest.infer import column_converter, infer_types
 from tsunagu.datastore.ingest.model import IngestError
 from tsunagu.datastore.ingest.readers import read_table
@@ -279,3 +279,31 @@ def test_columns_the_child_leaves_as_read_are_converted_here_as_in_process(
     assert error.value.column == "開設日"
     # Title and header lines, the short row after row 40, the name over two lines in row 100.
     assert error.value.line == bad_at + 5
+
+
+def test_batches_are_packed_for_the_pipe_and_unpacked_as_they_were() -> None:
+    """Columns of strings cross the pipe joined into one string each, and come back equal, of
+    the same sequence type, with texts still the very values where they were."""
+    import copy
+    import pickle
+
+    cells = ("下関市", "宇部市", "a b")
+    batch = Batch(
+        [
+            cells,  # text kept as read: texts are the values
+            ["1", "2", "3"],  # raw cells left for the parent
+            [1, 2, 3],  # numbers, with their texts as read
+            ("a\x00b", "c", "d"),  # a cell holding the separator: as it is
+            ("x", None, "z"),  # a missing cell: as it is
+            [34.5, 131.25, None],
+        ],
+        3,
+        [cells, None, ("1", "2", "3"), None, None, ["34.5", "131.25", None]],
+    )
+    expected = copy.deepcopy(batch)
+    packed, packs = parallel._packed(batch)
+    assert sorted((i, is_texts) for i, is_texts, *_ in packs) == [(0, False), (1, False), (2, True)]
+    got = parallel._unpacked(*pickle.loads(pickle.dumps((packed, packs))))
+    assert got == expected
+    assert got.texts[0] is got.columns[0]
+    assert [type(c) for c in got.columns] == [type(c) for c in expected.columns]
