@@ -25,7 +25,7 @@ from tsunagu.harvest.models import HarvestError, HarvestJob, HarvestSource
 from tsunagu.harvest.protocol import SourceError
 from tsunagu.harvest.run import JobRun
 from tsunagu.jobs.models import Job
-from tsunagu.jobs.queue import HEARTBEAT_SECONDS, active_job, enqueue, finish
+from tsunagu.jobs.queue import HEARTBEAT_SECONDS, active_job, enqueue, finish_in
 from tsunagu.jobs.runner import Heartbeat
 from tsunagu.net.fetch import FetchError
 from tsunagu.storage.types import utcnow
@@ -140,13 +140,13 @@ def _plan(session: Session, source: HarvestSource, job_id: str, full: bool) -> t
 
 def _close(services: Services, job_id: str, status: str, message: str) -> None:
     with services.sessions() as session:
+        status = finish_in(session, job_id, status, message)
         session.execute(
             update(HarvestJob)
             .where(HarvestJob.id == job_id)
             .values(status=status, message=message, finished=utcnow())
         )
         session.commit()
-    finish(services, job_id, status, message)
 
 
 def _attempt(services: Services, job_id: str) -> tuple[Job | None, int]:
@@ -245,6 +245,10 @@ def _finish(
 ) -> None:
     now = utcnow()
     with services.sessions() as session:
+        session.execute(update(Job).where(Job.id == job_id).values(progress=progress))
+        # One commit for the queue's row and the harvest history: a client that sees the job
+        # ended may run the source again at once, and must not find its queue row still running.
+        status = finish_in(session, job_id, status, message)
         harvest_job = session.get(HarvestJob, job_id)
         if harvest_job is not None:
             harvest_job.status, harvest_job.message = status, message
@@ -254,9 +258,7 @@ def _finish(
             session.execute(
                 update(HarvestSource).where(HarvestSource.id == source_id).values(last_listed=now)
             )
-        session.execute(update(Job).where(Job.id == job_id).values(progress=progress))
         session.commit()
-    finish(services, job_id, status, message)
 
 
 def close_orphans(services: Services) -> int:

@@ -118,16 +118,23 @@ def cancel_requested(session: Session, job_id: str) -> bool:
 def finish(services: Services, job_id: str, status: str, error: str = "") -> None:
     """Record how a running job ended; a job asked to stop ends as cancelled."""
     with services.sessions() as session:
-        job = session.get(Job, job_id)
-        if job is None:
-            return
-        if job.cancel_requested and status == "complete":
-            status = "cancelled"
-        job.status = status
-        job.error = error
-        job.finished = utcnow()
-        job.heartbeat = job.finished
+        finish_in(session, job_id, status, error)
         session.commit()
+
+
+def finish_in(session: Session, job_id: str, status: str, error: str = "") -> str:
+    """``finish`` in the caller's transaction, so that what the job recorded of its own and the
+    queue's row end together; returns the status the job ended with."""
+    job = session.get(Job, job_id)
+    if job is None:
+        return status
+    if job.cancel_requested and status == "complete":
+        status = "cancelled"
+    job.status = status
+    job.error = error
+    job.finished = utcnow()
+    job.heartbeat = job.finished
+    return status
 
 
 def recover_stale(services: Services, kind: str) -> int:
