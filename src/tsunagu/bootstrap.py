@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from tsunagu.accounts import passwords
 from tsunagu.accounts.models import User
 from tsunagu.config import Settings
 from tsunagu.context import Context, Services
@@ -19,6 +20,7 @@ from tsunagu.storage.files import LocalFileStorage
 
 
 def build_services(settings: Settings) -> Services:
+    passwords.use_cost(settings.password_hash_cost)
     engine = make_engine(settings.effective_database_url)
     return Services(
         settings=settings,

@@ -12,6 +12,7 @@ def _env(name: str, default: str) -> str:
 
 
 SEARCH_BACKENDS = ("embedded", "postgresql")
+PASSWORD_HASH_COSTS = ("standard", "minimum")  # accounts/passwords.py HASHERS
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,9 @@ class Settings:
     # long after signing in whatever happens (ASVS 3.3.2 level 2: 30 minutes idle, 12 h at most).
     session_idle_seconds: int = 1800
     session_lifetime_seconds: int = 8 * 3600
+    # Argon2id parameters for new password hashes: "standard" or "minimum" (OWASP's minimum,
+    # about a seventh of the CPU; accounts/passwords.py).
+    password_hash_cost: str = "standard"
     # Addresses of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed.
     trusted_proxies: tuple[str, ...] = ()
     # "text" or "json" (one JSON object a line, for log collectors).
@@ -109,6 +113,11 @@ class Settings:
     search_backend: str = "embedded"
 
     def __post_init__(self) -> None:
+        if self.password_hash_cost not in PASSWORD_HASH_COSTS:
+            raise ValueError(
+                f"TSUNAGU_PASSWORD_HASH_COST は {' / '.join(PASSWORD_HASH_COSTS)} のどちらかです"
+                f" (unknown password hash cost: {self.password_hash_cost!r})"
+            )
         if self.search_backend not in SEARCH_BACKENDS:
             raise ValueError(
                 f"TSUNAGU_SEARCH_BACKEND は {' / '.join(SEARCH_BACKENDS)} のどれかです"
@@ -166,6 +175,7 @@ class Settings:
             "showcase_max_image_bytes": int(_env("SHOWCASE_MAX_IMAGE_BYTES", str(5 * 1024 * 1024))),
             "session_idle_seconds": int(_env("SESSION_IDLE_SECONDS", "1800")),
             "session_lifetime_seconds": int(_env("SESSION_LIFETIME_SECONDS", str(8 * 3600))),
+            "password_hash_cost": _env("PASSWORD_HASH_COST", "standard").strip().lower(),
             "trusted_proxies": tuple(
                 p.strip() for p in _env("TRUSTED_PROXIES", "").split(",") if p.strip()
             ),

@@ -4,6 +4,7 @@ twice; the session that changed it stays signed in, the user's other sessions en
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
@@ -11,7 +12,14 @@ from sqlalchemy import select
 from support.live_server import LiveServer
 from support.portal import Visitor
 from tsunagu.accounts.models import User
-from tsunagu.accounts.passwords import hash_password, password_problem, verify_password
+from tsunagu.accounts.passwords import (
+    hash_password,
+    needs_rehash,
+    password_problem,
+    use_cost,
+    verify_password,
+)
+from tsunagu.config import Settings
 
 NEW = "変更後の-passphrase-77"
 _serial = itertools.count(1)
@@ -122,3 +130,31 @@ def test_the_minimum_length_is_one_rule() -> None:
     assert verify_password(hash_password("正しい馬のバッテリー"), "正しい馬のバッテリー")
     assert not verify_password(hash_password("a-password-1"), "a-password-2")
     assert not verify_password("", "")  # pending accounts have no hash: nothing matches
+
+
+@pytest.fixture()
+def cost() -> Iterator[None]:
+    """Whatever a test sets, the process goes back to the cost the test servers use."""
+    yield
+    use_cost("minimum")
+
+
+def test_either_argon2_cost_checks_hashes_of_both_and_rehashes_to_its_own(cost: None) -> None:
+    use_cost("standard")
+    standard = hash_password("a-password-1")
+    assert "$m=65536,t=3,p=4$" in standard
+    use_cost("minimum")
+    minimum = hash_password("a-password-1")
+    assert "$m=19456,t=2,p=1$" in minimum  # OWASP's minimum for Argon2id
+    for stored in (standard, minimum):
+        assert verify_password(stored, "a-password-1")
+        assert not verify_password(stored, "a-password-2")
+    assert needs_rehash(standard) and not needs_rehash(minimum)
+    use_cost("standard")
+    assert needs_rehash(minimum) and not needs_rehash(standard)
+
+
+def test_an_unknown_argon2_cost_is_refused_with_its_setting_named() -> None:
+    with pytest.raises(ValueError, match="TSUNAGU_PASSWORD_HASH_COST"):
+        Settings(password_hash_cost="cheap")
+    assert Settings.from_env().password_hash_cost == "standard"  # the default deployment

@@ -61,6 +61,10 @@ class LiveServer:
             # No metric snapshots behind a test's back (each would add a job and rows);
             # tests/metrics/ turn the app's scheduler on where they test it.
             "metrics_snapshot_seconds": 0,
+            # OWASP's minimum Argon2id cost: the suite makes and signs in thousands of accounts,
+            # each a seventh of the CPU of the standard cost (tests/accounts/test_passwords.py
+            # checks both).
+            "password_hash_cost": "minimum",
         }
         settings = Settings(
             data_dir=self.data_dir,
