@@ -1046,14 +1046,26 @@ def run_mix(
         systems.insert(2, ("http_before", call_http_before))
     try:
         # Warm-up pass, not timed: every system sees every query once, and counts are compared.
-        for q, prepared_query in zip(queries, prepared, strict=True):
+        # Its progress is logged with each system's share: at the nationwide scale one pass
+        # takes long enough to need telling where the time goes.
+        spent = {"engine": 0.0, "http": 0.0, "raw": 0.0}
+        for done, (q, prepared_query) in enumerate(zip(queries, prepared, strict=True), 1):
+            started = time.perf_counter()
             result = index.search(prepared_query)
+            spent["engine"] += time.perf_counter() - started
+            started = time.perf_counter()
             response = client.get(
                 "/api/3/action/package_search",
                 params=q.params(),
                 headers=admin_headers if q.private else None,
             )
+            spent["http"] += time.perf_counter() - started
+            started = time.perf_counter()
             raw_count, _, _ = baseline.search(q)
+            spent["raw"] += time.perf_counter() - started
+            if done % 50 == 0:
+                shares = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in spent.items())
+                log(f"warm-up: {done}/{len(queries)} queries ({shares})")
             body = response.json()
             if response.status_code != 200 or not body.get("success"):
                 checks["http_errors"] += 1
