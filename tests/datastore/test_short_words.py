@@ -18,6 +18,7 @@ from support.live_server import LiveServer
 from support.waiting import wait_until
 from tsunagu.datastore import fulltext, pipeline, search
 from tsunagu.datastore.access import TableInfo
+from tsunagu.datastore.search_request import SearchRequest
 
 WARDS = ["北区", "中央区", "南区", "東区"]
 KINDS = ["公園", "避難所", "水道局", "公民館"]
@@ -229,11 +230,11 @@ def test_the_index_serves_short_words(env: dict[str, Any], server: LiveServer) -
     table = _table(server, env["rid"])
     with server.services.engine.connect() as connection:
         for q in ("北区", "水", "北区 公園"):
-            request = search.SearchRequest({}, q, [], [], 100, 0, False, True, "objects")
+            request = SearchRequest({}, q, [], [], 100, 0, False, True, "objects")
             plan = search.text_plan(connection, table.table_name, request)
             assert not plan.scan, q
             assert plan.match or plan.ngram, q
-        absent = search.SearchRequest({}, "無い", [], [], 100, 0, False, True, "objects")
+        absent = SearchRequest({}, "無い", [], [], 100, 0, False, True, "objects")
         absent_plan = search.text_plan(connection, table.table_name, absent)
         assert absent_plan.nothing or absent_plan.ngram
 

@@ -14,7 +14,7 @@ from tsunagu.api.envelope import JSONResponse
 from tsunagu.api.identity import resolve_user, token_from
 from tsunagu.catalog import validation
 from tsunagu.context import Context, Services
-from tsunagu.datastore import dump, search
+from tsunagu.datastore import dump, search_request
 from tsunagu.datastore.access import readable_resource, table_meta
 from tsunagu.errors import ActionError, ValidationError
 from tsunagu.usage.track import count_use, resource_subject
@@ -53,7 +53,7 @@ def _prepare(
         limit, _ = validation.paging(params, errors)
         if errors:
             raise ValidationError(errors)
-        request = search.parse_request(meta, {**params, "limit": None})
+        request = search_request.parse_request(meta, {**params, "limit": None})
         body = dump.stream(services.engine, meta, request, fmt, encoding, limit)
         stem = (resource.name or resource_id).replace("/", "_")
         count_use(services, resource_subject(resource), download=True, user_agent=user_agent)

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from tsunagu.catalog import validation
 from tsunagu.catalog.dictize import iso
 from tsunagu.context import Context
-from tsunagu.datastore import fulltext, search, sql
+from tsunagu.datastore import fulltext, search, search_request, sql
 from tsunagu.datastore.access import (
     readable_resource,
     readable_table,
@@ -26,7 +26,7 @@ from tsunagu.registry import action
 def datastore_search(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     resource_id = resource_id_of(data)
     table = readable_table(context, resource_id)
-    request = search.parse_request(table, data)
+    request = search_request.parse_request(table, data)
     result = search.run(context.session.connection(), table, request)
     base = "/api/3/action/datastore_search?"
     params = {"resource_id": resource_id, "limit": request.limit}

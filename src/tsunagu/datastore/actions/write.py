@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from tsunagu.catalog import validation
 from tsunagu.context import Context
 from tsunagu.datastore import records as record_io
-from tsunagu.datastore import search, tables
+from tsunagu.datastore import search, search_request, tables
 from tsunagu.datastore.access import editable_resource, resource_id_of, table_meta
 from tsunagu.datastore.activation import mark_active
 from tsunagu.datastore.jobs import is_tabular, submit
@@ -110,7 +110,7 @@ def datastore_create(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     meta.modified = utcnow()
     return {
         "resource_id": resource_id,
-        "fields": search.field_dicts(meta),
+        "fields": search_request.field_dicts(meta),
         "primary_key": meta.primary_key,
         "indexes": meta.indexes,
         "method": "insert",
@@ -241,7 +241,7 @@ def datastore_delete(context: Context, data: dict[str, Any]) -> dict[str, Any]:
         context.session.delete(meta)
         mark_active(context.session, resource_id, False)
         return {"resource_id": resource_id}
-    request = search.parse_request(meta, {"filters": filters})
+    request = search_request.parse_request(meta, {"filters": filters})
     table = tables.table_object(meta.table_name, meta.fields)
     connection.execute(sql_delete(table).where(search.where_clause(connection, table, request)))
     meta.row_count = connection.execute(select(func.count()).select_from(table)).scalar_one()
@@ -307,7 +307,7 @@ def datastore_dictionary_update(context: Context, data: dict[str, Any]) -> dict[
         job = submit(context, resource, {"types": overrides})
     return {
         "resource_id": resource_id,
-        "fields": search.field_dicts(meta),
+        "fields": search_request.field_dicts(meta),
         "job_id": job.id if job else None,
     }
 
