@@ -60,11 +60,25 @@ def wait_ingest(ckan: ckanapi.RemoteCKAN, resource_id: str, job_id: str | None =
         except ckanapi.NotFound:
             return {"status": "none", "job_id": None}
 
-    return wait_until(
+    finished = wait_until(
         status,
         f"the ingest of {resource_id} to finish",
         until=lambda s: s["status"] in ("complete", "error") and s["job_id"] != job_id,
     )
+
+    # The file's version records the outcome (its ingest_status, which table is live, the
+    # change summary) when the ingest's listeners run, after the full-text index: a client
+    # showing the versions waits for that, as this one does.
+    def current() -> dict[str, Any] | None:
+        versions = ckan.action.resource_version_list(id=resource_id)
+        return next((v for v in versions if v["current"]), None)
+
+    wait_until(
+        current,
+        f"the current version of {resource_id} to record the ingest",
+        until=lambda version: version is None or version["ingest_status"] != "pending",
+    )
+    return finished
 
 
 def publish_month(
