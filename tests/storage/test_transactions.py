@@ -59,7 +59,8 @@ def test_two_transactions_that_deadlock_both_end_up_committed(sessions) -> None:
     for thread in threads:
         thread.join(timeout=30)
     assert errors == []
-    assert len(runs) == 3, "one of the two was given up by PostgreSQL and run once more"
+    # One was given up by PostgreSQL and run again (a run again may meet the other once more).
+    assert len(runs) >= 3
     with sessions() as session:
         assert session.execute(text("SELECT n FROM counter ORDER BY id")).scalars().all() == [2, 2]
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import random
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +23,7 @@ T = TypeVar("T")
 # so that another could go on, and the same work run again will normally pass.
 _CONFLICT_SQLSTATES = frozenset({"40P01", "40001"})
 CONFLICT_ATTEMPTS = 3
+CONFLICT_PAUSE_SECONDS = 0.1  # at most, times the attempt's number
 
 # Stable constraint names so Alembic migrations behave the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -104,4 +107,7 @@ def run_in_transaction(
             log.warning(
                 "transaction conflict, running it again (%d/%d): %s", attempt, attempts, error
             )
+            # A random pause first: run again at once, the two sides can take their first locks
+            # in the same order as before and deadlock again.
+            time.sleep(random.uniform(0, CONFLICT_PAUSE_SECONDS * attempt))
     raise AssertionError("unreachable")
