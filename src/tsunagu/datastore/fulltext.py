@@ -113,16 +113,11 @@ def is_short(word: str) -> bool:
     return len(word) <= SHORT_WORD_CHARS
 
 
-def expansion(connection: Connection, table: str, word: str) -> list[str] | None:
-    """SQLite: the indexed trigrams beginning with a short word (empty: no row has the word),
-    or None when there are too many and a scan is the better plan."""
-    expanded = expand(connection, table, word)
-    return None if expanded is None else expanded[0]
-
-
 def expand(connection: Connection, table: str, word: str) -> tuple[list[str], int] | None:
-    """As expansion(), with the number of rows the expansion can match at most (the sum of its
-    terms' document counts), which datastore_search uses to choose a plan."""
+    """SQLite: the indexed trigrams beginning with a short word (empty: no row has the word),
+    with the number of rows they can match at most (the sum of their document counts, which
+    datastore_search uses to choose a plan); None when there are too many trigrams and a scan
+    is the better plan."""
     return _remembered(
         connection, table, ("expand", word), lambda: _expand(connection, table, word)
     )

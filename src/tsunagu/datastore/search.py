@@ -271,7 +271,7 @@ def _parts(
         and (words.estimate is None or words.estimate >= INTERSECT_MIN_MATCHES)
         and _any_indexed(connection, meta.table_name, request.filters)
     )
-    pg_words = bool(words.ngram or words.scan) and not _is_sqlite(connection)
+    pg_words = bool(words.ngram or words.scan) and connection.dialect.name != "sqlite"
     if pg_words and not request.distinct and not request.sort:
         walk = _Sql(connection.dialect)
         parts.walk_conditions = _conditions(
@@ -279,10 +279,6 @@ def _parts(
         )
         parts.walk_params = walk.params
     return parts
-
-
-def _is_sqlite(connection: Connection) -> bool:
-    return connection.dialect.name == "sqlite"
 
 
 def _any_indexed(connection: Connection, table: str, filters: dict[str, list[object]]) -> bool:
@@ -420,11 +416,10 @@ def run(connection: Connection, meta: TableInfo, request: SearchRequest) -> dict
     parts = _parts(connection, meta, request, names)
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        total = None
-        page = _page_sql(parts, request, names)
-        counted_in_page = False
         if parts.walk_conditions:
             page, total, counted_in_page = _postgres_page(cursor, parts, request, names)
+        else:
+            page, total, counted_in_page = _page_sql(parts, request, names), None, False
         cursor.execute(*page)
         rows = cursor.fetchall()
         processors = [
@@ -532,12 +527,10 @@ def _estimate(cursor: Any, parts: _Parts) -> float | None:
         return None
 
 
-def _walk_pays(request: SearchRequest, table_rows: float, matches: float | None) -> bool:
+def _walk_pays(request: SearchRequest, table_rows: float, matches: float) -> bool:
     """Whether the rows the walk reads to fill the page (the table's rows over the matches,
     times the rows up to the page's end) cost less than the matches the index path reads and
-    sorts. ``matches`` None (unknown): assume it may."""
-    if matches is None:
-        return True
+    sorts."""
     if matches <= 0 or request.limit == 0 or table_rows <= 0:
         return False
     walked = min(table_rows, (request.offset + request.limit) * table_rows / matches)
