@@ -43,7 +43,7 @@ class Bound:
     """A lower bound of the first ORDER BY key (relevance, descending) that reads only short
     arrays, and by how much (a bound parameter) a document's relevance can exceed it: the terms
     some matches lack are looked up in ``all_terms`` only for the documents whose bound leaves
-    them a chance of the page (backend.plan)."""
+    them a chance of the page (backend._bounded_top)."""
 
     lower: str
     slack: str
@@ -78,10 +78,11 @@ def order_by(
 def _score(
     cond: Condition, connection: Connection, words: list[str], required: frozenset[str]
 ) -> tuple[str, Bound | None] | None:
-    """The relevance expression, and its Bound if it reads ``all_terms``. A term of ``all_terms`` is in the body unless it is in the
-    title only (``title_only``, a few entries kept in the row): reading the body's own array
-    (about 90 terms, out of line) for each match cost most of a broad search's time. A term
-    every match holds (``required``) needs no ``all_terms`` lookup at all."""
+    """The relevance expression, and its Bound if it reads ``all_terms``. A term of
+    ``all_terms`` is in the body unless it is in the title only (``title_only``, a few entries
+    kept in the row): reading the body's own array (about 90 terms, out of line) for each match
+    cost most of a broad search's time. A term every match holds (``required``) needs no
+    ``all_terms`` lookup at all."""
     terms = [term for word in words for term in query_terms(normalize_text(word))]
     if not terms:
         return None
@@ -109,15 +110,19 @@ def _score(
                 continue
             gain = weight * math.log(1 + total / (count + 1))
             array = cond.terms([term])
+            reads_all_terms = not in_title and term not in required
             if in_title:
                 holds = f"title_terms @> {array}"
-            elif term in required:
-                holds = f"NOT title_only @> {array}"
-            else:
+            elif reads_all_terms:
                 holds = f"(all_terms @> {array} AND NOT title_only @> {array})"
-            case = f"CASE WHEN {holds} THEN CAST({cond.bind(gain)} AS float8) ELSE CAST(0 AS float8) END"
+            else:
+                holds = f"NOT title_only @> {array}"
+            case = (
+                f"CASE WHEN {holds} THEN CAST({cond.bind(gain)} AS float8)"
+                " ELSE CAST(0 AS float8) END"
+            )
             added.append(case)
-            if "all_terms" in holds:
+            if reads_all_terms:
                 slack += gain
             else:
                 cheap.append(case)

@@ -164,13 +164,13 @@ class Translator:
         """Exact values in an OR are one overlap (``vals && {a, b}``): the GIN index answers it
         exactly, where an OR of containments is checked again on every row it finds, reading
         each row's values."""
-        keys = [key for item in node.items if (key := self._exact_key(item)) is not None]
-        rest = [self.sql(item) for item in node.items if self._exact_key(item) is None]
-        if len(keys) > 1:
-            rest.insert(0, f"vals && {self.cond.terms(list(dict.fromkeys(keys)))}")
-        else:
-            rest = [self.sql(item) for item in node.items]
-        return "(" + " OR ".join(rest) + ")"
+        keyed = [(item, self._exact_key(item)) for item in node.items]
+        keys = [key for _, key in keyed if key is not None]
+        if len(keys) < 2:
+            return "(" + " OR ".join(self.sql(item) for item in node.items) + ")"
+        parts = [f"vals && {self.cond.terms(list(dict.fromkeys(keys)))}"]
+        parts += [self.sql(item) for item, key in keyed if key is None]
+        return "(" + " OR ".join(parts) + ")"
 
     def _exact_key(self, node: Node) -> str | None:
         """The ``vals`` entry a plain ``field:value`` term looks up, else None."""
