@@ -132,6 +132,18 @@ class Baseline:
         conn.close()
         return time.perf_counter() - started
 
+    def holds(self, docs: Iterable[Any]) -> bool:
+        """Whether an earlier build, completed (it ends with ANALYZE), holds these documents."""
+        if not self.path.exists():
+            return False
+        names = sorted(d.name for d in docs if d is not None and d.state == "active")
+        with sqlite3.connect(self.path) as conn:
+            complete = conn.execute(
+                "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'"
+            ).fetchone()[0]
+            built = [row[0] for row in conn.execute("SELECT name FROM doc ORDER BY name")]
+        return bool(complete) and built == names
+
     def open(self) -> None:
         self.conn = sqlite3.connect(self.path, check_same_thread=False)
         self.conn.execute("PRAGMA cache_size = -200000")
