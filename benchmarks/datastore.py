@@ -45,7 +45,15 @@ from typing import Any
 
 import httpx
 import numpy as np
-from runrecord import RunRecord, add_results_argument, render_section, stats, write_result
+from runrecord import (
+    RunRecord,
+    add_results_argument,
+    postgres_memory_settings,
+    postgres_memory_text,
+    render_section,
+    stats,
+    write_result,
+)
 from snapshot import snapshot_revision, snapshot_source
 
 ROOT = Path(__file__).resolve().parent
@@ -1690,7 +1698,7 @@ def main() -> int:
     report["load"].append(os.getloadavg())
 
     if report.get("postgres_version"):
-        record.add_versions(postgresql=report["postgres_version"])
+        record.add_versions(postgresql=f"{report['postgres_version']} ({postgres_memory_text()})")
     path = write_result("datastore", record.finish(), summarise(report), args.results_dir)
     markdown = render_section("datastore", path)
     output = args.output or WORK / f"datastore-results-{args.rows}.md"
@@ -1708,7 +1716,7 @@ def run_postgres(
 
     log("PostgreSQL: starting a throwaway server")
     try:
-        pg = postgres_server.maybe_start()
+        pg = postgres_server.maybe_start(postgres_memory_settings())
     except RuntimeError as error:
         report["postgres_skipped"] = f"the server did not start ({error})"
         return

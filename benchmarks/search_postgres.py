@@ -34,7 +34,14 @@ from typing import Any
 
 import httpx
 from reporting.search_postgres import INTRO, TARGET_P95_MS, render
-from runrecord import RunRecord, add_results_argument, stats, write_result
+from runrecord import (
+    RunRecord,
+    add_results_argument,
+    postgres_memory_settings,
+    postgres_memory_text,
+    stats,
+    write_result,
+)
 from snapshot import snapshot_revision, snapshot_source
 
 SRC_ENV = "TSUNAGU_BENCH_SEARCH_SRC"  # the same name as search.SRC_ENV
@@ -246,11 +253,11 @@ def main() -> int:
 
     catalog = search.create_catalog(args.datasets, args.seed, args.reuse)
     log(f"catalog ready: {catalog.rows}")
-    pg = postgres_server.maybe_start()
+    pg = postgres_server.maybe_start(postgres_memory_settings())
     if pg is None:
         raise SystemExit(f"PostgreSQL is not available: {postgres_server.UNAVAILABLE_REASON}")
     try:
-        record.add_versions(postgresql=search_version(pg))
+        record.add_versions(postgresql=f"{search_version(pg)} ({postgres_memory_text()})")
         pg_url = pg.create_database("bench_" + uuid.uuid4().hex[:10])
         log("copying the catalog into PostgreSQL")
         started = time.perf_counter()

@@ -131,8 +131,10 @@ def _tail(path: Path, lines: int = 40) -> str:
 class PostgresServer:
     """A private PostgreSQL cluster; use as a context manager or call start()/stop()."""
 
-    def __init__(self, bindir: Path | None = None) -> None:
+    def __init__(self, bindir: Path | None = None, settings: dict[str, str] | None = None) -> None:
+        """``settings``: postgresql.conf lines added last, e.g. the benchmarks' memory sizes."""
         found = bindir or find_pg_bin()
+        self.settings = dict(settings or {})
         if found is None:
             raise RuntimeError("PostgreSQL binaries not found")
         self.bindir: Path = found
@@ -229,6 +231,7 @@ fsync = off
 synchronous_commit = off
 full_page_writes = off
 """
+        conf += "".join(f"{name} = '{value}'\n" for name, value in self.settings.items())
         with (self.datadir / "postgresql.conf").open("a") as fh:
             fh.write(conf)
 
@@ -320,7 +323,7 @@ full_page_writes = off
         return self._create(name)
 
 
-def maybe_start() -> PostgresServer | None:
+def maybe_start(settings: dict[str, str] | None = None) -> PostgresServer | None:
     """Start a server, or return None (reason in UNAVAILABLE_REASON) if impossible here.
 
     Missing binaries / missing postgres user give None; a server that exists but
@@ -328,7 +331,7 @@ def maybe_start() -> PostgresServer | None:
     """
     if check_available() is not None:
         return None
-    return PostgresServer().start()
+    return PostgresServer(settings=settings).start()
 
 
 def _main() -> None:
