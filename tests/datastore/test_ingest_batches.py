@@ -409,3 +409,29 @@ def test_folding_a_long_text_at_once_folds_as_to_halfwidth() -> None:
     assert fold_long(every) == every.translate(_HALFWIDTH)
     assert fold_long("ａ\ud800１") == "a\ud8001"
     assert fold_long("") == ""
+
+
+def test_one_scan_takes_the_decimals_the_three_scans_took() -> None:
+    """_PRINTED_DECIMALS takes a cell exactly when _DECIMALS and _REPR_PADDED both do, and a
+    column of such cells converts to the floats and texts of the three-scan path."""
+    rng = random.Random(29)
+    cells = []
+    for _ in range(20_000):
+        whole = rng.choice(["0", "00", "7", "34", "131", "9999999", "12345678"])
+        fraction = "".join(rng.choice("0123456789") for _ in range(rng.randint(0, 10)))
+        text = rng.choice(["", "-"]) + whole + rng.choice([".", ".", ""]) + fraction
+        both = bool(
+            batches_module._DECIMALS.fullmatch(text) and batches_module._REPR_PADDED.fullmatch(text)
+        )
+        assert bool(batches_module._PRINTED_DECIMALS.fullmatch(text)) == both, text
+        if both:
+            cells.append(text)
+    assert len(cells) > 3000
+    for start in range(0, len(cells), 500):
+        column = tuple(cells[start : start + 500])
+        converter = batches_module.ColumnConverter("numeric", column_converter("numeric"))
+        values = converter(column)
+        expected = [column_converter("numeric")(c) for c in column]
+        assert _typed([list(values)]) == _typed([expected])
+        assert converter.texts is not None
+        assert list(converter.texts) == [str(v) for v in values]
