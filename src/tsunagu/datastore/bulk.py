@@ -36,6 +36,10 @@ def prepare(dialect: str, kinds: list[str], batch: Batch) -> Prepared:
     return Prepared(batch.rows, sqlite=sqlite_parameters(kinds, batch))
 
 
+# Kinds whose stored values on SQLite are str (or None): text, and dates and times as ISO text.
+_STORED_AS_TEXT = ("text", "date", "timestamp", "time")
+
+
 def sqlite_parameters(kinds: list[str], batch: Batch) -> list[tuple[object, ...]]:
     """As tables.sqlite_parameters on the same rows, for values already in their stored form
     (dates as ISO text): each row's values followed by its _full_text."""
@@ -44,8 +48,8 @@ def sqlite_parameters(kinds: list[str], batch: Batch) -> list[tuple[object, ...]
     texts: list[Any] = []
     written = batch.texts or [None] * len(kinds)
     for kind, values, printed in zip(kinds, batch.columns, written, strict=True):
-        if kind == "text":
-            texts.append(values)
+        if kind in _STORED_AS_TEXT:
+            texts.append(values)  # str() of a str is itself
         elif printed is not None:
             texts.append(printed)  # str() of each value, known from the cells it was read from
         else:
