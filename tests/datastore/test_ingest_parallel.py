@@ -18,7 +18,7 @@ from tsunagu.catalog.models import Resource
 from tsunagu.config import Settings
 from tsunagu.context import Services
 from tsunagu.datastore import bulk, pipeline, tables
-from tsunagu.datastore.ingest import parallel
+from tsunagu.datastore.ingest import parallel, stored
 from tsunagu.datastore.ingest.batches import Batch, batch_converter, batches, column_finisher
 from tsunagu.datastore.ingest.infer import column_converter, infer_types
 from tsunagu.datastore.ingest.model import IngestError
@@ -307,3 +307,30 @@ def test_batches_are_packed_for_the_pipe_and_unpacked_as_they_were() -> None:
     assert got == expected
     assert got.texts[0] is got.columns[0]
     assert [type(c) for c in got.columns] == [type(c) for c in expected.columns]
+
+
+def test_the_reader_process_reads_and_converts_without_sqlalchemy(tmp_path: Path) -> None:
+    """The child's imports (which it pays before its first batch) leave SQLAlchemy out, and the
+    stored form it folds in is the one datastore.tables gives."""
+    path = tmp_path / "t.csv"
+    _write(path, 50)
+    job, _ = _job(path, "sqlite")
+    script = (
+        "import io, sys\n"
+        "from tsunagu.datastore.ingest import parallel\n"
+        f"job = parallel.ReadJob(**{parallel.asdict(job)!r})\n"
+        "out = io.BytesIO()\n"
+        "parallel._read(job, out)\n"
+        "assert out.getvalue(), 'no batches written'\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sqlalchemy'))\n"
+    )
+    done = subprocess.run(
+        [parallel.sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env={**parallel.os.environ, "PYTHONPATH": parallel.os.pathsep.join(parallel.sys.path)},
+        check=True,
+    )
+    assert done.stdout.strip() == "[]"
+    assert tables.sqlite_stored("date") is stored.sqlite_stored("date")
+    assert tables.sqlite_stored("text") is None

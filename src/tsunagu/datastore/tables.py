@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -31,6 +31,10 @@ from sqlalchemy.types import TypeEngine
 
 from tsunagu.datastore import fulltext
 from tsunagu.datastore.ingest.model import ColumnType
+from tsunagu.datastore.ingest.stored import _sqlite_value
+
+# Re-exported: callers ask this module for the stored form of a column's values.
+from tsunagu.datastore.ingest.stored import sqlite_stored as sqlite_stored
 
 SQL_TYPES: dict[str, type[TypeEngine[Any]]] = {
     "int": BigInteger,
@@ -152,30 +156,6 @@ def sqlite_parameters(table: Table, rows: list[list[object]]) -> list[tuple[obje
         # As full_text(): str(date) is its ISO text, so converting first changes nothing.
         out.append((*row, separator.join([str(v) for v in row if v is not None and v != ""]) + end))
     return out
-
-
-def sqlite_stored(kind: str) -> Callable[[object], object] | None:
-    """The conversion insert_rows applies on SQLite to a value of a column of ``kind``, for
-    callers that convert cells once and reuse the result (None: values are bound as they are)."""
-    return _sqlite_value if kind in ("date", "timestamp", "time") else None
-
-
-# Values SQLite binds as they are; checked first because hasattr() on them is slow (it raises
-# and catches AttributeError), and this runs on every cell of every ingest.
-_SQLITE_NATIVE = frozenset({str, int, float, bool, type(None)})
-
-
-def _sqlite_value(value: object) -> object:
-    if value.__class__ in _SQLITE_NATIVE:
-        return value
-    # Store dates and times as ISO text, as SQLAlchemy's SQLite types read them back.
-    if hasattr(value, "isoformat") and not isinstance(value, bool):
-        return (
-            value.isoformat(sep=" ")
-            if hasattr(value, "hour") and hasattr(value, "day")
-            else value.isoformat()
-        )
-    return value
 
 
 def build_indexes(connection: Connection, name: str, index_columns: Sequence[str]) -> None:

@@ -161,18 +161,20 @@ def _unpacked(batch: Batch, packs: list[Packed]) -> Batch:
 
 
 def _read(job: ReadJob, out: IO[bytes]) -> None:
-    # Imported here: the parent only needs the small part above.
-    from tsunagu.datastore import tables
+    # Imported here: the parent only needs the small part above. Nothing here imports
+    # SQLAlchemy (ingest/stored.py rather than datastore.tables), which took longer to import
+    # than the child's first batch to read.
     from tsunagu.datastore.ingest.batches import batch_converter, batches
     from tsunagu.datastore.ingest.infer import column_converter
     from tsunagu.datastore.ingest.readers import read_table
+    from tsunagu.datastore.ingest.stored import sqlite_stored
 
     raw = read_table(Path(job.path), job.format, sheet=job.sheet)
     if raw.columns != job.columns:
         raise RuntimeError(
             "ファイルの列が最初に読んだときと違います（the file changed while read）"
         )
-    stored = [tables.sqlite_stored(k) if job.dialect == "sqlite" else None for k in job.kinds]
+    stored = [sqlite_stored(k) if job.dialect == "sqlite" else None for k in job.kinds]
     convert = batch_converter(
         job.kinds,  # type: ignore[arg-type]
         [column_converter(k, s) for k, s in zip(job.kinds, stored, strict=True)],  # type: ignore[arg-type]
