@@ -50,7 +50,6 @@ _JOIN = "\x00"
 # whitespace at either end to strip, or a cell of nothing but placeholder marks (「－」「…」
 # 「・」), which is missing. Each is looked for with a scan that is cheap when it finds nothing.
 _FOLDABLE = re.compile("[\uff01-\uff5e\u3000]")
-_SPACE = re.compile(r"\s")
 _PLACEHOLDER_FIRST = re.compile(_JOIN + "[" + re.escape(_PLACEHOLDER_CHARS) + "]")
 # Decimals parse_numeric reads with float() and keeps as floats: ASCII, no grouping, exponent or
 # spaces, and a fraction that is not all zeros (「12.0」 is the int 12). At most 7 + 8 digits,
@@ -89,8 +88,10 @@ def _folded_text(present: list[str]) -> list[str] | None:
     # Looked for after folding, as normalize_text does: 「－」 is 「-」 and U+3000 a space then.
     if _PLACEHOLDER_FIRST.search(_JOIN + folded):
         return None
-    # str.strip returns the very same string when it has nothing to strip.
-    if _SPACE.search(folded) is not None and list(map(str.strip, present)) != present:
+    # str.strip returns the very same string when it has nothing to strip (and strips U+3000,
+    # which folding makes a space). Stripping every cell from C is cheaper than a regex search
+    # for whitespace over the joined column, which had to look at every character.
+    if list(map(str.strip, present)) != present:
         return None
     if folded is joined:
         return present
