@@ -9,6 +9,7 @@ is reported with its line instead of turning into mojibake.
 from __future__ import annotations
 
 import codecs
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -180,8 +181,15 @@ def _first_non_ascii_window(raw: BinaryIO) -> bytes:
 def iter_lines(raw: BinaryIO, encoding: str) -> Iterator[str]:
     """Decoded lines (with their line ending, as the csv module wants them) of a binary stream.
 
-    A byte that does not decode raises IngestError naming its line.
+    A byte that does not decode raises IngestError naming its line, after every line before it.
+    The lines of each decoded chunk are handed out from C (itertools.chain), not resumed out of
+    a generator one line at a time: on a million-line file that was a tenth of reading it.
     """
+    return itertools.chain.from_iterable(_line_lists(raw, encoding))
+
+
+def _line_lists(raw: BinaryIO, encoding: str) -> Iterator[list[str]]:
+    """iter_lines's lines, a list per chunk read."""
     decoder = codecs.getincrementaldecoder(encoding)("strict")
     newline: str | None = None
     done = 0  # lines yielded so far
@@ -210,9 +218,8 @@ def iter_lines(raw: BinaryIO, encoding: str) -> Iterator[str]:
                 pending.clear()
                 pending_len = 0
                 last = parts.pop()
-                for part in parts:
-                    done += 1
-                    yield part + newline
+                done += len(parts)
+                yield [part + newline for part in parts]
                 if last:
                     pending.append(last)
                     pending_len = len(last)
@@ -226,4 +233,4 @@ def iter_lines(raw: BinaryIO, encoding: str) -> Iterator[str]:
         if final:
             break
     if pending:
-        yield "".join(pending)
+        yield ["".join(pending)]
