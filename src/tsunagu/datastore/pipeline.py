@@ -28,7 +28,7 @@ from tsunagu import events
 from tsunagu.catalog.models import Resource
 from tsunagu.catalog.revision import lock_dataset
 from tsunagu.context import Services
-from tsunagu.datastore import bulk, fulltext, tables
+from tsunagu.datastore import bulk, fulltext, postings, tables
 from tsunagu.datastore.activation import mark_active
 from tsunagu.datastore.fetch import fetch_to_file
 from tsunagu.datastore.ingest import parallel
@@ -439,6 +439,40 @@ def index_full_text(
     if job_id is not None:
         seconds = time.perf_counter() - started
         _log(services, job_id, "info", f"全文検索の索引ができました（{seconds:.1f} 秒）")
+    index_postings(services, resource_id, table, job_id)
+
+
+def index_postings(
+    services: Services, resource_id: str, table: str, job_id: str | None = None
+) -> None:
+    """PostgreSQL: the postings that count one- and two-character words without reading the
+    table (datastore/postings.py), built after the full-text indexes. Writes to the table wait
+    for the build; a failure leaves q on the ngram index, exact, and says so in the job's log."""
+    if services.engine.dialect.name != "postgresql":
+        return
+    started = time.perf_counter()
+    try:
+        with services.sessions() as session:
+            take_turns(session, f"datastore-full-text:{table}")
+            meta = session.get(DatastoreTable, resource_id)
+            if meta is None or meta.table_name != table:
+                return
+            postings.build(session.connection(), table)
+            session.commit()
+    except Exception as error:  # the data is published; only q's speed is at stake
+        log.exception("short-word postings of %s failed", table)
+        if job_id is not None:
+            _log(
+                services,
+                job_id,
+                "warning",
+                "短い語の索引を作れませんでした。q は全文検索の索引で答えます "
+                f"(Short-word postings failed; q uses the full-text index): {error}",
+            )
+        return
+    if job_id is not None:
+        seconds = time.perf_counter() - started
+        _log(services, job_id, "info", f"短い語の索引ができました（{seconds:.1f} 秒）")
 
 
 def index_missing_full_text(services: Services) -> None:

@@ -20,7 +20,7 @@ from sqlalchemy import Table, literal_column, text
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql.elements import ColumnElement
 
-from tsunagu.datastore import fulltext
+from tsunagu.datastore import fulltext, postings
 from tsunagu.datastore.access import TableInfo
 from tsunagu.datastore.ingest.values import to_halfwidth
 from tsunagu.datastore.search_request import SearchRequest, field_dicts
@@ -416,7 +416,13 @@ def run(connection: Connection, meta: TableInfo, request: SearchRequest) -> dict
     parts = _parts(connection, meta, request, names)
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        if parts.walk_conditions:
+        known = _from_postings(cursor, dialect, meta, request)
+        if known is not None and known[1] is not None:
+            page, total, counted_in_page = _ids_page(parts, known[1]), known[0], False
+        elif known is not None:
+            # Sorted on a column: the page as before, the total from the postings.
+            page, total, counted_in_page = _page_sql(parts, request, names), known[0], False
+        elif parts.walk_conditions:
             page, total, counted_in_page = _postgres_page(cursor, parts, request, names)
         else:
             page, total, counted_in_page = _page_sql(parts, request, names), None, False
@@ -456,6 +462,41 @@ def run(connection: Connection, meta: TableInfo, request: SearchRequest) -> dict
         result["total_was_estimated"] = False
     result["records"] = _format(rows, names, request.records_format)
     return result
+
+
+def _from_postings(
+    cursor: Any, dialect: Dialect, meta: TableInfo, request: SearchRequest
+) -> tuple[int, list[int] | None] | None:
+    """PostgreSQL, a q of one- and two-character words only, without filters or DISTINCT: the
+    total from the table's postings, and the page's _id when the page is in _id order; None
+    when the postings do not serve the request (or are not valid: written since the ingest)."""
+    if dialect.name != "postgresql":
+        return None
+    if not isinstance(request.q, str) or not request.q or request.filters or request.distinct:
+        return None
+    words = _words(request.q)
+    if not words or not all(fulltext.is_short(w) for w in words):
+        return None
+    in_id_order = not request.sort or request.sort == [("_id", False)]
+    if not in_id_order and not request.include_total:
+        return None
+    return postings.lookup(
+        cursor,
+        meta.table_name,
+        words,
+        (request.offset, request.limit) if in_id_order else None,
+    )
+
+
+def _ids_page(parts: _Parts, ids: list[int]) -> tuple[str, list[object]]:
+    """The rows of the given _id, in _id order (a primary-key lookup per row)."""
+    sql = _Sql(parts.dialect)
+    row_id = sql.name(parts.table, "_id")
+    return (
+        f"SELECT {parts.columns} FROM {sql.name(parts.table)} "
+        f"WHERE {row_id} = ANY({sql.bind(ids)}) ORDER BY {row_id}",
+        sql.params,
+    )
 
 
 # PostgreSQL: how many times more rows than the planner estimates may match. It multiplies the

@@ -29,7 +29,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeEngine
 
-from tsunagu.datastore import fulltext
+from tsunagu.datastore import fulltext, postings
 from tsunagu.datastore.ingest.model import ColumnType
 from tsunagu.datastore.ingest.stored import _sqlite_value
 
@@ -180,6 +180,7 @@ def build_btree_indexes(connection: Connection, name: str, index_columns: Sequen
 
 def drop(connection: Connection, name: str) -> None:
     fulltext.drop(connection, name)
+    postings.drop(connection, name)
     connection.execute(text(f"DROP TABLE IF EXISTS {_quote(name)}"))
 
 

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from tsunagu.catalog import validation
 from tsunagu.catalog.dictize import iso
 from tsunagu.context import Context
-from tsunagu.datastore import fulltext, search, search_request, sql
+from tsunagu.datastore import fulltext, postings, search, search_request, sql
 from tsunagu.datastore.access import (
     readable_resource,
     readable_table,
@@ -89,6 +89,9 @@ def datastore_info(context: Context, data: dict[str, Any]) -> dict[str, Any]:
             "primary_key": meta.primary_key,
             # Which words of q the full-text index serves (see _full_text_index).
             "full_text_index": _full_text_index(context, meta.table_name),
+            # PostgreSQL: whether one- and two-character words count from the table's postings
+            # (false until an ingest builds them, and again after any write to the table).
+            "short_word_postings": postings.valid(context.session.connection(), meta.table_name),
             # The latitude and longitude columns that make each row a point on a map.
             "point": {
                 "latitude": meta.fields[point[0]]["id"],

@@ -1,0 +1,264 @@
+"""PostgreSQL: the rows holding each one- and two-character word, kept beside a datastore table.
+
+A short word's exact total through the ngram GIN index is a bitmap heap scan, and PostgreSQL
+15 reads a heap page per match (about 40,000 pages for 公園 on a million rows, 140 ms). The
+postings table ``<table>_pst`` has one row per character and per pair of neighbouring characters
+of the lower-cased ``_full_text`` (exactly the keys of ``tsunagu_ngrams``), with the sorted
+``_id`` of every row holding it: a word's total is the length of one array, an AND of words the
+intersection of a few, and the page in ``_id`` order a slice of it.
+
+Built after the other full-text indexes (ingest's after-publish phase), in numpy from the rows
+streamed in ``_id`` order; PostgreSQL's own ``lower()`` folds the text (so the keys are the ngram
+index's). A row with the empty gram marks the postings valid; a statement-level trigger on the
+datastore table deletes that row in the same transaction as any insert, update, delete or
+truncate, after which ``q`` uses the GIN index again until the next ingest rebuilds the postings.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+# Rows read from the table per numpy pass (their grams and ids sit in memory together).
+CHUNK_ROWS = 50_000
+# The gram of the row whose presence says the postings match the table.
+VALID_MARK = ""
+_TRIGGER_LOCK = 0x7473_6E67_7073_7472  # "tsngpstr": queues the creators of the function
+_INVALIDATE = """
+CREATE FUNCTION tsunagu_postings_invalidate() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE 'DELETE FROM ' || quote_ident(TG_TABLE_SCHEMA) || '.'
+    || quote_ident(TG_TABLE_NAME || '_pst') || ' WHERE gram = ''''';
+  RETURN NULL;
+END
+$$
+"""
+# A code point's bigram code is (first + 1) * _BASE + second, above every unigram's.
+_BASE = 0x110000
+# Bits of a row's place within its chunk, packed under the gram code for one sort.
+_ROW_BITS = 20
+
+
+def name(table: str) -> str:
+    return table + "_pst"
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def build(connection: Connection, table: str) -> int:
+    """(Re)build the postings of a table in the caller's transaction; returns the number of
+    grams. Writes to the table wait until the caller commits (SHARE lock), so that no row
+    changes between the read and the postings becoming valid."""
+    if connection.dialect.name != "postgresql":
+        return 0
+    quoted, postings = _quote(table), _quote(name(table))
+    connection.execute(text(f"LOCK TABLE {quoted} IN SHARE MODE"))
+    if not connection.scalar(
+        text("SELECT 1 FROM pg_proc WHERE proname = 'tsunagu_postings_invalidate'")
+    ):
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _TRIGGER_LOCK})
+        if not connection.scalar(
+            text("SELECT 1 FROM pg_proc WHERE proname = 'tsunagu_postings_invalidate'")
+        ):
+            connection.exec_driver_sql(_INVALIDATE)
+    connection.execute(text(f"DROP TABLE IF EXISTS {postings}"))
+    # Read by this module only: never listed as a resource, never reachable from
+    # datastore_search_sql (which resolves every table it reads through a resource id).
+    connection.execute(
+        text(f"CREATE TABLE {postings} (gram text PRIMARY KEY, ids int4[] NOT NULL)")
+    )
+    raw = connection.connection.driver_connection
+    grams = 0
+    with raw.cursor("tsunagu_postings") as reader:
+        # Every chunk read before COPY starts: the connection serves one statement at a time.
+        chunks = list(_chunks(reader, quoted))
+    copying = f"COPY {postings} (gram, ids) FROM STDIN (FORMAT BINARY)"
+    with raw.cursor() as writer, writer.copy(copying) as copy:
+        copy.write(b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0))
+        for gram, ids in _merged(chunks):
+            copy.write(_binary_row(gram, ids))
+            grams += 1
+        copy.write(_binary_row(VALID_MARK, np.zeros(0, dtype=np.int32)))
+        copy.write(struct.pack(">h", -1))
+    trigger = _quote(table + "_pst_invalidate")
+    connection.execute(text(f"DROP TRIGGER IF EXISTS {trigger} ON {quoted}"))
+    connection.execute(
+        text(
+            f"CREATE TRIGGER {trigger} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {quoted} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION tsunagu_postings_invalidate()"
+        )
+    )
+    return grams
+
+
+def valid(connection: Connection, table: str) -> bool:
+    """Whether q's one- and two-character words count from the table's postings (built, and
+    the table not written since)."""
+    if connection.dialect.name != "postgresql":
+        return False
+    exists = connection.scalar(
+        text(
+            "SELECT 1 FROM pg_class WHERE relname = :n "
+            "AND relnamespace = current_schema()::regnamespace"
+        ),
+        {"n": name(table)},
+    )
+    if not exists:
+        return False
+    marked = connection.scalar(
+        text(f"SELECT 1 FROM {_quote(name(table))} WHERE gram = :g"), {"g": VALID_MARK}
+    )
+    return bool(marked)
+
+
+def drop(connection: Connection, table: str) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(text(f"DROP TABLE IF EXISTS {_quote(name(table))}"))
+
+
+def _chunks(cursor: Any, quoted: str) -> Iterator[_Chunk]:
+    """The table's rows in _id order, a chunk at a time, as postings of that chunk."""
+    cursor.execute(f"SELECT _id, lower(_full_text) FROM {quoted} ORDER BY _id")
+    while True:
+        rows = cursor.fetchmany(CHUNK_ROWS)
+        if not rows:
+            return
+        yield _pairs([int(r[0]) for r in rows], [r[1] or "" for r in rows])
+
+
+_Chunk = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _pairs(ids: Sequence[int], texts: Sequence[str]) -> _Chunk:
+    """A chunk's distinct grams (sorted), how many rows hold each, and those rows' _id, gram
+    after gram, each gram's in _id order."""
+    # NUL never occurs in PostgreSQL text, so it separates the rows: no pair spans two rows.
+    codes = np.frombuffer(("\x00".join(texts) + "\x00").encode("utf-32-le"), dtype=np.uint32)
+    lengths = np.fromiter((len(t) + 1 for t in texts), dtype=np.int64, count=len(texts))
+    places = np.repeat(np.arange(len(texts), dtype=np.uint64), lengths)
+    wide = codes.astype(np.uint64)
+    present = codes != 0
+    pair = present[:-1] & present[1:]
+    grams = np.concatenate([wide[present], (wide[:-1][pair] + 1) * _BASE + wide[1:][pair]])
+    rows = np.concatenate([places[present], places[:-1][pair]])
+    del codes, places, wide, present, pair
+    # One sort of gram and row packed together gives each (gram, row) once, ordered by both.
+    keys = np.unique((grams << np.uint64(_ROW_BITS)) | rows)
+    del grams, rows
+    row_ids = np.asarray(ids, dtype=np.int32)[(keys & np.uint64((1 << _ROW_BITS) - 1))]
+    keys >>= np.uint64(_ROW_BITS)
+    starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
+    counts = np.diff(np.append(starts, len(keys)))
+    return keys[starts], counts, row_ids
+
+
+def _merged(kept: list[_Chunk]) -> Iterator[tuple[str, np.ndarray]]:
+    """Each gram with the _id of every row holding it, across chunks, in _id order: every
+    chunk's ids are copied once into one array laid out gram after gram."""
+    if not kept:
+        return
+    grams = np.unique(np.concatenate([c[0] for c in kept]))
+    totals = np.zeros(len(grams), dtype=np.int64)
+    places = []
+    for chunk_grams, counts, _ids in kept:
+        place = np.searchsorted(grams, chunk_grams)
+        totals[place] += counts
+        places.append(place)
+    starts = np.concatenate([[0], np.cumsum(totals)])
+    out = np.empty(int(starts[-1]), dtype=np.int32)
+    fill = starts[:-1].copy()
+    for (_grams, counts, ids), place in zip(kept, places, strict=True):
+        # The chunks come in _id order, so each chunk's ids follow the earlier chunks' ones.
+        offsets = np.repeat(fill[place] - (np.cumsum(counts) - counts), counts)
+        out[offsets + np.arange(len(ids))] = ids
+        fill[place] += counts
+    del kept, places, fill
+    for i, code in enumerate(grams.tolist()):
+        yield _gram_text(code), out[starts[i] : starts[i + 1]]
+
+
+def _gram_text(code: int) -> str:
+    if code < _BASE:
+        return chr(code)
+    return chr(code // _BASE - 1) + chr(code % _BASE)
+
+
+def _binary_row(gram: str, ids: np.ndarray) -> bytes:
+    """One row of COPY's binary format: the gram as text, the ids as a one-dimensional int4[]
+    (header, then a length of 4 before each value)."""
+    encoded = gram.encode()
+    if len(ids):
+        body = np.empty((len(ids), 2), dtype=">i4")
+        body[:, 0] = 4
+        body[:, 1] = ids
+        array = struct.pack(">iiiii", 1, 0, 23, len(ids), 1) + body.tobytes()
+    else:
+        array = struct.pack(">iii", 0, 0, 23)
+    return struct.pack(">hi", 2, len(encoded)) + encoded + struct.pack(">i", len(array)) + array
+
+
+def lookup(
+    cursor: Any, table: str, words: list[str], slice_: tuple[int, int] | None
+) -> tuple[int, list[int] | None] | None:
+    """The number of rows holding every word (each one or two characters), and with ``slice_``
+    (offset, limit) the _id of those rows on that page in _id order; None when the table has no
+    valid postings (then the caller uses the GIN index)."""
+    postings = _quote(name(table))
+    cursor.execute(
+        "SELECT 1 FROM pg_class WHERE relname = %s AND relnamespace = current_schema()::regnamespace",
+        (name(table),),
+    )
+    if cursor.fetchone() is None:
+        return None
+    distinct = list(dict.fromkeys(words))
+    if len(distinct) == 1:
+        low, high = (slice_[0] + 1, slice_[0] + slice_[1]) if slice_ else (1, 0)
+        cursor.execute(
+            f"SELECT w.i, cardinality(p.ids), p.ids[%s:%s] "
+            f"FROM unnest(%s::text[]) WITH ORDINALITY AS w(word, i) "
+            f"LEFT JOIN {postings} AS p ON p.gram = lower(w.word)",
+            (low, high, [VALID_MARK, distinct[0]]),
+        )
+        found = {int(r[0]): r for r in cursor.fetchall()}
+        if found[1][1] is None:
+            return None
+        word = found[2]
+        if word[1] is None:
+            return 0, [] if slice_ else None
+        return int(word[1]), (list(word[2] or []) if slice_ else None)
+    cursor.execute(
+        f"SELECT w.i, array_send(p.ids) "
+        f"FROM unnest(%s::text[]) WITH ORDINALITY AS w(word, i) "
+        f"LEFT JOIN {postings} AS p ON p.gram = lower(w.word)",
+        ([VALID_MARK, *distinct],),
+    )
+    found = {int(r[0]): r[1] for r in cursor.fetchall()}
+    if found[1] is None:
+        return None
+    arrays = [_ids_of(found[i + 2]) for i in range(len(distinct))]
+    arrays.sort(key=len)
+    common = arrays[0]
+    for other in arrays[1:]:
+        common = np.intersect1d(common, other, assume_unique=True)
+    page = common[slice_[0] : slice_[0] + slice_[1]].tolist() if slice_ else None
+    return len(common), page
+
+
+def _ids_of(sent: bytes | None) -> np.ndarray:
+    """The values of array_send(int4[]): a 12-byte header, 8 per dimension, 8 per value."""
+    if sent is None:
+        return np.zeros(0, dtype=np.int32)
+    data = bytes(sent)
+    dimensions = struct.unpack(">i", data[:4])[0]
+    if dimensions == 0:
+        return np.zeros(0, dtype=np.int32)
+    values = np.frombuffer(data, dtype=">i4", offset=12 + 8 * dimensions)
+    return values[1::2].astype(np.int32)

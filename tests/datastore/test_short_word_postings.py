@@ -1,0 +1,382 @@
+"""PostgreSQL: one- and two-character words counted and paged from the postings table.
+
+After an ingest the table gets ``<table>_pst`` (datastore/postings.py): its answers must be the
+scan's, every write to the table must invalidate it in the same transaction (q then uses the
+ngram index, still exact), it goes with its table, and datastore_search_sql cannot read it.
+Over HTTP with ckanapi, on a file uploaded through the ingest pipeline.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import ckanapi
+import pytest
+from sqlalchemy import text
+
+from support.live_server import LiveServer
+from support.waiting import wait_until
+from tsunagu.datastore import pipeline, postings
+from tsunagu.datastore.ingest.values import to_halfwidth
+
+HEADER = ["名称", "種別", "備考"]
+KINDS = ["公園", "薬局", "避難所"]
+
+
+def _rows() -> list[list[str]]:
+    rows = []
+    for i in range(60):
+        rows.append(
+            [
+                # A short word at the start of the row (公園, 萩), mixed-case ASCII.
+                f"{['萩市', '公園', 'AbC', '下関'][i % 4]}の{KINDS[i % 3]}{i % 10}",
+                KINDS[i % 3],
+                # At the very end of the row, and empty cells.
+                ["", "水", "xY", "萩", "50%引き"][i % 5],
+            ]
+        )
+    return rows
+
+
+ROWS = _rows()
+CSV = ("\n".join(",".join(r) for r in [HEADER, *ROWS]) + "\n").encode("cp932")
+QUERIES = [
+    "萩",
+    "萩市",
+    "公園",
+    "水",
+    "ab",
+    "BC",
+    "Xy",
+    "ｘｙ",  # full-width, folded to half-width
+    "%",
+    "の",
+    "萩 公園",
+    "薬局 水",
+    "市 の 萩",
+    "公園 公園",
+    "無い",
+    "萩 無",
+    "0",
+]
+
+
+def _expected(q: str, rows: list[list[str]] | None = None) -> list[int]:
+    words = to_halfwidth(q).split()
+    out = []
+    for n, row in enumerate(ROWS if rows is None else rows, start=1):
+        haystack = "\u3000".join(v for v in row if v).lower()
+        if all(w.lower() in haystack for w in words):
+            out.append(n)
+    return out
+
+
+@pytest.fixture(scope="module")
+def env(server: LiveServer) -> dict[str, Any]:
+    if server.services.engine.dialect.name != "postgresql":
+        pytest.skip("postings are PostgreSQL's (SQLite expands short words in FTS5)")
+    admin = server.ckan(server.make_user("pst-admin", sysadmin=True))
+    admin.action.organization_create(name="pst-org", title="萩")
+    admin.action.package_create(name="pst-data", title="施設", owner_org="pst-org")
+    rid = _upload(admin, "pst-data", CSV)
+    return {"admin": admin, "rid": rid}
+
+
+def _upload(admin: Any, package: str, body: bytes) -> str:
+    resource = admin.action.resource_create(
+        package_id=package, name="施設", format="CSV", upload=("施設.csv", io.BytesIO(body))
+    )
+    rid = str(resource["id"])
+    _wait_for_postings(admin, rid)
+    return rid
+
+
+def _wait_for_postings(admin: Any, rid: str) -> dict[str, Any]:
+    return wait_until(  # type: ignore[no-any-return]
+        lambda: admin.action.datastore_ingest_status(resource_id=rid),
+        "the ingest and its short-word postings",
+        until=lambda s: (
+            s["status"] == "complete"
+            and any(e["message"].startswith("短い語の索引ができました") for e in s["log"])
+        ),
+    )
+
+
+@pytest.fixture
+def used(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
+    """Whether each search's total came from the postings (True) or not (False)."""
+    calls: list[bool] = []
+    lookup = postings.lookup
+
+    def counted(*args: Any) -> Any:
+        found = lookup(*args)
+        calls.append(found is not None)
+        return found
+
+    monkeypatch.setattr(postings, "lookup", counted)
+    yield calls
+
+
+def _ids(result: dict[str, Any]) -> list[int]:
+    return [r["_id"] for r in result["records"]]
+
+
+def _table(server: LiveServer, rid: str) -> str:
+    with server.services.engine.connect() as connection:
+        return str(
+            connection.execute(
+                text("SELECT table_name FROM datastore_table WHERE resource_id = :r"), {"r": rid}
+            ).scalar_one()
+        )
+
+
+def _relation_exists(server: LiveServer, name: str) -> bool:
+    with server.services.engine.connect() as connection:
+        return bool(connection.scalar(text("SELECT to_regclass(:n) IS NOT NULL"), {"n": name}))
+
+
+def _rebuild(server: LiveServer, rid: str) -> None:
+    pipeline.index_postings(server.services, rid, _table(server, rid))
+
+
+@pytest.mark.parametrize("q", QUERIES)
+def test_postings_answer_what_a_scan_finds(
+    env: dict[str, Any], server: LiveServer, used: list[bool], q: str
+) -> None:
+    admin, rid = env["admin"], env["rid"]
+    _rebuild(server, rid)
+    wanted = _expected(q)
+    for limit, offset in (
+        (1000, 0),
+        (3, 0),
+        (3, 2),
+        (2, max(len(wanted) - 1, 0)),
+        (5, len(wanted) + 3),
+    ):
+        page = admin.action.datastore_search(resource_id=rid, q=q, limit=limit, offset=offset)
+        assert _ids(page) == wanted[offset : offset + limit], (q, limit, offset)
+        assert page["total"] == len(wanted), (q, limit, offset)
+    untotalled = admin.action.datastore_search(resource_id=rid, q=q, limit=2, include_total=False)
+    assert _ids(untotalled) == wanted[:2]
+    assert "total" not in untotalled
+    by_id = admin.action.datastore_search(resource_id=rid, q=q, sort="_id asc", limit=4)
+    assert _ids(by_id) == wanted[:4]
+    assert by_id["total"] == len(wanted)
+    assert used and all(used), used
+
+
+def test_fields_formats_and_sort_with_postings(
+    env: dict[str, Any], server: LiveServer, used: list[bool]
+) -> None:
+    admin, rid = env["admin"], env["rid"]
+    _rebuild(server, rid)
+    wanted = _expected("萩")
+    names = admin.action.datastore_search(
+        resource_id=rid, q="萩", fields="名称", records_format="lists", limit=3, offset=1
+    )
+    assert names["records"] == [[ROWS[n - 1][0]] for n in wanted[1:4]]
+    assert [f["id"] for f in names["fields"]] == ["名称"]
+    assert names["total"] == len(wanted)
+    # Sorted on a column: the page as before, the total from the postings.
+    ordered = admin.action.datastore_search(
+        resource_id=rid, q="萩", sort="名称 desc", limit=5, offset=2
+    )
+    expected = sorted((ROWS[n - 1][0] for n in wanted), reverse=True)[2:7]
+    assert [r["名称"] for r in ordered["records"]] == expected
+    assert ordered["total"] == len(wanted)
+    assert used and all(used), used
+    # DISTINCT and filters keep the ngram-index path, with the scan's answers.
+    used.clear()
+    distinct = admin.action.datastore_search(
+        resource_id=rid, q="萩", fields="種別", distinct=True, limit=100
+    )
+    assert sorted(r["種別"] for r in distinct["records"]) == sorted(
+        {ROWS[n - 1][1] for n in wanted}
+    )
+    filtered = admin.action.datastore_search(
+        resource_id=rid, q="萩", filters={"種別": "公園"}, limit=100
+    )
+    assert _ids(filtered) == [n for n in wanted if ROWS[n - 1][1] == "公園"]
+    assert not used
+
+
+def test_info_says_whether_short_words_count_from_postings(
+    env: dict[str, Any], server: LiveServer
+) -> None:
+    admin, rid = env["admin"], env["rid"]
+    _rebuild(server, rid)
+    meta = admin.action.datastore_info(id=rid)["meta"]
+    assert meta["full_text_index"] == "all_words"
+    assert meta["short_word_postings"] is True
+    admin.action.datastore_upsert(
+        resource_id=rid, method="insert", records=[{"名称": "仮", "種別": "仮", "備考": ""}]
+    )
+    assert admin.action.datastore_info(id=rid)["meta"]["short_word_postings"] is False
+    admin.action.datastore_delete(resource_id=rid, filters={"名称": "仮"})
+
+
+def _all_rows(admin: Any, rid: str) -> list[tuple[int, list[str]]]:
+    records = admin.action.datastore_search(resource_id=rid, limit=10_000)["records"]
+    return [(r["_id"], [r[h] or "" for h in HEADER]) for r in records]
+
+
+def _assert_exact(admin: Any, rid: str, queries: list[str]) -> None:
+    """Every query's page and total equal a scan of the table's current rows."""
+    rows = _all_rows(admin, rid)
+    for q in queries:
+        words = to_halfwidth(q).split()
+        wanted = [
+            i
+            for i, row in rows
+            if all(w.lower() in "\u3000".join(v for v in row if v).lower() for w in words)
+        ]
+        page = admin.action.datastore_search(resource_id=rid, q=q, limit=1000)
+        assert _ids(page) == wanted, q
+        assert page["total"] == len(wanted), q
+
+
+@pytest.mark.parametrize(
+    "write",
+    ["insert", "upsert", "update", "delete_filtered", "create_with_records", "rolled_back"],
+)
+def test_every_write_invalidates_the_postings(
+    env: dict[str, Any], server: LiveServer, used: list[bool], write: str
+) -> None:
+    admin, rid = env["admin"], env["rid"]
+    _rebuild(server, rid)
+    queries = ["萩", "萩市", "新", "公園 萩", "ab"]
+    _assert_exact(admin, rid, queries)
+    first = _all_rows(admin, rid)[0][0]
+    if write == "insert":
+        admin.action.datastore_upsert(
+            resource_id=rid, method="insert", records=[{"名称": "新萩公園", "種別": "公園"}]
+        )
+    elif write == "upsert":
+        admin.action.datastore_upsert(
+            resource_id=rid, method="upsert", records=[{"_id": first, "名称": "新しい名前"}]
+        )
+    elif write == "update":
+        admin.action.datastore_upsert(
+            resource_id=rid, method="update", records=[{"_id": first, "備考": "萩ab"}]
+        )
+    elif write == "delete_filtered":
+        admin.action.datastore_delete(resource_id=rid, filters={"種別": "公園"})
+    elif write == "create_with_records":
+        admin.action.datastore_create(resource_id=rid, records=[{"名称": "萩の新館"}])
+    else:
+        # A write rolled back leaves the postings valid: the invalidation is transactional.
+        table = _table(server, rid)
+        with server.services.engine.connect() as connection:
+            connection.execute(text(f'DELETE FROM "{table}"'))
+            connection.rollback()
+    valid = admin.action.datastore_info(id=rid)["meta"]["short_word_postings"]
+    assert valid is (write == "rolled_back"), write
+    used.clear()
+    _assert_exact(admin, rid, queries)
+    assert all(used) if write == "rolled_back" else not any(used), used
+    # The next build makes them valid again, with the new rows.
+    _rebuild(server, rid)
+    used.clear()
+    _assert_exact(admin, rid, queries)
+    assert used and all(used), used
+
+
+def test_a_failed_build_leaves_q_exact_with_a_warning(
+    env: dict[str, Any], server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin, rid = env["admin"], env["rid"]
+    table = _table(server, rid)
+    with server.services.engine.begin() as connection:
+        postings.drop(connection, table)
+
+    def broken(*args: Any) -> int:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(postings, "build", broken)
+    job_id = admin.action.datastore_ingest_status(resource_id=rid)["job_id"]
+    pipeline.index_postings(server.services, rid, table, job_id)
+    log = admin.action.datastore_ingest_status(resource_id=rid)["log"]
+    assert any(
+        e["level"] == "warning" and "Short-word postings failed" in e["message"] for e in log
+    ), log
+    assert admin.action.datastore_info(id=rid)["meta"]["short_word_postings"] is False
+    _assert_exact(admin, rid, ["萩", "公園 萩", "ab"])
+
+
+def test_search_sql_cannot_read_the_postings(env: dict[str, Any], server: LiveServer) -> None:
+    admin, rid = env["admin"], env["rid"]
+    _rebuild(server, rid)
+    table = _table(server, rid)
+    assert _relation_exists(server, postings.name(table))
+    for statement in (
+        f'SELECT * FROM "{postings.name(table)}"',
+        f'SELECT * FROM "{rid}_pst"',
+        f'SELECT * FROM "{rid}" WHERE _id IN (SELECT unnest(ids) FROM "{table}_pst")',
+    ):
+        with pytest.raises((ckanapi.NotFound, ckanapi.ValidationError)):
+            admin.action.datastore_search_sql(sql=statement)
+    assert admin.action.datastore_search_sql(sql=f'SELECT count(*) AS n FROM "{rid}"')[
+        "records"
+    ] == [{"n": len(_all_rows(admin, rid))}]
+
+
+def test_postings_follow_reingest_and_go_with_their_table(
+    env: dict[str, Any], server: LiveServer, used: list[bool]
+) -> None:
+    admin = env["admin"]
+    admin.action.package_create(name="pst-swap", title="差し替え", owner_org="pst-org")
+    rid = _upload(admin, "pst-swap", CSV)
+    table = _table(server, rid)
+    assert _relation_exists(server, postings.name(table))
+    # A new file: the table is swapped and the postings rebuilt for the new rows.
+    replaced = [["長門の公園", "公園", "水"], ["萩の薬局", "薬局", ""]]
+    body = ("\n".join(",".join(r) for r in [HEADER, *replaced]) + "\n").encode("cp932")
+    before = admin.action.datastore_ingest_status(resource_id=rid)["job_id"]
+    admin.action.resource_update(
+        id=rid, package_id="pst-swap", name="施設", format="CSV", upload=("b.csv", io.BytesIO(body))
+    )
+    wait_until(
+        lambda: admin.action.datastore_ingest_status(resource_id=rid),
+        "the re-ingest and its postings",
+        until=lambda s: (
+            s["job_id"] != before
+            and s["status"] == "complete"
+            and any(e["message"].startswith("短い語の索引ができました") for e in s["log"])
+        ),
+    )
+    used.clear()
+    for q in ("萩", "公園", "水", "萩市"):
+        page = admin.action.datastore_search(resource_id=rid, q=q)
+        assert [r["名称"] for r in page["records"]] == [
+            replaced[n - 1][0] for n in _expected(q, replaced)
+        ], q
+        assert page["total"] == len(_expected(q, replaced)), q
+    assert used and all(used), used
+    table = _table(server, rid)
+    assert _relation_exists(server, postings.name(table))
+    # A whole-table delete drops the postings with the table.
+    admin.action.datastore_delete(resource_id=rid)
+    assert not _relation_exists(server, table)
+    assert not _relation_exists(server, postings.name(table))
+    # So does deleting the resource.
+    other = _upload(admin, "pst-swap", CSV)
+    other_table = _table(server, other)
+    assert _relation_exists(server, postings.name(other_table))
+    admin.action.resource_delete(id=other)
+    wait_until(
+        lambda: _relation_exists(server, postings.name(other_table)),
+        "the resource's table to go",
+        until=lambda exists: not exists,
+    )
+    assert not _relation_exists(server, other_table)
+
+
+def test_resource_lists_never_show_the_postings(env: dict[str, Any], server: LiveServer) -> None:
+    admin, rid = env["admin"], env["rid"]
+    _rebuild(server, rid)
+    resources = admin.action.package_show(id="pst-data")["resources"]
+    assert [r["id"] for r in resources] == [rid]
+    fields = [f["id"] for f in admin.action.datastore_info(id=rid)["fields"]]
+    assert fields == HEADER
