@@ -21,7 +21,7 @@ from support.waiting import wait_until
 from tsunagu.datastore import pipeline, postings
 from tsunagu.datastore.ingest.values import to_halfwidth
 
-HEADER = ["名称", "種別", "備考"]
+HEADER = ["内容", "種別", "備考"]
 KINDS = ["公園", "薬局", "避難所"]
 
 
@@ -174,20 +174,20 @@ def test_fields_formats_and_sort_with_postings(
     _rebuild(server, rid)
     wanted = _expected("萩")
     names = admin.action.datastore_search(
-        resource_id=rid, q="萩", fields="名称", records_format="lists", limit=3, offset=1
+        resource_id=rid, q="萩", fields="内容", records_format="lists", limit=3, offset=1
     )
     assert names["records"] == [[ROWS[n - 1][0]] for n in wanted[1:4]]
-    assert [f["id"] for f in names["fields"]] == ["名称"]
+    assert [f["id"] for f in names["fields"]] == ["内容"]
     assert names["total"] == len(wanted)
     # Sorted on a column: the page as before, the total from the postings.
     ordered = admin.action.datastore_search(
-        resource_id=rid, q="萩", sort="名称 desc", limit=5, offset=2
+        resource_id=rid, q="萩", sort="内容 desc", limit=5, offset=2
     )
     expected = sorted((ROWS[n - 1][0] for n in wanted), reverse=True)[2:7]
-    assert [r["名称"] for r in ordered["records"]] == expected
+    assert [r["内容"] for r in ordered["records"]] == expected
     assert ordered["total"] == len(wanted)
     assert used and all(used), used
-    # DISTINCT and filters keep the ngram-index path, with the scan's answers.
+    # DISTINCT keeps the ngram-index path, with the scan's answers.
     used.clear()
     distinct = admin.action.datastore_search(
         resource_id=rid, q="萩", fields="種別", distinct=True, limit=100
@@ -195,11 +195,71 @@ def test_fields_formats_and_sort_with_postings(
     assert sorted(r["種別"] for r in distinct["records"]) == sorted(
         {ROWS[n - 1][1] for n in wanted}
     )
-    filtered = admin.action.datastore_search(
-        resource_id=rid, q="萩", filters={"種別": "公園"}, limit=100
-    )
-    assert _ids(filtered) == [n for n in wanted if ROWS[n - 1][1] == "公園"]
     assert not used
+
+
+FILTERS: list[dict[str, Any]] = [
+    {"種別": "公園"},
+    {"種別": ["公園", "薬局"]},
+    {"_id": list(range(3, 40))},
+    {"種別": "薬局", "_id": list(range(10, 60))},
+    {"備考": None},
+    {"備考": ["水", None]},
+    {"内容": "萩市の公園0"},  # a column without an index: the ngram index's plans
+]
+
+
+def _kept(filters: dict[str, Any]) -> Any:
+    columns = {h: i for i, h in enumerate(HEADER)}
+
+    def keep(n: int) -> bool:
+        for column, value in filters.items():
+            values = value if isinstance(value, list) else [value]
+            if column == "_id":
+                if n not in values:
+                    return False
+            elif (ROWS[n - 1][columns[column]] or None) not in values:
+                return False
+        return True
+
+    return keep
+
+
+@pytest.mark.parametrize("q", ["萩", "公園", "水", "萩 の", "ab", "無い"])
+def test_filters_meet_the_postings_through_their_indexes(
+    env: dict[str, Any], server: LiveServer, used: list[bool], q: str
+) -> None:
+    admin, rid = env["admin"], env["rid"]
+    _rebuild(server, rid)
+    indexed = {
+        f["id"] for f in admin.action.datastore_info(id=rid)["fields"] if f["schema"]["is_index"]
+    }
+    assert {"種別", "備考"} <= indexed and "内容" not in indexed, indexed
+    for filters in FILTERS:
+        wanted = [n for n in _expected(q) if _kept(filters)(n)]
+        label = f"{q} {filters}"
+        used.clear()
+        for limit, offset in ((1000, 0), (2, 1), (3, len(wanted) + 2)):
+            page = admin.action.datastore_search(
+                resource_id=rid, q=q, filters=filters, limit=limit, offset=offset
+            )
+            assert _ids(page) == wanted[offset : offset + limit], (label, limit, offset)
+            assert page["total"] == len(wanted), (label, limit, offset)
+        ordered = admin.action.datastore_search(
+            resource_id=rid, q=q, filters=filters, sort="内容 desc", limit=3, offset=1
+        )
+        names = sorted((ROWS[n - 1][0] for n in wanted), reverse=True)
+        assert [r["内容"] for r in ordered["records"]] == names[1:4], label
+        assert ordered["total"] == len(wanted), label
+        untotalled = admin.action.datastore_search(
+            resource_id=rid, q=q, filters=filters, limit=2, include_total=False
+        )
+        assert _ids(untotalled) == wanted[:2], label
+        assert "total" not in untotalled
+        if "内容" in filters:
+            assert not used, label
+        else:
+            assert used and all(used), (label, used)
 
 
 def test_info_says_whether_short_words_count_from_postings(
@@ -211,10 +271,10 @@ def test_info_says_whether_short_words_count_from_postings(
     assert meta["full_text_index"] == "all_words"
     assert meta["short_word_postings"] is True
     admin.action.datastore_upsert(
-        resource_id=rid, method="insert", records=[{"名称": "仮", "種別": "仮", "備考": ""}]
+        resource_id=rid, method="insert", records=[{"内容": "仮", "種別": "仮", "備考": ""}]
     )
     assert admin.action.datastore_info(id=rid)["meta"]["short_word_postings"] is False
-    admin.action.datastore_delete(resource_id=rid, filters={"名称": "仮"})
+    admin.action.datastore_delete(resource_id=rid, filters={"内容": "仮"})
 
 
 def _all_rows(admin: Any, rid: str) -> list[tuple[int, list[str]]]:
@@ -251,11 +311,11 @@ def test_every_write_invalidates_the_postings(
     first = _all_rows(admin, rid)[0][0]
     if write == "insert":
         admin.action.datastore_upsert(
-            resource_id=rid, method="insert", records=[{"名称": "新萩公園", "種別": "公園"}]
+            resource_id=rid, method="insert", records=[{"内容": "新萩公園", "種別": "公園"}]
         )
     elif write == "upsert":
         admin.action.datastore_upsert(
-            resource_id=rid, method="upsert", records=[{"_id": first, "名称": "新しい名前"}]
+            resource_id=rid, method="upsert", records=[{"_id": first, "内容": "新しい名前"}]
         )
     elif write == "update":
         admin.action.datastore_upsert(
@@ -264,7 +324,7 @@ def test_every_write_invalidates_the_postings(
     elif write == "delete_filtered":
         admin.action.datastore_delete(resource_id=rid, filters={"種別": "公園"})
     elif write == "create_with_records":
-        admin.action.datastore_create(resource_id=rid, records=[{"名称": "萩の新館"}])
+        admin.action.datastore_create(resource_id=rid, records=[{"内容": "萩の新館"}])
     else:
         # A write rolled back leaves the postings valid: the invalidation is transactional.
         table = _table(server, rid)
@@ -349,7 +409,7 @@ def test_postings_follow_reingest_and_go_with_their_table(
     used.clear()
     for q in ("萩", "公園", "水", "萩市"):
         page = admin.action.datastore_search(resource_id=rid, q=q)
-        assert [r["名称"] for r in page["records"]] == [
+        assert [r["内容"] for r in page["records"]] == [
             replaced[n - 1][0] for n in _expected(q, replaced)
         ], q
         assert page["total"] == len(_expected(q, replaced)), q

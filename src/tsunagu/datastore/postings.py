@@ -41,6 +41,8 @@ $$
 """
 # A code point's bigram code is (first + 1) * _BASE + second, above every unigram's.
 _BASE = 0x110000
+# The postings hold _id as int4.
+_MAX_ID = 2**31 - 1
 # Bits of a row's place within its chunk, packed under the gram code for one sort.
 _ROW_BITS = 20
 
@@ -75,6 +77,8 @@ def build(connection: Connection, table: str) -> int:
     connection.execute(
         text(f"CREATE TABLE {postings} (gram text PRIMARY KEY, ids int4[] NOT NULL)")
     )
+    if (connection.scalar(text(f"SELECT max(_id) FROM {quoted}")) or 0) > _MAX_ID:
+        raise ValueError("_id が int4 の範囲を超えています (_id beyond int4)")
     raw = connection.connection.driver_connection
     grams = 0
     with raw.cursor("tsunagu_postings") as reader:
@@ -206,11 +210,19 @@ def _binary_row(gram: str, ids: np.ndarray) -> bytes:
 
 
 def lookup(
-    cursor: Any, table: str, words: list[str], slice_: tuple[int, int] | None
+    cursor: Any,
+    table: str,
+    words: list[str],
+    slice_: tuple[int, int] | None,
+    within: tuple[str, list[object]] | None = None,
 ) -> tuple[int, list[int] | None] | None:
     """The number of rows holding every word (each one or two characters), and with ``slice_``
     (offset, limit) the _id of those rows on that page in _id order; None when the table has no
-    valid postings (then the caller uses the GIN index)."""
+    valid postings (then the caller uses the GIN index).
+
+    ``within``: a statement (and its parameters) giving the _id of the rows the request's
+    filters keep; only those rows count (read through an index on the filter's column, the
+    table itself is not read)."""
     postings = _quote(name(table))
     cursor.execute(
         "SELECT 1 FROM pg_class WHERE relname = %s AND relnamespace = current_schema()::regnamespace",
@@ -219,7 +231,8 @@ def lookup(
     if cursor.fetchone() is None:
         return None
     distinct = list(dict.fromkeys(words))
-    if len(distinct) == 1:
+    if len(distinct) == 1 and within is None:
+        # The length and the page's slice of one array: nothing else is read.
         low, high = (slice_[0] + 1, slice_[0] + slice_[1]) if slice_ else (1, 0)
         cursor.execute(
             f"SELECT w.i, cardinality(p.ids), p.ids[%s:%s] "
@@ -248,17 +261,26 @@ def lookup(
     common = arrays[0]
     for other in arrays[1:]:
         common = np.intersect1d(common, other, assume_unique=True)
+    if within is not None and len(common):
+        statement, params = within
+        cursor.execute(f"SELECT array_send(ARRAY({statement}))", params)
+        kept = _ids_of(cursor.fetchone()[0])
+        common = common[np.isin(common, kept)]
     page = common[slice_[0] : slice_[0] + slice_[1]].tolist() if slice_ else None
     return len(common), page
 
 
 def _ids_of(sent: bytes | None) -> np.ndarray:
-    """The values of array_send(int4[]): a 12-byte header, 8 per dimension, 8 per value."""
+    """The values of array_send() of an int4[] or int8[]: a 12-byte header (the element type's
+    oid last), 8 bytes per dimension, then each value after its 4-byte length."""
     if sent is None:
-        return np.zeros(0, dtype=np.int32)
+        return np.zeros(0, dtype=np.int64)
     data = bytes(sent)
-    dimensions = struct.unpack(">i", data[:4])[0]
+    dimensions, _nulls, element = struct.unpack(">iii", data[:12])
     if dimensions == 0:
-        return np.zeros(0, dtype=np.int32)
+        return np.zeros(0, dtype=np.int64)
+    if element == 20:  # int8: each value is 12 bytes (length, then 8)
+        rows = np.frombuffer(data, dtype=np.uint8, offset=12 + 8 * dimensions).reshape(-1, 12)
+        return rows[:, 4:].copy().view(">i8").ravel().astype(np.int64)
     values = np.frombuffer(data, dtype=">i4", offset=12 + 8 * dimensions)
-    return values[1::2].astype(np.int32)
+    return values[1::2].astype(np.int64)

@@ -12,7 +12,7 @@ import csv
 import functools
 import io
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -467,12 +467,16 @@ def run(connection: Connection, meta: TableInfo, request: SearchRequest) -> dict
 def _from_postings(
     cursor: Any, dialect: Dialect, meta: TableInfo, request: SearchRequest
 ) -> tuple[int, list[int] | None] | None:
-    """PostgreSQL, a q of one- and two-character words only, without filters or DISTINCT: the
-    total from the table's postings, and the page's _id when the page is in _id order; None
-    when the postings do not serve the request (or are not valid: written since the ingest)."""
+    """PostgreSQL, a q of one- and two-character words only, without DISTINCT: the total from
+    the table's postings, and the page's _id when the page is in _id order; None when the
+    postings do not serve the request (or are not valid: written since the ingest).
+
+    Filters are met by the _id of the rows they keep, read from the filter columns' indexes
+    (each holds _id, see tables.build_btree_indexes); a filter on a column without an index
+    would read the whole table, so such requests keep the ngram index's plans."""
     if dialect.name != "postgresql":
         return None
-    if not isinstance(request.q, str) or not request.q or request.filters or request.distinct:
+    if not isinstance(request.q, str) or not request.q or request.distinct:
         return None
     words = _words(request.q)
     if not words or not all(fulltext.is_short(w) for w in words):
@@ -480,12 +484,38 @@ def _from_postings(
     in_id_order = not request.sort or request.sort == [("_id", False)]
     if not in_id_order and not request.include_total:
         return None
+    within = None
+    if request.filters:
+        if not _indexed_on_postgres(cursor, meta.table_name, set(request.filters)):
+            return None
+        sql = _Sql(dialect)
+        conditions = _conditions(
+            sql, meta.table_name, meta.types, replace(request, q=""), _TextPlan()
+        )
+        within = (
+            f"SELECT {sql.name(meta.table_name, '_id')} FROM {sql.name(meta.table_name)}"
+            f"{_where(conditions)}",
+            sql.params,
+        )
     return postings.lookup(
         cursor,
         meta.table_name,
         words,
         (request.offset, request.limit) if in_id_order else None,
+        within,
     )
+
+
+def _indexed_on_postgres(cursor: Any, table: str, columns: set[str]) -> bool:
+    """Whether every column leads an index of the table (or is _id)."""
+    cursor.execute(
+        "SELECT a.attname FROM pg_index i JOIN pg_attribute a "
+        "ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
+        "WHERE i.indrelid = to_regclass(%s)",
+        (quote(table),),
+    )
+    leading = {str(row[0]) for row in cursor.fetchall()}
+    return columns <= leading | {"_id"}
 
 
 def _ids_page(parts: _Parts, ids: list[int]) -> tuple[str, list[object]]:
