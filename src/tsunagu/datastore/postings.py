@@ -252,6 +252,8 @@ def lookup(
         if word[1] is None:
             return 0, [] if slice_ else None
         return int(word[1]), (list(word[2] or []) if slice_ else None)
+    if len(distinct) == 1 and within is not None:
+        return _merged_with(cursor, postings, distinct[0], slice_, within)
     cursor.execute(
         f"SELECT w.i, array_send(p.ids) "
         f"FROM unnest(%s::text[]) WITH ORDINALITY AS w(word, i) "
@@ -272,6 +274,48 @@ def lookup(
         common = _common(common, np.sort(_ids_of(cursor.fetchone()[0])))
     page = common[slice_[0] : slice_[0] + slice_[1]].tolist() if slice_ else None
     return len(common), page
+
+
+def _merged_with(
+    cursor: Any,
+    postings: str,
+    word: str,
+    slice_: tuple[int, int] | None,
+    within: tuple[str, list[object]],
+) -> tuple[int, list[int] | None] | None:
+    """One word and filters, in PostgreSQL: the word's ids merged with the filtered rows' _id,
+    both in _id order (the filter column's (column, _id) index gives them so), without reading
+    the table. The planner takes unnest() for 10 rows and would look each filtered row up in the
+    other side (a nested loop: 170 ms for 126,090 on a million rows, against 3–11 ms merged), so
+    nested loops are off for these statements only."""
+    cursor.execute("SELECT gram FROM " + postings + " WHERE gram = %s", (VALID_MARK,))
+    if cursor.fetchone() is None:
+        return None
+    statement, params = within
+    matched = (
+        f"FROM ({statement} ORDER BY 1) AS f(id) "
+        f"JOIN (SELECT unnest(ids)::int8 FROM {postings} WHERE gram = lower(%s)) AS m(id) "
+        f"ON m.id = f.id"
+    )
+    cursor.execute("SELECT current_setting('enable_nestloop')")
+    before = cursor.fetchone()[0]
+    cursor.execute("SELECT set_config('enable_nestloop', 'off', true)")
+    try:
+        cursor.execute(f"SELECT count(*) {matched}", [*params, word])
+        total = int(cursor.fetchone()[0])
+        page = None
+        if slice_ is not None:
+            if total <= slice_[0] or slice_[1] == 0:
+                page = []
+            else:
+                cursor.execute(
+                    f"SELECT f.id {matched} ORDER BY f.id LIMIT %s OFFSET %s",
+                    [*params, word, slice_[1], slice_[0]],
+                )
+                page = [int(row[0]) for row in cursor.fetchall()]
+    finally:
+        cursor.execute("SELECT set_config('enable_nestloop', %s, true)", (before,))
+    return total, page
 
 
 def _common(few: np.ndarray, many: np.ndarray) -> np.ndarray:
