@@ -225,10 +225,19 @@ def _kept(filters: dict[str, Any]) -> Any:
     return keep
 
 
+@pytest.mark.parametrize("merge_max", [10**9, -1], ids=["merged-in-sql", "intersected-in-numpy"])
 @pytest.mark.parametrize("q", ["萩", "公園", "水", "萩 の", "ab", "無い"])
 def test_filters_meet_the_postings_through_their_indexes(
-    env: dict[str, Any], server: LiveServer, used: list[bool], q: str
+    env: dict[str, Any],
+    server: LiveServer,
+    used: list[bool],
+    monkeypatch: pytest.MonkeyPatch,
+    q: str,
+    merge_max: int,
 ) -> None:
+    """One word with filters is merged in PostgreSQL, or (a word in many rows) intersected in
+    numpy; several words always in numpy. Forced each way, the answers are the scan's."""
+    monkeypatch.setattr(postings, "MERGE_MAX_IDS", merge_max)
     admin, rid = env["admin"], env["rid"]
     _rebuild(server, rid)
     indexed = {
