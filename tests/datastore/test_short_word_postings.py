@@ -374,6 +374,25 @@ def test_a_failed_build_leaves_q_exact_with_a_warning(
     _assert_exact(admin, rid, ["萩", "公園 萩", "ab"])
 
 
+def test_a_table_over_the_size_limit_keeps_the_ngram_index(
+    env: dict[str, Any], server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The build holds the whole table's pairs in memory, so a very big table is not given
+    postings: q stays exact on the ngram index, and the job's log says why."""
+    admin, rid = env["admin"], env["rid"]
+    table = _table(server, rid)
+    with server.services.engine.begin() as connection:
+        postings.drop(connection, table)
+    monkeypatch.setattr(postings, "MAX_ROWS", 1)
+    job_id = admin.action.datastore_ingest_status(resource_id=rid)["job_id"]
+    pipeline.index_postings(server.services, rid, table, job_id)
+    log = admin.action.datastore_ingest_status(resource_id=rid)["log"]
+    assert any(e["level"] == "info" and "Over 1 rows" in e["message"] for e in log), log
+    assert not _relation_exists(server, postings.name(table))
+    assert admin.action.datastore_info(id=rid)["meta"]["short_word_postings"] is False
+    _assert_exact(admin, rid, ["萩", "公園 萩", "ab"])
+
+
 def test_search_sql_cannot_read_the_postings(env: dict[str, Any], server: LiveServer) -> None:
     admin, rid = env["admin"], env["rid"]
     _rebuild(server, rid)

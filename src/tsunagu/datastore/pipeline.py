@@ -457,6 +457,17 @@ def index_postings(
             meta = session.get(DatastoreTable, resource_id)
             if meta is None or meta.table_name != table:
                 return
+            if meta.row_count > postings.MAX_ROWS:
+                if job_id is not None:
+                    _log(
+                        services,
+                        job_id,
+                        "info",
+                        f"{postings.MAX_ROWS:,} 行を超える表なので、短い語は全文検索の索引で"
+                        f"答えます (Over {postings.MAX_ROWS:,} rows: short words use the "
+                        "full-text index)",
+                    )
+                return
             postings.build(session.connection(), table)
             session.commit()
     except Exception as error:  # the data is published; only q's speed is at stake

@@ -29,6 +29,9 @@ from sqlalchemy.engine import Connection
 # 4 bytes per (gram, row) pair, and the merged array as much again, are the rest of the peak,
 # about 0.9 GB for a million rows of 73 characters.
 CHUNK_ROWS = 20_000
+# Tables above this keep the ngram index only: the build holds every (gram, row) pair of the
+# table in memory at once, about 0.9 GB per million rows.
+MAX_ROWS = 2_000_000
 # One word with filters: up to this many rows holding the word, PostgreSQL merges its ids with
 # the filtered rows' _id; beyond, unnesting the array costs more than sending it and the
 # filtered _id to the process and intersecting them there (a million rows: 萩市, 37,711 rows,
