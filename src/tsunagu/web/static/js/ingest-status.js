@@ -28,7 +28,10 @@
  * complete, hidden on error. The live text changes on every status change and, while running, at
  * most every 3 s. On complete the page reloads once (location.reload(), remembered per job in
  * sessionStorage so a page that still shows the section does not reload again) so the server
- * renders the detected columns. The section's data-state follows the job.
+ * renders the detected columns. It waits while the user is in the middle of something on the
+ * page (a file chosen, an upload under way, a field changed), saying the job is done instead
+ * (data-label-complete-later): reloading then would throw their work away. The section's
+ * data-state follows the job.
  */
 (function () {
   'use strict';
@@ -58,6 +61,18 @@
     }
   }
 
+  // Whether the user has changed a field of a form on this page since it loaded.
+  let edited = false;
+  document.addEventListener('input', (event) => {
+    if (event.target && event.target.form) edited = true;
+  }, true);
+
+  function userIsBusy() {
+    if (edited || document.querySelector('form[aria-busy="true"]')) return true;
+    return Array.from(document.querySelectorAll('input[type="file"]')).some(
+      (input) => input.files && input.files.length > 0);
+  }
+
   function setup(section) {
     const url = section.dataset.statusUrl;
     if (!url) return;
@@ -72,6 +87,8 @@
       errorColumn: d.labelErrorColumn || '（列「{column}」）',
       unavailable: d.labelUnavailable || '状況を取得できません。再試行しています…',
       progress: d.labelProgress || '取り込みの進み具合',
+      completeLater: d.labelCompleteLater ||
+        '取り込みが終わりました。ページを再読み込みすると結果が表示されます。',
     };
     // The server already rendered a finished job: nothing to follow.
     const initial = d.state;
@@ -197,6 +214,10 @@
         const done = alreadyReloaded(key);
         // Reload once per job; without sessionStorage, only if this page saw the job unfinished.
         if (done === false || (done === null && sawIncomplete)) {
+          if (userIsBusy()) {
+            setText(labels.completeLater);
+            return;
+          }
           rememberReload(key);
           window.location.reload();
         }
