@@ -427,18 +427,16 @@ def index_full_text(
         fulltext.settle(services.engine, table)
     except Exception as error:  # the data is published; only q's speed is at stake
         log.exception("full-text index of %s failed", table)
-        if job_id is not None:
-            _log(
-                services,
-                job_id,
-                "warning",
-                "全文検索の索引を作れませんでした。q は索引なしで答えます "
-                f"(Full-text index failed; q scans the table): {error}",
-            )
+        _log(
+            services,
+            job_id,
+            "warning",
+            "全文検索の索引を作れませんでした。q は索引なしで答えます "
+            f"(Full-text index failed; q scans the table): {error}",
+        )
         return
-    if job_id is not None:
-        seconds = time.perf_counter() - started
-        _log(services, job_id, "info", f"全文検索の索引ができました（{seconds:.1f} 秒）")
+    seconds = time.perf_counter() - started
+    _log(services, job_id, "info", f"全文検索の索引ができました（{seconds:.1f} 秒）")
     index_postings(services, resource_id, table, job_id)
 
 
@@ -458,32 +456,29 @@ def index_postings(
             if meta is None or meta.table_name != table:
                 return
             if meta.row_count > postings.MAX_ROWS:
-                if job_id is not None:
-                    _log(
-                        services,
-                        job_id,
-                        "info",
-                        f"{postings.MAX_ROWS:,} 行を超える表なので、短い語は全文検索の索引で"
-                        f"答えます (Over {postings.MAX_ROWS:,} rows: short words use the "
-                        "full-text index)",
-                    )
+                _log(
+                    services,
+                    job_id,
+                    "info",
+                    f"{postings.MAX_ROWS:,} 行を超える表なので、短い語は全文検索の索引で"
+                    f"答えます (Over {postings.MAX_ROWS:,} rows: short words use the "
+                    "full-text index)",
+                )
                 return
             postings.build(session.connection(), table)
             session.commit()
     except Exception as error:  # the data is published; only q's speed is at stake
         log.exception("short-word postings of %s failed", table)
-        if job_id is not None:
-            _log(
-                services,
-                job_id,
-                "warning",
-                "短い語の索引を作れませんでした。q は全文検索の索引で答えます "
-                f"(Short-word postings failed; q uses the full-text index): {error}",
-            )
+        _log(
+            services,
+            job_id,
+            "warning",
+            "短い語の索引を作れませんでした。q は全文検索の索引で答えます "
+            f"(Short-word postings failed; q uses the full-text index): {error}",
+        )
         return
-    if job_id is not None:
-        seconds = time.perf_counter() - started
-        _log(services, job_id, "info", f"短い語の索引ができました（{seconds:.1f} 秒）")
+    seconds = time.perf_counter() - started
+    _log(services, job_id, "info", f"短い語の索引ができました（{seconds:.1f} 秒）")
 
 
 def index_missing_full_text(services: Services) -> None:
@@ -512,7 +507,10 @@ def _describe(info: Any) -> str:
     return "、".join(parts)
 
 
-def _log(services: Services, job_id: str, level: str, message: str) -> None:
+def _log(services: Services, job_id: str | None, level: str, message: str) -> None:
+    """Add to the job's log; nothing when the work runs without a job (a start-up rebuild)."""
+    if job_id is None:
+        return
     with services.sessions() as session:
         job = session.get(IngestJob, job_id)
         if job is not None:
