@@ -119,6 +119,17 @@ def wait_done(ckan: ckanapi.RemoteCKAN, batch_id: str) -> dict[str, Any]:
     )
 
 
+def wait_settled(ckan: ckanapi.RemoteCKAN, batch_id: str) -> dict[str, Any]:
+    """The first batch_status that shows the drafts made or the batch failed (tables may still
+    be loading), polled often so as to see it as soon as it is there."""
+    return wait_until(
+        lambda: ckan.action.batch_status(id=batch_id),
+        f"batch {batch_id} to be applied or fail",
+        until=lambda b: b["state"] not in ("queued", "applying"),
+        every=0.01,
+    )
+
+
 def dataset_exists(server: LiveServer, name: str) -> bool:
     try:
         server.act("package_show", {"id": name})
@@ -623,13 +634,39 @@ def test_a_batch_that_fails_while_making_drafts_leaves_nothing(
     assert [r["action"] for r in batch["rows"]] == ["create", "update"]
     assert any("公開中" in w for w in batch["rows"][1]["warnings"])
     editor.action.batch_upload_apply(id=batch["id"])
-    done = wait_done(editor, batch["id"])
+    # The batch and its job end in one commit: the first answer that shows the batch failed
+    # shows its job ended in error too.
+    done = wait_settled(editor, batch["id"])
     assert done["state"] == "failed"
     assert done["error"].startswith("3行目")
     assert done["job"]["status"] == "error"
+    assert done["job"]["error"] == done["error"]
     assert not dataset_exists(server, new_file[0].removesuffix(".csv"))
     kept = editor.action.package_show(id=roster)["resources"]
     assert [(r["id"], r["hash"]) for r in kept] == [(with_file["id"], with_file["hash"])]
+
+
+def test_a_batch_seen_applied_has_its_job_ended_and_the_next_is_queued_at_once(
+    server: LiveServer, actors: Actors
+) -> None:
+    """The batch's drafts and its job's end are one commit: the first batch_status that says
+    applied says the job is complete, and the editor's next batch is queued and run at once."""
+    editor = actors.ckan("bt-editor")
+    for _ in range(2):
+        batch = post(
+            server,
+            actors.tokens["bt-editor"],
+            "batch_upload_preview",
+            [("files", unique_code_file("aed_location", AED))],
+            owner_org=ORG,
+        )["result"]
+        assert batch["ready"], [r["errors"] for r in batch["rows"]]
+        assert editor.action.batch_upload_apply(id=batch["id"])["state"] == "queued"
+        seen = wait_settled(editor, batch["id"])
+        assert seen["state"] == "applied"
+        assert seen["job"]["status"] == "complete" and seen["job"]["error"] is None
+        made = seen["rows"][0]["result"]
+        assert made["outcome"] == "created" and dataset_exists(server, made["name"])
 
 
 def test_a_name_taken_after_the_preview_refuses_the_apply(

@@ -30,7 +30,7 @@ from tsunagu.catalog.resources import is_upload
 from tsunagu.context import Context, Services
 from tsunagu.errors import NotAuthorized, NotFound, ValidationError, require
 from tsunagu.jobs.models import Job
-from tsunagu.jobs.queue import enqueue
+from tsunagu.jobs.queue import enqueue, finish_in
 from tsunagu.storage.database import run_in_transaction, transaction
 from tsunagu.storage.types import new_id, utcnow
 from tsunagu.workspace.batch import plan as planning
@@ -301,13 +301,16 @@ def discard(context: Context, batch: UploadBatch) -> UploadBatch:
     return batch
 
 
-def _mark(services: Services, batch_id: str, state: str, error: str = "") -> None:
+def _fail(services: Services, batch_id: str, job_id: str, job_status: str, error: str) -> str:
+    """Mark the batch failed and end its job in one commit (see `run`); returns the status the
+    job ended with."""
     with transaction(services.sessions) as session:
         batch = session.get(UploadBatch, batch_id)
         if batch is not None:
-            batch.state = state
+            batch.state = "failed"
             batch.error = error
             batch.modified = utcnow()
+        return finish_in(session, job_id, job_status, error)
 
 
 CANCELLED = (
@@ -315,11 +318,14 @@ CANCELLED = (
 )
 
 
-def mark_cancelled(services: Services, batch_id: str) -> None:
-    _mark(services, batch_id, "failed", CANCELLED)
+def mark_cancelled(services: Services, batch_id: str, job_id: str) -> None:
+    """A job asked to stop before it began: the batch fails, nothing is made."""
+    _fail(services, batch_id, job_id, "cancelled", CANCELLED)
 
 
-def _make_drafts(session: Session, services: Services, batch_id: str, user_id: str | None) -> None:
+def _make_drafts(
+    session: Session, services: Services, batch_id: str, job_id: str, user_id: str | None
+) -> str:
     user = session.get(User, user_id) if user_id else None
     if user is None or user.state != "active":
         raise BatchFailed("一括登録を実行したユーザーがいません (The user is gone)")
@@ -335,32 +341,36 @@ def _make_drafts(session: Session, services: Services, batch_id: str, user_id: s
     batch.result = {"rows": made}
     batch.state = "applied"
     batch.applied = batch.modified = utcnow()
+    return finish_in(session, job_id, "complete")
 
 
-def run(services: Services, batch_id: str) -> tuple[str, str]:
-    """Make the drafts of a queued batch in one transaction; returns the job's (status, error).
+def run(services: Services, batch_id: str, job_id: str) -> str:
+    """Make the drafts of a queued batch in one transaction, which also ends its job; returns
+    the status the job ended with.
+
+    The batch's end and its job's end are one commit, so a client that sees the batch applied
+    or failed in batch_status also sees its job ended (never still "running").
 
     Safe to run again after a crash: until the transaction commits nothing exists, and once it
     has, the batch says so and is not made twice."""
     with transaction(services.sessions) as session:
         batch = session.get(UploadBatch, batch_id)
         if batch is None or batch.state not in ("queued", "applying"):
-            return "complete", ""
+            return finish_in(session, job_id, "complete")
         batch.state = "applying"
         user_id = batch.applied_by
     try:
         # Run again from the start if PostgreSQL gives the transaction up in a deadlock (an
         # ingest finishing on one of the batch's datasets meanwhile).
-        run_in_transaction(
-            services.sessions, lambda session: _make_drafts(session, services, batch_id, user_id)
+        status = run_in_transaction(
+            services.sessions,
+            lambda session: _make_drafts(session, services, batch_id, job_id, user_id),
         )
     except BatchFailed as failure:
-        _mark(services, batch_id, "failed", str(failure))
-        return "error", str(failure)
+        return _fail(services, batch_id, job_id, "error", str(failure))
     except Exception as error:  # a bug must not leave the batch "applying" for ever
         log.exception("batch %s failed", batch_id)
         message = f"予期しないエラーのため、何も作成しませんでした: {error}"
-        _mark(services, batch_id, "failed", message)
-        return "error", message
+        return _fail(services, batch_id, job_id, "error", message)
     staging.discard(services, batch_id)  # every file now lives with its resource
-    return "complete", ""
+    return status
