@@ -14,6 +14,7 @@ import datetime as dt
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -362,3 +363,66 @@ def test_newest_and_yearly_values_read_past_gaps_and_old_rows(
     assert (years[0].date, years[0].value) == (dt.date(2024, 3, 30), 2.0)
     shown = admin.action.metric_show(key="datasets_public", params={"organization": "ms-town"})
     assert shown["latest_snapshot"] == {"date": forty_days_ago.isoformat(), "value": 4.0}
+
+
+def _today_point(points: list[dict[str, Any]]) -> dict[str, Any] | None:
+    return next((p for p in points if p["date"] == today().isoformat()), None)
+
+
+def test_a_day_seen_stored_can_be_run_again_at_once(
+    server: LiveServer, admin: ckanapi.RemoteCKAN
+) -> None:
+    """The day's values and its job's end are one commit: as soon as a client sees today's
+    value, a run of the day is taken at once (not answered "running", another process's)."""
+    _forget(server)
+    other = server.ckan(server.make_user("ms-sysadmin-2", sysadmin=True))
+    first: dict[str, Any] = {}
+    runner = threading.Thread(target=lambda: first.update(other.action.metric_snapshot_run()))
+    runner.start()
+    try:
+        wait_until(
+            lambda: admin.action.metric_series(
+                key="datasets_public", params={"kind": "municipality"}
+            )["points"],
+            "today's value to be stored",
+            until=lambda points: (_today_point(points) or {}).get("value") is not None,
+            every=0.01,
+        )
+        again = admin.action.metric_snapshot_run()
+    finally:
+        runner.join(timeout=120)
+    assert first["status"] == "complete" and first["written"] > 20
+    assert (again["status"], again["written"], again["updated"]) == (
+        "complete",
+        0,
+        first["written"],
+    )
+    job = admin.action.job_show(id=metric_job.job_id(today()))
+    assert (job["status"], job["error"]) == ("complete", None)
+
+
+@pytest.fixture
+def broken_metric() -> Iterator[None]:
+    """A metric for one test whose value is no number, which the snapshot cannot store."""
+    registry.metric("test_not_a_number", label="試験用", unit="件", headline=({},))(
+        lambda _context, _params: "たくさん"
+    )
+    yield
+    registry._METRICS.pop("test_not_a_number", None)
+
+
+def test_an_error_in_the_run_stores_nothing_and_ends_the_job_as_error(
+    server: LiveServer, admin: ckanapi.RemoteCKAN, broken_metric: None
+) -> None:
+    _forget(server)
+    ran = admin.action.metric_snapshot_run()
+    assert ran["status"] == "error"
+    job = admin.action.job_show(id=metric_job.job_id(today()))
+    assert job["status"] == "error" and "たくさん" in job["error"]
+    assert _rows_of_day(server, today()) == 0  # the run's values went with it
+    series = admin.action.metric_series(key="datasets_public", params={"kind": "municipality"})
+    assert (_today_point(series["points"]) or {}).get("value") is None
+    registry._METRICS.pop("test_not_a_number", None)
+    again = admin.action.metric_snapshot_run()  # at once: the job's row has ended
+    assert again["status"] == "complete" and again["written"] > 20
+    assert admin.action.job_show(id=metric_job.job_id(today()))["status"] == "complete"

@@ -22,7 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from tsunagu.context import Context, Services
 from tsunagu.jobs.models import Job
-from tsunagu.jobs.queue import FINISHED, finish, prune_finished, recover_stale
+from tsunagu.jobs.queue import FINISHED, finish, finish_in, prune_finished, recover_stale
 from tsunagu.metrics import snapshots
 from tsunagu.storage.types import utcnow
 
@@ -90,6 +90,12 @@ def run_day(services: Services, day: dt.date | None = None) -> dict[str, Any]:
         session = services.sessions()
         try:
             outcome = snapshots.store_day(Context(services=services, session=session), day)
+            # The day's values and the job's end in one commit: whoever sees the values can run
+            # the day again at once, and is not told another process is still storing it.
+            session.execute(
+                update(Job).where(Job.id == job_id(day)).values(progress=outcome.as_dict())
+            )
+            finish_in(session, job_id(day), "complete")
             session.commit()
         finally:
             session.close()
@@ -97,10 +103,6 @@ def run_day(services: Services, day: dt.date | None = None) -> dict[str, Any]:
         log.exception("metric snapshot of %s failed", day)
         finish(services, job_id(day), "error", str(exc)[:2000])
         return {"date": day.isoformat(), "status": "error", "job_id": job_id(day)}
-    with services.sessions() as session:
-        session.execute(update(Job).where(Job.id == job_id(day)).values(progress=outcome.as_dict()))
-        session.commit()
-    finish(services, job_id(day), "complete")
     return {**outcome.as_dict(), "status": "complete", "job_id": job_id(day)}
 
 
