@@ -20,7 +20,7 @@ from sqlalchemy import Table, literal_column, text
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql.elements import ColumnElement
 
-from tsunagu.datastore import fulltext, postings
+from tsunagu.datastore import fulltext, search_postings
 from tsunagu.datastore.access import TableInfo
 from tsunagu.datastore.ingest.values import to_halfwidth
 from tsunagu.datastore.search_request import SearchRequest, field_dicts
@@ -416,7 +416,9 @@ def run(connection: Connection, meta: TableInfo, request: SearchRequest) -> dict
     parts = _parts(connection, meta, request, names)
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        known = _from_postings(cursor, dialect, meta, request)
+        known = search_postings.from_postings(
+            cursor, dialect, meta, request, lambda: _filtered_ids(dialect, meta, request)
+        )
         if known is not None and known[1] is not None:
             page, total, counted_in_page = _ids_page(parts, known[1]), known[0], False
         elif known is not None:
@@ -464,58 +466,17 @@ def run(connection: Connection, meta: TableInfo, request: SearchRequest) -> dict
     return result
 
 
-def _from_postings(
-    cursor: Any, dialect: Dialect, meta: TableInfo, request: SearchRequest
-) -> tuple[int, list[int] | None] | None:
-    """PostgreSQL, a q of one- and two-character words only, without DISTINCT: the total from
-    the table's postings, and the page's _id when the page is in _id order; None when the
-    postings do not serve the request (or are not valid: written since the ingest).
-
-    Filters are met by the _id of the rows they keep, read from the filter columns' indexes
-    (each holds _id, see tables.build_btree_indexes); a filter on a column without an index
-    would read the whole table, so such requests keep the ngram index's plans."""
-    if dialect.name != "postgresql":
-        return None
-    if not isinstance(request.q, str) or not request.q or request.distinct:
-        return None
-    words = _words(request.q)
-    if not words or not all(fulltext.is_short(w) for w in words):
-        return None
-    in_id_order = not request.sort or request.sort == [("_id", False)]
-    if not in_id_order and not request.include_total:
-        return None
-    within = None
-    if request.filters:
-        if not _indexed_on_postgres(cursor, meta.table_name, set(request.filters)):
-            return None
-        sql = _Sql(dialect)
-        conditions = _conditions(
-            sql, meta.table_name, meta.types, replace(request, q=""), _TextPlan()
-        )
-        within = (
-            f"SELECT {sql.name(meta.table_name, '_id')} FROM {sql.name(meta.table_name)}"
-            f"{_where(conditions)}",
-            sql.params,
-        )
-    return postings.lookup(
-        cursor,
-        meta.table_name,
-        words,
-        (request.offset, request.limit) if in_id_order else None,
-        within,
+def _filtered_ids(
+    dialect: Dialect, meta: TableInfo, request: SearchRequest
+) -> tuple[str, list[object]]:
+    """The _id of the rows the request's filters keep (its q aside), as SQL and parameters."""
+    sql = _Sql(dialect)
+    conditions = _conditions(sql, meta.table_name, meta.types, replace(request, q=""), _TextPlan())
+    return (
+        f"SELECT {sql.name(meta.table_name, '_id')} FROM {sql.name(meta.table_name)}"
+        f"{_where(conditions)}",
+        sql.params,
     )
-
-
-def _indexed_on_postgres(cursor: Any, table: str, columns: set[str]) -> bool:
-    """Whether every column leads an index of the table (or is _id)."""
-    cursor.execute(
-        "SELECT a.attname FROM pg_index i JOIN pg_attribute a "
-        "ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
-        "WHERE i.indrelid = to_regclass(%s)",
-        (quote(table),),
-    )
-    leading = {str(row[0]) for row in cursor.fetchall()}
-    return columns <= leading | {"_id"}
 
 
 def _ids_page(parts: _Parts, ids: list[int]) -> tuple[str, list[object]]:

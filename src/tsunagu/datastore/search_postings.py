@@ -1,0 +1,66 @@
+"""datastore_search on PostgreSQL: when a q of short words is counted and paged from the table's
+postings (datastore/postings.py) instead of the ngram index."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.engine import Dialect
+
+from tsunagu.datastore import fulltext, postings
+from tsunagu.datastore.access import TableInfo
+from tsunagu.datastore.ingest.values import to_halfwidth
+from tsunagu.datastore.search_request import SearchRequest
+from tsunagu.datastore.tables import quote
+
+
+def from_postings(
+    cursor: Any,
+    dialect: Dialect,
+    meta: TableInfo,
+    request: SearchRequest,
+    filtered_ids: Callable[[], tuple[str, list[object]]],
+) -> tuple[int, list[int] | None] | None:
+    """PostgreSQL, a q of one- and two-character words only, without DISTINCT: the total from
+    the table's postings, and the page's _id when the page is in _id order; None when the
+    postings do not serve the request (or are not valid: written since they were built).
+
+    Filters are met by the _id of the rows they keep (``filtered_ids``: the statement giving
+    them), read from the filter columns' indexes (each holds _id, see
+    tables.build_btree_indexes); a filter on a column without an index would read the whole
+    table, so such requests keep the ngram index's plans."""
+    if dialect.name != "postgresql":
+        return None
+    if not isinstance(request.q, str) or not request.q or request.distinct:
+        return None
+    words = to_halfwidth(request.q).split()
+    if not words or not all(fulltext.is_short(w) for w in words):
+        return None
+    in_id_order = not request.sort or request.sort == [("_id", False)]
+    if not in_id_order and not request.include_total:
+        return None
+    within = None
+    if request.filters:
+        if not _indexed_on_postgres(cursor, meta.table_name, set(request.filters)):
+            return None
+        within = filtered_ids()
+    return postings.lookup(
+        cursor,
+        meta.table_name,
+        words,
+        (request.offset, request.limit) if in_id_order else None,
+        within,
+    )
+
+
+def _indexed_on_postgres(cursor: Any, table: str, columns: set[str]) -> bool:
+    """Whether every column leads an index of the table (or is _id)."""
+    cursor.execute(
+        "SELECT a.attname FROM pg_index i JOIN pg_attribute a "
+        "ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
+        "WHERE i.indrelid = to_regclass(%s)",
+        (quote(table),),
+    )
+    leading = {str(row[0]) for row in cursor.fetchall()}
+    return columns <= leading | {"_id"}
