@@ -69,10 +69,15 @@ def _quote(identifier: str) -> str:
 def build(connection: Connection, table: str) -> int:
     """(Re)build the postings of a table in the caller's transaction; returns the number of
     grams. Writes to the table wait until the caller commits (SHARE lock), so that no row
-    changes between the read and the postings becoming valid."""
+    changes between the read and the postings becoming valid.
+
+    The new postings are written to a table of their own and put in place of the old ones only
+    at the end: searches go on reading the old (invalid) postings meanwhile, and wait only for
+    that swap, instead of for the whole build behind a DROP of the table they read."""
     if connection.dialect.name != "postgresql":
         return 0
     quoted, postings = _quote(table), _quote(name(table))
+    building = _quote(name(table) + "_new")
     connection.execute(text(f"LOCK TABLE {quoted} IN SHARE MODE"))
     if not connection.scalar(
         text("SELECT 1 FROM pg_proc WHERE proname = 'tsunagu_postings_invalidate'")
@@ -82,12 +87,9 @@ def build(connection: Connection, table: str) -> int:
             text("SELECT 1 FROM pg_proc WHERE proname = 'tsunagu_postings_invalidate'")
         ):
             connection.exec_driver_sql(_INVALIDATE)
-    connection.execute(text(f"DROP TABLE IF EXISTS {postings}"))
     # Read by this module only: never listed as a resource, never reachable from
     # datastore_search_sql (which resolves every table it reads through a resource id).
-    connection.execute(
-        text(f"CREATE TABLE {postings} (gram text PRIMARY KEY, ids int4[] NOT NULL)")
-    )
+    connection.execute(text(f"CREATE TABLE {building} (gram text NOT NULL, ids int4[] NOT NULL)"))
     if (connection.scalar(text(f"SELECT max(_id) FROM {quoted}")) or 0) > _MAX_ID:
         raise ValueError("_id が int4 の範囲を超えています (_id beyond int4)")
     raw = connection.connection.driver_connection
@@ -95,7 +97,7 @@ def build(connection: Connection, table: str) -> int:
     with raw.cursor("tsunagu_postings") as reader:
         # Every chunk read before COPY starts: the connection serves one statement at a time.
         chunks = list(_chunks(reader, quoted))
-    copying = f"COPY {postings} (gram, ids) FROM STDIN (FORMAT BINARY)"
+    copying = f"COPY {building} (gram, ids) FROM STDIN (FORMAT BINARY)"
     with raw.cursor() as writer, writer.copy(copying) as copy:
         copy.write(b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0))
         for gram, ids in _merged(chunks):
@@ -103,6 +105,9 @@ def build(connection: Connection, table: str) -> int:
             grams += 1
         copy.write(_binary_row(VALID_MARK, np.zeros(0, dtype=np.int32)))
         copy.write(struct.pack(">h", -1))
+    connection.execute(text(f"DROP TABLE IF EXISTS {postings}"))
+    connection.execute(text(f"ALTER TABLE {building} RENAME TO {postings}"))
+    connection.execute(text(f"ALTER TABLE {postings} ADD PRIMARY KEY (gram)"))
     trigger = _quote(table + "_pst_invalidate")
     connection.execute(text(f"DROP TRIGGER IF EXISTS {trigger} ON {quoted}"))
     connection.execute(

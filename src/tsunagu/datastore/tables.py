@@ -186,8 +186,10 @@ def build_btree_indexes(connection: Connection, name: str, index_columns: Sequen
 
 def drop(connection: Connection, name: str) -> None:
     fulltext.drop(connection, name)
-    postings.drop(connection, name)
+    # The table before its postings: a postings build holds the table (SHARE) until it commits,
+    # so the postings it makes are in place, and dropped here, once this DROP gets the table.
     connection.execute(text(f"DROP TABLE IF EXISTS {_quote(name)}"))
+    postings.drop(connection, name)
 
 
 def rename(connection: Connection, old: str, new: str) -> None:
