@@ -22,6 +22,7 @@ from tsunagu.bootstrap import build_services, start_search
 from tsunagu.config import Settings
 from tsunagu.context import Services
 from tsunagu.datastore.jobs import IngestWorker
+from tsunagu.datastore.postings_jobs import PostingsWorker
 from tsunagu.dcat.endpoints import routes as dcat_routes
 from tsunagu.disaster.middleware import DisasterPages
 from tsunagu.disaster.views import routes as disaster_routes
@@ -58,6 +59,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         workers = [IngestWorker(services) for _ in range(settings.ingest_workers)]
         for worker in workers:
             worker.start()
+        # PostgreSQL: rebuilds a datastore table's short-word postings once writes to it go
+        # quiet (datastore/postings_jobs.py).
+        postings = PostingsWorker(services)
+        if services.engine.dialect.name == "postgresql":
+            postings.start()
         quality = QualityWorker(services)  # checks each ingested file without holding up ingest
         quality.start()
         batches = BatchWorker(services)  # makes the drafts of applied batches (workspace/batch)
@@ -85,6 +91,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         usage.stop()
         for worker in workers:
             worker.stop()
+        if services.engine.dialect.name == "postgresql":
+            postings.stop()
         quality.stop()
         batches.stop()
         for harvest in harvests:

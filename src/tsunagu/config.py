@@ -28,6 +28,9 @@ class Settings:
     ingest_allow_private_urls: bool = False
     ingest_max_bytes: int = 500 * 1024 * 1024
     ingest_workers: int = 1
+    # PostgreSQL: a datastore table written through the API gets its short-word postings rebuilt
+    # once no write has reached it for this long (datastore/postings_jobs.py).
+    datastore_postings_quiet_seconds: float = 30.0
     sql_time_limit: float = 10.0
     sql_row_limit: int = 32_000
     # Many files at once (workspace/batch): files in one batch (a zip's entries count), their
@@ -146,6 +149,9 @@ class Settings:
             "ingest_allow_private_urls": _env("INGEST_ALLOW_PRIVATE_URLS", "") in ("1", "true"),
             "ingest_max_bytes": int(_env("INGEST_MAX_BYTES", str(500 * 1024 * 1024))),
             "ingest_workers": int(_env("INGEST_WORKERS", "1")),
+            "datastore_postings_quiet_seconds": float(
+                _env("DATASTORE_POSTINGS_QUIET_SECONDS", "30")
+            ),
             "sql_time_limit": float(_env("SQL_TIME_LIMIT", "10")),
             "sql_row_limit": int(_env("SQL_ROW_LIMIT", "32000")),
             "batch_max_files": int(_env("BATCH_MAX_FILES", "200")),

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from tsunagu.catalog import validation
 from tsunagu.catalog.dictize import iso
 from tsunagu.context import Context
-from tsunagu.datastore import fulltext, postings, search, search_request, sql
+from tsunagu.datastore import fulltext, postings_jobs, search, search_request, sql
 from tsunagu.datastore.access import (
     readable_resource,
     readable_table,
@@ -90,8 +90,8 @@ def datastore_info(context: Context, data: dict[str, Any]) -> dict[str, Any]:
             # Which words of q the full-text index serves (see _full_text_index).
             "full_text_index": _full_text_index(context, meta.table_name),
             # PostgreSQL: whether one- and two-character words count from the table's postings
-            # (false until an ingest builds them, and again after any write to the table).
-            "short_word_postings": postings.valid(context.session.connection(), meta.table_name),
+            # ("valid"), or a rebuild after writes waits or runs ("pending", "rebuilding").
+            "short_word_postings": postings_jobs.state(context.session, meta),
             # The latitude and longitude columns that make each row a point on a map.
             "point": {
                 "latitude": meta.fields[point[0]]["id"],

@@ -12,8 +12,8 @@ from sqlalchemy.exc import IntegrityError
 
 from tsunagu.catalog import validation
 from tsunagu.context import Context
+from tsunagu.datastore import postings_jobs, search, search_request, tables
 from tsunagu.datastore import records as record_io
-from tsunagu.datastore import search, search_request, tables
 from tsunagu.datastore.access import editable_resource, resource_id_of, table_meta
 from tsunagu.datastore.activation import mark_active
 from tsunagu.datastore.jobs import is_tabular, submit
@@ -108,6 +108,9 @@ def datastore_create(context: Context, data: dict[str, Any]) -> dict[str, Any]:
         _insert(context, meta, records)
     mark_active(context.session, resource_id, True)
     meta.modified = utcnow()
+    if records:
+        # PostgreSQL: the table's short-word postings once writes to it go quiet.
+        postings_jobs.request_rebuild(context.session, meta)
     return {
         "resource_id": resource_id,
         "fields": search_request.field_dicts(meta),
@@ -191,6 +194,7 @@ def datastore_upsert(context: Context, data: dict[str, Any]) -> dict[str, Any]:
             insert_missing=method == "upsert",
         )
     meta.modified = utcnow()
+    postings_jobs.request_rebuild(context.session, meta)
     return {"resource_id": resource_id, "method": method, "records": records}
 
 
@@ -246,6 +250,7 @@ def datastore_delete(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     connection.execute(sql_delete(table).where(search.where_clause(connection, table, request)))
     meta.row_count = connection.execute(select(func.count()).select_from(table)).scalar_one()
     meta.modified = utcnow()
+    postings_jobs.request_rebuild(context.session, meta)
     return {"resource_id": resource_id, "filters": filters}
 
 

@@ -1,0 +1,197 @@
+"""PostgreSQL: short-word postings rebuilt in the background after API writes.
+
+An ingest builds a table's postings (datastore/postings.py) at its end, and any later write
+invalidates them in the same transaction (the table's statement trigger). Each write action
+(datastore_create with records, datastore_upsert, datastore_delete with filters) therefore queues
+a job of kind ``datastore_postings`` for the table in its own transaction; while the job waits,
+later writes reuse it (`jobs.queue.enqueue`) and move its ``written`` time on, so a burst of
+1,000 upserts queues one job. A `PostingsWorker` takes a job only once the table has had no write
+for ``Settings.datastore_postings_quiet_seconds`` and rebuilds the postings then.
+
+A write committed during the rebuild can never leave postings marked valid that miss it:
+`postings.build` holds a SHARE lock on the table from before its read until the commit, so a
+writer waits for the build and its trigger then invalidates the new postings (and queues the next
+rebuild). A failed rebuild leaves the postings invalid and q exact on the ngram index; a table
+dropped or replaced meanwhile ends the job with nothing to do.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, text, update
+from sqlalchemy.orm import Session
+
+from tsunagu.context import Services
+from tsunagu.datastore import postings
+from tsunagu.datastore.models import DatastoreTable
+from tsunagu.jobs.models import Job
+from tsunagu.jobs.queue import (
+    active_job,
+    enqueue,
+    finish,
+    finish_in,
+    prune_finished,
+    recover_stale,
+)
+from tsunagu.jobs.runner import Heartbeat, JobWorker
+from tsunagu.storage.types import utcnow
+from tsunagu.storage.upsert import take_turns
+
+log = logging.getLogger(__name__)
+
+KIND = "datastore_postings"
+TITLE = "短い語の索引の再作成 (Rebuild short-word postings)"
+# The waiting jobs looked at per claim (one per recently written table).
+CLAIM_CANDIDATES = 50
+KEEP_FINISHED = timedelta(days=7)
+
+
+def request_rebuild(session: Session, meta: DatastoreTable) -> None:
+    """After a write to the table, in the writer's transaction: queue (or move on) the rebuild
+    of its postings. Nothing on SQLite or for a table too big for postings."""
+    if session.get_bind().dialect.name != "postgresql" or meta.row_count > postings.MAX_ROWS:
+        return
+    # Concurrent writes to one table would otherwise both find no waiting job and queue two:
+    # they take turns on the table's row (which every write action changes anyway, so the lock
+    # comes in the order they already take it), held until the writer commits.
+    session.execute(
+        select(DatastoreTable.resource_id)
+        .where(DatastoreTable.resource_id == meta.resource_id)
+        .with_for_update()
+    )
+    enqueue(
+        session,
+        KIND,
+        object_id=meta.resource_id,
+        title=TITLE,
+        options={"table": meta.table_name, "written": utcnow().isoformat()},
+    )
+
+
+def state(session: Session, meta: DatastoreTable) -> str:
+    """datastore_info's short_word_postings: ``valid`` (q's short words count from them),
+    ``pending`` (a rebuild waits for writes to go quiet), ``rebuilding``, or ``none``."""
+    if postings.valid(session.connection(), meta.table_name):
+        return "valid"
+    if session.get_bind().dialect.name != "postgresql":
+        return "none"
+    job = active_job(session, KIND, meta.resource_id)
+    if job is None:
+        return "none"
+    return "rebuilding" if job.status == "running" else "pending"
+
+
+def claim_quiet(services: Services, quiet_seconds: float) -> str | None:
+    """Take the oldest waiting job whose table has had no write for ``quiet_seconds`` (one
+    atomic UPDATE decides which process)."""
+    cutoff = utcnow() - timedelta(seconds=quiet_seconds)
+    with services.sessions() as session:
+        waiting = session.execute(
+            select(Job.id, Job.options)
+            .where(Job.kind == KIND, Job.status == "pending")
+            .order_by(Job.created)
+            .limit(CLAIM_CANDIDATES)
+        ).all()
+        for job_id, options in waiting:
+            if _written(options) > cutoff:
+                continue
+            now = utcnow()
+            claimed = session.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.status == "pending")
+                .values(status="running", started=now, heartbeat=now)
+            )
+            session.commit()
+            if claimed.rowcount == 1:
+                return str(job_id)
+    return None
+
+
+def _written(options: object) -> datetime:
+    value = options.get("written") if isinstance(options, dict) else None
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return datetime.min  # not known: due at once
+
+
+def run_job(services: Services, job_id: str) -> str:
+    """Rebuild the postings of the job's table if they are still missing or invalid; returns
+    how the job ended."""
+    with services.sessions() as session:
+        job = session.get(Job, job_id)
+        resource_id = job.object_id if job is not None else None
+        meta = session.get(DatastoreTable, resource_id) if resource_id is not None else None
+        table = meta.table_name if meta is not None else None
+    if resource_id is None or table is None:
+        # Dropped (whole-table datastore_delete, resource deleted) before the job ran.
+        finish(services, job_id, "complete")
+        return "complete"
+    try:
+        with Heartbeat(services, job_id, kind=KIND), services.sessions() as session:
+            # Builders of one table take turns with the ingest's (pipeline.index_postings),
+            # and read the table's record again once it is their turn.
+            take_turns(session, f"datastore-full-text:{table}")
+            outcome = _rebuild(session, session.get(DatastoreTable, resource_id), table)
+            finish_in(session, job_id, "complete")
+            session.commit()
+    except Exception as error:  # q stays exact on the ngram index; the job says why
+        if _table_gone(services, resource_id, table):
+            finish(services, job_id, "complete")
+            return "complete"
+        log.exception("short-word postings rebuild of %s failed", table)
+        finish(
+            services,
+            job_id,
+            "error",
+            "短い語の索引を作れませんでした。q は全文検索の索引で答えます "
+            f"(Short-word postings failed; q uses the full-text index): {error}",
+        )
+        return "error"
+    log.info("short-word postings of %s: %s", table, outcome)
+    return "complete"
+
+
+def _rebuild(session: Session, meta: DatastoreTable | None, table: str) -> str:
+    if meta is None or meta.table_name != table:
+        # Dropped, or replaced by an ingest (whose own build gives the new table postings).
+        return "table gone"
+    if meta.row_count > postings.MAX_ROWS:
+        return "over the size limit"
+    connection = session.connection()
+    if postings.valid(connection, table):
+        return "already valid"
+    return f"rebuilt ({postings.build(connection, table)} grams)"
+
+
+def _table_gone(services: Services, resource_id: str, table: str) -> bool:
+    """Whether the job's table was dropped or replaced while the job ran (then a failure is
+    only that: nothing is left to build)."""
+    with services.sessions() as session:
+        meta = session.get(DatastoreTable, resource_id)
+        if meta is None or meta.table_name != table:
+            return True
+        found = session.scalar(text("SELECT to_regclass(:n)"), {"n": f'"{table}"'})
+        return found is None
+
+
+class PostingsWorker(JobWorker):
+    """Rebuilds the postings of tables whose writes have gone quiet (PostgreSQL only)."""
+
+    kind = KIND
+
+    def __init__(self, services: Services, poll_seconds: float = 1.0) -> None:
+        super().__init__(services, poll_seconds)
+
+    def prepare(self) -> None:
+        recover_stale(self.services, KIND)
+        # One job per table per burst of writes: kept a week for job_list, not the default month.
+        prune_finished(self.services, KIND, keep=KEEP_FINISHED)
+
+    def claim(self) -> str | None:
+        return claim_quiet(self.services, self.services.settings.datastore_postings_quiet_seconds)
+
+    def run(self, job_id: str) -> None:
+        run_job(self.services, job_id)

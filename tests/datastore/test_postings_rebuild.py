@@ -1,0 +1,430 @@
+"""PostgreSQL: short-word postings rebuilt in the background once writes to a table go quiet.
+
+Tables made by datastore_create + datastore_upsert get postings, a write after an ingest
+invalidates them and the rebuild restores them, a burst of writes queues one rebuild, a write
+during a rebuild never leaves postings marked valid that miss it, and a failed rebuild or a table
+dropped meanwhile leaves q exact. Over HTTP with ckanapi, with a short quiet period.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+
+from support import databases
+from support.live_server import LiveServer
+from support.smtp_server import SmtpServer
+from support.waiting import wait_until
+from tsunagu.datastore import postings, postings_jobs
+from tsunagu.datastore.ingest.values import to_halfwidth
+from tsunagu.jobs.models import Job
+
+QUIET = 1.0
+HEADER = ["内容", "種別"]
+QUERIES = ["萩", "萩市", "公園", "新", "公園 萩", "ab", "無い"]
+
+
+@pytest.fixture(scope="module")
+def quiet_server(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer
+) -> Iterator[LiveServer]:
+    tmp = tmp_path_factory.mktemp(f"postings-rebuild-{backend}")
+    live = LiveServer(
+        data_dir=tmp,
+        database_url=databases.database_url_for(backend, tmp),
+        overrides={"datastore_postings_quiet_seconds": QUIET},
+    ).start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="module")
+def admin(quiet_server: LiveServer) -> Any:
+    ckan = quiet_server.ckan(quiet_server.make_user("pr-admin", sysadmin=True))
+    ckan.action.organization_create(name="pr-org", title="萩")
+    ckan.action.package_create(name="pr-data", title="施設", owner_org="pr-org")
+    return ckan
+
+
+@pytest.fixture
+def pg(quiet_server: LiveServer) -> LiveServer:
+    if quiet_server.services.engine.dialect.name != "postgresql":
+        pytest.skip("postings are PostgreSQL's (SQLite expands short words in FTS5)")
+    return quiet_server
+
+
+@pytest.fixture
+def used(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
+    """Whether each search's total came from the postings (True) or not (False)."""
+    calls: list[bool] = []
+    lookup = postings.lookup
+
+    def counted(*args: Any) -> Any:
+        found = lookup(*args)
+        calls.append(found is not None)
+        return found
+
+    monkeypatch.setattr(postings, "lookup", counted)
+    yield calls
+
+
+class _Held:
+    """The rebuild worker kept from taking jobs until released, so that a test sees the state
+    between a write and its rebuild however slow the machine is."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.claim = postings_jobs.claim_quiet
+        self.monkeypatch = monkeypatch
+        monkeypatch.setattr(postings_jobs, "claim_quiet", lambda *_args: None)
+
+    def release(self) -> None:
+        self.monkeypatch.setattr(postings_jobs, "claim_quiet", self.claim)
+
+
+def _records(start: int, count: int) -> list[dict[str, str]]:
+    names = ["萩市の公園", "下関の薬局", "AbC 公園", "長門の避難所"]
+    return [
+        {"内容": f"{names[i % 4]}{i}", "種別": ["公園", "薬局"][i % 2]}
+        for i in range(start, start + count)
+    ]
+
+
+def _created(admin: Any, records: list[dict[str, str]]) -> str:
+    made = admin.action.datastore_create(
+        resource={"package_id": "pr-data", "name": "API の表"},
+        fields=[{"id": "内容", "type": "text"}, {"id": "種別", "type": "text"}],
+        indexes=["種別"],
+        records=records,
+    )
+    return str(made["resource_id"])
+
+
+def _csv(records: list[dict[str, str]]) -> bytes:
+    return (
+        "\n".join(",".join(r) for r in [HEADER, *(r.values() for r in records)]) + "\n"
+    ).encode()
+
+
+def _uploaded(admin: Any, records: list[dict[str, str]]) -> str:
+    """A resource whose file went through the ingest, with the postings it builds."""
+    resource = admin.action.resource_create(
+        package_id="pr-data",
+        name="施設",
+        format="CSV",
+        upload=("施設.csv", io.BytesIO(_csv(records))),
+    )
+    rid = str(resource["id"])
+    wait_until(
+        lambda: admin.action.datastore_ingest_status(resource_id=rid),
+        "the ingest and its postings",
+        until=lambda s: any(e["message"].startswith("短い語の索引ができました") for e in s["log"]),
+    )
+    return rid
+
+
+def _state(admin: Any, rid: str) -> str:
+    return str(admin.action.datastore_info(id=rid)["meta"]["short_word_postings"])
+
+
+def _wait_valid(admin: Any, rid: str) -> None:
+    wait_until(
+        lambda: _state(admin, rid), "the postings to be rebuilt", until=lambda s: s == "valid"
+    )
+
+
+def _ids(result: dict[str, Any]) -> list[int]:
+    return [r["_id"] for r in result["records"]]
+
+
+def _assert_exact(admin: Any, rid: str) -> None:
+    """Every query's page and total equal a scan of the table's current rows."""
+    rows = admin.action.datastore_search(resource_id=rid, limit=10_000)["records"]
+    for q in QUERIES:
+        words = [w.lower() for w in to_halfwidth(q).split()]
+        wanted = [
+            r["_id"]
+            for r in rows
+            if all(w in "\u3000".join(r[h] or "" for h in HEADER).lower() for w in words)
+        ]
+        page = admin.action.datastore_search(resource_id=rid, q=q, limit=1000)
+        assert _ids(page) == wanted, q
+        assert page["total"] == len(wanted), q
+        kept = admin.action.datastore_search(resource_id=rid, q=q, filters={"種別": "公園"})
+        assert kept["total"] == len([r for r in rows if r["_id"] in wanted and r["種別"] == "公園"])
+
+
+def _jobs(server: LiveServer, rid: str) -> list[Job]:
+    with server.services.sessions() as session:
+        return list(
+            session.scalars(
+                select(Job)
+                .where(Job.kind == postings_jobs.KIND, Job.object_id == rid)
+                .order_by(Job.created)
+            )
+        )
+
+
+def _table(server: LiveServer, rid: str) -> str:
+    with server.services.engine.connect() as connection:
+        return str(
+            connection.execute(
+                text("SELECT table_name FROM datastore_table WHERE resource_id = :r"), {"r": rid}
+            ).scalar_one()
+        )
+
+
+def _exists(server: LiveServer, relation: str) -> bool:
+    with server.services.engine.connect() as connection:
+        return bool(connection.scalar(text("SELECT to_regclass(:n) IS NOT NULL"), {"n": relation}))
+
+
+def _settled(server: LiveServer, rid: str) -> list[Job]:
+    return wait_until(  # type: ignore[no-any-return]
+        lambda: _jobs(server, rid),
+        "the rebuild job to end",
+        until=lambda jobs: jobs and all(j.status in ("complete", "error") for j in jobs),
+    )
+
+
+def test_a_created_and_upserted_table_gets_postings_once_writes_go_quiet(
+    pg: LiveServer, admin: Any, used: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    held = _Held(monkeypatch)
+    rid = _created(admin, _records(0, 30))
+    admin.action.datastore_upsert(resource_id=rid, method="insert", records=_records(30, 30))
+    assert _state(admin, rid) == "pending"
+    used.clear()
+    _assert_exact(admin, rid)
+    assert not any(used), used
+    held.release()
+    _wait_valid(admin, rid)
+    used.clear()
+    _assert_exact(admin, rid)
+    assert used and all(used), used
+    assert [j.status for j in _jobs(pg, rid)] == ["complete"]
+
+
+def test_an_upsert_after_an_ingest_invalidates_and_the_rebuild_restores(
+    pg: LiveServer, admin: Any, used: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rid = _uploaded(admin, _records(0, 40))
+    assert _state(admin, rid) == "valid"
+    first = admin.action.datastore_search(resource_id=rid, limit=1)["records"][0]["_id"]
+    held = _Held(monkeypatch)
+    admin.action.datastore_upsert(
+        resource_id=rid, method="upsert", records=[{"_id": first, "内容": "新しい萩の名前"}]
+    )
+    assert _state(admin, rid) == "pending"
+    used.clear()
+    _assert_exact(admin, rid)
+    assert not any(used), used
+    held.release()
+    _wait_valid(admin, rid)
+    used.clear()
+    _assert_exact(admin, rid)
+    assert used and all(used), used
+    hits = admin.action.datastore_search(resource_id=rid, q="新")
+    assert [r["内容"] for r in hits["records"]] == ["新しい萩の名前"]
+    # A filtered delete does the same.
+    held = _Held(monkeypatch)
+    admin.action.datastore_delete(resource_id=rid, filters={"種別": "薬局"})
+    assert _state(admin, rid) == "pending"
+    held.release()
+    _wait_valid(admin, rid)
+    used.clear()
+    _assert_exact(admin, rid)
+    assert used and all(used), used
+
+
+def test_a_burst_of_writes_queues_one_rebuild(
+    pg: LiveServer, admin: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """100 upserts from four clients at once, with the worker held back: one waiting job."""
+    rid = _created(admin, _records(0, 5))
+    _wait_valid(admin, rid)
+    before = len(_jobs(pg, rid))
+    held = _Held(monkeypatch)
+
+    def write(n: int) -> None:
+        admin.action.datastore_upsert(resource_id=rid, method="insert", records=_records(n, 1))
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(write, range(100, 200)))
+    waiting = _jobs(pg, rid)[before:]
+    assert [j.status for j in waiting] == ["pending"], waiting
+    assert _state(admin, rid) == "pending"
+    held.release()
+    _wait_valid(admin, rid)
+    assert [j.status for j in _jobs(pg, rid)[before:]] == ["complete"]
+    _assert_exact(admin, rid)
+    assert admin.action.datastore_info(id=rid)["meta"]["count"] == 105
+
+
+def _held_build(monkeypatch: pytest.MonkeyPatch) -> tuple[threading.Event, threading.Event]:
+    """Make the next build stop once it holds its lock and starts reading, until released."""
+    reading, release = threading.Event(), threading.Event()
+    chunks = postings._chunks
+
+    def held(*args: Any) -> Any:
+        reading.set()
+        assert release.wait(60), "the test never released the build"
+        yield from chunks(*args)
+
+    monkeypatch.setattr(postings, "_chunks", held)
+    return reading, release
+
+
+def _waiting_for_lock(server: LiveServer, table: str) -> bool:
+    with server.services.engine.connect() as connection:
+        return bool(
+            connection.scalar(
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = to_regclass(:t)"
+                ),
+                {"t": f'"{table}"'},
+            )
+        )
+
+
+def test_a_write_during_a_rebuild_never_leaves_valid_postings_that_miss_it(
+    pg: LiveServer, admin: Any, used: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rid = _created(admin, _records(0, 20))
+    table = _table(pg, rid)
+    reading, release = _held_build(monkeypatch)
+    assert reading.wait(60), "the rebuild never started"
+    assert _state(admin, rid) == "rebuilding"
+    # Another client writes while the rebuild reads the table (a connection of its own).
+    writer = ThreadPoolExecutor(1)
+    written = writer.submit(
+        admin.action.datastore_upsert,
+        resource_id=rid,
+        method="insert",
+        records=[{"内容": "新萩ab公園", "種別": "公園"}],
+    )
+    try:
+        wait_until(lambda: _waiting_for_lock(pg, table), "the write to wait for the build")
+        assert not written.done()
+    finally:
+        # The next rebuild waits until the state after the write is seen.
+        held = _Held(monkeypatch)
+        release.set()
+    written.result(timeout=60)
+    writer.shutdown()
+    # The rebuild committed first; the write then invalidated it and queued the next one.
+    assert _state(admin, rid) == "pending"
+    used.clear()
+    _assert_exact(admin, rid)
+    assert not any(used), used
+    held.release()
+    _wait_valid(admin, rid)
+    used.clear()
+    _assert_exact(admin, rid)
+    assert used and all(used), used
+    assert admin.action.datastore_search(resource_id=rid, q="新")["total"] == 1
+    assert [j.status for j in _jobs(pg, rid)] == ["complete", "complete"]
+
+
+def test_a_failed_rebuild_leaves_q_exact_and_the_table_usable(
+    pg: LiveServer, admin: Any, used: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: Any) -> int:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(postings, "build", broken)
+    rid = _created(admin, _records(0, 20))
+    jobs = _settled(pg, rid)
+    assert [j.status for j in jobs] == ["error"]
+    assert "Short-word postings failed" in jobs[0].error and "disk full" in jobs[0].error
+    assert _state(admin, rid) == "none"
+    used.clear()
+    _assert_exact(admin, rid)
+    assert not any(used), used
+    # Still writable; the next quiet period rebuilds once the build works again.
+    monkeypatch.undo()
+    admin.action.datastore_upsert(resource_id=rid, method="insert", records=_records(20, 2))
+    _wait_valid(admin, rid)
+    _assert_exact(admin, rid)
+
+
+def test_a_table_dropped_before_its_rebuild_runs_ends_the_job_quietly(
+    pg: LiveServer, admin: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    held = _Held(monkeypatch)
+    rid = _created(admin, _records(0, 10))
+    table = _table(pg, rid)
+    admin.action.datastore_delete(resource_id=rid)
+    assert [j.status for j in _jobs(pg, rid)] == ["pending"]
+    held.release()
+    jobs = _settled(pg, rid)
+    assert [(j.status, j.error) for j in jobs] == [("complete", "")]
+    assert not _exists(pg, table) and not _exists(pg, postings.name(table))
+
+
+def test_a_table_dropped_during_its_rebuild_ends_the_job_quietly(
+    pg: LiveServer, admin: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rid = _created(admin, _records(0, 10))
+    table = _table(pg, rid)
+    reading, release = _held_build(monkeypatch)
+    assert reading.wait(60), "the rebuild never started"
+    dropper = ThreadPoolExecutor(1)
+    dropped = dropper.submit(admin.action.datastore_delete, resource_id=rid)
+    try:
+        wait_until(lambda: _waiting_for_lock(pg, table), "the drop to wait for the build")
+    finally:
+        release.set()
+    dropped.result(timeout=60)
+    dropper.shutdown()
+    jobs = _settled(pg, rid)
+    assert [(j.status, j.error) for j in jobs] == [("complete", "")]
+    assert not _exists(pg, table) and not _exists(pg, postings.name(table))
+
+
+def test_a_table_replaced_by_an_ingest_while_its_rebuild_waits_keeps_the_new_postings(
+    pg: LiveServer, admin: Any, used: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rid = _uploaded(admin, _records(0, 20))
+    held = _Held(monkeypatch)
+    admin.action.datastore_upsert(resource_id=rid, method="insert", records=_records(20, 1))
+    before = admin.action.datastore_ingest_status(resource_id=rid)["job_id"]
+    admin.action.resource_update(
+        id=rid,
+        package_id="pr-data",
+        name="施設",
+        format="CSV",
+        upload=("b.csv", io.BytesIO(_csv(_records(50, 7)))),
+    )
+    wait_until(
+        lambda: admin.action.datastore_ingest_status(resource_id=rid),
+        "the re-ingest and its postings",
+        until=lambda s: (
+            s["job_id"] != before
+            and any(e["message"].startswith("短い語の索引ができました") for e in s["log"])
+        ),
+    )
+    assert [j.status for j in _jobs(pg, rid)] == ["pending"]
+    held.release()
+    jobs = _settled(pg, rid)
+    assert [(j.status, j.error) for j in jobs] == [("complete", "")]
+    assert _state(admin, rid) == "valid"
+    used.clear()
+    _assert_exact(admin, rid)
+    assert used and all(used), used
+    assert admin.action.datastore_info(id=rid)["meta"]["count"] == 7
+
+
+def test_sqlite_queues_no_rebuild(quiet_server: LiveServer, admin: Any) -> None:
+    if quiet_server.services.engine.dialect.name != "sqlite":
+        pytest.skip("the SQLite side of the same writes")
+    rid = _created(admin, _records(0, 10))
+    admin.action.datastore_upsert(resource_id=rid, method="insert", records=_records(10, 2))
+    assert _state(admin, rid) == "none"
+    assert _jobs(quiet_server, rid) == []
+    _assert_exact(admin, rid)
