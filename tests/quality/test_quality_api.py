@@ -20,6 +20,7 @@ from tsunagu.catalog.models import Resource
 from tsunagu.quality.gate import run_check
 from tsunagu.quality.models import ResourceQuality
 from tsunagu.quality.standards import get_standard
+from tsunagu.quality.worker import queue_check
 
 EVACUATION = get_standard("evacuation_space")
 SHIMONOSEKI = "352012"
@@ -375,6 +376,61 @@ def test_a_check_of_a_replaced_file_is_not_stored(
     run_check(server.services, resource["id"], old_file)
     with server.services.sessions() as session:
         assert session.get(ResourceQuality, resource["id"]) is None
+
+
+def _quality_jobs(sysadmin: ckanapi.RemoteCKAN, resource_id: str) -> list[dict[str, Any]]:
+    every = ["pending", "running", "complete", "error", "cancelled"]
+    jobs = sysadmin.action.job_list(queues=["quality"], status=every, limit=1000)
+    return [job for job in jobs if job["object_id"] == resource_id]
+
+
+def test_a_check_seen_stored_has_ended_its_job_and_a_failing_one_ends_in_error(
+    server: LiveServer, site: dict[str, ckanapi.RemoteCKAN]
+) -> None:
+    """A check's result and its job's end are one commit: the first resource_validation_show
+    that gives the result finds no check of the file still queued or running, and the next
+    file's check is queued and run at once. A check that fails stores nothing and its job
+    ends in error."""
+    editor, sysadmin = site["editor"], site["sysadmin"]
+    new_dataset(editor, "q-job-end")
+    resource = upload(editor, "q-job-end", "aed.csv", AED_CSV)
+    more = AED_CSV + "下関駅,山口県下関市竹崎町4-3,33.9497,130.9219,改札横,083-222-0000\n".encode()
+    for number, content in enumerate((AED_CSV, more)):
+        if number:
+            editor.action.resource_patch(id=resource["id"], upload=("aed.csv", io.BytesIO(content)))
+        shown = wait_until(
+            lambda: editor.action.resource_validation_show(id=resource["id"]),
+            f"the check of file {number + 1}",
+            until=lambda shown: shown.get("checked"),
+            every=0.01,
+        )
+        jobs = _quality_jobs(sysadmin, resource["id"])
+        assert [job["status"] for job in jobs] == ["complete"] * (number + 1)
+    assert shown["rows"] == 3
+
+    # A check that fails inside (its copy of the file is a folder): no result, job in error.
+    broken = server.data_dir / "q-not-a-file"
+    broken.mkdir()
+    with server.services.sessions() as session:
+        failing = queue_check(session, resource["id"], path=broken).id
+        session.commit()
+    failed = wait_until(
+        lambda: sysadmin.action.job_show(id=failing),
+        "the failing check to end",
+        until=lambda job: job["status"] not in ("pending", "running"),
+    )
+    assert failed["status"] == "error" and failed["error"]
+    assert editor.action.resource_validation_show(id=resource["id"])["checked"] == shown["checked"]
+    with server.services.sessions() as session:
+        again = queue_check(session, resource["id"]).id  # the next check: at once, and it runs
+        session.commit()
+    ended = wait_until(
+        lambda: sysadmin.action.job_show(id=again),
+        "the next check to end",
+        until=lambda job: job["status"] not in ("pending", "running"),
+    )
+    assert ended["status"] == "complete", ended["error"]
+    assert editor.action.resource_validation_show(id=resource["id"])["checked"] > shown["checked"]
 
 
 LINKED_TTL = b"""@prefix owl: <http://www.w3.org/2002/07/owl#> .

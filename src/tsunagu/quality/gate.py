@@ -29,7 +29,7 @@ from tsunagu.datastore.activation import mark_active
 from tsunagu.datastore.models import DatastoreTable
 from tsunagu.errors import NotAuthorized, ValidationError
 from tsunagu.events import IngestOutcome, on_dataset_saving, on_ingest_finished
-from tsunagu.jobs.queue import cancel_requested
+from tsunagu.jobs.queue import cancel_requested, finish_in
 from tsunagu.quality.models import ResourceQuality
 from tsunagu.quality.pii import scan_file
 from tsunagu.quality.progress import has_current_result
@@ -209,33 +209,63 @@ def run_check(
 ) -> None:
     """Validate and scan a resource's file (`path`, or the stored upload when None; a linked
     file is fetched only when `fetch_link`) and store the result; a public table with personal
-    data is withdrawn. A job asked to stop meanwhile stores nothing."""
+    data is withdrawn. A job asked to stop meanwhile stores nothing.
+
+    With `job_id`, the job's row ends (complete, or cancelled when asked to stop) in the commit
+    that stores the result: a client that sees the result never finds its check still running.
+    When this raises, nothing is stored and the caller ends the job as failed."""
     with services.sessions() as session:
-        resource = session.get(Resource, resource_id)
-        if resource is None or resource.state != "active" or not is_table_file(resource):
-            return
-        if if_stale and has_current_result(session.get(ResourceQuality, resource.id), resource):
-            return
-        if path is None:
-            if resource.url_type != "upload" and not fetch_link:
-                return  # a linked file is only fetched for its ingest or on demand
-            record = check_resource(services, session, resource, sheet=sheet)
-        elif not _is_current_file(resource, path):
-            return  # replaced while this ingest ran: the new file's own ingest checks it
-        else:
-            record = check_file(session, resource, path, sheet=sheet)
-        if job_id is not None and cancel_requested(session, job_id):
-            session.rollback()
-            return
-        dataset = session.get(Dataset, resource.dataset_id)
-        if (
-            dataset is not None
-            and is_public(dataset)
-            and record.pii_blocked
-            and not is_overridden(record, resource)
-        ):
-            withdraw_table(session, resource)
+        _check(
+            services,
+            session,
+            resource_id,
+            path,
+            sheet,
+            job_id,
+            fetch_link=fetch_link,
+            if_stale=if_stale,
+        )
+        if job_id is not None:
+            finish_in(session, job_id, "complete")
         session.commit()
+
+
+def _check(
+    services: Services,
+    session: Session,
+    resource_id: str,
+    path: Path | None,
+    sheet: str | None,
+    job_id: str | None,
+    *,
+    fetch_link: bool,
+    if_stale: bool,
+) -> None:
+    """run_check's work in the caller's transaction (which it commits)."""
+    resource = session.get(Resource, resource_id)
+    if resource is None or resource.state != "active" or not is_table_file(resource):
+        return
+    if if_stale and has_current_result(session.get(ResourceQuality, resource.id), resource):
+        return
+    if path is None:
+        if resource.url_type != "upload" and not fetch_link:
+            return  # a linked file is only fetched for its ingest or on demand
+        record = check_resource(services, session, resource, sheet=sheet)
+    elif not _is_current_file(resource, path):
+        return  # replaced while this ingest ran: the new file's own ingest checks it
+    else:
+        record = check_file(session, resource, path, sheet=sheet)
+    if job_id is not None and cancel_requested(session, job_id):
+        session.rollback()
+        return
+    dataset = session.get(Dataset, resource.dataset_id)
+    if (
+        dataset is not None
+        and is_public(dataset)
+        and record.pii_blocked
+        and not is_overridden(record, resource)
+    ):
+        withdraw_table(session, resource)
 
 
 def _is_current_file(resource: Resource, path: Path) -> bool:

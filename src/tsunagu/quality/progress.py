@@ -30,8 +30,8 @@ def waiting_state(session: Session, resource: Resource) -> tuple[str, str | None
     """("pending" | "running", job id or None) while a check of the resource's file is queued,
     running or about to be queued; None when none is on its way.
 
-    Read this before the stored result: a check commits its result before its job is marked
-    finished, so on PostgreSQL (each statement sees the latest commits) a job seen finished
+    Read this before the stored result: a check commits its result in the commit that marks its
+    job finished, so on PostgreSQL (each statement sees the latest commits) a job seen finished
     here means the result is there for the read that follows."""
     job = active_job(session, KIND, resource.id)
     if job is not None:

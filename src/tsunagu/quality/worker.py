@@ -110,7 +110,8 @@ def queue_unchecked(services: Services) -> int:
 
 
 def run_job(services: Services, job_id: str) -> None:
-    """Run one claimed check job and record how it ended."""
+    """Run one claimed check job and record how it ended: run_check ends the job in the commit
+    that stores its result; a check that fails stores nothing and its job ends in error."""
     from tsunagu.quality.gate import run_check
 
     with services.sessions() as session:
@@ -119,7 +120,6 @@ def run_job(services: Services, job_id: str) -> None:
             return
         options = dict(job.options or {})
         resource_id = str(job.object_id or "")
-    status, error = "complete", ""
     try:
         path = Path(options["path"]) if options.get("path") else None
         fetch = path is not None and not path.exists()  # copied on another machine, or lost
@@ -135,10 +135,9 @@ def run_job(services: Services, job_id: str) -> None:
             )
     except Exception as exc:  # a bug must not stop the worker; the job says what happened
         log.exception("quality check of %s failed", resource_id)
-        status, error = "error", f"予期しないエラーが発生しました: {exc}"
+        finish(services, job_id, "error", f"予期しないエラーが発生しました: {exc}")
     finally:
         remove_copy(options)
-    finish(services, job_id, status, error)
 
 
 class QualityWorker(JobWorker):
