@@ -17,6 +17,7 @@ import gzip
 import hashlib
 import io
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -229,9 +230,17 @@ def store(session: Session, built: BuiltLayer) -> None:
     )  # fmt: skip
 
 
-def rebuild_changed(services: Services, *, force: bool = False) -> list[BuiltLayer]:
+def rebuild_changed(
+    services: Services,
+    *,
+    force: bool = False,
+    finish: Callable[[Session], None] | None = None,
+) -> list[BuiltLayer]:
     """Build every layer whose inputs changed since its last build (all with `force`), and
-    drop the builds of layers that no longer exist. Returns what was built."""
+    drop the builds of layers that no longer exist. Returns what was built.
+
+    Every build is stored in one commit at the end, with `finish` (the job's end): a client
+    that sees the new layers finds the rebuild ended, and never half of them."""
     with services.sessions() as session:
         specs = layer_specs(session)
         stored = dict(session.execute(select(MapLayerBuild.layer, MapLayerBuild.signature)).all())
@@ -246,13 +255,14 @@ def rebuild_changed(services: Services, *, force: bool = False) -> list[BuiltLay
         except Exception:  # one broken layer must not keep the others stale
             log.exception("map layer %s could not be built", spec.name)
             continue
-        with services.sessions() as session:
-            store(session, layer)
-            session.commit()
         built.append(layer)
     gone = set(stored) - {spec.name for spec in specs}
-    if gone:
-        with services.sessions() as session:
+    with services.sessions() as session:
+        for layer in built:
+            store(session, layer)
+        if gone:
             session.execute(delete(MapLayerBuild).where(MapLayerBuild.layer.in_(sorted(gone))))
-            session.commit()
+        if finish is not None:
+            finish(session)
+        session.commit()
     return built

@@ -31,7 +31,7 @@ from tsunagu.catalog.revision import current_revision
 from tsunagu.context import Context, Services
 from tsunagu.events import on_dataset_saving, on_datastore_changed, on_resource_deleted
 from tsunagu.jobs.models import Job
-from tsunagu.jobs.queue import enqueue, finish, prune_finished, recover_stale
+from tsunagu.jobs.queue import enqueue, finish, finish_in, prune_finished, recover_stale
 from tsunagu.maps.builder import BuiltLayer, rebuild_changed
 from tsunagu.maps.store import LoadedLayer, layer_store
 from tsunagu.storage.types import utcnow
@@ -107,18 +107,24 @@ def run_job(services: Services, job_id: str) -> list[str]:
     with services.sessions() as session:
         job = session.get(Job, job_id)
         force = bool(job is not None and (job.options or {}).get("force"))
-    status, error, names = "complete", "", []
     try:
-        built = rebuild_changed(services, force=force)
-        store = layer_store(services)
-        for layer in built:
-            store.put(_loaded(layer))
-        names = [layer.name for layer in built]
+        # The builds and the job's end are one commit, and this process serves the new layers
+        # only after it: whoever sees them finds the job ended.
+        built = rebuild_changed(
+            services, force=force, finish=lambda session: _complete(session, job_id)
+        )
     except Exception as exc:  # the worker goes on; the job says what happened
         log.exception("map layer rebuild failed")
-        status, error = "error", f"予期しないエラーが発生しました: {exc}"
-    finish(services, job_id, status, error)
-    return names
+        finish(services, job_id, "error", f"予期しないエラーが発生しました: {exc}")
+        return []
+    store = layer_store(services)
+    for layer in built:
+        store.put(_loaded(layer))
+    return [layer.name for layer in built]
+
+
+def _complete(session: Session, job_id: str) -> None:
+    finish_in(session, job_id, "complete")
 
 
 class MapWorker:
