@@ -12,7 +12,13 @@ def _env(name: str, default: str) -> str:
 
 
 SEARCH_BACKENDS = ("embedded", "postgresql")
-PASSWORD_HASH_COSTS = ("standard", "minimum")  # accounts/passwords.py HASHERS
+# The Argon2id parameters of each TSUNAGU_PASSWORD_HASH_COST ({} is argon2-cffi's defaults):
+# accounts/passwords.py makes its hashers from these, so the costs one may choose and the
+# hashers there are always the same (why these costs: see there).
+PASSWORD_HASH_COSTS: dict[str, dict[str, int]] = {
+    "standard": {},
+    "minimum": {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1},
+}
 
 
 @dataclass(frozen=True)

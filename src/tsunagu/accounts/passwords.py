@@ -14,16 +14,15 @@ from sqlalchemy.orm import Session
 from tsunagu.accounts.links import RESET, revoke_links
 from tsunagu.accounts.models import User
 from tsunagu.accounts.sessions import end_user_sessions
+from tsunagu.config import PASSWORD_HASH_COSTS
 
 # Argon2id costs a deployment chooses (config.Settings.password_hash_cost): "standard" is
 # argon2-cffi's default (RFC 9106's second recommendation: t=3, 64 MiB, 4 lanes); "minimum" is
 # OWASP's minimum for Argon2id (t=2, 19 MiB, 1 lane), about a seventh of the CPU per sign-in, for
 # small hosts and for the test suite, which makes thousands of accounts. Hashes keep their own
-# parameters, so either checks both; a sign-in rehashes to the chosen one (needs_rehash).
-HASHERS = {
-    "standard": PasswordHasher(),
-    "minimum": PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1),
-}
+# parameters, so either checks both; a sign-in rehashes to the chosen one (needs_rehash). The
+# parameters live with the setting (config.PASSWORD_HASH_COSTS), which only accepts their names.
+HASHERS = {name: PasswordHasher(**given) for name, given in PASSWORD_HASH_COSTS.items()}
 _hasher = HASHERS["standard"]
 
 
