@@ -17,7 +17,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
-from tsunagu.datastore.ingest.eras import _ERA, _ERAS
+from tsunagu.datastore.ingest.eras import _ERA, era_of
 from tsunagu.datastore.ingest.halfwidth import to_halfwidth
 
 PeriodKind = Literal["fiscal_year", "calendar_year", "month", "day"]
@@ -133,7 +133,7 @@ def _gregorian(match: re.Match[str]) -> int:
     if match.group("wy"):
         return int(match.group("wy"))
     token = match.group("era")
-    era = _ERAS[token]
+    era = era_of(token)
     ey = match.group("ey")
     n = 1 if ey == "元" else int(ey)
     if n == 0:

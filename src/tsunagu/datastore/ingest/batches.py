@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice, repeat
 
-from tsunagu.datastore.ingest.eras import _ERAS
+from tsunagu.datastore.ingest.eras import era_of
 from tsunagu.datastore.ingest.halfwidth import fold_long
 from tsunagu.datastore.ingest.infer import (
     MEMO_LIMIT,
@@ -235,7 +235,7 @@ def _by_day(convert: Converter) -> Converter:
             return convert(cell)
         era, year, _, month, day, kanji_month, kanji_day = found.groups()
         key = (
-            _ERAS[era].name,
+            era_of(era).name,
             1 if year == "元" else int(year),
             int(month or kanji_month),
             int(day or kanji_day),
