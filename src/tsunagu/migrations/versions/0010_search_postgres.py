@@ -6,7 +6,7 @@ there); the GIN indexes are plain indexes on SQLite.
 
 Revision ID: 0010
 Revises: 0009
-Create Date: 2027-05-01 09:00:00
+Create Date: 2026-12-05 03:51:55
 """
 
 from __future__ import annotations
