@@ -23,6 +23,7 @@ from tsunagu.errors import SearchQueryError
 from tsunagu.registry import call_action
 from tsunagu.search.interface import SearchQuery, SearchResult, Visibility
 from tsunagu.search.memory_index import MemoryIndex
+from tsunagu.search.postgres import phrase_cache
 from tsunagu.search.postgres.backend import PostgresSearch
 from tsunagu.storage.migrate import upgrade
 
@@ -412,3 +413,67 @@ def test_hosts_catching_up_at_once_index_each_change_once(services: Services) ->
         assert connection.scalar(text("SELECT count(*) FROM search_document")) == (
             connection.scalar(text("SELECT documents FROM search_state"))
         )
+
+
+def test_what_hosts_remember_stays_exact_through_changes_and_rebuilds(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each process counts the common facets from its own copy of the documents' values
+    # (facet_cache.py) and remembers confirmed phrases (phrase_cache.py); both only grow, so
+    # changes and rebuilds must never make them stale.
+    monkeypatch.setattr(phrase_cache, "STALE_AFTER", 5)  # answers are read on after 5 changes
+    _, shared = _index_both(services)
+    watcher = PostgresSearch(services.engine, services.settings.site_url)  # another host
+    specs = [
+        {"q": "人口"},
+        {"fq": "tags:防災"},
+        {"q": "避難 OR 統計", "rows": 0},
+        {"q": "避難所", "rows": 50},
+        {"q": "title:人口統計", "rows": 50},
+    ]
+    everyone = _visibilities(services)[:2]
+
+    def all_alike() -> None:
+        embedded, shared = _index_both(services)
+        with services.sessions() as session:
+            watcher.refresh(session)
+        for visibility in everyone:
+            for spec in specs:
+                query = _query(visibility, spec)
+                expected = _answer(embedded.search(query))
+                assert expected["count"]  # there is something to find and count
+                assert _answer(shared.search(query)) == expected, (spec, visibility)
+                assert _answer(watcher.search(query)) == expected, (spec, visibility)
+
+    all_alike()  # both hosts hold copies now
+    with action_context(services, ignore_auth=True) as context:
+        for i in range(100, 130):
+            name = f"ds-{i:04d}"
+            tags = [{"name": "防災"}, {"name": f"新しいタグ{i % 3}"}]
+            title = ["避難所の一覧", "人口統計", "避難の所"][i % 3]  # the last holds no phrase
+            changed = {"id": name, "tags": tags, "owner_org": "pref", "title": title}
+            call_action("package_patch", context, changed)
+        call_action("package_delete", context, {"id": "ds-0130"})
+        call_action("dataset_purge", context, {"id": "ds-0131"})
+        call_action(
+            "package_create",
+            context,
+            {
+                "name": "facet-new",
+                "title": "人口統計",
+                "owner_org": "ube",
+                "tags": [{"name": "防災"}],
+            },
+        )
+    all_alike()
+    with services.engine.connect() as connection:
+        lowest_before = connection.scalar(text("SELECT min(seq) FROM search_document"))
+        highest_before = connection.scalar(text("SELECT max(seq) FROM search_document"))
+    for _ in range(4):  # seqs carry on past every rebuild; the copies are read afresh at times
+        with services.sessions() as session:
+            shared.rebuild(session)
+        all_alike()
+    with services.engine.connect() as connection:
+        assert connection.scalar(text("SELECT min(seq) FROM search_document")) > highest_before
+    copy = watcher.facet_values._values
+    assert copy.first > lowest_before  # rebuilt from the live rows, not grown forever

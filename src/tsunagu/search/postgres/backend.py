@@ -4,7 +4,8 @@ Documents are built exactly as for the embedded engine (search/documents.py) and
 ``search_document``; a query is parsed by the same parser and translated into SQL
 (translate.py), ranked (ordering.py) and faceted (facets.py) by the embedded engine's rules.
 A host keeps no index in memory: only the last revision it saw the shared index reach, so that
-a request costs one query when nothing changed.
+a request costs one query when nothing changed, and what only ever grows (the common facets'
+values per seq, facet_cache.py, and confirmed phrases, phrase_cache.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import orjson
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
@@ -21,7 +23,9 @@ from tsunagu.catalog.revision import current_revision
 from tsunagu.rawjson import RawJSON
 from tsunagu.search.interface import IndexedDataset, SearchQuery, SearchResult, Visibility
 from tsunagu.search.postgres import facets, sync
+from tsunagu.search.postgres.facet_cache import FacetValues
 from tsunagu.search.postgres.ordering import Bound, order_by
+from tsunagu.search.postgres.phrase_cache import PhraseSeqs
 from tsunagu.search.postgres.rows import SEP
 from tsunagu.search.postgres.translate import (
     Condition,
@@ -58,6 +62,8 @@ class PostgresSearch:
         # The highest revision this process has seen the shared index reach.
         self._seen = -1
         self._lock = threading.Lock()
+        self.facet_values = FacetValues()
+        self.phrases = PhraseSeqs()
 
     # -- keeping in step with the database -------------------------------------------------
 
@@ -122,11 +128,12 @@ class PostgresSearch:
         Without q or fq, a public or whole-catalog search reads its count and facets from
         search_facet_count and runs one ``page`` statement. Any other search is one ``search``
         statement: the matching rows are found once (materialised), then counted, ordered for
-        the page and their values counted for the facets, as parts 0, 1 and 2 of its rows.
+        the page, their values of uncommon facets counted, and the seqs of all of them sent
+        for the common facets, as parts 0, 1, 2 and 3 of its rows.
         """
         q_node, fq_node = parse_both(query.q, query.fq)
         cond = Condition()
-        translator = Translator(cond, connection)
+        translator = Translator(cond, connection, self.phrases)
         where = (
             f"{visibility(cond, query.visibility)} AND {translator.sql(fq_node)}"
             f" AND {translator.sql(q_node)}"
@@ -182,10 +189,11 @@ class PostgresSearch:
                     f" (SELECT id_seq, row_number() OVER () AS position FROM ({top}) AS top)"
                     " AS page JOIN search_document ON search_document.seq = page.id_seq"
                 )
-            if query.facet_fields:
-                parts.append(
-                    f"SELECT 2, n, NULL, v FROM ({facets.over_matched(cond, query.facet_fields)}) AS f"
-                )
+            others = facets.over_matched(cond, query.facet_fields)
+            if others:
+                parts.append(f"SELECT 2, n, NULL, v FROM ({others}) AS f")
+            if facets.common(query.facet_fields):
+                parts.append(f"SELECT 3, NULL, ({facets.matched_seqs()}), NULL")
             sql["search"] = (
                 f"WITH matched AS MATERIALIZED (SELECT {', '.join(columns)} FROM search_document"
                 f" WHERE {where}) " + " UNION ALL ".join(parts)
@@ -193,7 +201,11 @@ class PostgresSearch:
         return {name: Statement(text, cond.params) for name, text in sql.items()}
 
     def search(self, query: SearchQuery) -> SearchResult:
-        with self.engine.connect() as connection:
+        # One snapshot for the whole search: the facet copy is topped up with the rows of the
+        # matched seqs in the snapshot they were matched in.
+        with self.engine.connect().execution_options(isolation_level="REPEATABLE READ") as (
+            connection
+        ):
             statements = self.plan(query, connection)
 
             def run(name: str) -> Any:
@@ -210,8 +222,11 @@ class PostgresSearch:
                         total = int(n)
                     elif part == 1:
                         page.append((int(n), bytes(raw)))
-                    else:
+                    elif part == 2:
                         facet_rows.append((key.partition(SEP)[0], key, int(n)))
+                    elif raw is not None:
+                        seqs = np.frombuffer(raw, dtype=">i8").astype(np.int64)
+                        facet_rows += self.facet_values.counts(connection, seqs, query.facet_fields)
                 raws = [raw for _, raw in sorted(page)]
             else:
                 total = int(run("count").scalar() or 0)

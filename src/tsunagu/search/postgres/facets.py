@@ -1,4 +1,5 @@
-"""Exact facet counts over the matched documents, in one pass over their values."""
+"""Exact facet counts over the matched documents: the common facets from their seqs
+(facet_cache.py), any other field in one pass over their values."""
 
 from __future__ import annotations
 
@@ -23,38 +24,34 @@ def check_fields(fields: list[str]) -> None:
 
 
 def matched_columns(fields: list[str]) -> list[str]:
-    """The columns the ``matched`` rows must carry to count these facets."""
-    columns = [FACET_COLUMNS[name] for name in dict.fromkeys(fields) if name in FACET_COLUMNS]
-    if any(name not in FACET_COLUMNS for name in fields):
-        columns.append("vals")
-    return columns
+    """The columns the ``matched`` rows must carry to count these facets: the common facets
+    are counted by each process from the matches' seqs (facet_cache.py), any other from
+    ``vals``."""
+    return ["vals"] if any(name not in FACET_COLUMNS for name in fields) else []
+
+
+def common(fields: list[str]) -> list[str]:
+    """The wanted facets that are counted from the matches' seqs."""
+    return [name for name in dict.fromkeys(fields) if name in FACET_COLUMNS]
+
+
+def matched_seqs() -> str:
+    """The ``seq`` of every match as one bytea of big-endian int8s: a hundred thousand cost
+    PostgreSQL a few milliseconds to send, where counting their values cost it 0.3 µs each."""
+    return "SELECT string_agg(int8send(id_seq), ''::bytea) FROM matched"
 
 
 def over_matched(cond: Condition, fields: list[str]) -> str:
-    """(normalised value, documents) for every value of the wanted fields among the ``matched``
-    rows of the combined search statement (backend.plan): the common facets from their own
-    columns, any other from ``vals``."""
-    own = [
-        f"matched.{FACET_COLUMNS[name]}" for name in dict.fromkeys(fields) if name in FACET_COLUMNS
-    ]
-    # One pass over the matches for all of them: each pass costs about a microsecond a row.
-    # unnest in the select list (a ProjectSet) rather than joined LATERAL: no function scan is
-    # set up per matched row.
-    parts = (
-        [
-            f"SELECT v, count(*) AS n FROM (SELECT unnest({' || '.join(own)}) AS v FROM matched)"
-            " AS own GROUP BY v"
-        ]
-        if own
-        else []
-    )
+    """(normalised value, documents) for every value of the wanted fields that are not common
+    facets among the ``matched`` rows of the combined search statement (backend.plan), from
+    their ``vals``; "" when every wanted field is a common facet."""
     others = [name for name in dict.fromkeys(fields) if name not in FACET_COLUMNS]
-    if others:
-        parts.append(
-            "SELECT v, count(*) AS n FROM matched, unnest(matched.vals) AS v"
-            f" WHERE split_part(v, chr(31), 1) = ANY({cond.terms(others)}) GROUP BY v"
-        )
-    return " UNION ALL ".join(parts)
+    if not others:
+        return ""
+    return (
+        "SELECT v, count(*) AS n FROM matched, unnest(matched.vals) AS v"
+        f" WHERE split_part(v, chr(31), 1) = ANY({cond.terms(others)}) GROUP BY v"
+    )
 
 
 def stored(cond: Condition, scope: int, fields: list[str]) -> str:
@@ -128,4 +125,12 @@ def _titles(connection: Connection, name: str, values: list[str]) -> dict[str, s
     return {value: title for value, title in rows}
 
 
-__all__ = ["check_fields", "matched_columns", "over_matched", "stored", "tally"]
+__all__ = [
+    "check_fields",
+    "common",
+    "matched_columns",
+    "matched_seqs",
+    "over_matched",
+    "stored",
+    "tally",
+]

@@ -242,7 +242,9 @@ def rebuild_locked(connection: Connection, site_url: str) -> int:
     connection.execute(delete(_terms))
     connection.execute(delete(_titles))
     connection.execute(delete(_counts))
-    writer = _Writer(connection, 0, 0)
+    # Seqs carry on from the last one: a seq always means the same document content, which the
+    # facet copies of every process rely on (facet_cache.py).
+    writer = _Writer(connection, 0, _state_row(connection)[2])
     for start in range(0, len(ids), BATCH):
         batch = package_dicts(session, ids[start : start + BATCH], site_url)
         writer.add(build_document(package, vocabularies) for package in batch.values())

@@ -32,6 +32,7 @@ from tsunagu.search.evaluate import (
 )
 from tsunagu.search.interface import Visibility
 from tsunagu.search.normalize import normalize_text, query_terms
+from tsunagu.search.postgres.phrase_cache import PhraseSeqs, newest_seq
 from tsunagu.search.postgres.rows import SEP, value_key
 from tsunagu.search.query_parser import (
     And,
@@ -142,10 +143,14 @@ def _any_ref(cond: Condition, refs: frozenset[str]) -> str:
 
 
 class Translator:
-    def __init__(self, cond: Condition, connection: Connection) -> None:
+    def __init__(
+        self, cond: Condition, connection: Connection, phrases: PhraseSeqs | None = None
+    ) -> None:
         self.cond = cond
-        # For expanding ``spo*`` over the indexed terms.
+        # For expanding ``spo*`` over the indexed terms, and reading phrase answers.
         self.connection = connection
+        self.phrases = phrases
+        self._newest: int | None = None
 
     def sql(self, node: Node) -> str:
         if isinstance(node, MatchAll):
@@ -218,19 +223,28 @@ class Translator:
         return written
 
     def _written(self, field: str, phrase: str, terms: list[str]) -> str:
-        chars = [t for t in terms if len(t) == 1 and not t.isascii()]
-        words = list(dict.fromkeys(t for t in terms if not (len(t) == 1 and not t.isascii())))
-        parts: list[str] = []
-        if words:
-            column = "title_terms" if field == "title" else "all_terms"
-            parts.append(f"{column} @> {self.cond.terms(words)}")
-        if chars:
-            parts.append(f"chars @> {self.cond.terms(list(dict.fromkeys(chars)))}")
+        found = " AND ".join(_containments(self.cond, field, terms))
         # Terms are indexed over title and body together: a phrase of several terms, or a word
         # in one named field, is confirmed in that field's text.
-        if len(terms) > 1 or field != "text":
-            parts.append(f"strpos({_field_text(field)}, {self.cond.bind(phrase)}) > 0")
-        return "(" + " AND ".join(parts) + ")"
+        if len(terms) == 1 and field == "text":
+            return f"({found})"
+        column = _field_text(field)
+        confirmed = f"({found} AND strpos({column}, {self.cond.bind(phrase)}) > 0)"
+        if self.phrases is None:
+            return confirmed
+        if self._newest is None:
+            self._newest = newest_seq(self.connection)
+        own = Condition()
+        candidates = (" AND ".join(_containments(own, field, terms)), own.params)
+        answer = self.phrases.answer(self.connection, column, phrase, candidates, self._newest)
+        # The remembered documents by their seq (a B-tree lookup each, then a hashed check of
+        # each row found), so no candidate's terms or text are read; documents indexed after
+        # the answer was read are confirmed as they always were.
+        recent = f"(seq > {int(answer.upto)} AND {confirmed})"
+        if not len(answer.seqs):
+            return recent
+        known = self.cond.bind(answer.seqs.tolist())
+        return f"(seq = ANY(CAST({known} AS int8[])) OR {recent})"
 
     def _prefix(self, field: str, value: str) -> str:
         """``spo*``: the text before the star, with a trailing ASCII word taken as a prefix."""
@@ -266,6 +280,19 @@ class Translator:
         if high is not None:
             parts.append(f"{column} {'<=' if node.include_high else '<'} {self.cond.bind(high)}")
         return "(" + " AND ".join(parts or ["TRUE"]) + ")"
+
+
+def _containments(cond: Condition, field: str, terms: list[str]) -> list[str]:
+    """Array containments of a word's terms: what the GIN indexes answer."""
+    chars = [t for t in terms if len(t) == 1 and not t.isascii()]
+    words = list(dict.fromkeys(t for t in terms if not (len(t) == 1 and not t.isascii())))
+    parts: list[str] = []
+    if words:
+        column = "title_terms" if field == "title" else "all_terms"
+        parts.append(f"{column} @> {cond.terms(words)}")
+    if chars:
+        parts.append(f"chars @> {cond.terms(list(dict.fromkeys(chars)))}")
+    return parts
 
 
 def _field_text(field: str) -> str:
