@@ -5,15 +5,17 @@ signing in again replaces the browser's earlier session; the table keeps only a 
 cookie's secret.
 
 Two servers share one database and one signing key here, as two worker processes (or machines
-behind a load balancer) would. The limits are short (seconds) so that they can be waited out.
+behind a load balancer) would. Time passes without waiting: `pass_time` moves a user's session
+rows back by so many seconds, which is all the server sees of time going by (it compares the
+row's times with the clock on every request).
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import time
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -23,6 +25,7 @@ from support.live_server import LiveServer
 from support.portal import Visitor
 from tsunagu.accounts.models import User, UserSession
 from tsunagu.accounts.tokens import digest
+from tsunagu.storage.database import transaction
 
 IDLE = 6
 LIFETIME = 16
@@ -94,6 +97,18 @@ def session_rows(site: LiveServer, name: str) -> list[UserSession]:
         )
 
 
+def pass_time(site: LiveServer, name: str, seconds: float) -> None:
+    """To the server, as if `seconds` went by with no request from the user's sessions."""
+    with transaction(site.services.sessions) as session:
+        rows = session.scalars(
+            select(UserSession).join(User, User.id == UserSession.user_id).where(User.name == name)
+        ).all()
+        assert rows
+        for row in rows:
+            row.created -= timedelta(seconds=seconds)
+            row.last_seen -= timedelta(seconds=seconds)
+
+
 def test_signing_out_ends_every_copy_of_the_session_in_every_process(
     pair: tuple[LiveServer, LiveServer], backend: str
 ) -> None:
@@ -148,7 +163,7 @@ def test_a_session_ends_after_the_idle_limit(site: LiveServer, backend: str) -> 
     browser = signed_in_visitor(site, name, user(site, name))
     assert browser.signed_in()
     cookie = cookie_of(browser)
-    time.sleep(IDLE + 1)
+    pass_time(site, name, IDLE + 1)
     replay = with_cookie(site, cookie).get("/staff")
     assert replay.status_code == 303 and replay.headers["location"].startswith("/user/login")
     assert api_user(with_cookie(site, cookie)) is None
@@ -162,16 +177,18 @@ def test_a_busy_session_outlives_the_idle_limit_but_not_its_lifetime(
     name = f"ss-{backend[:2]}-busy"
     password = user(site, name)
     browser = signed_in_visitor(site, name, password)
-    started = time.monotonic()
-    checks = 0
+    elapsed, checks = 0, 0
     # A request every 2 s (well inside the idle limit) keeps it going past that limit …
-    while time.monotonic() - started < LIFETIME - 3:
-        assert browser.signed_in(), f"signed out after {time.monotonic() - started:.1f} s"
+    while elapsed < LIFETIME - 3:
+        assert browser.signed_in(), f"signed out after {elapsed} s"
         checks += 1
-        time.sleep(2)
-    assert time.monotonic() - started > IDLE + 2 and checks >= 5
-    # … but not past its lifetime, busy as it is.
-    time.sleep(max(0.0, started + LIFETIME + 1 - time.monotonic()))
+        pass_time(site, name, 2)
+        elapsed += 2
+    assert elapsed > IDLE + 2 and checks >= 5
+    [row] = session_rows(site, name)
+    assert row.created < row.last_seen - timedelta(seconds=IDLE)  # each request moved it on
+    # … but not past its lifetime, busy as it is (its last request is inside the idle limit).
+    pass_time(site, name, LIFETIME + 1 - elapsed)
     replay = browser.get("/staff")
     assert replay.status_code == 303 and replay.headers["location"].startswith("/user/login")
     # Signing in again starts a new session.
