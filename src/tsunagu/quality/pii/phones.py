@@ -20,6 +20,11 @@ _PHONE_RE = re.compile(
     r"(?![0-9])"
 )
 _NON_DIGITS = re.compile(r"[^0-9]")
+# What every mobile number _PHONE_RE finds holds after its leading 0: 7, 8 or 9, then 0 and
+# eight more digits, ending the number. A fixed line has ten digits, its leading 0 among them,
+# so a column of them has almost no cell this matches; the scan looks at the others no further
+# when only mobile numbers could be reported there.
+MOBILE_HINT_RE = re.compile(r"[789][ ()\-]{0,2}0(?:[ ()\-]{0,2}[0-9]){8}(?![0-9])")
 MOBILE_PREFIXES = ("070", "080", "090")
 # 11-digit non-mobile services: IP phones (050), toll-free 0800, M2M/pagers (020).
 _ELEVEN_DIGIT_OTHER = ("050", "0800", "020")

@@ -5,6 +5,11 @@ two questions in order. Does the row describe a person (a name that is not a 法
 what in the row is personal data: 個人番号 anywhere, mobile numbers, phone numbers and e-mail
 addresses by column and row, birth dates, addresses down to 番地 and 本籍.
 
+Speed: a big upload is scanned while staff wait. Rows are taken a few thousand at a time, and
+the cells that could hold a number or an e-mail address worth a look are found for the whole
+chunk at once, mostly in C (_TableScan.chunk); a table without name, birth date or address
+columns is then only looked at row by row where those cells are.
+
 法人 and individuals (食品等営業許可 and similar registers): a legal-form marker (株式会社,
 (株), 医療法人 …) or a filled 法人名/法人番号 column makes the row a business's, and then the
 operator's and 代表者's names, address and phone are business data, published through the
@@ -20,8 +25,11 @@ and pass. A mobile number or a free-mail address there is only a warning: small 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+import itertools
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +42,7 @@ from tsunagu.quality.pii.columns import SAMPLE_ROWS, ColumnPlan, TablePlan, plan
 from tsunagu.quality.pii.emails import find_emails, mask_email
 from tsunagu.quality.pii.messages import make_finding, not_scanned
 from tsunagu.quality.pii.mynumber import (
+    MY_NUMBER_RE,
     is_valid_my_number,
     looks_like_timestamp,
     mask_my_number,
@@ -46,8 +55,21 @@ from tsunagu.quality.pii.names import (
     mask_address,
     mask_name,
 )
-from tsunagu.quality.pii.phones import find_phones, mask_phone, phone_from_number
-from tsunagu.quality.pii.text import LONG_DIGITS_RE, MIN_NUMBER_TEXT, cell_text, fold
+from tsunagu.quality.pii.phones import (
+    MOBILE_HINT_RE,
+    find_phones,
+    mask_phone,
+    phone_from_number,
+)
+from tsunagu.quality.pii.text import (
+    AT_RE,
+    CELL_SEP,
+    LONG_DIGITS_RE,
+    MIN_NUMBER_TEXT,
+    cell_text,
+    cells_with_digits,
+    fold,
+)
 from tsunagu.quality.standards import guess_standard
 
 if TYPE_CHECKING:
@@ -56,6 +78,7 @@ if TYPE_CHECKING:
 _WORKBOOKS = ("XLSX", "XLS", "ODS")
 EMPTY_SHEET = "は空です"  # the reader's words for a sheet with no cells
 Row = tuple[int, list[object]]
+CHUNK_ROWS = 8192  # rows whose columns are searched together (see _TableScan.chunk)
 
 
 @dataclass
@@ -81,19 +104,20 @@ class _ReadFailed(Exception):
     """The reader gave up in the middle of a table."""
 
 
-def _guarded(rows: Iterable[Row]) -> Iterator[Row]:
-    """Rows, with a reader's failure turned into _ReadFailed so the scan's own bugs still raise."""
-    iterator = iter(rows)
-    while True:
-        try:
-            row = next(iterator)
-        except StopIteration:
-            return
-        except IngestError as exc:
-            raise _ReadFailed(exc.message if exc.line is None else str(exc)) from None
-        except (OSError, ValueError, UnicodeError) as exc:
-            raise _ReadFailed(f"{type(exc).__name__}") from None
-        yield row
+def _take(iterator: Iterator[Row], count: int) -> tuple[list[Row], str | None]:
+    """The next `count` rows (fewer at the end) and why reading stopped early, if it did.
+
+    Rows read before a reader's failure are kept (list.extend keeps what it took before the
+    error); only the reader's own errors are caught, so the scan's bugs still raise.
+    """
+    rows: list[Row] = []
+    try:
+        rows.extend(itertools.islice(iterator, count))
+    except IngestError as exc:
+        return rows, exc.message if exc.line is None else str(exc)
+    except (OSError, ValueError, UnicodeError) as exc:
+        return rows, f"{type(exc).__name__}"
+    return rows, None
 
 
 class _TableScan:
@@ -103,8 +127,102 @@ class _TableScan:
         self.sheet = sheet
         self.columns = plan.columns
         self.name_plans = plan.names
-        self.special = bool(plan.births or plan.addresses)
+        # An address column reports only a value in its plan's case (honseki, a personal
+        # address, one beside a person's name or beside gender and age); the others never do.
+        self.addresses = [p for p in plan.addresses if self._address_can_report(p)]
+        self.special = bool(plan.births or self.addresses)
         self.corporate_check = bool(plan.organisations or plan.operators)
+        # Rows need a look one by one when a name, birth date or address column can report;
+        # otherwise only the rows whose cells the column searches picked out (see chunk).
+        self.every_row = bool(self.name_plans) or self.special
+        # Per column: whether any number of ten digits there may be reported, and how many
+        # digits a cell needs before it can hold anything reportable: ten for any phone
+        # number, else eleven (a mobile number: 0 and ten more; a 個人番号: twelve).
+        self.every_number = [self._other_phones_count(p) for p in self.columns]
+        self.min_digits = [10 if every else 11 for every in self.every_number]
+
+    def _address_can_report(self, plan: ColumnPlan) -> bool:
+        if plan.address in ("honseki", "personal"):
+            return True
+        if plan.address == "facility":
+            return False
+        # operator/plain: beside a person's name, or beside filled gender and age columns.
+        return bool(self.name_plans) or (self.plan.gender is not None and self.plan.age is not None)
+
+    def _other_phones_count(self, plan: ColumnPlan) -> bool:
+        """Whether a non-mobile number in this column can ever be reported (see _phones):
+        in a personal contact column, or in a row naming a person outside a facility's
+        contacts. When not, only mobile numbers and 個人番号 matter there."""
+        return plan.contact_owner == "personal" or (
+            bool(self.name_plans) and not plan.facility_contact
+        )
+
+    def chunk(self, rows: Sequence[Row]) -> None:
+        """Scan rows of the table's width, as row() one by one would, in the same order.
+
+        The chunk's cells are joined and searched at once; only the cells the searches pick
+        are looked at one by one, by row(). The searches pick every cell row() could report on
+        (and a few more).
+        """
+        width = len(self.columns)
+        if not width:
+            return
+        wanted: dict[int, list[int]] = {}
+        for i in sorted(self._cells_to_check(rows)):
+            row, column = divmod(i, width)
+            wanted.setdefault(row, []).append(column)
+        if self.every_row:
+            for i, (line, cells) in enumerate(rows):
+                self.row(line, cells, wanted.get(i, ()))
+        else:
+            for i, check in wanted.items():
+                line, cells = rows[i]
+                self.row(line, cells, check)
+
+    def _cells_to_check(self, rows: Sequence[Row]) -> set[int]:
+        """Indexes (row by row) of the cells row() must look at: numbers a spreadsheet stored
+        as such, text with "@", and text with a long run of digits that may be reportable."""
+        cells = list(itertools.chain.from_iterable(map(itemgetter(1), rows)))
+        picked: set[int] = set()
+        try:
+            texts: list[str] = cells  # type: ignore[assignment]
+            joined = CELL_SEP.join(texts)
+        except TypeError:  # empty cells, or numbers and dates from a spreadsheet
+            texts = ["" if c is None else c for c in cells]  # type: ignore[misc]
+            try:
+                joined = CELL_SEP.join(texts)
+            except TypeError:
+                texts = [c if isinstance(c, str) else "" for c in cells]
+                joined = CELL_SEP.join(texts)
+                picked = {
+                    i
+                    for i, c in enumerate(cells)
+                    if type(c) is int and c >= 100_000_000  # see row()
+                }
+        if "@" in joined or "＠" in joined:
+            starts = [0, *itertools.accumulate(len(t) + len(CELL_SEP) for t in texts)]
+            picked.update(bisect_right(starts, m.start()) - 1 for m in AT_RE.finditer(joined))
+        width = len(self.columns)
+        found = cells_with_digits(joined, len(texts), min(self.min_digits))
+        if found is None:  # a NUL in a cell: every cell is looked at closer
+            found = [(i, len(text)) for i, text in enumerate(texts)]
+        for i, digits in found:
+            plan = self.columns[i % width]
+            text = texts[i]
+            if digits < self.min_digits[plan.index] or len(text) < MIN_NUMBER_TEXT:
+                continue
+            if self.every_number[plan.index]:  # as row() itself tests
+                if LONG_DIGITS_RE.search(text) is not None:
+                    picked.add(i)
+                continue
+            # Only a mobile number or a 個人番号 can be reported here: a cell holding
+            # neither needs no look (row() checks the long digits of the cells picked).
+            folded = fold(text)
+            if MOBILE_HINT_RE.search(folded) is not None or (
+                not plan.my_number_off and MY_NUMBER_RE.search(folded) is not None
+            ):
+                picked.add(i)
+        return picked
 
     def _add(
         self,
@@ -136,7 +254,9 @@ class _TableScan:
                 return True
         return False
 
-    def row(self, line: int, cells: list[object]) -> None:
+    def row(self, line: int, cells: list[object], check: Iterable[int]) -> None:
+        """One row's findings; `check`: the indexes of the cells that may hold a number or an
+        e-mail address worth a look, ascending (see chunk)."""
         corporate = self.corporate_check and self._is_corporate(cells)
         person = False
         for plan in self.name_plans:
@@ -167,7 +287,8 @@ class _TableScan:
                 )
                 self._add("pii.person_column", what, line, plan, mask_name, text)
         long_digits = LONG_DIGITS_RE.search
-        for plan, cell in zip(self.columns, cells, strict=True):
+        for index in check:
+            plan, cell = self.columns[index], cells[index]
             if cell is None:
                 continue
             if isinstance(cell, str):
@@ -324,7 +445,7 @@ class _TableScan:
             else:
                 what = "生年月日と思われる日付があります"
                 self._add("pii.birth_date", what, line, plan, _mask_birth, text)
-        for plan in self.plan.addresses:
+        for plan in self.addresses:
             text = cell_text(cells[plan.index])
             if text is None:
                 continue
@@ -373,17 +494,10 @@ def _scan_table(
 
     Rows read before a reader failure are still scanned: what they hold is reported.
     """
-    iterator = _guarded(rows)
+    iterator = iter(rows)
     width = len(columns)
-    sample: list[Row] = []
-    failure: str | None = None
-    try:
-        for line, cells in iterator:
-            sample.append((line, _fit(cells, width)))
-            if len(sample) >= SAMPLE_ROWS:
-                break
-    except _ReadFailed as exc:
-        failure = str(exc)
+    sample, failure = _take(iterator, SAMPLE_ROWS)
+    sample = [(line, _fit(cells, width)) for line, cells in sample]
     if standard is None:
         # The ingest's check and the publishing guard must judge a file alike: both rely on
         # the standard its columns show when none is declared.
@@ -391,18 +505,17 @@ def _scan_table(
         standard = guess.standard if guess else None
     plan = plan_table(columns, [cells for _, cells in sample], standard)
     scan = _TableScan(plan, report, sheet)
-    for line, cells in sample:
-        scan.row(line, cells)
+    scan.chunk(sample)
     count = len(sample)
-    if failure is not None:
-        return count, failure
-    try:
-        for line, cells in iterator:
-            scan.row(line, cells if len(cells) == width else _fit(cells, width))
-            count += 1
-    except _ReadFailed as exc:
-        return count, str(exc)
-    return count, None
+    while failure is None:
+        chunk, failure = _take(iterator, CHUNK_ROWS)
+        if not chunk:
+            break
+        if set(map(len, map(itemgetter(1), chunk))) != {width}:  # from C: rows are rarely short
+            chunk = [(line, _fit(cells, width)) for line, cells in chunk]
+        scan.chunk(chunk)
+        count += len(chunk)
+    return count, failure
 
 
 def _fit(cells: list[object], width: int) -> list[object]:

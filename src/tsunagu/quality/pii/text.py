@@ -21,11 +21,40 @@ _DASHES = str.maketrans(
 LONG_DIGITS_RE = re.compile(r"[0-9０-９](?:[^0-9０-９]{0,2}[0-9０-９]){9}")
 MIN_NUMBER_TEXT = 10
 
+# Joins a chunk's cells for one search over them all (see cells_with_digits).
+CELL_SEP = "\x00"
+AT_RE = re.compile("[@＠]")
+# What cells_with_digits keeps of UTF-8 text: ASCII digits, the last byte of a full-width digit
+# (EF BC 90-99), and NUL.
+_NOT_DIGIT_BYTES = bytes(
+    b for b in range(256) if not (0x30 <= b <= 0x39 or 0x90 <= b <= 0x99 or b == 0)
+)
+
 
 def fold(text: str) -> str:
     """Full-width ASCII → ASCII, ideographic space → space, every dash → "-"."""
     text = to_halfwidth(text)
     return text if text.isascii() else text.translate(_DASHES)
+
+
+def cells_with_digits(joined: str, cells: int, least: int) -> list[tuple[int, int]] | None:
+    """(index, digits) of each of the `cells` cells joined by CELL_SEP into `joined` that holds
+    `least` digits (0-9, ０-９) or more, in order; None when a cell holds a NUL itself.
+
+    Mostly in C: the UTF-8 bytes with all but digits and NUL deleted, then one search for the
+    runs long enough. A full-width digit leaves one byte (EF BC 9x); other characters may
+    leave one too, so a count can be too high (the caller looks closer), never too low.
+    """
+    if joined.count(CELL_SEP) != cells - 1:
+        return None
+    digits = b"\x00" + joined.encode("utf-8", "surrogatepass").translate(None, _NOT_DIGIT_BYTES)
+    found = []
+    index = seen = 0
+    for match in re.finditer(b"\\x00[^\\x00]{%d,}" % least, digits):
+        index += digits.count(b"\x00", seen, match.start())  # the cells before this one
+        seen = match.start()
+        found.append((index, match.end() - seen - 1))
+    return found
 
 
 def cell_text(cell: object) -> str | None:
