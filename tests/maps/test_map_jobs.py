@@ -1,6 +1,7 @@
 """Map layer rebuilds over HTTP on SQLite and PostgreSQL: the builds and the rebuild job's end
 are one commit, so the first map_layer_show that shows a layer built finds the job that built
-it complete, and the next layer's rebuild is queued and run at once."""
+it complete, and the next layer's rebuild is queued and run at once; a rebuild that fails
+stores no layer and ends in error."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from collections.abc import Iterator
 
 import ckanapi
 import pytest
+from sqlalchemy import select
 
 from support.live_server import LiveServer
 from support.waiting import wait_until
+from tsunagu.maps.jobs import request_rebuild
+from tsunagu.maps.models import MapLayer, MapLayerBuild
 
 FIELDS = [
     {"id": "名称", "type": "text"},
@@ -68,3 +72,51 @@ def test_a_layer_seen_built_has_its_rebuild_ended_and_the_next_is_queued_at_once
     editor, sysadmin = actors
     _layer_built_with_its_job_ended(editor, sysadmin, "mj-stops-1")
     _layer_built_with_its_job_ended(editor, sysadmin, "mj-stops-2")  # queued as soon as seen
+
+
+def _builds(server: LiveServer) -> dict[str, object]:
+    with server.services.sessions() as session:
+        return dict(session.execute(select(MapLayerBuild.layer, MapLayerBuild.built)).all())
+
+
+def _rebuild(server: LiveServer, datasets: list[object]) -> str:
+    """Give staff layer mj-stops-1 these datasets (as stored) and queue a rebuild of every
+    layer; returns the job's id."""
+    with server.services.sessions() as session:
+        row = session.scalar(select(MapLayer).where(MapLayer.name == "mj-stops-1"))
+        assert row is not None
+        row.datasets = datasets
+        job = request_rebuild(session, force=True)
+        session.commit()
+        return job.id
+
+
+def test_a_rebuild_that_fails_stores_nothing_and_ends_in_error(
+    server: LiveServer, actors: tuple[ckanapi.RemoteCKAN, ckanapi.RemoteCKAN]
+) -> None:
+    editor, sysadmin = actors
+    if not editor.action.map_layer_show(id="mj-stops-1")["built"]:
+        _layer_built_with_its_job_ended(editor, sysadmin, "mj-stops-1")
+    dataset_id = editor.action.package_show(id="mj-stops-1")["id"]
+    before = _builds(server)
+    # A staff layer whose stored list of datasets is broken: reading the sources fails.
+    failing = _rebuild(server, [["mj-stops-1"]])
+    failed = wait_until(
+        lambda: sysadmin.action.job_show(id=failing),
+        "the failing rebuild to end",
+        until=lambda job: job["status"] not in ("pending", "running"),
+    )
+    assert failed["status"] == "error" and failed["error"]
+    assert _builds(server) == before  # no layer stored (a forced rebuild stores every one)
+    assert editor.action.map_layer_show(id="mj-stops-1")["points"] == len(STOPS)
+    # Mended, the next rebuild runs at once and stores them all.
+    mended = _rebuild(server, [dataset_id])
+    ended = wait_until(
+        lambda: sysadmin.action.job_show(id=mended),
+        "the next rebuild to end",
+        until=lambda job: job["status"] not in ("pending", "running"),
+    )
+    assert (ended["status"], ended["error"]) == ("complete", None)
+    after = _builds(server)
+    assert after.keys() == before.keys()
+    assert all(after[name] > before[name] for name in before)  # type: ignore[operator]
