@@ -241,3 +241,33 @@ def test_a_job_failing_while_the_user_is_busy_shows_the_error_without_reloading(
     assert same_window(page)
     assert page.loads == []  # type: ignore[attr-defined]
     assert chosen_files(page) == [CHOSEN[0]]
+
+
+def test_a_cancelled_job_says_so_and_stops_following(
+    page: Any, site: LiveServer, held_job: Callable[[str, bytes], HeldJob]
+) -> None:
+    job = held_job("is-cancel", CSV)
+    section = open_manage_page(page, job.dataset)
+    site.act("job_cancel", {"id": job.job_id})  # a sysadmin stops it while it runs
+
+    assert job.finish() == "cancelled"
+
+    expect(section).to_have_attribute("data-state", "cancelled")
+    text = section.locator(".ingest-text")
+    expect(text).to_have_text("取り込みは取り消されました")
+    expect(section.locator("progress.ingest-progress")).to_be_hidden()
+    # Nothing changed that a reload would show, and nothing more will happen: no reload, no
+    # more polling (a cancelled job used to be followed as if still waiting, for ever).
+    polls = len(page.status_requests)  # type: ignore[attr-defined]
+    page.wait_for_timeout(1500)
+    assert len(page.status_requests) == polls  # type: ignore[attr-defined]
+    assert same_window(page)
+    assert page.loads == []  # type: ignore[attr-defined]
+    # The page as the server renders it afterwards says the same, and follows nothing.
+    page.reload()
+    expect(section).to_have_attribute("data-state", "cancelled")
+    expect(text).to_have_text("取り込みは取り消されました")
+    expect(section.locator("progress.ingest-progress")).to_be_hidden()
+    polls = len(page.status_requests)  # type: ignore[attr-defined]
+    page.wait_for_timeout(1000)
+    assert len(page.status_requests) == polls  # type: ignore[attr-defined]

@@ -9,9 +9,11 @@
  *            data-label-pending="待機中"
  *            data-label-running="取り込み中：{rows} 行"
  *            data-label-complete="完了：{rows} 行"
- *            data-state="pending|running|complete|error"     the status the server rendered with;
- *                                                            complete/error → the script does nothing
+ *            data-state="pending|running|complete|error|cancelled"  the status the server rendered
+ *                                                            with; complete/error/cancelled → the
+ *                                                            script does nothing
  *            data-label-error="エラー：{message}"
+ *            data-label-cancelled="取り込みは取り消されました"     a job cancelled by job_cancel
  *            data-label-error-line="（{line} 行目）"                    optional, appended to {message}
  *            data-label-error-line-column="（{line} 行目、列「{column}」）" optional, appended to {message}
  *            data-label-error-column="（列「{column}」）"               optional, appended to {message}
@@ -40,6 +42,8 @@
   const HIDDEN_INTERVAL_MS = 5000;
   const MAX_BACKOFF_MS = 10000;
   const RUNNING_TEXT_EVERY_MS = 3000;
+  // States a job ends in: nothing more to follow.
+  const FINISHED = ['complete', 'error', 'cancelled'];
 
   // Shared helpers from site.js (loaded first on every page).
   const { fill, formatNumber } = window.Tsunagu;
@@ -82,6 +86,7 @@
       running: d.labelRunning || '{rows}',
       complete: d.labelComplete || '{rows}',
       error: d.labelError || '{message}',
+      cancelled: d.labelCancelled || '取り込みは取り消されました',
       errorLine: d.labelErrorLine || '（{line} 行目）',
       errorLineColumn: d.labelErrorLineColumn || '（{line} 行目、列「{column}」）',
       errorColumn: d.labelErrorColumn || '（列「{column}」）',
@@ -92,7 +97,7 @@
     };
     // The server already rendered a finished job: nothing to follow.
     const initial = d.state;
-    if (initial === 'complete' || initial === 'error') return;
+    if (FINISHED.includes(initial)) return;
     const progress = section.querySelector('progress.ingest-progress');
     if (progress && !progress.hasAttribute('aria-label') && !progress.hasAttribute('aria-labelledby') &&
         !(progress.labels && progress.labels.length)) {
@@ -124,7 +129,7 @@
           progress.hidden = false;
           progress.max = 1;
           progress.value = 1;
-        } else if (state === 'error') {
+        } else if (state === 'error' || state === 'cancelled') {
           progress.hidden = true;
         } else {
           progress.hidden = false;
@@ -145,6 +150,8 @@
         else if (hasLine) message += fill(labels.errorLine, where);
         else if (hasColumn) message += fill(labels.errorColumn, where);
         setText(fill(labels.error, { message, rows }));
+      } else if (state === 'cancelled') {
+        setText(fill(labels.cancelled, { rows }));
       } else {
         setText(fill(labels.pending, { rows }));
       }
@@ -202,7 +209,7 @@
         return;
       }
       failures = 0;
-      const state = ['pending', 'running', 'complete', 'error'].includes(result.status) ? result.status : 'pending';
+      const state = ['pending', 'running', ...FINISHED].includes(result.status) ? result.status : 'pending';
       show(state, result);
       if (state === 'pending' || state === 'running') {
         sawIncomplete = true;
@@ -222,7 +229,8 @@
           window.location.reload();
         }
       }
-      // error, or complete after the one reload: stop polling.
+      // error, cancelled (the table before the job stays as it was), or complete after the one
+      // reload: stop polling.
     }
 
     document.addEventListener('visibilitychange', () => {
