@@ -175,3 +175,33 @@ def test_shift_jis_file_with_a_cell_across_the_decoder_buffer_and_a_multiline_ce
         ("pii.facility_mobile_phone", last_line, "電話番号"),
     ]
     assert result.report.findings[0].value == "090-****-5678"
+
+
+def test_only_free_mail_is_looked_at_in_a_facility_mail_column() -> None:
+    count = FIRST_CHUNK_END + 5
+    data = [
+        (i + 2, [f"児童館{i}", landline(i), f"jidokan{i}@city.shunan.lg.jp"]) for i in range(count)
+    ]
+    data[SAMPLE_END][1][2] = "ＫＡＮＲＩ＠ＧＭＡＩＬ．ＣＯＭ"  # full-width and upper case
+    data[FIRST_CHUNK_END + 1][1][2] = "info@example.co.jp; sub@mail.ocn.ne.jp"
+    data[-1][1][2] = "Info@Example.CO.JP"  # an organisation's own domain: passes
+    result = scan_rows(["施設名", "電話番号", "メールアドレス"], data)
+    assert found(result) == [
+        ("pii.facility_personal_email", SAMPLE_END + 2, "メールアドレス"),
+        ("pii.facility_personal_email", FIRST_CHUNK_END + 3, "メールアドレス"),
+    ]
+    assert [f.value for f in result.report.findings] == ["KA***@GMAIL.COM", "s***@mail.ocn.ne.jp"]
+
+
+def test_every_address_counts_in_a_table_of_people() -> None:
+    data = [(i + 2, ["", "", ""]) for i in range(SAMPLE_ROWS + 10)]
+    data[0][1][:] = ["山田 太郎", "子ども会", "kodomokai@example.jp"]
+    data[-1][1][:] = ["佐藤 花子", "町内会", "sato@example.jp"]
+    data[-2][1][:] = ["", "自治会", "jichikai@example.jp"]  # no person in the row: passes
+    result = scan_rows(["氏名", "所属", "連絡先メール"], data)
+    assert found(result) == [
+        ("pii.person_column", 2, "氏名"),
+        ("pii.email", 2, "連絡先メール"),
+        ("pii.person_column", data[-1][0], "氏名"),
+        ("pii.email", data[-1][0], "連絡先メール"),
+    ]

@@ -26,7 +26,6 @@ and pass. A mobile number or a free-mail address there is only a warning: small 
 from __future__ import annotations
 
 import itertools
-from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
@@ -67,6 +66,7 @@ from tsunagu.quality.pii.text import (
     LONG_DIGITS_RE,
     MIN_NUMBER_TEXT,
     cell_text,
+    cells_at,
     cells_with_digits,
     fold,
 )
@@ -140,6 +140,11 @@ class _TableScan:
         # number, else eleven (a mobile number: 0 and ten more; a 個人番号: twelve).
         self.every_number = [self._other_phones_count(p) for p in self.columns]
         self.min_digits = [10 if every else 11 for every in self.every_number]
+        # Per column: whether any e-mail address there may be reported (see _emails), or
+        # only a free-mail or carrier one.
+        self.every_email = [
+            p.contact_owner == "personal" or bool(self.name_plans) for p in self.columns
+        ]
 
     def _address_can_report(self, plan: ColumnPlan) -> bool:
         if plan.address in ("honseki", "personal"):
@@ -199,14 +204,19 @@ class _TableScan:
                     for i, c in enumerate(cells)
                     if type(c) is int and c >= 100_000_000  # see row()
                 }
-        if "@" in joined or "＠" in joined:
-            starts = [0, *itertools.accumulate(len(t) + len(CELL_SEP) for t in texts)]
-            picked.update(bisect_right(starts, m.start()) - 1 for m in AT_RE.finditer(joined))
+        if joined.count(CELL_SEP) != len(texts) - 1:
+            return set(range(len(cells)))  # a NUL in a cell: every cell is looked at
         width = len(self.columns)
-        found = cells_with_digits(joined, len(texts), min(self.min_digits))
-        if found is None:  # a NUL in a cell: every cell is looked at closer
-            found = [(i, len(text)) for i, text in enumerate(texts)]
-        for i, digits in found:
+        if "@" in joined or "＠" in joined:
+            for i in cells_at(joined, (m.start() for m in AT_RE.finditer(joined))):
+                plan = self.columns[i % width]
+                # Where only a free-mail or carrier address can be reported, the others
+                # (an organisation's or a public body's) need no look.
+                if self.every_email[plan.index] or any(
+                    email.kind == "personal" for email in find_emails(fold(texts[i]))
+                ):
+                    picked.add(i)
+        for i, digits in cells_with_digits(joined, min(self.min_digits)):
             plan = self.columns[i % width]
             text = texts[i]
             if digits < self.min_digits[plan.index] or len(text) < MIN_NUMBER_TEXT:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 
 from tsunagu.datastore.ingest.values import to_halfwidth
 
@@ -37,16 +38,26 @@ def fold(text: str) -> str:
     return text if text.isascii() else text.translate(_DASHES)
 
 
-def cells_with_digits(joined: str, cells: int, least: int) -> list[tuple[int, int]] | None:
-    """(index, digits) of each of the `cells` cells joined by CELL_SEP into `joined` that holds
-    `least` digits (0-9, ０-９) or more, in order; None when a cell holds a NUL itself.
+def cells_at(joined: str, positions: Iterable[int]) -> list[int]:
+    """The index of the cell each of `positions` (ascending) falls in, of cells joined by
+    CELL_SEP into `joined`, none holding a NUL itself (the caller checks)."""
+    found = []
+    index = seen = 0
+    for position in positions:
+        index += joined.count(CELL_SEP, seen, position)  # counted in C, from the last one
+        seen = position
+        found.append(index)
+    return found
+
+
+def cells_with_digits(joined: str, least: int) -> list[tuple[int, int]]:
+    """(index, digits) of each cell joined by CELL_SEP into `joined` (none holding a NUL
+    itself: the caller checks) that holds `least` digits (0-9, ０-９) or more, in order.
 
     Mostly in C: the UTF-8 bytes with all but digits and NUL deleted, then one search for the
     runs long enough. A full-width digit leaves one byte (EF BC 9x); other characters may
     leave one too, so a count can be too high (the caller looks closer), never too low.
     """
-    if joined.count(CELL_SEP) != cells - 1:
-        return None
     digits = b"\x00" + joined.encode("utf-8", "surrogatepass").translate(None, _NOT_DIGIT_BYTES)
     found = []
     index = seen = 0
