@@ -11,11 +11,14 @@ from tsunagu.datastore.ingest.decode import CHUNK_BYTES
 from tsunagu.quality.pii import PiiResult, scan_file, scan_rows
 from tsunagu.quality.pii.columns import SAMPLE_ROWS
 from tsunagu.quality.pii.mynumber import check_digit
-from tsunagu.quality.pii.scan import CHUNK_ROWS
+from tsunagu.quality.pii.scan import chunk_rows
 
-# The 0-based data rows that end a chunk: the sample, then CHUNK_ROWS at a time.
+# The 0-based data rows that end a chunk: the sample, then chunk_rows(width) at a time.
 SAMPLE_END = SAMPLE_ROWS - 1
-FIRST_CHUNK_END = SAMPLE_ROWS + CHUNK_ROWS - 1
+
+
+def first_chunk_end(width: int) -> int:
+    return SAMPLE_ROWS + chunk_rows(width) - 1
 
 
 def found(result: PiiResult) -> list[tuple[str, int, str]]:
@@ -32,8 +35,9 @@ def my_number(first_eleven: str) -> str:
 
 
 def test_findings_on_both_sides_of_every_chunk_edge_and_in_the_last_row() -> None:
-    count = FIRST_CHUNK_END + 50
-    mobile_at = {0, SAMPLE_END, SAMPLE_END + 1, FIRST_CHUNK_END, FIRST_CHUNK_END + 1, count - 1}
+    end = first_chunk_end(3)
+    count = end + chunk_rows(3) + 50
+    mobile_at = {0, SAMPLE_END, SAMPLE_END + 1, end, end + 1, end + chunk_rows(3), count - 1}
     data = [
         (
             i + 2,
@@ -75,7 +79,7 @@ def test_full_width_digits_and_dashes_in_every_kind_of_column() -> None:
     ]
     data = [(i + 2, list(r)) for i, r in enumerate(rows_)]
     # Enough rows that the full-width ones are not all in the sample chunk.
-    filler = [(len(data) + i + 2, ["", "", "特になし"]) for i in range(SAMPLE_ROWS + CHUNK_ROWS)]
+    filler = [(len(data) + i + 2, ["", "", "特になし"]) for i in range(first_chunk_end(3) + 1)]
     late = (len(data) + len(filler) + 2, ["田中 三郎", "０９０ー９８７６ー５４３２", ""])
     result = scan_rows(["氏名", "自宅電話", "備考"], [*data, *filler, late])
     assert found(result) == [
@@ -116,7 +120,7 @@ def test_a_nul_inside_a_cell_is_still_scanned_cell_by_cell() -> None:
 
 def test_spreadsheet_values_mixed_into_a_column_across_chunks() -> None:
     values: list[object] = [None, 9012345678, "", 3.5, dt.date(2024, 4, 1), True, "03-1111-2222"]
-    data = [(i + 2, [values[i % len(values)]]) for i in range(SAMPLE_ROWS + CHUNK_ROWS + 10)]
+    data = [(i + 2, [values[i % len(values)]]) for i in range(first_chunk_end(1) + 10)]
     result = scan_rows(["携帯電話"], data, cap_per_rule=10_000)
     mobiles = [line for line, cells in data if cells[0] == 9012345678]
     landlines = [line for line, cells in data if cells[0] == "03-1111-2222"]
@@ -153,7 +157,7 @@ def test_shift_jis_file_with_a_cell_across_the_decoder_buffer_and_a_multiline_ce
     i += 1
     # A quoted remark over two lines, with a mobile number on its second line, at the edge of
     # the scan's first chunk; every later row starts one line further down.
-    while len(lines) - 1 < FIRST_CHUNK_END:
+    while len(lines) - 1 < first_chunk_end(5):
         lines.append(f"{i + 1},集会所{i},周南市{i},{landline(i)},\r\n")
         i += 1
     lines.append(f'{i + 1},集会所{i},周南市{i},{landline(i)},"鍵の管理\r\n080-2222-3333"\r\n')
@@ -178,17 +182,18 @@ def test_shift_jis_file_with_a_cell_across_the_decoder_buffer_and_a_multiline_ce
 
 
 def test_only_free_mail_is_looked_at_in_a_facility_mail_column() -> None:
-    count = FIRST_CHUNK_END + 5
+    end = first_chunk_end(3)
+    count = end + 5
     data = [
         (i + 2, [f"児童館{i}", landline(i), f"jidokan{i}@city.shunan.lg.jp"]) for i in range(count)
     ]
     data[SAMPLE_END][1][2] = "ＫＡＮＲＩ＠ＧＭＡＩＬ．ＣＯＭ"  # full-width and upper case
-    data[FIRST_CHUNK_END + 1][1][2] = "info@example.co.jp; sub@mail.ocn.ne.jp"
+    data[end + 1][1][2] = "info@example.co.jp; sub@mail.ocn.ne.jp"
     data[-1][1][2] = "Info@Example.CO.JP"  # an organisation's own domain: passes
     result = scan_rows(["施設名", "電話番号", "メールアドレス"], data)
     assert found(result) == [
         ("pii.facility_personal_email", SAMPLE_END + 2, "メールアドレス"),
-        ("pii.facility_personal_email", FIRST_CHUNK_END + 3, "メールアドレス"),
+        ("pii.facility_personal_email", end + 3, "メールアドレス"),
     ]
     assert [f.value for f in result.report.findings] == ["KA***@GMAIL.COM", "s***@mail.ocn.ne.jp"]
 

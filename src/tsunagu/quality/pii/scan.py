@@ -78,7 +78,14 @@ if TYPE_CHECKING:
 _WORKBOOKS = ("XLSX", "XLS", "ODS")
 EMPTY_SHEET = "は空です"  # the reader's words for a sheet with no cells
 Row = tuple[int, list[object]]
-CHUNK_ROWS = 8192  # rows whose columns are searched together (see _TableScan.chunk)
+# Cells searched together (see _TableScan.chunk): a few MB of text for usual cells; the
+# joined and encoded copies of a chunk are what the chunking adds to the memory the rows take.
+CHUNK_CELLS = 1 << 16
+
+
+def chunk_rows(width: int) -> int:
+    """Rows taken at a time from a table of `width` columns."""
+    return max(1, CHUNK_CELLS // max(width, 1))
 
 
 @dataclass
@@ -518,7 +525,7 @@ def _scan_table(
     scan.chunk(sample)
     count = len(sample)
     while failure is None:
-        chunk, failure = _take(iterator, CHUNK_ROWS)
+        chunk, failure = _take(iterator, chunk_rows(width))
         if not chunk:
             break
         if set(map(len, map(itemgetter(1), chunk))) != {width}:  # from C: rows are rarely short
