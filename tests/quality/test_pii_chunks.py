@@ -52,8 +52,8 @@ def test_findings_on_both_sides_of_every_chunk_edge_and_in_the_last_row() -> Non
     ]
 
 
-def test_landlines_in_a_facility_table_are_not_looked_at_but_their_neighbours_are() -> None:
-    # The phone column only matters for mobiles; a free-mail address and a 個人番号 in the
+def test_my_number_and_free_mail_beside_facility_landlines() -> None:
+    # Only a mobile could be reported in the phone column; a free-mail address and a 個人番号 in
     # remarks of rows of plain landlines are still found, in row and column order.
     number = my_number("98320567321")
     data = [(i + 2, [f"公民館{i}", landline(i), ""]) for i in range(SAMPLE_ROWS + 20)]
