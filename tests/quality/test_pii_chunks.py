@@ -1,4 +1,4 @@
-"""The scan's chunked fast path (scan._TableScan.chunk) reports exactly what a cell-by-cell
+"""The scan's chunked fast path (table_scan.TableScan.chunk) reports exactly what a cell-by-cell
 look does: findings at the edges of a chunk, cells straddling the reader's buffers, full-width
 digits and dashes, Shift_JIS files, NUL characters and spreadsheet values in a column."""
 
