@@ -59,21 +59,6 @@ def pg(quiet_server: LiveServer) -> LiveServer:
     return quiet_server
 
 
-@pytest.fixture
-def used(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
-    """Whether each search's total came from the postings (True) or not (False)."""
-    calls: list[bool] = []
-    lookup = postings.lookup
-
-    def counted(*args: Any) -> Any:
-        found = lookup(*args)
-        calls.append(found is not None)
-        return found
-
-    monkeypatch.setattr(postings, "lookup", counted)
-    yield calls
-
-
 class _Held:
     """The rebuild worker kept from taking jobs until released, so that a test sees the state
     between a write and its rebuild however slow the machine is."""

@@ -9,7 +9,6 @@ Over HTTP with ckanapi, on a file uploaded through the ingest pipeline.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from typing import Any
 
 import ckanapi
@@ -102,21 +101,6 @@ def _wait_for_postings(admin: Any, rid: str) -> dict[str, Any]:
             and any(e["message"].startswith("短い語の索引ができました") for e in s["log"])
         ),
     )
-
-
-@pytest.fixture
-def used(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
-    """Whether each search's total came from the postings (True) or not (False)."""
-    calls: list[bool] = []
-    lookup = postings.lookup
-
-    def counted(*args: Any) -> Any:
-        found = lookup(*args)
-        calls.append(found is not None)
-        return found
-
-    monkeypatch.setattr(postings, "lookup", counted)
-    yield calls
 
 
 def _ids(result: dict[str, Any]) -> list[int]:
