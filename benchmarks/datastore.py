@@ -1132,6 +1132,8 @@ class RawPostgres:
 
         self.conn = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"))
         self.conn.autocommit = True
+        # Planned for each run's values, as the app's connections are (storage.database).
+        self.conn.execute("SET plan_cache_mode = force_custom_plan")
         self.table = tables.quote(table)
         self.select = ", ".join(tables.quote(c) for c in ["_id", *columns])
 

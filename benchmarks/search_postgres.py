@@ -148,6 +148,8 @@ def run_mix(
             [_psycopg(s) for s in backend.plan(query, connection).values()] for query in prepared
         ]
     raw = psycopg.connect(pg_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
+    # Planned for each run's values, as the app's connections are (storage.database).
+    raw.execute("SET plan_cache_mode = force_custom_plan")
     client = httpx.Client(base_url=server.url, timeout=60)
     headers = {"Authorization": token}
     checks: dict[str, Any] = {"http_vs_engine": 0, "same_as_embedded": 0, "mismatches": []}
