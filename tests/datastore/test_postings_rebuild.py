@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import select, text
 
 from support import databases
+from support.datastore_tables import relation_exists, table_name
 from support.live_server import LiveServer
 from support.smtp_server import SmtpServer
 from support.waiting import wait_until
@@ -144,6 +145,20 @@ def _assert_exact(admin: Any, rid: str) -> None:
         assert kept["total"] == len([r for r in rows if r["_id"] in wanted and r["種別"] == "公園"])
 
 
+def _assert_exact_by_scan(admin: Any, rid: str, used: list[bool]) -> None:
+    """Exact answers, none of them from the postings."""
+    used.clear()
+    _assert_exact(admin, rid)
+    assert not any(used), used
+
+
+def _assert_exact_from_postings(admin: Any, rid: str, used: list[bool]) -> None:
+    """Exact answers, every one of them from the postings."""
+    used.clear()
+    _assert_exact(admin, rid)
+    assert used and all(used), used
+
+
 def _jobs(server: LiveServer, rid: str) -> list[Job]:
     with server.services.sessions() as session:
         return list(
@@ -153,20 +168,6 @@ def _jobs(server: LiveServer, rid: str) -> list[Job]:
                 .order_by(Job.created)
             )
         )
-
-
-def _table(server: LiveServer, rid: str) -> str:
-    with server.services.engine.connect() as connection:
-        return str(
-            connection.execute(
-                text("SELECT table_name FROM datastore_table WHERE resource_id = :r"), {"r": rid}
-            ).scalar_one()
-        )
-
-
-def _exists(server: LiveServer, relation: str) -> bool:
-    with server.services.engine.connect() as connection:
-        return bool(connection.scalar(text("SELECT to_regclass(:n) IS NOT NULL"), {"n": relation}))
 
 
 def _settled(server: LiveServer, rid: str) -> list[Job]:
@@ -184,14 +185,10 @@ def test_a_created_and_upserted_table_gets_postings_once_writes_go_quiet(
     rid = _created(admin, _records(0, 30))
     admin.action.datastore_upsert(resource_id=rid, method="insert", records=_records(30, 30))
     assert _state(admin, rid) == "pending"
-    used.clear()
-    _assert_exact(admin, rid)
-    assert not any(used), used
+    _assert_exact_by_scan(admin, rid, used)
     held.release()
     _wait_valid(admin, rid)
-    used.clear()
-    _assert_exact(admin, rid)
-    assert used and all(used), used
+    _assert_exact_from_postings(admin, rid, used)
     assert [j.status for j in _jobs(pg, rid)] == ["complete"]
 
 
@@ -206,14 +203,10 @@ def test_an_upsert_after_an_ingest_invalidates_and_the_rebuild_restores(
         resource_id=rid, method="upsert", records=[{"_id": first, "内容": "新しい萩の名前"}]
     )
     assert _state(admin, rid) == "pending"
-    used.clear()
-    _assert_exact(admin, rid)
-    assert not any(used), used
+    _assert_exact_by_scan(admin, rid, used)
     held.release()
     _wait_valid(admin, rid)
-    used.clear()
-    _assert_exact(admin, rid)
-    assert used and all(used), used
+    _assert_exact_from_postings(admin, rid, used)
     hits = admin.action.datastore_search(resource_id=rid, q="新")
     assert [r["内容"] for r in hits["records"]] == ["新しい萩の名前"]
     # A filtered delete does the same.
@@ -222,9 +215,7 @@ def test_an_upsert_after_an_ingest_invalidates_and_the_rebuild_restores(
     assert _state(admin, rid) == "pending"
     held.release()
     _wait_valid(admin, rid)
-    used.clear()
-    _assert_exact(admin, rid)
-    assert used and all(used), used
+    _assert_exact_from_postings(admin, rid, used)
 
 
 def test_a_burst_of_writes_queues_one_rebuild(
@@ -281,7 +272,7 @@ def test_a_write_during_a_rebuild_never_leaves_valid_postings_that_miss_it(
     pg: LiveServer, admin: Any, used: list[bool], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rid = _created(admin, _records(0, 20))
-    table = _table(pg, rid)
+    table = table_name(pg, rid)
     reading, release = _held_build(monkeypatch)
     assert reading.wait(60), "the rebuild never started"
     assert _state(admin, rid) == "rebuilding"
@@ -304,14 +295,10 @@ def test_a_write_during_a_rebuild_never_leaves_valid_postings_that_miss_it(
     writer.shutdown()
     # The rebuild committed first; the write then invalidated it and queued the next one.
     assert _state(admin, rid) == "pending"
-    used.clear()
-    _assert_exact(admin, rid)
-    assert not any(used), used
+    _assert_exact_by_scan(admin, rid, used)
     held.release()
     _wait_valid(admin, rid)
-    used.clear()
-    _assert_exact(admin, rid)
-    assert used and all(used), used
+    _assert_exact_from_postings(admin, rid, used)
     assert admin.action.datastore_search(resource_id=rid, q="新")["total"] == 1
     assert [j.status for j in _jobs(pg, rid)] == ["complete", "complete"]
 
@@ -328,9 +315,7 @@ def test_a_failed_rebuild_leaves_q_exact_and_the_table_usable(
     assert [j.status for j in jobs] == ["error"]
     assert "Short-word postings failed" in jobs[0].error and "disk full" in jobs[0].error
     assert _state(admin, rid) == "none"
-    used.clear()
-    _assert_exact(admin, rid)
-    assert not any(used), used
+    _assert_exact_by_scan(admin, rid, used)
     # Still writable; the next quiet period rebuilds once the build works again.
     monkeypatch.undo()
     admin.action.datastore_upsert(resource_id=rid, method="insert", records=_records(20, 2))
@@ -343,20 +328,20 @@ def test_a_table_dropped_before_its_rebuild_runs_ends_the_job_quietly(
 ) -> None:
     held = _Held(monkeypatch)
     rid = _created(admin, _records(0, 10))
-    table = _table(pg, rid)
+    table = table_name(pg, rid)
     admin.action.datastore_delete(resource_id=rid)
     assert [j.status for j in _jobs(pg, rid)] == ["pending"]
     held.release()
     jobs = _settled(pg, rid)
     assert [(j.status, j.error) for j in jobs] == [("complete", "")]
-    assert not _exists(pg, table) and not _exists(pg, postings.name(table))
+    assert not relation_exists(pg, table) and not relation_exists(pg, postings.name(table))
 
 
 def test_a_table_dropped_during_its_rebuild_ends_the_job_quietly(
     pg: LiveServer, admin: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rid = _created(admin, _records(0, 10))
-    table = _table(pg, rid)
+    table = table_name(pg, rid)
     reading, release = _held_build(monkeypatch)
     assert reading.wait(60), "the rebuild never started"
     dropper = ThreadPoolExecutor(1)
@@ -369,7 +354,7 @@ def test_a_table_dropped_during_its_rebuild_ends_the_job_quietly(
     dropper.shutdown()
     jobs = _settled(pg, rid)
     assert [(j.status, j.error) for j in jobs] == [("complete", "")]
-    assert not _exists(pg, table) and not _exists(pg, postings.name(table))
+    assert not relation_exists(pg, table) and not relation_exists(pg, postings.name(table))
 
 
 def test_a_table_replaced_by_an_ingest_while_its_rebuild_waits_keeps_the_new_postings(
@@ -399,9 +384,7 @@ def test_a_table_replaced_by_an_ingest_while_its_rebuild_waits_keeps_the_new_pos
     jobs = _settled(pg, rid)
     assert [(j.status, j.error) for j in jobs] == [("complete", "")]
     assert _state(admin, rid) == "valid"
-    used.clear()
-    _assert_exact(admin, rid)
-    assert used and all(used), used
+    _assert_exact_from_postings(admin, rid, used)
     assert admin.action.datastore_info(id=rid)["meta"]["count"] == 7
 
 

@@ -15,6 +15,7 @@ import ckanapi
 import pytest
 from sqlalchemy import text
 
+from support.datastore_tables import relation_exists, table_name
 from support.live_server import LiveServer
 from support.waiting import wait_until
 from tsunagu.datastore import pipeline, postings
@@ -107,22 +108,8 @@ def _ids(result: dict[str, Any]) -> list[int]:
     return [r["_id"] for r in result["records"]]
 
 
-def _table(server: LiveServer, rid: str) -> str:
-    with server.services.engine.connect() as connection:
-        return str(
-            connection.execute(
-                text("SELECT table_name FROM datastore_table WHERE resource_id = :r"), {"r": rid}
-            ).scalar_one()
-        )
-
-
-def _relation_exists(server: LiveServer, name: str) -> bool:
-    with server.services.engine.connect() as connection:
-        return bool(connection.scalar(text("SELECT to_regclass(:n) IS NOT NULL"), {"n": name}))
-
-
 def _rebuild(server: LiveServer, rid: str) -> None:
-    pipeline.index_postings(server.services, rid, _table(server, rid))
+    pipeline.index_postings(server.services, rid, table_name(server, rid))
 
 
 @pytest.mark.parametrize("q", QUERIES)
@@ -321,7 +308,7 @@ def test_every_write_invalidates_the_postings(
         admin.action.datastore_create(resource_id=rid, records=[{"内容": "萩の新館"}])
     else:
         # A write rolled back leaves the postings valid: the invalidation is transactional.
-        table = _table(server, rid)
+        table = table_name(server, rid)
         with server.services.engine.connect() as connection:
             connection.execute(text(f'DELETE FROM "{table}"'))
             connection.rollback()
@@ -341,7 +328,7 @@ def test_a_failed_build_leaves_q_exact_with_a_warning(
     env: dict[str, Any], server: LiveServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     admin, rid = env["admin"], env["rid"]
-    table = _table(server, rid)
+    table = table_name(server, rid)
     with server.services.engine.begin() as connection:
         postings.drop(connection, table)
 
@@ -365,7 +352,7 @@ def test_a_table_over_the_size_limit_keeps_the_ngram_index(
     """The build holds the whole table's pairs in memory, so a very big table is not given
     postings: q stays exact on the ngram index, and the job's log says why."""
     admin, rid = env["admin"], env["rid"]
-    table = _table(server, rid)
+    table = table_name(server, rid)
     with server.services.engine.begin() as connection:
         postings.drop(connection, table)
     monkeypatch.setattr(postings, "MAX_ROWS", 1)
@@ -373,7 +360,7 @@ def test_a_table_over_the_size_limit_keeps_the_ngram_index(
     pipeline.index_postings(server.services, rid, table, job_id)
     log = admin.action.datastore_ingest_status(resource_id=rid)["log"]
     assert any(e["level"] == "info" and "Over 1 rows" in e["message"] for e in log), log
-    assert not _relation_exists(server, postings.name(table))
+    assert not relation_exists(server, postings.name(table))
     assert admin.action.datastore_info(id=rid)["meta"]["short_word_postings"] != "valid"
     _assert_exact(admin, rid, ["萩", "公園 萩", "ab"])
 
@@ -381,8 +368,8 @@ def test_a_table_over_the_size_limit_keeps_the_ngram_index(
 def test_search_sql_cannot_read_the_postings(env: dict[str, Any], server: LiveServer) -> None:
     admin, rid = env["admin"], env["rid"]
     _rebuild(server, rid)
-    table = _table(server, rid)
-    assert _relation_exists(server, postings.name(table))
+    table = table_name(server, rid)
+    assert relation_exists(server, postings.name(table))
     for statement in (
         f'SELECT * FROM "{postings.name(table)}"',
         f'SELECT * FROM "{rid}_pst"',
@@ -401,8 +388,8 @@ def test_postings_follow_reingest_and_go_with_their_table(
     admin = env["admin"]
     admin.action.package_create(name="pst-swap", title="差し替え", owner_org="pst-org")
     rid = _upload(admin, "pst-swap", CSV)
-    table = _table(server, rid)
-    assert _relation_exists(server, postings.name(table))
+    table = table_name(server, rid)
+    assert relation_exists(server, postings.name(table))
     # A new file: the table is swapped and the postings rebuilt for the new rows.
     replaced = [["長門の公園", "公園", "水"], ["萩の薬局", "薬局", ""]]
     body = ("\n".join(",".join(r) for r in [HEADER, *replaced]) + "\n").encode("cp932")
@@ -427,23 +414,23 @@ def test_postings_follow_reingest_and_go_with_their_table(
         ], q
         assert page["total"] == len(_expected(q, replaced)), q
     assert used and all(used), used
-    table = _table(server, rid)
-    assert _relation_exists(server, postings.name(table))
+    table = table_name(server, rid)
+    assert relation_exists(server, postings.name(table))
     # A whole-table delete drops the postings with the table.
     admin.action.datastore_delete(resource_id=rid)
-    assert not _relation_exists(server, table)
-    assert not _relation_exists(server, postings.name(table))
+    assert not relation_exists(server, table)
+    assert not relation_exists(server, postings.name(table))
     # So does deleting the resource.
     other = _upload(admin, "pst-swap", CSV)
-    other_table = _table(server, other)
-    assert _relation_exists(server, postings.name(other_table))
+    other_table = table_name(server, other)
+    assert relation_exists(server, postings.name(other_table))
     admin.action.resource_delete(id=other)
     wait_until(
-        lambda: _relation_exists(server, postings.name(other_table)),
+        lambda: relation_exists(server, postings.name(other_table)),
         "the resource's table to go",
         until=lambda exists: not exists,
     )
-    assert not _relation_exists(server, other_table)
+    assert not relation_exists(server, other_table)
 
 
 def test_resource_lists_never_show_the_postings(env: dict[str, Any], server: LiveServer) -> None:

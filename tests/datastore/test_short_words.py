@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from support.datastore_tables import table_name
 from support.live_server import LiveServer
 from support.waiting import wait_until
 from tsunagu.datastore import fulltext, pipeline, search
@@ -325,11 +326,7 @@ def test_before_the_index_is_built_q_scans_and_a_restart_builds_it(
 
 
 def _table(server: LiveServer, rid: str) -> TableInfo:
-    with server.services.engine.connect() as connection:
-        name = connection.execute(
-            text("SELECT table_name FROM datastore_table WHERE resource_id = :r"), {"r": rid}
-        ).scalar_one()
-    return TableInfo(rid, name, [])
+    return TableInfo(rid, table_name(server, rid), [])
 
 
 def _drop_full_text(connection: Any, table: str) -> None:
