@@ -9,6 +9,8 @@ and after. Tests take no other screenshots.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,34 @@ def require_chromium() -> None:
         skip_or_fail(
             "Chromium", f"{CHROMIUM} is not installed", required_by="TSUNAGU_REQUIRE_BROWSER"
         )
+
+
+@contextmanager
+def checked_page(browser: Any, base_url: str, **options: Any) -> Iterator[Any]:
+    """A page in a browser context of its own: Japanese at desktop width unless ``options`` (more
+    arguments of ``new_context``) say otherwise, with the suite's timeouts. A script on it that
+    raises fails the test when the page is given back."""
+    from playwright.sync_api import expect as playwright_expect
+
+    playwright_expect.set_options(timeout=ACTION_TIMEOUT)
+    context = browser.new_context(
+        base_url=base_url, **{"locale": "ja-JP", "viewport": VIEWPORTS["desktop"], **options}
+    )
+    context.set_default_timeout(ACTION_TIMEOUT)
+    context.set_default_navigation_timeout(NAVIGATION_TIMEOUT)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    assert not errors, f"JavaScript errors: {errors}"
+    context.close()
+
+
+def expect(target: Any) -> Any:
+    """Playwright's expect, imported only when a browser test runs."""
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(target)
 
 
 def axe_violations(page: Any) -> list[dict[str, Any]]:

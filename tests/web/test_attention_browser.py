@@ -22,7 +22,11 @@ import pytest
 import requests
 
 from support.attention_items import KINDS, Made, age, dataset, make_items
-from support.browser import ACTION_TIMEOUT, NAVIGATION_TIMEOUT, VIEWPORTS, check_page
+from support.browser import (
+    check_page,
+    checked_page,
+    expect,
+)
 from support.live_server import LiveServer
 from support.portal import Visitor
 
@@ -65,26 +69,8 @@ def site() -> Iterator[tuple[LiveServer, Made]]:
 
 @pytest.fixture
 def page(browser: Any, site: tuple[LiveServer, Made]) -> Iterator[Any]:
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=ACTION_TIMEOUT)
-    context = browser.new_context(
-        base_url=site[0].url, locale="ja-JP", viewport=VIEWPORTS["desktop"]
-    )
-    context.set_default_timeout(ACTION_TIMEOUT)
-    context.set_default_navigation_timeout(NAVIGATION_TIMEOUT)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    assert not errors, f"JavaScript errors: {errors}"
-    context.close()
-
-
-def expect(target: Any) -> Any:
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect(target)
+    with checked_page(browser, site[0].url) as page:
+        yield page
 
 
 def sign_in(page: Any, name: str) -> None:

@@ -12,7 +12,11 @@ from typing import Any
 
 import pytest
 
-from support.browser import ACTION_TIMEOUT, NAVIGATION_TIMEOUT, VIEWPORTS, check_page
+from support.browser import (
+    check_page,
+    checked_page,
+    expect,
+)
 from support.live_server import LiveServer
 from support.waiting import wait_until
 
@@ -54,26 +58,8 @@ def dataset(site: LiveServer) -> str:
 
 @pytest.fixture
 def page(browser: Any, site: LiveServer) -> Iterator[Any]:
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=ACTION_TIMEOUT)
-    context = browser.new_context(
-        base_url=site.url, locale="ja-JP", viewport=VIEWPORTS["desktop"], accept_downloads=True
-    )
-    context.set_default_timeout(ACTION_TIMEOUT)
-    context.set_default_navigation_timeout(NAVIGATION_TIMEOUT)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    assert not errors, f"JavaScript errors: {errors}"
-    context.close()
-
-
-def expect(target: Any) -> Any:
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect(target)
+    with checked_page(browser, site.url, accept_downloads=True) as page:
+        yield page
 
 
 def test_a_new_monthly_file_replaces_the_old_with_the_change_summary(

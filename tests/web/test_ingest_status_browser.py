@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from support.browser import ACTION_TIMEOUT, NAVIGATION_TIMEOUT, VIEWPORTS
+from support.browser import checked_page, expect
 from support.live_server import LiveServer
 from tsunagu.datastore.jobs import claim_next
 from tsunagu.datastore.models import IngestJob
@@ -99,39 +99,23 @@ def held_job(site: LiveServer) -> Iterator[Callable[[str, bytes], HeldJob]]:
 
 @pytest.fixture
 def page(browser: Any, site: LiveServer) -> Iterator[Any]:
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=ACTION_TIMEOUT)
-    context = browser.new_context(base_url=site.url, locale="ja-JP", viewport=VIEWPORTS["desktop"])
-    context.set_default_timeout(ACTION_TIMEOUT)
-    context.set_default_navigation_timeout(NAVIGATION_TIMEOUT)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    # Loads of the page itself (not its fetches) and the status requests, to count reloads.
-    page.loads = []  # type: ignore[attr-defined]
-    page.on(
-        "framenavigated",
-        lambda frame: page.loads.append(frame.url) if frame == page.main_frame else None,  # type: ignore[attr-defined]
-    )
-    page.status_requests = []  # type: ignore[attr-defined]
-    page.on(
-        "request",
-        lambda request: (
-            page.status_requests.append(request.url)  # type: ignore[attr-defined]
-            if "datastore_ingest_status" in request.url
-            else None
-        ),
-    )
-    yield page
-    assert not errors, f"JavaScript errors: {errors}"
-    context.close()
-
-
-def expect(target: Any) -> Any:
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect(target)
+    with checked_page(browser, site.url) as page:
+        # Loads of the page itself (not its fetches) and the status requests, to count reloads.
+        page.loads = []  # type: ignore[attr-defined]
+        page.on(
+            "framenavigated",
+            lambda frame: page.loads.append(frame.url) if frame == page.main_frame else None,  # type: ignore[attr-defined]
+        )
+        page.status_requests = []  # type: ignore[attr-defined]
+        page.on(
+            "request",
+            lambda request: (
+                page.status_requests.append(request.url)  # type: ignore[attr-defined]
+                if "datastore_ingest_status" in request.url
+                else None
+            ),
+        )
+        yield page
 
 
 def open_manage_page(page: Any, dataset: str, lang: str = "ja") -> Any:

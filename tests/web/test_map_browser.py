@@ -16,7 +16,11 @@ from typing import Any
 import pytest
 import requests
 
-from support.browser import ACTION_TIMEOUT, NAVIGATION_TIMEOUT, VIEWPORTS, check_page
+from support.browser import (
+    check_page,
+    checked_page,
+    expect,
+)
 from support.live_server import LiveServer
 from support.waiting import wait_until
 from tsunagu.demo.datasets_municipal import municipal_datasets
@@ -54,30 +58,8 @@ def built(demo_server: LiveServer) -> LiveServer:
 
 @pytest.fixture
 def page(browser: Any, built: LiveServer) -> Iterator[Any]:
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=ACTION_TIMEOUT)
-    context = browser.new_context(
-        base_url=built.url,
-        locale="ja-JP",
-        viewport=VIEWPORTS["desktop"],
-        geolocation=HERE,
-        permissions=["geolocation"],
-    )
-    context.set_default_timeout(ACTION_TIMEOUT)
-    context.set_default_navigation_timeout(NAVIGATION_TIMEOUT)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    assert not errors, f"JavaScript errors: {errors}"
-    context.close()
-
-
-def expect(target: Any) -> Any:
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect(target)
+    with checked_page(browser, built.url, geolocation=HERE, permissions=["geolocation"]) as page:
+        yield page
 
 
 def open_map(page: Any, path: str = "/map") -> None:
