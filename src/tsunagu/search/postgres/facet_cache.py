@@ -22,6 +22,7 @@ import numpy as np
 from sqlalchemy import Connection, text
 
 from tsunagu.search.postgres.rows import FACET_COLUMNS, SEP
+from tsunagu.search.postgres.sync import document_count
 
 # The copy is read again from scratch when it holds this many times more seqs than the index
 # has documents (rebuilds and changes leave seqs nobody matches any more).
@@ -92,12 +93,11 @@ class FacetValues:
             return values
 
     def _grown(self, connection: Connection, values: _Values) -> _Values:
-        documents, lowest = connection.execute(
-            text("SELECT count(*), coalesce(min(seq), 1) FROM search_document")
-        ).one()
-        if len(values.offsets) - 1 > _SPARSE * max(int(documents), 1) or values.first > lowest:
+        documents = document_count(connection)
+        lowest = int(connection.scalar(text("SELECT coalesce(min(seq), 1) FROM search_document")))
+        if len(values.offsets) - 1 > _SPARSE * max(documents, 1) or values.first > lowest:
             values, self._key_ids = _EMPTY, {}
-        start = values.last + 1 if len(values.offsets) > 1 else int(lowest)
+        start = values.last + 1 if len(values.offsets) > 1 else lowest
         columns = " || ".join(FACET_COLUMNS.values())
         rows = connection.execute(
             text(f"SELECT seq, {columns} FROM search_document WHERE seq >= :start ORDER BY seq"),

@@ -86,10 +86,4 @@ class PhraseSeqs:
         return answer
 
 
-def newest_seq(connection: Connection) -> int:
-    """The last seq the shared index gave, in the connection's snapshot."""
-    value = connection.scalar(text("SELECT seq FROM search_state WHERE id = 1"))
-    return int(value or 0)
-
-
-__all__ = ["PhraseSeqs", "newest_seq"]
+__all__ = ["PhraseSeqs"]

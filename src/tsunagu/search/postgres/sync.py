@@ -262,3 +262,8 @@ def rebuild(connection: Connection, site_url: str) -> int:
 
 def document_count(connection: Connection) -> int:
     return _state_row(connection)[1]
+
+
+def last_seq(connection: Connection) -> int:
+    """The last seq the shared index gave a document (0 before its first build)."""
+    return _state_row(connection)[2]

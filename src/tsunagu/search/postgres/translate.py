@@ -32,8 +32,9 @@ from tsunagu.search.evaluate import (
 )
 from tsunagu.search.interface import Visibility
 from tsunagu.search.normalize import normalize_text, query_terms
-from tsunagu.search.postgres.phrase_cache import PhraseSeqs, newest_seq
+from tsunagu.search.postgres.phrase_cache import PhraseSeqs
 from tsunagu.search.postgres.rows import SEP, value_key
+from tsunagu.search.postgres.sync import last_seq
 from tsunagu.search.query_parser import (
     And,
     MatchAll,
@@ -143,9 +144,7 @@ def _any_ref(cond: Condition, refs: frozenset[str]) -> str:
 
 
 class Translator:
-    def __init__(
-        self, cond: Condition, connection: Connection, phrases: PhraseSeqs | None = None
-    ) -> None:
+    def __init__(self, cond: Condition, connection: Connection, phrases: PhraseSeqs) -> None:
         self.cond = cond
         # For expanding ``spo*`` over the indexed terms, and reading phrase answers.
         self.connection = connection
@@ -230,10 +229,8 @@ class Translator:
             return f"({found})"
         column = _field_text(field)
         confirmed = f"({found} AND strpos({column}, {self.cond.bind(phrase)}) > 0)"
-        if self.phrases is None:
-            return confirmed
         if self._newest is None:
-            self._newest = newest_seq(self.connection)
+            self._newest = last_seq(self.connection)
         own = Condition()
         candidates = (" AND ".join(_containments(own, field, terms)), own.params)
         answer = self.phrases.answer(self.connection, column, phrase, candidates, self._newest)
