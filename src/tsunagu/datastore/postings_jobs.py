@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from tsunagu.context import Services
@@ -29,6 +29,7 @@ from tsunagu.datastore.models import DatastoreTable
 from tsunagu.jobs.models import Job
 from tsunagu.jobs.queue import (
     active_job,
+    claim_next,
     enqueue,
     finish,
     finish_in,
@@ -84,29 +85,14 @@ def state(session: Session, meta: DatastoreTable) -> str:
 
 
 def claim_quiet(services: Services, quiet_seconds: float) -> str | None:
-    """Take the oldest waiting job whose table has had no write for ``quiet_seconds`` (one
-    atomic UPDATE decides which process)."""
+    """Take the oldest waiting job whose table has had no write for ``quiet_seconds``."""
     cutoff = utcnow() - timedelta(seconds=quiet_seconds)
-    with services.sessions() as session:
-        waiting = session.execute(
-            select(Job.id, Job.options)
-            .where(Job.kind == KIND, Job.status == "pending")
-            .order_by(Job.created)
-            .limit(CLAIM_CANDIDATES)
-        ).all()
-        for job_id, options in waiting:
-            if _written(options) > cutoff:
-                continue
-            now = utcnow()
-            claimed = session.execute(
-                update(Job)
-                .where(Job.id == job_id, Job.status == "pending")
-                .values(status="running", started=now, heartbeat=now)
-            )
-            session.commit()
-            if claimed.rowcount == 1:
-                return str(job_id)
-    return None
+    return claim_next(
+        services,
+        KIND,
+        ready=lambda options: _written(options) <= cutoff,
+        candidates=CLAIM_CANDIDATES,
+    )
 
 
 def _written(options: object) -> datetime:

@@ -4,6 +4,7 @@ dead process's job to the next worker."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -75,17 +76,25 @@ def enqueue(
     return job, None
 
 
-def claim_next(services: Services, kind: str) -> str | None:
-    """Take the oldest pending job of `kind`; the WHERE on status makes a claim by two
-    processes at once impossible (one UPDATE matches, the other matches no row)."""
+def claim_next(
+    services: Services,
+    kind: str,
+    ready: Callable[[dict[str, Any] | None], bool] | None = None,
+    candidates: int = 5,
+) -> str | None:
+    """Take the oldest pending job of `kind` (among the oldest `candidates`, those whose options
+    are `ready` when that is given); the WHERE on status makes a claim by two processes at once
+    impossible (one UPDATE matches, the other matches no row)."""
     with services.sessions() as session:
-        candidates = session.scalars(
-            select(Job.id)
+        waiting = session.execute(
+            select(Job.id, Job.options)
             .where(Job.kind == kind, Job.status == "pending")
             .order_by(Job.created)
-            .limit(5)
+            .limit(candidates)
         ).all()
-        for job_id in candidates:
+        for job_id, options in waiting:
+            if ready is not None and not ready(options):
+                continue
             now = utcnow()
             claimed = session.execute(
                 update(Job)
