@@ -16,7 +16,13 @@ from typing import Any
 
 import pytest
 
-from support.browser import ACTION_TIMEOUT, NAVIGATION_TIMEOUT, VIEWPORTS, check_page
+from support.browser import (
+    ACTION_TIMEOUT,
+    VIEWPORTS,
+    check_page,
+    checked_page,
+    expect,
+)
 from support.live_server import LiveServer
 
 PRIVATE = [f"bt-{i:02d}" for i in range(30) if i % 5 in (0, 2)]  # 12 private datasets
@@ -64,26 +70,8 @@ def table_site() -> Iterator[LiveServer]:
 
 @pytest.fixture
 def page(browser: Any, table_site: LiveServer) -> Iterator[Any]:
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=ACTION_TIMEOUT)
-    context = browser.new_context(
-        base_url=table_site.url, locale="ja-JP", viewport=VIEWPORTS["desktop"]
-    )
-    context.set_default_timeout(ACTION_TIMEOUT)
-    context.set_default_navigation_timeout(NAVIGATION_TIMEOUT)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    assert not errors, f"JavaScript errors: {errors}"
-    context.close()
-
-
-def expect(target: Any) -> Any:
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect(target)
+    with checked_page(browser, table_site.url) as page:
+        yield page
 
 
 def sign_in(page: Any, name: str) -> None:
