@@ -139,6 +139,14 @@ def same_window(page: Any) -> bool:
     return bool(page.evaluate("window.__sameWindow === true"))
 
 
+def assert_polling_stopped(page: Any, wait_ms: int) -> None:
+    """No status request in ``wait_ms``: nothing fires when nothing happens, so only a quiet
+    wait can show it."""
+    polls = len(page.status_requests)
+    page.wait_for_timeout(wait_ms)
+    assert len(page.status_requests) == polls
+
+
 def chosen_files(page: Any) -> list[str]:
     return list(page.evaluate("Array.from(document.querySelector('#u-file').files, f => f.name)"))
 
@@ -219,9 +227,7 @@ def test_a_job_failing_while_the_user_is_busy_shows_the_error_without_reloading(
     expect(text).to_have_class(re.compile(r"\bis-error\b"))
     expect(section.locator("progress.ingest-progress")).to_be_hidden()
     # An error stops the polling: the page stays, the chosen file with it.
-    polls = len(page.status_requests)  # type: ignore[attr-defined]
-    page.wait_for_timeout(1500)
-    assert len(page.status_requests) == polls  # type: ignore[attr-defined]
+    assert_polling_stopped(page, 1500)
     assert same_window(page)
     assert page.loads == []  # type: ignore[attr-defined]
     assert chosen_files(page) == [CHOSEN[0]]
@@ -242,9 +248,7 @@ def test_a_cancelled_job_says_so_and_stops_following(
     expect(section.locator("progress.ingest-progress")).to_be_hidden()
     # Nothing changed that a reload would show, and nothing more will happen: no reload, no
     # more polling (a cancelled job used to be followed as if still waiting, for ever).
-    polls = len(page.status_requests)  # type: ignore[attr-defined]
-    page.wait_for_timeout(1500)
-    assert len(page.status_requests) == polls  # type: ignore[attr-defined]
+    assert_polling_stopped(page, 1500)
     assert same_window(page)
     assert page.loads == []  # type: ignore[attr-defined]
     # The page as the server renders it afterwards says the same, and follows nothing.
@@ -252,6 +256,4 @@ def test_a_cancelled_job_says_so_and_stops_following(
     expect(section).to_have_attribute("data-state", "cancelled")
     expect(text).to_have_text("取り込みは取り消されました")
     expect(section.locator("progress.ingest-progress")).to_be_hidden()
-    polls = len(page.status_requests)  # type: ignore[attr-defined]
-    page.wait_for_timeout(1000)
-    assert len(page.status_requests) == polls  # type: ignore[attr-defined]
+    assert_polling_stopped(page, 1000)
