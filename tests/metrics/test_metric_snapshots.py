@@ -21,7 +21,7 @@ from typing import Any
 
 import ckanapi
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 
 from support import databases
 from support.attention_items import dataset
@@ -29,7 +29,7 @@ from support.live_server import LiveServer
 from support.waiting import wait_until
 from tsunagu.jobs.models import Job
 from tsunagu.metrics import job as metric_job
-from tsunagu.metrics import registry
+from tsunagu.metrics import registry, snapshots
 from tsunagu.metrics.models import MetricSnapshot
 from tsunagu.metrics.registry import params_key
 from tsunagu.metrics.snapshots import fiscal_year_of, snapshot_version, today
@@ -220,13 +220,21 @@ def test_two_processes_at_once_store_each_series_once(
 
 
 @pytest.fixture
-def flaky_metric() -> Iterator[dict[str, bool]]:
-    """A metric registered for one test whose computation fails while ``state["fail"]``."""
-    state = {"fail": True}
+def flaky_metric() -> Iterator[dict[str, str | None]]:
+    """A metric registered for one test that fails in the way ``state["fail"]`` names while it
+    is set: raising, giving text or NaN instead of a number, or running a statement the
+    database refuses (on PostgreSQL that aborts the transaction it runs in)."""
+    state: dict[str, str | None] = {"fail": "raise"}
 
-    def compute(_context: Any, _params: dict[str, Any]) -> float:
-        if state["fail"]:
+    def compute(context: Any, _params: dict[str, Any]) -> object:
+        if state["fail"] == "raise":
             raise RuntimeError("the source of this figure is down")
+        if state["fail"] == "text":
+            return "集計中"
+        if state["fail"] == "nan":
+            return float("nan")
+        if state["fail"] == "sql":
+            context.session.execute(text("SELECT no_such_column FROM dataset"))
         return 42.0
 
     registry.metric("test_flaky", label="試験用", unit="件", headline=({},))(compute)
@@ -234,8 +242,24 @@ def flaky_metric() -> Iterator[dict[str, bool]]:
     registry._METRICS.pop("test_flaky", None)
 
 
+@pytest.mark.parametrize("failure", ["text", "nan", "sql"])
+def test_a_metric_that_fails_leaves_the_other_series_stored(
+    server: LiveServer,
+    admin: ckanapi.RemoteCKAN,
+    flaky_metric: dict[str, str | None],
+    failure: str,
+) -> None:
+    flaky_metric["fail"] = failure
+    _forget(server)
+    ran = admin.action.metric_snapshot_run()
+    assert (ran["status"], ran["failed"]) == ("complete", ["test_flaky {}"])
+    assert ran["written"] > 0
+    assert _rows_of_day(server, today()) == ran["written"]  # committed, not lost with it
+    assert _rows(server, ("test_flaky", params_key({}))) == []
+
+
 def test_a_failing_metric_stores_no_value_and_its_day_becomes_no_data(
-    server: LiveServer, admin: ckanapi.RemoteCKAN, flaky_metric: dict[str, bool]
+    server: LiveServer, admin: ckanapi.RemoteCKAN, flaky_metric: dict[str, str | None]
 ) -> None:
     key = ("test_flaky", params_key({}))
     two_days_ago = today() - dt.timedelta(days=2)
@@ -243,7 +267,7 @@ def test_a_failing_metric_stores_no_value_and_its_day_becomes_no_data(
     ran = admin.action.metric_snapshot_run()
     assert ran["failed"] == ["test_flaky {}"] and ran["written"] == 0
     assert _rows(server, key) == [(two_days_ago, 40.0)]  # nothing invented, no gap written yet
-    flaky_metric["fail"] = False
+    flaky_metric["fail"] = None
     ran = admin.action.metric_snapshot_run()
     assert (ran["failed"], ran["written"], ran["no_data"]) == ([], 1, 1)
     assert _rows(server, key) == [
@@ -402,27 +426,35 @@ def test_a_day_seen_stored_can_be_run_again_at_once(
 
 
 @pytest.fixture
-def broken_metric() -> Iterator[None]:
-    """A metric for one test whose value is no number, which the snapshot cannot store."""
-    registry.metric("test_not_a_number", label="試験用", unit="件", headline=({},))(
-        lambda _context, _params: "たくさん"
-    )
-    yield
-    registry._METRICS.pop("test_not_a_number", None)
+def failing_storage(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Storing fails part way through the run (the database, not a metric): the fifth row."""
+    upsert = snapshots._upsert
+    calls = {"n": 0}
+
+    def failing_upsert(session: Any, row: dict[str, Any]) -> None:
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise RuntimeError("保存先のディスクがいっぱいです")
+        upsert(session, row)
+
+    monkeypatch.setattr(snapshots, "_upsert", failing_upsert)
 
 
 def test_an_error_in_the_run_stores_nothing_and_ends_the_job_as_error(
-    server: LiveServer, admin: ckanapi.RemoteCKAN, broken_metric: None
+    server: LiveServer,
+    admin: ckanapi.RemoteCKAN,
+    failing_storage: None,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _forget(server)
     ran = admin.action.metric_snapshot_run()
     assert ran["status"] == "error"
     job = admin.action.job_show(id=metric_job.job_id(today()))
-    assert job["status"] == "error" and "たくさん" in job["error"]
-    assert _rows_of_day(server, today()) == 0  # the run's values went with it
+    assert job["status"] == "error" and "ディスクがいっぱい" in job["error"]
+    assert _rows_of_day(server, today()) == 0  # the four stored before it went with it
     series = admin.action.metric_series(key="datasets_public", params={"kind": "municipality"})
     assert (_today_point(series["points"]) or {}).get("value") is None
-    registry._METRICS.pop("test_not_a_number", None)
+    monkeypatch.undo()
     again = admin.action.metric_snapshot_run()  # at once: the job's row has ended
     assert again["status"] == "complete" and again["written"] > 20
     assert admin.action.job_show(id=metric_job.job_id(today()))["status"] == "complete"

@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, or_, select
@@ -307,7 +309,10 @@ def store_day(context: Context, day: dt.date) -> Outcome:
             log.warning("metric %s %s has rows after %s; not written", *series.key, day)
             continue
         try:
-            value = series.metric.compute(context, dict(series.params))
+            # In a savepoint: on PostgreSQL a failed statement would otherwise abort the whole
+            # transaction, and with it every series after this one.
+            with context.session.begin_nested():
+                number = _stored_number(series.metric.compute(context, dict(series.params)))
         except Exception:
             # No value rather than a wrong one: an earlier value of the day stays, a later run
             # may succeed, and a day without any becomes "no data" when the next day's run
@@ -320,13 +325,26 @@ def store_day(context: Context, day: dt.date) -> Outcome:
             outcome.no_data += _insert_absent(
                 context.session, [_row(series.key, missed, None, now) for missed in gap]
             )
-        number = None if value is None else float(value)
         _upsert(context.session, _row(series.key, day, number, now))
         if previous == day:
             outcome.updated += 1
         else:
             outcome.written += 1
     return outcome
+
+
+def _stored_number(value: object) -> float | None:
+    """A metric's value as stored: a finite number, or None for "no figure today". Anything
+    else is a fault of the metric, reported as its failure rather than stored or let through to
+    fail the other series' snapshot."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise TypeError(f"a metric gave {type(value).__name__}, not a number: {value!r}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"a metric gave {number}, not a finite number")
+    return number
 
 
 def _row(key: SeriesKey, day: dt.date, value: float | None, now: dt.datetime) -> dict[str, Any]:
