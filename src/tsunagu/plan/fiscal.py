@@ -17,7 +17,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
-from tsunagu.datastore.ingest.eras import _ERA, era_of
+from tsunagu.datastore.ingest.eras import ERA_PATTERN, ERA_YEAR_PATTERN, era_of
 from tsunagu.datastore.ingest.halfwidth import to_halfwidth
 
 PeriodKind = Literal["fiscal_year", "calendar_year", "month", "day"]
@@ -101,8 +101,8 @@ def label_en(year: int | None) -> str:
 
 # -- reading what plans write ---------------------------------------------------------------
 
-_EY = r"(?P<ey>[0-9]{1,2}|元)"
-_ERA_YEAR = rf"(?P<era>{_ERA})\s*\.?\s*{_EY}"
+_EY = rf"(?P<ey>{ERA_YEAR_PATTERN})"
+_ERA_YEAR = rf"(?P<era>{ERA_PATTERN})\s*\.?\s*{_EY}"
 _WESTERN = r"(?P<wy>(?:19|20)[0-9]{2})"
 _YEAR = rf"(?:{_ERA_YEAR}|{_WESTERN})"
 _MONTH = r"(?P<month>[0-9]{1,2})"
@@ -204,7 +204,7 @@ def fiscal_year_from_header(text: str) -> tuple[int, str] | None:
     """A year column of a plan table ("R2年度", "令和2年度", "H32", "2020年度", "工程表 R3年度",
     "R2年度 実績"): (fiscal year, the year as written), or None."""
     folded = _fold(text)
-    match = re.search(rf"(?:{_ERA})\s*(?:[0-9]{{1,2}}|元)|(?:19|20)[0-9]{{2}}", folded)
+    match = re.search(rf"(?:{ERA_PATTERN})\s*(?:{ERA_YEAR_PATTERN})|(?:19|20)[0-9]{{2}}", folded)
     if match is None:
         return None
     candidate = match.group(0)

@@ -13,11 +13,13 @@ import datetime as dt
 import re
 
 from tsunagu.datastore.ingest.dates import parse_date, parse_year_month
-from tsunagu.datastore.ingest.eras import _ERA, _EY, _era_year
+from tsunagu.datastore.ingest.eras import ERA_PATTERN, ERA_YEAR_PATTERN, gregorian_year
 from tsunagu.datastore.ingest.halfwidth import _prep
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
-_YEAR = re.compile(rf"^(?:(?P<wy>\d{{4}})|(?P<e>{_ERA})\s*(?P<ey>{_EY}))\s*年?(?P<fiscal>度)?$")
+_YEAR = re.compile(
+    rf"^(?:(?P<wy>\d{{4}})|(?P<e>{ERA_PATTERN})\s*(?P<ey>{ERA_YEAR_PATTERN}))\s*年?(?P<fiscal>度)?$"
+)
 EXAMPLES = "例: 2024-04-01、2024/4/1、令和6年4月1日、R6.4.1、平成31年4月、令和6年度"
 
 
@@ -26,7 +28,7 @@ def _year_bounds(m: re.Match[str], text: str, end: bool) -> dt.date:
     if m.group("wy"):
         year = int(m.group("wy"))
     else:
-        era, year = _era_year(m.group("e"), m.group("ey"), text)
+        era, year = gregorian_year(m.group("e"), m.group("ey"), text)
         if not era.start.year <= year <= era.end.year:
             raise ValueError(f"「{text}」は{era.name}の期間外です")
     if m.group("fiscal"):

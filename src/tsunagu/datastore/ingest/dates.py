@@ -7,7 +7,12 @@ import datetime as dt
 import re
 from decimal import Decimal
 
-from tsunagu.datastore.ingest.eras import _ERA, _EY, _era_range, _era_year
+from tsunagu.datastore.ingest.eras import (
+    ERA_PATTERN,
+    ERA_YEAR_PATTERN,
+    era_range_text,
+    gregorian_year,
+)
 from tsunagu.datastore.ingest.halfwidth import _prep
 from tsunagu.datastore.ingest.messages import _show
 from tsunagu.datastore.ingest.missing import _missing_text, is_missing
@@ -19,8 +24,8 @@ _N2 = r"[0-9]{1,2}"
 _DATE_CORE = (
     rf"(?:(?P<wy>[0-9]{{4}})\s*(?P<ws>[-/.])\s*(?P<wm>{_N2})\s*(?P=ws)\s*(?P<wd>{_N2})"
     rf"|(?P<ky>[0-9]{{4}})\s*年\s*(?P<km>{_N2})\s*月\s*(?P<kd>{_N2})\s*日"
-    rf"|(?P<e1>{_ERA})\s*(?P<ey1>{_EY})\s*(?P<es>[-/.])\s*(?P<em1>{_N2})\s*(?P=es)\s*(?P<ed1>{_N2})"
-    rf"|(?P<e2>{_ERA})\s*(?P<ey2>{_EY})\s*年\s*(?P<em2>{_N2})\s*月\s*(?P<ed2>{_N2})\s*日)"
+    rf"|(?P<e1>{ERA_PATTERN})\s*(?P<ey1>{ERA_YEAR_PATTERN})\s*(?P<es>[-/.])\s*(?P<em1>{_N2})\s*(?P=es)\s*(?P<ed1>{_N2})"
+    rf"|(?P<e2>{ERA_PATTERN})\s*(?P<ey2>{ERA_YEAR_PATTERN})\s*年\s*(?P<em2>{_N2})\s*月\s*(?P<ed2>{_N2})\s*日)"
     # A weekday after the date, "(水)", "(月曜日)", "(月・祝)": accepted, not checked, since a
     # wrong weekday should not turn a whole date column into text.
     r"(?:\s*\((?:[月火水木金土日](?:曜日?)?(?:[・,、]?祝日?)?|祝日?|休日?)\))?"
@@ -28,7 +33,7 @@ _DATE_CORE = (
 _DATE_RE = re.compile(_DATE_CORE)
 _YEAR_MONTH_RE = re.compile(
     rf"(?:(?P<wy>[0-9]{{4}})\s*(?:[-/.]\s*(?P<wm>{_N2})|年\s*(?P<wkm>{_N2})\s*月)"
-    rf"|(?P<e>{_ERA})\s*(?P<ey>{_EY})\s*(?:[-/.]\s*(?P<em>{_N2})|年\s*(?P<ekm>{_N2})\s*月))"
+    rf"|(?P<e>{ERA_PATTERN})\s*(?P<ey>{ERA_YEAR_PATTERN})\s*(?:[-/.]\s*(?P<em>{_N2})|年\s*(?P<ekm>{_N2})\s*月))"
 )
 
 _DATE_EXAMPLES = "例: 2020-04-01、2020/4/1、2020年4月1日、令和2年4月1日、R2.4.1"
@@ -49,10 +54,10 @@ def _make_date(year: int, month: int, day: int, cell: Cell) -> dt.date:
 
 
 def _era_date(token: str, era_year: str, month: str, day: str, cell: Cell) -> dt.date:
-    era, year = _era_year(token, era_year, cell)
+    era, year = gregorian_year(token, era_year, cell)
     d = _make_date(year, int(month), int(day), cell)
     if not era.start <= d <= era.end:
-        raise ValueError(f"{_show(cell)} は{era.name}の期間外です（{_era_range(era)}）")
+        raise ValueError(f"{_show(cell)} は{era.name}の期間外です（{era_range_text(era)}）")
     return d
 
 
@@ -149,14 +154,14 @@ def parse_year_month(cell: Cell) -> str | None:
             raise ValueError(f"{_show(cell)} は存在しない年月です")
         era = None
     else:
-        era, year = _era_year(g("e"), g("ey"), cell)
+        era, year = gregorian_year(g("e"), g("ey"), cell)
         month = int(g("em") or g("ekm"))
     if not 1 <= month <= 12:
         raise ValueError(f"{_show(cell)} は存在しない年月です")
     if era is not None and not (
         (era.start.year, era.start.month) <= (year, month) <= (era.end.year, era.end.month)
     ):
-        raise ValueError(f"{_show(cell)} は{era.name}の期間外です（{_era_range(era)}）")
+        raise ValueError(f"{_show(cell)} は{era.name}の期間外です（{era_range_text(era)}）")
     return f"{year:04d}-{month:02d}"
 
 

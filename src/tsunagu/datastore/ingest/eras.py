@@ -42,18 +42,23 @@ def era_of(token: str) -> Era:
     return _ERAS[token]
 
 
-_ERA = r"明治|大正|昭和|平成|令和|[明大昭平令MTSHRmtshr㍾㍽㍼㍻㋿]"
-_EY = r"[0-9]{1,2}|元"  # era year; 元年 is year 1
+# For regular expressions of dates elsewhere: every spelling of an era era_of knows, and an
+# era year (元年 is year 1). Group them when alternation matters: (?:{ERA_PATTERN}).
+ERA_PATTERN = r"明治|大正|昭和|平成|令和|[明大昭平令MTSHRmtshr㍾㍽㍼㍻㋿]"
+ERA_YEAR_PATTERN = r"[0-9]{1,2}|元"
 
 
-def _era_range(era: Era) -> str:
+def era_range_text(era: Era) -> str:
+    """When an era ran, for messages: 「平成は1989年1月8日〜2019年4月30日」."""
     start = f"{era.start.year}年{era.start.month}月{era.start.day}日"
     if era.end == dt.date.max:
         return f"{era.name}は{start}から"
     return f"{era.name}は{start}〜{era.end.year}年{era.end.month}月{era.end.day}日"
 
 
-def _era_year(token: str, era_year: str, cell: Cell) -> tuple[Era, int]:
+def gregorian_year(token: str, era_year: str, cell: Cell) -> tuple[Era, int]:
+    """The era and Gregorian year of an era spelling and era year as the patterns matched them;
+    ValueError naming ``cell`` for year 0."""
     era = _ERAS[token]
     n = 1 if era_year == "元" else int(era_year)
     if n == 0:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tsunagu.catalog.metadata import temporal
-from tsunagu.datastore.ingest.eras import _ERA
+from tsunagu.datastore.ingest.eras import ERA_PATTERN, ERA_YEAR_PATTERN
 from tsunagu.datastore.ingest.model import IngestError
 from tsunagu.datastore.ingest.readers import read_table
 from tsunagu.errors import ValidationError
@@ -66,7 +66,7 @@ IGNORED = ("ID", "No", "番号", "地方公共団体名", "ファイル形式", 
 # The template offered for download: the first name of each field.
 TEMPLATE_COLUMNS = [names[0] for names in COLUMNS.values()]
 DATE_FIELDS = ("temporal_start", "temporal_end", "issued")
-_ERA_DATE = re.compile(rf"(?:{_ERA})\s*(?:[0-9]{{1,2}}|元)")
+_ERA_DATE = re.compile(rf"(?:{ERA_PATTERN})\s*(?:{ERA_YEAR_PATTERN})")
 _NOTE_MARK = re.compile(r"^[※＊*]|^注|^出典")
 
 _BY_KEY = {column_key(name): fld for fld, names in COLUMNS.items() for name in names}
