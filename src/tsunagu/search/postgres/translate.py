@@ -193,6 +193,8 @@ class Translator:
             if term.wildcard:
                 return self._prefix(name or "text", term.value)
             words = expand(term.value) if not term.phrase else (term.value,)
+            if name in (None, "text"):
+                words = _unsubsumed(words)
             return "(" + " OR ".join(self._text(name or "text", word) for word in words) + ")"
         if name == "private":
             name, value = "capacity", ("private" if term.value.lower() == "true" else "public")
@@ -213,7 +215,7 @@ class Translator:
         if not terms:
             return "TRUE"
         written = self._written(field, phrase, terms)
-        if field in ("text", "title") and len(phrase) >= 2 and _HIRAGANA.match(phrase):
+        if field in ("text", "title") and _spoken(phrase):
             spoken = (
                 f"(reading_terms @> {self.cond.terms(list(dict.fromkeys(terms)))}"
                 f" AND strpos(reading, {self.cond.bind(phrase)}) > 0)"
@@ -277,6 +279,28 @@ class Translator:
         if high is not None:
             parts.append(f"{column} {'<=' if node.include_high else '<'} {self.cond.bind(high)}")
         return "(" + " AND ".join(parts or ["TRUE"]) + ")"
+
+
+def _unsubsumed(words: tuple[str, ...]) -> tuple[str, ...]:
+    """A word's alternatives (its synonyms) in free text, less those that can only match where
+    a one-term alternative matches too. 人口 OR 推計人口: a document holding the phrase 推計人口
+    holds the term 人口, so the OR finds what 人口 alone finds. Left in, the OR is checked again
+    on every row the index finds, reading each row's term array (人口 at 100,000 datasets:
+    14,407 rows, 44 ms against 18)."""
+    described = [(word, query_terms(word), _spoken(normalize_text(word))) for word in words]
+    # A word found also by its reading can match without its terms: it neither covers nor is
+    # covered.
+    alone = [set(terms) for _, terms, spoken in described if len(terms) == 1 and not spoken]
+    return tuple(
+        word
+        for word, terms, spoken in described
+        if spoken or not any(one < set(terms) for one in alone)
+    )
+
+
+def _spoken(phrase: str) -> bool:
+    """Whether a word is also matched by the reading of titles and tags (Translator._text)."""
+    return len(phrase) >= 2 and bool(_HIRAGANA.match(phrase))
 
 
 def _containments(cond: Condition, field: str, terms: list[str]) -> list[str]:
