@@ -6,7 +6,7 @@ function of its own called from upgrade() and undone in downgrade().
 
 Revision ID: 0009
 Revises: 0008
-Create Date: 2027-04-01 09:00:00
+Create Date: 2026-12-05 09:00:00
 """
 
 from __future__ import annotations
