@@ -10,7 +10,7 @@ empty; a label naming something else (下関市彦島地区) keeps no code rathe
 
 Revision ID: 0006
 Revises: 0005
-Create Date: 2027-01-10 09:00:00
+Create Date: 2026-12-04 09:00:00
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ function of its own called from upgrade() and undone in downgrade().
 
 Revision ID: 0008
 Revises: 0007
-Create Date: 2027-03-01 09:00:00
+Create Date: 2026-12-04 09:00:00
 """
 
 from __future__ import annotations
