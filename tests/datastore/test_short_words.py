@@ -17,7 +17,7 @@ from sqlalchemy import text
 from support.datastore_tables import table_name
 from support.live_server import LiveServer
 from support.waiting import wait_until
-from tsunagu.datastore import fulltext, pipeline, search
+from tsunagu.datastore import fulltext, pipeline, search, search_conditions
 from tsunagu.datastore.access import TableInfo
 from tsunagu.datastore.search_request import SearchRequest
 
@@ -232,11 +232,11 @@ def test_the_index_serves_short_words(env: dict[str, Any], server: LiveServer) -
     with server.services.engine.connect() as connection:
         for q in ("北区", "水", "北区 公園"):
             request = SearchRequest({}, q, [], [], 100, 0, False, True, "objects")
-            plan = search.text_plan(connection, table.table_name, request)
+            plan = search_conditions.text_plan(connection, table.table_name, request)
             assert not plan.scan, q
             assert plan.match or plan.ngram, q
         absent = SearchRequest({}, "無い", [], [], 100, 0, False, True, "objects")
-        absent_plan = search.text_plan(connection, table.table_name, absent)
+        absent_plan = search_conditions.text_plan(connection, table.table_name, absent)
         assert absent_plan.nothing or absent_plan.ngram
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 
 from tsunagu.datastore.ingest.infer import point_columns
 from tsunagu.datastore.models import DatastoreTable
-from tsunagu.datastore.search import where_clause
+from tsunagu.datastore.search_conditions import where_clause
 from tsunagu.datastore.search_request import SearchRequest
 from tsunagu.datastore.tables import table_object
 from tsunagu.errors import ValidationError

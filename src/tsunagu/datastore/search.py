@@ -1,6 +1,6 @@
-"""datastore_search: the SQL for a checked request (datastore/search_request.py) — filters,
-full-text q and the plan that serves it on each database, fields, sort, paging, distinct — and
-its output formats.
+"""datastore_search: the statements for a checked request (datastore/search_request.py) — the
+plan that serves its conditions (search_conditions.py) on each database, fields, sort, paging,
+distinct and the total — and its output formats.
 
 Every column name has been checked against the table's data dictionary and every value is bound
 as a parameter, so nothing a client sends becomes SQL text.
@@ -16,194 +16,19 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
-from sqlalchemy import Table, literal_column, text
 from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.sql.elements import ColumnElement
 
-from tsunagu.datastore import fulltext, search_postings
+from tsunagu.datastore import search_postings
 from tsunagu.datastore.access import TableInfo
-from tsunagu.datastore.ingest.values import to_halfwidth
+from tsunagu.datastore.search_conditions import (
+    Sql,
+    TextPlan,
+    in_fts,
+    row_conditions,
+    text_plan,
+)
 from tsunagu.datastore.search_request import SearchRequest, field_dicts
 from tsunagu.datastore.tables import SQL_TYPES, quote
-
-
-def where_clause(
-    connection: Connection, table: Table, request: SearchRequest
-) -> ColumnElement[bool]:
-    """The request's filters and q as a SQLAlchemy clause on ``table`` (datastore_delete and the
-    dump use it; datastore_search runs the same conditions as plain SQL, see ``run``)."""
-    sql = _Sql(connection.dialect, named=True)
-    types = {"_id": "int", **{c.name: _type_of(c) for c in table.columns}}
-    words = text_plan(connection, table.name, request)
-    conditions = _conditions(sql, table.name, types, request, words)
-    if words.match is not None:
-        conditions.append(_in_fts(sql, table.name, words.match))
-    if not conditions:
-        return literal_column("1") == 1
-    params = {f"p{i}": value for i, value in enumerate(sql.params)}
-    return text(" AND ".join(conditions)).bindparams(**params)  # type: ignore[return-value]
-
-
-def _type_of(column: Any) -> str:
-    for kind, sql_type in SQL_TYPES.items():
-        if type(column.type) is sql_type:
-            return kind
-    return "text"
-
-
-class _Sql:
-    """Placeholders and bound values in the driver's own style (or SQLAlchemy's ``:name``)."""
-
-    def __init__(self, dialect: Dialect, *, named: bool = False) -> None:
-        self.dialect = dialect
-        self.params: list[object] = []
-        self.named = named
-        self.qmark = dialect.paramstyle == "qmark"
-
-    def bind(self, value: object) -> str:
-        self.params.append(value)
-        if self.named:
-            return f":p{len(self.params) - 1}"
-        return "?" if self.qmark else "%s"
-
-    def name(self, *parts: str) -> str:
-        quoted = ".".join(quote(p) for p in parts)
-        if self.named:
-            # In SQLAlchemy text() a colon starts a parameter name unless escaped.
-            return quoted.replace(":", "\\:")
-        # With pyformat parameters a literal % must be doubled (column names may contain one).
-        return quoted if self.qmark else quoted.replace("%", "%%")
-
-
-@dataclass
-class _TextPlan:
-    """How each word of a full-text q is matched: by the index, or by scanning."""
-
-    match: str | None = None  # SQLite: the FTS5 query of the indexed words
-    ngram: list[str] = field(default_factory=list)  # PostgreSQL: short words the ngram index serves
-    scan: list[str] = field(default_factory=list)  # words matched with LIKE on _full_text
-    nothing: bool = False  # a word no row contains: the answer is empty
-    # SQLite, with filters: at most how many rows the FTS5 query matches (from fts5vocab's
-    # document counts; None when not known), to choose how the filters meet the match.
-    estimate: int | None = None
-
-
-def text_plan(connection: Connection, table: str, request: SearchRequest) -> _TextPlan:
-    plan = _TextPlan()
-    if not isinstance(request.q, str) or not request.q:
-        return plan
-    words = _words(request.q)
-    coverage = fulltext.coverage(connection, table)
-    sqlite = connection.dialect.name == "sqlite"
-    phrases = []
-    # Only a request with filters chooses its plan by these counts.
-    estimates: list[int] = []
-    estimating = bool(request.filters)
-    for word in words:
-        short = fulltext.is_short(word)
-        if short and coverage is not fulltext.Coverage.ALL_WORDS:
-            plan.scan.append(word)
-        elif not short and (coverage is fulltext.Coverage.NONE or not sqlite):
-            # PostgreSQL: ILIKE on _full_text, which pg_trgm's index serves once built.
-            plan.scan.append(word)
-        elif not sqlite:
-            plan.ngram.append(word)
-        elif not short:
-            phrases.append(_phrase(word))
-            if estimating:
-                estimates.append(fulltext.phrase_documents(connection, table, word))
-        else:
-            expanded = fulltext.expand(connection, table, word)
-            if expanded is None:
-                plan.scan.append(word)
-            elif not expanded[0]:
-                plan.nothing = True
-            else:
-                phrases.append("(" + " OR ".join(_phrase(t) for t in expanded[0]) + ")")
-                estimates.append(expanded[1])
-    if phrases:
-        plan.match = " AND ".join(phrases)
-        plan.estimate = min(estimates) if estimating and estimates else None
-    return plan
-
-
-def _phrase(word: str) -> str:
-    return '"' + word.replace('"', '""') + '"'
-
-
-def _conditions(
-    sql: _Sql,
-    name: str,
-    types: dict[str, str],
-    request: SearchRequest,
-    words: _TextPlan,
-    *,
-    walking: bool = False,
-) -> list[str]:
-    """Filters, column q and the full-text words the FTS5 index does not serve, as SQL.
-
-    ``walking`` (PostgreSQL): short words as a substring test on each row instead of the ngram
-    index's containment, for a plan that reads the rows in _id order (the same rows match)."""
-    conditions: list[str] = []
-    if words.nothing:
-        conditions.append("1 = 0")
-    for column, values in request.filters.items():
-        ref = sql.name(name, column)
-        bind = _bind_processor(sql.dialect, types[column])
-        non_null = [v if bind is None or v is None else bind(v) for v in values if v is not None]
-        parts = []
-        if non_null:
-            parts.append(f"{ref} IN ({', '.join(sql.bind(v) for v in non_null)})")
-        if len(non_null) != len(values):
-            parts.append(f"{ref} IS NULL")
-        if parts:
-            conditions.append(parts[0] if len(parts) == 1 else f"({' OR '.join(parts)})")
-    if isinstance(request.q, dict):
-        for column, word in request.q.items():
-            conditions.append(_contains(sql, f"CAST({sql.name(name, column)} AS TEXT)", word))
-    full_text = sql.name(name, "_full_text")
-    for word in words.scan:
-        conditions.append(_contains(sql, full_text, word))
-    for word in words.ngram:
-        if walking:
-            # lower() keeps every character's place, so a one- or two-character word is among a
-            # row's ngrams exactly when it is a substring of the lower-cased text.
-            conditions.append(
-                f"strpos(lower({full_text}), lower(CAST({sql.bind(word)} AS TEXT))) > 0"
-            )
-            continue
-        # Exact for one or two characters: ILIKE is lower() on both sides, as the index is.
-        conditions.append(
-            f"tsunagu_ngrams({full_text}) @> ARRAY[lower(CAST({sql.bind(word)} AS TEXT))]"
-        )
-    return conditions
-
-
-def _words(q: str) -> list[str]:
-    return to_halfwidth(q).split()
-
-
-def _contains(sql: _Sql, expression: str, word: str) -> str:
-    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    pattern = sql.bind(f"%{escaped}%")
-    if sql.dialect.name == "postgresql":
-        return f"{expression} ILIKE {pattern} ESCAPE '\\'"
-    return f"lower({expression}) LIKE lower({pattern}) ESCAPE '\\'"
-
-
-def _in_fts(sql: _Sql, name: str, match: str) -> str:
-    fts = sql.name(name + "_fts")
-    return (
-        f"{sql.name(name, '_id')} IN (SELECT rowid FROM {fts} WHERE {fts} MATCH {sql.bind(match)})"
-    )
-
-
-@functools.lru_cache(maxsize=64)
-def _bind_processor(dialect: Dialect, kind: str) -> Callable[[Any], Any] | None:
-    # The conversion SQLAlchemy applies to a value bound to a column of this type, so values
-    # compare with stored ones exactly as they did through SQLAlchemy statements.
-    sql_type = SQL_TYPES[kind]()
-    return sql_type.dialect_impl(dialect).bind_processor(dialect)  # type: ignore[no-any-return]
 
 
 @functools.lru_cache(maxsize=256)
@@ -238,7 +63,7 @@ class _Parts:
     walk_params: list[object] = field(default_factory=list)
 
     def fts(self) -> str:
-        return _Sql(self.dialect).name(self.table + "_fts")
+        return Sql(self.dialect).name(self.table + "_fts")
 
 
 # SQLite: below this many possible FTS5 matches, looking each one up in the filter's index is
@@ -249,9 +74,9 @@ INTERSECT_MIN_MATCHES = 2000
 def _parts(
     connection: Connection, meta: TableInfo, request: SearchRequest, names: list[str]
 ) -> _Parts:
-    sql = _Sql(connection.dialect)
+    sql = Sql(connection.dialect)
     words = text_plan(connection, meta.table_name, request)
-    conditions = _conditions(sql, meta.table_name, meta.types, request, words)
+    conditions = row_conditions(sql, meta.table_name, meta.types, request, words)
     parts = _Parts(
         connection.dialect,
         meta.table_name,
@@ -273,8 +98,8 @@ def _parts(
     )
     pg_words = bool(words.ngram or words.scan) and connection.dialect.name != "sqlite"
     if pg_words and not request.distinct and not request.sort:
-        walk = _Sql(connection.dialect)
-        parts.walk_conditions = _conditions(
+        walk = Sql(connection.dialect)
+        parts.walk_conditions = row_conditions(
             walk, meta.table_name, meta.types, request, words, walking=True
         )
         parts.walk_params = walk.params
@@ -297,7 +122,7 @@ def _any_indexed(connection: Connection, table: str, filters: dict[str, list[obj
     return any(column in leading for column in filters)
 
 
-def _intersection(sql: _Sql, parts: _Parts) -> str:
+def _intersection(sql: Sql, parts: _Parts) -> str:
     """SQLite: the _id of the rows both the FTS5 query and the filters match, in _id order.
     With ORDER BY, SQLite runs INTERSECT as a merge of the two sides, each already in rowid
     order (the FTS5 doclist; the filter column's index, whose entries end with the rowid), so
@@ -317,7 +142,7 @@ def _page_sql(
 ) -> tuple[str, list[object]]:
     """The page; ``with_total`` (PostgreSQL): each row also carries the number of matches, so
     that one pass over the index's matches gives both."""
-    sql = _Sql(parts.dialect)
+    sql = Sql(parts.dialect)
     table, row_id = sql.name(parts.table), sql.name(parts.table, "_id")
     if parts.intersect:
         ids = _intersection(sql, parts)
@@ -346,7 +171,7 @@ def _page_sql(
         sql.params += parts.params
         where = list(parts.conditions)
         if parts.match is not None:
-            where.append(_in_fts(sql, parts.table, parts.match))
+            where.append(in_fts(sql, parts.table, parts.match))
         order = [f"{sql.name(parts.table, c)} {'DESC' if d else 'ASC'}" for c, d in request.sort]
         if not request.distinct or "_id" in names:
             order.append(f"{row_id} + 0 ASC" if parts.order_after_match else f"{row_id} ASC")
@@ -363,7 +188,7 @@ def _walk_sql(parts: _Parts, request: SearchRequest) -> tuple[str, list[object]]
     """PostgreSQL: the page read along the primary key in _id order, each row tested as it
     comes, stopping at the page's last row (for words so common that the page is found within a
     few thousand rows, where reading every match through the index and sorting is far slower)."""
-    sql = _Sql(parts.dialect)
+    sql = Sql(parts.dialect)
     sql.params += parts.walk_params
     row_id = sql.name(parts.table, "_id")
     statement = (
@@ -375,11 +200,11 @@ def _walk_sql(parts: _Parts, request: SearchRequest) -> tuple[str, list[object]]
 
 def _empty_page(parts: _Parts) -> tuple[str, list[object]]:
     """No rows, with the page's columns (the cursor's description gives their types)."""
-    return f"SELECT {parts.columns} FROM {_Sql(parts.dialect).name(parts.table)} WHERE 1 = 0", []
+    return f"SELECT {parts.columns} FROM {Sql(parts.dialect).name(parts.table)} WHERE 1 = 0", []
 
 
 def _count_sql(parts: _Parts, request: SearchRequest) -> tuple[str, list[object]]:
-    sql = _Sql(parts.dialect)
+    sql = Sql(parts.dialect)
     if parts.intersect:
         return f"SELECT count(*) FROM ({_intersection(sql, parts)}) AS matched", sql.params
     if parts.match_only:
@@ -390,7 +215,7 @@ def _count_sql(parts: _Parts, request: SearchRequest) -> tuple[str, list[object]
     sql.params += parts.params
     where = list(parts.conditions)
     if parts.match is not None:
-        where.append(_in_fts(sql, parts.table, parts.match))
+        where.append(in_fts(sql, parts.table, parts.match))
     table = sql.name(parts.table)
     if request.distinct:
         statement = (
@@ -470,8 +295,10 @@ def _filtered_ids(
     dialect: Dialect, meta: TableInfo, request: SearchRequest
 ) -> tuple[str, list[object]]:
     """The _id of the rows the request's filters keep (its q aside), as SQL and parameters."""
-    sql = _Sql(dialect)
-    conditions = _conditions(sql, meta.table_name, meta.types, replace(request, q=""), _TextPlan())
+    sql = Sql(dialect)
+    conditions = row_conditions(
+        sql, meta.table_name, meta.types, replace(request, q=""), TextPlan()
+    )
     return (
         f"SELECT {sql.name(meta.table_name, '_id')} FROM {sql.name(meta.table_name)}"
         f"{_where(conditions)}",
@@ -481,7 +308,7 @@ def _filtered_ids(
 
 def _ids_page(parts: _Parts, ids: list[int]) -> tuple[str, list[object]]:
     """The rows of the given _id, in _id order (a primary-key lookup per row)."""
-    sql = _Sql(parts.dialect)
+    sql = Sql(parts.dialect)
     row_id = sql.name(parts.table, "_id")
     return (
         f"SELECT {parts.columns} FROM {sql.name(parts.table)} "
@@ -545,7 +372,7 @@ def _table_rows(cursor: Any, parts: _Parts) -> float:
 def _estimate(cursor: Any, parts: _Parts) -> float | None:
     """PostgreSQL: the planner's estimate of the matching rows (its statistics of the ngram
     expression know how common each character and pair is)."""
-    sql = _Sql(parts.dialect)
+    sql = Sql(parts.dialect)
     cursor.execute(
         f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {sql.name(parts.table)}{_where(parts.conditions)}",
         parts.params,

@@ -30,7 +30,7 @@ from sqlalchemy.engine import Connection
 from tsunagu.catalog import validation
 from tsunagu.catalog.local_codes import check_digit, is_valid_local_gov_code
 from tsunagu.context import Context
-from tsunagu.datastore import search, search_request
+from tsunagu.datastore import search_conditions, search_request
 from tsunagu.datastore.access import TableInfo, readable_table, resource_id_of
 from tsunagu.datastore.ingest.infer import point_columns
 from tsunagu.datastore.tables import table_object
@@ -319,7 +319,7 @@ def _newest_date_default(connection: Connection, request: _Request) -> dict[str,
 def _groups(connection: Connection, request: _Request) -> list[_Group]:
     table = table_object(request.table.table_name, request.table.fields)
     parsed = search_request.parse_request(request.table, {"filters": request.filters, "limit": 0})
-    where = search.where_clause(connection, table, parsed)
+    where = search_conditions.where_clause(connection, table, parsed)
     code = table.c[request.code_field]
     if request.value_field is None:
         query = select(code, func.count()).where(where).group_by(code)

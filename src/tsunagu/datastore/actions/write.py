@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tsunagu.catalog import validation
 from tsunagu.context import Context
-from tsunagu.datastore import postings_jobs, search, search_request, tables
+from tsunagu.datastore import postings_jobs, search_conditions, search_request, tables
 from tsunagu.datastore import records as record_io
 from tsunagu.datastore.access import editable_resource, resource_id_of, table_meta
 from tsunagu.datastore.activation import mark_active
@@ -247,7 +247,9 @@ def datastore_delete(context: Context, data: dict[str, Any]) -> dict[str, Any]:
         return {"resource_id": resource_id}
     request = search_request.parse_request(meta, {"filters": filters})
     table = tables.table_object(meta.table_name, meta.fields)
-    connection.execute(sql_delete(table).where(search.where_clause(connection, table, request)))
+    connection.execute(
+        sql_delete(table).where(search_conditions.where_clause(connection, table, request))
+    )
     meta.row_count = connection.execute(select(func.count()).select_from(table)).scalar_one()
     meta.modified = utcnow()
     postings_jobs.request_rebuild(context.session, meta)
