@@ -48,10 +48,21 @@ def require_chromium() -> None:
 
 
 @contextmanager
-def checked_page(browser: Any, base_url: str, **options: Any) -> Iterator[Any]:
+def checked_page(
+    browser: Any,
+    base_url: str,
+    *,
+    refuse_dialogs: bool = False,
+    refuse_policy_violations: bool = False,
+    refuse_failed_requests: bool = False,
+    **options: Any,
+) -> Iterator[Any]:
     """A page in a browser context of its own: Japanese at desktop width unless ``options`` (more
-    arguments of ``new_context``) say otherwise, with the suite's timeouts. A script on it that
-    raises fails the test when the page is given back."""
+    arguments of ``new_context``) say otherwise, with the suite's timeouts. When the page is
+    given back, the test fails if a script on it raised, and as asked if a dialog opened (a
+    script run from data: each is dismissed and kept in ``page.dialogs``), the
+    Content-Security-Policy refused a script or style, or a request other than the favicon
+    failed (status 400 or more)."""
     from playwright.sync_api import expect as playwright_expect
 
     playwright_expect.set_options(timeout=ACTION_TIMEOUT)
@@ -61,11 +72,31 @@ def checked_page(browser: Any, base_url: str, **options: Any) -> Iterator[Any]:
     context.set_default_timeout(ACTION_TIMEOUT)
     context.set_default_navigation_timeout(NAVIGATION_TIMEOUT)
     page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    assert not errors, f"JavaScript errors: {errors}"
-    context.close()
+    problems: dict[str, list[str]] = {"JavaScript errors": []}
+    page.on("pageerror", lambda error: problems["JavaScript errors"].append(str(error)))
+    if refuse_dialogs:
+        page.dialogs = problems["dialogs"] = []
+        page.on(
+            "dialog", lambda dialog: (problems["dialogs"].append(dialog.message), dialog.dismiss())
+        )
+    if refuse_policy_violations:
+        problems["refused by the Content-Security-Policy"] = refused = []
+        page.on(
+            "console",
+            lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+        )
+    if refuse_failed_requests:
+        problems["failed requests"] = failed = []
+        page.on(
+            "response",
+            lambda r: failed.append(r.url) if r.status >= 400 and "favicon" not in r.url else None,
+        )
+    try:
+        yield page
+        found = {kind: seen for kind, seen in problems.items() if seen}
+        assert not found, found
+    finally:
+        context.close()
 
 
 def expect(target: Any) -> Any:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from support.browser import ACTION_TIMEOUT, NAVIGATION_TIMEOUT, VIEWPORTS, check_page
+from support.browser import check_page, checked_page, expect
 from support.live_server import LiveServer
 from tsunagu.demo.standard_bundle import metadata_sheet, standard_files
 
@@ -59,43 +59,18 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], Path]:
     return paths, sheet
 
 
-def _page(browser: Any, server: LiveServer, *, javascript: bool = True) -> Iterator[Any]:
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=ACTION_TIMEOUT)
-    context = browser.new_context(
-        base_url=server.url,
-        locale="ja-JP",
-        viewport=VIEWPORTS["desktop"],
-        java_script_enabled=javascript,
-    )
-    context.set_default_timeout(ACTION_TIMEOUT)
-    context.set_default_navigation_timeout(NAVIGATION_TIMEOUT)
-    page = context.new_page()
-    errors: list[str] = []
-    dialogs: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    yield page
-    assert not errors, f"JavaScript errors: {errors}"
-    assert not dialogs, f"unexpected dialogs: {dialogs}"
-    context.close()
-
-
 @pytest.fixture
 def page(browser: Any, batch_server: LiveServer) -> Iterator[Any]:
-    yield from _page(browser, batch_server)
+    with checked_page(browser, batch_server.url, refuse_dialogs=True) as page:
+        yield page
 
 
 @pytest.fixture
 def plain_page(browser: Any, batch_server: LiveServer) -> Iterator[Any]:
-    yield from _page(browser, batch_server, javascript=False)
-
-
-def expect(target: Any) -> Any:
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect(target)
+    with checked_page(
+        browser, batch_server.url, refuse_dialogs=True, java_script_enabled=False
+    ) as page:
+        yield page
 
 
 def sign_in(page: Any) -> None:

@@ -14,12 +14,7 @@ from typing import Any
 
 import pytest
 
-from support.browser import (
-    ACTION_TIMEOUT,
-    NAVIGATION_TIMEOUT,
-    VIEWPORTS,
-    check_page,
-)
+from support.browser import check_page, checked_page, expect
 from support.live_server import LiveServer
 from support.waiting import wait_until
 
@@ -29,30 +24,8 @@ QUALITY = Path(__file__).resolve().parents[1] / "data" / "quality"
 
 @pytest.fixture
 def page(browser: Any, demo_server: LiveServer) -> Iterator[Any]:
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=ACTION_TIMEOUT)
-    context = browser.new_context(
-        base_url=demo_server.url, locale="ja-JP", viewport=VIEWPORTS["desktop"]
-    )
-    context.set_default_timeout(ACTION_TIMEOUT)
-    context.set_default_navigation_timeout(NAVIGATION_TIMEOUT)
-    page = context.new_page()
-    dialogs: list[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.dialogs = dialogs  # type: ignore[attr-defined]
-    yield page
-    assert not dialogs, f"a script ran from data: {dialogs}"
-    assert not errors, f"JavaScript errors: {errors}"
-    context.close()
-
-
-def expect(target: Any) -> Any:
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect(target)
+    with checked_page(browser, demo_server.url, refuse_dialogs=True) as page:
+        yield page
 
 
 def sign_in(page: Any, name: str) -> None:

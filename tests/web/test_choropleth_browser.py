@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from support.browser import ACTION_TIMEOUT, NAVIGATION_TIMEOUT, check_page
+from support.browser import check_page, checked_page
 from support.live_server import LiveServer
 from support.waiting import wait_until
 from tsunagu.demo import files_population as population
@@ -52,13 +52,9 @@ def site() -> Iterator[tuple[LiveServer, str]]:
 
 
 @pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(locale="ja-JP")
-    context.set_default_timeout(ACTION_TIMEOUT)
-    context.set_default_navigation_timeout(NAVIGATION_TIMEOUT)
-    opened = context.new_page()
-    yield opened
-    context.close()
+def page(browser: Any, site: tuple[LiveServer, str]) -> Iterator[Any]:
+    with checked_page(browser, site[0].url) as page:
+        yield page
 
 
 def _municipalities() -> dict[str, str]:

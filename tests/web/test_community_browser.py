@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from support.browser import ACTION_TIMEOUT, NAVIGATION_TIMEOUT, VIEWPORTS, check_page
+from support.browser import check_page, checked_page, expect
 from support.live_server import LiveServer
 from support.sample_images import WEBP
 
@@ -55,31 +55,10 @@ def site() -> Iterator[LiveServer]:
         live.stop()
 
 
-def _new_page(browser: Any, site: LiveServer) -> tuple[Any, Any, list[str]]:
-    context = browser.new_context(base_url=site.url, locale="ja-JP", viewport=VIEWPORTS["desktop"])
-    context.set_default_timeout(ACTION_TIMEOUT)
-    context.set_default_navigation_timeout(NAVIGATION_TIMEOUT)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    return context, page, errors
-
-
 @pytest.fixture
 def page(browser: Any, site: LiveServer) -> Iterator[Any]:
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=ACTION_TIMEOUT)
-    context, page, errors = _new_page(browser, site)
-    yield page
-    assert not errors, f"JavaScript errors: {errors}"
-    context.close()
-
-
-def expect(target: Any) -> Any:
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect(target)
+    with checked_page(browser, site.url) as page:
+        yield page
 
 
 def sign_in(page: Any, name: str) -> None:
@@ -136,15 +115,11 @@ def test_a_browser_supports_a_request_once(page: Any, browser: Any, site: LiveSe
     expect(page.get_by_role("button", name="賛同する（同じデータがほしい）")).to_have_count(0)
     assert check_page(page) == {}
 
-    context, other, errors = _new_page(browser, site)  # another browser: its own support
-    try:
+    with checked_page(browser, site.url) as other:  # another browser: its own support
         other.goto(f"/request/{request_id}")
         expect(other.locator("#support")).to_contain_text("このデータがほしい方：1 件")
         other.get_by_role("button", name="賛同する（同じデータがほしい）").click()
         expect(other.locator("#support")).to_contain_text("このデータがほしい方：2 件")
-        assert not errors
-    finally:
-        context.close()
 
 
 def test_staff_answer_a_request_from_the_attention_line(page: Any) -> None:
@@ -173,8 +148,7 @@ def test_staff_answer_a_request_from_the_attention_line(page: Any) -> None:
 def test_a_use_case_with_an_image_is_submitted_approved_and_shown(
     page: Any, browser: Any, site: LiveServer
 ) -> None:
-    context, visitor, errors = _new_page(browser, site)
-    try:
+    with checked_page(browser, site.url) as visitor:
         visitor.goto(f"/showcase/new?dataset={DATASET}")
         assert check_page(visitor, review_name="showcase-new") == {}
         visitor.get_by_label(re.compile(r"^名前")).fill("ひなんマップ")
@@ -190,9 +164,6 @@ def test_a_use_case_with_an_image_is_submitted_approved_and_shown(
         visitor.goto("/showcase")
         expect(visitor.locator(".showcase-card")).to_have_count(0)  # not before approval
         assert check_page(visitor, review_name="showcases") == {}
-        assert not errors
-    finally:
-        context.close()
 
     sign_in(page, "cb-editor")
     page.goto("/staff/showcases")

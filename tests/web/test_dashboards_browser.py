@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from support.browser import ACTION_TIMEOUT, NAVIGATION_TIMEOUT, VIEWPORTS, check_page
+from support.browser import check_page, checked_page
 from support.live_server import LiveServer
 
 PAGES = {
@@ -31,29 +31,10 @@ CHARTS = {
 
 @pytest.fixture
 def page(browser: Any, demo_server: LiveServer) -> Iterator[Any]:
-    context = browser.new_context(
-        base_url=demo_server.url, locale="ja-JP", viewport=VIEWPORTS["desktop"]
-    )
-    context.set_default_timeout(ACTION_TIMEOUT)
-    context.set_default_navigation_timeout(NAVIGATION_TIMEOUT)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    refused: list[str] = []  # a script or style the CSP blocks shows as a console error
-    page.on(
-        "console",
-        lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
-    )
-    missing: list[str] = []
-    page.on(
-        "response",
-        lambda r: missing.append(r.url) if r.status >= 400 and "favicon" not in r.url else None,
-    )
-    yield page
-    assert not errors, f"JavaScript errors: {errors}"
-    assert not refused, f"refused by the Content-Security-Policy: {refused}"
-    assert not missing, f"failed requests: {missing}"
-    context.close()
+    with checked_page(
+        browser, demo_server.url, refuse_policy_violations=True, refuse_failed_requests=True
+    ) as page:
+        yield page
 
 
 def _chart_and_table(page: Any, table_id: str) -> dict[str, Any]:

@@ -17,7 +17,7 @@ import ckanapi
 import pytest
 import requests
 
-from support.browser import ACTION_TIMEOUT, NAVIGATION_TIMEOUT, VIEWPORTS, check_page
+from support.browser import check_page, checked_page, expect
 from support.live_server import LiveServer
 from support.shelters import page as http_page
 from support.shelters import page_until
@@ -84,32 +84,10 @@ def switched_on(built: LiveServer) -> Iterator[ckanapi.RemoteCKAN]:
     )
 
 
-def new_page(browser: Any, server: LiveServer, *, javascript: bool) -> Any:
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=ACTION_TIMEOUT)
-    context = browser.new_context(
-        base_url=server.url,
-        locale="ja-JP",
-        viewport=VIEWPORTS["desktop"],
-        java_script_enabled=javascript,
-    )
-    context.set_default_timeout(ACTION_TIMEOUT)
-    context.set_default_navigation_timeout(NAVIGATION_TIMEOUT)
-    return context.new_page()
-
-
 @pytest.fixture
 def no_js(browser: Any, built: LiveServer, switched_on: ckanapi.RemoteCKAN) -> Iterator[Any]:
-    page = new_page(browser, built, javascript=False)
-    yield page
-    page.context.close()
-
-
-def expect(target: Any) -> Any:
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect(target)
+    with checked_page(browser, built.url, java_script_enabled=False) as page:
+        yield page
 
 
 def plain_html(response: Any) -> str:
@@ -208,10 +186,7 @@ def test_axe_finds_nothing_on_the_pages_at_both_widths(
     browser: Any, built: LiveServer, switched_on: ckanapi.RemoteCKAN
 ) -> None:
     """axe runs as a script, so this browser has JavaScript on; the pages are the same."""
-    page = new_page(browser, built, javascript=True)
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    try:
+    with checked_page(browser, built.url) as page:
         found = {}
         for path, review in (
             ("/hinan", "hinan"),
@@ -224,6 +199,3 @@ def test_axe_finds_nothing_on_the_pages_at_both_widths(
             if violations := check_page(page, review_name=review):
                 found[path] = violations
         assert found == {}
-        assert errors == []
-    finally:
-        page.context.close()

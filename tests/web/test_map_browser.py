@@ -167,9 +167,7 @@ def test_the_map_page_is_accessible_at_both_widths(page: Any) -> None:
 def test_without_javascript_the_list_and_the_filters_still_work(
     browser: Any, built: LiveServer
 ) -> None:
-    context = browser.new_context(base_url=built.url, locale="ja-JP", java_script_enabled=False)
-    try:
-        page = context.new_page()
+    with checked_page(browser, built.url, java_script_enabled=False) as page:
         page.goto("/map")
         page.get_by_label("洪水", exact=True).check()
         page.get_by_role("button", name="絞り込む").click()
@@ -180,5 +178,3 @@ def test_without_javascript_the_list_and_the_filters_still_work(
         page.get_by_label("住所・町名・施設名").fill("萩市")
         page.get_by_role("button", name="この場所から探す").click()
         expect(page.locator(".map-near-list li").first).to_contain_text("km")
-    finally:
-        context.close()

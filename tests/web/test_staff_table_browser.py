@@ -16,13 +16,7 @@ from typing import Any
 
 import pytest
 
-from support.browser import (
-    ACTION_TIMEOUT,
-    VIEWPORTS,
-    check_page,
-    checked_page,
-    expect,
-)
+from support.browser import check_page, checked_page, expect
 from support.live_server import LiveServer
 
 PRIVATE = [f"bt-{i:02d}" for i in range(30) if i % 5 in (0, 2)]  # 12 private datasets
@@ -162,15 +156,7 @@ def test_staff_filter_sort_page_and_make_public(page: Any, table_site: LiveServe
 
 def test_the_table_works_without_javascript(browser: Any, table_site: LiveServer) -> None:
     """Row checkboxes, the operation's fields and the confirmation work with scripts off."""
-    context = browser.new_context(
-        base_url=table_site.url,
-        locale="ja-JP",
-        viewport=VIEWPORTS["desktop"],
-        java_script_enabled=False,
-    )
-    context.set_default_timeout(ACTION_TIMEOUT)
-    page = context.new_page()
-    try:
+    with checked_page(browser, table_site.url, java_script_enabled=False) as page:
         sign_in(page, "bt-admin")
         page.goto("/staff/datasets?organization=bt-city&sort=title")
         expect(page.get_by_label("このページのデータセットをすべて選択")).to_be_hidden()
@@ -185,5 +171,3 @@ def test_the_table_works_without_javascript(browser: Any, table_site: LiveServer
         expect(page.locator(".bulk-summary")).to_contain_text("1 件を変更しました。")
         tags = table_site.act("package_show", {"id": "bt-01"})["tags"]
         assert [t["name"] for t in tags] == ["スクリプトなし"]
-    finally:
-        context.close()
