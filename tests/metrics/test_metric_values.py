@@ -25,12 +25,13 @@ from typing import Any
 import ckanapi
 import pytest
 import requests
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from support.attention_items import CLEAN_CSV, age, checked, dataset, upload
 from support.live_server import LiveServer
 from support.waiting import wait_until
 from tsunagu.demo.files_bousai import aed_location
+from tsunagu.metrics import registry
 from tsunagu.usage.models import DatasetUsage
 
 BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120 Safari"}
@@ -314,6 +315,28 @@ def test_scorecard_metric_columns_are_the_metrics_marked_for_it(catalog: Catalog
     assert "downloads" in listed
     for card in answer["organizations"]:
         assert set(card["metrics"]) == listed
+
+
+@pytest.mark.parametrize("failure", ["raise", "text", "sql"])
+def test_a_faulty_scorecard_metric_leaves_its_column_empty(catalog: Catalog, failure: str) -> None:
+    """A metric another capability adds to the scorecard fails (raises, gives text, or runs a
+    statement the database refuses): the scorecard is still given, that column empty."""
+
+    def compute(context: Any, _params: dict[str, Any]) -> object:
+        if failure == "raise":
+            raise RuntimeError("the source of this figure is down")
+        if failure == "sql":
+            context.session.execute(text("SELECT no_such_column FROM dataset"))
+        return "集計中"
+
+    registry.metric("test_faulty_column", label="試験用", unit="件", scorecard=True)(compute)
+    try:
+        cards = _cards(catalog.ckan("sysadmin").action.organization_scorecard_list())
+    finally:
+        registry._METRICS.pop("test_faulty_column", None)
+    assert all(card["metrics"]["test_faulty_column"] is None for card in cards.values())
+    assert cards["mv-pref"]["metrics"]["downloads"] == 3  # the other columns as always
+    assert cards["mv-pref"]["datasets"]["public"] == 3
 
 
 def test_scorecard_of_one_organisation_and_of_a_kind(catalog: Catalog) -> None:

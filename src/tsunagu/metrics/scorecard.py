@@ -10,6 +10,7 @@ organisations whose datasets the caller may see (members, sysadmins), None other
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,9 +21,12 @@ from tsunagu.catalog.models import Organization
 from tsunagu.context import Context
 from tsunagu.metrics.catalog import KIND_FQ
 from tsunagu.metrics.registry import Metric, breakdown, metrics
+from tsunagu.metrics.snapshots import metric_number
 from tsunagu.quality.rating import STAR_LABELS
 from tsunagu.search.interface import SearchQuery, Visibility
 from tsunagu.storage.types import utcnow
+
+log = logging.getLogger(__name__)
 
 STARS = tuple(range(6))
 # Organisations in this order: the prefecture, its departments, municipalities, others.
@@ -128,7 +132,17 @@ def scorecards(context: Context, kind: str = "all", name: str | None = None) -> 
             _quality(context, card)
         cards.append(card)
     for found in extra:
-        _metric_column(context, found, cards)
+        try:
+            # In a savepoint: on PostgreSQL a failed statement would abort the request's
+            # transaction, and with it the rest of the scorecard.
+            with context.session.begin_nested():
+                _metric_column(context, found, cards)
+        except Exception:
+            # Another capability's faulty metric leaves its column empty, not the scorecard
+            # failing as a whole.
+            log.exception("scorecard metric %s could not be computed", found.key)
+            for card in cards:
+                card.metrics[found.key] = None
     return cards
 
 
@@ -140,11 +154,11 @@ def _metric_column(context: Context, found: Metric, cards: list[Card]) -> None:
     if at_once is not None and len(cards) > 1:
         values = at_once(context, dict(defaults))
         for card in cards:
-            card.metrics[found.key] = float(values.get(card.organization.id, 0.0))
+            card.metrics[found.key] = metric_number(values.get(card.organization.id, 0.0))
         return
     for card in cards:
         value = found.compute(context, {**defaults, "organization": card.organization.id})
-        card.metrics[found.key] = None if value is None else float(value)
+        card.metrics[found.key] = metric_number(value)
 
 
 def card_dict(card: Card, site_url: str) -> dict[str, Any]:

@@ -312,7 +312,7 @@ def store_day(context: Context, day: dt.date) -> Outcome:
             # In a savepoint: on PostgreSQL a failed statement would otherwise abort the whole
             # transaction, and with it every series after this one.
             with context.session.begin_nested():
-                number = _stored_number(series.metric.compute(context, dict(series.params)))
+                number = metric_number(series.metric.compute(context, dict(series.params)))
         except Exception:
             # No value rather than a wrong one: an earlier value of the day stays, a later run
             # may succeed, and a day without any becomes "no data" when the next day's run
@@ -333,8 +333,8 @@ def store_day(context: Context, day: dt.date) -> Outcome:
     return outcome
 
 
-def _stored_number(value: object) -> float | None:
-    """A metric's value as stored: a finite number, or None for "no figure today". Anything
+def metric_number(value: object) -> float | None:
+    """A metric's value as stored and shown: a finite number, or None for "no figure today". Anything
     else is a fault of the metric, reported as its failure rather than stored or let through to
     fail the other series' snapshot."""
     if value is None:
