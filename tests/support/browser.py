@@ -55,6 +55,7 @@ def checked_page(
     refuse_dialogs: bool = False,
     refuse_policy_violations: bool = False,
     refuse_failed_requests: bool = False,
+    init_script: str | None = None,
     **options: Any,
 ) -> Iterator[Any]:
     """A page in a browser context of its own: Japanese at desktop width unless ``options`` (more
@@ -62,7 +63,8 @@ def checked_page(
     given back, the test fails if a script on it raised, and as asked if a dialog opened (a
     script run from data: each is dismissed and kept in ``page.dialogs``), the
     Content-Security-Policy refused a script or style, or a request other than the favicon
-    failed (status 400 or more)."""
+    failed (status 400 or more). ``init_script`` runs in every document before its own scripts
+    (injected by the browser, not the page)."""
     from playwright.sync_api import expect as playwright_expect
 
     playwright_expect.set_options(timeout=ACTION_TIMEOUT)
@@ -71,6 +73,8 @@ def checked_page(
     )
     context.set_default_timeout(ACTION_TIMEOUT)
     context.set_default_navigation_timeout(NAVIGATION_TIMEOUT)
+    if init_script is not None:
+        context.add_init_script(init_script)
     page = context.new_page()
     problems: dict[str, list[str]] = {"JavaScript errors": []}
     page.on("pageerror", lambda error: problems["JavaScript errors"].append(str(error)))

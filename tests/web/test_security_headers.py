@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import requests
 
-from support.browser import VIEWPORTS, require_chromium
+from support.browser import checked_page, require_chromium
 from support.live_server import LiveServer
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "src" / "tsunagu" / "web" / "templates"
@@ -244,42 +244,33 @@ def test_pages_run_in_a_browser_without_policy_violations(browser: Any, site: Li
     """The pages with the most script (map, chart, preview, staff forms) load in Chromium under
     the real headers without a single Content-Security-Policy violation."""
     require_chromium()
-    context = browser.new_context(base_url=site.url, locale="ja-JP", viewport=VIEWPORTS["desktop"])
-    # Runs before the page's own scripts, and is injected by the browser, not the page.
-    context.add_init_script(
+    # Records what the policy blocks on each page, so that the test names the page.
+    recorder = (
         "window.__violations = [];"
         "document.addEventListener('securitypolicyviolation',"
         " e => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));"
     )
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on(
-        "console",
-        lambda message: (
-            errors.append(message.text) if "Content Security Policy" in message.text else None
-        ),
-    )
     visited = {}
-    page.goto("/user/login")
-    page.get_by_label("ユーザー名").fill("sh-editor")
-    page.get_by_label("パスワード").fill("pw-sh-editor-0000")
-    page.get_by_role("button", name="ログイン").click()
-    page.wait_for_url(re.compile(r"/staff$"))
-    for path in (
-        "/",
-        "/dataset?q=避難所",
-        "/dataset/sh-data",
-        f"/embed/resource/{site.resource_id}",  # type: ignore[attr-defined]
-        "/organization/sh-city",
-        "/api-guide",
-        "/staff",
-        "/staff/dataset/sh-data",
-        "/staff/tokens",
-    ):
-        page.goto(path)
-        page.wait_for_load_state("networkidle")
-        visited[path] = page.evaluate("window.__violations")
-    context.close()
-    assert all(not v for v in visited.values()), visited
-    assert not errors, errors
+    with checked_page(
+        browser, site.url, init_script=recorder, refuse_policy_violations=True
+    ) as page:
+        page.goto("/user/login")
+        page.get_by_label("ユーザー名").fill("sh-editor")
+        page.get_by_label("パスワード").fill("pw-sh-editor-0000")
+        page.get_by_role("button", name="ログイン").click()
+        page.wait_for_url(re.compile(r"/staff$"))
+        for path in (
+            "/",
+            "/dataset?q=避難所",
+            "/dataset/sh-data",
+            f"/embed/resource/{site.resource_id}",  # type: ignore[attr-defined]
+            "/organization/sh-city",
+            "/api-guide",
+            "/staff",
+            "/staff/dataset/sh-data",
+            "/staff/tokens",
+        ):
+            page.goto(path)
+            page.wait_for_load_state("networkidle")
+            visited[path] = page.evaluate("window.__violations")
+        assert all(not v for v in visited.values()), visited
