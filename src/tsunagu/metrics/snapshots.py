@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import numbers
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -334,12 +335,12 @@ def store_day(context: Context, day: dt.date) -> Outcome:
 
 
 def metric_number(value: object) -> float | None:
-    """A metric's value as stored and shown: a finite number, or None for "no figure today". Anything
-    else is a fault of the metric, reported as its failure rather than stored or let through to
-    fail the other series' snapshot."""
+    """A metric's value as stored and shown: a finite number, or None for "no figure today".
+    Anything else is a fault of the metric, reported as its failure rather than stored or let
+    through to fail the other series."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real | Decimal):
         raise TypeError(f"a metric gave {type(value).__name__}, not a number: {value!r}")
     number = float(value)
     if not math.isfinite(number):
