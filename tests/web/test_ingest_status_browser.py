@@ -153,7 +153,7 @@ def chosen_files(page: Any) -> list[str]:
 
 @pytest.mark.parametrize(
     ("lang", "busy"),
-    [("ja", "file"), ("en", "file"), ("ja", "typed"), ("ja", "uploading")],
+    [("ja", "file"), ("en", "file"), ("ja", "typed"), ("ja", "uploading"), ("ja", "refused")],
     ids=str,
 )
 def test_a_job_ending_while_the_user_is_busy_does_not_reload_the_page(
@@ -167,10 +167,17 @@ def test_a_job_ending_while_the_user_is_busy_does_not_reload_the_page(
         )
     elif busy == "typed":
         page.locator("#u-name").fill("次の表")
-    else:
+    elif busy == "uploading":
         # What upload.js marks a form with while its upload is on the way (a real upload here
         # would also leave its file chosen, which is busy already).
         page.evaluate("document.querySelector('#u-file').form.setAttribute('aria-busy', 'true')")
+    else:
+        # The errors a refused submit renders (publishing refused, as dataset_manage.html shows
+        # them): what the user is reading must not go away under them.
+        page.evaluate(
+            "document.querySelector('h1').insertAdjacentHTML('afterend',"
+            ' \'<div class="error" role="alert"><p>保存できませんでした。</p></div>\')'
+        )
 
     assert job.finish() == "complete"
 

@@ -73,6 +73,9 @@
 
   function userIsBusy() {
     if (edited || document.querySelector('form[aria-busy="true"]')) return true;
+    // The errors the user's last submit got (publishing refused, a field to fix): a reload
+    // would take them away while they are being read.
+    if (document.querySelector('.error[role="alert"]')) return true;
     return Array.from(document.querySelectorAll('input[type="file"]')).some(
       (input) => input.files && input.files.length > 0);
   }
