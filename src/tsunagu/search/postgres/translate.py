@@ -103,7 +103,7 @@ def _word_terms(word: str) -> set[str]:
     """The terms _written looks up in ``all_terms`` (or ``title_terms``) for one word, if the
     word can match in no other way."""
     phrase = normalize_text(word)
-    if len(phrase) >= 2 and _HIRAGANA.match(phrase):
+    if _spoken(phrase):
         return set()  # also found by its reading
     return {t for t in query_terms(phrase) if not (len(t) == 1 and not t.isascii())}
 
