@@ -47,8 +47,11 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
+import numbers
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -249,6 +252,20 @@ def require_metric(key: Any, field_name: str = "key") -> Metric:
     if found is None:
         raise unknown_metric(str(key or ""), field_name)
     return found
+
+
+def metric_number(value: object) -> float | None:
+    """A metric's value as stored and shown: a finite number, or None for "no figure today".
+    Anything else is a fault of the metric, reported as its failure rather than stored or let
+    through to fail the other series."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real | Decimal):
+        raise TypeError(f"a metric gave {type(value).__name__}, not a number: {value!r}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"a metric gave {number}, not a finite number")
+    return number
 
 
 def params_key(params: dict[str, Any]) -> str:

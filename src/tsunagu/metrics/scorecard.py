@@ -20,8 +20,7 @@ from tsunagu.catalog import authz
 from tsunagu.catalog.models import Organization
 from tsunagu.context import Context
 from tsunagu.metrics.catalog import KIND_FQ
-from tsunagu.metrics.registry import Metric, breakdown, metrics
-from tsunagu.metrics.snapshots import metric_number
+from tsunagu.metrics.registry import Metric, breakdown, metric_number, metrics
 from tsunagu.quality.rating import STAR_LABELS
 from tsunagu.search.interface import SearchQuery, Visibility
 from tsunagu.storage.types import utcnow

@@ -20,11 +20,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
-import numbers
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, or_, select
@@ -39,6 +36,7 @@ from tsunagu.metrics.registry import (
     Metric,
     check_params,
     get_metric,
+    metric_number,
     metrics,
     params_key,
     providers,
@@ -332,20 +330,6 @@ def store_day(context: Context, day: dt.date) -> Outcome:
         else:
             outcome.written += 1
     return outcome
-
-
-def metric_number(value: object) -> float | None:
-    """A metric's value as stored and shown: a finite number, or None for "no figure today".
-    Anything else is a fault of the metric, reported as its failure rather than stored or let
-    through to fail the other series."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real | Decimal):
-        raise TypeError(f"a metric gave {type(value).__name__}, not a number: {value!r}")
-    number = float(value)
-    if not math.isfinite(number):
-        raise ValueError(f"a metric gave {number}, not a finite number")
-    return number
 
 
 def _row(key: SeriesKey, day: dt.date, value: float | None, now: dt.datetime) -> dict[str, Any]:
