@@ -20,6 +20,9 @@ from sqlalchemy import event
 from support.live_server import LiveServer
 from support.shelters import organization, page, page_until, shelter, shelter_dataset
 from support.waiting import wait_until
+from tsunagu.disaster import state
+from tsunagu.disaster.state import mode_holder
+from tsunagu.storage.database import transaction
 
 MESSAGE = "台風第10号に伴い避難所を開設しています"
 SHIMONOSEKI, UBE = "352012", "352021"
@@ -299,6 +302,38 @@ def test_switched_off_everything_is_as_before(
     assert home.status_code == 200 and "disaster-banner" not in home.text
     html = page_until(site, "/hinan", lambda t: 'class="alert"' not in t, "the message to go")
     assert "中央公民館" in html
+
+
+def test_a_read_taken_before_a_switch_never_overwrites_the_switch(
+    site: LiveServer, sysadmin: ckanapi.RemoteCKAN, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker reads the rows (still on), then the sysadmin's switch off commits and that
+    request reads them again: the worker's older read must not be kept after the newer one."""
+    sysadmin.action.disaster_mode_update(on=True, message=MESSAGE)
+    holder = mode_holder(site.services)
+    read_on, go_on = threading.Event(), threading.Event()
+    real_read = state.read_state
+
+    def slow_for_the_worker(session: Any) -> state.DisasterState:
+        found = real_read(session)
+        if threading.current_thread().name == "stale-reader":
+            read_on.set()
+            go_on.wait(10)
+        return found
+
+    monkeypatch.setattr(state, "read_state", slow_for_the_worker)
+    stale = threading.Thread(target=holder.refresh, name="stale-reader")
+    stale.start()
+    assert read_on.wait(10)
+    with transaction(site.services.sessions) as session:
+        state.save_switch(session, on=False, message="", by="dm-sysadmin", automatic=True)
+    fresh = threading.Thread(target=holder.refresh)
+    fresh.start()
+    fresh.join(0.5)  # the switching request's own read, as refresh_after_commit makes it
+    go_on.set()
+    stale.join(10)
+    fresh.join(10)
+    assert holder.on() is False
 
 
 # -- data changes ------------------------------------------------------------------------------

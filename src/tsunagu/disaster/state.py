@@ -154,6 +154,9 @@ class ModeHolder:
         self.loaded = False
         self._listeners: list[Listener] = []
         self._lock = threading.Lock()
+        # Held from reading the rows to keeping them: the worker's read taken just before a
+        # switch commits must not land after the switching request's own, newer read.
+        self._refreshing = threading.Lock()
 
     def on(self) -> bool:
         return self.state.on(utcnow())
@@ -165,9 +168,10 @@ class ModeHolder:
 
     def refresh(self) -> bool:
         """Read the rows again; True when something changed."""
-        with self._sessions() as session:
-            found = read_state(session)
-        return self.set(found)
+        with self._refreshing:
+            with self._sessions() as session:
+                found = read_state(session)
+            return self.set(found)
 
     def set(self, found: DisasterState) -> bool:
         with self._lock:
