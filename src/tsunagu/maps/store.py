@@ -77,6 +77,9 @@ class LayerStore:
         self._etags: dict[str, str] = {}
         self._loaded: dict[str, LoadedLayer] = {}
         self._lock = threading.Lock()
+        # Held from reading the ETags to keeping them, and by put(): a read taken just before
+        # a build commits must not land after the building process has put the new layer.
+        self._refreshing = threading.Lock()
         self._listeners: list[Listener] = []
         self.refreshed = False
 
@@ -93,9 +96,10 @@ class LayerStore:
 
     def refresh(self) -> list[str]:
         """Read every layer's ETag; returns the layers whose ETag changed (or that went)."""
-        with self._sessions() as session:
-            current = dict(session.execute(select(MapLayerBuild.layer, MapLayerBuild.etag)).all())
-        changed = self._replace(current)
+        with self._refreshing:
+            with self._sessions() as session:
+                rows = session.execute(select(MapLayerBuild.layer, MapLayerBuild.etag)).all()
+            changed = self._replace(dict(rows))
         self.refreshed = True
         return changed
 
@@ -115,7 +119,7 @@ class LayerStore:
 
     def put(self, loaded: LoadedLayer) -> None:
         """A layer this process just built: served at once, before the next refresh."""
-        with self._lock:
+        with self._refreshing, self._lock:
             changed = self._etags.get(loaded.name) != loaded.etag
             self._etags = {**self._etags, loaded.name: loaded.etag}
             self._loaded[loaded.name] = loaded
