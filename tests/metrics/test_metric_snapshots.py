@@ -62,6 +62,17 @@ def admin(server: LiveServer) -> ckanapi.RemoteCKAN:
     return server.ckan(server.make_user("ms-sysadmin", sysadmin=True))
 
 
+@pytest.fixture
+def stored_today(admin: ckanapi.RemoteCKAN) -> None:
+    """Every series has today's row, whichever tests ran before (a run of the day)."""
+    assert admin.action.metric_snapshot_run()["status"] == "complete"
+
+
+def _public_in_city(server: LiveServer) -> float:
+    """The public datasets of ms-city (the module's one municipality) as anyone sees them."""
+    return float(server.ckan().action.package_search(fq="organization:ms-city", rows=0)["count"])
+
+
 def _rows(server: LiveServer, key: tuple[str, str]) -> list[tuple[dt.date, float | None]]:
     with server.services.sessions() as session:
         found = session.execute(
@@ -115,12 +126,15 @@ def _store_past(server: LiveServer, key: tuple[str, str], day: dt.date, value: f
 def test_a_second_run_the_same_day_measures_the_day_again_in_its_one_row(
     server: LiveServer, admin: ckanapi.RemoteCKAN
 ) -> None:
+    _forget(server)
+    _forget(server, MUNICIPAL)  # and its earlier days
+    public = _public_in_city(server)  # the private dataset does not count
     first = admin.action.metric_snapshot_run()
     assert first["status"] == "complete" and first["date"] == today().isoformat()
     assert first["written"] > 20 and first["updated"] == 0
     assert (first["no_data"], first["failed"]) == (0, [])
     assert _rows_of_day(server, today()) == first["written"]
-    assert _rows(server, MUNICIPAL) == [(today(), 2.0)]  # the private dataset does not count
+    assert _rows(server, MUNICIPAL) == [(today(), public)]
     dataset(server, "ms-city", "ms-later")  # the catalog changes during the day
     with server.services.sessions() as session:
         version = snapshot_version(session)
@@ -128,20 +142,23 @@ def test_a_second_run_the_same_day_measures_the_day_again_in_its_one_row(
     assert (second["status"], second["written"], second["no_data"]) == ("complete", 0, 0)
     assert second["updated"] == first["written"]
     assert _rows_of_day(server, today()) == first["written"]  # still one row per series
-    assert _rows(server, MUNICIPAL) == [(today(), 3.0)]  # the day's last measure
+    assert _rows(server, MUNICIPAL) == [(today(), public + 1)]  # the day's last measure
     with server.services.sessions() as session:
         assert snapshot_version(session) != version  # what caches of snapshots key on
     job = admin.action.job_show(id=metric_job.job_id(today()))
     assert (job["queue"], job["status"]) == ("metric_snapshot", "complete")
     series = admin.action.metric_series(key="datasets_public", params={"kind": "municipality"})
     assert series["tracked"] is True
-    assert series["points"] == [{"date": today().isoformat(), "value": 3.0, "no_data": False}]
+    assert series["points"] == [
+        {"date": today().isoformat(), "value": public + 1, "no_data": False}
+    ]
 
 
 def test_missed_days_are_explicit_no_data_and_past_values_stay(
-    server: LiveServer, admin: ckanapi.RemoteCKAN
+    server: LiveServer, admin: ckanapi.RemoteCKAN, stored_today: None
 ) -> None:
     _forget(server, MUNICIPAL)
+    public = _public_in_city(server)
     four_days_ago = today() - dt.timedelta(days=4)
     _store_past(server, MUNICIPAL, four_days_ago, 5.0)
     params = {"kind": "municipality"}
@@ -160,10 +177,10 @@ def test_missed_days_are_explicit_no_data_and_past_values_stay(
         (four_days_ago + dt.timedelta(days=1), None),
         (four_days_ago + dt.timedelta(days=2), None),
         (four_days_ago + dt.timedelta(days=3), None),
-        (today(), 3.0),
+        (today(), public),
     ]
     shown = admin.action.metric_series(key="datasets_public", params=params)["points"]
-    assert [p["value"] for p in shown] == [5.0, None, None, None, 3.0]
+    assert [p["value"] for p in shown] == [5.0, None, None, None, public]
     assert [p["no_data"] for p in shown] == [False, True, True, True, False]
     # since/until narrow the range; until beyond today stops at today.
     narrowed = admin.action.metric_series(
@@ -172,7 +189,7 @@ def test_missed_days_are_explicit_no_data_and_past_values_stay(
         since=(today() - dt.timedelta(days=2)).isoformat(),
         until=(today() + dt.timedelta(days=30)).isoformat(),
     )["points"]
-    assert [p["value"] for p in narrowed] == [None, None, 3.0]
+    assert [p["value"] for p in narrowed] == [None, None, public]
     with pytest.raises(ckanapi.ValidationError) as refused:
         admin.action.metric_series(key="datasets_public", params=params, since="昨日")
     assert "since" in refused.value.error_dict
@@ -198,7 +215,8 @@ def _cli(server: LiveServer) -> subprocess.Popen[str]:
 def test_two_processes_at_once_store_each_series_once(
     server: LiveServer, admin: ckanapi.RemoteCKAN
 ) -> None:
-    tracked = admin.action.metric_snapshot_run()["updated"]
+    ran = admin.action.metric_snapshot_run()
+    tracked = ran["written"] + ran["updated"]  # the day stored now or by an earlier run
     _forget(server)  # today not stored yet, and no job for it
     assert _rows_of_day(server, today()) == 0
     processes = [_cli(server), _cli(server)]
@@ -220,7 +238,7 @@ def test_two_processes_at_once_store_each_series_once(
 
 
 @pytest.fixture
-def flaky_metric() -> Iterator[dict[str, str | None]]:
+def flaky_metric(server: LiveServer) -> Iterator[dict[str, str | None]]:
     """A metric registered for one test that fails in the way ``state["fail"]`` names while it
     is set: raising, giving text or NaN instead of a number, or running a statement the
     database refuses (on PostgreSQL that aborts the transaction it runs in)."""
@@ -240,6 +258,7 @@ def flaky_metric() -> Iterator[dict[str, str | None]]:
     registry.metric("test_flaky", label="試験用", unit="件", headline=({},))(compute)
     yield state
     registry._METRICS.pop("test_flaky", None)
+    _forget(server, ("test_flaky", params_key({})))
 
 
 @pytest.mark.parametrize("failure", ["text", "nan", "sql"])
@@ -259,7 +278,10 @@ def test_a_metric_that_fails_leaves_the_other_series_stored(
 
 
 def test_a_failing_metric_stores_no_value_and_its_day_becomes_no_data(
-    server: LiveServer, admin: ckanapi.RemoteCKAN, flaky_metric: dict[str, str | None]
+    server: LiveServer,
+    admin: ckanapi.RemoteCKAN,
+    stored_today: None,
+    flaky_metric: dict[str, str | None],
 ) -> None:
     key = ("test_flaky", params_key({}))
     two_days_ago = today() - dt.timedelta(days=2)
@@ -291,7 +313,10 @@ def bound_series() -> Iterator[list[tuple[str, dict[str, Any]]]]:
 
 
 def test_series_a_capability_binds_are_stored_and_bad_bindings_skipped(
-    server: LiveServer, admin: ckanapi.RemoteCKAN, bound_series: list[tuple[str, dict[str, Any]]]
+    server: LiveServer,
+    admin: ckanapi.RemoteCKAN,
+    stored_today: None,
+    bound_series: list[tuple[str, dict[str, Any]]],
 ) -> None:
     org_id = server.act("organization_show", {"id": "ms-city"})["id"]
     bound_series += [
@@ -304,9 +329,10 @@ def test_series_a_capability_binds_are_stored_and_bad_bindings_skipped(
     ran = admin.action.metric_snapshot_run()
     assert (ran["status"], ran["written"], ran["failed"]) == ("complete", 1, [])
     key = ("datasets_public", params_key({"kind": "all", "organization": org_id}))
-    assert _rows(server, key) == [(today(), 3.0)]  # ms-public-0, -1 and ms-later
+    public = _public_in_city(server)
+    assert _rows(server, key) == [(today(), public)]
     series = admin.action.metric_series(key="datasets_public", params={"organization": org_id})
-    assert series["points"] == [{"date": today().isoformat(), "value": 3.0, "no_data": False}]
+    assert series["points"] == [{"date": today().isoformat(), "value": public, "no_data": False}]
 
 
 def test_the_app_runs_the_snapshot_on_its_own(
@@ -324,10 +350,11 @@ def test_the_app_runs_the_snapshot_on_its_own(
     try:
         wait_until(lambda: _rows(server, MUNICIPAL), "the app to store the missing series")
         dataset(server, "ms-city", "ms-while-running")
+        public = _public_in_city(server)
         wait_until(
             lambda: _rows(server, MUNICIPAL),
             "the app to measure the day again",
-            until=lambda rows: rows == [(today(), 4.0)],
+            until=lambda rows: rows == [(today(), public)],
         )
     finally:
         other.stop()
