@@ -259,12 +259,40 @@ def test_metric_show_gives_the_newest_snapshot_beside_the_value_now(catalog: Cat
     ran = catalog.ckan("sysadmin").action.metric_snapshot_run()
     assert (ran["status"], ran["no_data"], ran["failed"]) == ("complete", 0, [])
     shown = catalog.ckan().action.metric_show(key="datasets_public", params=params)
-    assert shown["value"] == 3.0
+    assert (shown["value"], shown["value_error"]) == (3.0, None)
     assert shown["latest_snapshot"] == {"date": ran["date"], "value": 3.0}
     series = catalog.ckan().action.metric_series(key="datasets_public", params=params)
     assert series["points"] == [{"date": ran["date"], "value": 3.0, "no_data": False}]
     with pytest.raises(ckanapi.NotAuthorized):
         catalog.ckan("pref-member").action.metric_snapshot_run()
+
+
+@pytest.mark.parametrize("failure", ["raise", "text", "nan", "sql", None])
+def test_metric_show_of_a_faulty_metric_says_so_instead_of_failing(
+    catalog: Catalog, failure: str | None
+) -> None:
+    """A metric that raises, gives text or NaN, or runs a statement the database refuses is shown
+    without a value and with why (the request still reads the stored values after it); one
+    that has no figure today (None) is shown without a value and without an error."""
+
+    def compute(context: Any, _params: dict[str, Any]) -> object:
+        if failure == "raise":
+            raise RuntimeError("the source of this figure is down")
+        if failure == "sql":
+            context.session.execute(text("SELECT no_such_column FROM dataset"))
+        return {"text": "集計中", "nan": float("nan")}.get(failure or "")
+
+    registry.metric("test_faulty_show", label="試験用", unit="件")(compute)
+    try:
+        shown = catalog.ckan().action.metric_show(key="test_faulty_show")
+    finally:
+        registry._METRICS.pop("test_faulty_show", None)
+    assert (shown["key"], shown["params"], shown["value"]) == ("test_faulty_show", {}, None)
+    assert shown["latest_snapshot"] is None
+    if failure is None:
+        assert shown["value_error"] is None
+    else:
+        assert "計算できません" in shown["value_error"]
 
 
 # -- the organisation scorecard -------------------------------------------------------------------

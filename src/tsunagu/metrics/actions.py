@@ -9,6 +9,7 @@ only for the organisations whose datasets the caller may see.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 from tsunagu.catalog import authz
@@ -18,6 +19,15 @@ from tsunagu.errors import NotAuthorized, NotFound, ValidationError
 from tsunagu.metrics import coverage, job, scorecard, snapshots
 from tsunagu.metrics.registry import KINDS, Metric, check_params, metrics, require_metric
 from tsunagu.registry import action
+
+log = logging.getLogger(__name__)
+
+# What metric_show says when a metric cannot give its value now (its source fails, or it gives
+# something that is not a number): the stored history is still shown.
+NOT_COMPUTED = (
+    "この指標は今は計算できません。保存済みの値は表示しています"
+    " (This metric could not be computed now; its stored values are shown)"
+)
 
 # The longest series metric_series gives at once (about twenty years of days).
 MAX_DAYS = 7400
@@ -74,18 +84,27 @@ def metric_show(context: Context, data: dict[str, Any]) -> dict[str, Any]:
 
     :param key: the metric's key (metric_list)
     :param params: its parameters as a JSON object, or each as a field of its own
+    :returns: the description, ``params``, ``date``, ``value`` (null when there is no figure
+        today), ``value_error`` (null, or why the value could not be computed now) and
+        ``latest_snapshot``
     """
     found = _metric(context, data)
     params = _params(context, found, data)
     system = Context(services=context.services, session=context.session)
-    value = found.compute(system, dict(params))
+    value, value_error = None, None
+    try:
+        value = found.measure(system, params)
+    except Exception:
+        log.exception("metric %s %s could not be computed", found.key, params)
+        value_error = NOT_COMPUTED
     key = snapshots.series_key(found.key, params)
     latest = snapshots.latest_values(context.session, [key]).get(key)
     return {
         **found.describe(),
         "params": params,
         "date": snapshots.today().isoformat(),
-        "value": None if value is None else float(value),
+        "value": value,
+        "value_error": value_error,
         "latest_snapshot": _point(latest),
     }
 

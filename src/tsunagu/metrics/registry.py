@@ -145,6 +145,12 @@ class Metric:
     # {"organization": id}: the metric must declare an organization parameter.
     scorecard: bool = False
 
+    def measure(self, context: Context, params: dict[str, Any]) -> float | None:
+        """The value now, as stored and shown (metric_number). Computed in a savepoint: on
+        PostgreSQL a failed statement would otherwise abort the caller's transaction."""
+        with context.session.begin_nested():
+            return metric_number(self.compute(context, dict(params)))
+
     def describe(self) -> dict[str, Any]:
         return {
             "key": self.key,

@@ -36,7 +36,6 @@ from tsunagu.metrics.registry import (
     Metric,
     check_params,
     get_metric,
-    metric_number,
     metrics,
     params_key,
     providers,
@@ -308,10 +307,7 @@ def store_day(context: Context, day: dt.date) -> Outcome:
             log.warning("metric %s %s has rows after %s; not written", *series.key, day)
             continue
         try:
-            # In a savepoint: on PostgreSQL a failed statement would otherwise abort the whole
-            # transaction, and with it every series after this one.
-            with context.session.begin_nested():
-                number = metric_number(series.metric.compute(context, dict(series.params)))
+            number = series.metric.measure(context, series.params)
         except Exception:
             # No value rather than a wrong one: an earlier value of the day stays, a later run
             # may succeed, and a day without any becomes "no data" when the next day's run
