@@ -17,7 +17,7 @@ from sqlalchemy import select
 from tsunagu.context import Context
 from tsunagu.errors import ValidationError
 from tsunagu.plan import edit, fiscal
-from tsunagu.plan.importing.rows import (
+from tsunagu.plan.importing.drafts import (
     End,
     HeadingDraft,
     IndicatorDraft,

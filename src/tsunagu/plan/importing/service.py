@@ -22,8 +22,9 @@ from tsunagu.errors import NotFound, ValidationError, require
 from tsunagu.plan import access, fiscal, history
 from tsunagu.plan.importing import apply as applying
 from tsunagu.plan.importing import columns as cols
+from tsunagu.plan.importing.drafts import Options
 from tsunagu.plan.importing.reading import Table, read
-from tsunagu.plan.importing.rows import Options, read_rows
+from tsunagu.plan.importing.rows import read_rows
 from tsunagu.plan.models import Plan, PlanImport
 from tsunagu.storage.files import UploadTooLarge
 from tsunagu.storage.types import new_id, utcnow
