@@ -444,8 +444,8 @@ def index_postings(
     services: Services, resource_id: str, table: str, job_id: str | None = None
 ) -> None:
     """PostgreSQL: the postings that count one- and two-character words without reading the
-    table (datastore/postings.py), built after the full-text indexes. Writes to the table wait
-    for the build; a failure leaves q on the ngram index, exact, and says so in the job's log."""
+    table (datastore/postings.py), built after the full-text indexes while reads and writes go
+    on; a failure leaves q on the ngram index, exact, and says so in the job's log."""
     if services.engine.dialect.name != "postgresql":
         return
     started = time.perf_counter()

@@ -10,8 +10,9 @@ intersection of a few, and the page in ``_id`` order a slice of it.
 Built after the other full-text indexes (ingest's after-publish phase), in numpy from the rows
 streamed in ``_id`` order; PostgreSQL's own ``lower()`` folds the text (so the keys are the ngram
 index's). A row with the empty gram marks the postings valid; a statement-level trigger on the
-datastore table deletes that row in the same transaction as any insert, update, delete or
-truncate, after which ``q`` uses the GIN index again until the next ingest rebuilds the postings.
+datastore table deletes that row (and a build's reading mark, see ``build``) in the same
+transaction as any insert, update, delete or truncate, after which ``q`` uses the GIN index again
+until the postings are rebuilt.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 # Rows read from the table per numpy pass: a pass needs some 40 bytes per character of its rows
 # for a moment (the 50,000 rows tried first made the pass the build's peak); what a chunk keeps,
@@ -39,13 +40,19 @@ MAX_ROWS = 2_000_000
 MERGE_MAX_IDS = 50_000
 # The gram of the row whose presence says the postings match the table.
 VALID_MARK = ""
+# The gram of the row a build puts in the current postings before it reads the table: any write
+# deletes it, so a build whose read may miss a write finds it gone. Three characters, so never a
+# real gram (one or two).
+READING_MARK = "..."
 _TRIGGER_LOCK = 0x7473_6E67_7073_7472  # "tsngpstr": queues the creators of the function
+# CREATE OR REPLACE at every build: databases made before the reading mark have a function that
+# deletes the valid mark only.
 _INVALIDATE = """
-CREATE FUNCTION tsunagu_postings_invalidate() RETURNS trigger
+CREATE OR REPLACE FUNCTION tsunagu_postings_invalidate() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
   EXECUTE 'DELETE FROM ' || quote_ident(TG_TABLE_SCHEMA) || '.'
-    || quote_ident(TG_TABLE_NAME || '_pst') || ' WHERE gram = ''''';
+    || quote_ident(TG_TABLE_NAME || '_pst') || ' WHERE gram IN ('''', ''...'')';
   RETURN NULL;
 END
 $$
@@ -67,56 +74,87 @@ def _quote(identifier: str) -> str:
 
 
 def build(connection: Connection, table: str) -> int:
-    """(Re)build the postings of a table in the caller's transaction; returns the number of
-    grams. Writes to the table wait until the caller commits (SHARE lock), so that no row
-    changes between the read and the postings becoming valid.
+    """(Re)build the postings of a table; returns the number of grams. The new postings are put
+    in place in the caller's transaction, marked valid only if no write reached the table
+    after the rows were read.
 
-    The new postings are written to a table of their own and put in place of the old ones only
-    at the end: searches go on reading the old (invalid) postings meanwhile, and wait only for
-    that swap, instead of for the whole build behind a DROP of the table they read."""
+    Writes go on while the rows are read and the postings computed: they wait only for two short
+    moments, while the reading mark is set and while the new postings take the old ones' place.
+    Reading happens in a snapshot of its own, taken once every earlier write has committed and
+    the reading mark is in place; a write after that deletes the mark (the table's trigger), and
+    the swap, holding the table against writes, finds it gone and leaves the postings invalid,
+    for the next rebuild. Searches go on reading the old (invalid) postings until the swap."""
     if connection.dialect.name != "postgresql":
         return 0
     quoted, postings = _quote(table), _quote(name(table))
+    _set_reading_mark(connection.engine, table)
+    chunks = _read(connection.engine, quoted)
     building = _quote(name(table) + "_new")
-    connection.execute(text(f"LOCK TABLE {quoted} IN SHARE MODE"))
-    if not connection.scalar(
-        text("SELECT 1 FROM pg_proc WHERE proname = 'tsunagu_postings_invalidate'")
-    ):
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _TRIGGER_LOCK})
-        if not connection.scalar(
-            text("SELECT 1 FROM pg_proc WHERE proname = 'tsunagu_postings_invalidate'")
-        ):
-            connection.exec_driver_sql(_INVALIDATE)
     # Read by this module only: never listed as a resource, never reachable from
     # datastore_search_sql (which resolves every table it reads through a resource id).
     connection.execute(text(f"CREATE TABLE {building} (gram text NOT NULL, ids int4[] NOT NULL)"))
-    if (connection.scalar(text(f"SELECT max(_id) FROM {quoted}")) or 0) > _MAX_ID:
-        raise ValueError("_id が int4 の範囲を超えています (_id beyond int4)")
     raw = connection.connection.driver_connection
     grams = 0
-    with raw.cursor("tsunagu_postings") as reader:
-        # Every chunk read before COPY starts: the connection serves one statement at a time.
-        chunks = list(_chunks(reader, quoted))
     copying = f"COPY {building} (gram, ids) FROM STDIN (FORMAT BINARY)"
     with raw.cursor() as writer, writer.copy(copying) as copy:
         copy.write(b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0))
         for gram, ids in _merged(chunks):
             copy.write(_binary_row(gram, ids))
             grams += 1
-        copy.write(_binary_row(VALID_MARK, np.zeros(0, dtype=np.int32)))
         copy.write(struct.pack(">h", -1))
-    connection.execute(text(f"DROP TABLE IF EXISTS {postings}"))
+    # Writers in flight commit first (their trigger's delete of the mark with them); later
+    # ones wait until the caller commits, so none slips between this check and the swap.
+    connection.execute(text(f"LOCK TABLE {quoted} IN SHARE MODE"))
+    unwritten = connection.scalar(
+        text(f"SELECT 1 FROM {postings} WHERE gram = :g"), {"g": READING_MARK}
+    )
+    if unwritten:
+        connection.execute(
+            text(f"INSERT INTO {building} (gram, ids) VALUES (:g, '{{}}')"), {"g": VALID_MARK}
+        )
+    connection.execute(text(f"DROP TABLE {postings}"))
     connection.execute(text(f"ALTER TABLE {building} RENAME TO {postings}"))
     connection.execute(text(f"ALTER TABLE {postings} ADD PRIMARY KEY (gram)"))
-    trigger = _quote(table + "_pst_invalidate")
-    connection.execute(text(f"DROP TRIGGER IF EXISTS {trigger} ON {quoted}"))
-    connection.execute(
-        text(
-            f"CREATE TRIGGER {trigger} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {quoted} "
-            f"FOR EACH STATEMENT EXECUTE FUNCTION tsunagu_postings_invalidate()"
-        )
-    )
     return grams
+
+
+def _set_reading_mark(engine: Engine, table: str) -> None:
+    """In a transaction of its own, committed before the rows are read: the trigger and its
+    function in place, and the reading mark in the current postings (created empty if the table
+    has none yet). Holding the table against writes meanwhile, so that every write either
+    committed before (and is read) or comes after (and deletes the mark)."""
+    quoted, postings = _quote(table), _quote(name(table))
+    trigger = _quote(table + "_pst_invalidate")
+    with engine.begin() as connection:
+        connection.execute(text(f"LOCK TABLE {quoted} IN SHARE ROW EXCLUSIVE MODE"))
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _TRIGGER_LOCK})
+        connection.exec_driver_sql(_INVALIDATE)
+        connection.execute(
+            text(
+                f"CREATE TABLE IF NOT EXISTS {postings} (gram text PRIMARY KEY, ids int4[] NOT NULL)"
+            )
+        )
+        connection.execute(text(f"DROP TRIGGER IF EXISTS {trigger} ON {quoted}"))
+        connection.execute(
+            text(
+                f"CREATE TRIGGER {trigger} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {quoted} "
+                f"FOR EACH STATEMENT EXECUTE FUNCTION tsunagu_postings_invalidate()"
+            )
+        )
+        connection.execute(
+            text(f"INSERT INTO {postings} (gram, ids) VALUES (:g, '{{}}') ON CONFLICT DO NOTHING"),
+            {"g": READING_MARK},
+        )
+
+
+def _read(engine: Engine, quoted: str) -> list[_Chunk]:
+    """Every chunk of the table's rows, read in one snapshot taken now."""
+    with engine.connect().execution_options(isolation_level="REPEATABLE READ") as connection:
+        if (connection.scalar(text(f"SELECT max(_id) FROM {quoted}")) or 0) > _MAX_ID:
+            raise ValueError("_id が int4 の範囲を超えています (_id beyond int4)")
+        raw = connection.connection.driver_connection
+        with raw.cursor("tsunagu_postings") as reader:
+            return list(_chunks(reader, quoted))
 
 
 def valid(connection: Connection, table: str) -> bool:

@@ -8,10 +8,9 @@ later writes reuse it (`jobs.queue.enqueue`) and move its ``written`` time on, s
 1,000 upserts queues one job. A `PostingsWorker` takes a job only once the table has had no write
 for ``Settings.datastore_postings_quiet_seconds`` and rebuilds the postings then.
 
-A write committed during the rebuild can never leave postings marked valid that miss it:
-`postings.build` holds a SHARE lock on the table from before its read until the commit, so a
-writer waits for the build and its trigger then invalidates the new postings (and queues the next
-rebuild). A failed rebuild leaves the postings invalid and q exact on the ngram index; a table
+A write during the rebuild goes through, and can never leave postings marked valid that miss
+it: it deletes the reading mark `postings.build` set before its read, so the build puts its
+postings in place unmarked, and the write has queued the next rebuild. A failed rebuild leaves the postings invalid and q exact on the ngram index; a table
 dropped or replaced meanwhile ends the job with nothing to do.
 """
 

@@ -186,8 +186,8 @@ def build_btree_indexes(connection: Connection, name: str, index_columns: Sequen
 
 def drop(connection: Connection, name: str) -> None:
     fulltext.drop(connection, name)
-    # The table before its postings: a postings build holds the table (SHARE) until it commits,
-    # so the postings it makes are in place, and dropped here, once this DROP gets the table.
+    # The table before its postings: this DROP waits for a postings build reading the table,
+    # whose swap then finds the table gone and puts nothing in place.
     connection.execute(text(f"DROP TABLE IF EXISTS {_quote(name)}"))
     postings.drop(connection, name)
 
