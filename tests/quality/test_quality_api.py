@@ -17,10 +17,10 @@ import pytest
 from support.live_server import LiveServer
 from support.waiting import wait_until
 from tsunagu.catalog.models import Resource
+from tsunagu.quality.check_queue import queue_check
 from tsunagu.quality.gate import run_check
 from tsunagu.quality.models import ResourceQuality
 from tsunagu.quality.standards import get_standard
-from tsunagu.quality.worker import queue_check
 
 EVACUATION = get_standard("evacuation_space")
 SHIMONOSEKI = "352012"

@@ -19,8 +19,9 @@ from tsunagu.config import Settings
 from tsunagu.context import Services
 from tsunagu.events import IngestOutcome
 from tsunagu.jobs.models import Job
+from tsunagu.quality.check_queue import KIND, hand_over, queue_check
 from tsunagu.quality.models import ResourceQuality
-from tsunagu.quality.worker import KIND, QualityWorker, hand_over, queue_check
+from tsunagu.quality.worker import QualityWorker
 from tsunagu.registry import call_action
 from tsunagu.storage.migrate import upgrade
 from tsunagu.storage.types import utcnow

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from tsunagu.catalog.models import Resource
 from tsunagu.context import Context, Services
 from tsunagu.datastore import tables
-from tsunagu.datastore.models import DatastoreTable, IngestJob
+from tsunagu.datastore.models import DatastoreTable, IngestJob, log_entry
 from tsunagu.events import on_resource_deleted, on_resource_saved
 from tsunagu.jobs.runner import JobWorker
 from tsunagu.storage.types import utcnow
@@ -55,7 +55,9 @@ def submit(
         job.options = options
         return job
     job = IngestJob(
-        resource_id=resource.id, options=options, log=[entry("info", "取り込みを受け付けました")]
+        resource_id=resource.id,
+        options=options,
+        log=[log_entry("info", "取り込みを受け付けました")],
     )
     context.session.add(job)
     context.session.flush()
@@ -84,10 +86,6 @@ def _drop_table_of_deleted_resource(context: Context, resource: Resource) -> Non
     ):
         job.status = "error"
         job.error = "リソースが削除されました"
-
-
-def entry(level: str, message: str) -> dict[str, object]:
-    return {"timestamp": utcnow().isoformat(), "level": level, "message": message}
 
 
 def claim_next(services: Services) -> str | None:

@@ -51,3 +51,8 @@ class IngestJob(Base):
     finished: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     # Touched as rows load; a running job whose heartbeat stopped belonged to a dead process.
     heartbeat: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+def log_entry(level: str, message: str) -> dict[str, object]:
+    """One entry of an ingest job's log (IngestJob.log), stamped now."""
+    return {"timestamp": utcnow().isoformat(), "level": level, "message": message}

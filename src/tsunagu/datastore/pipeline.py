@@ -36,8 +36,7 @@ from tsunagu.datastore.ingest.batches import Batch, Row, batch_converter, batche
 from tsunagu.datastore.ingest.infer import Converter, column_converter, infer_types
 from tsunagu.datastore.ingest.model import COLUMN_TYPES, Cell, IngestError, RawTable
 from tsunagu.datastore.ingest.readers import read_table
-from tsunagu.datastore.jobs import entry
-from tsunagu.datastore.models import DatastoreTable, IngestJob
+from tsunagu.datastore.models import DatastoreTable, IngestJob, log_entry
 from tsunagu.datastore.naming import shorten, table_name
 from tsunagu.events import IngestOutcome
 from tsunagu.ops.metrics import observe_job
@@ -395,8 +394,8 @@ def _publish(
         job.error = ""
         job.log = [
             *job.log,
-            *(entry("warning", w) for w in info.warnings),
-            entry("info", f"{rows} 行を取り込みました"),
+            *(log_entry("warning", w) for w in info.warnings),
+            log_entry("info", f"{rows} 行を取り込みました"),
         ]
         session.commit()
     return final
@@ -514,7 +513,7 @@ def _log(services: Services, job_id: str | None, level: str, message: str) -> No
     with services.sessions() as session:
         job = session.get(IngestJob, job_id)
         if job is not None:
-            job.log = [*job.log, entry(level, message)]
+            job.log = [*job.log, log_entry(level, message)]
             session.commit()
 
 
@@ -530,7 +529,7 @@ def _finish(
         job.error_line = line
         job.error_column = column
         job.finished = utcnow()
-        job.log = [*job.log, entry("error", message)]
+        job.log = [*job.log, log_entry("error", message)]
         _forget_failed_overrides(session, job)
         session.commit()
 

@@ -199,7 +199,7 @@ def job_cancel(context: Context, data: dict[str, Any]) -> dict[str, Any]:
 
 def _forget_copy(job: IngestJob | Job) -> None:
     if isinstance(job, Job) and job.kind == "quality":
-        from tsunagu.quality.worker import remove_copy  # the jobs layer knows no kind
+        from tsunagu.quality.check_queue import remove_copy  # the jobs layer knows no kind
 
         remove_copy(job.options)
 

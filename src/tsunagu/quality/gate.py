@@ -30,6 +30,7 @@ from tsunagu.datastore.models import DatastoreTable
 from tsunagu.errors import NotAuthorized, ValidationError
 from tsunagu.events import IngestOutcome, on_dataset_saving, on_ingest_finished
 from tsunagu.jobs.queue import cancel_requested, finish_in
+from tsunagu.quality.check_queue import hand_over
 from tsunagu.quality.models import ResourceQuality
 from tsunagu.quality.pii import scan_file
 from tsunagu.quality.progress import has_current_result
@@ -45,7 +46,6 @@ from tsunagu.quality.service import (
     store_pii,
 )
 from tsunagu.quality.standards import UnknownStandard, get_standard
-from tsunagu.quality.worker import hand_over
 from tsunagu.storage.types import utcnow
 
 OVERRIDE_KEY = "pii_override_reason"

@@ -13,9 +13,9 @@ from tsunagu.catalog.models import Resource
 from tsunagu.datastore.models import IngestJob
 from tsunagu.jobs.models import Job
 from tsunagu.jobs.queue import ACTIVE, active_job
+from tsunagu.quality.check_queue import KIND
 from tsunagu.quality.models import ResourceQuality
 from tsunagu.quality.service import is_table_file, signature
-from tsunagu.quality.worker import KIND
 
 
 def has_current_result(record: ResourceQuality | None, resource: Resource) -> bool:

@@ -24,8 +24,8 @@ from tsunagu.catalog.models import Dataset, Group, Organization, Resource
 from tsunagu.catalog.tags import FREE, tags_for
 from tsunagu.context import Context
 from tsunagu.errors import NotAuthorized, NotFound, ValidationError, require
+from tsunagu.quality.check_queue import queue_check
 from tsunagu.quality.service import is_table_file
-from tsunagu.quality.worker import queue_check
 from tsunagu.registry import call_action
 from tsunagu.workspace.bulk import Operation
 

@@ -11,13 +11,9 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from tsunagu.datastore.ingest.cells import _MARK_STARTS, EXCEL_ERRORS, note_kind, row_text
-from tsunagu.datastore.ingest.model import Cell, IngestError, SourceInfo
-
-if TYPE_CHECKING:
-    from tsunagu.datastore.ingest.layout import Layout, Row
+from tsunagu.datastore.ingest.model import Cell, IngestError, Layout, Row, SourceInfo
 
 MAX_HELD = 1000  # a block of note-like rows longer than this is data, whatever it looks like
 

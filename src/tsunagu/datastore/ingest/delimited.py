@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
 from tsunagu.datastore.ingest.decode import iter_lines, sniff_encoding
-from tsunagu.datastore.ingest.layout import Row, build_table
-from tsunagu.datastore.ingest.model import IngestError, RawTable, SourceInfo
+from tsunagu.datastore.ingest.layout import build_table
+from tsunagu.datastore.ingest.model import IngestError, RawTable, Row, SourceInfo
 
 SNIFF_CHARS = 65536
 DELIMITERS = ",\t;|"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import date
 
 from tsunagu.datastore.ingest.body import iter_body
@@ -24,34 +23,21 @@ from tsunagu.datastore.ingest.cells import (
     note_kind,
     row_text,
 )
-from tsunagu.datastore.ingest.model import Cell, IngestError, RawTable, SourceInfo
+from tsunagu.datastore.ingest.model import (
+    Cell,
+    IngestError,
+    Layout,
+    Merge,
+    RawTable,
+    Row,
+    SourceInfo,
+)
 
 NO_TABLE = "表が見つかりません（1行目に列名を置いてください）"
 LOOKAHEAD_ROWS = 2000  # rows held back for detection; extra columns are looked for here
 SCAN_ROWS = 200  # the header is looked for among these
 MAX_ROWS_ABOVE = 50  # non-blank rows allowed above the header (titles, units, remarks)
 MAX_HEADER_ROWS = 3
-
-Row = tuple[int, list[Cell]]  # (1-based source line, cells)
-Merge = tuple[int, int, int, int]  # first line, first column, last line, last column (inclusive)
-
-
-@dataclass
-class Layout:
-    columns: list[str]
-    source_cols: list[int]  # index into the source row of each column
-    header_line: int
-    header_width: int  # cells in the (last) header row: longer rows are ragged
-    named_width: int  # cells up to the last named column: shorter rows are ragged
-    body_start: int  # index into the detection rows of the first row after the header
-    body_rows: int  # data rows seen in the lookahead
-    notes: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    title_lines: list[int] = field(default_factory=list)
-    header_lines: list[int] = field(default_factory=list)
-    unit_line: int | None = None
-    unnamed: dict[str, int] = field(default_factory=dict)  # given name → 1-based column
-    renamed: dict[str, str] = field(default_factory=dict)  # new name → name as written
 
 
 def _filled(cells: Sequence[Cell]) -> list[int]:

@@ -76,3 +76,27 @@ class RawTable:
     # iterator is exhausted.
     rows: Iterator[tuple[int, list[Cell]]]
     info: SourceInfo
+
+
+Row = tuple[int, list[Cell]]  # (1-based source line, cells)
+Merge = tuple[int, int, int, int]  # first line, first column, last line, last column (inclusive)
+
+
+@dataclass
+class Layout:
+    """Where the header and the data are in a sheet or file (layout.detect_layout)."""
+
+    columns: list[str]
+    source_cols: list[int]  # index into the source row of each column
+    header_line: int
+    header_width: int  # cells in the (last) header row: longer rows are ragged
+    named_width: int  # cells up to the last named column: shorter rows are ragged
+    body_start: int  # index into the detection rows of the first row after the header
+    body_rows: int  # data rows seen in the lookahead
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    title_lines: list[int] = field(default_factory=list)
+    header_lines: list[int] = field(default_factory=list)
+    unit_line: int | None = None
+    unnamed: dict[str, int] = field(default_factory=dict)  # given name → 1-based column
+    renamed: dict[str, str] = field(default_factory=dict)  # new name → name as written

@@ -15,8 +15,7 @@ from tsunagu.datastore.ingest.containers import zip_format
 from tsunagu.datastore.ingest.decode import encoding_label
 from tsunagu.datastore.ingest.delimited import EMPTY, TextStart, open_text, read_delimited
 from tsunagu.datastore.ingest.jsonfiles import is_geojson, load_json, read_json_table
-from tsunagu.datastore.ingest.layout import Row
-from tsunagu.datastore.ingest.model import IngestError, RawTable, SourceInfo
+from tsunagu.datastore.ingest.model import IngestError, RawTable, Row, SourceInfo
 from tsunagu.datastore.ingest.spreadsheets import read_spreadsheet
 
 FORMATS = ("CSV", "TSV", "TXT", "XLSX", "XLS", "ODS", "JSON", "GeoJSON")

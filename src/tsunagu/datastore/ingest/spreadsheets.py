@@ -26,15 +26,8 @@ from tsunagu.datastore.ingest.containers import (
     xlsx_declared_cells,
     xlsx_error_cells,
 )
-from tsunagu.datastore.ingest.layout import (
-    LOOKAHEAD_ROWS,
-    NO_TABLE,
-    Merge,
-    Row,
-    build_table,
-    detect_layout,
-)
-from tsunagu.datastore.ingest.model import Cell, IngestError, RawTable, SourceInfo
+from tsunagu.datastore.ingest.layout import LOOKAHEAD_ROWS, NO_TABLE, build_table, detect_layout
+from tsunagu.datastore.ingest.model import Cell, IngestError, Merge, RawTable, Row, SourceInfo
 
 PROTECTED = "パスワードで保護されたファイルは読めません（保護を外して登録してください）"
 

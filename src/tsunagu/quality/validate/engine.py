@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tsunagu.datastore.ingest.model import IngestError, RawTable
 from tsunagu.datastore.ingest.readers import read_table
@@ -22,13 +22,9 @@ from tsunagu.quality.validate.columns import ColumnCheck, Pending
 from tsunagu.quality.validate.file import report_file
 from tsunagu.quality.validate.geo import CoordinatePair, coordinate_pairs
 from tsunagu.quality.validate.layout import RowObserver, report_layout
-from tsunagu.quality.validate.plan import Plan, make_plan
+from tsunagu.quality.validate.plan import Plan, ValidationOptions, make_plan
 from tsunagu.quality.validate.rows import DuplicateRows
 from tsunagu.quality.validate.sink import Sink
-
-if TYPE_CHECKING:
-    from tsunagu.quality.areas import BBox
-    from tsunagu.quality.standards import Standard
 
 log = logging.getLogger(__name__)
 
@@ -38,16 +34,6 @@ log = logging.getLogger(__name__)
 BATCH_ROWS = 512
 SETTLE_ROWS = 2048
 UNEXPECTED = "読み取りの途中で予期しない問題が起きました。ファイルが壊れていないか確かめてください"
-
-
-@dataclass
-class ValidationOptions:
-    standard: Standard | None = None  # None → guess it from the columns (when `guess`)
-    guess: bool = True
-    local_gov_code: str | None = None  # the publishing organisation's 6-digit code
-    area: BBox | None = None  # areas.area_bbox(code); None → Japan only
-    sheet: str | None = None
-    cap_per_rule: int = 100
 
 
 @dataclass

@@ -25,7 +25,7 @@ from tsunagu.quality.validate.typed import NUMBER_KINDS, Expectation
 
 if TYPE_CHECKING:
     from tsunagu.quality.areas import BBox
-    from tsunagu.quality.validate.engine import ValidationOptions
+    from tsunagu.quality.standards import Standard
 
 # Columns of digits that are not quantities: never inferred to be numbers.
 _NOT_QUANTITY = re.compile(r"電話|FAX|ファクス|ファックス|郵便|番号|コード|ID|No|年度|年月日", re.I)
@@ -36,6 +36,18 @@ _HEADER_RULES = frozenset(
     {"file.mojibake", "cells.platform_dependent", "cells.halfwidth_kana", "cells.fullwidth",
      "cells.control_char"}
 )  # fmt: skip
+
+
+@dataclass
+class ValidationOptions:
+    """What validate_file checks a file against, and how much it reports."""
+
+    standard: Standard | None = None  # None → guess it from the columns (when `guess`)
+    guess: bool = True
+    local_gov_code: str | None = None  # the publishing organisation's 6-digit code
+    area: BBox | None = None  # areas.area_bbox(code); None → Japan only
+    sheet: str | None = None
+    cap_per_rule: int = 100
 
 
 @dataclass
