@@ -589,29 +589,32 @@ def test_private_dataset_made_public_appears_immediately(world: World) -> None:
     pkg = world.publisher.action.package_create(
         name=name, title=f"公開予定 {word}", owner_org=ORG_C, private=True, tags=[{"name": tag}]
     )
-    url = world.publisher.action.resource_create(
-        package_id=pkg["id"], name="CSV", upload=("flip.csv", io.BytesIO(CSV))
-    )["url"]
-    assert not any(_anonymous_view(world, name, word, tag).values())
-    assert requests.get(url, timeout=10).status_code == 404
+    try:
+        url = world.publisher.action.resource_create(
+            package_id=pkg["id"], name="CSV", upload=("flip.csv", io.BytesIO(CSV))
+        )["url"]
+        assert not any(_anonymous_view(world, name, word, tag).values())
+        assert requests.get(url, timeout=10).status_code == 404
 
-    patched = world.publisher.action.package_patch(id=pkg["id"], private=False)
-    assert patched["private"] is False
-    assert _anonymous_view(world, name, word, tag) == dict.fromkeys(
-        (
-            "package_show",
-            "search",
-            "fq",
-            "package_list",
-            "tag_list",
-            "organization",
-            "autocomplete",
-        ),
-        True,
-    )
-    response = requests.get(url, timeout=10)
-    assert response.status_code == 200
-    assert response.content == CSV
+        patched = world.publisher.action.package_patch(id=pkg["id"], private=False)
+        assert patched["private"] is False
+        assert _anonymous_view(world, name, word, tag) == dict.fromkeys(
+            (
+                "package_show",
+                "search",
+                "fq",
+                "package_list",
+                "tag_list",
+                "organization",
+                "autocomplete",
+            ),
+            True,
+        )
+        response = requests.get(url, timeout=10)
+        assert response.status_code == 200
+        assert response.content == CSV
+    finally:  # the module's other tests count the public datasets they see
+        world.server.act("dataset_purge", {"id": pkg["id"]})
 
 
 def test_public_dataset_made_private_disappears_immediately(world: World) -> None:
@@ -620,19 +623,22 @@ def test_public_dataset_made_private_disappears_immediately(world: World) -> Non
     pkg = world.publisher.action.package_create(
         name=name, title=f"非公開予定 {word}", owner_org=ORG_C, tags=[{"name": tag}]
     )
-    url = world.publisher.action.resource_create(
-        package_id=pkg["id"], name="CSV", upload=("hide.csv", io.BytesIO(CSV))
-    )["url"]
-    assert all(_anonymous_view(world, name, word, tag).values())
-    assert requests.get(url, timeout=10).status_code == 200
+    try:
+        url = world.publisher.action.resource_create(
+            package_id=pkg["id"], name="CSV", upload=("hide.csv", io.BytesIO(CSV))
+        )["url"]
+        assert all(_anonymous_view(world, name, word, tag).values())
+        assert requests.get(url, timeout=10).status_code == 200
 
-    world.publisher.action.package_patch(id=pkg["id"], private=True)
-    assert not any(_anonymous_view(world, name, word, tag).values())
-    assert requests.get(url, timeout=10).status_code == 404
-    outsider = world.clients["outsider"]
-    with pytest.raises(ckanapi.NotAuthorized):
-        outsider.action.package_show(id=pkg["id"])
-    assert outsider.action.package_search(q=word, include_private=True)["count"] == 0
+        world.publisher.action.package_patch(id=pkg["id"], private=True)
+        assert not any(_anonymous_view(world, name, word, tag).values())
+        assert requests.get(url, timeout=10).status_code == 404
+        outsider = world.clients["outsider"]
+        with pytest.raises(ckanapi.NotAuthorized):
+            outsider.action.package_show(id=pkg["id"])
+        assert outsider.action.package_search(q=word, include_private=True)["count"] == 0
+    finally:  # a private dataset left behind would be counted by the sysadmin's searches
+        world.server.act("dataset_purge", {"id": pkg["id"]})
 
 
 def test_deleted_dataset_disappears(world: World) -> None:
@@ -641,29 +647,32 @@ def test_deleted_dataset_disappears(world: World) -> None:
     pkg = world.publisher.action.package_create(
         name=name, title=f"削除予定 {word}", owner_org=ORG_C, tags=[{"name": tag}]
     )
-    resource = world.publisher.action.resource_create(
-        package_id=pkg["id"], name="CSV", upload=("gone.csv", io.BytesIO(CSV))
-    )
-    assert all(_anonymous_view(world, name, word, tag).values())
-    assert requests.get(resource["url"], timeout=10).status_code == 200
-
-    world.publisher.action.package_delete(id=pkg["id"])
-    assert not any(_anonymous_view(world, name, word, tag).values())
-    for viewer, ckan in [*world.clients.items(), ("publisher", world.publisher)]:
-        found = ckan.action.package_search(
-            q=word, include_private=True, include_drafts=True, rows=10
+    try:
+        resource = world.publisher.action.resource_create(
+            package_id=pkg["id"], name="CSV", upload=("gone.csv", io.BytesIO(CSV))
         )
-        assert found["count"] == 0, viewer
-        assert name not in ckan.action.package_list()
-        if viewer == "sysadmin":
-            assert ckan.action.package_show(id=name)["state"] == "deleted"
-            continue
-        with pytest.raises(ckanapi.NotFound):
-            ckan.action.package_show(id=name)
-        with pytest.raises(ckanapi.NotFound):
-            ckan.action.resource_show(id=resource["id"])
-        headers = world.headers(viewer) if viewer != "publisher" else {}
-        assert requests.get(resource["url"], headers=headers, timeout=10).status_code == 404
+        assert all(_anonymous_view(world, name, word, tag).values())
+        assert requests.get(resource["url"], timeout=10).status_code == 200
+
+        world.publisher.action.package_delete(id=pkg["id"])
+        assert not any(_anonymous_view(world, name, word, tag).values())
+        for viewer, ckan in [*world.clients.items(), ("publisher", world.publisher)]:
+            found = ckan.action.package_search(
+                q=word, include_private=True, include_drafts=True, rows=10
+            )
+            assert found["count"] == 0, viewer
+            assert name not in ckan.action.package_list()
+            if viewer == "sysadmin":
+                assert ckan.action.package_show(id=name)["state"] == "deleted"
+                continue
+            with pytest.raises(ckanapi.NotFound):
+                ckan.action.package_show(id=name)
+            with pytest.raises(ckanapi.NotFound):
+                ckan.action.resource_show(id=resource["id"])
+            headers = world.headers(viewer) if viewer != "publisher" else {}
+            assert requests.get(resource["url"], headers=headers, timeout=10).status_code == 404
+    finally:  # nothing of it stays for the module's other tests
+        world.server.act("dataset_purge", {"id": pkg["id"]})
 
 
 # -- members, groups, collaborators, bulk changes -----------------------------------------------
