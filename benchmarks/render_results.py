@@ -33,6 +33,7 @@ from reporting import (
     harvest,
     load,
     portal,
+    postings_rebuild,
     quality,
     search,
     search_postgres,
@@ -84,7 +85,15 @@ SECTIONS = [
     ),
     Section(
         "Datastore",
-        [Table("datastore", None, "python benchmarks/datastore.py", datastore.render)],
+        [
+            Table("datastore", None, "python benchmarks/datastore.py", datastore.render),
+            Table(
+                "postings_rebuild",
+                "Writes during a short-word postings rebuild (PostgreSQL)",
+                "python benchmarks/postings_rebuild.py",
+                postings_rebuild.render,
+            ),
+        ],
     ),
     Section(
         "Portal",
@@ -195,6 +204,7 @@ def _duration(name: str) -> str:
         "harvest": "15 min",
         "map": "10 min",
         "search_postgres": "10 min",
+        "postings_rebuild": "5 min",
     }[name]
 
 
