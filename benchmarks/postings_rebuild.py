@@ -39,6 +39,7 @@ from runrecord import (
     add_results_argument,
     postgres_memory_settings,
     postgres_memory_text,
+    postgres_version,
     stats,
     write_result,
 )
@@ -185,7 +186,7 @@ def main() -> int:
         raise SystemExit(f"PostgreSQL is not available: {postgres_server.UNAVAILABLE_REASON}")
     try:
         url = pg.create_database("bench_" + uuid.uuid4().hex[:10])
-        record.add_versions(postgresql=postgres_memory_text())
+        record.add_versions(postgresql=f"{postgres_version()} ({postgres_memory_text()})")
         engine = create_engine(url)
         raw_url = url.replace("postgresql+psycopg://", "postgresql://")
         log(f"generating {args.rows:,} rows")
