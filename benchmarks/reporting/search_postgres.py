@@ -1,7 +1,5 @@
 """RESULTS.md section of benchmarks/search_postgres.py (package_search on the PostgreSQL search
-backend, issue 14). Not yet listed in render_results.SECTIONS: add
-``Table("search_postgres", None, "python benchmarks/search_postgres.py", search_postgres.render)``
-there (and its duration) when the first full run is committed."""
+backend, issue 14)."""
 
 from __future__ import annotations
 
