@@ -113,7 +113,14 @@ def test_search_filters_q_sort_fields(setup: tuple[ckanapi.RemoteCKAN, str]) -> 
 
 
 def test_upsert_insert_update(setup: tuple[ckanapi.RemoteCKAN, str]) -> None:
-    admin, rid = setup
+    admin, _ = setup
+    # A table of its own: the module's table stays as created for the other tests.
+    rid = admin.action.datastore_create(
+        resource={"package_id": "evac", "name": "避難所一覧 (更新用)"},
+        fields=FIELDS,
+        records=RECORDS,
+        primary_key=["ID"],
+    )["resource_id"]
     admin.action.datastore_upsert(
         resource_id=rid,
         method="upsert",
@@ -228,6 +235,7 @@ def test_search_sql_time_limit(setup: tuple[ckanapi.RemoteCKAN, str], server: Li
     admin, rid = setup
     services = server.services
     original = services.settings
+    before = original.sql_time_limit
     object.__setattr__(original, "sql_time_limit", 0.5)
     try:
         slow = (
@@ -238,7 +246,7 @@ def test_search_sql_time_limit(setup: tuple[ckanapi.RemoteCKAN, str], server: Li
             admin.action.datastore_search_sql(sql=slow)
         assert "query" in exc.value.error_dict or "sql" in exc.value.error_dict
     finally:
-        object.__setattr__(original, "sql_time_limit", 10.0)
+        object.__setattr__(original, "sql_time_limit", before)
 
 
 def test_dump_formats(setup: tuple[ckanapi.RemoteCKAN, str], server: LiveServer) -> None:
