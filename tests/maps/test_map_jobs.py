@@ -79,11 +79,11 @@ def _builds(server: LiveServer) -> dict[str, object]:
         return dict(session.execute(select(MapLayerBuild.layer, MapLayerBuild.built)).all())
 
 
-def _rebuild(server: LiveServer, datasets: list[object]) -> str:
-    """Give staff layer mj-stops-1 these datasets (as stored) and queue a rebuild of every
-    layer; returns the job's id."""
+def _rebuild(server: LiveServer, layer: str, datasets: list[object]) -> str:
+    """Give staff layer `layer` these datasets (as stored) and queue a rebuild of every layer;
+    returns the job's id."""
     with server.services.sessions() as session:
-        row = session.scalar(select(MapLayer).where(MapLayer.name == "mj-stops-1"))
+        row = session.scalar(select(MapLayer).where(MapLayer.name == layer))
         assert row is not None
         row.datasets = datasets
         job = request_rebuild(session, force=True)
@@ -95,12 +95,12 @@ def test_a_rebuild_that_fails_stores_nothing_and_ends_in_error(
     server: LiveServer, actors: tuple[ckanapi.RemoteCKAN, ckanapi.RemoteCKAN]
 ) -> None:
     editor, sysadmin = actors
-    if not editor.action.map_layer_show(id="mj-stops-1")["built"]:
-        _layer_built_with_its_job_ended(editor, sysadmin, "mj-stops-1")
-    dataset_id = editor.action.package_show(id="mj-stops-1")["id"]
+    layer = "mj-stops-broken"  # a layer of its own, built here whichever test ran before
+    _layer_built_with_its_job_ended(editor, sysadmin, layer)
+    dataset_id = editor.action.package_show(id=layer)["id"]
     before = _builds(server)
     # A staff layer whose stored list of datasets is broken: reading the sources fails.
-    failing = _rebuild(server, [["mj-stops-1"]])
+    failing = _rebuild(server, layer, [[layer]])
     failed = wait_until(
         lambda: sysadmin.action.job_show(id=failing),
         "the failing rebuild to end",
@@ -108,9 +108,9 @@ def test_a_rebuild_that_fails_stores_nothing_and_ends_in_error(
     )
     assert failed["status"] == "error" and failed["error"]
     assert _builds(server) == before  # no layer stored (a forced rebuild stores every one)
-    assert editor.action.map_layer_show(id="mj-stops-1")["points"] == len(STOPS)
+    assert editor.action.map_layer_show(id=layer)["points"] == len(STOPS)
     # Mended, the next rebuild runs at once and stores them all.
-    mended = _rebuild(server, [dataset_id])
+    mended = _rebuild(server, layer, [dataset_id])
     ended = wait_until(
         lambda: sysadmin.action.job_show(id=mended),
         "the next rebuild to end",
