@@ -74,7 +74,7 @@ class RawTable:
     # (1-based source line, cells); cells exactly len(columns) long, None for an empty cell.
     # Notes below the table are only known at the end: info.notes is complete once the
     # iterator is exhausted.
-    rows: Iterator[tuple[int, list[Cell]]]
+    rows: Iterator[Row]
     info: SourceInfo
 
 
