@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import itertools
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
@@ -153,6 +153,27 @@ def dcat_source(admin: ckanapi.RemoteCKAN, url: str, **config: Any) -> tuple[str
     return name, owner
 
 
+@pytest.fixture
+def remote_source(admin: ckanapi.RemoteCKAN) -> Iterator[Callable[..., tuple[str, str]]]:
+    """dcat_source for a test harvesting the remote: what its sources harvested is purged after
+    it. A copy takes the remote dataset's name only while no dataset here holds that name, and
+    the test of an equivalent catalog checks the names."""
+    owners: list[str] = []
+
+    def make(url: str, **config: Any) -> tuple[str, str]:
+        source, owner = dcat_source(admin, url, **config)
+        owners.append(owner)
+        return source, owner
+
+    yield make
+    for owner in owners:
+        found = admin.action.package_search(
+            fq=f"organization:{owner}", rows=1000, include_private=True, include_drafts=True
+        )["results"]
+        for package in found:
+            admin.action.dataset_purge(id=package["id"])
+
+
 def by_uri(admin: ckanapi.RemoteCKAN, owner: str) -> dict[str, dict[str, Any]]:
     found = admin.action.package_search(
         fq=f"organization:{owner}", rows=1000, include_private=True
@@ -170,10 +191,13 @@ def _files(package: dict[str, Any]) -> list[tuple[str, str, str, str]]:
 
 
 def test_harvesting_the_export_gives_an_equivalent_catalog(
-    remote: LiveServer, local: LiveServer, admin: ckanapi.RemoteCKAN
+    remote: LiveServer,
+    local: LiveServer,
+    admin: ckanapi.RemoteCKAN,
+    remote_source: Callable[..., tuple[str, str]],
 ) -> None:
     # Three datasets a page: the harvester follows hydra:next through every page.
-    source, owner = dcat_source(admin, f"{remote.url}/catalog.ttl?per_page=3")
+    source, owner = remote_source(f"{remote.url}/catalog.ttl?per_page=3")
     job = harvest(admin, source)
     expected = public_remote(remote)
     assert len(expected) == 7
@@ -205,9 +229,12 @@ def test_harvesting_the_export_gives_an_equivalent_catalog(
 
 @pytest.mark.parametrize("suffix", ["rdf", "jsonld"])
 def test_rdf_xml_and_json_ld_exports_harvest_alike(
-    remote: LiveServer, admin: ckanapi.RemoteCKAN, suffix: str
+    remote: LiveServer,
+    admin: ckanapi.RemoteCKAN,
+    remote_source: Callable[..., tuple[str, str]],
+    suffix: str,
 ) -> None:
-    source, owner = dcat_source(admin, f"{remote.url}/catalog.{suffix}?per_page=4")
+    source, owner = remote_source(f"{remote.url}/catalog.{suffix}?per_page=4")
     job = harvest(admin, source)
     assert job["job_status"] == "complete" and job["errors"] == []
     assert job["counts"]["added"] == 7
@@ -219,9 +246,9 @@ def test_rdf_xml_and_json_ld_exports_harvest_alike(
 
 
 def test_reharvests_follow_changes_renames_additions_and_deletions(
-    remote: LiveServer, admin: ckanapi.RemoteCKAN
+    remote: LiveServer, admin: ckanapi.RemoteCKAN, remote_source: Callable[..., tuple[str, str]]
 ) -> None:
-    source, owner = dcat_source(admin, f"{remote.url}/catalog.ttl?per_page=2")
+    source, owner = remote_source(f"{remote.url}/catalog.ttl?per_page=2")
     harvest(admin, source)
     before = by_uri(admin, owner)
     again = harvest(admin, source)
@@ -256,10 +283,10 @@ def test_reharvests_follow_changes_renames_additions_and_deletions(
 
 
 def test_incremental_harvest_asks_for_changes_only(
-    remote: LiveServer, admin: ckanapi.RemoteCKAN
+    remote: LiveServer, admin: ckanapi.RemoteCKAN, remote_source: Callable[..., tuple[str, str]]
 ) -> None:
-    source, owner = dcat_source(
-        admin, f"{remote.url}/catalog.ttl?per_page=5", modified_since=True, id_check_hours=24
+    source, owner = remote_source(
+        f"{remote.url}/catalog.ttl?per_page=5", modified_since=True, id_check_hours=24
     )
     first = harvest(admin, source)
     assert first["mode"] == "full" and first["listed"] is True
