@@ -153,10 +153,10 @@ class ModeHolder:
         self.state = DisasterState()
         self.loaded = False
         self._listeners: list[Listener] = []
+        # Held from reading the rows to keeping them (and telling the listeners): the worker's
+        # read taken just before a switch commits must not land after the switching request's
+        # own, newer read.
         self._lock = threading.Lock()
-        # Held from reading the rows to keeping them: the worker's read taken just before a
-        # switch commits must not land after the switching request's own, newer read.
-        self._refreshing = threading.Lock()
 
     def on(self) -> bool:
         return self.state.on(utcnow())
@@ -168,23 +168,19 @@ class ModeHolder:
 
     def refresh(self) -> bool:
         """Read the rows again; True when something changed."""
-        with self._refreshing:
+        with self._lock:
             with self._sessions() as session:
                 found = read_state(session)
-            return self.set(found)
-
-    def set(self, found: DisasterState) -> bool:
-        with self._lock:
             changed = found != self.state
             self.state = found
             self.loaded = True
-        if changed:
-            for listener in list(self._listeners):
-                try:
-                    listener(found)
-                except Exception:
-                    log.exception("disaster mode listener %s failed", listener)
-        return changed
+            if changed:
+                for listener in list(self._listeners):
+                    try:
+                        listener(found)
+                    except Exception:
+                        log.exception("disaster mode listener %s failed", listener)
+            return changed
 
     def subscribe(self, listener: Listener) -> None:
         if listener not in self._listeners:
