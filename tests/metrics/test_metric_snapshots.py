@@ -21,10 +21,11 @@ from typing import Any
 
 import ckanapi
 import pytest
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select
 
 from support import databases
 from support.attention_items import dataset
+from support.faulty_metrics import failing_value, registered_metric
 from support.live_server import LiveServer
 from support.waiting import wait_until
 from tsunagu.jobs.models import Job
@@ -245,19 +246,10 @@ def flaky_metric(server: LiveServer) -> Iterator[dict[str, str | None]]:
     state: dict[str, str | None] = {"fail": "raise"}
 
     def compute(context: Any, _params: dict[str, Any]) -> object:
-        if state["fail"] == "raise":
-            raise RuntimeError("the source of this figure is down")
-        if state["fail"] == "text":
-            return "集計中"
-        if state["fail"] == "nan":
-            return float("nan")
-        if state["fail"] == "sql":
-            context.session.execute(text("SELECT no_such_column FROM dataset"))
-        return 42.0
+        return failing_value(context, state["fail"], 42.0)
 
-    registry.metric("test_flaky", label="試験用", unit="件", headline=({},))(compute)
-    yield state
-    registry._METRICS.pop("test_flaky", None)
+    with registered_metric("test_flaky", compute, headline=({},)):
+        yield state
     _forget(server, ("test_flaky", params_key({})))
 
 

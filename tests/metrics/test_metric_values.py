@@ -25,13 +25,13 @@ from typing import Any
 import ckanapi
 import pytest
 import requests
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from support.attention_items import CLEAN_CSV, age, checked, dataset, upload
+from support.faulty_metrics import FAILURES, failing_value, registered_metric
 from support.live_server import LiveServer
 from support.waiting import wait_until
 from tsunagu.demo.files_bousai import aed_location
-from tsunagu.metrics import registry
 from tsunagu.usage.models import DatasetUsage
 
 BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120 Safari"}
@@ -267,7 +267,7 @@ def test_metric_show_gives_the_newest_snapshot_beside_the_value_now(catalog: Cat
         catalog.ckan("pref-member").action.metric_snapshot_run()
 
 
-@pytest.mark.parametrize("failure", ["raise", "text", "nan", "sql", None])
+@pytest.mark.parametrize("failure", [*FAILURES, None])
 def test_metric_show_of_a_faulty_metric_says_so_instead_of_failing(
     catalog: Catalog, failure: str | None
 ) -> None:
@@ -276,17 +276,10 @@ def test_metric_show_of_a_faulty_metric_says_so_instead_of_failing(
     that has no figure today (None) is shown without a value and without an error."""
 
     def compute(context: Any, _params: dict[str, Any]) -> object:
-        if failure == "raise":
-            raise RuntimeError("the source of this figure is down")
-        if failure == "sql":
-            context.session.execute(text("SELECT no_such_column FROM dataset"))
-        return {"text": "集計中", "nan": float("nan")}.get(failure or "")
+        return failing_value(context, failure, None)
 
-    registry.metric("test_faulty_show", label="試験用", unit="件")(compute)
-    try:
+    with registered_metric("test_faulty_show", compute):
         shown = catalog.ckan().action.metric_show(key="test_faulty_show")
-    finally:
-        registry._METRICS.pop("test_faulty_show", None)
     assert (shown["key"], shown["params"], shown["value"]) == ("test_faulty_show", {}, None)
     assert shown["latest_snapshot"] is None
     if failure is None:
@@ -351,17 +344,10 @@ def test_a_faulty_scorecard_metric_leaves_its_column_empty(catalog: Catalog, fai
     statement the database refuses): the scorecard is still given, that column empty."""
 
     def compute(context: Any, _params: dict[str, Any]) -> object:
-        if failure == "raise":
-            raise RuntimeError("the source of this figure is down")
-        if failure == "sql":
-            context.session.execute(text("SELECT no_such_column FROM dataset"))
-        return "集計中"
+        return failing_value(context, failure, None)
 
-    registry.metric("test_faulty_column", label="試験用", unit="件", scorecard=True)(compute)
-    try:
+    with registered_metric("test_faulty_column", compute, scorecard=True):
         cards = _cards(catalog.ckan("sysadmin").action.organization_scorecard_list())
-    finally:
-        registry._METRICS.pop("test_faulty_column", None)
     assert all(card["metrics"]["test_faulty_column"] is None for card in cards.values())
     assert cards["mv-pref"]["metrics"]["downloads"] == 3  # the other columns as always
     assert cards["mv-pref"]["datasets"]["public"] == 3
