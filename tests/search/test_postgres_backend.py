@@ -237,7 +237,25 @@ def _query(visibility: Visibility, spec: dict[str, Any]) -> SearchQuery:
     )
 
 
-def test_both_engines_answer_every_query_alike(services: Services) -> None:
+@pytest.fixture(params=["sql", "seqs"])
+def path(request: pytest.FixtureRequest, services: Services) -> Iterator[str]:
+    """Each search of the PostgreSQL backend taken by SQL alone, or answered from seqs
+    (in_process.py) with this process's copy of the index read before the search."""
+    shared = services.search
+    assert isinstance(shared, PostgresSearch)
+    _taking(request.param, shared)
+    yield request.param
+    shared.answer_from_seqs = True
+    shared.copies.background = True
+
+
+def _taking(path: str, host: PostgresSearch) -> PostgresSearch:
+    host.answer_from_seqs = path == "seqs"
+    host.copies.background = False
+    return host
+
+
+def test_both_engines_answer_every_query_alike(services: Services, path: str) -> None:
     embedded, shared = _index_both(services)
     answered = 0
     for visibility in _visibilities(services):
@@ -335,10 +353,10 @@ def test_bad_facet_field_fails_alike(services: Services) -> None:
     assert got.value.message == expected.value.message
 
 
-def test_another_host_sees_every_change_at_once(services: Services) -> None:
+def test_another_host_sees_every_change_at_once(services: Services, path: str) -> None:
     first = services.search
     assert isinstance(first, PostgresSearch)
-    other = PostgresSearch(services.engine, services.settings.site_url)  # another host
+    other = _taking(path, PostgresSearch(services.engine, services.settings.site_url))
     with services.sessions() as session:
         assert (
             other.load(session)
@@ -382,7 +400,7 @@ def test_another_host_sees_every_change_at_once(services: Services) -> None:
     assert other.get("renamed-one") is None
 
 
-def test_rebuild_gives_the_same_answers(services: Services) -> None:
+def test_rebuild_gives_the_same_answers(services: Services, path: str) -> None:
     embedded, shared = _index_both(services)
     spec = {"q": "人口", "sort": "name asc", "rows": 100}
     before = _answer(shared.search(_query(Visibility(), spec)))
@@ -406,7 +424,7 @@ def test_postgresql_search_needs_a_postgresql_database(tmp_path: Path) -> None:
         Settings.from_env(data_dir=tmp_path, search_backend="postgresql", database_url="")
 
 
-def test_pages_of_a_tied_sort_list_every_dataset_once(services: Services) -> None:
+def test_pages_of_a_tied_sort_list_every_dataset_once(services: Services, path: str) -> None:
     # Most datasets tie on num_tags: pages must split the tie by indexing order, the same on
     # both engines, so that paging neither skips nor repeats a dataset.
     embedded, shared = _index_both(services)
@@ -425,20 +443,22 @@ def test_pages_of_a_tied_sort_list_every_dataset_once(services: Services) -> Non
         assert len(seen) == len(set(seen)) == total
 
 
-def test_hosts_catching_up_at_once_index_each_change_once(services: Services) -> None:
+def test_hosts_catching_up_at_once_index_each_change_once(services: Services, path: str) -> None:
     with action_context(services, ignore_auth=True) as context:
         for i in range(30):
             call_action(
                 "package_create",
                 context,
                 {
-                    "name": f"burst-{i}",
+                    "name": f"burst-{path}-{i}",
                     "title": f"同時更新 {i}",
                     "owner_org": "ube",
                     "tags": [{"name": "防災"}],
                 },
             )
-    hosts = [PostgresSearch(services.engine, services.settings.site_url) for _ in range(4)]
+    hosts = [
+        _taking(path, PostgresSearch(services.engine, services.settings.site_url)) for _ in range(4)
+    ]
 
     def refresh(host: PostgresSearch) -> None:
         with services.sessions() as session:
@@ -459,14 +479,14 @@ def test_hosts_catching_up_at_once_index_each_change_once(services: Services) ->
 
 
 def test_what_hosts_remember_stays_exact_through_changes_and_rebuilds(
-    services: Services, monkeypatch: pytest.MonkeyPatch
+    services: Services, monkeypatch: pytest.MonkeyPatch, path: str
 ) -> None:
     # Each process counts the common facets from its own copy of the documents' values
     # (facet_cache.py) and remembers confirmed phrases (phrase_cache.py); both only grow, so
     # changes and rebuilds must never make them stale.
     monkeypatch.setattr(phrase_cache, "STALE_AFTER", 5)  # answers are read on after 5 changes
     _, shared = _index_both(services)
-    watcher = PostgresSearch(services.engine, services.settings.site_url)  # another host
+    watcher = _taking(path, PostgresSearch(services.engine, services.settings.site_url))
     specs = [
         {"q": "人口"},
         {"fq": "tags:防災"},
@@ -497,13 +517,14 @@ def test_what_hosts_remember_stays_exact_through_changes_and_rebuilds(
                 title = ["避難所の一覧", "人口統計", "避難の所"][i % 3]  # the last holds no phrase
                 changed = {"id": name, "tags": tags, "owner_org": "pref", "title": title}
                 call_action("package_patch", context, changed)
-            call_action("package_delete", context, {"id": "ds-0130"})
-            call_action("dataset_purge", context, {"id": "ds-0131"})
+            gone = 130 if path == "sql" else 132  # each path removes datasets of its own
+            call_action("package_delete", context, {"id": f"ds-{gone:04d}"})
+            call_action("dataset_purge", context, {"id": f"ds-{gone + 1:04d}"})
             call_action(
                 "package_create",
                 context,
                 {
-                    "name": "facet-new",
+                    "name": f"facet-new-{path}",
                     "title": "人口統計",
                     "owner_org": "ube",
                     "tags": [{"name": "防災"}],

@@ -23,10 +23,13 @@ from tsunagu.catalog.revision import current_revision
 from tsunagu.rawjson import RawJSON
 from tsunagu.search.interface import IndexedDataset, SearchQuery, SearchResult, Visibility
 from tsunagu.search.postgres import facets, sync
+from tsunagu.search.postgres.doc_copy import DocCopies
 from tsunagu.search.postgres.facet_cache import FacetValues
+from tsunagu.search.postgres.in_process import Found, InProcess
 from tsunagu.search.postgres.ordering import Bound, order_by
 from tsunagu.search.postgres.phrase_cache import PhraseSeqs
 from tsunagu.search.postgres.rows import SEP
+from tsunagu.search.postgres.term_seqs import TermSeqs
 from tsunagu.search.postgres.translate import (
     Condition,
     Translator,
@@ -64,6 +67,10 @@ class PostgresSearch:
         self._lock = threading.Lock()
         self.facet_values = FacetValues()
         self.phrases = PhraseSeqs()
+        self.copies = DocCopies(engine)
+        # Off, every search takes the SQL path (tests compare the two; benchmarks time it).
+        self.answer_from_seqs = True
+        self.in_process = InProcess(self.copies, TermSeqs(), self.phrases, self.facet_values)
 
     # -- keeping in step with the database -------------------------------------------------
 
@@ -144,15 +151,7 @@ class PostgresSearch:
         facets.check_fields(query.facet_fields)
         page = f"LIMIT {int(query.rows)} OFFSET {int(query.start)}"
         scope = _scope(query.visibility) if q_node == fq_node == MatchAll() else None
-        # Settings of the search's transaction. Matches are materialised and sorted in memory.
-        # A statement with words or filters has an index for each: PostgreSQL would otherwise
-        # scan every row for a common word, not counting that each row's term array must then
-        # be fetched from out-of-line storage (子育 at 20k datasets: 124 ms against ~10).
-        indexed = "off" if scope is None and not q_node == fq_node == MatchAll() else "on"
-        sql: dict[str, str] = {
-            "settings": f"SELECT set_config('work_mem', '{WORK_MEM}', true),"
-            f" set_config('enable_seqscan', '{indexed}', true)"
-        }
+        sql = {"settings": _settings(scope is not None or q_node == fq_node == MatchAll())}
         if scope is not None:
             sql["count"] = f"SELECT n FROM search_facet_count WHERE scope = {scope} AND key = ''"
             if query.rows > 0:
@@ -206,6 +205,21 @@ class PostgresSearch:
         with self.engine.connect().execution_options(isolation_level="REPEATABLE READ") as (
             connection
         ):
+            found = self._in_process(connection, query)
+            if found is not None:
+                facet_counts, search_facets = facets.tally(
+                    connection,
+                    found.facet_rows,
+                    query.facet_fields,
+                    query.facet_limit,
+                    query.facet_mincount,
+                )
+                return SearchResult(
+                    count=found.count,
+                    results=[_render(raw, query.fl) for raw in found.raws],
+                    facets=facet_counts,
+                    search_facets=search_facets,
+                )
             statements = self.plan(query, connection)
 
             def run(name: str) -> Any:
@@ -247,6 +261,30 @@ class PostgresSearch:
             facets=facet_counts,
             search_facets=search_facets,
         )
+
+    def _in_process(self, connection: Connection, query: SearchQuery) -> Found | None:
+        """The search from seqs (in_process.py), unless it has no q or fq and a stored count
+        (search_facet_count) answers it, or this process's copy of the index is still being
+        read."""
+        q_node, fq_node = parse_both(query.q, query.fq)
+        facets.check_fields(query.facet_fields)
+        if not self.answer_from_seqs or (
+            q_node == fq_node == MatchAll() and _scope(query.visibility) is not None
+        ):
+            return None
+        connection.execute(text(_settings(seqscan=False)))
+        return self.in_process.search(connection, query, q_node, fq_node)
+
+
+def _settings(seqscan: bool) -> str:
+    """Settings of a search's transaction. Matches are materialised and sorted in memory.
+    A statement with words or filters has an index for each: PostgreSQL would otherwise scan
+    every row for a common word, not counting that each row's term array must then be fetched
+    from out-of-line storage (子育 at 20k datasets: 124 ms against ~10)."""
+    return (
+        f"SELECT set_config('work_mem', '{WORK_MEM}', true),"
+        f" set_config('enable_seqscan', '{'on' if seqscan else 'off'}', true)"
+    )
 
 
 def _bounded_top(keys: list[tuple[str, str]], bound: Bound, last: int, page: str) -> str:

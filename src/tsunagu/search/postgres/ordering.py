@@ -20,7 +20,7 @@ from tsunagu.search.postgres.translate import Condition
 from tsunagu.search.ranking import BODY_WEIGHT, TITLE_WEIGHT, parse_sort
 
 # Sort field → column (all C-collated text or integers, so SQL orders as Python does).
-_COLUMNS = {
+COLUMNS = {
     "metadata_modified": "metadata_modified",
     "metadata_created": "metadata_created",
     "title_string": "title_sort",
@@ -70,7 +70,7 @@ def order_by(
                 bound = score[1]
             parts.append((score[0], "DESC" if descending else "ASC"))
         else:
-            parts.append((_COLUMNS[field], "DESC" if descending else "ASC"))
+            parts.append((COLUMNS[field], "DESC" if descending else "ASC"))
     parts.append(("seq", "ASC"))
     return parts, bound
 

@@ -108,6 +108,18 @@ def _word_terms(word: str) -> set[str]:
     return {t for t in query_terms(phrase) if not (len(t) == 1 and not t.isascii())}
 
 
+def exact_key(term: Term) -> str:
+    """The ``vals`` entry (or, with a wildcard, its prefix) a term of an exact-match field
+    looks up; an unknown field is an error."""
+    name = FIELD_ALIASES.get(term.field or "", term.field) or ""
+    value = term.value
+    if name == "private":
+        name, value = "capacity", ("private" if value.lower() == "true" else "public")
+    if name not in EXACT_FIELDS and not name.startswith(("extras_", "vocab_")):
+        raise SearchQueryError(f"検索できない項目です (Unknown search field): {term.field}")
+    return value_key(name, value)
+
+
 def visibility(cond: Condition, seen: Visibility) -> str:
     """Which documents the caller may see (evaluate.visible_docs)."""
     if seen.all_private:
@@ -196,12 +208,7 @@ class Translator:
             if name in (None, "text"):
                 words = _unsubsumed(words)
             return "(" + " OR ".join(self._text(name or "text", word) for word in words) + ")"
-        if name == "private":
-            name, value = "capacity", ("private" if term.value.lower() == "true" else "public")
-            term = Term(name, value)
-        if name not in EXACT_FIELDS and not name.startswith(("extras_", "vocab_")):
-            raise SearchQueryError(f"検索できない項目です (Unknown search field): {term.field}")
-        key = value_key(name, term.value)
+        key = exact_key(term)
         if term.wildcard:
             # Rare enough (name:aed*, field:*) to walk each document's values.
             return (
@@ -327,6 +334,7 @@ __all__ = [
     "SEP",
     "Condition",
     "Translator",
+    "exact_key",
     "parse_both",
     "ranking_words",
     "required_terms",
