@@ -47,7 +47,8 @@ class DocCopies:
         # Off in tests that need the copy read before the search that asks for it.
         self.background = background
         self._copy: Copy | None = None
-        self._wanted: set[str] = {"metadata_modified"}
+        # Sort fields searches asked for, in the order they first did (the default one first).
+        self._wanted: dict[str, None] = {"metadata_modified": None}
         self._lock = threading.Lock()
         self._loading: threading.Thread | None = None
 
@@ -62,7 +63,7 @@ class DocCopies:
         ):
             return copy
         with self._lock:
-            self._wanted.update(columns)
+            self._wanted.update(dict.fromkeys(columns))
             if self.background:
                 if self._loading is None or not self._loading.is_alive():
                     self._loading = threading.Thread(
@@ -87,6 +88,8 @@ class DocCopies:
             log.exception("search document copy could not be read")
 
     def _load(self) -> None:
+        """Read the copy at the index's current version, publishing it after each sort field
+        (the default order's first), so searches in that order need not wait for the rest."""
         with self.engine.connect().execution_options(isolation_level="REPEATABLE READ") as (
             connection
         ):
@@ -95,18 +98,18 @@ class DocCopies:
             ).first()
             version = (int(row[0]), int(row[1])) if row is not None else (-1, 0)
             old = self._copy
-            with self._lock:
-                wanted = sorted(self._wanted)
             if old is not None and old.version == version:
-                ranks = dict(old.ranks)
-                seqs = old.seqs
+                seqs, ranks = old.seqs, dict(old.ranks)
             else:
-                ranks = {}
-                seqs = _read_seqs(connection)
-            for column in wanted:
-                if column not in ranks:
-                    ranks[column] = _read_ranks(connection, column, len(seqs))
-        self._copy = Copy(version=version, seqs=seqs, ranks=ranks)
+                seqs, ranks = _read_seqs(connection), {}
+                self._copy = Copy(version=version, seqs=seqs, ranks=dict(ranks))
+            while True:
+                with self._lock:  # searches may ask for more fields meanwhile
+                    missing = [column for column in self._wanted if column not in ranks]
+                if not missing:
+                    break
+                ranks[missing[0]] = _read_ranks(connection, missing[0], len(seqs))
+                self._copy = Copy(version=version, seqs=seqs, ranks=dict(ranks))
 
 
 def _read_seqs(connection: Connection) -> np.ndarray:
