@@ -4,6 +4,7 @@ background when the index moves, while the SQL path answers, so no search sees a
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from tsunagu.config import Settings
 from tsunagu.context import Services
 from tsunagu.registry import call_action
 from tsunagu.search.interface import SearchQuery
+from tsunagu.search.postgres import doc_copy
 from tsunagu.search.postgres.backend import PostgresSearch
 from tsunagu.search.postgres.doc_copy import DocCopies
 from tsunagu.search.postgres.term_seqs import TermSeqs
@@ -158,3 +160,30 @@ def test_a_rebuild_at_the_same_revision_is_a_new_copy(services: Services) -> Non
     copy = copies.current(after, [])
     assert copy is not None and int(copy.seqs.min()) > before[1]
     assert np.array_equal(copy.live(np.arange(1, before[1] + 1)), np.zeros(0, dtype=np.int64))
+
+
+def test_reads_of_the_copy_pause_between_them_while_the_catalog_keeps_changing(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(doc_copy, "PAUSE", 1000.0)
+    copies = DocCopies(services.engine)
+    with services.engine.connect() as connection:
+        version = _state(connection)
+    assert copies.current(version, []) is None
+    copies.wait()
+    assert copies.current(version, []) is not None
+    assert copies._not_before > time.monotonic()  # a thousand times the read: seconds
+    _create(services, "seq-paused", "避難所マップ")
+    _refreshed(services)
+    try:
+        with services.engine.connect() as connection:
+            moved = _state(connection)
+        copies._not_before = time.monotonic() + 0.5  # what a read of 0.5 ms would leave
+        assert copies.current(moved, []) is None
+        time.sleep(0.2)
+        assert copies.current(moved, []) is None  # still pausing
+        copies.wait()
+        assert copies.current(moved, []) is not None
+    finally:
+        _purge(services, "seq-paused")
+        _refreshed(services)

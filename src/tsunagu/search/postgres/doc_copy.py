@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +22,9 @@ from sqlalchemy import Connection, Engine, text
 from tsunagu.search.postgres.ordering import COLUMNS as SORT_COLUMNS
 
 log = logging.getLogger(__name__)
+# After reading the copy in the background, a process waits this many times as long before
+# reading it again.
+PAUSE = 3.0
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,7 @@ class DocCopies:
         self._wanted: dict[str, None] = {"metadata_modified": None}
         self._lock = threading.Lock()
         self._loading: threading.Thread | None = None
+        self._not_before = 0.0  # time.monotonic() before which no read starts
 
     def current(self, version: tuple[int, int], columns: list[str]) -> Copy | None:
         """The copy at ``version`` (revision, last seq) holding ranks for ``columns``, or None
@@ -82,10 +87,19 @@ class DocCopies:
             loading.join()
 
     def _load_logged(self) -> None:
+        # While the catalog changes every moment (a long harvest), reads of the copy would
+        # follow each other back to back in every process, each sorting the whole table once
+        # per sort field: a pause of PAUSE times the last read keeps them to a fraction of
+        # PostgreSQL's time, and the SQL path answers meanwhile.
+        time.sleep(max(0.0, self._not_before - time.monotonic()))
+        started = time.monotonic()
         try:
             self._load()
         except Exception:  # the SQL path answers meanwhile; the next search tries again
             log.exception("search document copy could not be read")
+        finally:
+            ended = time.monotonic()
+            self._not_before = ended + PAUSE * (ended - started)
 
     def _load(self) -> None:
         """Read the copy at the index's current version, publishing it after each sort field
