@@ -41,12 +41,12 @@ from tsunagu.search.postgres.term_seqs import Key, TermSeqs
 from tsunagu.search.postgres.translate import (
     Condition,
     Translator,
-    _containments,
-    _field_text,
-    _spoken,
-    _unsubsumed,
+    containments,
     exact_key,
+    field_text,
     ranking_words,
+    spoken,
+    unsubsumed,
 )
 from tsunagu.search.query_parser import And, MatchAll, Node, Not, Or, Term
 from tsunagu.search.ranking import BODY_WEIGHT, TITLE_WEIGHT, parse_sort
@@ -223,9 +223,9 @@ class _Reader:
             return self.one("vals", key)
         words = expand(term.value) if not term.phrase else (term.value,)
         if name in (None, "text"):
-            words = _unsubsumed(words)
+            words = unsubsumed(words)
         phrases = [normalize_text(word) for word in words]
-        if term.wildcard or any(_spoken(phrase) for phrase in phrases):
+        if term.wildcard or any(spoken(phrase) for phrase in phrases):
             return self._by_sql(term, None)
         return _union([self._written(name or "text", phrase) for phrase in phrases])
 
@@ -243,9 +243,9 @@ class _Reader:
             return found
         # A phrase of several terms, or a word in one named field: the documents whose text
         # holds it, as remembered, and those indexed since, confirmed one by one.
-        text_column = _field_text(field)
+        text_column = field_text(field)
         own = Condition()
-        candidates = (" AND ".join(_containments(own, field, terms)), own.params)
+        candidates = (" AND ".join(containments(own, field, terms)), own.params)
         answer = self.phrases.answer(self.connection, text_column, phrase, candidates, self.newest)
         upto = min(answer.upto, self.newest)
         known = answer.seqs[: np.searchsorted(answer.seqs, upto, side="right")]
