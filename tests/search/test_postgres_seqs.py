@@ -21,6 +21,7 @@ from tsunagu.search.interface import SearchQuery
 from tsunagu.search.postgres import doc_copy
 from tsunagu.search.postgres.backend import PostgresSearch
 from tsunagu.search.postgres.doc_copy import DocCopies
+from tsunagu.search.postgres.held_seqs import Held, HeldSeqs
 from tsunagu.search.postgres.term_seqs import TermSeqs
 from tsunagu.storage.migrate import upgrade
 
@@ -187,3 +188,14 @@ def test_reads_of_the_copy_pause_between_them_while_the_catalog_keeps_changing(
     finally:
         _purge(services, "seq-paused")
         _refreshed(services)
+
+
+def test_an_answer_read_further_is_never_replaced_by_one_read_less_far() -> None:
+    held: HeldSeqs[str] = HeldSeqs(capacity=5)
+    further = Held(upto=10, seqs=np.array([1, 4, 9]))
+    assert held.keep("避難", further) is further
+    assert held.keep("避難", Held(upto=5, seqs=np.array([1, 4]))) is further  # a slower search
+    held.keep("人口", Held(upto=10, seqs=np.array([2])))
+    assert held.get("避難") is further  # now the most recently used
+    held.keep("統計", Held(upto=10, seqs=np.array([3, 5])))  # 6 seqs: the least recent goes
+    assert held.get("人口") is None and held.size() == (2, 5)

@@ -20,7 +20,6 @@ engine's, so the three give the same ids, counts and facets:
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +34,7 @@ from tsunagu.search.postgres import facets
 from tsunagu.search.postgres.doc_copy import Copy, DocCopies, isin_sorted
 from tsunagu.search.postgres.facet_cache import FacetValues
 from tsunagu.search.postgres.ordering import COLUMNS as SORT_COLUMNS
+from tsunagu.search.postgres.ordering import gains
 from tsunagu.search.postgres.phrase_cache import PhraseSeqs
 from tsunagu.search.postgres.rows import FACET_COLUMNS, SEP, value_key
 from tsunagu.search.postgres.term_seqs import Key, TermSeqs
@@ -49,7 +49,7 @@ from tsunagu.search.postgres.translate import (
     unsubsumed,
 )
 from tsunagu.search.query_parser import And, MatchAll, Node, Not, Or, Term
-from tsunagu.search.ranking import BODY_WEIGHT, TITLE_WEIGHT, parse_sort
+from tsunagu.search.ranking import parse_sort
 from tsunagu.search.synonyms import expand
 
 _EMPTY = np.zeros(0, dtype=np.int64)
@@ -82,11 +82,11 @@ class InProcess:
         """The search in ``connection``'s snapshot, or None when this process's copy of the
         index is not yet read at the snapshot's version (the caller takes the SQL path)."""
         row = connection.execute(
-            text("SELECT revision, seq, documents FROM search_state WHERE id = 1")
+            text("SELECT revision, seq FROM search_state WHERE id = 1")
         ).first()
         if row is None:
             return None
-        revision, newest, documents = int(row[0]), int(row[1]), int(row[2])
+        revision, newest = int(row[0]), int(row[1])
         keys = parse_sort(query.sort)
         columns = [SORT_COLUMNS[field] for field, _ in keys if field != "score"]
         copy = self.copies.current((revision, newest), columns)
@@ -99,7 +99,7 @@ class InProcess:
         count = len(matched)
         raws: list[bytes] = []
         if query.rows > 0 and query.start < count:
-            order = _order(reader, matched, keys, ranking_words(q_node), max(documents, 1))
+            order = _order(reader, matched, keys, ranking_words(q_node))
             page = matched[order[query.start : query.start + query.rows]]
             raws = _raws(connection, page)
         return Found(count, raws, self._facets(connection, matched, query.facet_fields))
@@ -270,13 +270,12 @@ def _order(
     matched: np.ndarray,
     keys: list[tuple[str, bool]],
     words: list[str],
-    documents: int,
 ) -> np.ndarray:
     """Positions in ``matched`` in the order of the results (ordering.order_by's keys)."""
     columns: list[np.ndarray] = []
     for field, descending in keys:
         if field == "score":
-            column: Any = _scores(reader, matched, words, documents) if words else None
+            column: Any = _scores(reader, matched, words) if words else None
             if column is None:
                 continue  # every document scores 0: the next key decides
         else:
@@ -286,42 +285,28 @@ def _order(
     return np.lexsort([matched, *reversed(columns)])
 
 
-def _scores(
-    reader: _Reader, matched: np.ndarray, words: list[str], documents: int
-) -> np.ndarray | None:
-    """Relevance of each match, summed in ordering._score's order with its gains."""
-    terms = [term for word in words for term in query_terms(normalize_text(word))]
-    if not terms:
+def _scores(reader: _Reader, matched: np.ndarray, words: list[str]) -> np.ndarray | None:
+    """Relevance of each match: ordering.gains summed in their order, as the SQL path sums
+    them, so equal documents get bit-for-bit equal scores."""
+    found = gains(reader.connection, words)
+    if not found:
         return None
-    rows = reader.connection.execute(
-        text(
-            "SELECT term, title_df, body_df FROM search_term WHERE term = ANY(CAST(:t AS text[]))"
-        ),
-        {"t": sorted(set(terms))},
-    ).all()
-    df = {term: (title_df, body_df) for term, title_df, body_df in rows}
-    wanted = [
-        (column, term) for term in df for column in ("title_terms", "all_terms", "title_only")
-    ]
-    held = reader.seqs(wanted)
-    score: np.ndarray | None = None
-    for term in terms:
-        title_df, body_df = df.get(term, (0, 0))
-        for in_title, weight, count in (
-            (True, TITLE_WEIGHT, title_df),
-            (False, BODY_WEIGHT, body_df),
-        ):
-            if count <= 0:
-                continue
-            gain = weight * math.log(1 + documents / (count + 1))
-            if in_title:
-                holds = isin_sorted(matched, held[("title_terms", term)])
-            else:
-                holds = isin_sorted(matched, held[("all_terms", term)]) & ~isin_sorted(
-                    matched, held[("title_only", term)]
-                )
-            added = np.where(holds, gain, 0.0)
-            score = (np.zeros(len(matched)) if score is None else score) + added
+    held = reader.seqs(
+        [
+            (column, term)
+            for term, _, _ in found
+            for column in ("title_terms", "all_terms", "title_only")
+        ]
+    )
+    score = np.zeros(len(matched))
+    for term, in_title, gain in found:
+        if in_title:
+            holds = isin_sorted(matched, held[("title_terms", term)])
+        else:
+            holds = isin_sorted(matched, held[("all_terms", term)]) & ~isin_sorted(
+                matched, held[("title_only", term)]
+            )
+        score = score + np.where(holds, gain, 0.0)
     return score
 
 

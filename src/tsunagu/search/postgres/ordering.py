@@ -75,17 +75,12 @@ def order_by(
     return parts, bound
 
 
-def _score(
-    cond: Condition, connection: Connection, words: list[str], required: frozenset[str]
-) -> tuple[str, Bound | None] | None:
-    """The relevance expression, and its Bound if it reads ``all_terms``. A term of
-    ``all_terms`` is in the body unless it is in the title only (``title_only``, a few entries
-    kept in the row): reading the body's own array (about 90 terms, out of line) for each match
-    cost most of a broad search's time. A term every match holds (``required``) needs no
-    ``all_terms`` lookup at all."""
+def gains(connection: Connection, words: list[str]) -> list[tuple[str, bool, float]]:
+    """What each query term adds to a document's relevance, in the order the gains are summed:
+    (term, in the title or else in the body, gain), as search/ranking.py computes them."""
     terms = [term for word in words for term in query_terms(normalize_text(word))]
     if not terms:
-        return None
+        return []
     rows = connection.execute(
         text(
             "SELECT term, title_df, body_df FROM search_term WHERE term = ANY(CAST(:t AS text[]))"
@@ -96,36 +91,47 @@ def _score(
     total = max(
         int(connection.scalar(text("SELECT documents FROM search_state WHERE id = 1")) or 0), 1
     )
-    added: list[str] = []
-    # The bound: the gains told from the short arrays, and the sum of those that are not.
-    cheap: list[str] = []
-    slack = 0.0
+    found = []
     for term in terms:
         title_df, body_df = df.get(term, (0, 0))
         for in_title, weight, count in (
             (True, TITLE_WEIGHT, title_df),
             (False, BODY_WEIGHT, body_df),
         ):
-            if count <= 0:
-                continue
-            gain = weight * math.log(1 + total / (count + 1))
-            array = cond.terms([term])
-            reads_all_terms = not in_title and term not in required
-            if in_title:
-                holds = f"title_terms @> {array}"
-            elif reads_all_terms:
-                holds = f"(all_terms @> {array} AND NOT title_only @> {array})"
-            else:
-                holds = f"NOT title_only @> {array}"
-            case = (
-                f"CASE WHEN {holds} THEN CAST({cond.bind(gain)} AS float8)"
-                " ELSE CAST(0 AS float8) END"
-            )
-            added.append(case)
-            if reads_all_terms:
-                slack += gain
-            else:
-                cheap.append(case)
+            if count > 0:
+                found.append((term, in_title, weight * math.log(1 + total / (count + 1))))
+    return found
+
+
+def _score(
+    cond: Condition, connection: Connection, words: list[str], required: frozenset[str]
+) -> tuple[str, Bound | None] | None:
+    """The relevance expression, and its Bound if it reads ``all_terms``. A term of
+    ``all_terms`` is in the body unless it is in the title only (``title_only``, a few entries
+    kept in the row): reading the body's own array (about 90 terms, out of line) for each match
+    cost most of a broad search's time. A term every match holds (``required``) needs no
+    ``all_terms`` lookup at all."""
+    added: list[str] = []
+    # The bound: the gains told from the short arrays, and the sum of those that are not.
+    cheap: list[str] = []
+    slack = 0.0
+    for term, in_title, gain in gains(connection, words):
+        array = cond.terms([term])
+        reads_all_terms = not in_title and term not in required
+        if in_title:
+            holds = f"title_terms @> {array}"
+        elif reads_all_terms:
+            holds = f"(all_terms @> {array} AND NOT title_only @> {array})"
+        else:
+            holds = f"NOT title_only @> {array}"
+        case = (
+            f"CASE WHEN {holds} THEN CAST({cond.bind(gain)} AS float8) ELSE CAST(0 AS float8) END"
+        )
+        added.append(case)
+        if reads_all_terms:
+            slack += gain
+        else:
+            cheap.append(case)
     if not added:
         return None
     score = "(CAST(0 AS float8) + " + " + ".join(added) + ")"

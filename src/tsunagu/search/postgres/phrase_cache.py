@@ -14,13 +14,12 @@ change, they only go away.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection, text
+
+from tsunagu.search.postgres.held_seqs import Held, HeldSeqs
 
 # Seqs remembered over all phrases (8 bytes each): at most 32 MB per process.
 CAPACITY_SEQS = 4_000_000
@@ -29,20 +28,11 @@ CAPACITY_SEQS = 4_000_000
 STALE_AFTER = 512
 
 
-@dataclass(frozen=True)
-class _Answer:
-    upto: int  # every document with a seq up to this one was checked
-    seqs: np.ndarray  # those holding the phrase, int64, ascending
-
-
 class PhraseSeqs:
-    """One process's remembered phrase answers, least recently used forgotten first."""
+    """One process's remembered phrase answers."""
 
     def __init__(self, capacity: int = CAPACITY_SEQS) -> None:
-        self.capacity = capacity
-        self._answers: OrderedDict[tuple[str, str], _Answer] = OrderedDict()
-        self._held = 0
-        self._lock = threading.Lock()
+        self._held: HeldSeqs[tuple[str, str]] = HeldSeqs(capacity)
 
     def answer(
         self,
@@ -51,15 +41,12 @@ class PhraseSeqs:
         phrase: str,
         candidates: tuple[str, dict[str, Any]],
         newest: int,
-    ) -> _Answer:
+    ) -> Held:
         """The documents up to seq ``newest`` (at least) whose ``column`` text holds ``phrase``,
         read in ``connection``'s snapshot. ``candidates`` is a condition every such document
         meets (its terms' array containments, which the GIN indexes answer) and its values."""
         key = (column, phrase)
-        with self._lock:
-            known = self._answers.get(key)
-            if known is not None:
-                self._answers.move_to_end(key)
+        known = self._held.get(key)
         if known is not None and newest - known.upto <= STALE_AFTER:
             return known
         since = known.upto if known is not None else 0
@@ -74,16 +61,7 @@ class PhraseSeqs:
         ).scalar()
         more = np.frombuffer(found or b"", dtype=">i8").astype(np.int64)
         seqs = more if known is None else np.concatenate([known.seqs, more])
-        answer = _Answer(upto=newest, seqs=seqs)
-        with self._lock:
-            old = self._answers.pop(key, None)
-            self._held -= 0 if old is None else len(old.seqs)
-            self._answers[key] = answer
-            self._held += len(seqs)
-            while self._held > self.capacity and len(self._answers) > 1:
-                _, gone = self._answers.popitem(last=False)
-                self._held -= len(gone.seqs)
-        return answer
+        return self._held.keep(key, Held(upto=newest, seqs=seqs))
 
 
 __all__ = ["PhraseSeqs"]

@@ -13,12 +13,10 @@ are still there is the document copy's business (doc_copy.py).
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from dataclasses import dataclass
-
 import numpy as np
 from sqlalchemy import Connection, text
+
+from tsunagu.search.postgres.held_seqs import Held, HeldSeqs
 
 # Seqs remembered over all terms (8 bytes each): at most 48 MB per process.
 CAPACITY_SEQS = 6_000_000
@@ -28,38 +26,21 @@ COLUMNS = ("all_terms", "title_terms", "title_only", "chars", "reading_terms", "
 Key = tuple[str, str]  # (column, term)
 
 
-@dataclass(frozen=True)
-class _Held:
-    upto: int  # every document with a seq up to this one was read
-    seqs: np.ndarray  # those holding the term, int64, ascending
-
-
 class TermSeqs:
-    """One process's remembered term answers, least recently used forgotten first."""
+    """One process's remembered term answers."""
 
     def __init__(self, capacity: int = CAPACITY_SEQS) -> None:
-        self.capacity = capacity
-        self._held: OrderedDict[Key, _Held] = OrderedDict()
-        self._count = 0
-        self._lock = threading.Lock()
+        self._held: HeldSeqs[Key] = HeldSeqs(capacity)
 
     def get(self, connection: Connection, keys: list[Key], newest: int) -> dict[Key, np.ndarray]:
         """The seqs (up to ``newest``) of the documents holding each key, read in
         ``connection``'s snapshot, whose last seq is ``newest``. One statement reads every key
         not yet known up to ``newest``."""
-        wanted = list(dict.fromkeys(keys))
-        with self._lock:
-            known = {key: self._held.get(key) for key in wanted}
-            for key, held in known.items():
-                if held is not None:
-                    self._held.move_to_end(key)
+        known = {key: self._held.get(key) for key in dict.fromkeys(keys)}
         stale = [key for key, held in known.items() if held is None or held.upto < newest]
         if stale:
             read = self._read(connection, [(key, known[key]) for key in stale], newest)
-            with self._lock:
-                for key, held in read.items():
-                    self._keep(key, held)
-            known.update(read)
+            known.update((key, self._held.keep(key, held)) for key, held in read.items())
         result: dict[Key, np.ndarray] = {}
         for key, held in known.items():
             assert held is not None
@@ -72,12 +53,11 @@ class TermSeqs:
 
     def held(self) -> tuple[int, int]:
         """How many term answers, and seqs over all of them, this process holds."""
-        with self._lock:
-            return len(self._held), self._count
+        return self._held.size()
 
     def _read(
-        self, connection: Connection, stale: list[tuple[Key, _Held | None]], newest: int
-    ) -> dict[Key, _Held]:
+        self, connection: Connection, stale: list[tuple[Key, Held | None]], newest: int
+    ) -> dict[Key, Held]:
         parts = []
         params: dict[str, object] = {"newest": newest}
         for i, ((column, term), held) in enumerate(stale):
@@ -90,24 +70,13 @@ class TermSeqs:
                 f" FROM search_document WHERE {column} @> CAST(:t{i} AS text[])"
                 f" AND seq > :s{i} AND seq <= :newest) AS seqs"
             )
-        found: dict[Key, _Held] = {}
+        found: dict[Key, Held] = {}
         for i, packed in connection.execute(text(" UNION ALL ".join(parts)), params):
             key, held = stale[int(i)]
             more = np.frombuffer(packed or b"", dtype=">i8").astype(np.int64)
             seqs = more if held is None else np.concatenate([held.seqs, more])
-            found[key] = _Held(upto=newest, seqs=seqs)
+            found[key] = Held(upto=newest, seqs=seqs)
         return found
-
-    def _keep(self, key: Key, held: _Held) -> None:
-        old = self._held.pop(key, None)
-        if old is not None and old.upto > held.upto:
-            held = old  # another search read further meanwhile
-        self._count -= 0 if old is None else len(old.seqs)
-        self._held[key] = held
-        self._count += len(held.seqs)
-        while self._count > self.capacity and len(self._held) > 1:
-            _, gone = self._held.popitem(last=False)
-            self._count -= len(gone.seqs)
 
 
 __all__ = ["COLUMNS", "Key", "TermSeqs"]

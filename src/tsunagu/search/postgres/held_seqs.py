@@ -1,0 +1,62 @@
+"""Answers a process remembers as seqs (terms, phrases), least recently used forgotten first.
+
+An answer stays exact without being invalidated because a seq always means the same document
+content (facet_cache.py): it only has to be read on past ``upto``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import numpy as np
+
+K = TypeVar("K")
+
+
+@dataclass(frozen=True)
+class Held:
+    upto: int  # every document with a seq up to this one was checked
+    seqs: np.ndarray  # those in the answer, int64, ascending
+
+
+class HeldSeqs(Generic[K]):
+    """At most ``capacity`` seqs over all answers (8 bytes each)."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._held: OrderedDict[K, Held] = OrderedDict()
+        self._count = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: K) -> Held | None:
+        with self._lock:
+            held = self._held.get(key)
+            if held is not None:
+                self._held.move_to_end(key)
+            return held
+
+    def keep(self, key: K, held: Held) -> Held:
+        """Remember an answer, unless another search meanwhile read further; returns the one
+        remembered."""
+        with self._lock:
+            old = self._held.pop(key, None)
+            if old is not None and old.upto > held.upto:
+                held = old
+            self._count -= 0 if old is None else len(old.seqs)
+            self._held[key] = held
+            self._count += len(held.seqs)
+            while self._count > self.capacity and len(self._held) > 1:
+                _, gone = self._held.popitem(last=False)
+                self._count -= len(gone.seqs)
+            return held
+
+    def size(self) -> tuple[int, int]:
+        """How many answers, and seqs over all of them, are remembered."""
+        with self._lock:
+            return len(self._held), self._count
+
+
+__all__ = ["Held", "HeldSeqs"]
