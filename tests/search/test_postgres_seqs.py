@@ -18,7 +18,7 @@ from tsunagu.config import Settings
 from tsunagu.context import Services
 from tsunagu.registry import call_action
 from tsunagu.search.interface import SearchQuery
-from tsunagu.search.postgres import doc_copy
+from tsunagu.search.postgres import doc_copy, held_seqs
 from tsunagu.search.postgres.backend import PostgresSearch
 from tsunagu.search.postgres.doc_copy import DocCopies
 from tsunagu.search.postgres.held_seqs import Held, HeldSeqs
@@ -199,3 +199,25 @@ def test_an_answer_read_further_is_never_replaced_by_one_read_less_far() -> None
     assert held.get("避難") is further  # now the most recently used
     held.keep("統計", Held(upto=10, seqs=np.array([3, 5])))  # 6 seqs: the least recent goes
     assert held.get("人口") is None and held.size() == (2, 5)
+
+
+def test_an_answer_far_behind_is_read_afresh_by_the_terms_index(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(held_seqs, "READ_ON_LIMIT", 0)  # any change is "far"
+    terms = TermSeqs()
+    statements: list[str] = []
+    with services.engine.connect() as connection:
+        before = terms.get(connection, [("all_terms", "人口")], _state(connection)[1])
+    _create(services, "seq-far", "人口の推移")
+    _refreshed(services)
+    try:
+        with services.engine.connect() as connection:
+            newest = _state(connection)[1]
+            event.listen(connection, "before_cursor_execute", lambda *a: statements.append(a[2]))
+            after = terms.get(connection, [("all_terms", "人口")], newest)
+        assert len(after[("all_terms", "人口")]) == len(before[("all_terms", "人口")]) + 1
+        assert len(statements) == 1 and "seq >" not in statements[0]
+    finally:
+        _purge(services, "seq-far")
+        _refreshed(services)

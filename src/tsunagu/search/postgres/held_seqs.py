@@ -22,6 +22,21 @@ class Held:
     seqs: np.ndarray  # those in the answer, int64, ascending
 
 
+# An answer is read on past its seq by the seq index when at most this many seqs were given
+# since; past that (a bulk import, a rebuild) it is read afresh by the term's GIN index.
+READ_ON_LIMIT = 5_000
+
+
+def read_on(held: Held | None, newest: int) -> bool:
+    """Whether to read an answer on from ``held.upto`` rather than afresh. Either way the
+    statement leaves the planner one index to use: the seq range, with the term checked on each
+    row (``IS TRUE`` is no indexable condition), or the term's GIN index, without a seq range
+    (every row of the snapshot is up to ``newest``). With both, the plan would rest on the
+    planner's estimates: a seq range taken over the whole table checks every row's terms, and
+    the GIN index for a few new rows visits every row holding the term."""
+    return held is not None and newest - held.upto <= READ_ON_LIMIT
+
+
 class HeldSeqs(Generic[K]):
     """At most ``capacity`` seqs over all answers (8 bytes each)."""
 
@@ -59,4 +74,4 @@ class HeldSeqs(Generic[K]):
             return len(self._held), self._count
 
 
-__all__ = ["Held", "HeldSeqs"]
+__all__ = ["READ_ON_LIMIT", "Held", "HeldSeqs", "read_on"]

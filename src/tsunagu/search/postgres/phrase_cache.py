@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, text
 
-from tsunagu.search.postgres.held_seqs import Held, HeldSeqs
+from tsunagu.search.postgres.held_seqs import Held, HeldSeqs, read_on
 
 # Seqs remembered over all phrases (8 bytes each): at most 32 MB per process.
 CAPACITY_SEQS = 4_000_000
@@ -49,18 +49,22 @@ class PhraseSeqs:
         known = self._held.get(key)
         if known is not None and newest - known.upto <= STALE_AFTER:
             return known
-        since = known.upto if known is not None else 0
         condition, values = candidates
+        params = {**values, "phrase": phrase}
+        # One index for the planner to use (held_seqs.read_on): the seq range or the GIN.
+        if read_on(known, newest):
+            assert known is not None
+            params["since"] = known.upto
+            condition = f"seq > :since AND ({condition}) IS TRUE"
         found = connection.execute(
             text(
                 "SELECT string_agg(int8send(seq), ''::bytea ORDER BY seq) FROM search_document"
-                f" WHERE {condition} AND seq > :since AND seq <= :newest"
-                f" AND strpos({column}, :phrase) > 0"
+                f" WHERE {condition} AND strpos({column}, :phrase) > 0"
             ),
-            {**values, "since": since, "newest": newest, "phrase": phrase},
+            params,
         ).scalar()
         more = np.frombuffer(found or b"", dtype=">i8").astype(np.int64)
-        seqs = more if known is None else np.concatenate([known.seqs, more])
+        seqs = np.concatenate([known.seqs, more]) if read_on(known, newest) else more
         return self._held.keep(key, Held(upto=newest, seqs=seqs))
 
 

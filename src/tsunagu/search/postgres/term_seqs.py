@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from sqlalchemy import Connection, text
 
-from tsunagu.search.postgres.held_seqs import Held, HeldSeqs
+from tsunagu.search.postgres.held_seqs import Held, HeldSeqs, read_on
 
 # Seqs remembered over all terms (8 bytes each): at most 48 MB per process.
 CAPACITY_SEQS = 6_000_000
@@ -59,22 +59,26 @@ class TermSeqs:
         self, connection: Connection, stale: list[tuple[Key, Held | None]], newest: int
     ) -> dict[Key, Held]:
         parts = []
-        params: dict[str, object] = {"newest": newest}
+        params: dict[str, object] = {}
         for i, ((column, term), held) in enumerate(stale):
             if column not in COLUMNS:
                 raise ValueError(f"not a term array of search_document: {column}")
             params[f"t{i}"] = [term]
-            params[f"s{i}"] = held.upto if held is not None else 0
+            if read_on(held, newest):
+                assert held is not None
+                params[f"s{i}"] = held.upto
+                where = f"seq > :s{i} AND ({column} @> CAST(:t{i} AS text[])) IS TRUE"
+            else:
+                where = f"{column} @> CAST(:t{i} AS text[])"
             parts.append(
                 f"SELECT {i} AS i, (SELECT string_agg(int8send(seq), ''::bytea ORDER BY seq)"
-                f" FROM search_document WHERE {column} @> CAST(:t{i} AS text[])"
-                f" AND seq > :s{i} AND seq <= :newest) AS seqs"
+                f" FROM search_document WHERE {where}) AS seqs"
             )
         found: dict[Key, Held] = {}
         for i, packed in connection.execute(text(" UNION ALL ".join(parts)), params):
             key, held = stale[int(i)]
             more = np.frombuffer(packed or b"", dtype=">i8").astype(np.int64)
-            seqs = more if held is None else np.concatenate([held.seqs, more])
+            seqs = np.concatenate([held.seqs, more]) if read_on(held, newest) else more
             found[key] = Held(upto=newest, seqs=seqs)
         return found
 
