@@ -221,3 +221,22 @@ def test_an_answer_far_behind_is_read_afresh_by_the_terms_index(
     finally:
         _purge(services, "seq-far")
         _refreshed(services)
+
+
+def test_title_only_terms_are_found_through_the_title_terms_index(services: Services) -> None:
+    # title_only has no index of its own: read by itself it was a scan of every row.
+    terms = TermSeqs()
+    statements: list[str] = []
+    with services.engine.connect() as connection:
+        newest = _state(connection)[1]
+        event.listen(connection, "before_cursor_execute", lambda *a: statements.append(a[2]))
+        found = terms.get(connection, [("title_only", "避難"), ("title_terms", "避難")], newest)
+        with connection.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
+            # As a search from seqs sets it (backend._settings): an index is used where one can be.
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("EXPLAIN " + statements[-1], {"t0": ["避難"], "t1": ["避難"]})
+            steps = " ".join(row[0] for row in cursor.fetchall())
+    assert "title_terms @>" in statements[-1].split("UNION ALL")[0]
+    assert "Seq Scan" not in steps
+    # The titles 避難所一覧 hold 避難; no body holds it, so it is in the title only.
+    assert len(found[("title_only", "避難")]) == len(found[("title_terms", "避難")]) == 6

@@ -64,12 +64,16 @@ class TermSeqs:
             if column not in COLUMNS:
                 raise ValueError(f"not a term array of search_document: {column}")
             params[f"t{i}"] = [term]
+            holds = f"{column} @> CAST(:t{i} AS text[])"
             if read_on(held, newest):
                 assert held is not None
                 params[f"s{i}"] = held.upto
-                where = f"seq > :s{i} AND ({column} @> CAST(:t{i} AS text[])) IS TRUE"
+                where = f"seq > :s{i} AND ({holds}) IS TRUE"
+            elif column == "title_only":
+                # No index of its own: its terms are title terms, found by title_terms' index.
+                where = f"title_terms @> CAST(:t{i} AS text[]) AND ({holds}) IS TRUE"
             else:
-                where = f"{column} @> CAST(:t{i} AS text[])"
+                where = holds
             parts.append(
                 f"SELECT {i} AS i, (SELECT string_agg(int8send(seq), ''::bytea ORDER BY seq)"
                 f" FROM search_document WHERE {where}) AS seqs"
