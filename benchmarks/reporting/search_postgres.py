@@ -13,8 +13,14 @@ INTRO = [
     "- Server: `uvicorn tsunagu.asgi:app --workers 2` with `TSUNAGU_SEARCH_BACKEND=postgresql` on a "
     "throwaway PostgreSQL holding `benchmarks/search.py`'s generated catalog (copied from its "
     "SQLite catalog), the same query mix as search.py.",
-    "- *raw SQL*: the very statements the backend sends for each query, over one psycopg "
-    "connection without the app: what the HTTP figure costs beyond PostgreSQL's own work.",
+    "- *raw SQL*: PostgreSQL answering each search alone: the statements of the backend's SQL "
+    "path (`PostgresSearch.plan`: found, counted, ranked, paged and faceted in SQL), over one "
+    "psycopg connection without the app. Since the search from seqs "
+    "(`search/postgres/in_process.py`), the app answers from each process's remembered term "
+    "seqs and copy of the index, and asks PostgreSQL only for what changed and the page.",
+    "- Warm-up: the mix once on each system, then twice more over HTTP with a new connection per "
+    "request, so that both workers have seen it; the timed passes follow. A fresh process's "
+    "first searches are measured apart (below).",
 ]
 
 
@@ -45,6 +51,30 @@ def render(summary: dict[str, Any]) -> list[str]:
         lines += ["", f"{target}: {verdict(p95 is not None and p95 <= TARGET_P95_MS)} ({ms(p95)})."]
     else:
         lines += ["", f"{target}: not judged on {summary['datasets']:,} datasets ({ms(p95)})."]
+    copy = summary.get("copy")
+    if copy:
+        lines += [
+            "",
+            f"Each process's copy of the index (doc_copy.py), read afresh as after every change: "
+            f"{copy['read_seconds']:.2f} s with all {copy['sort_fields']} sort fields, "
+            f"{copy['copy_mib']:.1f} MiB; the SQL path answers while it is read. Term answers "
+            f"held by the benchmark process after the runs: {copy['terms_held']:,} terms, "
+            f"{copy['term_seqs_mib']:.1f} MiB of seqs (at most 45.8 MiB, least recently used "
+            "forgotten first). Worker RSS after the runs: "
+            + ", ".join(f"{mib:.0f}" for mib in summary["server"]["rss_mib"])
+            + " MiB.",
+        ]
+        first = copy.get("first_pass")
+        if first:
+            lines += [
+                "",
+                "The mix once more in a fresh process's state (its copy of the index read, "
+                "nothing else remembered: the first search with facets reads the common facets' "
+                "values of every document, and each term's or phrase's first search reads its "
+                "matches from PostgreSQL), "
+                f"in-process: p50 {ms(first['p50'])}, p95 {ms(first['p95'])}, "
+                f"max {ms(first['max'])} ms.",
+            ]
     for mismatch in checks.get("mismatches", []):
         lines.append(f"- differs from the embedded engine: {mismatch}")
     return lines
