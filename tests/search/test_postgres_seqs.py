@@ -240,3 +240,19 @@ def test_title_only_terms_are_found_through_the_title_terms_index(services: Serv
     assert "Seq Scan" not in steps
     # The titles 避難所一覧 hold 避難; no body holds it, so it is in the title only.
     assert len(found[("title_only", "避難")]) == len(found[("title_terms", "避難")]) == 6
+
+
+def test_a_starting_host_reads_its_copies_before_its_first_search(services: Services) -> None:
+    host = PostgresSearch(services.engine, services.settings.site_url)
+    with services.sessions() as session:
+        assert host.load(session) == 12
+    assert host.warming is not None
+    host.warming.join()
+    host.copies.wait()
+    with services.engine.connect() as connection:
+        version = _state(connection)
+        last = connection.scalar(text("SELECT max(seq) FROM search_document"))
+    copy = host.copies.current(version, [])
+    assert copy is not None and len(copy.seqs) == 12
+    assert host.in_process.terms.held() == (2, 12)  # every document is active; none private
+    assert host.facet_values._values.last == last  # every document's facet values

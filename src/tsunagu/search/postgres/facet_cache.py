@@ -81,6 +81,10 @@ class FacetValues:
                 rows.append((field, key, int(tally[value_id])))
         return rows
 
+    def prime(self, connection: Connection, seq: int) -> None:
+        """Read the values of every document up to ``seq`` ahead of the first search."""
+        self._covering(connection, seq)
+
     def _covering(self, connection: Connection, seq: int) -> _Values:
         values = self._values
         if seq <= values.last:

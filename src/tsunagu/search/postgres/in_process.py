@@ -53,6 +53,10 @@ from tsunagu.search.ranking import parse_sort
 from tsunagu.search.synonyms import expand
 
 _EMPTY = np.zeros(0, dtype=np.int64)
+# The values every search's visibility reads (_Reader.visible).
+ACTIVE = ("vals", value_key("state", "active"))
+PRIVATE = ("vals", value_key("capacity", "private"))
+VISIBILITY_KEYS = (ACTIVE, PRIVATE)
 
 
 @dataclass
@@ -153,11 +157,11 @@ class _Reader:
 
     def visible(self, seen: Visibility) -> np.ndarray:
         """Which documents the caller may see (translate.visibility, evaluate.visible_docs)."""
-        active = self.copy.live(self.one("vals", value_key("state", "active")))
+        active = self.copy.live(self.one(*ACTIVE))
         if seen.all_private:
             visible = active
         else:
-            private = self.one("vals", value_key("capacity", "private"))
+            private = self.one(*PRIVATE)
             parts = [np.setdiff1d(active, private, assume_unique=True)]
             parts += [np.intersect1d(active, self._org(org)) for org in seen.private_orgs]
             if seen.private_datasets:
@@ -332,4 +336,4 @@ def _union(parts: list[np.ndarray]) -> np.ndarray:
     return np.unique(np.concatenate(parts))
 
 
-__all__ = ["Found", "InProcess"]
+__all__ = ["VISIBILITY_KEYS", "Found", "InProcess"]
