@@ -32,7 +32,7 @@ from tsunagu.catalog.models import (
     dataset_group,
 )
 from tsunagu.catalog.resources import storage_folder
-from tsunagu.catalog.revision import bump_revision
+from tsunagu.catalog.revision import bump_revision, lock_dataset
 from tsunagu.context import Context
 from tsunagu.errors import NotFound, ValidationError
 from tsunagu.events import resource_deleted
@@ -77,6 +77,10 @@ def dataset_purge(context: Context, data: dict[str, Any]) -> None:
     if dataset is None:
         raise NotFound(f"データセットが見つかりません: {ref} (Dataset was not found)")
     authz.require_sysadmin(context)
+    # The dataset row before the revision counter, as every writer takes them (lock_dataset):
+    # a file check finishing meanwhile holds the row and wants the counter.
+    if lock_dataset(context.session, dataset.id) is None:
+        raise NotFound(f"データセットが見つかりません: {ref} (Dataset was not found)")
     for resource in dataset.resources:
         # The datastore drops the resource's table and cancels its queued ingests.
         resource_deleted(context, resource)
