@@ -125,3 +125,27 @@ def test_the_form_suggests_a_name_and_saves_frequency_area_and_contact(
     expect(page.get_by_label("地域 1", exact=True)).to_have_value("山口県下関市 352012")
     expect(page.get_by_label("電話番号")).to_have_value("083-231-1111")
     assert check_page(page, review_name="staff-dataset-edit-form") == {}
+
+
+def test_a_suggestion_answered_while_a_name_is_being_typed_is_dropped(page: Any) -> None:
+    sign_in(page)
+    page.goto("/staff/dataset/new")
+    held: list[Any] = []  # the suggestion's request, answered when the test says
+
+    def hold(route: Any) -> None:
+        held.append(route)
+
+    page.route(re.compile("package_name_suggest"), hold)
+    name = page.get_by_label(re.compile("URL に使う名前"))
+    with page.expect_request(re.compile("package_name_suggest")):
+        page.get_by_label("タイトル").fill(TITLE)
+    name.focus()  # about to type the name while the suggestion is on its way
+    with page.expect_response(re.compile("package_name_suggest")):
+        held[0].continue_()
+    name.press_sequentially("my-own-name")
+    expect(name).to_have_value("my-own-name")
+    # Leaving the field empty offers a suggestion again.
+    page.unroute(re.compile("package_name_suggest"))
+    name.fill("")
+    page.get_by_label("タイトル").focus()
+    expect(name).to_have_value(f"{SLUG}-2")

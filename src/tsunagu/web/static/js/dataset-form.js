@@ -15,7 +15,7 @@
  *          data-label-checking="…" data-label-use="… {name} …">
  *   <p id="f-name-status" aria-live="polite"></p>
  * While the name field is empty or still holds the last suggestion, typing a title fills it
- * with a suggestion (package_name_suggest). Typing in the name field checks it
+ * with a suggestion (package_name_suggest), unless the name field has the focus. Typing in the name field checks it
  * (package_name_check) and shows why a name cannot be used, with a button to take the free
  * name offered instead. Both are GET reads with the signed-in session (no token needed).
  */
@@ -118,6 +118,16 @@
     title.addEventListener('input', later(suggest));
     if (org) org.addEventListener('change', later(suggest));
     input.addEventListener('input', later(check));
+    // Someone about to type a name: a suggestion landing now would be typed onto (the caret at
+    // its end), so pending and unanswered ones are dropped; left empty, the field is offered
+    // one again.
+    input.addEventListener('focus', function () {
+      clearTimeout(timer);
+      sequence++;
+    });
+    input.addEventListener('blur', function () {
+      if (!input.value.trim()) suggest();
+    });
     if (!input.value && title.value) suggest();
   }
 
