@@ -68,10 +68,11 @@ def render(summary: dict[str, Any]) -> list[str]:
         if first:
             lines += [
                 "",
-                "The mix once more in a fresh process's state (its copy of the index read, "
-                "nothing else remembered: the first search with facets reads the common facets' "
-                "values of every document, and each term's or phrase's first search reads its "
-                "matches from PostgreSQL), "
+                "The mix once more in a process just started: its start (`load`: catch-up, "
+                "then a background read of the common facets' values of every document, the "
+                "active and private documents and the copy of the index) took "
+                f"{copy.get('start_seconds', float('nan')):.2f} s; then each term's or phrase's "
+                "first search reads its matches from PostgreSQL, "
                 f"in-process: p50 {ms(first['p50'])}, p95 {ms(first['p95'])}, "
                 f"max {ms(first['max'])} ms.",
             ]
