@@ -94,17 +94,7 @@ def group_update(context: Context, data: dict[str, Any]) -> dict[str, Any]:
         setattr(group, key, value)
     _save_name(context, group, group.id)
     rosters.apply_roster(context, group, roster)
-    # Datasets before the revision counter, the order every dataset write locks them in.
-    datasets = context.session.scalars(
-        select(Dataset)
-        .join(dataset_group)
-        .where(dataset_group.c.group_id == group.id)
-        .order_by(Dataset.id)
-        .with_for_update(of=Dataset)
-    ).all()
-    group.revision = bump_revision(context.session)
-    for dataset in datasets:
-        dataset.revision = group.revision
+    group.revision = restamp_members(context, group.id)
     result = {**group_dict(group), "package_count": _counts(context).get(group.name, 0)}
     with_follower_counts(context.session, [result])
     record_activity(context, group.id, "changed group", result)
@@ -176,16 +166,22 @@ def group_patch(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     return group_update(context, {**current, **data, "id": group.id})
 
 
-def reindex_members(context: Context, group_id: str, revision: int) -> list[str]:
-    """Stamp the group's datasets with ``revision`` (their dicts list the group); their ids."""
-    ids = list(
-        context.session.scalars(
-            select(dataset_group.c.dataset_id).where(dataset_group.c.group_id == group_id)
-        )
-    )
-    for dataset in context.session.scalars(select(Dataset).where(Dataset.id.in_(ids))):
+def restamp_members(context: Context, group_id: str) -> int:
+    """Stamp the group's datasets with a new revision (their dicts list the group); returns it.
+    The datasets are locked before the revision counter, the order every dataset write takes
+    them in (catalog/revision.lock_dataset): a file check finishing on one of them holds its
+    row and then wants the counter."""
+    datasets = context.session.scalars(
+        select(Dataset)
+        .join(dataset_group)
+        .where(dataset_group.c.group_id == group_id)
+        .order_by(Dataset.id)
+        .with_for_update(of=Dataset)
+    ).all()
+    revision = bump_revision(context.session)
+    for dataset in datasets:
         dataset.revision = revision
-    return ids
+    return revision
 
 
 @action("group_delete", write=True)
@@ -195,8 +191,7 @@ def group_delete(context: Context, data: dict[str, Any]) -> None:
     group = by_id_or_name(context.session, Group, require_id(data), deleted=False)
     _require_group_admin(context, group)
     group.state = "deleted"
-    group.revision = bump_revision(context.session)
-    reindex_members(context, group.id, group.revision)
+    group.revision = restamp_members(context, group.id)
     context.session.execute(delete(dataset_group).where(dataset_group.c.group_id == group.id))
     context.session.execute(delete(GroupMembership).where(GroupMembership.group_id == group.id))
     authz.forget_capacities(context)

@@ -21,7 +21,7 @@ from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.orm import Session
 
 from tsunagu.catalog import authz
-from tsunagu.catalog.actions.groups import reindex_members
+from tsunagu.catalog.actions.groups import restamp_members
 from tsunagu.catalog.lookup import by_id_or_name, require_id
 from tsunagu.catalog.models import (
     Activity,
@@ -105,7 +105,7 @@ def group_purge(context: Context, data: dict[str, Any]) -> None:
     except NotFound:
         raise NotFound(f"グループが見つかりません: {ref} (Group was not found)") from None
     authz.require_sysadmin(context)
-    reindex_members(context, group.id, bump_revision(context.session))
+    restamp_members(context, group.id)
     context.session.execute(delete(dataset_group).where(dataset_group.c.group_id == group.id))
     _forget(context, group.id)
     context.session.delete(group)  # its members' roles go by foreign key
