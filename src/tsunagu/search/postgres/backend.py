@@ -15,7 +15,6 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import orjson
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
@@ -26,6 +25,7 @@ from tsunagu.search.interface import IndexedDataset, SearchQuery, SearchResult, 
 from tsunagu.search.postgres import facets, sync
 from tsunagu.search.postgres.doc_copy import DocCopies
 from tsunagu.search.postgres.facet_cache import FacetValues
+from tsunagu.search.postgres.held_seqs import unpack_seqs
 from tsunagu.search.postgres.in_process import VISIBILITY_KEYS, Found, InProcess
 from tsunagu.search.postgres.ordering import Bound, order_by
 from tsunagu.search.postgres.phrase_cache import PhraseSeqs
@@ -267,7 +267,7 @@ class PostgresSearch:
                     elif part == 2:
                         facet_rows.append((key.partition(SEP)[0], key, int(n)))
                     elif raw is not None:
-                        seqs = np.frombuffer(raw, dtype=">i8").astype(np.int64)
+                        seqs = unpack_seqs(raw)
                         facet_rows += self.facet_values.counts(connection, seqs, query.facet_fields)
                 raws = [raw for _, raw in sorted(page)]
             else:

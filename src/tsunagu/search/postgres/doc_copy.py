@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sqlalchemy import Connection, Engine, text
 
+from tsunagu.search.postgres.held_seqs import seqs_where
 from tsunagu.search.postgres.ordering import COLUMNS as SORT_COLUMNS
 
 log = logging.getLogger(__name__)
@@ -115,7 +116,7 @@ class DocCopies:
             if old is not None and old.version == version:
                 seqs, ranks = old.seqs, dict(old.ranks)
             else:
-                seqs, ranks = _read_seqs(connection), {}
+                seqs, ranks = seqs_where(connection, "TRUE", {}), {}
                 self._copy = Copy(version=version, seqs=seqs, ranks=dict(ranks))
             while True:
                 with self._lock:  # searches may ask for more fields meanwhile
@@ -124,13 +125,6 @@ class DocCopies:
                     break
                 ranks[missing[0]] = _read_ranks(connection, missing[0], len(seqs))
                 self._copy = Copy(version=version, seqs=seqs, ranks=dict(ranks))
-
-
-def _read_seqs(connection: Connection) -> np.ndarray:
-    packed = connection.scalar(
-        text("SELECT string_agg(int8send(seq), ''::bytea ORDER BY seq) FROM search_document")
-    )
-    return np.frombuffer(packed or b"", dtype=">i8").astype(np.int64)
 
 
 def _read_ranks(connection: Connection, column: str, count: int) -> np.ndarray:

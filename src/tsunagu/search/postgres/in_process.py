@@ -33,6 +33,7 @@ from tsunagu.search.normalize import normalize_text, query_terms
 from tsunagu.search.postgres import facets
 from tsunagu.search.postgres.doc_copy import Copy, DocCopies, isin_sorted
 from tsunagu.search.postgres.facet_cache import FacetValues
+from tsunagu.search.postgres.held_seqs import seqs_where
 from tsunagu.search.postgres.ordering import COLUMNS as SORT_COLUMNS
 from tsunagu.search.postgres.ordering import gains
 from tsunagu.search.postgres.phrase_cache import PhraseSeqs
@@ -190,15 +191,7 @@ class _Reader:
         return self._where("(id = ANY(:refs) OR name = ANY(:refs))", {"refs": sorted(refs)})
 
     def _where(self, condition: str, params: dict[str, Any]) -> np.ndarray:
-        """The seqs of the rows meeting a SQL condition, in this snapshot."""
-        packed = self.connection.scalar(
-            text(
-                "SELECT string_agg(int8send(seq), ''::bytea ORDER BY seq) FROM search_document"
-                f" WHERE {condition}"
-            ),
-            params,
-        )
-        return np.frombuffer(packed or b"", dtype=">i8").astype(np.int64)
+        return seqs_where(self.connection, condition, params)
 
     # -- q and fq --------------------------------------------------------------------------
 

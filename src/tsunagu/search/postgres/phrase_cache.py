@@ -17,9 +17,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
-from tsunagu.search.postgres.held_seqs import Held, HeldSeqs, read_on
+from tsunagu.search.postgres.held_seqs import Held, HeldSeqs, read_on, seqs_where
 
 # Seqs remembered over all phrases (8 bytes each): at most 32 MB per process.
 CAPACITY_SEQS = 4_000_000
@@ -56,14 +56,7 @@ class PhraseSeqs:
             assert known is not None
             params["since"] = known.upto
             condition = f"seq > :since AND ({condition}) IS TRUE"
-        found = connection.execute(
-            text(
-                "SELECT string_agg(int8send(seq), ''::bytea ORDER BY seq) FROM search_document"
-                f" WHERE {condition} AND strpos({column}, :phrase) > 0"
-            ),
-            params,
-        ).scalar()
-        more = np.frombuffer(found or b"", dtype=">i8").astype(np.int64)
+        more = seqs_where(connection, f"{condition} AND strpos({column}, :phrase) > 0", params)
         seqs = np.concatenate([known.seqs, more]) if read_on(known, newest) else more
         return self._held.keep(key, Held(upto=newest, seqs=seqs))
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from sqlalchemy import Connection, text
 
-from tsunagu.search.postgres.held_seqs import Held, HeldSeqs, read_on
+from tsunagu.search.postgres.held_seqs import PACKED_SEQS, Held, HeldSeqs, read_on, unpack_seqs
 
 # Seqs remembered over all terms (8 bytes each): at most 48 MB per process.
 CAPACITY_SEQS = 6_000_000
@@ -75,13 +75,13 @@ class TermSeqs:
             else:
                 where = holds
             parts.append(
-                f"SELECT {i} AS i, (SELECT string_agg(int8send(seq), ''::bytea ORDER BY seq)"
-                f" FROM search_document WHERE {where}) AS seqs"
+                f"SELECT {i} AS i, (SELECT {PACKED_SEQS} FROM search_document WHERE {where})"
+                " AS seqs"
             )
         found: dict[Key, Held] = {}
         for i, packed in connection.execute(text(" UNION ALL ".join(parts)), params):
             key, held = stale[int(i)]
-            more = np.frombuffer(packed or b"", dtype=">i8").astype(np.int64)
+            more = unpack_seqs(packed)
             seqs = np.concatenate([held.seqs, more]) if read_on(held, newest) else more
             found[key] = Held(upto=newest, seqs=seqs)
         return found
