@@ -120,12 +120,9 @@ class PostgresSearch:
                 connection
             ):
                 connection.execute(text(_settings(seqscan=False)))
-                row = connection.execute(
-                    text("SELECT revision, seq FROM search_state WHERE id = 1")
-                ).first()
-                if row is None:
+                version = sync.version(connection)
+                if version[0] < 0:
                     return
-                version = (int(row[0]), int(row[1]))
                 self.facet_values.prime(connection, version[1])
                 self.in_process.terms.get(connection, list(VISIBILITY_KEYS), version[1])
             self.copies.current(version, [])

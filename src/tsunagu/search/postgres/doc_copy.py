@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sqlalchemy import Connection, Engine, text
 
+from tsunagu.search.postgres import sync
 from tsunagu.search.postgres.held_seqs import seqs_where
 from tsunagu.search.postgres.ordering import COLUMNS as SORT_COLUMNS
 
@@ -108,10 +109,7 @@ class DocCopies:
         with self.engine.connect().execution_options(isolation_level="REPEATABLE READ") as (
             connection
         ):
-            row = connection.execute(
-                text("SELECT revision, seq FROM search_state WHERE id = 1")
-            ).first()
-            version = (int(row[0]), int(row[1])) if row is not None else (-1, 0)
+            version = sync.version(connection)
             old = self._copy
             if old is not None and old.version == version:
                 seqs, ranks = old.seqs, dict(old.ranks)

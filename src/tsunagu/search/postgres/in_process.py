@@ -30,7 +30,7 @@ from tsunagu.search.documents import TEXT_FIELDS
 from tsunagu.search.evaluate import FIELD_ALIASES
 from tsunagu.search.interface import SearchQuery, Visibility
 from tsunagu.search.normalize import normalize_text, query_terms
-from tsunagu.search.postgres import facets
+from tsunagu.search.postgres import facets, sync
 from tsunagu.search.postgres.doc_copy import Copy, DocCopies, isin_sorted
 from tsunagu.search.postgres.facet_cache import FacetValues
 from tsunagu.search.postgres.held_seqs import seqs_where
@@ -86,12 +86,9 @@ class InProcess:
     ) -> Found | None:
         """The search in ``connection``'s snapshot, or None when this process's copy of the
         index is not yet read at the snapshot's version (the caller takes the SQL path)."""
-        row = connection.execute(
-            text("SELECT revision, seq FROM search_state WHERE id = 1")
-        ).first()
-        if row is None:
+        revision, newest = sync.version(connection)
+        if revision < 0:
             return None
-        revision, newest = int(row[0]), int(row[1])
         keys = parse_sort(query.sort)
         columns = [SORT_COLUMNS[field] for field, _ in keys if field != "score"]
         copy = self.copies.current((revision, newest), columns)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, text
 
 from tsunagu.search.normalize import normalize_text, query_terms
+from tsunagu.search.postgres import sync
 from tsunagu.search.postgres.translate import Condition
 from tsunagu.search.ranking import BODY_WEIGHT, TITLE_WEIGHT, parse_sort
 
@@ -88,9 +89,7 @@ def gains(connection: Connection, words: list[str]) -> list[tuple[str, bool, flo
         {"t": sorted(set(terms))},
     ).all()
     df = {term: (title_df, body_df) for term, title_df, body_df in rows}
-    total = max(
-        int(connection.scalar(text("SELECT documents FROM search_state WHERE id = 1")) or 0), 1
-    )
+    total = max(sync.document_count(connection), 1)
     found = []
     for term in terms:
         title_df, body_df = df.get(term, (0, 0))

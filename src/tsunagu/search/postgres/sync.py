@@ -264,6 +264,13 @@ def document_count(connection: Connection) -> int:
     return _state_row(connection)[1]
 
 
+def version(connection: Connection) -> tuple[int, int]:
+    """The shared index's revision and last seq, which together name what it holds (a rebuild
+    keeps the revision but gives every document a new seq); (-1, 0) before its first build."""
+    revision, _, seq = _state_row(connection)
+    return revision, seq
+
+
 def last_seq(connection: Connection) -> int:
     """The last seq the shared index gave a document (0 before its first build)."""
     return _state_row(connection)[2]
