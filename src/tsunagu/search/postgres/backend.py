@@ -230,62 +230,52 @@ class PostgresSearch:
         with self.engine.connect().execution_options(isolation_level="REPEATABLE READ") as (
             connection
         ):
-            found = self._in_process(connection, query)
-            if found is not None:
-                facet_counts, search_facets = facets.tally(
-                    connection,
-                    found.facet_rows,
-                    query.facet_fields,
-                    query.facet_limit,
-                    query.facet_mincount,
-                )
-                return SearchResult(
-                    count=found.count,
-                    results=[_render(raw, query.fl) for raw in found.raws],
-                    facets=facet_counts,
-                    search_facets=search_facets,
-                )
-            statements = self.plan(query, connection)
-
-            def run(name: str) -> Any:
-                return connection.execute(text(statements[name].sql), statements[name].params)
-
-            raws: list[bytes] = []
-            facet_rows: list[tuple[str, str, int]] = []
-            run("settings")
-            if "search" in statements:
-                total = 0
-                page: list[tuple[int, bytes]] = []
-                for part, n, raw, key in run("search"):
-                    if part == 0:
-                        total = int(n)
-                    elif part == 1:
-                        page.append((int(n), bytes(raw)))
-                    elif part == 2:
-                        facet_rows.append((key.partition(SEP)[0], key, int(n)))
-                    elif raw is not None:
-                        seqs = unpack_seqs(raw)
-                        facet_rows += self.facet_values.counts(connection, seqs, query.facet_fields)
-                raws = [raw for _, raw in sorted(page)]
-            else:
-                total = int(run("count").scalar() or 0)
-                if "page" in statements and query.start < total:
-                    raws = [bytes(raw) for _, raw in sorted(run("page").all())]
-                if "facets" in statements and total:
-                    facet_rows = [tuple(row) for row in run("facets")]  # type: ignore[misc]
+            found = self._in_process(connection, query) or self._by_sql(connection, query)
             facet_counts, search_facets = facets.tally(
                 connection,
-                facet_rows,
+                found.facet_rows,
                 query.facet_fields,
                 query.facet_limit,
                 query.facet_mincount,
             )
         return SearchResult(
-            count=total,
-            results=[_render(raw, query.fl) for raw in raws],
+            count=found.count,
+            results=[_render(raw, query.fl) for raw in found.raws],
             facets=facet_counts,
             search_facets=search_facets,
         )
+
+    def _by_sql(self, connection: Connection, query: SearchQuery) -> Found:
+        """The search by the SQL path: the statements of ``plan``."""
+        statements = self.plan(query, connection)
+
+        def run(name: str) -> Any:
+            return connection.execute(text(statements[name].sql), statements[name].params)
+
+        raws: list[bytes] = []
+        facet_rows: list[tuple[str, str, int]] = []
+        run("settings")
+        if "search" in statements:
+            total = 0
+            page: list[tuple[int, bytes]] = []
+            for part, n, raw, key in run("search"):
+                if part == 0:
+                    total = int(n)
+                elif part == 1:
+                    page.append((int(n), bytes(raw)))
+                elif part == 2:
+                    facet_rows.append((key.partition(SEP)[0], key, int(n)))
+                elif raw is not None:
+                    seqs = unpack_seqs(raw)
+                    facet_rows += self.facet_values.counts(connection, seqs, query.facet_fields)
+            raws = [raw for _, raw in sorted(page)]
+        else:
+            total = int(run("count").scalar() or 0)
+            if "page" in statements and query.start < total:
+                raws = [bytes(raw) for _, raw in sorted(run("page").all())]
+            if "facets" in statements and total:
+                facet_rows = [tuple(row) for row in run("facets")]  # type: ignore[misc]
+        return Found(total, raws, facet_rows)
 
     def _in_process(self, connection: Connection, query: SearchQuery) -> Found | None:
         """The search from seqs (in_process.py), unless it has no q or fq and a stored count
