@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -56,6 +57,21 @@ def _state(connection: Connection) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
+@contextmanager
+def _statements(connection: Connection) -> Iterator[list[str]]:
+    """The SQL statements sent on ``connection`` inside the block."""
+    sent: list[str] = []
+
+    def record(*args: object) -> None:  # (connection, cursor, statement, ...)
+        sent.append(str(args[2]))
+
+    event.listen(connection, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(connection, "before_cursor_execute", record)
+
+
 def _names(backend: PostgresSearch, q: str) -> list[str]:
     found = backend.search(SearchQuery(q=q, rows=100, sort="name asc", fl=["name"]))
     return [r["name"] for r in found.results]
@@ -74,7 +90,6 @@ def _purge(services: Services, *names: str) -> None:
 
 def test_a_term_is_read_once_then_only_past_what_was_read(services: Services) -> None:
     terms = TermSeqs()
-    statements: list[str] = []
     with services.engine.connect() as connection:
         newest = _state(connection)[1]
         first = terms.get(connection, [("all_terms", "避難")], newest)[("all_terms", "避難")]
@@ -84,14 +99,9 @@ def test_a_term_is_read_once_then_only_past_what_was_read(services: Services) ->
     try:
         with services.engine.connect() as connection:
             newer = _state(connection)[1]
-
-            def record(*args: object) -> None:  # (connection, cursor, statement, ...)
-                statements.append(str(args[2]))
-
-            event.listen(connection, "before_cursor_execute", record)
-            grown = terms.get(connection, [("all_terms", "避難")], newer)[("all_terms", "避難")]
-            again = terms.get(connection, [("all_terms", "避難")], newer)[("all_terms", "避難")]
-            event.remove(connection, "before_cursor_execute", record)
+            with _statements(connection) as statements:
+                grown = terms.get(connection, [("all_terms", "避難")], newer)[("all_terms", "避難")]
+                again = terms.get(connection, [("all_terms", "避難")], newer)[("all_terms", "避難")]
             # A search in an older snapshot sees none of what came after it.
             older = terms.get(connection, [("all_terms", "避難")], newest)[("all_terms", "避難")]
         assert len(grown) == 7 and list(grown[:6]) == list(first)
@@ -206,7 +216,6 @@ def test_an_answer_far_behind_is_read_afresh_by_the_terms_index(
 ) -> None:
     monkeypatch.setattr(held_seqs, "READ_ON_LIMIT", 0)  # any change is "far"
     terms = TermSeqs()
-    statements: list[str] = []
     with services.engine.connect() as connection:
         before = terms.get(connection, [("all_terms", "人口")], _state(connection)[1])
     _create(services, "seq-far", "人口の推移")
@@ -214,8 +223,8 @@ def test_an_answer_far_behind_is_read_afresh_by_the_terms_index(
     try:
         with services.engine.connect() as connection:
             newest = _state(connection)[1]
-            event.listen(connection, "before_cursor_execute", lambda *a: statements.append(a[2]))
-            after = terms.get(connection, [("all_terms", "人口")], newest)
+            with _statements(connection) as statements:
+                after = terms.get(connection, [("all_terms", "人口")], newest)
         assert len(after[("all_terms", "人口")]) == len(before[("all_terms", "人口")]) + 1
         assert len(statements) == 1 and "seq >" not in statements[0]
     finally:
@@ -226,11 +235,10 @@ def test_an_answer_far_behind_is_read_afresh_by_the_terms_index(
 def test_title_only_terms_are_found_through_the_title_terms_index(services: Services) -> None:
     # title_only has no index of its own: read by itself it was a scan of every row.
     terms = TermSeqs()
-    statements: list[str] = []
     with services.engine.connect() as connection:
         newest = _state(connection)[1]
-        event.listen(connection, "before_cursor_execute", lambda *a: statements.append(a[2]))
-        found = terms.get(connection, [("title_only", "避難"), ("title_terms", "避難")], newest)
+        with _statements(connection) as statements:
+            found = terms.get(connection, [("title_only", "避難"), ("title_terms", "避難")], newest)
         with connection.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
             # As a search from seqs sets it (backend._settings): an index is used where one can be.
             cursor.execute("SET LOCAL enable_seqscan = off")
