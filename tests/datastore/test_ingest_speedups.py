@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import random
 import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -291,3 +293,40 @@ def test_rows_load_in_batches_with_progress_by_elapsed_time(
     assert _committed_progress(services, job_id) == 25
     with services.engine.connect() as connection:
         assert connection.execute(text('SELECT count(*) FROM "ds_progress"')).scalar_one() == 25
+
+
+def _checkpointers() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "ingest-checkpoints"]
+
+
+def test_a_thread_beside_the_load_checkpoints_and_the_setting_comes_back(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While a load runs its connection leaves checkpoints to a thread beside it (the database
+    file grows though the loading connection never checkpoints); after it, and after a failed
+    load, the connection checkpoints as before and the thread is gone."""
+    monkeypatch.setattr(bulk, "CHECKPOINT_SECONDS", 0.01)
+    database = Path(str(services.engine.url.database))
+    with services.engine.connect() as connection:
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        usual = raw.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+        with connection.begin():
+            connection.exec_driver_sql("CREATE TABLE loaded (v TEXT)")
+        with bulk.checkpoints_beside(connection):
+            assert raw.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+            assert len(_checkpointers()) == 1
+            size = database.stat().st_size
+            for _ in range(20):
+                with connection.begin():
+                    raw.executemany("INSERT INTO loaded VALUES (?)", [("x" * 500,)] * 200)
+            deadline = time.monotonic() + 10
+            while database.stat().st_size <= size and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert database.stat().st_size > size  # pages reached the file: a checkpoint ran
+        assert raw.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == usual
+        assert not _checkpointers()
+        with pytest.raises(RuntimeError), bulk.checkpoints_beside(connection):
+            raise RuntimeError
+        assert raw.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == usual
+        assert not _checkpointers()

@@ -274,7 +274,11 @@ def _insert_all(
     per batch through a separate session as before.
     """
     done = 0
-    with services.engine.connect() as connection, bulk.fewer_collections():
+    with (
+        services.engine.connect() as connection,
+        bulk.fewer_collections(),
+        bulk.checkpoints_beside(connection),
+    ):
         reported = time.monotonic()
         for batch in prepared:
             with connection.begin():
