@@ -27,6 +27,7 @@ from tsunagu.catalog import authz
 from tsunagu.catalog.access import readable_dataset
 from tsunagu.catalog.dictize import iso
 from tsunagu.catalog.models import Activity, Dataset, Resource
+from tsunagu.catalog.revision import lock_dataset
 from tsunagu.context import Context, Services
 from tsunagu.datastore.jobs import is_tabular, latest_job
 from tsunagu.datastore.models import DatastoreTable
@@ -211,6 +212,8 @@ def _summarise(services: Services, staged: StagedTable) -> None:
             )
         summary.update(before)
     with services.sessions() as session:
+        if not _lock_dataset_of(session, staged.resource_id):
+            return
         version = session.get(ResourceVersion, version_id)
         if version is None:
             return
@@ -256,18 +259,31 @@ def _standard_of(session: Any, resource_id: str, columns: list[str]) -> Standard
 @on_ingest_finished
 def _record_outcome(services: Services, outcome: IngestOutcome) -> None:
     with services.sessions() as session:
+        if not _lock_dataset_of(session, outcome.resource_id):
+            return
         if outcome.error is None:
-            # Whichever file's table was just published is the live one (none, for a link).
+            # Whichever file's table was just published is the live one (none, for a link),
+            # unless the table was deleted (datastore_delete) while the ingest finished.
+            published = session.get(DatastoreTable, outcome.resource_id) is not None
             session.execute(
                 update(ResourceVersion)
                 .where(ResourceVersion.resource_id == outcome.resource_id)
-                .values(live=ResourceVersion.storage_key == outcome.storage_key)
+                .values(live=published and ResourceVersion.storage_key == outcome.storage_key)
             )
         version = _version_of_file(session, outcome.resource_id, outcome.storage_key)
         if version is not None:
             version.ingest_status = "error" if outcome.error is not None else "complete"
             version.ingest_error = outcome.error or ""
         session.commit()
+
+
+def _lock_dataset_of(session: Any, resource_id: str) -> bool:
+    """Take the dataset's lock before the ingest worker writes a resource's versions (False:
+    the resource is gone). A dataset purge takes the dataset first, then deletes the versions;
+    a worker updating several versions at once while the purge deleted them could each hold
+    one the other wanted, a deadlock on PostgreSQL."""
+    dataset_id = session.scalar(select(Resource.dataset_id).where(Resource.id == resource_id))
+    return dataset_id is not None and lock_dataset(session, dataset_id) is not None
 
 
 @on_datastore_changed
