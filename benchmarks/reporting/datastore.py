@@ -405,31 +405,26 @@ def _targets(summary: dict[str, Any]) -> list[str]:
 
 def _restated_targets(summary: dict[str, Any]) -> list[str]:
     """Issue 14: ingest against the same storage's floor and against sqlite-utils."""
-    targets, ing, floor = summary["targets"], summary["ingest"]["sqlite"], summary.get("floor")
-    if not floor or not ing.get("queryable_seconds") or "queryable_floor_ratio" not in targets:
+    targets, ing = summary["targets"], summary["ingest"]["sqlite"]
+    pairs = summary.get("floor_pairs")
+    if not pairs or not ing.get("queryable_seconds") or "queryable_floor_ratio" not in targets:
         return []
-    queryable = ing["queryable_seconds"]
-    pairs = summary.get("floor_pairs") or [
-        {
-            "queryable_seconds": queryable,
-            "full_text_seconds": ing["full_text_seconds"],
-            "floor_no_fts": floor["insert"] + floor["indexes"],
-            "floor_seconds": floor["seconds"],
-        }
-    ]
-    to_queryable = [p["queryable_seconds"] / p["floor_no_fts"] for p in pairs]
-    to_full_text = [p["full_text_seconds"] / p["floor_seconds"] for p in pairs]
     goal_q, goal_f = targets["queryable_floor_ratio"], targets["full_text_floor_ratio"]
+    to_queryable, queryable_text = _paired(
+        pairs, "queryable_seconds", "floor_no_fts", "`executemany` + the same B-tree indexes"
+    )
+    to_full_text, full_text_text = _paired(
+        pairs, "full_text_seconds", "floor_seconds", "the whole floor"
+    )
     lines = [
         f"- Job start → queryable ≤ {goal_q}× the raw SQLite floor without full text: "
-        f"{verdict(median(to_queryable) <= goal_q)} ({_pairs_text(pairs, to_queryable, True)}).",
+        f"{verdict(to_queryable <= goal_q)} ({queryable_text}).",
         f"- Full text ready ≤ {goal_f}× the whole floor: "
-        f"{verdict(median(to_full_text) <= goal_f)} "
-        f"({_pairs_text(pairs, to_full_text, False)}).",
+        f"{verdict(to_full_text <= goal_f)} ({full_text_text}).",
     ]
     utils = summary.get("sqlite_utils")
     if utils:
-        ours, theirs = ing["rows"] / queryable, utils["rows"] / utils["seconds"]
+        ours, theirs = ing["rows"] / ing["queryable_seconds"], utils["rows"] / utils["seconds"]
         goal = targets["sqlite_utils_ratio"]
         lines.append(
             f"- Throughput ≥ {goal}× `sqlite-utils insert --csv` on the UTF-8 twin: "
@@ -439,21 +434,17 @@ def _restated_targets(summary: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _pairs_text(pairs: list[dict[str, float]], ratios: list[float], queryable: bool) -> str:
-    """Each ingest against the floor measured beside it, and the median of the ratios."""
-    ours, theirs = (
-        ("queryable_seconds", "floor_no_fts")
-        if queryable
-        else ("full_text_seconds", "floor_seconds")
-    )
-    what = "`executemany` + the same B-tree indexes" if queryable else "the whole floor"
+def _paired(pairs: list[dict[str, float]], ours: str, theirs: str, what: str) -> tuple[float, str]:
+    """The median ratio of each ingest's ``ours`` to the floor's ``theirs`` measured beside it,
+    and the sentence giving every pair."""
+    ratios = [p[ours] / p[theirs] for p in pairs]
     each = ", ".join(
         f"{p[ours]:.1f} s against {p[theirs]:.1f} s: {r:.2f}×"
         for p, r in zip(pairs, ratios, strict=True)
     )
     if len(pairs) == 1:
-        return f"{each}, {what}"
-    return (
+        return ratios[0], f"{each}, {what}"
+    return median(ratios), (
         f"median {median(ratios):.2f}× of {len(pairs)} ingests, each against {what} measured "
         f"right before or after it: {each}"
     )
