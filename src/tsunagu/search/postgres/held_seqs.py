@@ -56,6 +56,14 @@ def read_on(held: Held | None, newest: int) -> bool:
     return held is not None and newest - held.upto <= READ_ON_LIMIT
 
 
+def continued(held: Held | None, newest: int, more: np.ndarray) -> Held:
+    """The answer up to ``newest`` once ``more`` was read: added to what was held when it was
+    read on from it (read_on), on its own when it was read afresh."""
+    if held is not None and read_on(held, newest):
+        return Held(upto=newest, seqs=np.concatenate([held.seqs, more]))
+    return Held(upto=newest, seqs=more)
+
+
 class HeldSeqs(Generic[K]):
     """At most ``capacity`` seqs over all answers (8 bytes each)."""
 
@@ -98,6 +106,7 @@ __all__ = [
     "READ_ON_LIMIT",
     "Held",
     "HeldSeqs",
+    "continued",
     "read_on",
     "seqs_where",
     "unpack_seqs",

@@ -16,10 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from sqlalchemy import Connection
 
-from tsunagu.search.postgres.held_seqs import Held, HeldSeqs, read_on, seqs_where
+from tsunagu.search.postgres.held_seqs import Held, HeldSeqs, continued, read_on, seqs_where
 
 # Seqs remembered over all phrases (8 bytes each): at most 32 MB per process.
 CAPACITY_SEQS = 4_000_000
@@ -57,8 +56,7 @@ class PhraseSeqs:
             params["since"] = known.upto
             condition = f"seq > :since AND ({condition}) IS TRUE"
         more = seqs_where(connection, f"{condition} AND strpos({column}, :phrase) > 0", params)
-        seqs = np.concatenate([known.seqs, more]) if read_on(known, newest) else more
-        return self._held.keep(key, Held(upto=newest, seqs=seqs))
+        return self._held.keep(key, continued(known, newest, more))
 
 
 __all__ = ["PhraseSeqs"]

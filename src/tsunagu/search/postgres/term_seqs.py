@@ -16,7 +16,14 @@ from __future__ import annotations
 import numpy as np
 from sqlalchemy import Connection, text
 
-from tsunagu.search.postgres.held_seqs import PACKED_SEQS, Held, HeldSeqs, read_on, unpack_seqs
+from tsunagu.search.postgres.held_seqs import (
+    PACKED_SEQS,
+    Held,
+    HeldSeqs,
+    continued,
+    read_on,
+    unpack_seqs,
+)
 
 # Seqs remembered over all terms (8 bytes each): at most 48 MB per process.
 CAPACITY_SEQS = 6_000_000
@@ -81,9 +88,7 @@ class TermSeqs:
         found: dict[Key, Held] = {}
         for i, packed in connection.execute(text(" UNION ALL ".join(parts)), params):
             key, held = stale[int(i)]
-            more = unpack_seqs(packed)
-            seqs = np.concatenate([held.seqs, more]) if read_on(held, newest) else more
-            found[key] = Held(upto=newest, seqs=seqs)
+            found[key] = continued(held, newest, unpack_seqs(packed))
         return found
 
 
