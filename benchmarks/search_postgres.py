@@ -61,6 +61,7 @@ from tsunagu.context import Context  # noqa: E402
 from tsunagu.models import Base  # noqa: E402
 from tsunagu.search.interface import SearchQuery  # noqa: E402
 from tsunagu.search.memory_index import MemoryIndex  # noqa: E402
+from tsunagu.search.postgres import sync  # noqa: E402
 from tsunagu.search.postgres.backend import PostgresSearch, Statement  # noqa: E402
 from tsunagu.search.postgres.ordering import COLUMNS as SORT_COLUMNS  # noqa: E402
 from tsunagu.storage.migrate import upgrade  # noqa: E402
@@ -238,11 +239,11 @@ def copy_figures(backend: PostgresSearch, prepared: list[SearchQuery]) -> dict[s
     values, who is active or private and the copy) and the mix once, where each term's first
     search reads its matches from PostgreSQL."""
     with backend.engine.connect() as connection:
-        state = connection.execute(text("SELECT revision, seq FROM search_state")).one()
+        version = sync.version(connection)
     timed = PostgresSearch(backend.engine, backend.site_url)
     timed.copies.background = False
     started = time.perf_counter()
-    copy = timed.copies.current((int(state[0]), int(state[1])), sorted(SORT_COLUMNS.values()))
+    copy = timed.copies.current(version, sorted(SORT_COLUMNS.values()))
     seconds = time.perf_counter() - started
     assert copy is not None
     held = backend.in_process.terms.held()
