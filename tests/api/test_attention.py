@@ -22,7 +22,6 @@ from support.attention_items import (
     CLEAN_CSV,
     KINDS,
     PII_CSV,
-    Upload,
     dataset,
     ingested,
     make_items,
@@ -30,6 +29,7 @@ from support.attention_items import (
     upload,
 )
 from support.live_server import LiveServer
+from support.uploads import Upload
 from tsunagu.quality.standards import list_standards
 
 SHIMONOSEKI, HAGI = "at-shimonoseki", "at-hagi"

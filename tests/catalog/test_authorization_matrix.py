@@ -31,6 +31,7 @@ import requests
 from sqlalchemy import select
 
 from support.live_server import LiveServer
+from support.uploads import Upload
 from support.waiting import wait_until
 from tsunagu.bootstrap import action_context
 from tsunagu.catalog.models import Dataset
@@ -179,16 +180,10 @@ def ingested_upload(env: Env) -> dict[str, Any]:
         resource = call_action(
             "resource_create",
             context,
-            {"package_id": ctx["id"], "name": "表", "upload": _Upload("t.csv", io.BytesIO(CSV))},
+            {"package_id": ctx["id"], "name": "表", "upload": Upload("t.csv", io.BytesIO(CSV))},
         )
     job = wait_for_ingest(env, resource["id"])
     return {**ctx, "upload_id": resource["id"], "job_id": job}
-
-
-@dataclass
-class _Upload:
-    filename: str
-    file: io.BytesIO
 
 
 def wait_for_ingest(env: Env, resource_id: str) -> str:
@@ -223,7 +218,7 @@ def blocked_public_upload(env: Env) -> dict[str, Any]:
             {
                 "package_id": ctx["id"],
                 "name": "名簿",
-                "upload": _Upload("p.csv", io.BytesIO(PII_CSV)),
+                "upload": Upload("p.csv", io.BytesIO(PII_CSV)),
             },
         )
         dataset = context.session.get(Dataset, ctx["id"])
@@ -1099,7 +1094,7 @@ def previewed_batch(env: Env) -> dict[str, Any]:
     name = unique("mx-batch") + ".csv"
     batch = env.act(
         "batch_upload_preview",
-        {"owner_org": env.org_a, "files": [_Upload(name, io.BytesIO(CSV))]},
+        {"owner_org": env.org_a, "files": [Upload(name, io.BytesIO(CSV))]},
     )
     return {"id": batch["id"], "file": name}
 
@@ -1447,7 +1442,7 @@ def fresh_plan(env: Env) -> dict[str, Any]:
         "plan_import_preview",
         {
             "plan_id": name,
-            "upload": _Upload("p.csv", io.BytesIO("番号,施策名\n7,取り込み\n".encode())),
+            "upload": Upload("p.csv", io.BytesIO("番号,施策名\n7,取り込み\n".encode())),
         },
     )
     return {

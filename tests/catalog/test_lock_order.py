@@ -10,7 +10,6 @@ import itertools
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ import pytest
 from sqlalchemy import delete, select, text
 
 from support.databases import database_url_for
+from support.uploads import Upload
 from tsunagu.bootstrap import action_context, build_services
 from tsunagu.catalog.models import Dataset, Resource, dataset_group
 from tsunagu.catalog.revision import bump_revision, lock_dataset
@@ -94,12 +94,6 @@ def test_a_change_waits_for_a_background_writer_holding_the_dataset(
             ).all()
 
 
-@dataclass
-class _Upload:
-    filename: str
-    file: io.BytesIO
-
-
 def _versioned(services: Services) -> tuple[dict[str, Any], dict[str, Any], IngestOutcome]:
     """A dataset whose one resource holds two uploaded files, and the outcome of an ingest of
     the second that has just finished."""
@@ -116,13 +110,13 @@ def _versioned(services: Services) -> tuple[dict[str, Any], dict[str, Any], Inge
             {
                 "package_id": dataset["id"],
                 "name": "表",
-                "upload": _Upload("a.csv", io.BytesIO(b"a\n1\n")),
+                "upload": Upload("a.csv", io.BytesIO(b"a\n1\n")),
             },
         )
         resource = call_action(
             "resource_patch",
             context,
-            {"id": resource["id"], "upload": _Upload("b.csv", io.BytesIO(b"a\n2\n"))},
+            {"id": resource["id"], "upload": Upload("b.csv", io.BytesIO(b"a\n2\n"))},
         )
     with services.sessions() as session:
         storage_key = session.get(Resource, resource["id"]).storage_key  # type: ignore[union-attr]

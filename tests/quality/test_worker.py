@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from support.uploads import Upload
 from support.waiting import wait_until
 from tsunagu.bootstrap import action_context, build_services
 from tsunagu.config import Settings
@@ -27,12 +27,6 @@ from tsunagu.storage.migrate import upgrade
 from tsunagu.storage.types import utcnow
 
 CSV = "名称,所在地_連結表記\n市民会館,山口県下関市南部町1-1\n".encode()
-
-
-@dataclass
-class _Upload:
-    filename: str
-    file: io.BytesIO
 
 
 @pytest.fixture
@@ -51,7 +45,7 @@ def _upload(services: Services) -> str:
         created = call_action(
             "resource_create",
             context,
-            {"package_id": "ds", "name": "表", "upload": _Upload("t.csv", io.BytesIO(CSV))},
+            {"package_id": "ds", "name": "表", "upload": Upload("t.csv", io.BytesIO(CSV))},
         )
     return str(created["id"])
 

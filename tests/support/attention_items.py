@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import update
 
 from support.live_server import LiveServer
+from support.uploads import Upload
 from support.waiting import wait_until
 from tsunagu.catalog.models import Dataset
 from tsunagu.catalog.revision import bump_revision
@@ -38,12 +39,6 @@ BROKEN_CSV = "\n".join(
 ).encode()
 CLEAN_CSV = "地区,人口\n中央,1200\n北,800\n".encode()
 _serial = itertools.count(1)
-
-
-@dataclass
-class Upload:
-    filename: str
-    file: io.BytesIO
 
 
 @dataclass

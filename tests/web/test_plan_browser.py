@@ -14,7 +14,6 @@ import io
 import re
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from support.browser import (
     expect,
 )
 from support.live_server import LiveServer
+from support.uploads import Upload
 from tsunagu.demo import plan_yamaguchi as yamaguchi
 
 OWNER = "yamaguchi-pref"
@@ -54,12 +54,6 @@ def site() -> Iterator[LiveServer]:
         live.stop()
 
 
-@dataclass
-class _Upload:
-    filename: str
-    file: io.BytesIO
-
-
 def _published_plan(live: LiveServer) -> None:
     """山口県's plan through the API, 県・市町のオープンデータ数 bound, the day's snapshot stored."""
     live.act(
@@ -69,7 +63,7 @@ def _published_plan(live: LiveServer) -> None:
     )  # fmt: skip
     preview = live.act(
         "plan_import_preview",
-        {"plan_id": PUBLIC, "upload": _Upload("施策集.xlsx", io.BytesIO(yamaguchi.workbook()))},
+        {"plan_id": PUBLIC, "upload": Upload("施策集.xlsx", io.BytesIO(yamaguchi.workbook()))},
     )
     live.act("plan_import_apply", {"id": preview["id"]})
     plan = live.act("plan_show", {"id": PUBLIC})

@@ -16,6 +16,7 @@ import pytest
 import requests
 
 from support.live_server import LiveServer
+from support.uploads import Upload
 from support.waiting import wait_until
 
 QUALITY = Path(__file__).resolve().parents[1] / "data" / "quality" / "validation"
@@ -284,7 +285,7 @@ def test_the_personal_data_guard_stops_one_dataset_only(site: LiveServer) -> Non
     for ref, body in ((listed, PII_CSV), (clean, CLEAN_CSV)):
         site.act(
             "resource_create",
-            {"package_id": ref, "name": "名簿", "upload": _Upload("p.csv", io.BytesIO(body))},
+            {"package_id": ref, "name": "名簿", "upload": Upload("p.csv", io.BytesIO(body))},
         )
     result = staff(site, "st-admin").post(
         "/staff/datasets/bulk/apply", {"choice": "public", "dataset": [listed, clean]}
@@ -294,12 +295,6 @@ def test_the_personal_data_guard_stops_one_dataset_only(site: LiveServer) -> Non
     assert "保存のときの検査で止められました" in shown
     assert _shown(site, listed)["private"] is True
     assert _shown(site, clean)["private"] is False
-
-
-@dataclass
-class _Upload:
-    filename: str
-    file: io.BytesIO
 
 
 def test_tags_categories_and_moves_through_the_pages(site: LiveServer) -> None:
@@ -372,7 +367,7 @@ def test_removals_a_move_and_checks_run_again_through_the_pages(site: LiveServer
         {
             "package_id": with_table,
             "name": "人口",
-            "upload": _Upload("p.csv", io.BytesIO(CLEAN_CSV)),
+            "upload": Upload("p.csv", io.BytesIO(CLEAN_CSV)),
         },
     )
 
