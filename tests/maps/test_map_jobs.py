@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from support.live_server import LiveServer
 from support.waiting import wait_until
+from tsunagu.jobs.models import Job
 from tsunagu.maps.jobs import request_rebuild
 from tsunagu.maps.models import MapLayer, MapLayerBuild
 
@@ -120,3 +121,36 @@ def test_a_rebuild_that_fails_stores_nothing_and_ends_in_error(
     after = _builds(server)
     assert after.keys() == before.keys()
     assert all(after[name] > before[name] for name in before)  # type: ignore[operator]
+
+
+def _waiting_rebuilds(server: LiveServer) -> int:
+    with server.services.sessions() as session:
+        return len(
+            session.scalars(
+                select(Job.id).where(Job.kind == "map_layers", Job.status == "pending")
+            ).all()
+        )
+
+
+def test_rows_written_through_the_api_queue_a_rebuild_at_once(
+    server: LiveServer, actors: tuple[ckanapi.RemoteCKAN, ckanapi.RemoteCKAN]
+) -> None:
+    """Rows upserted or deleted by filter: not only at the worker's next sweep of the catalog's
+    revision (20 s later)."""
+    editor, _sysadmin = actors
+    _stops(editor, "mj-rows")
+    resource_id = editor.action.package_show(id="mj-rows")["resources"][0]["id"]
+    writes = [
+        lambda: editor.action.datastore_upsert(
+            resource_id=resource_id,
+            method="insert",
+            records=[{"名称": "新地", "緯度": 33.96, "経度": 130.94}],
+        ),
+        lambda: editor.action.datastore_delete(resource_id=resource_id, filters={"名称": "唐戸"}),
+    ]
+    for write in writes:
+        wait_until(
+            lambda: _waiting_rebuilds(server), "the last rebuild to run", until=lambda n: n == 0
+        )
+        write()
+        assert _waiting_rebuilds(server) == 1

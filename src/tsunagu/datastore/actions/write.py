@@ -20,6 +20,7 @@ from tsunagu.datastore.jobs import is_tabular, submit
 from tsunagu.datastore.models import DatastoreTable
 from tsunagu.datastore.naming import check_column_names, table_name
 from tsunagu.errors import ValidationError, require
+from tsunagu.events import datastore_changed
 from tsunagu.registry import action, call_action
 from tsunagu.storage.types import utcnow
 
@@ -175,6 +176,15 @@ def _insert(context: Context, meta: DatastoreTable, records: list[dict[str, Any]
     meta.row_count += len(rows)
 
 
+def _rows_changed(context: Context, meta: DatastoreTable) -> None:
+    """Rows written or deleted through the API: the table's listeners hear of it in this
+    transaction (a map layer of shelters is rebuilt within seconds, not at the next sweep), and
+    on PostgreSQL its short-word postings are rebuilt once writes to it go quiet."""
+    meta.modified = utcnow()
+    datastore_changed(context.session, meta.resource_id, list(meta.fields))
+    postings_jobs.request_rebuild(context.session, meta)
+
+
 @action("datastore_upsert", write=True)
 def datastore_upsert(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     resource_id = resource_id_of(data)
@@ -193,8 +203,7 @@ def datastore_upsert(context: Context, data: dict[str, Any]) -> dict[str, Any]:
             record_io.convert_records(records, meta.fields, allow_id=True),
             insert_missing=method == "upsert",
         )
-    meta.modified = utcnow()
-    postings_jobs.request_rebuild(context.session, meta)
+    _rows_changed(context, meta)
     return {"resource_id": resource_id, "method": method, "records": records}
 
 
@@ -251,8 +260,7 @@ def datastore_delete(context: Context, data: dict[str, Any]) -> dict[str, Any]:
         sql_delete(table).where(search_conditions.where_clause(connection, table, request))
     )
     meta.row_count = connection.execute(select(func.count()).select_from(table)).scalar_one()
-    meta.modified = utcnow()
-    postings_jobs.request_rebuild(context.session, meta)
+    _rows_changed(context, meta)
     return {"resource_id": resource_id, "filters": filters}
 
 
