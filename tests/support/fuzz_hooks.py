@@ -10,6 +10,7 @@ the generated calls reach past "not found" into the actions' own code.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import os
@@ -37,9 +38,10 @@ _COMMON = re.findall(
 )
 
 
-def _names_in(path: Path) -> set[str]:
+@functools.cache  # read once: the hooks ask again for every operation
+def _names_in(path: Path) -> frozenset[str]:
     text = path.read_text(encoding="utf-8")
-    return {a or b for a, b in _READ.findall(text)} - {"", "__"}
+    return frozenset({a or b for a, b in _READ.findall(text)} - {"", "__"})
 
 
 ALL_NAMES = sorted({n for path in SOURCE.rglob("*.py") for n in _names_in(path)}.union(_COMMON))
@@ -49,7 +51,11 @@ REAL = [str(v) for v in json.loads(os.environ.get("TSUNAGU_FUZZ_VALUES", "[]"))]
 def names_for(operation: Any) -> st.SearchStrategy[str]:
     """Names the action's own module reads, names its domain package (catalog, datastore, ...)
     reads, and any name at all, in equal parts."""
-    action = str(getattr(operation, "path", "")).rsplit("/", 1)[-1]
+    return _names_of_action(str(getattr(operation, "path", "")).rsplit("/", 1)[-1])
+
+
+@functools.cache  # GET and POST of an action, body and query: one strategy, built once
+def _names_of_action(action: str) -> st.SearchStrategy[str]:
     try:
         from tsunagu.registry import get_action
 
