@@ -12,6 +12,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from support import databases, no_network
+from support.demo_copies import DemoCopies
 from support.live_server import LiveServer
 from support.missing_parts import pytest_terminal_summary  # noqa: F401  (counts skips loudly)
 from support.smtp_server import SmtpServer
@@ -23,6 +24,14 @@ no_network.install()  # nothing leaves the machine, whatever a test links to
 def _stop_postgres() -> Iterator[None]:
     yield
     databases.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_copies() -> Iterator[DemoCopies]:
+    """The demo catalog, loaded the first time a module asks for it and copied for each."""
+    copies = DemoCopies()
+    yield copies
+    copies.remove()
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])

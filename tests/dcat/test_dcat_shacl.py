@@ -9,6 +9,7 @@ in passes with no result at all."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,9 @@ from pyshacl import validate
 from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF
 
+from support import databases
+from support.demo_copies import DemoCopies
 from support.live_server import LiveServer
-from tsunagu.demo.loader import load_demo
 
 SHAPES_DIR = Path(__file__).resolve().parents[1] / "data" / "dcat-ap-3.0.1"
 SH = Namespace("http://www.w3.org/ns/shacl#")
@@ -35,8 +37,21 @@ def shapes() -> Graph:
 
 
 @pytest.fixture(scope="module")
+def server(
+    backend: str, demo_copies: DemoCopies, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """A copy of the demo catalog."""
+    live = demo_copies.start(
+        backend,
+        tmp_path_factory.mktemp(f"shacl-{backend}"),
+        overrides=databases.search_settings(backend),
+    )
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="module")
 def catalog(server: LiveServer) -> dict[str, Any]:
-    load_demo(server.services)
     ckan = server.ckan(server.make_user("shacl-admin", sysadmin=True))
     org = "yamaguchi-pref"
     common = {"owner_org": org, "license_id": "cc-by-4.0"}

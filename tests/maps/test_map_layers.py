@@ -11,6 +11,7 @@ import io
 import json
 import math
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import brotli
@@ -19,10 +20,11 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
+from support import databases
+from support.demo_copies import DemoCopies
 from support.live_server import LiveServer
 from support.waiting import wait_until
 from tsunagu.datastore.models import IngestJob
-from tsunagu.demo.loader import load_demo
 from tsunagu.jobs.models import Job
 from tsunagu.maps.feature_ids import restore
 
@@ -65,10 +67,17 @@ def settle(server: LiveServer) -> None:
 
 
 @pytest.fixture(scope="module")
-def demo(server: LiveServer) -> LiveServer:
-    load_demo(server.services)
-    settle(server)
-    return server
+def demo(
+    backend: str, demo_copies: DemoCopies, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    live = demo_copies.start(
+        backend,
+        tmp_path_factory.mktemp(f"maps-{backend}"),
+        overrides=databases.search_settings(backend),
+    )
+    settle(live)  # the rebuild check every process queues as it starts
+    yield live
+    live.stop()
 
 
 def api(server: LiveServer, name: str, token: str | None = None, **params: Any) -> Any:

@@ -18,45 +18,20 @@ from typing import Any
 
 import pytest
 import requests
-from sqlalchemy import func, select
 
-from support import databases
+from support.demo_copies import DemoCopies
 from support.live_server import LiveServer
-from support.waiting import wait_until
-from tsunagu.datastore.models import IngestJob
 from tsunagu.demo.content import demo_catalog
-from tsunagu.demo.loader import load_demo
-from tsunagu.jobs.models import Job
 from tsunagu.quality.standards import list_standards
 
 Cells = dict[tuple[str, str], set[str]]  # (municipality name, standard id) → dataset names
 
 
 @pytest.fixture(scope="module")
-def demo(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    tmp = tmp_path_factory.mktemp(f"coverage-{backend}")
-    live = LiveServer(
-        data_dir=tmp,
-        database_url=databases.database_url_for(backend, tmp),
-        max_upload_bytes=20 * 1024 * 1024,
-    ).start()
-    load_demo(live.services)
-
-    def busy() -> int:
-        with live.services.sessions() as session:
-            ingest = session.scalar(
-                select(func.count())
-                .select_from(IngestJob)
-                .where(IngestJob.status.in_(("pending", "running")))
-            )
-            checks = session.scalar(
-                select(func.count())
-                .select_from(Job)
-                .where(Job.kind == "quality", Job.status.in_(("pending", "running")))
-            )
-            return int(ingest or 0) + int(checks or 0)
-
-    wait_until(busy, "the demo's ingests and checks to finish", until=lambda n: n == 0, timeout=600)
+def demo(
+    backend: str, demo_copies: DemoCopies, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    live = demo_copies.start(backend, tmp_path_factory.mktemp(f"coverage-{backend}"))
     yield live
     live.stop()
 

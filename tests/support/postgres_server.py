@@ -306,21 +306,25 @@ full_page_writes = off
     def url_for(self, dbname: str) -> str:
         return f"postgresql+psycopg://{PG_USER}@127.0.0.1:{self.port}/{dbname}"
 
-    def _create(self, name: str) -> str:
+    def _create(self, name: str, template: str | None = None) -> str:
         import psycopg  # local import: module stays importable where psycopg is absent
         from psycopg import sql
 
+        statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template is not None:
+            statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
         with psycopg.connect(
             host="127.0.0.1", port=self.port, user=PG_USER, dbname="postgres", autocommit=True
         ) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            conn.execute(statement)
         return self.url_for(name)
 
-    def create_database(self, name: str) -> str:
-        """Create a fresh empty database and return its SQLAlchemy URL."""
+    def create_database(self, name: str, template: str | None = None) -> str:
+        """Create a database, empty or a copy of ``template`` (which nobody may be connected
+        to), and return its SQLAlchemy URL."""
         if not self._running:
             raise RuntimeError("server is not running")
-        return self._create(name)
+        return self._create(name, template)
 
 
 def maybe_start(settings: dict[str, str] | None = None) -> PostgresServer | None:
