@@ -371,6 +371,8 @@ def test_searches_and_lookups_stay_whole_while_snapshots_are_swapped(services: S
                 got = worker.get(f"d-{number:02d}")
                 if got is None or got.name != f"d-{number:02d}":
                     failures.append(f"get d-{number:02d}: {got and got.name}")
+            # Hundreds of reads a second, not a loop that holds the interpreter from the writes.
+            done.wait(0.002)
 
     reader = threading.Thread(target=read)
     reader.start()

@@ -18,4 +18,3 @@ def test_the_connection_returned_last_is_the_next_one_out(tmp_path: Path) -> Non
             assert again.connection.driver_connection is raw_second
     finally:
         engine.dispose()
-
