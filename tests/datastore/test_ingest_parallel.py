@@ -86,6 +86,26 @@ def test_the_child_gives_what_the_in_process_read_gives(tmp_path: Path, dialect:
     assert "※出典：県" in info.notes and any("少ない行" in w for w in info.warnings)
 
 
+def test_a_reader_started_ahead_reads_the_job_it_is_given_later(tmp_path: Path) -> None:
+    reader = parallel.ReaderProcess()  # as the ingest starts, before the columns are known
+    path = tmp_path / "t.csv"
+    _write(path, 2000)
+    job, info = _job(path, "sqlite")
+    expected, notes, _warnings = _in_process(path, job)
+    assert list(parallel.converted_batches(job, info, reader)) == expected
+    assert info.notes == notes
+    assert reader.child.poll() is not None
+
+
+def test_a_reader_started_ahead_and_not_needed_ends_quietly() -> None:
+    """A big file that turned out not to be text (or an ingest that failed before reading)."""
+    reader = parallel.ReaderProcess()
+    assert reader.child.stdin is not None
+    reader.child.stdin.close()  # no job comes
+    assert reader.child.wait(timeout=60) == 0
+    reader.close()
+
+
 def test_a_bad_cell_comes_back_as_the_same_error_after_the_batches_before_it(
     tmp_path: Path,
 ) -> None:

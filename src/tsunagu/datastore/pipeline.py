@@ -153,6 +153,23 @@ def _ingest(services: Services, job_id: str) -> None:
 
 
 def _load(services: Services, job_id: str, source: _Source, path: Path) -> None:
+    # A big file's reader process starts now, and imports while this one finds the layout and
+    # the columns' types (ingest/parallel.py).
+    reader = parallel.ReaderProcess() if parallel.big_enough(path) else None
+    try:
+        _load_with(services, job_id, source, path, reader)
+    finally:
+        if reader is not None:
+            reader.close()
+
+
+def _load_with(
+    services: Services,
+    job_id: str,
+    source: _Source,
+    path: Path,
+    reader: parallel.ReaderProcess | None,
+) -> None:
     raw = read_table(path, source.format, sheet=source.options.get("sheet"))
     _log(services, job_id, "info", _describe(raw.info))
     sample = list(islice(raw.rows, SAMPLE_ROWS))
@@ -162,7 +179,7 @@ def _load(services: Services, job_id: str, source: _Source, path: Path) -> None:
     with services.engine.begin() as connection:
         staging_table = tables.create(connection, staging, fields)
     try:
-        prepared = _batches(services, fields, raw, chain(sample, raw.rows), path, source)
+        prepared = _batches(services, fields, raw, chain(sample, raw.rows), path, source, reader)
         try:
             done = _insert_all(services, job_id, staging_table, prepared)
         finally:
@@ -204,6 +221,7 @@ def _batches(
     rows: Iterator[Row],
     path: Path,
     source: _Source,
+    reader: parallel.ReaderProcess | None = None,
 ) -> Generator[bulk.Prepared, None, None]:
     """The rows converted and made ready to insert, BATCH_ROWS at a time; text files column by
     column (ingest/batches.py), and large ones by a second process (ingest/parallel.py)."""
@@ -226,7 +244,7 @@ def _batches(
         )
         finish = batch_converter_finisher(dialect, fields, raw.columns)
         # Closed with this generator: a cancelled or failed ingest ends the child at once.
-        with closing(parallel.converted_batches(read, raw.info)) as converted:
+        with closing(parallel.converted_batches(read, raw.info, reader)) as converted:
             for batch in converted:
                 yield bulk.prepare(dialect, kinds, finish(batch))
         return

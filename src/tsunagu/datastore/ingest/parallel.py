@@ -12,6 +12,10 @@ the file from the start itself, so the rows, line numbers, notes and warnings ar
 in-process read gives; an error in the file comes back as the same IngestError (message, line,
 column), after the batches before it. Closing the iterator (a cancelled or failed ingest) ends
 the child.
+
+The child is started as the ingest begins (ReaderProcess), before this process has read the
+file's layout and inferred its columns: it imports what it reads with meanwhile, and then
+waits for the ReadJob. An ingest that ends up reading in-process closes it unused.
 """
 
 from __future__ import annotations
@@ -58,18 +62,49 @@ def worth_it(path: Path, info: SourceInfo) -> bool:
     return info.format in ("CSV", "TSV") and size >= MIN_BYTES
 
 
-def converted_batches(job: ReadJob, info: SourceInfo) -> Iterator[Batch]:
-    """The file's rows as converted batches, read and converted by a child process.
+def big_enough(path: Path) -> bool:
+    """Whether a file is large enough to be worth starting a reader process before knowing its
+    format (worth_it decides once it is known)."""
+    try:
+        return path.stat().st_size >= MIN_BYTES
+    except OSError:
+        return False
+
+
+class ReaderProcess:
+    """A child process started ahead of its ReadJob; converted_batches hands it the job.
+
+    Closing it (or the batches' iterator) ends the child, whether or not it was used."""
+
+    def __init__(self) -> None:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        self.child = subprocess.Popen(
+            [sys.executable, "-m", __name__],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+        )
+
+    def close(self) -> None:
+        child = self.child
+        if child.poll() is None:
+            child.kill()
+        child.wait()
+        for pipe in (child.stdin, child.stdout):
+            if pipe is not None:
+                pipe.close()
+
+
+def converted_batches(
+    job: ReadJob, info: SourceInfo, reader: ReaderProcess | None = None
+) -> Iterator[Batch]:
+    """The file's rows as converted batches, read and converted by a child process (``reader``,
+    or one started now).
 
     At the end, ``info``'s notes and warnings are replaced by the child's, which saw the whole
     file (those of a partial read are incomplete)."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-    child = subprocess.Popen(
-        [sys.executable, "-m", __name__],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        env=env,
-    )
+    reader = reader or ReaderProcess()
+    child = reader.child
     assert child.stdin is not None and child.stdout is not None
     try:
         with child.stdin:
@@ -97,10 +132,7 @@ def converted_batches(job: ReadJob, info: SourceInfo) -> Iterator[Batch]:
                     f"取り込みの読み取りプロセスでエラーが発生しました（reader process failed）: {payload}"
                 )
     finally:
-        if child.poll() is None:
-            child.kill()
-        child.wait()
-        child.stdout.close()
+        reader.close()
 
 
 def _send(out: IO[bytes], message: tuple[str, Any]) -> None:
@@ -163,7 +195,7 @@ def _unpacked(batch: Batch, packs: list[Packed]) -> Batch:
 def _read(job: ReadJob, out: IO[bytes]) -> None:
     # Imported here: the parent only needs the small part above. Nothing here imports
     # SQLAlchemy (ingest/stored.py rather than datastore.tables), which took longer to import
-    # than the child's first batch to read.
+    # than the child's first batch to read. main() imports them before the job comes.
     from tsunagu.datastore.ingest.batches import batch_converter, batches
     from tsunagu.datastore.ingest.infer import column_converter
     from tsunagu.datastore.ingest.readers import read_table
@@ -195,7 +227,16 @@ def main() -> None:
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     gc.disable()  # this process makes no cycles worth collecting (see bulk.fewer_collections)
-    job = ReadJob(**pickle.load(sys.stdin.buffer))
+    # While the parent still reads the layout and infers the columns (ReaderProcess).
+    import tsunagu.datastore.ingest.batches
+    import tsunagu.datastore.ingest.infer
+    import tsunagu.datastore.ingest.readers
+    import tsunagu.datastore.ingest.stored  # noqa: F401
+
+    try:
+        job = ReadJob(**pickle.load(sys.stdin.buffer))
+    except EOFError:
+        return  # started ahead, and not needed after all
     try:
         _read(job, out)
     except IngestError as error:
