@@ -19,7 +19,6 @@ from pyshacl import validate
 from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF
 
-from support import databases
 from support.demo_copies import DemoCopies
 from support.live_server import LiveServer
 
@@ -41,11 +40,7 @@ def server(
     backend: str, demo_copies: DemoCopies, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
     """A copy of the demo catalog."""
-    live = demo_copies.start(
-        backend,
-        tmp_path_factory.mktemp(f"shacl-{backend}"),
-        overrides=databases.search_settings(backend),
-    )
+    live = demo_copies.start(backend, tmp_path_factory.mktemp(f"shacl-{backend}"))
     yield live
     live.stop()
 

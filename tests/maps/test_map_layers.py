@@ -20,7 +20,6 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from support import databases
 from support.demo_copies import DemoCopies
 from support.live_server import LiveServer
 from support.waiting import wait_until
@@ -70,11 +69,7 @@ def settle(server: LiveServer) -> None:
 def demo(
     backend: str, demo_copies: DemoCopies, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
-    live = demo_copies.start(
-        backend,
-        tmp_path_factory.mktemp(f"maps-{backend}"),
-        overrides=databases.search_settings(backend),
-    )
+    live = demo_copies.start(backend, tmp_path_factory.mktemp(f"maps-{backend}"))
     settle(live)  # the rebuild check every process queues as it starts
     yield live
     live.stop()

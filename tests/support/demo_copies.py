@@ -58,8 +58,8 @@ class DemoCopies:
         self._root = Path(tempfile.mkdtemp(prefix="tsunagu-demo-"))
 
     def start(self, backend: str, data_dir: Path, **live: Any) -> LiveServer:
-        """A started server on a copy of the demo in `data_dir` (empty); `live`: LiveServer's
-        other arguments (overrides …)."""
+        """A started server on a copy of the demo in `data_dir` (empty), with the backend's
+        search settings; `live`: LiveServer's other arguments (overrides …)."""
         loaded = self._loaded.get(backend) or self._load(backend)
         shutil.copytree(loaded.data_dir, data_dir, dirs_exist_ok=True)
         if loaded.database is None:
@@ -67,6 +67,7 @@ class DemoCopies:
         else:
             url = _copy_database(loaded.database)
         live.setdefault("max_upload_bytes", MAX_UPLOAD_BYTES)
+        live["overrides"] = {**databases.search_settings(backend), **live.get("overrides", {})}
         return LiveServer(data_dir=data_dir, database_url=url, **live).start()
 
     def _load(self, backend: str) -> _Loaded:
