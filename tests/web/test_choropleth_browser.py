@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from support.browser import check_page, checked_page
+from support.browser import check_page, checked_page, expect
 from support.live_server import LiveServer
 from support.waiting import wait_until
 from tsunagu.demo import files_population as population
@@ -107,7 +107,7 @@ def test_the_dataset_page_draws_yamaguchi_by_municipality_beside_its_table(
     button = section.locator('tr[data-code="352012"] button.choropleth-show')
     button.focus()
     page.keyboard.press("Enter")
-    page.wait_for_function("document.activeElement.classList.contains('choropleth-map')")
+    expect(section.locator(".choropleth-map")).to_be_focused()
     tooltip = page.locator(".choropleth-map .leaflet-tooltip")
     tooltip.wait_for()
     assert "下関市" in tooltip.inner_text()

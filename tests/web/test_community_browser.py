@@ -170,7 +170,7 @@ def test_a_use_case_with_an_image_is_submitted_approved_and_shown(
     assert check_page(page, review_name="staff-showcases") == {}
     page.get_by_role("link", name="ひなんマップ").click()
     page.locator("img.showcase-image").scroll_into_view_if_needed()
-    page.wait_for_function("document.querySelector('img.showcase-image').complete")
+    expect(page.locator("img.showcase-image")).to_have_js_property("complete", True)
     assert page.evaluate("document.querySelector('img.showcase-image').naturalWidth") == 4
     assert check_page(page, review_name="staff-showcase") == {}
     page.get_by_label("承認して公開する").check()
@@ -181,7 +181,7 @@ def test_a_use_case_with_an_image_is_submitted_approved_and_shown(
     card = page.locator(".showcase-card", has_text="ひなんマップ")
     expect(card).to_have_count(1)
     card.locator("img").scroll_into_view_if_needed()
-    page.wait_for_function("document.querySelector('.showcase-card img').complete")
+    expect(card.locator("img")).to_have_js_property("complete", True)
     assert page.evaluate("document.querySelector('.showcase-card img').naturalWidth") == 4
     card.get_by_role("link", name="ひなんマップ").click()
     expect(page.locator(".showcase-notes")).to_have_text(
