@@ -23,7 +23,7 @@ test: $(STAMP)
 	bash scripts/system_deps.sh
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
-	$(BIN)/python -m pytest -n 2 --dist loadfile -q --durations=15
+	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder -q --durations=15
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

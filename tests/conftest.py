@@ -11,13 +11,18 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from support import databases, no_network
+from support import databases, no_network, scheduling
 from support.demo_copies import DemoCopies
 from support.live_server import LiveServer
 from support.missing_parts import pytest_terminal_summary  # noqa: F401  (counts skips loudly)
 from support.smtp_server import SmtpServer
 
 no_network.install()  # nothing leaves the machine, whatever a test links to
+
+
+@pytest.hookimpl(trylast=True)  # after pytest has grouped each module's tests by backend
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    scheduling.longest_first(items)
 
 
 @pytest.fixture(scope="session", autouse=True)
