@@ -23,7 +23,9 @@ test: $(STAMP)
 	bash scripts/system_deps.sh
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
-	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder -q --durations=15
+	# Three workers on two cores: a quarter of the time two workers both waited (for a load
+	# window, a background job, the browser) and a core stood idle (tests/support/scheduling.py).
+	$(BIN)/python -m pytest -n 3 --dist loadfile --no-loadscope-reorder -q --durations=15
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

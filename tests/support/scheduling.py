@@ -1,15 +1,15 @@
-"""The order test modules are handed out to the workers of ``pytest -n 2 --dist loadfile``: the
+"""The order test modules are handed out to the workers of ``pytest -n 3 --dist loadfile``: the
 longest first.
 
 Each worker takes the next module when it is free. xdist's own order (most tests first) left the
 longest modules, which have few tests (schemathesis, the browser, several processes), for the
-end, where one worker ran them alone while the other had nothing left. Longest first lets the
+end, where one worker ran them alone while the others had nothing left. Longest first lets the
 many short modules fill in at the end. ``make test`` passes ``--no-loadscope-reorder`` so that
 xdist keeps this order.
 
 MODULE_SECONDS are measured (a module's tests summed, setup included, one run with -n 2) and
 need not be exact; a module not listed is taken as short and keeps its place after the listed
-ones. To measure again: ``pytest -n 2 --dist loadfile --junitxml=times.xml`` and
+ones. To measure again: ``pytest -n 3 --dist loadfile --junitxml=times.xml`` and
 ``python tests/support/scheduling.py times.xml``.
 """
 

@@ -1,7 +1,7 @@
 """Waiting for what happens in the background (ingest, quality checks, mail, counter flushes).
 
 Every test that polls uses `wait_until`, so all of them share one generous limit: on a busy
-2-core machine running the suite with `-n 2` against PostgreSQL, a background job can take many
+2-core machine running the suite with `-n 3` against PostgreSQL, a background job can take many
 times longer than on a quiet one. The limit only costs time when something is really broken,
 and then the message says what never happened and what was last seen.
 """
