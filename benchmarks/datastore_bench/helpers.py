@@ -1,0 +1,62 @@
+"""Small helpers of the datastore benchmark: logging, /proc readings, ports, percentiles."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def proc_status(field_name: str, pid: int | str = "self") -> float:
+    """A /proc/<pid>/status memory field (VmRSS, VmHWM …) in MiB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field_name + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def pct(samples: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(samples), q)) if samples else float("nan")
+
+
+def duckdb_version() -> str:
+    import duckdb
+
+    return str(duckdb.__version__)
+
+
+def wait_for_other_benchmarks(limit_seconds: float = 3600) -> None:
+    """The machine is small: do not measure while benchmarks/search.py is running."""
+    deadline = time.monotonic() + limit_seconds
+    announced = False
+    while time.monotonic() < deadline:
+        busy = False
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            with contextlib.suppress(OSError):
+                if b"benchmarks/search.py" in cmdline.read_bytes():
+                    busy = True
+                    break
+        if not busy:
+            return
+        if not announced:
+            log("benchmarks/search.py is running; waiting for it to finish")
+            announced = True
+        time.sleep(10)
+    raise SystemExit("benchmarks/search.py still running; giving up")
