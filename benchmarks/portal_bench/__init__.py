@@ -1,0 +1,1 @@
+"""The parts of benchmarks/portal.py (see its docstring)."""
