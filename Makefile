@@ -19,12 +19,12 @@ run: $(STAMP)
 	$(BIN)/tsunagu demo load --if-empty
 	$(BIN)/tsunagu serve --host 127.0.0.1 --port 5000
 
+# pytest: three workers on two cores; with two, a quarter of the time both waited (for a load
+# window, a background job, the browser) and a core stood idle (tests/support/scheduling.py).
 test: $(STAMP)
 	bash scripts/system_deps.sh
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
-	# Three workers on two cores: a quarter of the time two workers both waited (for a load
-	# window, a background job, the browser) and a core stood idle (tests/support/scheduling.py).
 	$(BIN)/python -m pytest -n 3 --dist loadfile --no-loadscope-reorder -q --durations=15
 
 lint: $(STAMP)
