@@ -32,8 +32,6 @@ import multiprocessing
 import os
 import random
 import shutil
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -48,6 +46,7 @@ from typing import Any
 
 import httpx
 import numpy as np
+import processes
 from runrecord import RunRecord, add_results_argument, render_section, stats, write_result
 from snapshot import snapshot_revision, snapshot_source
 from sqlalchemy import create_engine, insert, select, update
@@ -361,12 +360,6 @@ def _cmdline(pid: int) -> bytes:
         return Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return b""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def pct(samples: list[float], q: float) -> float:
@@ -878,7 +871,7 @@ class Server:
         self.catalog = catalog
         self.workers = workers
         self.src = src.resolve()
-        self.port = free_port()
+        self.port = processes.free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.site_url = site_url
         self.log_path = WORK / f"uvicorn-{self.port}.log"
@@ -965,15 +958,7 @@ class Server:
         return [pss_mb(pid) for pid in self.worker_pids()]
 
     def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=10)
+        processes.stop(self.proc)
 
 
 # -- 3b. timing the mix -------------------------------------------------------------------------

@@ -7,7 +7,6 @@ import argparse
 import contextlib
 import os
 import random
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -18,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import processes
 
 from datastore_bench.config import SEARCH_LIMIT, SRC, WORK
-from datastore_bench.helpers import free_port, log, proc_status, wait_for_other_benchmarks
+from datastore_bench.helpers import log, proc_status, wait_for_other_benchmarks
 from datastore_bench.vocabulary import (
     KINDS,
     Q_WORDS,
@@ -42,7 +42,7 @@ class Server:
         self.data_dir = data_dir
         self.database_url = database_url
         self.src = src
-        self.port = free_port()
+        self.port = processes.free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = WORK / f"uvicorn-datastore-{self.port}.log"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -103,15 +103,7 @@ class Server:
         return proc_status("VmRSS", self.proc.pid) if self.proc else float("nan")
 
     def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=10)
+        processes.stop(self.proc)
 
 
 class RawSqlite:

@@ -6,13 +6,13 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
+import processes
 
 from map_bench.config import WORK, search
 
@@ -52,7 +52,7 @@ class Floor:
         (self.folder / "body.gz").write_bytes(body)
         self.etag = etag
         self.workers = workers
-        self.port = search.free_port()
+        self.port = processes.free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = WORK / f"uvicorn-floor-{self.port}.log"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -89,14 +89,7 @@ class Floor:
         return search.child_pids(self.proc.pid) if self.workers > 1 else [self.proc.pid]
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
+        processes.stop(self.proc)
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
