@@ -266,6 +266,7 @@ def test_rows_load_in_batches_with_progress_by_elapsed_time(
     services: Services, monkeypatch: pytest.MonkeyPatch, every: float, expected: list[int]
 ) -> None:
     monkeypatch.setattr(pipeline, "PROGRESS_SECONDS", every)
+    monkeypatch.setattr(pipeline, "BATCH_ROWS", 10)  # a transaction per batch below
     job_id = _job(services)
     with services.engine.begin() as connection:
         table = tables.create(connection, "ds_progress", [{"id": "値", "type": "int"}])
@@ -297,6 +298,24 @@ def test_rows_load_in_batches_with_progress_by_elapsed_time(
 
 def _checkpointers() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "ingest-checkpoints"]
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_small_converted_batches_join_into_transactions_of_batch_rows(dialect: str) -> None:
+    sizes = [1000, 1000, 1000, 700, 1000, 1000, 300]
+    start, converted = 0, []
+    for size in sizes:
+        values = list(range(start, start + size))
+        converted.append(bulk.prepare(dialect, ["int"], Batch([values], size)))
+        start += size
+
+    joined = list(bulk.joined(converted, 2500))
+
+    assert [batch.rows for batch in joined] == [3000, 2700, 300]
+    rows = [row for batch in joined for row in (batch.sqlite or batch.other or [])]
+    assert [row[0] for row in rows] == list(range(sum(sizes)))
+    assert all((batch.sqlite is None) == (dialect != "sqlite") for batch in joined)
+    assert list(bulk.joined([], 2500)) == []
 
 
 def test_a_thread_beside_the_load_checkpoints_and_the_setting_comes_back(

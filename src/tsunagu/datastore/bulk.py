@@ -12,8 +12,9 @@ import gc
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import Table
@@ -32,6 +33,30 @@ class Prepared:
     rows: int
     sqlite: list[tuple[object, ...]] | None = None
     other: list[tuple[object, ...]] | None = None
+
+
+def joined(prepared: Iterable[Prepared], rows: int) -> Iterator[Prepared]:
+    """The batches joined into batches of at least ``rows`` rows (the last may have fewer):
+    rows are converted in smaller pieces than they are inserted (pipeline.CONVERT_ROWS)."""
+    group: list[Prepared] = []
+    count = 0
+    for batch in prepared:
+        group.append(batch)
+        count += batch.rows
+        if count >= rows:
+            yield _join(group)
+            group, count = [], 0
+    if group:
+        yield _join(group)
+
+
+def _join(group: list[Prepared]) -> Prepared:
+    if len(group) == 1:
+        return group[0]
+    count = sum(batch.rows for batch in group)
+    if group[0].sqlite is not None:
+        return Prepared(count, sqlite=list(chain.from_iterable(b.sqlite or () for b in group)))
+    return Prepared(count, other=list(chain.from_iterable(b.other or () for b in group)))
 
 
 def prepare(dialect: str, kinds: list[str], batch: Batch) -> Prepared:

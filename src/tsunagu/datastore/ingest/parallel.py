@@ -20,6 +20,8 @@ waits for the ReadJob. An ingest that ends up reading in-process closes it unuse
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import gc
 import os
 import pickle
@@ -36,6 +38,10 @@ from tsunagu.datastore.ingest.model import IngestError, SourceInfo
 
 # Files smaller than this are read in-process: starting the child costs about half a second.
 MIN_BYTES = 32 << 20
+# The pipe from the child holds this much (Linux allows up to 1 MiB without privileges; the
+# default is 64 KiB): some seven converted batches, so the child converts on while this process
+# inserts several of them in one transaction (pipeline.BATCH_ROWS) instead of waiting to write.
+PIPE_BYTES = 1 << 20
 
 
 @dataclass
@@ -84,6 +90,10 @@ class ReaderProcess:
             stdout=subprocess.PIPE,
             env=env,
         )
+        assert self.child.stdout is not None
+        # Not on Linux, or over the system's limit: the pipe stays at 64 KiB.
+        with contextlib.suppress(AttributeError, OSError):
+            fcntl.fcntl(self.child.stdout, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
 
     def close(self) -> None:
         child = self.child
