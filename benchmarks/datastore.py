@@ -101,6 +101,7 @@ def ingest_ab(source: SourceFile, args: argparse.Namespace, before_src: Path) ->
     rows = min(args.ab_rows, args.rows)
     head = prefix_file(source, rows)
     runs: dict[str, list[float]] = {"before": [], "after": []}
+    queryable: dict[str, list[float]] = {"before": [], "after": []}
     peaks: dict[str, list[float]] = {"before": [], "after": []}
     scratch = WORK / "datastore-ab"
     try:
@@ -116,12 +117,16 @@ def ingest_ab(source: SourceFile, args: argparse.Namespace, before_src: Path) ->
                 if result["status"] != "complete" or result["rows"] != rows:
                     raise SystemExit(f"A/B ingest ({side}) failed: {result['error']}")
                 runs[side].append(own_seconds(result))
+                queryable[side].append(result["queryable_seconds"])
                 peaks[side].append(result["vmhwm_mb"])
-                log(f"A/B {n + 1}/{args.ab_repeat} {side}: {result['seconds']:.1f} s")
+                log(
+                    f"A/B {n + 1}/{args.ab_repeat} {side}: {result['seconds']:.1f} s "
+                    f"(queryable {result['queryable_seconds']:.1f} s)"
+                )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
         head.unlink(missing_ok=True)
-    return {"rows": rows, "runs": runs, "peaks": peaks}
+    return {"rows": rows, "runs": runs, "queryable": queryable, "peaks": peaks}
 
 
 def floor_pair(ingest: dict[str, Any], floor: dict[str, Any]) -> dict[str, float]:

@@ -173,6 +173,16 @@ def _ab(summary: dict[str, Any]) -> list[str]:
     if not ab:
         return []
     before, after = ab["runs"]["before"], ab["runs"]["after"]
+    queryable = ab.get("queryable")  # recorded since 2026-12-06
+    if queryable:
+        start, end = queryable["before"], queryable["after"]
+        queryable_text = (
+            f" Job start → queryable: median **{median(start):.1f} s → {median(end):.1f} s** "
+            f"(before {', '.join(f'{x:.1f}' for x in start)} s; after "
+            f"{', '.join(f'{x:.1f}' for x in end)} s)."
+        )
+    else:
+        queryable_text = ""
     return [
         "",
         f"Before/after, same run: {len(after)} ingests per side of the first {ab['rows']:,} "
@@ -182,7 +192,7 @@ def _ab(summary: dict[str, Any]) -> list[str]:
         f"**{median(before) / median(after):.2f}×** (runs: before "
         f"{', '.join(f'{x:.1f}' for x in before)} s; after "
         f"{', '.join(f'{x:.1f}' for x in after)} s; peak RSS {max(ab['peaks']['before']):.0f} / "
-        f"{max(ab['peaks']['after']):.0f} MiB).",
+        f"{max(ab['peaks']['after']):.0f} MiB).{queryable_text}",
     ]
 
 
