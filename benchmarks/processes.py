@@ -1,4 +1,5 @@
-"""Processes the benchmarks start: a free port for a server, and stopping one.
+"""Processes the benchmarks start: a free port for a server, starting uvicorn on it, and
+stopping it.
 
 Imports nothing of tsunagu, so a benchmark may import it before its source snapshot is on
 sys.path.
@@ -11,6 +12,11 @@ import os
 import signal
 import socket
 import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
 
 
 def free_port() -> int:
@@ -31,3 +37,61 @@ def stop(proc: subprocess.Popen[bytes] | None) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
+
+
+def start_uvicorn(
+    env: dict[str, str],
+    port: int,
+    log_path: Path,
+    cwd: Path,
+    *,
+    timeout: float,
+    workers: int | None = None,
+    strict: bool = False,
+    poll: float = 0.3,
+) -> tuple[subprocess.Popen[bytes], float]:
+    """``uvicorn tsunagu.asgi:app`` on 127.0.0.1:``port`` in its own session, logging to
+    ``log_path``; returns it once every worker has started and status_show answers 200, with
+    the seconds that took. ``workers``: passed as --workers when given. ``strict``: a Traceback
+    in the log or another status fails at once; otherwise status_show is asked again until the
+    timeout. A server that fails to start is stopped before raising (the caller never gets it
+    to stop, and a server left running would weigh on every later benchmark)."""
+    command = [sys.executable, "-m", "uvicorn", "tsunagu.asgi:app", "--host", "127.0.0.1"]
+    command += ["--port", str(port)]
+    if workers is not None:
+        command += ["--workers", str(workers)]
+    command += ["--no-access-log", "--log-level", "info"]
+    started = time.perf_counter()
+    with log_path.open("wb") as out:
+        proc = subprocess.Popen(
+            command,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=cwd,
+        )
+    deadline = time.monotonic() + timeout
+
+    def fail(message: str) -> RuntimeError:
+        stop(proc)
+        return RuntimeError(f"{message}; see {log_path}")
+
+    while True:
+        if proc.poll() is not None:
+            raise fail("server exited early")
+        if time.monotonic() > deadline:
+            raise fail(f"server not ready after {timeout:.0f} s")
+        text = log_path.read_text(errors="replace")
+        if strict and "Traceback" in text:
+            raise fail("a server process failed")
+        if text.count("Application startup complete") >= (workers or 1):
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/api/3/action/status_show", timeout=5)
+            except httpx.HTTPError:
+                response = None
+            if response is not None and response.status_code == 200:
+                return proc, time.perf_counter() - started
+            if strict and response is not None:
+                raise fail(f"status_show answered {response.status_code}")
+        time.sleep(poll)

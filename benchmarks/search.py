@@ -892,55 +892,16 @@ class Server:
             "TSUNAGU_SQL_RATE_LIMIT": "0",
             "PYTHONPATH": str(self.src),
         }
-        command = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "tsunagu.asgi:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--workers",
-            str(self.workers),
-            "--no-access-log",
-            "--log-level",
-            "info",
-        ]
-        started = time.perf_counter()
-        with self.log_path.open("wb") as out:
-            self.proc = subprocess.Popen(
-                command,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                cwd=WORK,
-            )
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited early; see {self.log_path}")
-            if time.monotonic() > deadline:
-                self.stop()  # a server left running would weigh on every later benchmark
-                raise RuntimeError(f"server not ready after {timeout:.0f} s; see {self.log_path}")
-            text = self.log_path.read_text(errors="replace")
-            if "Traceback" in text:
-                self.stop()
-                raise RuntimeError(f"a server process failed; see {self.log_path}")
-            if text.count("Application startup complete") >= self.workers:
-                try:
-                    response = httpx.get(f"{self.url}/api/3/action/status_show", timeout=5)
-                except httpx.HTTPError:
-                    response = None
-                if response is not None and response.status_code == 200:
-                    break
-                if response is not None:
-                    raise RuntimeError(
-                        f"status_show answered {response.status_code}; see {self.log_path}"
-                    )
-            time.sleep(0.5)
-        self.ready_seconds = time.perf_counter() - started
+        self.proc, self.ready_seconds = processes.start_uvicorn(
+            env,
+            self.port,
+            self.log_path,
+            WORK,
+            timeout=timeout,
+            workers=self.workers,
+            strict=True,
+            poll=0.5,
+        )
         return self
 
     def worker_pids(self) -> list[int]:

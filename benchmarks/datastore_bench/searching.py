@@ -4,12 +4,10 @@ in-process and as raw SQL."""
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import random
 import sqlite3
 import subprocess
-import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -61,42 +59,9 @@ class Server:
             "TSUNAGU_INGEST_WORKERS": "0",
             "PYTHONPATH": str(self.src),
         }
-        command = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "tsunagu.asgi:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--no-access-log",
-            "--log-level",
-            "info",
-        ]
-        started = time.perf_counter()
-        with self.log_path.open("wb") as out:
-            self.proc = subprocess.Popen(
-                command,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                cwd=WORK,
-            )
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited early; see {self.log_path}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"server not ready after {timeout:.0f} s; see {self.log_path}")
-            if "Application startup complete" in self.log_path.read_text(errors="replace"):
-                with contextlib.suppress(httpx.HTTPError):
-                    response = httpx.get(f"{self.url}/api/3/action/status_show", timeout=5)
-                    if response.status_code == 200:
-                        break
-            time.sleep(0.3)
-        self.ready_seconds = time.perf_counter() - started
+        self.proc, self.ready_seconds = processes.start_uvicorn(
+            env, self.port, self.log_path, WORK, timeout=timeout
+        )
         return self
 
     def rss(self) -> float:
