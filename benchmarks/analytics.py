@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import processes
 from runrecord import RunRecord, add_results_argument, render_section, stats, write_result
 from snapshot import snapshot_revision, snapshot_source
 
@@ -215,17 +216,9 @@ class Bench:
     def server(self, name: str, **env: str) -> search.Server:
         """A server of this catalog (started once, stopped at the end) with ``env`` set."""
         if name not in self.servers:
-            saved = {k: os.environ.get(k) for k in env}
-            os.environ.update(env)
-            try:
+            with processes.environment(**env):
                 log(f"starting server {name!r} ({env or 'defaults'})")
                 self.servers[name] = search.Server(self.catalog, workers=1).start()
-            finally:
-                for key, value in saved.items():
-                    if value is None:
-                        os.environ.pop(key, None)
-                    else:
-                        os.environ[key] = value
         return self.servers[name]
 
     def stop(self) -> None:

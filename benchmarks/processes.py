@@ -1,5 +1,5 @@
-"""Processes the benchmarks start: a free port for a server, starting uvicorn on it, and
-stopping it.
+"""Processes the benchmarks start: a free port for a server, starting uvicorn on it, stopping
+it, and the environment it is started with.
 
 Imports nothing of tsunagu, so a benchmark may import it before its source snapshot is on
 sys.path.
@@ -14,9 +14,26 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+
+
+@contextlib.contextmanager
+def environment(**values: str) -> Iterator[None]:
+    """``values`` set in os.environ (what a server started meanwhile inherits), and each
+    variable put back as it was (or removed) afterwards."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def free_port() -> int:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import os
 import random
 import resource
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import processes
 from runrecord import stats
 
 from map_bench.config import MAP_SRC, MESSAGE, PAGE_HEADERS, log, search
@@ -35,18 +35,10 @@ class Bench:
     def server(self, name: str, **env: str) -> search.Server:
         """A server of this catalog (started once, stopped at the end) with ``env`` set."""
         if name not in self.servers:
-            saved = {k: os.environ.get(k) for k in env}
-            os.environ.update(env)
-            try:
+            with processes.environment(**env):
                 log(f"starting server {name!r} ({self.args.workers} workers; {env or 'defaults'})")
                 server = search.Server(self.catalog, workers=self.args.workers, src=MAP_SRC)
                 self.servers[name] = server.start()
-            finally:
-                for key, value in saved.items():
-                    if value is None:
-                        os.environ.pop(key, None)
-                    else:
-                        os.environ[key] = value
         return self.servers[name]
 
     def load(
