@@ -296,6 +296,13 @@ def child_main(spec: dict[str, Any]) -> None:
         stages["full_text"] = time.perf_counter() - started
 
     pipeline.index_full_text = timed_full_text  # type: ignore[assignment]
+    build_postings = pipeline.index_postings
+
+    def timed_postings(*args: Any, **kwargs: Any) -> None:
+        build_postings(*args, **kwargs)
+        stages["postings"] = time.perf_counter() - started
+
+    pipeline.index_postings = timed_postings  # type: ignore[assignment]
     if mode == "profile":
         profiler = cProfile.Profile()
         profiler.runcall(pipeline.run_job, services, job_id)
@@ -304,6 +311,7 @@ def child_main(spec: dict[str, Any]) -> None:
     report["seconds"] = time.perf_counter() - started
     report["queryable_seconds"] = stages.get("queryable")
     report["full_text_seconds"] = stages.get("full_text")
+    report["postings_seconds"] = stages.get("postings")
     report["listener_seconds"] = listeners["seconds"]
     report["vmhwm_mb"] = proc_status("VmHWM")
     # The reader process a big text file is converted in (ingest/parallel.py), once it has

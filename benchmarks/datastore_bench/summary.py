@@ -81,7 +81,8 @@ def all_q(by_kind: dict[str, Timings]) -> Timings:
 
 BACKENDS = (("sqlite", "sqlite"), ("postgresql", "postgres"))  # results name, report key
 INGEST_KEYS = (
-    "rows", "seconds", "queryable_seconds", "full_text_seconds", "upload_seconds",
+    "rows", "seconds", "queryable_seconds", "full_text_seconds", "postings_seconds",
+    "upload_seconds",
     "listener_seconds", "vmhwm_mb", "reader_maxrss_mb", "reader_cpu_seconds", "rss_before_mb",
     "user_seconds", "system_seconds", "status",
     "error", "fields", "indexes",

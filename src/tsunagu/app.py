@@ -59,11 +59,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         workers = [IngestWorker(services) for _ in range(settings.ingest_workers)]
         for worker in workers:
             worker.start()
-        # PostgreSQL: rebuilds a datastore table's short-word postings once writes to it go
-        # quiet (datastore/postings_jobs.py).
+        # Rebuilds a datastore table's short-word postings once writes to it go quiet
+        # (datastore/postings_jobs.py).
         postings = PostingsWorker(services)
-        if services.engine.dialect.name == "postgresql":
-            postings.start()
+        postings.start()
         quality = QualityWorker(services)  # checks each ingested file without holding up ingest
         quality.start()
         batches = BatchWorker(services)  # makes the drafts of applied batches (workspace/batch)

@@ -7,19 +7,22 @@ from typing import Any
 
 import pytest
 
-from tsunagu.datastore import postings
+from tsunagu.datastore import postings, postings_sqlite
 
 
 @pytest.fixture
 def used(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
     """Whether each search's total came from the postings (True) or not (False)."""
     calls: list[bool] = []
-    lookup = postings.lookup
 
-    def counted(*args: Any) -> Any:
-        found = lookup(*args)
-        calls.append(found is not None)
-        return found
+    def counting(lookup: Any) -> Any:
+        def counted(*args: Any) -> Any:
+            found = lookup(*args)
+            calls.append(found is not None)
+            return found
 
-    monkeypatch.setattr(postings, "lookup", counted)
+        return counted
+
+    for module in (postings, postings_sqlite):
+        monkeypatch.setattr(module, "lookup", counting(module.lookup))
     yield calls

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from support.datastore_tables import table_name
 from support.live_server import LiveServer
 from support.waiting import wait_until
-from tsunagu.datastore import fulltext, pipeline, search, search_conditions
+from tsunagu.datastore import fulltext, pipeline, search, search_conditions, search_postings
 from tsunagu.datastore.access import TableInfo
 from tsunagu.datastore.search_request import SearchRequest
 
@@ -94,6 +94,14 @@ def env(server: LiveServer) -> dict[str, Any]:
         ),
     )
     return {"admin": admin, "rid": rid, "status": status}
+
+
+@pytest.fixture(autouse=True)
+def without_postings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about the full-text index's plans: the short-word postings, which the
+    ingest builds after the index and which then answer most of these requests, are kept out
+    (test_short_word_postings.py tests them)."""
+    monkeypatch.setattr(search_postings, "from_postings", lambda *_args: None)
 
 
 def _ids(result: dict[str, Any]) -> list[int]:

@@ -19,6 +19,11 @@ def table_name(server: LiveServer, resource_id: str) -> str:
 
 
 def relation_exists(server: LiveServer, name: str) -> bool:
-    """Whether PostgreSQL has a table (or other relation) of this name."""
+    """Whether the database has a table (or other relation) of this name."""
     with server.services.engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            found = connection.scalar(
+                text("SELECT count(*) FROM sqlite_master WHERE name = :n"), {"n": name}
+            )
+            return bool(found)
         return bool(connection.scalar(text("SELECT to_regclass(:n) IS NOT NULL"), {"n": name}))

@@ -205,7 +205,8 @@ def _load_with(
         with services.engine.begin() as connection:
             tables.drop(connection, staging)
         raise
-    index_full_text(services, source.resource_id, final, job_id)
+    if index_full_text(services, source.resource_id, final, job_id):
+        index_postings(services, source.resource_id, final, job_id)
 
 
 def _stored(dialect: str, fields: list[dict[str, Any]]) -> list[Callable[[object], object] | None]:
@@ -433,8 +434,9 @@ def _publish(
 
 def index_full_text(
     services: Services, resource_id: str, table: str, job_id: str | None = None
-) -> None:
+) -> bool:
     """Build the full-text index of a published table that has none yet; reads go on meanwhile.
+    Returns whether it was built.
 
     Another ingest of the same resource may publish over the table at any moment, and a
     restarted process rebuilds what a killed one left unbuilt, so builders take turns on the
@@ -448,9 +450,9 @@ def index_full_text(
             connection = session.connection()
             meta = session.get(DatastoreTable, resource_id)
             if meta is None or meta.table_name != table:
-                return
+                return False
             if fulltext.coverage(connection, table) is not fulltext.Coverage.NONE:
-                return
+                return False
             fulltext.build(connection, table)
             session.commit()
         fulltext.settle(services.engine, table)
@@ -463,24 +465,23 @@ def index_full_text(
             "全文検索の索引を作れませんでした。q は索引なしで答えます "
             f"(Full-text index failed; q scans the table): {error}",
         )
-        return
+        return False
     seconds = time.perf_counter() - started
     _log(services, job_id, "info", f"全文検索の索引ができました（{seconds:.1f} 秒）")
-    index_postings(services, resource_id, table, job_id)
+    return True
 
 
 def index_postings(
     services: Services, resource_id: str, table: str, job_id: str | None = None
 ) -> None:
-    """PostgreSQL: the postings that count one- and two-character words without reading the
-    table (datastore/postings.py), built after the full-text indexes while reads and writes go
-    on; a failure leaves q on the ngram index, exact, and says so in the job's log."""
-    if services.engine.dialect.name != "postgresql":
-        return
+    """The postings that count one- and two-character words without reading the table
+    (datastore/postings.py, postings_sqlite.py), built after the full-text index while reads
+    and writes go on; a failure leaves q on the full-text index, exact, and says so in the
+    job's log."""
     started = time.perf_counter()
     try:
         with services.sessions() as session:
-            take_turns(session, f"datastore-full-text:{table}")
+            postings.take_building_turn(session, table)
             meta = session.get(DatastoreTable, resource_id)
             if meta is None or meta.table_name != table:
                 return
@@ -523,7 +524,8 @@ def index_missing_full_text(services: Services) -> None:
         ]
     for resource_id, table in pending:
         log.info("building the missing full-text index of %s", table)
-        index_full_text(services, resource_id, table)
+        if index_full_text(services, resource_id, table):
+            index_postings(services, resource_id, table)
 
 
 def _describe(info: Any) -> str:

@@ -24,6 +24,10 @@ from typing import Any
 import numpy as np
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
+
+from tsunagu.datastore import postings_sqlite
+from tsunagu.storage.upsert import take_turns
 
 # Rows read from the table per numpy pass: a pass needs some 40 bytes per character of its rows
 # for a moment (the 50,000 rows tried first made the pass the build's peak); what a chunk keeps,
@@ -83,7 +87,12 @@ def build(connection: Connection, table: str) -> int:
     Reading happens in a snapshot of its own, taken once every earlier write has committed and
     the reading mark is in place; a write after that deletes the mark (the table's trigger), and
     the swap, holding the table against writes, finds it gone and leaves the postings invalid,
-    for the next rebuild. Searches go on reading the old (invalid) postings until the swap."""
+    for the next rebuild. Searches go on reading the old (invalid) postings until the swap.
+
+    SQLite (postings_sqlite.py): built with connections of its own, so the caller must hold no
+    write lock; returns the number of bitmaps put in place."""
+    if connection.dialect.name == "sqlite":
+        return postings_sqlite.build(connection.engine, table)
     if connection.dialect.name != "postgresql":
         return 0
     quoted, postings = _quote(table), _quote(name(table))
@@ -116,6 +125,15 @@ def build(connection: Connection, table: str) -> int:
     connection.execute(text(f"ALTER TABLE {building} RENAME TO {postings}"))
     connection.execute(text(f"ALTER TABLE {postings} ADD PRIMARY KEY (gram)"))
     return grams
+
+
+def take_building_turn(session: Session, table: str) -> None:
+    """Builders of one table's postings (an ingest's, a rebuild job's) and of its full-text
+    index take turns on PostgreSQL, where the postings are put in place in the caller's
+    transaction. On SQLite this would hold the write lock through the build, which takes it
+    only to put its rows in place (and takes turns there, see postings_sqlite.py)."""
+    if session.get_bind().dialect.name != "sqlite":
+        take_turns(session, f"datastore-full-text:{table}")
 
 
 def _set_reading_mark(engine: Engine, table: str) -> None:
@@ -160,6 +178,8 @@ def _read(engine: Engine, quoted: str) -> list[_Chunk]:
 def valid(connection: Connection, table: str) -> bool:
     """Whether q's one- and two-character words count from the table's postings (built, and
     the table not written since)."""
+    if connection.dialect.name == "sqlite":
+        return postings_sqlite.valid(connection, table)
     if connection.dialect.name != "postgresql":
         return False
     exists = connection.scalar(
@@ -178,7 +198,9 @@ def valid(connection: Connection, table: str) -> bool:
 
 
 def drop(connection: Connection, table: str) -> None:
-    if connection.dialect.name == "postgresql":
+    if connection.dialect.name == "sqlite":
+        postings_sqlite.drop(connection, table)
+    elif connection.dialect.name == "postgresql":
         connection.execute(text(f"DROP TABLE IF EXISTS {_quote(name(table))}"))
 
 

@@ -1,17 +1,18 @@
-"""PostgreSQL: short-word postings rebuilt in the background after API writes.
+"""Short-word postings rebuilt in the background after API writes.
 
-An ingest builds a table's postings (datastore/postings.py) at its end, and any later write
-invalidates them in the same transaction (the table's statement trigger). Each write action
-(datastore_create with records, datastore_upsert, datastore_delete with filters) therefore queues
-a job of kind ``datastore_postings`` for the table in its own transaction; while the job waits,
-later writes reuse it (`jobs.queue.enqueue`) and move its ``written`` time on, so a burst of
-1,000 upserts queues one job. A `PostingsWorker` takes a job only once the table has had no write
-for ``Settings.datastore_postings_quiet_seconds`` and rebuilds the postings then.
+An ingest builds a table's postings (datastore/postings.py; on SQLite postings_sqlite.py) at its
+end, and any later write invalidates them in the same transaction (the table's triggers). Each
+write action (datastore_create with records, datastore_upsert, datastore_delete with filters)
+therefore queues a job of kind ``datastore_postings`` for the table in its own transaction; while
+the job waits, later writes reuse it (`jobs.queue.enqueue`) and move its ``written`` time on, so a
+burst of 1,000 upserts queues one job. A `PostingsWorker` takes a job only once the table has had
+no write for ``Settings.datastore_postings_quiet_seconds`` and rebuilds the postings then.
 
 A write during the rebuild goes through, and can never leave postings marked valid that miss
-it: it deletes the reading mark `postings.build` set before its read, so the build puts its
-postings in place unmarked, and the write has queued the next rebuild. A failed rebuild leaves the postings invalid and q exact on the ngram index; a table
-dropped or replaced meanwhile ends the job with nothing to do.
+it: it deletes the reading mark `postings.build` set before its read, so the build leaves its
+postings unmarked (SQLite: does not put them in place), and the write has queued the next
+rebuild. A failed rebuild leaves the postings invalid and q exact on the full-text index; a
+table dropped or replaced meanwhile ends the job with nothing to do.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ from tsunagu.jobs.queue import (
 )
 from tsunagu.jobs.runner import Heartbeat, JobWorker
 from tsunagu.storage.types import utcnow
-from tsunagu.storage.upsert import take_turns
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +50,8 @@ KEEP_FINISHED = timedelta(days=7)
 
 def request_rebuild(session: Session, meta: DatastoreTable) -> None:
     """After a write to the table, in the writer's transaction: queue (or move on) the rebuild
-    of its postings. Nothing on SQLite or for a table too big for postings."""
-    if session.get_bind().dialect.name != "postgresql" or meta.row_count > postings.MAX_ROWS:
+    of its postings. Nothing for a table too big for postings."""
+    if meta.row_count > postings.MAX_ROWS:
         return
     # Concurrent writes to one table would otherwise both find no waiting job and queue two:
     # they take turns on the table's row (which every write action changes anyway, so the lock
@@ -75,8 +75,6 @@ def state(session: Session, meta: DatastoreTable) -> str:
     ``pending`` (a rebuild waits for writes to go quiet), ``rebuilding``, or ``none``."""
     if postings.valid(session.connection(), meta.table_name):
         return "valid"
-    if session.get_bind().dialect.name != "postgresql":
-        return "none"
     job = active_job(session, KIND, meta.resource_id)
     if job is None:
         return "none"
@@ -118,7 +116,7 @@ def run_job(services: Services, job_id: str) -> str:
         with Heartbeat(services, job_id, kind=KIND), services.sessions() as session:
             # Builders of one table take turns with the ingest's (pipeline.index_postings),
             # and read the table's record again once it is their turn.
-            take_turns(session, f"datastore-full-text:{table}")
+            postings.take_building_turn(session, table)
             outcome = _rebuild(session, session.get(DatastoreTable, resource_id), table)
             finish_in(session, job_id, "complete")
             session.commit()
@@ -158,12 +156,18 @@ def _table_gone(services: Services, resource_id: str, table: str) -> bool:
         meta = session.get(DatastoreTable, resource_id)
         if meta is None or meta.table_name != table:
             return True
-        found = session.scalar(text("SELECT to_regclass(:n)"), {"n": f'"{table}"'})
+        if session.get_bind().dialect.name == "sqlite":
+            found = session.scalar(
+                text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :n"),
+                {"n": table},
+            )
+        else:
+            found = session.scalar(text("SELECT to_regclass(:n)"), {"n": f'"{table}"'})
         return found is None
 
 
 class PostingsWorker(JobWorker):
-    """Rebuilds the postings of tables whose writes have gone quiet (PostgreSQL only)."""
+    """Rebuilds the postings of tables whose writes have gone quiet."""
 
     kind = KIND
 

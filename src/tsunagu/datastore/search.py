@@ -310,9 +310,13 @@ def _ids_page(parts: _Parts, ids: list[int]) -> tuple[str, list[object]]:
     """The rows of the given _id, in _id order (a primary-key lookup per row)."""
     sql = Sql(parts.dialect)
     row_id = sql.name(parts.table, "_id")
+    if parts.dialect.name == "sqlite":
+        wanted = f"IN (SELECT value FROM json_each({sql.bind(orjson.dumps(ids).decode())}))"
+    else:
+        wanted = f"= ANY({sql.bind(ids)})"
     return (
         f"SELECT {parts.columns} FROM {sql.name(parts.table)} "
-        f"WHERE {row_id} = ANY({sql.bind(ids)}) ORDER BY {row_id}",
+        f"WHERE {row_id} {wanted} ORDER BY {row_id}",
         sql.params,
     )
 

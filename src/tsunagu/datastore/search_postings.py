@@ -1,5 +1,6 @@
-"""datastore_search on PostgreSQL: when a q of short words is counted and paged from the table's
-postings (datastore/postings.py) instead of the ngram index."""
+"""datastore_search: when a q of short words is counted and paged from the table's postings
+(datastore/postings.py on PostgreSQL, postings_sqlite.py on SQLite) instead of the full-text
+index."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.engine import Dialect
 
-from tsunagu.datastore import fulltext, postings
+from tsunagu.datastore import fulltext, postings, postings_sqlite
 from tsunagu.datastore.access import TableInfo
 from tsunagu.datastore.ingest.values import to_halfwidth
 from tsunagu.datastore.search_request import SearchRequest
@@ -22,15 +23,17 @@ def from_postings(
     request: SearchRequest,
     filtered_ids: Callable[[], tuple[str, list[object]]],
 ) -> tuple[int, list[int] | None] | None:
-    """PostgreSQL, a q of one- and two-character words only, without DISTINCT: the total from
-    the table's postings, and the page's _id when the page is in _id order; None when the
-    postings do not serve the request (or are not valid: written since they were built).
+    """A q of one- and two-character words only, without DISTINCT: the total from the table's
+    postings, and the page's _id when the page is in _id order; None when the postings do not
+    serve the request (or are not valid: written since they were built).
 
-    Filters are met by the _id of the rows they keep (``filtered_ids``: the statement giving
-    them), read from the filter columns' indexes (each holds _id, see
+    PostgreSQL meets filters by the _id of the rows they keep (``filtered_ids``: the statement
+    giving them), read from the filter columns' indexes (each holds _id, see
     tables.build_btree_indexes); a filter on a column without an index would read the whole
-    table, so such requests keep the ngram index's plans."""
-    if dialect.name != "postgresql":
+    table, so such requests keep the ngram index's plans. SQLite meets them by the bitmaps of
+    the values of its low-cardinality indexed text columns; a filter on any other column keeps
+    the FTS5 plans."""
+    if dialect.name not in ("postgresql", "sqlite"):
         return None
     if not isinstance(request.q, str) or not request.q or request.distinct:
         return None
@@ -40,18 +43,27 @@ def from_postings(
     in_id_order = not request.sort or request.sort == [("_id", False)]
     if not in_id_order and not request.include_total:
         return None
+    slice_ = (request.offset, request.limit) if in_id_order else None
+    if dialect.name == "sqlite":
+        if not all(_served_on_sqlite(meta, c, v) for c, v in request.filters.items()):
+            return None
+        filters = {c: v for c, v in request.filters.items() if v}  # [] keeps every row
+        return postings_sqlite.lookup(cursor, meta.table_name, words, slice_, filters)
     within = None
     if request.filters:
         if not _indexed_on_postgres(cursor, meta.table_name, set(request.filters)):
             return None
         within = filtered_ids()
-    return postings.lookup(
-        cursor,
-        meta.table_name,
-        words,
-        (request.offset, request.limit) if in_id_order else None,
-        within,
-    )
+    return postings.lookup(cursor, meta.table_name, words, slice_, within)
+
+
+def _served_on_sqlite(meta: TableInfo, column: str, values: list[object]) -> bool:
+    """Whether SQLite's postings can meet this filter exactly: _id by integers, a text column
+    (if it has value bitmaps, which the lookup sees) by text values or None. Other values
+    compare by SQLite's affinity rules (5 equals '5'), so their filters keep the SQL plans."""
+    if column == "_id":
+        return all(type(v) is int for v in values)
+    return meta.types.get(column) == "text" and all(v is None or isinstance(v, str) for v in values)
 
 
 def _indexed_on_postgres(cursor: Any, table: str, columns: set[str]) -> bool:
