@@ -290,10 +290,11 @@ def child_main(spec: dict[str, Any]) -> None:
     stages: dict[str, float] = {}
     build_full_text = pipeline.index_full_text
 
-    def timed_full_text(*args: Any, **kwargs: Any) -> None:
+    def timed_full_text(*args: Any, **kwargs: Any) -> bool:
         stages["queryable"] = time.perf_counter() - started
-        build_full_text(*args, **kwargs)
+        built = build_full_text(*args, **kwargs)
         stages["full_text"] = time.perf_counter() - started
+        return built
 
     pipeline.index_full_text = timed_full_text  # type: ignore[assignment]
     build_postings = pipeline.index_postings

@@ -118,6 +118,7 @@ def _search_summary(result: dict[str, Any]) -> dict[str, Any]:
         "limit": SEARCH_LIMIT,
         "floor": stats(result["floor_ms"]),
         "kinds": kinds,
+        "short_word_postings": result.get("short_word_postings"),
     }
 
 

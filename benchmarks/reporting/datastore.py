@@ -343,6 +343,7 @@ def _search(summary: dict[str, Any], backend: str) -> list[str]:
         f"{words['facility']} words such as 公民館, *town* {words['town']} 町字 such as "
         f"湯田温泉; 2 characters ({'the indexed trigrams beginning with the word, from the FTS5 vocabulary' if sqlite else 'the ngram GIN: tsunagu_ngrams(_full_text) @> ARRAY[word]'}; "
         f"alone, and with 種別 = one of four kinds): {'、'.join(summary['words_2'])}. "
+        + _postings_note(result.get("short_word_postings"))
         + (
             "Totals: HTTP = action = raw SQL for every call"
             if not mismatches
@@ -485,3 +486,17 @@ def _short_word_targets(summary: dict[str, Any], backend: str) -> list[str]:
             f"({ratio(p95, raw95)} of {ms(raw95)} ms)."
         )
     return lines
+
+
+def _postings_note(state: str | None) -> str:
+    """How Tsunagu answered the 2-character words (the raw SQL column is the full-text
+    index's plan either way)."""
+    if state is None:  # results from before the state was recorded
+        return ""
+    if state == "valid":
+        return (
+            "Tsunagu answered them from the table's short-word postings (bitmaps of each "
+            "character and pair, and of each 種別 value), the raw SQL column by the full-text "
+            "index's plan. "
+        )
+    return f"The table's short-word postings were {state}: Tsunagu used the full-text index too. "
