@@ -184,6 +184,8 @@ FILTERS: list[dict[str, Any]] = [
     {"種別": "公園"},
     {"種別": ["公園", "薬局"]},
     {"_id": list(range(3, 40))},
+    {"_id": [5, 999_999]},  # an _id no row has
+    {"種別": ["公園", "無い"]},  # a value no row has
     {"種別": "薬局", "_id": list(range(10, 60))},
     {"備考": None},
     {"備考": ["水", None]},
