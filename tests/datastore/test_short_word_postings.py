@@ -20,7 +20,7 @@ from sqlalchemy import text
 from support.datastore_tables import relation_exists, table_name
 from support.live_server import LiveServer
 from support.waiting import wait_until
-from tsunagu.datastore import pipeline, postings
+from tsunagu.datastore import pipeline, postings, postings_sqlite
 from tsunagu.datastore.ingest.values import to_halfwidth
 
 HEADER = ["内容", "種別", "備考"]
@@ -253,6 +253,54 @@ def test_filters_meet_the_postings_through_their_indexes(
             assert not any(used), label
         else:
             assert used and all(used), (label, used)
+
+
+@pytest.mark.parametrize("max_values", [1000, 1], ids=["value-rows", "too-many-values"])
+def test_filter_columns_with_few_values_are_met_by_value_rows(
+    env: dict[str, Any],
+    server: LiveServer,
+    used: list[bool],
+    monkeypatch: pytest.MonkeyPatch,
+    max_values: int,
+) -> None:
+    """The postings keep the rows of each value of 種別 and 備考 (text columns that lead an
+    index, with at most MAX_VALUES values), which meet filters on them; a column with more
+    values is met as before (PostgreSQL: through its index; SQLite: by FTS5). Either way the
+    answers are the scan's."""
+    admin, rid = env["admin"], env["rid"]
+    monkeypatch.setattr(postings_sqlite, "MAX_VALUES", max_values)
+    _rebuild(server, rid)
+    from_values: list[bool] = []
+    value_arrays = postings._value_arrays
+
+    def spied(*args: Any) -> Any:
+        found = value_arrays(*args)
+        from_values.append(found is not None)
+        return found
+
+    monkeypatch.setattr(postings, "_value_arrays", spied)
+    sqlite = server.services.engine.dialect.name == "sqlite"
+    by_values = max_values > 1
+    for filters in (
+        {"種別": "公園"},
+        {"種別": ["公園", "薬局"], "備考": [None, "水"]},
+        {"備考": None, "_id": list(range(5, 50))},
+    ):
+        for q in ("萩", "公園 の"):
+            wanted = [n for n in _expected(q) if _kept(filters)(n)]
+            used.clear()
+            from_values.clear()
+            page = admin.action.datastore_search(
+                resource_id=rid, q=q, filters=filters, limit=4, offset=1
+            )
+            assert _ids(page) == wanted[1:5], (q, filters)
+            assert page["total"] == len(wanted), (q, filters)
+            if sqlite:
+                assert used == [by_values], (q, filters)
+            else:
+                assert used == [True] and from_values == [by_values], (q, filters)
+    monkeypatch.undo()
+    _rebuild(server, rid)
 
 
 def test_info_says_whether_short_words_count_from_postings(

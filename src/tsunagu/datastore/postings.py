@@ -42,6 +42,10 @@ MAX_ROWS = 2_000_000
 # filtered _id to the process and intersecting them there (a million rows: 萩市, 37,711 rows,
 # 12.8 ms merged against 15.9; 薬局, 63,365, 25.0 against 17.4; 公園, 126,090, 49.9 against 33.0).
 MERGE_MAX_IDS = 50_000
+# Rows of a filter column's values (see value_key): a prefix no gram of one or two characters
+# has, then the column's name, the separator and the value.
+VALUE_PREFIX = "\x1f\x1f"
+VALUE_SEPARATOR = "\x1f"
 # The gram of the row whose presence says the postings match the table.
 VALID_MARK = ""
 # The gram of the row a build puts in the current postings before it reads the table: any write
@@ -111,6 +115,7 @@ def build(connection: Connection, table: str) -> int:
             copy.write(_binary_row(gram, ids))
             grams += 1
         copy.write(struct.pack(">h", -1))
+    _add_value_postings(connection, table, building)
     # Writers in flight commit first (their trigger's delete of the mark with them); later
     # ones wait until the caller commits, so none slips between this check and the swap.
     connection.execute(text(f"LOCK TABLE {quoted} IN SHARE MODE"))
@@ -134,6 +139,60 @@ def take_building_turn(session: Session, table: str) -> None:
     only to put its rows in place (and takes turns there, see postings_sqlite.py)."""
     if session.get_bind().dialect.name != "sqlite":
         take_turns(session, f"datastore-full-text:{table}")
+
+
+def value_key(column: str, value: str | None) -> str:
+    """The gram under which the postings keep the rows holding ``value`` in ``column`` (None:
+    the rows where it is NULL, a key present for every column with value postings). Three
+    characters or more, and never the reading mark: no real gram is one."""
+    return VALUE_PREFIX + column + ("" if value is None else VALUE_SEPARATOR + value)
+
+
+def _add_value_postings(connection: Connection, table: str, building: str) -> None:
+    """The rows of each value of the text columns that lead an index and have at most
+    postings_sqlite.MAX_VALUES values (the columns users filter by), read in the caller's
+    transaction: a write since the reading mark was set has deleted it, so what is read here is
+    either the table the grams were read from or postings that will not be marked valid."""
+    quoted = _quote(table)
+    columns = [
+        str(row[0])
+        for row in connection.execute(
+            text(
+                "SELECT DISTINCT a.attname FROM pg_index i JOIN pg_attribute a "
+                "ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
+                "WHERE i.indrelid = to_regclass(:t) AND a.atttypid = 'text'::regtype "
+                "ORDER BY 1"
+            ),
+            {"t": quoted},
+        )
+        if row[0] != "_full_text"
+    ]
+    limit = postings_sqlite.MAX_VALUES
+    for column in columns:
+        name_sql = _quote(column)
+        distinct = connection.scalar(
+            text(
+                f"SELECT count(*) FROM (SELECT DISTINCT {name_sql} FROM {quoted} "
+                f"LIMIT {limit + 2}) AS d"
+            )
+        )
+        if distinct > limit + 1:  # one of them may be NULL
+            continue
+        connection.execute(
+            text(
+                f"INSERT INTO {building} (gram, ids) "
+                f"SELECT CASE WHEN {name_sql} IS NULL THEN :nulls ELSE :prefix || {name_sql} END, "
+                f"array_agg(_id::int4 ORDER BY _id) FROM {quoted} GROUP BY {name_sql}"
+            ),
+            {"nulls": value_key(column, None), "prefix": value_key(column, "")},
+        )
+        connection.execute(  # the NULL key marks the column as covered even with no NULL
+            text(
+                f"INSERT INTO {building} (gram, ids) SELECT CAST(:g AS text), '{{}}' "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {building} WHERE gram = :g)"
+            ),
+            {"g": value_key(column, None)},
+        )
 
 
 def _set_reading_mark(engine: Engine, table: str) -> None:
@@ -293,6 +352,7 @@ def lookup(
     words: list[str],
     slice_: tuple[int, int] | None,
     within: tuple[str, list[object]] | None = None,
+    filters: dict[str, list[object]] | None = None,
 ) -> tuple[int, list[int] | None] | None:
     """The number of rows holding every word (each one or two characters), and with ``slice_``
     (offset, limit) the _id of those rows on that page in _id order; None when the table has no
@@ -300,7 +360,8 @@ def lookup(
 
     ``within``: a statement (and its parameters) giving the _id of the rows the request's
     filters keep; only those rows count (read through an index on the filter's column, the
-    table itself is not read)."""
+    table itself is not read). ``filters`` (text values or None, and _id integers): the same
+    filters, met instead by the postings' value rows when every column but _id has them."""
     postings = _quote(name(table))
     cursor.execute(
         "SELECT 1 FROM pg_class WHERE relname = %s AND relnamespace = current_schema()::regnamespace",
@@ -309,7 +370,8 @@ def lookup(
     if cursor.fetchone() is None:
         return None
     distinct = list(dict.fromkeys(words))
-    if len(distinct) == 1:
+    kept_by = _value_arrays(cursor, postings, filters) if filters else None
+    if len(distinct) == 1 and kept_by is None:
         # The length and the page's slice of one array: nothing else is read.
         low, high = (slice_[0] + 1, slice_[0] + slice_[1]) if slice_ and not within else (1, 0)
         cursor.execute(
@@ -343,12 +405,44 @@ def lookup(
     common = arrays[0]
     for other in arrays[1:]:
         common = _common(common, other)
-    if within is not None and len(common):
+    if kept_by is not None:
+        for kept in sorted(kept_by, key=len):
+            common = _common(common, kept)
+    elif within is not None and len(common):
         statement, params = within
         cursor.execute(f"SELECT array_send(ARRAY({statement}))", params, binary=True)
         common = _common(common, np.sort(_ids_of(cursor.fetchone()[0])))
     page = common[slice_[0] : slice_[0] + slice_[1]].tolist() if slice_ else None
     return len(common), page
+
+
+def _value_arrays(
+    cursor: Any, postings: str, filters: dict[str, list[object]]
+) -> list[np.ndarray] | None:
+    """Each filter's rows (sorted _id), from the postings' value rows; None when a filter
+    column has none (or only _id is filtered on: its statement merges a rare word in SQL)."""
+    columns = [c for c in filters if c != "_id"]
+    if not columns:
+        return None
+    keys = [value_key(c, None) for c in columns]
+    keys += [value_key(c, str(v)) for c in columns for v in filters[c] if v is not None]
+    cursor.execute(
+        f"SELECT gram, array_send(ids) FROM {postings} WHERE gram = ANY(%s)", (keys,), binary=True
+    )
+    found = {str(gram): _ids_of(ids) for gram, ids in cursor.fetchall()}
+    if any(value_key(c, None) not in found for c in columns):
+        return None
+    kept = []
+    nothing = np.zeros(0, dtype=np.int64)
+    for column, values in filters.items():
+        if column == "_id":
+            kept.append(np.unique(np.asarray(values, dtype=np.int64)))
+            continue
+        parts = [
+            found.get(value_key(column, None if v is None else str(v)), nothing) for v in values
+        ]
+        kept.append(parts[0] if len(parts) == 1 else np.unique(np.concatenate(parts)))
+    return kept
 
 
 def _merged_with(

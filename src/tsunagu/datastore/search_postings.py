@@ -27,12 +27,12 @@ def from_postings(
     postings, and the page's _id when the page is in _id order; None when the postings do not
     serve the request (or are not valid: written since they were built).
 
-    PostgreSQL meets filters by the _id of the rows they keep (``filtered_ids``: the statement
-    giving them), read from the filter columns' indexes (each holds _id, see
-    tables.build_btree_indexes); a filter on a column without an index would read the whole
-    table, so such requests keep the ngram index's plans. SQLite meets them by the bitmaps of
-    the values of its low-cardinality indexed text columns; a filter on any other column keeps
-    the FTS5 plans."""
+    Both keep the rows of each value of the low-cardinality indexed text columns, which meet
+    filters on those columns (and _id) without reading an index. Otherwise PostgreSQL meets
+    filters by the _id of the rows they keep (``filtered_ids``: the statement giving them), read
+    from the filter columns' indexes (each holds _id, see tables.build_btree_indexes); a filter
+    on a column without an index would read the whole table, so such requests keep the ngram
+    index's plans, and on SQLite the FTS5 plans."""
     if dialect.name not in ("postgresql", "sqlite"):
         return None
     if not isinstance(request.q, str) or not request.q or request.distinct:
@@ -44,23 +44,26 @@ def from_postings(
     if not in_id_order and not request.include_total:
         return None
     slice_ = (request.offset, request.limit) if in_id_order else None
+    by_values = all(_served_by_values(meta, c, v) for c, v in request.filters.items())
+    filters = {c: v for c, v in request.filters.items() if v}  # [] keeps every row
     if dialect.name == "sqlite":
-        if not all(_served_on_sqlite(meta, c, v) for c, v in request.filters.items()):
+        if not by_values:
             return None
-        filters = {c: v for c, v in request.filters.items() if v}  # [] keeps every row
         return postings_sqlite.lookup(cursor, meta.table_name, words, slice_, filters)
     within = None
     if request.filters:
         if not _indexed_on_postgres(cursor, meta.table_name, set(request.filters)):
             return None
         within = filtered_ids()
-    return postings.lookup(cursor, meta.table_name, words, slice_, within)
+    values = filters if by_values and filters else None
+    return postings.lookup(cursor, meta.table_name, words, slice_, within, values)
 
 
-def _served_on_sqlite(meta: TableInfo, column: str, values: list[object]) -> bool:
-    """Whether SQLite's postings can meet this filter exactly: _id by integers, a text column
-    (if it has value bitmaps, which the lookup sees) by text values or None. Other values
-    compare by SQLite's affinity rules (5 equals '5'), so their filters keep the SQL plans."""
+def _served_by_values(meta: TableInfo, column: str, values: list[object]) -> bool:
+    """Whether the postings' value rows can meet this filter exactly: _id by integers, a text
+    column (if it has value rows, which the lookup sees) by text values or None. Other values
+    compare by the database's rules (on SQLite 5 equals '5'), so their filters keep the SQL
+    plans."""
     if column == "_id":
         return all(type(v) is int for v in values)
     return meta.types.get(column) == "text" and all(v is None or isinstance(v, str) for v in values)
