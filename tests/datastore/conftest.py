@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tsunagu.datastore import postings, postings_sqlite
+from tsunagu.datastore import postings_lookup, postings_sqlite
 
 
 @pytest.fixture
@@ -23,6 +23,6 @@ def used(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
 
         return counted
 
-    for module in (postings, postings_sqlite):
+    for module in (postings_lookup, postings_sqlite):
         monkeypatch.setattr(module, "lookup", counting(module.lookup))
     yield calls

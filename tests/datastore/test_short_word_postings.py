@@ -20,7 +20,7 @@ from sqlalchemy import text
 from support.datastore_tables import relation_exists, table_name
 from support.live_server import LiveServer
 from support.waiting import wait_until
-from tsunagu.datastore import pipeline, postings, postings_sqlite
+from tsunagu.datastore import pipeline, postings, postings_lookup, postings_sqlite
 from tsunagu.datastore.ingest.values import to_halfwidth
 
 HEADER = ["内容", "種別", "備考"]
@@ -221,7 +221,7 @@ def test_filters_meet_the_postings_through_their_indexes(
 ) -> None:
     """One word with filters is merged in PostgreSQL, or (a word in many rows) intersected in
     numpy; several words always in numpy. Forced each way, the answers are the scan's."""
-    monkeypatch.setattr(postings, "MERGE_MAX_IDS", merge_max)
+    monkeypatch.setattr(postings_lookup, "MERGE_MAX_IDS", merge_max)
     admin, rid = env["admin"], env["rid"]
     _rebuild(server, rid)
     indexed = {
@@ -271,14 +271,14 @@ def test_filter_columns_with_few_values_are_met_by_value_rows(
     monkeypatch.setattr(postings_sqlite, "MAX_VALUES", max_values)
     _rebuild(server, rid)
     from_values: list[bool] = []
-    value_arrays = postings._value_arrays
+    value_arrays = postings_lookup._value_arrays
 
     def spied(*args: Any) -> Any:
         found = value_arrays(*args)
         from_values.append(found is not None)
         return found
 
-    monkeypatch.setattr(postings, "_value_arrays", spied)
+    monkeypatch.setattr(postings_lookup, "_value_arrays", spied)
     sqlite = server.services.engine.dialect.name == "sqlite"
     by_values = max_values > 1
     for filters in (

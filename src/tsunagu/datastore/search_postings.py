@@ -1,5 +1,5 @@
 """datastore_search: when a q of short words is counted and paged from the table's postings
-(datastore/postings.py on PostgreSQL, postings_sqlite.py on SQLite) instead of the full-text
+(datastore/postings_lookup.py on PostgreSQL, postings_sqlite.py on SQLite) instead of the full-text
 index."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.engine import Dialect
 
-from tsunagu.datastore import fulltext, postings, postings_sqlite
+from tsunagu.datastore import fulltext, postings_lookup, postings_sqlite
 from tsunagu.datastore.access import TableInfo
 from tsunagu.datastore.ingest.values import to_halfwidth
 from tsunagu.datastore.search_request import SearchRequest
@@ -56,7 +56,7 @@ def from_postings(
             return None
         within = filtered_ids()
     values = filters if by_values and filters else None
-    return postings.lookup(cursor, meta.table_name, words, slice_, within, values)
+    return postings_lookup.lookup(cursor, meta.table_name, words, slice_, within, values)
 
 
 def _served_by_values(meta: TableInfo, column: str, values: list[object]) -> bool:
