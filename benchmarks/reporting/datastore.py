@@ -495,8 +495,8 @@ def _postings_note(state: str | None) -> str:
         return ""
     if state == "valid":
         return (
-            "Tsunagu answered them from the table's short-word postings (bitmaps of each "
-            "character and pair, and of each 種別 value), the raw SQL column by the full-text "
-            "index's plan. "
+            "Tsunagu answered them from the table's short-word postings (the rows of each "
+            "character and pair, and of each 種別 value: roaring bitmaps on SQLite, int4 arrays "
+            "on PostgreSQL), the raw SQL column by the full-text index's plan. "
         )
     return f"The table's short-word postings were {state}: Tsunagu used the full-text index too. "
