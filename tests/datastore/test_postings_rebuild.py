@@ -416,3 +416,22 @@ def test_a_table_replaced_by_an_ingest_while_its_rebuild_waits_keeps_the_new_pos
     assert _state(admin, rid) == "valid"
     _assert_exact_from_postings(admin, rid, used)
     assert admin.action.datastore_info(id=rid)["meta"]["count"] == 7
+
+
+def test_a_starting_worker_queues_the_tables_without_postings(
+    server: LiveServer, admin: Any, used: list[bool]
+) -> None:
+    """A table whose postings are missing (loaded before they existed, or a build a stopped
+    process never ran) gets them once a worker starts: begin() queues one rebuild per table,
+    and none for a table whose postings are valid."""
+    rid = _uploaded(admin, _records(0, 30))
+    kept = _uploaded(admin, _records(40, 5))
+    with server.services.engine.begin() as connection:
+        postings.drop(connection, table_name(server, rid))
+    assert _state(admin, rid) == "none"
+    before = {r: len(_jobs(server, r)) for r in (rid, kept)}
+    postings_jobs.PostingsWorker(server.services).begin()  # what a starting worker does
+    _wait_valid(admin, rid)
+    _assert_exact_from_postings(admin, rid, used)
+    assert len(_jobs(server, rid)) == before[rid] + 1
+    assert len(_jobs(server, kept)) == before[kept]

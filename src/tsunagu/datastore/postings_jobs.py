@@ -24,7 +24,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from tsunagu.context import Services
-from tsunagu.datastore import postings
+from tsunagu.datastore import fulltext, postings
 from tsunagu.datastore.models import DatastoreTable
 from tsunagu.jobs.models import Job
 from tsunagu.jobs.queue import (
@@ -68,6 +68,28 @@ def request_rebuild(session: Session, meta: DatastoreTable) -> None:
         title=TITLE,
         options={"table": meta.table_name, "written": utcnow().isoformat()},
     )
+
+
+def queue_missing(services: Services) -> int:
+    """Queue a rebuild for each table whose full-text index is built but whose postings are
+    not valid and not waiting for one: tables loaded before this kind of postings existed (on
+    SQLite, all of them until then), a build that failed, or one a stopped process never ran.
+    Returns how many were queued; the worker builds them once the quiet period has passed."""
+    with services.sessions() as session:
+        connection = session.connection()
+        missing = [
+            meta
+            for meta in session.scalars(
+                select(DatastoreTable).where(DatastoreTable.row_count <= postings.MAX_ROWS)
+            )
+            if fulltext.coverage(connection, meta.table_name) is fulltext.Coverage.ALL_WORDS
+            and not postings.valid(connection, meta.table_name)
+            and active_job(session, KIND, meta.resource_id) is None
+        ]
+        for meta in missing:
+            request_rebuild(session, meta)
+        session.commit()
+    return len(missing)
 
 
 def state(session: Session, meta: DatastoreTable) -> str:
@@ -178,6 +200,17 @@ class PostingsWorker(JobWorker):
         recover_stale(self.services, KIND)
         # One job per table per burst of writes: kept a week for job_list, not the default month.
         prune_finished(self.services, KIND, keep=KEEP_FINISHED)
+
+    def begin(self) -> None:
+        # In the worker's thread: a catalog of many tables does not hold up the start. A
+        # failure only leaves those tables on the full-text index, so the worker goes on.
+        try:
+            queued = queue_missing(self.services)
+        except Exception:
+            log.exception("could not queue the short-word postings of tables without them")
+            return
+        if queued:
+            log.info("short-word postings queued for %d table(s) without them", queued)
 
     def claim(self) -> str | None:
         return claim_quiet(self.services, self.services.settings.datastore_postings_quiet_seconds)
