@@ -15,8 +15,8 @@ is the total and a slice of it the page's _id, without reading the table.
 - a low-cardinality text column that leads an index (a filter's column, see
   tables.build_btree_indexes): a bitmap per value;
 - the column ``''`` holds the marks: ``''`` the postings are valid, ``'...'`` a build is reading
-  the table, ``'*'`` every row, and ``'=' + column`` the rows where that column is NULL (its
-  presence says the column's values are all here).
+  the table, and ``'=' + column`` the rows where that column is NULL (its presence says the
+  column's values are all here).
 
 Triggers on the table delete the marks in the same transaction as any insert, update or delete,
 after which q uses FTS5 again until the postings are rebuilt (datastore/postings_jobs.py).
@@ -44,7 +44,6 @@ MAX_VALUES = 1000
 MARKS = ""
 VALID = ""
 READING = "..."
-ALL_ROWS = "*"
 NULLS = "="
 FULL_TEXT = "_full_text"
 _EVENTS = ("insert", "update", "delete")
@@ -68,7 +67,7 @@ def build(engine: Engine, table: str) -> int:
     _set_reading_mark(engine, table)
     with engine.connect() as connection:
         raw = connection.connection.driver_connection
-        bitmaps, every_row = _gram_bitmaps(raw, table)
+        bitmaps = _gram_bitmaps(raw, table)
         columns = _value_columns(raw, table, _indexed_text_columns(raw, table))
         values = {column: _value_bitmaps(raw, table, column) for column in columns}
     rows: list[tuple[str, str, bytes]] = [
@@ -78,7 +77,6 @@ def build(engine: Engine, table: str) -> int:
     for column, (by_value, nulls) in values.items():
         rows += [(column, value, bitmap.serialize()) for value, bitmap in by_value.items()]
         rows.append((MARKS, NULLS + column, nulls.serialize()))
-    rows.append((MARKS, ALL_ROWS, every_row.serialize()))
     rows.append((MARKS, VALID, _NO_ROWS))
     return _put_in_place(engine, table, rows)
 
@@ -144,17 +142,15 @@ def drop(connection: Connection, table: str) -> None:
     connection.exec_driver_sql(f"DROP TABLE IF EXISTS {_quote(name(table))}")
 
 
-def _gram_bitmaps(raw: Any, table: str) -> tuple[dict[str, BitMap], BitMap]:
-    """Each character's and pair's rows, and every row, read in _id order a chunk at a time."""
+def _gram_bitmaps(raw: Any, table: str) -> dict[str, BitMap]:
+    """Each character's and pair's rows, read in _id order a chunk at a time."""
     bitmaps: dict[str, BitMap] = {}
-    every_row = BitMap()
     cursor = raw.execute(f"SELECT _id, _full_text FROM {_quote(table)} ORDER BY _id")
     while rows := cursor.fetchmany(CHUNK_ROWS):
         ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         if ids[-1] > _MAX_ID or ids[0] < 0:  # in _id order: the ends are the extremes
             raise ValueError("_id がビットマップの範囲を超えています (_id beyond 32 bits)")
         ids = ids.astype(np.uint32)
-        every_row.update(_uint32(ids))
         for gram, holding in _chunk_grams(ids, [r[1] or "" for r in rows]):
             bitmap = bitmaps.get(gram)
             if bitmap is None:
@@ -163,7 +159,7 @@ def _gram_bitmaps(raw: Any, table: str) -> tuple[dict[str, BitMap], BitMap]:
                 bitmap.update(_uint32(holding))
     for bitmap in bitmaps.values():
         bitmap.run_optimize()
-    return bitmaps, every_row
+    return bitmaps
 
 
 def _uint32(values: np.ndarray) -> array.array[int]:
