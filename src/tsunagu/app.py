@@ -90,8 +90,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         usage.stop()
         for worker in workers:
             worker.stop()
-        if services.engine.dialect.name == "postgresql":
-            postings.stop()
+        postings.stop()
         quality.stop()
         batches.stop()
         for harvest in harvests:

@@ -34,7 +34,7 @@ class Settings:
     ingest_allow_private_urls: bool = False
     ingest_max_bytes: int = 500 * 1024 * 1024
     ingest_workers: int = 1
-    # PostgreSQL: a datastore table written through the API gets its short-word postings rebuilt
+    # A datastore table written through the API gets its short-word postings rebuilt
     # once no write has reached it for this long (datastore/postings_jobs.py).
     datastore_postings_quiet_seconds: float = 30.0
     sql_time_limit: float = 10.0

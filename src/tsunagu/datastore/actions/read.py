@@ -89,7 +89,7 @@ def datastore_info(context: Context, data: dict[str, Any]) -> dict[str, Any]:
             "primary_key": meta.primary_key,
             # Which words of q the full-text index serves (see _full_text_index).
             "full_text_index": _full_text_index(context, meta.table_name),
-            # PostgreSQL: whether one- and two-character words count from the table's postings
+            # Whether one- and two-character words count from the table's postings
             # ("valid"), or a rebuild after writes waits or runs ("pending", "rebuilding").
             "short_word_postings": postings_jobs.state(context.session, meta),
             # The latitude and longitude columns that make each row a point on a map.

@@ -110,7 +110,7 @@ def datastore_create(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     mark_active(context.session, resource_id, True)
     meta.modified = utcnow()
     if records:
-        # PostgreSQL: the table's short-word postings once writes to it go quiet.
+        # The table's short-word postings, rebuilt once writes to it go quiet.
         postings_jobs.request_rebuild(context.session, meta)
     return {
         "resource_id": resource_id,
@@ -179,7 +179,7 @@ def _insert(context: Context, meta: DatastoreTable, records: list[dict[str, Any]
 def _rows_changed(context: Context, meta: DatastoreTable) -> None:
     """Rows written or deleted through the API: the table's listeners hear of it in this
     transaction (a map layer of shelters is rebuilt within seconds, not at the next sweep), and
-    on PostgreSQL its short-word postings are rebuilt once writes to it go quiet."""
+    its short-word postings are rebuilt once writes to it go quiet."""
     meta.modified = utcnow()
     datastore_changed(context.session, meta.resource_id, list(meta.fields))
     postings_jobs.request_rebuild(context.session, meta)
