@@ -20,7 +20,7 @@ from sqlalchemy import text
 from support.datastore_tables import relation_exists, table_name
 from support.live_server import LiveServer
 from support.waiting import wait_until
-from tsunagu.datastore import pipeline, postings, postings_lookup, postings_sqlite
+from tsunagu.datastore import pipeline, postings, postings_lookup
 from tsunagu.datastore.ingest.values import to_halfwidth
 
 HEADER = ["内容", "種別", "備考"]
@@ -268,7 +268,7 @@ def test_filter_columns_with_few_values_are_met_by_value_rows(
     values is met as before (PostgreSQL: through its index; SQLite: by FTS5). Either way the
     answers are the scan's."""
     admin, rid = env["admin"], env["rid"]
-    monkeypatch.setattr(postings_sqlite, "MAX_VALUES", max_values)
+    monkeypatch.setattr(postings, "MAX_VALUES", max_values)
     _rebuild(server, rid)
     from_values: list[bool] = []
     value_arrays = postings_lookup._value_arrays

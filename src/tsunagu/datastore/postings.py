@@ -26,7 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
-from tsunagu.datastore import postings_sqlite
+from tsunagu.datastore import indexes, postings_sqlite
 from tsunagu.storage.upsert import take_turns
 
 # Rows read from the table per numpy pass: a pass needs some 40 bytes per character of its rows
@@ -37,6 +37,10 @@ CHUNK_ROWS = 20_000
 # Tables above this keep the ngram index only: the build holds every (gram, row) pair of the
 # table in memory at once, about 0.9 GB per million rows.
 MAX_ROWS = 2_000_000
+# A text column that leads an index gets its values' rows kept when it has at most this many
+# distinct values: a filter on a column with more keeps few rows, which the full-text index's
+# plans meet cheaply.
+MAX_VALUES = 1000
 # Rows of a filter column's values (see value_key): a prefix no gram of one or two characters
 # has, then the column's name, the separator and the value.
 VALUE_PREFIX = "\x1f\x1f"
@@ -91,7 +95,7 @@ def build(connection: Connection, table: str) -> int:
     SQLite (postings_sqlite.py): built with connections of its own, so the caller must hold no
     write lock; returns the number of bitmaps put in place."""
     if connection.dialect.name == "sqlite":
-        return postings_sqlite.build(connection.engine, table)
+        return postings_sqlite.build(connection.engine, table, filter_columns(connection, table))
     if connection.dialect.name != "postgresql":
         return 0
     quoted, postings = _quote(table), _quote(name(table))
@@ -143,36 +147,30 @@ def value_key(column: str, value: str | None) -> str:
     return VALUE_PREFIX + column + ("" if value is None else VALUE_SEPARATOR + value)
 
 
-def _add_value_postings(connection: Connection, table: str, building: str) -> None:
-    """The rows of each value of the text columns that lead an index and have at most
-    postings_sqlite.MAX_VALUES values (the columns users filter by), read in the caller's
-    transaction: a write since the reading mark was set has deleted it, so what is read here is
-    either the table the grams were read from or postings that will not be marked valid."""
+def filter_columns(connection: Connection, table: str) -> list[str]:
+    """The columns whose values the postings keep: text columns that lead an index (the
+    columns users filter by) and have at most MAX_VALUES values."""
     quoted = _quote(table)
-    columns = [
-        str(row[0])
-        for row in connection.execute(
-            text(
-                "SELECT DISTINCT a.attname FROM pg_index i JOIN pg_attribute a "
-                "ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
-                "WHERE i.indrelid = to_regclass(:t) AND a.atttypid = 'text'::regtype "
-                "ORDER BY 1"
-            ),
-            {"t": quoted},
-        )
-        if row[0] != "_full_text"
-    ]
-    limit = postings_sqlite.MAX_VALUES
-    for column in columns:
-        name_sql = _quote(column)
-        distinct = connection.scalar(
-            text(
-                f"SELECT count(*) FROM (SELECT DISTINCT {name_sql} FROM {quoted} "
-                f"LIMIT {limit + 2}) AS d"
-            )
-        )
-        if distinct > limit + 1:  # one of them may be NULL
+    kept = []
+    for column, kind in sorted(indexes.leading_columns(connection, table).items()):
+        if kind != "text" or column == "_full_text":
             continue
+        distinct = connection.exec_driver_sql(
+            f"SELECT count(*) FROM (SELECT DISTINCT {_quote(column)} FROM {quoted} "
+            f"LIMIT {MAX_VALUES + 2}) AS d"
+        ).scalar()
+        if distinct is not None and distinct <= MAX_VALUES + 1:  # one of them may be NULL
+            kept.append(column)
+    return kept
+
+
+def _add_value_postings(connection: Connection, table: str, building: str) -> None:
+    """The rows of each value of the filter columns, read in the caller's transaction: a write
+    since the reading mark was set has deleted it, so what is read here is either the table the
+    grams were read from or postings that will not be marked valid."""
+    quoted = _quote(table)
+    for column in filter_columns(connection, table):
+        name_sql = _quote(column)
         connection.execute(
             text(
                 f"INSERT INTO {building} (gram, ids) "

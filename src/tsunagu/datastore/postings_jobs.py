@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, text
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from tsunagu.context import Services
@@ -178,14 +178,7 @@ def _table_gone(services: Services, resource_id: str, table: str) -> bool:
         meta = session.get(DatastoreTable, resource_id)
         if meta is None or meta.table_name != table:
             return True
-        if session.get_bind().dialect.name == "sqlite":
-            found = session.scalar(
-                text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :n"),
-                {"n": table},
-            )
-        else:
-            found = session.scalar(text("SELECT to_regclass(:n)"), {"n": f'"{table}"'})
-        return found is None
+        return not inspect(session.connection()).has_table(table)
 
 
 class PostingsWorker(JobWorker):

@@ -12,8 +12,8 @@ is the total and a slice of it the page's _id, without reading the table.
 
 - ``_full_text``: a bitmap per character and per pair of neighbouring characters of each row's
   lower-cased text (Python's ``str.lower``, as q's words are folded);
-- a low-cardinality text column that leads an index (a filter's column, see
-  tables.build_btree_indexes): a bitmap per value;
+- each filter column (postings.filter_columns: a low-cardinality text column that leads an
+  index): a bitmap per value;
 - the column ``''`` holds the marks: ``''`` the postings are valid, ``'...'`` a build is reading
   the table, and ``'=' + column`` the rows where that column is NULL (its presence says the
   column's values are all here).
@@ -37,9 +37,6 @@ from sqlalchemy.engine import Connection, Engine
 
 # Rows read and grouped per numpy pass (the pass needs some 60 bytes per character for a moment).
 CHUNK_ROWS = 20_000
-# A text column gets bitmaps of its values when it has at most this many distinct ones: a
-# filter on a column with more keeps few rows, which FTS5 meets cheaply.
-MAX_VALUES = 1000
 # The marks (see the module docstring).
 MARKS = ""
 VALID = ""
@@ -61,15 +58,15 @@ def name(table: str) -> str:
     return table + "_pst"
 
 
-def build(engine: Engine, table: str) -> int:
-    """(Re)build the postings of a table; returns the number of bitmaps put in place (0 when a
-    write came meanwhile, or the table went: then nothing changes)."""
+def build(engine: Engine, table: str, value_columns: Sequence[str]) -> int:
+    """(Re)build the postings of a table, with bitmaps of the values of ``value_columns``
+    (postings.filter_columns); returns the number of bitmaps put in place (0 when a write came
+    meanwhile, or the table went: then nothing changes)."""
     _set_reading_mark(engine, table)
     with engine.connect() as connection:
         raw = connection.connection.driver_connection
         bitmaps = _gram_bitmaps(raw, table)
-        columns = _value_columns(raw, table, _indexed_text_columns(raw, table))
-        values = {column: _value_bitmaps(raw, table, column) for column in columns}
+        values = {column: _value_bitmaps(raw, table, column) for column in value_columns}
     rows: list[tuple[str, str, bytes]] = [
         (FULL_TEXT, gram, bitmap.serialize()) for gram, bitmap in bitmaps.items()
     ]
@@ -212,30 +209,6 @@ def _grouped(
         ]
     for gram, start, end in zip(first_chars, starts.tolist(), ends.tolist(), strict=True):
         yield gram, sorted_ids[start:end]
-
-
-def _indexed_text_columns(raw: Any, table: str) -> list[str]:
-    """The text columns that lead an index: the columns users filter by."""
-    rows = raw.execute(
-        "SELECT DISTINCT ii.name FROM pragma_index_list(?) AS il, pragma_index_info(il.name) AS ii "
-        "JOIN pragma_table_info(?) AS ti ON ti.name = ii.name "
-        "WHERE ii.seqno = 0 AND upper(ti.type) = 'TEXT'",
-        (table, table),
-    ).fetchall()
-    return sorted(str(row[0]) for row in rows if row[0] not in ("_id", FULL_TEXT))
-
-
-def _value_columns(raw: Any, table: str, candidates: Sequence[str]) -> list[str]:
-    """The candidates with at most MAX_VALUES distinct values."""
-    kept = []
-    for column in candidates:
-        distinct = raw.execute(
-            f"SELECT count(*) FROM (SELECT DISTINCT {_quote(column)} FROM {_quote(table)} "
-            f"LIMIT {MAX_VALUES + 2})"
-        ).fetchone()[0]
-        if distinct <= MAX_VALUES + 1:  # one of them may be NULL
-            kept.append(column)
-    return kept
 
 
 def _value_bitmaps(raw: Any, table: str, column: str) -> tuple[dict[str, BitMap], BitMap]:

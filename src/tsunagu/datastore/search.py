@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 from sqlalchemy.engine import Connection, Dialect
 
-from tsunagu.datastore import search_postings
+from tsunagu.datastore import indexes, search_postings
 from tsunagu.datastore.access import TableInfo
 from tsunagu.datastore.search_conditions import (
     Sql,
@@ -111,14 +111,7 @@ def _any_indexed(connection: Connection, table: str, filters: dict[str, list[obj
     can be read in _id order without reading the table."""
     if "_id" in filters:
         return True
-    leading = {
-        str(row[0])
-        for row in connection.exec_driver_sql(
-            "SELECT ii.name FROM pragma_index_list(?) AS il, pragma_index_info(il.name) AS ii "
-            "WHERE ii.seqno = 0",
-            (table,),
-        )
-    }
+    leading = indexes.leading_columns(connection, table)
     return any(column in leading for column in filters)
 
 
@@ -242,7 +235,7 @@ def run(connection: Connection, meta: TableInfo, request: SearchRequest) -> dict
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         known = search_postings.from_postings(
-            cursor, dialect, meta, request, lambda: _filtered_ids(dialect, meta, request)
+            cursor, connection, meta, request, lambda: _filtered_ids(dialect, meta, request)
         )
         if known is not None and known[1] is not None:
             page, total, counted_in_page = _ids_page(parts, known[1]), known[0], False

@@ -7,18 +7,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection
 
-from tsunagu.datastore import fulltext, postings_lookup, postings_sqlite
+from tsunagu.datastore import fulltext, indexes, postings_lookup, postings_sqlite
 from tsunagu.datastore.access import TableInfo
 from tsunagu.datastore.ingest.values import to_halfwidth
 from tsunagu.datastore.search_request import SearchRequest
-from tsunagu.datastore.tables import quote
 
 
 def from_postings(
     cursor: Any,
-    dialect: Dialect,
+    connection: Connection,
     meta: TableInfo,
     request: SearchRequest,
     filtered_ids: Callable[[], tuple[str, list[object]]],
@@ -33,6 +32,7 @@ def from_postings(
     from the filter columns' indexes (each holds _id, see tables.build_btree_indexes); a filter
     on a column without an index would read the whole table, so such requests keep the ngram
     index's plans, and on SQLite the FTS5 plans."""
+    dialect = connection.dialect
     if dialect.name not in ("postgresql", "sqlite"):
         return None
     if not isinstance(request.q, str) or not request.q or request.distinct:
@@ -52,7 +52,8 @@ def from_postings(
         return postings_sqlite.lookup(cursor, meta.table_name, words, slice_, filters)
     within = None
     if request.filters:
-        if not _indexed_on_postgres(cursor, meta.table_name, set(request.filters)):
+        leading = indexes.leading_columns(connection, meta.table_name)
+        if not set(request.filters) <= {*leading, "_id"}:
             return None
         within = filtered_ids()
     values = filters if by_values and filters else None
@@ -67,15 +68,3 @@ def _served_by_values(meta: TableInfo, column: str, values: list[object]) -> boo
     if column == "_id":
         return all(type(v) is int for v in values)
     return meta.types.get(column) == "text" and all(v is None or isinstance(v, str) for v in values)
-
-
-def _indexed_on_postgres(cursor: Any, table: str, columns: set[str]) -> bool:
-    """Whether every column leads an index of the table (or is _id)."""
-    cursor.execute(
-        "SELECT a.attname FROM pg_index i JOIN pg_attribute a "
-        "ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
-        "WHERE i.indrelid = to_regclass(%s)",
-        (quote(table),),
-    )
-    leading = {str(row[0]) for row in cursor.fetchall()}
-    return columns <= leading | {"_id"}
