@@ -247,24 +247,27 @@ def _held_build(
     """Make the next build stop once it starts reading the table (the reading mark set; on
     PostgreSQL in a snapshot of its own), until released."""
     reading, release = threading.Event(), threading.Event()
-    if server.services.engine.dialect.name == "sqlite":
-        read_sqlite = postings_sqlite._gram_bitmaps
 
-        def held_sqlite(*args: Any) -> Any:
-            reading.set()
-            assert release.wait(60), "the test never released the build"
-            return read_sqlite(*args)
-
-        monkeypatch.setattr(postings_sqlite, "_gram_bitmaps", held_sqlite)
-        return reading, release
-    chunks = postings._chunks
-
-    def held(*args: Any) -> Any:
+    def hold() -> None:
         reading.set()
         assert release.wait(60), "the test never released the build"
-        yield from chunks(*args)
 
-    monkeypatch.setattr(postings, "_chunks", held)
+    if server.services.engine.dialect.name == "sqlite":
+        read = postings_sqlite._gram_bitmaps
+
+        def held_read(*args: Any) -> Any:
+            hold()
+            return read(*args)
+
+        monkeypatch.setattr(postings_sqlite, "_gram_bitmaps", held_read)
+    else:
+        chunks = postings._chunks
+
+        def held_chunks(*args: Any) -> Any:  # a generator: holds when the build starts reading
+            hold()
+            yield from chunks(*args)
+
+        monkeypatch.setattr(postings, "_chunks", held_chunks)
     return reading, release
 
 
