@@ -250,7 +250,10 @@ def test_filters_meet_the_postings_through_their_indexes(
         assert _ids(untotalled) == wanted[:2], label
         assert "total" not in untotalled
         if "内容" in filters:
-            assert not any(used), label
+            # PostgreSQL does not look the postings up for such a filter; SQLite's lookup finds
+            # no value bitmaps for the column and declines.
+            sqlite = server.services.engine.dialect.name == "sqlite"
+            assert (not any(used)) if sqlite else not used, label
         else:
             assert used and all(used), (label, used)
 
