@@ -10,6 +10,7 @@ import pytest
 
 from tsunagu.datastore.ingest import body, layout
 from tsunagu.datastore.ingest.cells import header_text, is_datalike, is_headerish
+from tsunagu.datastore.ingest.chunks import chunked
 from tsunagu.datastore.ingest.layout import build_table, detect_layout, unique_names
 from tsunagu.datastore.ingest.model import Cell, IngestError, RawTable, SourceInfo
 
@@ -27,7 +28,7 @@ def csv_rows(text: str) -> list[tuple[int, list[Cell]]]:
 
 def table(text: str, **kwargs: object) -> tuple[RawTable, list[tuple[int, list[Cell]]]]:
     info = SourceInfo(format="CSV")
-    t = build_table(iter(csv_rows(text)), info, max_cells=10**9, ragged=True, **kwargs)  # type: ignore[arg-type]
+    t = build_table(chunked(csv_rows(text)), info, max_cells=10**9, ragged=True, **kwargs)  # type: ignore[arg-type]
     return t, list(t.rows)
 
 
@@ -228,7 +229,6 @@ def test_holdback_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_rows_stream_past_the_lookahead(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(layout, "LOOKAHEAD_ROWS", 10)
-    monkeypatch.setattr(body, "CHUNK_ROWS", 5)
     consumed = 0
 
     def source() -> Iterator[tuple[int, list[Cell]]]:
@@ -238,7 +238,7 @@ def test_rows_stream_past_the_lookahead(monkeypatch: pytest.MonkeyPatch) -> None
             consumed = n
             yield n, [str(n), "x"]
 
-    t = build_table(source(), SourceInfo(format="CSV"), max_cells=10**9, ragged=True)
+    t = build_table(chunked(source(), 5), SourceInfo(format="CSV"), max_cells=10**9, ragged=True)
     first = list(itertools.islice(t.rows, 100))
     assert first[-1][0] == 101
     # Never more than the lookahead and a chunk of rows ahead of the consumer.
@@ -270,7 +270,7 @@ def test_excel_error_values_become_empty() -> None:
 
 def test_cell_limit_while_streaming() -> None:
     info = SourceInfo(format="CSV")
-    t = build_table(iter(csv_rows("a,b\n1,2\n3,4\n5,6")), info, max_cells=4, ragged=True)
+    t = build_table(chunked(csv_rows("a,b\n1,2\n3,4\n5,6")), info, max_cells=4, ragged=True)
     with pytest.raises(IngestError, match="上限") as error:
         list(t.rows)
     assert error.value.line == 4

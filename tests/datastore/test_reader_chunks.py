@@ -1,5 +1,6 @@
-"""Text files read a chunk of rows at a time (delimited._numbered, body.iter_body) give exactly
-the rows, line numbers, notes, warnings and errors that reading them one row at a time gives."""
+"""Text files read a chunk of rows at a time (delimited._numbered, body.iter_body, chunks.py)
+give exactly the rows, line numbers, notes, warnings and errors that reading them one row at a
+time gives, and the chunks' columns and batches are those of the rows."""
 
 from __future__ import annotations
 
@@ -12,9 +13,13 @@ from typing import Any
 import pytest
 
 from tsunagu.datastore.ingest import body, delimited
+from tsunagu.datastore.ingest.batches import batch_converter, batches, chunk_batches
+from tsunagu.datastore.ingest.chunks import columns_of, peek, row_chunks
 from tsunagu.datastore.ingest.decode import iter_lines
+from tsunagu.datastore.ingest.infer import column_converter
 from tsunagu.datastore.ingest.model import IngestError
 from tsunagu.datastore.ingest.readers import read_table
+from tsunagu.datastore.ingest.stored import sqlite_stored
 
 HEADER = "番号,名称,人口,備考"
 CELLS = ["下関市", "1,234", "１２", "", " ", "\u3000", "－", "#N/A", "※注", "注1", "a b", "x"]
@@ -67,7 +72,6 @@ def _read(path: Path) -> dict[str, Any]:
 def _one_by_one(monkeypatch: pytest.MonkeyPatch, path: Path) -> dict[str, Any]:
     with monkeypatch.context() as m:
         m.setattr(delimited, "CHUNK_ROWS", 1)
-        m.setattr(body, "CHUNK_ROWS", 1)
         m.setattr(body, "_plain_chunk", lambda chunk, width: False)
         return _read(path)
 
@@ -82,7 +86,6 @@ def test_chunks_read_what_rows_one_by_one_read(
     path.write_text(_text(seed, 3000, tail), encoding="cp932")
     expected = _one_by_one(monkeypatch, path)
     monkeypatch.setattr(delimited, "CHUNK_ROWS", chunk)
-    monkeypatch.setattr(body, "CHUNK_ROWS", chunk)
     got = _read(path)
     assert got == expected
     assert len(got["rows"]) > 2500
@@ -173,3 +176,81 @@ def test_rows_over_several_lines_are_numbered_as_the_csv_module_counts(
     ]
     assert got == expected
     assert got[-1][0] > 400
+
+
+def test_the_columns_a_chunk_carries_are_its_rows_cells(tmp_path: Path) -> None:
+    """A chunk that carries its cells column by column (empty and whitespace cells blanked there
+    too) carries exactly its rows' cells; most chunks of a regular file do."""
+    path = tmp_path / "t.csv"
+    lines = [HEADER] + [
+        f"{n},施設{n},{'' if n % 3 else ' '},{'' if n % 2 else '備考'}" for n in range(5000)
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="cp932")
+    table = read_table(path, "CSV")
+    columnar = 0
+    for chunk in row_chunks(table.rows):
+        columns = columns_of(chunk)
+        if columns is not None:
+            columnar += 1
+            assert columns == list(zip(*(cells for _, cells in chunk), strict=True))
+    assert columnar >= 2
+    rows = list(read_table(path, "CSV").rows)
+    assert rows[0] == (2, ["0", "施設0", None, "備考"])
+    assert rows[1] == (3, ["1", "施設1", None, None])
+
+
+def test_rows_or_chunks_but_not_both(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("\n".join([HEADER, *(f"{n},名{n},{n}," for n in range(3000))]), "utf-8")
+    table = read_table(path, "CSV")
+    assert next(iter(table.rows)) == (2, ["0", "名0", "0", None])
+    with pytest.raises(RuntimeError):
+        table.rows.chunks()  # type: ignore[attr-defined]
+    table.rows.close()  # type: ignore[attr-defined]
+    # Closed: what is left is at most the chunk already begun, not the rest of the file.
+    assert len(list(table.rows)) < 2000
+
+
+def test_peek_gives_the_first_rows_and_puts_them_back() -> None:
+    chunks = [[(n, [str(n)]) for n in range(start, start + 3)] for start in (1, 4, 7)]
+    first, again = peek(iter(chunks), 4)
+    assert [line for line, _ in first] == [1, 2, 3, 4]
+    assert [row for chunk in again for row in chunk] == [row for c in chunks for row in c]
+
+
+@pytest.mark.parametrize("bad", [None, 6500])
+def test_batches_of_whole_chunks_convert_as_rows_do(tmp_path: Path, bad: int | None) -> None:
+    """chunk_batches (whole chunks, with their columns) gives the values batches gives row by row,
+    and an error in the file after the rows before it."""
+    path = tmp_path / "t.csv"
+    people = ["1,234", "１２", "", "－", "7", " 8 "]
+    notes = ["", " ", "\u3000", "備考", "ＡＢＣ", "注1"]
+    lines = [HEADER] + [
+        f'{n},施設{n},"{people[n % 6] if n != bad else "abc"}",{notes[n % 5]}' for n in range(7000)
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="cp932")
+    kinds: list[Any] = ["int", "text", "int", "text"]
+
+    def convert() -> Any:
+        stored = [sqlite_stored(k) for k in kinds]
+        converters = [column_converter(k, s) for k, s in zip(kinds, stored, strict=True)]
+        return batch_converter(kinds, converters, HEADER.split(","), stored, columnwise=True)
+
+    def values(batches_: Any) -> list[tuple[object, ...]]:
+        got: list[tuple[object, ...]] = []
+        try:
+            for batch in batches_:
+                got.extend(batch.row_tuples())
+        except IngestError as error:
+            got.append(("error", error.message, error.line, error.column))
+        return got
+
+    by_rows = values(batches(read_table(path, "CSV").rows, 700, convert()))
+    by_chunks = values(chunk_batches(row_chunks(read_table(path, "CSV").rows), 700, convert()))
+    if bad is None:
+        assert by_chunks == by_rows and len(by_rows) == 7000
+        return
+    # The same error, after the batches before the bad one (whose bounds differ).
+    assert by_chunks[-1] == by_rows[-1] and by_rows[-1][::2] == ("error", 6502)
+    kept = min(len(by_chunks), len(by_rows)) - 1
+    assert kept > 4000 and by_chunks[:kept] == by_rows[:kept]

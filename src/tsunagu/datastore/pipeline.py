@@ -18,7 +18,6 @@ import uuid
 from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import closing
 from dataclasses import asdict, dataclass, replace
-from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +31,13 @@ from tsunagu.datastore import bulk, fulltext, postings, tables
 from tsunagu.datastore.activation import mark_active
 from tsunagu.datastore.fetch import fetch_to_file
 from tsunagu.datastore.ingest import parallel
-from tsunagu.datastore.ingest.batches import Batch, Row, batch_converter, batches, column_finisher
+from tsunagu.datastore.ingest.batches import (
+    Batch,
+    batch_converter,
+    chunk_batches,
+    column_finisher,
+)
+from tsunagu.datastore.ingest.chunks import Chunk, peek, row_chunks
 from tsunagu.datastore.ingest.infer import Converter, column_converter, infer_types
 from tsunagu.datastore.ingest.model import COLUMN_TYPES, Cell, IngestError, RawTable
 from tsunagu.datastore.ingest.readers import read_table
@@ -179,14 +184,14 @@ def _load_with(
 ) -> None:
     raw = read_table(path, source.format, sheet=source.options.get("sheet"))
     _log(services, job_id, "info", _describe(raw.info))
-    sample = list(islice(raw.rows, SAMPLE_ROWS))
+    sample, chunks = peek(row_chunks(raw.rows), SAMPLE_ROWS)
     sample_cells = [cells for _, cells in sample]
     fields = _fields(raw.columns, sample_cells, source)
     staging = table_name(source.resource_id, "_" + uuid.uuid4().hex[:8])
     with services.engine.begin() as connection:
         staging_table = tables.create(connection, staging, fields)
     try:
-        prepared = _batches(services, fields, raw, chain(sample, raw.rows), path, source, reader)
+        prepared = _batches(services, fields, raw, chunks, path, source, reader)
         try:
             done = _insert_all(services, job_id, staging_table, prepared)
         finally:
@@ -226,7 +231,7 @@ def _batches(
     services: Services,
     fields: list[dict[str, Any]],
     raw: RawTable,
-    rows: Iterator[Row],
+    chunks: Iterator[Chunk],
     path: Path,
     source: _Source,
     reader: parallel.ReaderProcess | None = None,
@@ -263,7 +268,7 @@ def _batches(
         _stored(dialect, fields),
         columnwise=raw.info.format in ("CSV", "TSV"),
     )
-    for batch in batches(rows, CONVERT_ROWS, convert):
+    for batch in chunk_batches(chunks, CONVERT_ROWS, convert):
         yield bulk.prepare(dialect, kinds, batch)
 
 

@@ -25,8 +25,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import islice, repeat
+from itertools import chain, repeat
+from operator import itemgetter
+from typing import Protocol
 
+from tsunagu.datastore.ingest.chunks import Chunk, Columns, chunked, columns_of
 from tsunagu.datastore.ingest.eras import era_of
 from tsunagu.datastore.ingest.halfwidth import fold_long
 from tsunagu.datastore.ingest.infer import (
@@ -78,26 +81,27 @@ _LEADING_ZERO = re.compile(_JOIN + "0[0-9]")
 _PLAIN_NUMBERS = re.compile(rf"[0-9.\-{_JOIN}]*")
 
 
-def _folded_text(present: list[str]) -> list[str] | None:
+def _folded_text(present: list[str]) -> tuple[list[str] | None, str]:
     """What normalize_text makes of these (non-empty) cells when it is only folding: the very
     list given when it keeps every cell as it is, the folded cells when full-width ASCII is all
     it changes (folded in one str.translate over the column), None when some cell needs more
-    (stripping, or a placeholder that makes it missing) and must be looked at on its own."""
+    (stripping, or a placeholder that makes it missing) and must be looked at on its own. With
+    it, the cells it returns joined by _JOIN (what the scans looked at)."""
     joined = _JOIN.join(present)
     folded = fold_long(joined) if _FOLDABLE.search(joined) else joined
     # Looked for after folding, as normalize_text does: 「－」 is 「-」 and U+3000 a space then.
     if _PLACEHOLDER_FIRST.search(_JOIN + folded):
-        return None
+        return None, folded
     # str.strip returns the very same string when it has nothing to strip (and strips U+3000,
     # which folding makes a space). Stripping every cell from C is cheaper than a regex search
     # for whitespace over the joined column, which had to look at every character.
     if list(map(str.strip, present)) != present:
-        return None
+        return None, folded
     if folded is joined:
-        return present
+        return present, joined
     cells = folded.split(_JOIN)
     # A cell holding the separator itself splits in two: such a column is looked at per cell.
-    return cells if len(cells) == len(present) else None
+    return (cells if len(cells) == len(present) else None), folded
 
 
 def _with_missing(cells: tuple[Cell, ...], present: list[str]) -> list[Cell]:
@@ -135,11 +139,13 @@ class ColumnConverter:
         )
         self.lookups = 0
         # When known, str() of each value the last call returned (the cells it came from, or
-        # nearly), for _full_text.
+        # nearly), for _full_text; and when a scan made it anyway, those texts joined by _JOIN
+        # (none missing), which a reader process sends instead of joining them again.
         self.texts: Values | None = None
+        self.joined: str | None = None
 
     def __call__(self, cells: tuple[Cell, ...]) -> Values:
-        self.texts = None
+        self.texts = self.joined = None
         kind = self.kind
         if kind in ("int", "numeric", "text"):
             present = list(filter(None, cells))
@@ -147,7 +153,9 @@ class ColumnConverter:
             if not complete and len(present) + cells.count(None) != len(cells):
                 return self._looked_up(cells)  # an empty string: not something a reader gives
             if kind == "text":
-                folded = _folded_text(present)  # type: ignore[arg-type]
+                folded, joined = _folded_text(present)  # type: ignore[arg-type]
+                if folded is not None and complete:
+                    self.joined = joined
                 if folded is present:
                     self.texts = cells
                     return cells
@@ -170,13 +178,14 @@ class ColumnConverter:
                     if joined.endswith("0") or "0" + _JOIN in joined:
                         self.texts = list(map(str.rstrip, cells, repeat("0")))  # type: ignore[arg-type]
                     else:
-                        self.texts = cells
+                        self.texts, self.joined = cells, joined
                     return list(map(float, cells))  # type: ignore[arg-type]
                 if complete and _DECIMALS.fullmatch(joined):
                     if _REPR_DECIMALS.fullmatch(joined):
-                        self.texts = cells
+                        self.texts, self.joined = cells, joined
                     elif _REPR_PADDED.fullmatch(joined):
-                        self.texts = _TRAILING_ZEROS.sub("", joined).split(_JOIN)
+                        self.joined = _TRAILING_ZEROS.sub("", joined)
+                        self.texts = self.joined.split(_JOIN)
                     return list(map(float, cells))  # type: ignore[arg-type]
                 if joined and _NUMBERS.fullmatch(joined):
                     return [
@@ -253,6 +262,10 @@ def _by_day(convert: Converter) -> Converter:
 _UNSEEN = object()
 
 
+class BatchConverter(Protocol):
+    def __call__(self, batch: list[Row], cells_by_column: Columns | None = None, /) -> Batch: ...
+
+
 @dataclass
 class Batch:
     """Converted rows, as one sequence of values per column."""
@@ -261,6 +274,8 @@ class Batch:
     rows: int
     # Per column, when known: the text of each value as str() gives it (the cells as read).
     texts: list[Values | None] = field(default_factory=list)
+    # Per column, when known: those texts joined by "\x00" (see ColumnConverter.joined).
+    joined: list[str | None] = field(default_factory=list, compare=False)
     # Columns still as read, for the process receiving the batch to convert (column_finisher),
     # and the rows' lines, to report a bad cell in them: first_line, first_line + 1, … unless
     # ``lines`` lists them (rows over several lines, or blank lines left out).
@@ -280,7 +295,7 @@ def batch_converter(
     *,
     columnwise: bool,
     left_raw: Sequence[int] = (),
-) -> Callable[[list[Row]], Batch]:
+) -> BatchConverter:
     """A function converting a batch of (line, cells) rows.
 
     ``converters`` are the per-cell converters the ingest would otherwise apply (used for
@@ -299,26 +314,32 @@ def batch_converter(
         rows = [convert_row(converters, cells, line, names) for line, cells in batch]
         return Batch([list(c) for c in zip(*rows, strict=True)] if rows else [], len(rows))
 
-    def convert(batch: list[Row]) -> Batch:
+    def convert(batch: list[Row], cells_by_column: Columns | None = None, /) -> Batch:
+        """``cells_by_column``: the rows' cells column by column, when the reader has them."""
         if not columnwise or not batch:
             return per_row(batch)
         try:
             values: list[Values] = []
             texts: list[Values | None] = []
-            for column, cells in zip(
-                columns, zip(*[cells for _, cells in batch], strict=True), strict=True
-            ):
+            joined: list[str | None] = []
+            if cells_by_column is None:
+                cells_by_column = list(zip(*map(itemgetter(1), batch), strict=True))
+            for column, cells in zip(columns, cells_by_column, strict=True):
                 if column is None:
                     values.append(cells)  # left as read
                     texts.append(None)
+                    joined.append(None)
                 else:
                     values.append(column(cells))
                     texts.append(column.texts)
-            if not raw:
-                return Batch(values, len(batch), texts)
-            first, last = batch[0][0], batch[-1][0]
-            lines = None if last - first == len(batch) - 1 else [line for line, _ in batch]
-            return Batch(values, len(batch), texts, raw, first, lines)
+                    joined.append(column.joined)
+            converted = Batch(values, len(batch), texts, joined)
+            if raw:
+                first, last = batch[0][0], batch[-1][0]
+                converted.raw, converted.first_line = raw, first
+                if last - first != len(batch) - 1:
+                    converted.lines = [line for line, _ in batch]
+            return converted
         except ValueError:
             # A cell that does not convert (or a row of another width): row by row, so the first
             # bad cell is reported with its line and column.
@@ -382,17 +403,34 @@ def batches(
     rows: Iterable[Row], size: int, convert: Callable[[list[Row]], Batch]
 ) -> Iterator[Batch]:
     """The rows converted ``size`` at a time, lazily (each batch is read when it is asked for)."""
-    iterator = iter(rows)
+    return chunk_batches(chunked(rows, size), size, lambda rows, _=None: convert(rows))
+
+
+def chunk_batches(chunks: Iterable[Chunk], size: int, convert: BatchConverter) -> Iterator[Batch]:
+    """The rows of ``chunks`` converted whole chunks at a time, at least ``size`` rows (but the
+    last), lazily: each batch is read when it is asked for. When every chunk of a batch holds its
+    columns (chunks.ColumnarChunk), ``convert`` is given them joined."""
+    iterator = iter(chunks)
     while True:
-        batch: list[Row] = []
+        rows: list[Row] = []
+        parts: list[Columns] | None = []
         try:
-            batch.extend(islice(iterator, size))
+            while len(rows) < size and (chunk := next(iterator, None)) is not None:
+                rows.extend(chunk)
+                columns = columns_of(chunk)
+                if columns is None or parts is None:
+                    parts = None
+                else:
+                    parts.append(columns)
         except IngestError:
             # A file that stops being readable: the rows before the bad spot are converted
             # first, so a bad cell before it is still the error reported.
-            if batch:
-                yield convert(batch)
+            if rows:
+                yield convert(rows, None)
             raise
-        if not batch:
+        if not rows:
             return
-        yield convert(batch)
+        if parts and len(parts) > 1:
+            yield convert(rows, [tuple(chain.from_iterable(c)) for c in zip(*parts, strict=True)])
+        else:
+            yield convert(rows, parts[0] if parts else None)

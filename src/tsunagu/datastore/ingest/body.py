@@ -8,11 +8,12 @@ still held at the end of the file becomes info.notes.
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Iterator
+from operator import itemgetter
 
 from tsunagu.datastore.ingest.cells import _MARK_STARTS, EXCEL_ERRORS, note_kind, row_text
+from tsunagu.datastore.ingest.chunks import Chunk, columns_of
 from tsunagu.datastore.ingest.model import Cell, IngestError, Layout, Row, SourceInfo
 
 MAX_HELD = 1000  # a block of note-like rows longer than this is data, whatever it looks like
@@ -37,20 +38,23 @@ class _Tally:
             warnings.append(f"{self.message}（{self.count} 行: {where} 行目）")
 
 
-CHUNK_ROWS = 1000  # rows looked at together by _plain_chunk
 # A first cell starting like a note mark (※, 注, 出典 …; cells.note_kind) or with a space.
 _MARK_FIRST = re.compile("\x00[" + re.escape("".join(sorted(_MARK_STARTS))) + "]")
 
 
-def _plain_chunk(chunk: list[Row], width: int) -> bool:
+def _plain_chunk(chunk: Chunk, width: int) -> bool:
     """Whether every row of `chunk` is a data row that cut() passes through unchanged: `width`
     cells (the table's, in the table's order), the first and some other column filled in every
     row (so none is blank or a lone remark), no first cell that could start a note, and no Excel
     error value. Checked a column at a time, with scans that are cheap when they find nothing."""
-    rows = [cells for _, cells in chunk]
-    if any(len(cells) != width for cells in rows):
+    columns = columns_of(chunk)
+    if columns is None:
+        rows = list(map(itemgetter(1), chunk))
+        if set(map(len, rows)) != {width}:
+            return False
+        columns = list(zip(*rows, strict=True))
+    elif len(columns) != width:
         return False
-    columns = list(zip(*rows, strict=True))
     first = columns[0]
     if None in first or all(None in column for column in columns[1:]):
         return False
@@ -71,9 +75,10 @@ def _plain_chunk(chunk: list[Row], width: int) -> bool:
 
 
 def iter_body(
-    rows: Iterator[Row], layout: Layout, info: SourceInfo, *, max_cells: int, ragged: bool
-) -> Iterator[Row]:
-    """Data rows of exactly len(layout.columns) cells; notes and warnings go to `info` at the end.
+    chunks: Iterator[Chunk], layout: Layout, info: SourceInfo, *, max_cells: int, ragged: bool
+) -> Iterator[Chunk]:
+    """Chunks of data rows of exactly len(layout.columns) cells; notes and warnings go to `info`
+    at the end.
 
     `ragged`: rows have as many cells as the source line had fields (text files), so a row of
     another length than the header is reported.
@@ -124,49 +129,43 @@ def iter_body(
 
     # Rows cut() would pass through unchanged need no look one by one (see _plain_chunk).
     plain_possible = identity and ncols >= max(2, named_width)
-    iterator = iter(rows)
-    while True:
-        chunk: list[Row] = []
-        error: IngestError | None = None
-        try:
-            chunk.extend(itertools.islice(iterator, CHUNK_ROWS))
-        except IngestError as exc:
-            error = exc  # raised after the rows read before it, as when read one by one
-        if not chunk:
-            if error is not None:
-                raise error
-            break
+    for chunk in chunks:
         if (
             plain_possible
             and not held
-            and error is None
             and count + len(chunk) <= max_rows
             and _plain_chunk(chunk, ncols)
         ):
             count += len(chunk)
             in_tail = False
-            yield from chunk
+            yield chunk
             continue
-        for line, cells in chunk:
-            filled = len(cells) - cells.count(None)
-            if not filled:
-                in_tail = True  # blank rows are dropped; in the middle of the data too
-                continue
-            note, marked = note_kind(cells, filled, ncols, first_col, in_tail)
-            if note and len(held) < MAX_HELD:
-                held.append((line, cells))
-                in_tail = in_tail or marked
-                continue
-            # A data row: what was held was data after all.
-            for held_line, held_cells in held:
-                if row := cut(held_line, held_cells, len(held_cells) - held_cells.count(None)):
-                    yield row
-            held.clear()
-            in_tail = False
-            if row := cut(line, cells, filled):
-                yield row
-        if error is not None:
-            raise error
+        data: Chunk = []
+        try:
+            for line, cells in chunk:
+                filled = len(cells) - cells.count(None)
+                if not filled:
+                    in_tail = True  # blank rows are dropped; in the middle of the data too
+                    continue
+                note, marked = note_kind(cells, filled, ncols, first_col, in_tail)
+                if note and len(held) < MAX_HELD:
+                    held.append((line, cells))
+                    in_tail = in_tail or marked
+                    continue
+                # A data row: what was held was data after all.
+                for held_line, held_cells in held:
+                    if row := cut(held_line, held_cells, len(held_cells) - held_cells.count(None)):
+                        data.append(row)
+                held.clear()
+                in_tail = False
+                if row := cut(line, cells, filled):
+                    data.append(row)
+        except IngestError:
+            if data:
+                yield data  # the rows before the one over the limit come first
+            raise
+        if data:
+            yield data
 
     info.notes.extend(row_text(cells) for _, cells in held)
     for tally in (short, long, dropped, errors):

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
+from tsunagu.datastore.ingest.chunks import CHUNK_ROWS, Chunk, ColumnarChunk, Columns
 from tsunagu.datastore.ingest.decode import iter_lines, sniff_encoding
 from tsunagu.datastore.ingest.layout import build_table
 from tsunagu.datastore.ingest.model import IngestError, RawTable, Row, SourceInfo
@@ -87,18 +88,15 @@ class _Reader(Protocol):
     def __iter__(self) -> Iterator[list[str]]: ...
 
 
-# Rows read at a time: blank cells are found column by column over a chunk (see _blanked).
-CHUNK_ROWS = 1000
-
-
-def _numbered(reader: _Reader, newline: str = "\n") -> Iterator[Row]:
-    """(line, cells) for each record, with empty and whitespace-only fields as None.
+def _numbered(reader: _Reader, newline: str = "\n") -> Iterator[Chunk]:
+    """Chunks of (line, cells) for the records, with empty and whitespace-only fields as None.
 
     ``newline``: the file's line end as iter_lines splits it ("\n", or "\r" for classic Mac
-    files). A chunk of rows is taken from the reader at once; when it consumed as many lines as
-    it has rows (no quoted field spans lines, as in most files) the rows are numbered from
-    where the chunk started, and otherwise each row spans one line more than it holds line
-    ends: every line end in a row's text is one the reader went past within a quoted field.
+    files). When a chunk consumed as many lines as it has rows (no quoted field spans lines, as
+    in most files) the rows are numbered from where the chunk started, and otherwise each row
+    spans one line more than it holds line ends: every line end in a row's text is one the
+    reader went past within a quoted field. A record that cannot be read ends its chunk early:
+    the rows before it come first, then the error.
     """
     start = 1  # the line a row starts on: quoted fields may span lines
     while True:
@@ -108,15 +106,24 @@ def _numbered(reader: _Reader, newline: str = "\n") -> Iterator[Row]:
         try:
             chunk.extend(itertools.islice(reader, CHUNK_ROWS))
         except (csv.Error, IngestError) as exc:
-            error = exc  # raised after the rows read before it, as when read one by one
+            error = exc
+        numbered: list[Row]
         if error is None and reader.line_num - before == len(chunk):
-            yield from zip(range(start, start + len(chunk)), _blanked(chunk), strict=True)
+            rows, columns = _blanked(chunk)
+            lines = range(start, start + len(chunk))
+            if columns is None:
+                numbered = list(zip(lines, rows, strict=True))
+            else:
+                numbered = ColumnarChunk(zip(lines, rows, strict=True), columns)
             start += len(chunk)
         else:
+            numbered = []
             spans = [1 + sum(f.count(newline) for f in fields) for fields in chunk]
-            for fields, span in zip(_blanked(chunk), spans, strict=True):
-                yield start, fields
+            for fields, span in zip(_blanked(chunk)[0], spans, strict=True):
+                numbered.append((start, fields))
                 start += span
+        if numbered:
+            yield numbered
         if isinstance(error, csv.Error):
             raise _unreadable(error, start) from None
         if error is not None:
@@ -134,25 +141,35 @@ def _unreadable(error: csv.Error, line: int) -> IngestError:
     return IngestError(message, line=line)
 
 
-def _blanked(chunk: list[list[str]]) -> list[list[str | None]]:
-    """The rows with empty and whitespace-only fields replaced by None.
+# dict.get(cell, cell) with this: None for an empty cell, the cell itself otherwise.
+_EMPTY_IS_NONE: dict[str, None] = {"": None}
+
+
+def _blanked(chunk: list[list[str]]) -> tuple[list[list[str | None]], Columns | None]:
+    """The rows with empty and whitespace-only fields replaced by None, and the same cells column
+    by column (None for ragged rows).
 
     Most columns of a chunk have neither, which two scans made from C find out (``in`` and
-    str.isspace over the column; a regex over the joined column first was slower); only the
-    columns that do are looked at cell by cell.
+    str.isspace over the column; a regex over the joined column first was slower). A column
+    with only empty cells among them is blanked by a map from C, one with whitespace cell by
+    cell, and then the rows are made again from the columns.
     """
     try:
-        columns = list(zip(*chunk, strict=True))
+        columns: Columns = list(zip(*chunk, strict=True))
     except ValueError:  # ragged rows: cell by cell
-        return [[f if f and not f.isspace() else None for f in fields] for fields in chunk]
-    blank = [i for i, column in enumerate(columns) if "" in column or any(map(str.isspace, column))]
-    rows: list[list[str | None]] = chunk  # type: ignore[assignment]
-    for fields in rows if blank else ():
-        for i in blank:
-            f = fields[i]
-            if f is not None and (not f or f.isspace()):
-                fields[i] = None
-    return rows
+        return [[f if f and not f.isspace() else None for f in fields] for fields in chunk], None
+    blanked = False
+    for i, column in enumerate(columns):
+        if any(map(str.isspace, column)):
+            columns[i] = tuple([None if not f or f.isspace() else f for f in column])  # type: ignore[union-attr]
+        elif "" in column:
+            columns[i] = tuple(map(_EMPTY_IS_NONE.get, column, column))
+        else:
+            continue
+        blanked = True
+    if not blanked:
+        return chunk, columns  # type: ignore[return-value]
+    return list(map(list, zip(*columns, strict=True))), columns
 
 
 def read_delimited(start: TextStart, declared: str | None, *, max_cells: int) -> RawTable:

@@ -23,6 +23,7 @@ from tsunagu.datastore.ingest.cells import (
     note_kind,
     row_text,
 )
+from tsunagu.datastore.ingest.chunks import Chunk, RowStream
 from tsunagu.datastore.ingest.model import (
     Cell,
     IngestError,
@@ -282,7 +283,7 @@ def unique_names(
 
 
 def build_table(
-    rows: Iterator[Row],
+    chunks: Iterator[Chunk],
     info: SourceInfo,
     *,
     max_cells: int,
@@ -291,21 +292,24 @@ def build_table(
     col_offset: int = 0,
     head: list[Row] | None = None,
 ) -> RawTable:
-    """Detect the layout on a lookahead of `rows` and stream the rest as the table body.
+    """Detect the layout on a lookahead of the rows and stream the rest as the table body.
 
-    `head` is a lookahead the caller already took from `rows`; more are taken if it is short.
+    `head` is a lookahead the caller already took from `chunks`; more are taken if it is short.
     """
     head = list(head or [])
-    head.extend(itertools.islice(rows, max(0, LOOKAHEAD_ROWS - len(head))))
+    while len(head) < LOOKAHEAD_ROWS and (chunk := next(chunks, None)) is not None:
+        head.extend(chunk)
+    head, beyond = head[:LOOKAHEAD_ROWS], head[LOOKAHEAD_ROWS:]
     layout = detect_layout(head, merges=merges, col_offset=col_offset)
     info.header_line = layout.header_line
     info.notes.extend(layout.notes)
     info.warnings.extend(layout.warnings)
     _record_layout(info, layout, merges)
-    body = _observed(itertools.chain(head[layout.body_start :], rows), info)
+    taken = [chunk for chunk in (head[layout.body_start :], beyond) if chunk]
+    body = _observed(itertools.chain(taken, chunks), info)
     return RawTable(
         columns=layout.columns,
-        rows=iter_body(body, layout, info, max_cells=max_cells, ragged=ragged),
+        rows=RowStream(iter_body(body, layout, info, max_cells=max_cells, ragged=ragged)),
         info=info,
     )
 
@@ -329,19 +333,20 @@ def _record_layout(info: SourceInfo, layout: Layout, merges: Sequence[Merge]) ->
             info.merged_cells.append((line0, line1, name))
 
 
-def _observed(rows: Iterator[Row], info: SourceInfo) -> Iterator[Row]:
-    """The rows, showing blank and ragged ones to `info.row_observer` when a consumer set one.
+def _observed(chunks: Iterator[Chunk], info: SourceInfo) -> Iterator[Chunk]:
+    """The chunks, showing blank and ragged rows to `info.row_observer` when a consumer set one
+    (a chunk's rows before the chunk goes on).
 
-    The observer is looked up at the first row, after read_table has returned, so the ingest
+    The observer is looked up at the first chunk, after read_table has returned, so the ingest
     (which sets none) pays nothing per row.
     """
     observe = info.row_observer
     if observe is None:
-        yield from rows
+        yield from chunks
         return
     width = info.header_width
-    for row in rows:
-        cells = row[1]
-        if len(cells) != width or cells.count(None) == width:
-            observe(row[0], cells)
-        yield row
+    for chunk in chunks:
+        for line, cells in chunk:
+            if len(cells) != width or cells.count(None) == width:
+                observe(line, cells)
+        yield chunk

@@ -157,15 +157,17 @@ _JOIN = "\x00"
 Packed = tuple[int, bool, str, bool, bool]
 
 
-def _joined(values: Any) -> str | None:
-    """The strings ``values`` joined, when they are all strings (none missing) without _JOIN."""
+def _joined(values: Any, known: str | None = None) -> str | None:
+    """The strings ``values`` joined, when they are all strings (none missing) without _JOIN.
+    ``known``: the same joined already (Batch.joined), checked rather than made again."""
     if not values or None in values:
         return None
-    try:
-        joined = _JOIN.join(values)
-    except TypeError:  # numbers, dates …
-        return None
-    return joined if joined.count(_JOIN) == len(values) - 1 else None
+    if known is None:
+        try:
+            known = _JOIN.join(values)
+        except TypeError:  # numbers, dates …
+            return None
+    return known if known.count(_JOIN) == len(values) - 1 else None
 
 
 def _packed(batch: Batch) -> tuple[Batch, list[Packed]]:
@@ -176,16 +178,18 @@ def _packed(batch: Batch) -> tuple[Batch, list[Packed]]:
     packs: list[Packed] = []
     for i, values in enumerate(batch.columns):
         texts = batch.texts[i] if i < len(batch.texts) else None
+        known = batch.joined[i] if i < len(batch.joined) else None
         same = texts is values
-        joined = _joined(values)
+        joined = _joined(values, known if same else None)
         if joined is not None:
             packs.append((i, False, joined, isinstance(values, tuple), same))
             batch.columns[i] = ()
             if same:
                 batch.texts[i] = None
-        if texts is not None and not same and (joined := _joined(texts)) is not None:
+        if texts is not None and not same and (joined := _joined(texts, known)) is not None:
             packs.append((i, True, joined, isinstance(texts, tuple), False))
             batch.texts[i] = None
+    batch.joined = []
     return batch, packs
 
 
@@ -206,7 +210,8 @@ def _read(job: ReadJob, out: IO[bytes]) -> None:
     # Imported here: the parent only needs the small part above. Nothing here imports
     # SQLAlchemy (ingest/stored.py rather than datastore.tables), which took longer to import
     # than the child's first batch to read. main() imports them before the job comes.
-    from tsunagu.datastore.ingest.batches import batch_converter, batches
+    from tsunagu.datastore.ingest.batches import batch_converter, chunk_batches
+    from tsunagu.datastore.ingest.chunks import row_chunks
     from tsunagu.datastore.ingest.infer import column_converter
     from tsunagu.datastore.ingest.readers import read_table
     from tsunagu.datastore.ingest.stored import sqlite_stored
@@ -227,7 +232,7 @@ def _read(job: ReadJob, out: IO[bytes]) -> None:
     )
     # Converted columns rather than prepared rows: half the size to pickle, and the parent,
     # which waits for the child otherwise, builds the parameters.
-    for batch in batches(raw.rows, job.batch_rows, convert):
+    for batch in chunk_batches(row_chunks(raw.rows), job.batch_rows, convert):
         _send(out, ("packed", _packed(batch)))
     _send(out, ("done", (raw.info.notes, raw.info.warnings)))
 

@@ -11,11 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from tsunagu.datastore.ingest.chunks import Chunk, RowStream, row_chunks
 from tsunagu.datastore.ingest.containers import zip_format
 from tsunagu.datastore.ingest.decode import encoding_label
 from tsunagu.datastore.ingest.delimited import EMPTY, TextStart, open_text, read_delimited
 from tsunagu.datastore.ingest.jsonfiles import is_geojson, load_json, read_json_table
-from tsunagu.datastore.ingest.model import IngestError, RawTable, Row, SourceInfo
+from tsunagu.datastore.ingest.model import IngestError, RawTable, SourceInfo
 from tsunagu.datastore.ingest.spreadsheets import read_spreadsheet
 
 FORMATS = ("CSV", "TSV", "TXT", "XLSX", "XLS", "ODS", "JSON", "GeoJSON")
@@ -75,7 +76,7 @@ def read_table(
         said = f"拡張子は {declared}" if from_extension else f"形式は {declared} と登録されています"
         table.info.warnings.append(f"{said}が、内容は {actual} でした")
     if table.info.format in _TEXT_FORMATS:
-        table.rows = _closing(table.rows, raw)
+        table.rows = RowStream(_closing(row_chunks(table.rows), raw))
     else:
         raw.close()
     return table
@@ -87,9 +88,9 @@ def _same_kind(declared: str, actual: str) -> bool:
     return declared == actual or {declared, actual} == {"JSON", "GeoJSON"}
 
 
-def _closing(rows: Iterator[Row], raw: BinaryIO) -> Iterator[Row]:
+def _closing(chunks: Iterator[Chunk], raw: BinaryIO) -> Iterator[Chunk]:
     with raw:
-        yield from rows
+        yield from chunks
 
 
 def _read(

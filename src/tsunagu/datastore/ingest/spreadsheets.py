@@ -20,6 +20,7 @@ from python_calamine import (
     SheetVisibleEnum,
 )
 
+from tsunagu.datastore.ingest.chunks import chunked
 from tsunagu.datastore.ingest.containers import (
     check_zip,
     is_encrypted_office,
@@ -124,7 +125,7 @@ def read_spreadsheet(path: Path, fmt: str, *, sheet: str | None, max_cells: int)
                 f"Excel のエラー値（#N/A など）のセルが {errors} 個あり、空欄にしました"
             )
         return build_table(
-            rows,
+            chunked(rows),
             info,
             max_cells=max_cells,
             ragged=False,
