@@ -30,7 +30,6 @@ Usage: ``python benchmarks/harvest.py [--datasets 10000] [--changed-percent 1] [
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import re
 import shutil
@@ -41,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import processes
 from runrecord import RunRecord, add_results_argument, render_section, write_result
 from snapshot import snapshot_revision, snapshot_source
 
@@ -62,27 +62,6 @@ ORG = "bench-harvest-pref"
 SOURCE = "bench-remote"
 ADMIN = "bench-harvester"
 OTHERS = re.compile(rb"benchmarks/(search|datastore|portal|load|staff|harvest)\.py")
-
-
-def other_benchmarks() -> list[int]:
-    """Other benchmark processes started before this one (the machine is small)."""
-    busy = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        pid = int(cmdline.parent.name)
-        if pid == os.getpid():
-            continue
-        with contextlib.suppress(OSError):
-            if OTHERS.search(cmdline.read_bytes()) and pid < os.getpid():
-                busy.append(pid)
-    return busy
-
-
-def wait_for_other_benchmarks(limit_seconds: float = 7200) -> None:
-    deadline = time.monotonic() + limit_seconds
-    while other_benchmarks():
-        if time.monotonic() > deadline:
-            raise SystemExit("another benchmark is still running; giving up")
-        time.sleep(10)
 
 
 def peak_mb(pid: int) -> float:
@@ -167,7 +146,7 @@ def main() -> None:
     args = parser.parse_args()
     datasets = args.datasets or (300 if args.quick else 10_000)
     if not args.no_wait:
-        wait_for_other_benchmarks()
+        processes.wait_for_benchmarks(OTHERS)
     record = RunRecord("harvest", args.quick, source=snapshot_revision())
     os.environ["TSUNAGU_MAP_TILES"] = ""
     log(f"remote catalog: {datasets:,} datasets")

@@ -39,46 +39,20 @@ imports benchmarks/search.py, so it is imported before anything else of the run.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import re
 import shutil
 import subprocess
-import time
-from pathlib import Path
 from typing import Any
 
 import httpx
+import processes
 from map_bench.bench import Bench
 from map_bench.config import FULL, MAP_SRC, MESSAGE, OTHERS, QUICK, WORK, log, search
 from map_bench.parts import PARTS
 from map_bench.shelters import make_catalog, publish, towns
 from runrecord import RunRecord, add_results_argument, render_section, write_result
 from snapshot import snapshot_revision
-
-
-def _started(pid: str) -> tuple[int, int]:
-    """When a process started (clock ticks since boot), then its pid: an order of processes."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[19]), int(pid)
-
-
-def wait_for_other_benchmarks(limit_seconds: float = 7200) -> None:
-    """The machine is small: do not measure while a benchmark started earlier runs."""
-    mine = _started(str(os.getpid()))
-    deadline = time.monotonic() + limit_seconds
-    while True:
-        busy = []
-        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-            pid = cmdline.parent.name
-            with contextlib.suppress(OSError, ValueError, IndexError):
-                if OTHERS.search(cmdline.read_bytes()) and _started(pid) < mine:
-                    busy.append(pid)
-        if not busy:
-            return
-        if time.monotonic() > deadline:
-            raise SystemExit("another benchmark is still running; giving up")
-        time.sleep(10)
 
 
 def main() -> int:
@@ -118,7 +92,7 @@ def main() -> int:
         record.add_versions(wrk=found.group(1) if found else "unknown")
 
     if not args.no_wait:
-        wait_for_other_benchmarks()
+        processes.wait_for_benchmarks(OTHERS)
     places = towns(args.points, args.municipalities)
     catalog = make_catalog(WORK / f"map-catalog-{args.points}-s{args.seed}", places)
     os.environ.update(

@@ -1,5 +1,5 @@
 """Processes the benchmarks start: a free port for a server, starting uvicorn on it, stopping
-it, and the environment it is started with.
+it, and the environment it is started with; and the other benchmarks running beside them.
 
 Imports nothing of tsunagu, so a benchmark may import it before its source snapshot is on
 sys.path.
@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -112,3 +113,61 @@ def start_uvicorn(
             if strict and response is not None:
                 raise fail(f"status_show answered {response.status_code}")
         time.sleep(poll)
+
+
+def _stat(pid: str) -> list[str]:
+    """/proc/PID/stat's fields after the command name (which may hold spaces and parentheses)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def _started(pid: str) -> tuple[int, int]:
+    """When a process started (clock ticks since boot), then its pid: an order of processes."""
+    return int(_stat(pid)[19]), int(pid)
+
+
+def _lineage() -> set[str]:
+    """This process and those it runs under (a shell, timeout, nohup …), whose command lines may
+    name a benchmark's script without being one."""
+    pids: set[str] = set()
+    pid = str(os.getpid())
+    with contextlib.suppress(OSError, IndexError):
+        while pid not in pids and pid != "0":
+            pids.add(pid)
+            pid = _stat(pid)[1]  # the parent
+    return pids
+
+
+def benchmark_processes(names: re.Pattern[bytes], *, earlier_only: bool = True) -> list[str]:
+    """Ids of the running processes whose command line ``names`` matches (another benchmark),
+    leaving out this one and those it runs under. ``earlier_only``: only those started before
+    this one, so that two runs do not each wait for the other."""
+    mine = _started(str(os.getpid()))
+    own = _lineage()
+    busy = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        pid = cmdline.parent.name
+        if pid in own:
+            continue
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            if names.search(cmdline.read_bytes()) and (not earlier_only or _started(pid) < mine):
+                busy.append(pid)
+    return busy
+
+
+def wait_for_benchmarks(
+    names: re.Pattern[bytes],
+    *,
+    earlier_only: bool = True,
+    limit_seconds: float = 7200,
+    log: Callable[[str], None] | None = None,
+) -> None:
+    """The machine is small: return once no other benchmark (benchmark_processes) runs."""
+    deadline = time.monotonic() + limit_seconds
+    announced = False
+    while busy := benchmark_processes(names, earlier_only=earlier_only):
+        if time.monotonic() > deadline:
+            raise SystemExit("another benchmark is still running; giving up")
+        if log is not None and not announced:
+            log(f"another benchmark is running (pids {', '.join(busy)}); waiting")
+            announced = True
+        time.sleep(10)

@@ -34,11 +34,11 @@ import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+import processes
 from runrecord import RunRecord, add_results_argument, render_section, stats, write_result
 from snapshot import snapshot_revision, snapshot_source
 
@@ -213,34 +213,6 @@ class Connection:
         self.conn.close()
 
 
-def _started(pid: str) -> tuple[int, int]:
-    """When a process started (clock ticks since boot), then its pid: an order of processes."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[19]), int(pid)
-
-
-def other_benchmarks() -> list[str]:
-    """Benchmark processes started before this one (only those: two staff.py runs would
-    otherwise each wait for the other)."""
-    mine = _started(str(os.getpid()))
-    busy = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        pid = cmdline.parent.name
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            if OTHERS.search(cmdline.read_bytes()) and _started(pid) < mine:
-                busy.append(pid)
-    return busy
-
-
-def wait_for_other_benchmarks(limit_seconds: float = 7200) -> None:
-    """The machine is small: do not measure while another benchmark runs."""
-    deadline = time.monotonic() + limit_seconds
-    while other_benchmarks():
-        if time.monotonic() > deadline:
-            raise SystemExit("another benchmark is still running; giving up")
-        time.sleep(10)
-
-
 # -- shared state of the parts --------------------------------------------------------------------
 
 
@@ -409,7 +381,7 @@ def main() -> int:
         "catalog": {k: v for k, v in info.items() if k != "staff_token"},
     }
     try:
-        wait_for_other_benchmarks()
+        processes.wait_for_benchmarks(OTHERS)
         log("starting uvicorn (1 worker; it builds its index)")
         server.start()
         summary["server_ready"] = server.ready_seconds
@@ -418,7 +390,7 @@ def main() -> int:
         bench.cookies["sysadmin"] = sign_in(server.url, search.ADMIN, SYSADMIN_PASSWORD)
         bench.cookies["org_admin"] = sign_in(server.url, STAFF_USER, STAFF_PASSWORD)
         for name in parts:
-            wait_for_other_benchmarks()
+            processes.wait_for_benchmarks(OTHERS)
             log(f"part {name}")
             summary[name] = PARTS[name](bench)
         summary["rss"] = max(server.rss() or [0])

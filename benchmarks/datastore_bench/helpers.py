@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
+import re
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+import processes
+
+SEARCH = re.compile(rb"benchmarks/search\.py")
 
 
 def log(message: str) -> None:
@@ -37,19 +40,4 @@ def duckdb_version() -> str:
 
 def wait_for_other_benchmarks(limit_seconds: float = 3600) -> None:
     """The machine is small: do not measure while benchmarks/search.py is running."""
-    deadline = time.monotonic() + limit_seconds
-    announced = False
-    while time.monotonic() < deadline:
-        busy = False
-        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-            with contextlib.suppress(OSError):
-                if b"benchmarks/search.py" in cmdline.read_bytes():
-                    busy = True
-                    break
-        if not busy:
-            return
-        if not announced:
-            log("benchmarks/search.py is running; waiting for it to finish")
-            announced = True
-        time.sleep(10)
-    raise SystemExit("benchmarks/search.py still running; giving up")
+    processes.wait_for_benchmarks(SEARCH, earlier_only=False, limit_seconds=limit_seconds, log=log)

@@ -4,12 +4,11 @@ benchmarks."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
-import time
 from pathlib import Path
 
+import processes
 from snapshot import snapshot_source
 
 SRC_ENV = "TSUNAGU_BENCH_SEARCH_SRC"  # the same name as search.SRC_ENV
@@ -53,25 +52,10 @@ OTHERS = re.compile(rb"benchmarks/(search|datastore)\.py")
 
 
 def other_benchmarks() -> list[str]:
-    """Process ids of search.py or datastore.py runs (this script's own children aside)."""
-    busy = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        with contextlib.suppress(OSError):
-            if OTHERS.search(cmdline.read_bytes()):
-                busy.append(cmdline.parent.name)
-    return busy
+    """Process ids of search.py or datastore.py runs, whenever they started."""
+    return processes.benchmark_processes(OTHERS, earlier_only=False)
 
 
 def wait_for_other_benchmarks(limit_seconds: float = 7200) -> None:
     """The machine is small: do not measure while search.py or datastore.py is running."""
-    deadline = time.monotonic() + limit_seconds
-    announced = False
-    while time.monotonic() < deadline:
-        busy = other_benchmarks()
-        if not busy:
-            return
-        if not announced:
-            log(f"another benchmark is running (pids {', '.join(busy)}); waiting")
-            announced = True
-        time.sleep(10)
-    raise SystemExit("another benchmark is still running; giving up")
+    processes.wait_for_benchmarks(OTHERS, earlier_only=False, limit_seconds=limit_seconds, log=log)
