@@ -1,10 +1,11 @@
 """A table's rows made and passed on a chunk (a list of rows) at a time.
 
-A million-row file read row by row passes each row through half a dozen generators (numbering,
-the body's notes, the layout's observer, the file's closing, the batches), which cost about a
-microsecond a row before anything is converted. Readers make rows in chunks anyway (the csv
-module's rows are blanked and numbered a thousand at a time), so the stages hand chunks on and
-flatten them only for a consumer that asks for rows.
+Read row by row, each row of a file passed through half a dozen generators (numbering, the
+body's notes, the layout's observer, the file's closing, the batches), each resumed once a row.
+Readers make rows in chunks anyway (the csv module's rows are blanked and numbered a thousand at
+a time), so the stages hand chunks on and flatten them only for a consumer that asks for rows;
+a clean chunk also carries its columns, which the stages that look at columns would otherwise
+make again (benchmarks/reader_instructions.py counts what this saves).
 """
 
 from __future__ import annotations
