@@ -115,6 +115,18 @@ def start_uvicorn(
         time.sleep(poll)
 
 
+def proc_mib(pid: int | str, field: str, file: str = "status") -> float:
+    """A memory field of /proc/<pid>/<file> in MiB: VmRSS or VmHWM of ``status``, Pss of
+    ``smaps_rollup``; NaN when the process or the field is not there."""
+    try:
+        for line in Path(f"/proc/{pid}/{file}").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
 def _stat(pid: str) -> list[str]:
     """/proc/PID/stat's fields after the command name (which may hold spaces and parentheses)."""
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import processes
@@ -19,13 +18,7 @@ def log(message: str) -> None:
 
 def proc_status(field_name: str, pid: int | str = "self") -> float:
     """A /proc/<pid>/status memory field (VmRSS, VmHWM …) in MiB."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(field_name + ":"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
+    return processes.proc_mib(pid, field_name)
 
 
 def pct(samples: list[float], q: float) -> float:

@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 
 import numpy as np
+import processes
 
 # -- small helpers -------------------------------------------------------------------------------
 
@@ -19,24 +20,12 @@ def log(message: str) -> None:
 
 
 def rss_mb(pid: int | str = "self") -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
+    return processes.proc_mib(pid, "VmRSS")
 
 
 def pss_mb(pid: int) -> float:
     """Proportional set size: each page divided by the number of processes mapping it."""
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
+    return processes.proc_mib(pid, "Pss", "smaps_rollup")
 
 
 def mapped_snapshot_pss_mb(pid: int) -> float:
