@@ -207,8 +207,16 @@ def test_rows_or_chunks_but_not_both(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError):
         table.rows.chunks()  # type: ignore[attr-defined]
     table.rows.close()  # type: ignore[attr-defined]
-    # Closed: what is left is at most the chunk already begun, not the rest of the file.
-    assert len(list(table.rows)) < 2000
+    # Closed: nothing more comes, not even the rest of the chunk already begun.
+    assert list(table.rows) == []
+
+
+def test_closed_before_any_row_gives_none(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("\n".join([HEADER, *(f"{n},名{n},{n}," for n in range(10))]), "utf-8")
+    table = read_table(path, "CSV")
+    table.rows.close()  # type: ignore[attr-defined]
+    assert list(table.rows.chunks()) == []  # type: ignore[attr-defined]
 
 
 def test_peek_gives_the_first_rows_and_puts_them_back() -> None:

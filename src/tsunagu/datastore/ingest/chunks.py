@@ -60,9 +60,14 @@ class RowStream:
         return self._chunks
 
     def close(self) -> None:
+        """Closes the reader (the file); nothing more comes, not even the rest of a chunk whose
+        first rows were taken."""
         close = getattr(self._chunks, "close", None)
         if close is not None:
             close()
+        self._chunks = iter(())
+        if self._rows is not None:
+            self._rows = iter(())
 
 
 def chunked(rows: Iterable[Row], size: int = CHUNK_ROWS) -> Iterator[Chunk]:
