@@ -64,13 +64,6 @@ ADMIN = "bench-harvester"
 OTHERS = re.compile(rb"benchmarks/(search|datastore|portal|load|staff|harvest)\.py")
 
 
-def peak_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def harvesting_catalog(data_dir: Path) -> tuple[search.Catalog, str]:
     """An empty catalog with the organisation and a sysadmin; returns it and the token."""
     if data_dir.exists():
@@ -197,9 +190,9 @@ def main() -> None:
         log(f"  {listed['counts']} in {listed['seconds']:.2f} s")
         # The harvest's own peak first: the first search loads the index and its reading
         # dictionary (pykakasi, ~120 MB), which any serving process holds anyway.
-        peak = peak_mb(local.proc.pid) if local.proc else float("nan")
+        peak = processes.proc_mib(local.proc.pid, "VmHWM") if local.proc else float("nan")
         harvested = local_api("package_search", rows=0, include_private=True)["count"]
-        peak_searching = peak_mb(local.proc.pid) if local.proc else float("nan")
+        peak_searching = processes.proc_mib(local.proc.pid, "VmHWM") if local.proc else float("nan")
     finally:
         local.stop()
         remote.stop()

@@ -127,6 +127,40 @@ def proc_mib(pid: int | str, field: str, file: str = "status") -> float:
     return float("nan")
 
 
+def cmdline(pid: int | str) -> bytes:
+    """A process's command line (arguments separated by NUL bytes); empty once it has ended."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def child_pids(pid: int) -> list[int]:
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            children += [int(c) for c in (task / "children").read_text().split()]
+    return children
+
+
+def worker_pids(pid: int, workers: int) -> list[int]:
+    """The processes of a uvicorn started as ``pid`` that answer requests: itself with one
+    worker, else its children but the resource tracker its multiprocessing also starts."""
+    if workers == 1:
+        return [pid]
+    return [p for p in child_pids(pid) if b"resource_tracker" not in cmdline(p)]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far (those that ended count nothing)."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = _stat(str(pid))
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def _stat(pid: str) -> list[str]:
     """/proc/PID/stat's fields after the command name (which may hold spaces and parentheses)."""
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

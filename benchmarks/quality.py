@@ -28,6 +28,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+import processes
 from runrecord import RunRecord, add_results_argument, render_section, write_result
 from snapshot import snapshot_revision, snapshot_source
 
@@ -162,13 +163,6 @@ def table_schema() -> dict[str, Any]:
     return {"fields": fields, "missingValues": [""]}
 
 
-def vm_hwm_mib() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
 def child(kind: str, path: Path) -> dict[str, Any]:
     # Imports are outside the timed part for both (frictionless's take about a second).
     from frictionless import Checklist, Schema, checks, validate
@@ -213,7 +207,7 @@ def child(kind: str, path: Path) -> dict[str, Any]:
         "wall_s": round(wall, 2),
         "cpu_s": round(time.process_time() - cpu, 2),
         "rows_per_s": round(rows / wall) if wall else 0,
-        "vm_hwm_mib": round(vm_hwm_mib(), 1),
+        "vm_hwm_mib": round(processes.proc_mib("self", "VmHWM"), 1),
         "counts": counts,
     }
 

@@ -33,6 +33,7 @@ from typing import Any
 
 import httpx
 import numpy as np
+from processes import child_pids
 from runrecord import RunRecord, add_results_argument, render_section, stats, write_result
 from search_bench.catalog import Catalog, create_catalog
 from search_bench.config import (
@@ -45,7 +46,7 @@ from search_bench.config import (
     result_name,
     targets_for,
 )
-from search_bench.helpers import child_pids, log, pct, rss_mb
+from search_bench.helpers import log, pct, rss_mb
 from search_bench.queries import KIND_WEIGHTS, Query, make_queries
 from search_bench.serving import Server, Timings, run_mix
 from search_bench.throughput import (

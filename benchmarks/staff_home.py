@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import random
 import sqlite3
 import uuid
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
+import processes
 from runrecord import stats
 
 import search
@@ -115,24 +114,18 @@ def _job(rng: random.Random, resource_id: str, status: str, at: datetime) -> tup
     return (_uuid(rng), resource_id, status, error, _sql_time(at), _sql_time(at), finished)
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (from /proc/<pid>/stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _server_cpu_ms(bench: Any, get: Any, times: int) -> float | None:
     """The server's CPU time per request over ``times`` requests in a row: what the request
     costs whatever else shares the machine (wall-clock times grow with the load average)."""
     proc = getattr(bench.server, "proc", None)
     if proc is None:
         return None
-    before = _cpu_seconds(proc.pid)
+    before = processes.cpu_seconds([proc.pid])
     for _ in range(times):
         _, status, _ = get()
         if status != 200:
             raise RuntimeError(f"status {status}")
-    return (_cpu_seconds(proc.pid) - before) * 1000 / times
+    return (processes.cpu_seconds([proc.pid]) - before) * 1000 / times
 
 
 def part_home(bench: Any, connection: Any) -> dict[str, Any]:

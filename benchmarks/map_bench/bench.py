@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import processes
+from processes import cpu_seconds
 from runrecord import stats
 
 from map_bench.config import MAP_SRC, MESSAGE, PAGE_HEADERS, log, search
-from map_bench.floor import Floor, cpu_seconds, server_pids
+from map_bench.floor import Floor, server_pids
 from map_bench.load import run_python, run_wrk
 from map_bench.shelters import Town
 

@@ -9,7 +9,6 @@ import shutil
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx
 import processes
@@ -86,7 +85,7 @@ class Floor:
     def pids(self) -> list[int]:
         if self.proc is None:
             return []
-        return search.child_pids(self.proc.pid) if self.workers > 1 else [self.proc.pid]
+        return processes.child_pids(self.proc.pid) if self.workers > 1 else [self.proc.pid]
 
     def stop(self) -> None:
         processes.stop(self.proc)
@@ -97,24 +96,4 @@ def server_pids(server: search.Server) -> list[int]:
     """The processes that answer requests (uvicorn's resource tracker left out)."""
     if server.proc is None:
         return []
-    if server.workers == 1:
-        return [server.proc.pid]
-    return [p for p in search.child_pids(server.proc.pid) if b"resource_tracker" not in _cmd(p)]
-
-
-def _cmd(pid: int) -> bytes:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return b""
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time of these processes so far."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-    return total / ticks
+    return processes.worker_pids(server.proc.pid, server.workers)

@@ -15,7 +15,7 @@ import processes
 
 from search_bench.catalog import Catalog
 from search_bench.config import MISMATCHES_SHOWN, SRC, WORK
-from search_bench.helpers import _cmdline, child_pids, log, pss_mb, rss_mb
+from search_bench.helpers import log, pss_mb, rss_mb
 from search_bench.queries import Query
 from tsunagu.catalog.search_params import search_query
 from tsunagu.context import Context
@@ -73,9 +73,7 @@ class Server:
     def worker_pids(self) -> list[int]:
         if self.proc is None:
             return []
-        pids = child_pids(self.proc.pid) if self.workers > 1 else [self.proc.pid]
-        # uvicorn's multiprocessing also starts a resource tracker: not a worker.
-        return [pid for pid in pids if b"resource_tracker" not in _cmdline(pid)]
+        return processes.worker_pids(self.proc.pid, self.workers)
 
     def rss(self) -> list[float]:
         """RSS in MiB of each process that serves requests (the workers, or the one process)."""
