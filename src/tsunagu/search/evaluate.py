@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pyroaring import BitMap
 
 from tsunagu.errors import SearchQueryError
 from tsunagu.search.documents import TEXT_FIELDS
+from tsunagu.search.index_view import IndexView
 from tsunagu.search.interface import FACET_FIELDS, Visibility
 from tsunagu.search.normalize import normalize_text, query_terms
 from tsunagu.search.phrases import CACHE_MIN_CANDIDATES, READING, PhraseKey
@@ -28,7 +29,17 @@ from tsunagu.search.query_parser import (
 from tsunagu.search.synonyms import expand
 
 if TYPE_CHECKING:
-    from tsunagu.search.memory_index import MemoryIndex
+    from tsunagu.search.phrases import PhraseCache, PhraseCorpus
+    from tsunagu.search.ranges import RangeKeys
+
+
+class SearchedIndex(IndexView, Protocol):
+    """The index as a query reads it: IndexView, and the caches of ranges and phrases."""
+
+    range_keys: RangeKeys
+    phrase_corpus: PhraseCorpus
+    phrase_cache: PhraseCache
+
 
 EXACT_FIELDS = (*FACET_FIELDS, "id", "name")
 NUMERIC_FIELDS = ("num_resources", "num_tags", "quality_stars", "quality_score")
@@ -48,7 +59,7 @@ RANGE_WALK_LIMIT = 2_000
 VERIFY_LIMIT = 50_000
 
 
-def visible_docs(index: MemoryIndex, visibility: Visibility) -> BitMap:
+def visible_docs(index: IndexView, visibility: Visibility) -> BitMap:
     states = index.field_postings["state"]
     active = BitMap(states.get("active", BitMap()))
     if visibility.all_private:
@@ -80,13 +91,13 @@ def visible_docs(index: MemoryIndex, visibility: Visibility) -> BitMap:
     return visible
 
 
-def _docids(index: MemoryIndex, dataset_ids: frozenset[str]) -> BitMap:
+def _docids(index: IndexView, dataset_ids: frozenset[str]) -> BitMap:
     """The documents of the given datasets (a collaborator's few datasets)."""
     found = (index.docid_by_ref.get(dataset_id) for dataset_id in dataset_ids)
     return BitMap(docid for docid in found if docid is not None)
 
 
-def match(index: MemoryIndex, q: str, fq: str, visible: BitMap) -> tuple[BitMap, list[str]]:
+def match(index: SearchedIndex, q: str, fq: str, visible: BitMap) -> tuple[BitMap, list[str]]:
     """Documents matching both q and fq among the visible ones, and the words to rank by."""
     try:
         q_node = parse(q)
@@ -109,7 +120,7 @@ def _ranking_words(node: Node) -> list[str]:
 
 
 class _Evaluator:
-    def __init__(self, index: MemoryIndex, universe: BitMap) -> None:
+    def __init__(self, index: SearchedIndex, universe: BitMap) -> None:
         self.index = index
         self.universe = universe
 

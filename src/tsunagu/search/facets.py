@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pyroaring import BitMap
 
 from tsunagu.errors import SearchQueryError
+from tsunagu.search.index_view import IndexView
 from tsunagu.search.interface import FACET_FIELDS
 from tsunagu.search.normalize import normalize_text
-
-if TYPE_CHECKING:
-    from tsunagu.search.memory_index import MemoryIndex
 
 # Facets whose keys are slugs get a human title in search_facets, as CKAN gives them.
 _TITLED = {"organization", "groups"}
 
 
 def count(
-    index: MemoryIndex, matched: BitMap, fields: list[str], limit: int, mincount: int
+    index: IndexView, matched: BitMap, fields: list[str], limit: int, mincount: int
 ) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, Any]]]:
     facets: dict[str, dict[str, int]] = {}
     search_facets: dict[str, dict[str, Any]] = {}
@@ -45,7 +43,7 @@ def count(
     return facets, search_facets
 
 
-def _count_field(index: MemoryIndex, matched: BitMap, field: str) -> dict[str, int]:
+def _count_field(index: IndexView, matched: BitMap, field: str) -> dict[str, int]:
     postings = index.field_postings.get(field, {})
     display = index.display.get(field, {})
     # Walk the matched documents when they are fewer than the distinct values, else intersect.
@@ -65,6 +63,6 @@ def _count_field(index: MemoryIndex, matched: BitMap, field: str) -> dict[str, i
     }
 
 
-def _titles(index: MemoryIndex, field: str) -> dict[str, str]:
+def _titles(index: IndexView, field: str) -> dict[str, str]:
     cache = index.facet_titles.get(field)
     return cache if cache is not None else {}

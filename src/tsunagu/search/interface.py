@@ -31,6 +31,8 @@ FACET_FIELDS = (
     "quality_standard",
     "quality_errors",
 )
+# The pseudo-field of the hiragana reading of titles and tags (ひなんじょ finds 避難所).
+READING = "\x00reading"
 SORT_FIELDS = (
     "score",
     "metadata_modified",

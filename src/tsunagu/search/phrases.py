@@ -27,12 +27,11 @@ from typing import TYPE_CHECKING
 
 from pyroaring import BitMap
 
+from tsunagu.search.index_view import IndexView
+from tsunagu.search.interface import READING
+
 if TYPE_CHECKING:
     from tsunagu.search.documents import IndexDocument
-    from tsunagu.search.memory_index import MemoryIndex
-
-# The pseudo-field of the hiragana reading of titles and tags (ひなんじょ finds 避難所).
-READING = "\x00reading"
 # Phrases with fewer candidates are confirmed each time: ~0.7 ms, not worth a cache slot.
 CACHE_MIN_CANDIDATES = 2_000
 # At most this many phrases are remembered (least recently used go first). One answer is a
@@ -96,7 +95,7 @@ class PhraseCorpus:
         # Per field: how many docids were already removed when it was last built from scratch.
         self._removed_at_build: dict[str, int] = {}
 
-    def _current(self, index: MemoryIndex, field: str) -> list[_Segment]:
+    def _current(self, index: IndexView, field: str) -> list[_Segment]:
         """The segments of documents not in the index's snapshot (all of them without one)."""
         segments = self._segments.get(field)
         docs = index.docs
@@ -124,7 +123,7 @@ class PhraseCorpus:
         self._segments[field] = segments
         return segments
 
-    def containing(self, index: MemoryIndex, field: str, phrase: str, docids: BitMap) -> BitMap:
+    def containing(self, index: IndexView, field: str, phrase: str, docids: BitMap) -> BitMap:
         """The documents among ``docids`` whose ``field`` text contains ``phrase``."""
         ids = docids.to_array()
         found = BitMap()

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left, bisect_right
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from pyroaring import BitMap
 
-if TYPE_CHECKING:
-    from tsunagu.search.memory_index import MemoryIndex
+from tsunagu.search.index_view import IndexView
 
 
 class RangeKeys:
@@ -29,7 +28,7 @@ class RangeKeys:
     def invalidate(self) -> None:
         self._ordered.clear()
 
-    def _order(self, index: MemoryIndex, field: str) -> tuple[list[Any], np.ndarray]:
+    def _order(self, index: IndexView, field: str) -> tuple[list[Any], np.ndarray]:
         ordered = self._ordered.get(field)
         if ordered is None:
             # As in Solr, a document without the field ("") is in no range.
@@ -44,7 +43,7 @@ class RangeKeys:
 
     def select(
         self,
-        index: MemoryIndex,
+        index: IndexView,
         field: str,
         low: Any,
         high: Any,
@@ -67,7 +66,7 @@ class RangeKeys:
 
 
 def _layered_select(
-    index: MemoryIndex, field: str, low: Any, high: Any, include_low: bool, include_high: bool
+    index: IndexView, field: str, low: Any, high: Any, include_low: bool, include_high: bool
 ) -> BitMap:
     """The snapshot's stored order gives its documents in two bisections; the overlay's few
     documents are compared one by one."""

@@ -7,7 +7,7 @@ matches is a few vectorised numpy operations plus a partial sort for the request
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import orjson
@@ -15,11 +15,9 @@ from pyroaring import BitMap
 
 from tsunagu.errors import SearchQueryError
 from tsunagu.rawjson import RawJSON
+from tsunagu.search.index_view import IndexView
 from tsunagu.search.interface import SORT_FIELDS
 from tsunagu.search.normalize import normalize_text, query_terms
-
-if TYPE_CHECKING:
-    from tsunagu.search.memory_index import MemoryIndex
 
 TITLE_WEIGHT = 3.0
 BODY_WEIGHT = 1.0
@@ -38,7 +36,7 @@ class SortKeys:
     def invalidate(self) -> None:
         self._ranks.clear()
 
-    def rank(self, index: MemoryIndex, field: str) -> np.ndarray:
+    def rank(self, index: RankedIndex, field: str) -> np.ndarray:
         ranks = self._ranks.get(field)
         if ranks is None:
             if index.snapshot is not None:
@@ -63,7 +61,13 @@ class SortKeys:
         return ranks
 
 
-def _layered_ranks(index: MemoryIndex, field: str) -> np.ndarray:
+class RankedIndex(IndexView, Protocol):
+    """The index as ordering reads it: IndexView, and its sort keys."""
+
+    sort_keys: SortKeys
+
+
+def _layered_ranks(index: RankedIndex, field: str) -> np.ndarray:
     """Ranks over a snapshot's documents (stored) and the overlay's (placed among them).
 
     Values the overlay brings that the snapshot lacks are inserted into the snapshot's ranks
@@ -129,7 +133,7 @@ def parse_sort(sort: str) -> list[tuple[str, bool]]:
 
 
 def _scores(
-    index: MemoryIndex, docids: np.ndarray, matched: BitMap, words: list[str]
+    index: RankedIndex, docids: np.ndarray, matched: BitMap, words: list[str]
 ) -> np.ndarray:
     # Summed per docid in a dense array, then read for the matches: placing each term's hits
     # among the matches by binary search cost ~0.4 ms per term at 40k matches.
@@ -154,7 +158,7 @@ def _scores(
 
 
 def order(
-    index: MemoryIndex, matched: BitMap, words: list[str], sort: str, start: int, rows: int
+    index: RankedIndex, matched: BitMap, words: list[str], sort: str, start: int, rows: int
 ) -> list[int]:
     keys = parse_sort(sort)
     if rows <= 0 or start >= len(matched):
@@ -187,7 +191,7 @@ def order(
     return [int(d) for d in docids[top[start:wanted]]]
 
 
-def render(index: MemoryIndex, docids: list[int], fl: list[str] | None) -> list[Any]:
+def render(index: RankedIndex, docids: list[int], fl: list[str] | None) -> list[Any]:
     docs = index.docs
     out: list[Any] = []
     for docid in docids:

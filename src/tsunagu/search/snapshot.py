@@ -27,8 +27,7 @@ import numpy as np
 import orjson
 from pyroaring import BitMap
 
-from tsunagu.search.interface import FACET_FIELDS, SORT_FIELDS
-from tsunagu.search.phrases import READING
+from tsunagu.search.interface import FACET_FIELDS, READING, SORT_FIELDS
 from tsunagu.search.snapshot_format import MappedFile, StringTable, read_header
 
 POSTING_FAMILIES = ("title", "body", "char", "reading")
