@@ -28,33 +28,27 @@ from search_bench.serving import Server
 
 
 def ensure_wrk(allow_install: bool) -> str | None:
+    """The wrk load generator, installed with apt-get when allowed (root, Debian), updating the
+    package lists first if the install fails with stale ones; None to use the Python one."""
     found = shutil.which("wrk")
     if found or not allow_install or os.geteuid() != 0 or not shutil.which("apt-get"):
         return found
     log("wrk not found: apt-get install -y wrk")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    try:
+
+    def apt_get(*arguments: str) -> None:
         subprocess.run(
-            ["apt-get", "install", "-y", "-q", "wrk"],
-            env=env,
-            check=True,
-            capture_output=True,
-            timeout=300,
+            ["apt-get", *arguments], env=env, check=True, capture_output=True, timeout=300
         )
-    except (subprocess.SubprocessError, OSError):
+
+    try:
         try:
-            subprocess.run(
-                ["apt-get", "update", "-q"], env=env, check=True, capture_output=True, timeout=300
-            )
-            subprocess.run(
-                ["apt-get", "install", "-y", "-q", "wrk"],
-                env=env,
-                check=True,
-                capture_output=True,
-                timeout=300,
-            )
-        except (subprocess.SubprocessError, OSError) as error:
-            log(f"could not install wrk ({error}); using the Python load generator")
+            apt_get("install", "-y", "-q", "wrk")
+        except (subprocess.SubprocessError, OSError):
+            apt_get("update", "-q")
+            apt_get("install", "-y", "-q", "wrk")
+    except (subprocess.SubprocessError, OSError) as error:
+        log(f"could not install wrk ({error}); using the Python load generator")
     return shutil.which("wrk")
 
 
