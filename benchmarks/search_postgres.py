@@ -292,7 +292,97 @@ def markdown(summary: dict[str, Any]) -> str:
     return "\n".join([heading, "", *INTRO, "", *render(summary)]) + "\n"
 
 
-def main() -> int:
+@dataclass
+class Backend:
+    """The catalog copied into PostgreSQL and its search index built there, with the figures."""
+
+    services: Any
+    search: PostgresSearch
+    settings: Settings
+    copied: dict[str, int]
+    copy_seconds: float
+    build_seconds: float
+    indexed: int
+
+
+def build_backend(catalog: search.Catalog, pg_url: str) -> Backend:
+    log("copying the catalog into PostgreSQL")
+    started = time.perf_counter()
+    copied = copy_catalog(catalog.url, pg_url)
+    copy_seconds = time.perf_counter() - started
+    settings = Settings(data_dir=catalog.data_dir, database_url=pg_url, search_backend="postgresql")
+    services = build_services(settings)
+    backend = services.search
+    assert isinstance(backend, PostgresSearch)
+    log("building the shared index (rebuild)")
+    started = time.perf_counter()
+    with services.sessions() as session:
+        indexed = backend.rebuild(session)
+    build_seconds = time.perf_counter() - started
+    autocommit = services.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    with autocommit as connection:
+        connection.execute(text("VACUUM ANALYZE search_document"))
+        connection.execute(text("ANALYZE search_term"))
+    log(f"indexed {indexed:,} datasets in {build_seconds:.1f} s")
+    return Backend(services, backend, settings, copied, copy_seconds, build_seconds, indexed)
+
+
+def embedded_engine(backend: Backend) -> MemoryIndex:
+    """The embedded engine built from the same PostgreSQL database, so that both meet the
+    datasets in the same order and break ties (most of the capped metadata_modified) alike."""
+    log("building the embedded engine on the same database, to compare answers")
+    embedded = MemoryIndex(backend.settings.site_url)
+    with backend.services.sessions() as session:
+        embedded.rebuild(session)
+    return embedded
+
+
+def prepared_queries(backend: Backend, queries: list[search.Query]) -> list[SearchQuery]:
+    """The mix's queries as the search action gives them to the backend."""
+    services = backend.services
+    with services.sessions() as session:
+        anonymous = Context(services=services, session=session)
+        admin = Context(services=services, session=session, ignore_auth=True)
+        return [search_query(admin if q.private else anonymous, q.params()) for q in queries]
+
+
+def served(
+    catalog: search.Catalog,
+    pg_url: str,
+    backend: Backend,
+    queries: list[search.Query],
+    prepared: list[SearchQuery],
+    passes: int,
+    embedded: MemoryIndex | None,
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The mix timed in the engine, over HTTP (uvicorn, 2 workers) and in raw SQL: its figures
+    by kind, the answers' checks, and the server's start and memory."""
+    os.environ["TSUNAGU_SEARCH_BACKEND"] = "postgresql"
+    server = search.Server(
+        PgCatalog(
+            catalog.db_path, catalog.data_dir, catalog.datasets, catalog.token, [], pg_url=pg_url
+        ),
+        workers=2,
+        src=PG_SRC,
+    )
+    try:
+        log("starting uvicorn --workers 2 on the PostgreSQL search backend")
+        server.start()
+        log(f"server ready in {server.ready_seconds:.1f} s at {server.url}")
+        by_kind, checks = run_mix(
+            queries, prepared, backend.search, server, pg_url, catalog.token, passes, embedded
+        )
+        server_rss = server.rss()
+    finally:
+        server.stop()
+    return (
+        by_kind,
+        checks,
+        {"workers": 2, "ready_seconds": server.ready_seconds, "rss_mib": server_rss},
+    )
+
+
+def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--datasets", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=300)
@@ -311,8 +401,12 @@ def main() -> int:
     args = parser.parse_args()
     if args.quick:
         args.datasets, args.queries = 2_000, min(args.queries, 60)
-    record = RunRecord("search_postgres", args.quick, source=snapshot_revision())
+    return args
 
+
+def main() -> int:
+    args = arguments()
+    record = RunRecord("search_postgres", args.quick, source=snapshot_revision())
     catalog = search.create_catalog(args.datasets, args.seed, args.reuse)
     log(f"catalog ready: {catalog.rows}")
     pg = postgres_server.maybe_start(postgres_memory_settings())
@@ -321,95 +415,30 @@ def main() -> int:
     try:
         record.add_versions(postgresql=f"{search_version(pg)} ({postgres_memory_text()})")
         pg_url = pg.create_database("bench_" + uuid.uuid4().hex[:10])
-        log("copying the catalog into PostgreSQL")
-        started = time.perf_counter()
-        copied = copy_catalog(catalog.url, pg_url)
-        copy_seconds = time.perf_counter() - started
-        settings = Settings(
-            data_dir=catalog.data_dir, database_url=pg_url, search_backend="postgresql"
-        )
-        services = build_services(settings)
-        backend = services.search
-        assert isinstance(backend, PostgresSearch)
-        log("building the shared index (rebuild)")
-        started = time.perf_counter()
-        with services.sessions() as session:
-            indexed = backend.rebuild(session)
-        build_seconds = time.perf_counter() - started
-        autocommit = services.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        with autocommit as connection:
-            connection.execute(text("VACUUM ANALYZE search_document"))
-            connection.execute(text("ANALYZE search_term"))
-        log(f"indexed {indexed:,} datasets in {build_seconds:.1f} s")
-
-        embedded = None
-        if args.compare:
-            # Built from the same PostgreSQL database, so both engines meet the datasets in the
-            # same order and break ties (most of the capped metadata_modified) alike.
-            log("building the embedded engine on the same database, to compare answers")
-            embedded = MemoryIndex(settings.site_url)
-            with services.sessions() as session:
-                embedded.rebuild(session)
-
+        backend = build_backend(catalog, pg_url)
+        embedded = embedded_engine(backend) if args.compare else None
         queries = search.make_queries(args.queries, args.seed)
-        with services.sessions() as session:
-            anonymous = Context(services=services, session=session)
-            admin = Context(services=services, session=session, ignore_auth=True)
-            prepared = [
-                search_query(admin if q.private else anonymous, q.params()) for q in queries
-            ]
-        os.environ["TSUNAGU_SEARCH_BACKEND"] = "postgresql"
-        server = search.Server(
-            PgCatalog(
-                catalog.db_path,
-                catalog.data_dir,
-                catalog.datasets,
-                catalog.token,
-                [],
-                pg_url=pg_url,
-            ),
-            workers=2,
-            src=PG_SRC,
+        prepared = prepared_queries(backend, queries)
+        by_kind, checks, server = served(
+            catalog, pg_url, backend, queries, prepared, args.passes, embedded
         )
-        try:
-            log("starting uvicorn --workers 2 on the PostgreSQL search backend")
-            server.start()
-            log(f"server ready in {server.ready_seconds:.1f} s at {server.url}")
-            by_kind, checks = run_mix(
-                queries,
-                prepared,
-                backend,
-                server,
-                pg_url,
-                catalog.token,
-                args.passes,
-                embedded,
-            )
-            server_rss = server.rss()
-        finally:
-            server.stop()
-        copy = copy_figures(backend, prepared)
         report: dict[str, Any] = {
             "datasets": args.datasets,
             "rows": catalog.rows,
-            "copied": copied,
-            "copy_seconds": copy_seconds,
-            "build_seconds": build_seconds,
-            "indexed": indexed,
+            "copied": backend.copied,
+            "copy_seconds": backend.copy_seconds,
+            "build_seconds": backend.build_seconds,
+            "indexed": backend.indexed,
             "sizes": index_sizes(pg_url),
-            "server": {
-                "workers": 2,
-                "ready_seconds": server.ready_seconds,
-                "rss_mib": server_rss,
-            },
+            "server": server,
             "queries": len(queries),
             "passes": args.passes,
             "compared": embedded is not None,
-            "copy": copy,
+            "copy": copy_figures(backend.search, prepared),
             "checks": checks,
             "by_kind": by_kind,
         }
-        services.engine.dispose()
+        backend.services.engine.dispose()
     finally:
         pg.stop()
     gc.collect()
