@@ -18,8 +18,10 @@ until the postings are rebuilt.
 from __future__ import annotations
 
 import struct
+import tempfile
 from collections.abc import Iterator, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import IO, Any
 
 import numpy as np
 from sqlalchemy import text
@@ -30,12 +32,16 @@ from tsunagu.datastore import indexes, postings_sqlite
 from tsunagu.storage.upsert import take_turns
 
 # Rows read from the table per numpy pass: a pass needs some 40 bytes per character of its rows
-# for a moment (the 50,000 rows tried first made the pass the build's peak); what a chunk keeps,
-# 4 bytes per (gram, row) pair, and the merged array as much again, are the rest of the peak,
-# about 0.9 GB for a million rows of 73 characters.
+# for a moment (the 50,000 rows tried first made the pass the build's peak). A chunk's rows per
+# gram, 4 bytes per (gram, row) pair (about 440 MB for a million rows of 73 characters), wait in
+# a temporary file; only its grams and their counts stay in memory.
 CHUNK_ROWS = 20_000
-# Tables above this keep the ngram index only: the build holds every (gram, row) pair of the
-# table in memory at once, about 0.9 GB per million rows.
+# The postings are laid out a band of grams at a time, of about this many (gram, row) pairs
+# (4 bytes each, read from the temporary file and laid out again): what bounds the build's
+# memory, not the table's size. A gram with more rows than this is a band of its own.
+BAND_PAIRS = 8_000_000
+# Tables above this keep the ngram index only: the build reads every row and writes 4 bytes per
+# (gram, row) pair to a temporary file, some minutes and gigabytes beyond it.
 MAX_ROWS = 2_000_000
 # A text column that leads an index gets its values' rows kept when it has at most this many
 # distinct values: a filter on a column with more keeps few rows, which the full-text index's
@@ -98,23 +104,44 @@ def build(connection: Connection, table: str) -> int:
         return postings_sqlite.build(connection.engine, table, filter_columns(connection, table))
     if connection.dialect.name != "postgresql":
         return 0
-    quoted, postings = _quote(table), _quote(name(table))
     _set_reading_mark(connection.engine, table)
-    chunks = _read(connection.engine, quoted)
-    building = _quote(name(table) + "_new")
-    # Read by this module only: never listed as a resource, never reachable from
-    # datastore_search_sql (which resolves every table it reads through a resource id).
+    # The chunks' rows wait on disk (TMPDIR): 4 bytes per (gram, row) pair.
+    with tempfile.TemporaryFile(prefix="tsunagu-postings-") as spill:
+        chunks = _read(connection.engine, _quote(table), spill)
+        grams = _copy_postings(connection, table, chunks, spill)
+    _add_value_postings(connection, table, _building(table))
+    _swap(connection, table)
+    return grams
+
+
+def _building(table: str) -> str:
+    """The new postings while they are built: read by this module only, never listed as a
+    resource, never reachable from datastore_search_sql (which resolves every table it reads
+    through a resource id)."""
+    return _quote(name(table) + "_new")
+
+
+def _copy_postings(
+    connection: Connection, table: str, chunks: list[_Spilled], spill: IO[bytes]
+) -> int:
+    """The new postings table, filled with every gram's rows; returns the number of grams."""
+    building = _building(table)
     connection.execute(text(f"CREATE TABLE {building} (gram text NOT NULL, ids int4[] NOT NULL)"))
     raw = connection.connection.driver_connection
     grams = 0
     copying = f"COPY {building} (gram, ids) FROM STDIN (FORMAT BINARY)"
     with raw.cursor() as writer, writer.copy(copying) as copy:
         copy.write(b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0))
-        for gram, ids in _merged(chunks):
+        for gram, ids in _merged(chunks, spill):
             copy.write(_binary_row(gram, ids))
             grams += 1
         copy.write(struct.pack(">h", -1))
-    _add_value_postings(connection, table, building)
+    return grams
+
+
+def _swap(connection: Connection, table: str) -> None:
+    """The new postings in the old ones' place, marked valid if no write came since reading."""
+    quoted, postings, building = _quote(table), _quote(name(table)), _building(table)
     # Writers in flight commit first (their trigger's delete of the mark with them); later
     # ones wait until the caller commits, so none slips between this check and the swap.
     connection.execute(text(f"LOCK TABLE {quoted} IN SHARE MODE"))
@@ -128,7 +155,6 @@ def build(connection: Connection, table: str) -> int:
     connection.execute(text(f"DROP TABLE {postings}"))
     connection.execute(text(f"ALTER TABLE {building} RENAME TO {postings}"))
     connection.execute(text(f"ALTER TABLE {postings} ADD PRIMARY KEY (gram)"))
-    return grams
 
 
 def take_building_turn(session: Session, table: str) -> None:
@@ -217,14 +243,15 @@ def _set_reading_mark(engine: Engine, table: str) -> None:
         )
 
 
-def _read(engine: Engine, quoted: str) -> list[_Chunk]:
-    """Every chunk of the table's rows, read in one snapshot taken now."""
+def _read(engine: Engine, quoted: str, spill: IO[bytes]) -> list[_Spilled]:
+    """Every chunk of the table's rows, read in one snapshot taken now, its rows written to
+    ``spill``."""
     with engine.connect().execution_options(isolation_level="REPEATABLE READ") as connection:
         if (connection.scalar(text(f"SELECT max(_id) FROM {quoted}")) or 0) > _MAX_ID:
             raise ValueError("_id が int4 の範囲を超えています (_id beyond int4)")
         raw = connection.connection.driver_connection
         with raw.cursor("tsunagu_postings") as reader:
-            return list(_chunks(reader, quoted))
+            return [_spilled(chunk, spill) for chunk in _chunks(reader, quoted)]
 
 
 def valid(connection: Connection, table: str) -> bool:
@@ -285,6 +312,8 @@ def _pairs(ids: Sequence[int], texts: Sequence[str]) -> _Chunk:
     # One sort of gram and row packed together gives each (gram, row) once, ordered by both
     # (np.sort, then dropping repeats: np.unique took ten times longer on these keys).
     keys = np.sort((grams << np.uint64(_ROW_BITS)) | rows)
+    if not len(keys):  # rows without text
+        return keys, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32)
     keys = keys[np.concatenate([[True], keys[1:] != keys[:-1]])]
     del grams, rows
     row_ids = np.asarray(ids, dtype=np.int32)[(keys & np.uint64((1 << _ROW_BITS) - 1))]
@@ -294,27 +323,68 @@ def _pairs(ids: Sequence[int], texts: Sequence[str]) -> _Chunk:
     return keys[starts], counts, row_ids
 
 
-def _merged(kept: list[_Chunk]) -> Iterator[tuple[str, np.ndarray]]:
-    """Each gram with the _id of every row holding it, across chunks, in _id order: every
-    chunk's ids are copied once into one array laid out gram after gram."""
+@dataclass
+class _Spilled:
+    """A chunk whose rows wait in the temporary file: its grams (sorted), how many rows hold
+    each, where each gram's rows end among the chunk's (cumulative counts), and where the
+    chunk's rows start in the file (int32, gram after gram, each gram's in _id order)."""
+
+    grams: np.ndarray
+    counts: np.ndarray
+    ends: np.ndarray
+    offset: int
+
+
+def _spilled(chunk: _Chunk, spill: IO[bytes]) -> _Spilled:
+    grams, counts, ids = chunk
+    offset = spill.tell()
+    np.ascontiguousarray(ids, dtype=np.int32).tofile(spill)
+    return _Spilled(grams, counts, np.cumsum(counts), offset)
+
+
+def _merged(kept: list[_Spilled], spill: IO[bytes]) -> Iterator[tuple[str, np.ndarray]]:
+    """Each gram with the _id of every row holding it, across chunks, in _id order. The grams
+    are taken in bands of about BAND_PAIRS (gram, row) pairs: a band's rows are one stretch of
+    each chunk's (its grams are a stretch of the chunk's sorted grams), read from the file and
+    laid out gram after gram."""
     if not kept:
         return
-    grams = np.unique(np.concatenate([c[0] for c in kept]))
+    grams = np.unique(np.concatenate([c.grams for c in kept]))
+    if not len(grams):
+        return
     totals = np.zeros(len(grams), dtype=np.int64)
-    places = []
-    for chunk_grams, counts, _ids in kept:
-        place = np.searchsorted(grams, chunk_grams)
-        totals[place] += counts
-        places.append(place)
+    for chunk in kept:
+        totals[np.searchsorted(grams, chunk.grams)] += chunk.counts
+    reached = np.cumsum(totals)
+    # A band ends at the first gram reaching the next multiple of BAND_PAIRS.
+    marks = np.arange(BAND_PAIRS, int(reached[-1]), BAND_PAIRS, dtype=np.int64)
+    edges = np.unique(np.concatenate([[0], np.searchsorted(reached, marks) + 1, [len(grams)]]))
+    for low, high in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True):
+        yield from _band(kept, spill, grams[low:high], totals[low:high])
+
+
+def _band(
+    kept: list[_Spilled], spill: IO[bytes], grams: np.ndarray, totals: np.ndarray
+) -> Iterator[tuple[str, np.ndarray]]:
     starts = np.concatenate([[0], np.cumsum(totals)])
     out = np.empty(int(starts[-1]), dtype=np.int32)
     fill = starts[:-1].copy()
-    for (_grams, counts, ids), place in zip(kept, places, strict=True):
+    first, last = grams[0], grams[-1]
+    for chunk in kept:
+        # The chunk's grams of this band, and the stretch of its rows they hold.
+        a = int(np.searchsorted(chunk.grams, first, side="left"))
+        b = int(np.searchsorted(chunk.grams, last, side="right"))
+        if a == b:
+            continue
+        done = int(chunk.ends[a - 1]) if a else 0
+        spill.seek(chunk.offset + 4 * done)
+        ids = np.fromfile(spill, dtype=np.int32, count=int(chunk.ends[b - 1]) - done)
+        counts = chunk.counts[a:b]
+        place = np.searchsorted(grams, chunk.grams[a:b])
         # The chunks come in _id order, so each chunk's ids follow the earlier chunks' ones.
         offsets = np.repeat(fill[place] - (np.cumsum(counts) - counts), counts)
         out[offsets + np.arange(len(ids))] = ids
         fill[place] += counts
-    del kept, places, fill
     for i, code in enumerate(grams.tolist()):
         yield _gram_text(code), out[starts[i] : starts[i + 1]]
 
