@@ -33,7 +33,7 @@ from tsunagu.storage.upsert import take_turns
 
 # Rows read from the table per numpy pass: a pass needs some 40 bytes per character of its rows
 # for a moment (the 50,000 rows tried first made the pass the build's peak). A chunk's rows per
-# gram, 4 bytes per (gram, row) pair (about 440 MB for a million rows of 73 characters), wait in
+# gram, 4 bytes per (gram, row) pair (about 430 MB for a million rows of 73 characters), wait in
 # a temporary file; only its grams and their counts stay in memory.
 CHUNK_ROWS = 20_000
 # The postings are laid out a band of grams at a time, of about this many (gram, row) pairs
