@@ -30,7 +30,9 @@ def targets(summary: dict[str, Any]) -> list[str]:
     parse_rps, both_rps = duckdb_rates(summary)
     goal = targets["duckdb_ratio"]
     lines = [
-        f"- Ingest ≥ {goal}× DuckDB's throughput: {verdict(rps / parse_rps >= goal)} against "
+        f"- Ingest ≥ {goal}× DuckDB's throughput (the first yardstick, which issue 14 replaced "
+        "with the floor ratios and sqlite-utils below: no SQLite table can reach it): "
+        f"{verdict(rps / parse_rps >= goal)} against "
         f"DuckDB reading the UTF-8 copy ({rps / parse_rps:.3f}×), "
         f"{verdict(rps / both_rps >= goal)} counting the transcoding DuckDB needs to read this "
         f"file at all ({rps / both_rps:.3f}×); with the quality checks that run inside the job "
