@@ -50,14 +50,13 @@ SRC_ENV = "TSUNAGU_BENCH_SEARCH_SRC"  # the same name as search.SRC_ENV
 PG_SRC = snapshot_source(SRC_ENV, "src-search-postgres")
 
 import psycopg  # noqa: E402
+from search_bench.serving import package_search, prepared_queries  # noqa: E402
 from sqlalchemy import create_engine, delete, insert, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 import search  # noqa: E402  (benchmarks/search.py: generator, query mix, server)
 from tsunagu.bootstrap import build_services  # noqa: E402
-from tsunagu.catalog.search_params import search_query  # noqa: E402
 from tsunagu.config import Settings  # noqa: E402
-from tsunagu.context import Context  # noqa: E402
 from tsunagu.models import Base  # noqa: E402
 from tsunagu.search.interface import SearchQuery  # noqa: E402
 from tsunagu.search.memory_index import MemoryIndex  # noqa: E402
@@ -162,12 +161,7 @@ def run_mix(
         backend.search(prepared[i])
 
     def call_http(i: int) -> None:
-        q = queries[i]
-        client.get(
-            "/api/3/action/package_search",
-            params=q.params(),
-            headers=headers if q.private else None,
-        ).raise_for_status()
+        package_search(client, queries[i], headers).raise_for_status()
 
     def call_raw(i: int) -> None:
         # One transaction per search, as the backend's: its first statement sets work_mem and
@@ -190,21 +184,13 @@ def run_mix(
         ) as fresh:
             for _ in range(2):
                 for q in queries:
-                    fresh.get(
-                        "/api/3/action/package_search",
-                        params=q.params(),
-                        headers=headers if q.private else None,
-                    ).raise_for_status()
+                    package_search(fresh, q, headers).raise_for_status()
         # Each process reads its copy of the index in the background (doc_copy.py), and the
         # SQL path answers until it is in: the checks and the timed passes follow it.
         backend.copies.wait()
         for q, query in zip(queries, prepared, strict=True):
             result = backend.search(query)
-            body = client.get(
-                "/api/3/action/package_search",
-                params=q.params(),
-                headers=headers if q.private else None,
-            ).json()["result"]
+            body = package_search(client, q, headers).json()["result"]
             checks["http_vs_engine"] += body["count"] == result.count
             if embedded is not None:
                 expected = embedded.search(query)
@@ -337,15 +323,6 @@ def embedded_engine(backend: Backend) -> MemoryIndex:
     return embedded
 
 
-def prepared_queries(backend: Backend, queries: list[search.Query]) -> list[SearchQuery]:
-    """The mix's queries as the search action gives them to the backend."""
-    services = backend.services
-    with services.sessions() as session:
-        anonymous = Context(services=services, session=session)
-        admin = Context(services=services, session=session, ignore_auth=True)
-        return [search_query(admin if q.private else anonymous, q.params()) for q in queries]
-
-
 def served(
     catalog: search.Catalog,
     pg_url: str,
@@ -418,7 +395,7 @@ def main() -> int:
         backend = build_backend(catalog, pg_url)
         embedded = embedded_engine(backend) if args.compare else None
         queries = search.make_queries(args.queries, args.seed)
-        prepared = prepared_queries(backend, queries)
+        prepared = prepared_queries(backend.services, queries)
         by_kind, checks, server = served(
             catalog, pg_url, backend, queries, prepared, args.passes, embedded
         )

@@ -89,6 +89,24 @@ class Server:
 # -- 3b. timing the mix -------------------------------------------------------------------------
 
 
+def prepared_queries(services: Any, queries: list[Query]) -> list[SearchQuery]:
+    """The mix's queries as the search action gives them to the engine (a private one as the
+    admin asks it)."""
+    with services.sessions() as session:
+        anonymous = Context(services=services, session=session)
+        admin = Context(services=services, session=session, ignore_auth=True)
+        return [search_query(admin if q.private else anonymous, q.params()) for q in queries]
+
+
+def package_search(client: httpx.Client, q: Query, admin_headers: dict[str, str]) -> httpx.Response:
+    """package_search over HTTP as the mix asks it: a private query with the admin's token."""
+    return client.get(
+        "/api/3/action/package_search",
+        params=q.params(),
+        headers=admin_headers if q.private else None,
+    )
+
+
 @dataclass
 class Timings:
     engine: list[float] = field(default_factory=list)
@@ -110,12 +128,7 @@ def run_mix(
 ) -> tuple[dict[str, Timings], dict[str, Any]]:
     """Time the mix on the engine, over HTTP and on raw SQLite. ``raw_sample`` limits SQLite to
     those queries (by index) at the nationwide scale, where one raw query takes seconds."""
-    with services.sessions() as session:
-        anonymous = Context(services=services, session=session)
-        admin = Context(services=services, session=session, ignore_auth=True)
-        prepared: list[SearchQuery] = [
-            search_query(admin if q.private else anonymous, q.params()) for q in queries
-        ]
+    prepared = prepared_queries(services, queries)
     index = services.search
     client = httpx.Client(base_url=server.url, timeout=60)
     before_client = httpx.Client(base_url=before.url, timeout=60) if before else None
@@ -135,24 +148,14 @@ def run_mix(
         index.search(prepared[i])
 
     def call_http(i: int) -> None:
-        q = queries[i]
-        client.get(
-            "/api/3/action/package_search",
-            params=q.params(),
-            headers=admin_headers if q.private else None,
-        ).raise_for_status()
+        package_search(client, queries[i], admin_headers).raise_for_status()
 
     def call_raw(i: int) -> None:
         baseline.search(queries[i])
 
     def call_http_before(i: int) -> None:
         assert before_client is not None
-        q = queries[i]
-        before_client.get(
-            "/api/3/action/package_search",
-            params=q.params(),
-            headers=admin_headers if q.private else None,
-        ).raise_for_status()
+        package_search(before_client, queries[i], admin_headers).raise_for_status()
 
     systems = [("engine", call_engine), ("http", call_http), ("raw", call_raw)]
     if before_client is not None:
@@ -167,11 +170,7 @@ def run_mix(
             result = index.search(prepared_query)
             spent["engine"] += time.perf_counter() - started
             started = time.perf_counter()
-            response = client.get(
-                "/api/3/action/package_search",
-                params=q.params(),
-                headers=admin_headers if q.private else None,
-            )
+            response = package_search(client, q, admin_headers)
             spent["http"] += time.perf_counter() - started
             raw_count = None
             if raw_sample is None or done - 1 in raw_sample:
@@ -188,11 +187,7 @@ def run_mix(
             checks["engine_vs_http"] += body["result"]["count"] == result.count
             if before_client is not None:
                 # Same count, same first page and same facets as the previous code.
-                old = before_client.get(
-                    "/api/3/action/package_search",
-                    params=q.params(),
-                    headers=admin_headers if q.private else None,
-                ).json()["result"]
+                old = package_search(before_client, q, admin_headers).json()["result"]
                 new = body["result"]
                 same = (
                     old["count"] == new["count"]
